@@ -1,0 +1,231 @@
+/**
+ * `npm run bench`: the project's figures next to their peer or limit, in one run. Prints a table and writes
+ * bench/results.json. A benchmark, not a test: nothing here fails on a slow machine; the `goal` column says
+ * whether a figure meets its goal.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { SignJWT, importJWK, type JWK } from 'jose';
+import { createAuthorizationServer } from '../lambdas/authorization-server/server';
+import { rotateSecret } from '../lambdas/rotation/rotation';
+import { MemorySecretStore } from '../lambdas/shared/adapters/local-secret-store';
+import { ManifestRegistrationStore } from '../lambdas/shared/adapters/manifest-registration-store';
+import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../lambdas/shared/manifest';
+import { bundleEntry } from '../lib/private/bundle';
+import { measureOps, measureRate } from './load';
+
+const root = path.resolve(__dirname, '..');
+const quick = process.argv.includes('--quick');
+
+interface Row {
+  section: string;
+  metric: string;
+  ours: string;
+  peer: string;
+  ratio?: string;
+  goal: string;
+  met?: boolean;
+}
+const rows: Row[] = [];
+const raw: Record<string, unknown> = {};
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function inProcessIssuance(): Promise<void> {
+  const secrets = new MemorySecretStore();
+  const manifest: RegistryManifest = {
+    version: 1,
+    registryPath: 'bench/Registry',
+    namePrefix: 'bench',
+    accessTokenTtlSecs: 900,
+    secretOverlapSecs: 86_400,
+    signingKeySecretId: 'bench/signing-key',
+    signingKeyRotationDays: 30,
+    routes: [],
+    clients: [
+      {
+        name: 'Bench',
+        clientId: 'bench-client',
+        grantTypes: ['client_credentials'],
+        authMethod: 'client_secret_basic',
+        scopes: ['incidents.read'],
+        accessTokenTtlSecs: 900,
+        active: true,
+        secretId: 'bench/clients/Bench',
+        secretRotationDays: 90,
+      },
+    ],
+  };
+  secrets.createSecret(manifest.signingKeySecretId, { [SECRET_KIND_TAG]: 'signing-key' });
+  secrets.createSecret('bench/clients/Bench', { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: 'bench-client' });
+  await rotateSecret(secrets, manifest.signingKeySecretId);
+  await rotateSecret(secrets, 'bench/clients/Bench');
+  const { client_secret } = JSON.parse((await secrets.getSecretVersion('bench/clients/Bench', 'AWSCURRENT'))!.value);
+  const server = createAuthorizationServer({
+    config: { issuer: 'https://bench.example', signingKeySecretId: manifest.signingKeySecretId, secretOverlapSecs: 86_400, scopesSupported: ['incidents.read'], cacheTtlSecs: 60 },
+    secrets,
+    registrations: new ManifestRegistrationStore(manifest),
+  });
+  const authorization = `Basic ${Buffer.from(`bench-client:${client_secret}`).toString('base64')}`;
+  const event = {
+    version: '2.0',
+    routeKey: 'POST /oauth2/token',
+    rawPath: '/oauth2/token',
+    rawQueryString: '',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+    requestContext: { http: { method: 'POST', path: '/oauth2/token', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' } },
+    body: 'grant_type=client_credentials',
+    isBase64Encoded: false,
+  } as unknown as Parameters<typeof server.handle>[0];
+  const check = await server.handle(event);
+  if (check.statusCode !== 200) throw new Error(`bench token request failed: ${check.body}`);
+
+  const jwk = JSON.parse((await secrets.getSecretVersion(manifest.signingKeySecretId, 'AWSCURRENT'))!.value) as JWK;
+  const key = await importJWK(jwk, 'RS256');
+  const rawSign = () =>
+    new SignJWT({ client_id: 'bench-client', scope: 'incidents.read' })
+      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: jwk.kid })
+      .setIssuer('https://bench.example')
+      .setSubject('bench-client')
+      .setAudience('https://bench.example')
+      .setIssuedAt()
+      .setExpirationTime('15m')
+      .setJti(crypto.randomUUID())
+      .sign(key);
+
+  const durationMs = quick ? 1_000 : 3_000;
+  // Alternate so that neither side gets a warmer CPU.
+  const rawRate = await measureOps(rawSign, { durationMs });
+  const oursRate = await measureOps(() => server.handle(event), { durationMs });
+  const ratio = oursRate / rawRate;
+  raw.inProcess = { tokensPerSecond: oursRate, rawJoseSignsPerSecond: rawRate, ratio };
+  rows.push({ section: 'a', metric: 'warm token issuance, in-process (tokens/s)', ours: fmt(oursRate), peer: `${fmt(rawRate)} raw jose RS256 sign`, ratio: fmt(ratio, 2), goal: '≥ 0.80 of raw', met: ratio >= 0.8 });
+}
+
+async function startServer(script: string): Promise<{ child: ChildProcess; info: { url: string; client_id: string; client_secret: string } }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'servers', script)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const info = await new Promise<{ url: string; client_id: string; client_secret: string }>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve(JSON.parse(line));
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { child, info };
+}
+
+async function httpTokenRates(): Promise<void> {
+  const durationMs = quick ? 1_500 : 4_000;
+  const results: Record<string, Awaited<ReturnType<typeof measureRate>>> = {};
+  for (const [name, script] of [['ours', 'local-registry.ts'], ['oidc-provider', 'oidc-provider.ts']] as const) {
+    const { child, info } = await startServer(script);
+    try {
+      const authorization = `Basic ${Buffer.from(`${encodeURIComponent(info.client_id)}:${encodeURIComponent(info.client_secret)}`).toString('base64')}`;
+      results[name] = await measureRate(
+        () =>
+          fetch(info.url, {
+            method: 'POST',
+            headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'grant_type=client_credentials&scope=incidents.read',
+          }),
+        { concurrency: 16, durationMs },
+      );
+    } finally {
+      child.kill();
+    }
+  }
+  const ratio = results.ours.perSecond / results['oidc-provider'].perSecond;
+  raw.http = { ...results, ratio };
+  rows.push({
+    section: 'b',
+    metric: 'local HTTP token endpoint, client_credentials RS256 (tokens/s; p50/p99 ms)',
+    ours: `${fmt(results.ours.perSecond)} (${fmt(results.ours.p50Ms, 1)}/${fmt(results.ours.p99Ms, 1)}, ${results.ours.errors} errors)`,
+    peer: `${fmt(results['oidc-provider'].perSecond)} oidc-provider (${fmt(results['oidc-provider'].p50Ms, 1)}/${fmt(results['oidc-provider'].p99Ms, 1)}, ${results['oidc-provider'].errors} errors)`,
+    ratio: fmt(ratio, 2),
+    goal: '≥ 1.5× oidc-provider',
+    met: ratio >= 1.5 && results.ours.errors === 0,
+  });
+}
+
+function bundles(): void {
+  const cacheDir = path.join(root, 'node_modules', '.cache', 'oauth-registry', 'bench');
+  mkdirSync(cacheDir, { recursive: true });
+  const entries = [
+    ['authorization-server', 'lambdas/authorization-server/index.ts', 150 * 1024],
+    ['rotation', 'lambdas/rotation/index.ts', 150 * 1024],
+    ['example route (hello)', 'lambdas/examples/hello.ts', undefined],
+  ] as const;
+  raw.bundles = {};
+  for (const [name, entry, limit] of entries) {
+    const bundle = bundleEntry(path.join(root, entry));
+    const file = path.join(cacheDir, `${name.replace(/\W+/g, '-')}.js`);
+    writeFileSync(file, bundle.code);
+    // A fresh process per sample: the cold `require` Lambda's init phase pays (the AWS SDK it loads included).
+    const samples = Array.from({ length: quick ? 3 : 7 }, () =>
+      Number(
+        execFileSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], {
+          cwd: cacheDir,
+          encoding: 'utf8',
+        }),
+      ),
+    ).sort((a, b) => a - b);
+    const coldMs = samples[Math.floor(samples.length / 2)];
+    (raw.bundles as Record<string, unknown>)[name] = { bytes: bundle.bytes, coldRequireMs: coldMs, samples };
+    rows.push({
+      section: 'c',
+      metric: `${name} bundle: size; cold require (median of ${samples.length})`,
+      ours: `${fmt(bundle.bytes / 1024, 1)} KB; ${fmt(coldMs, 1)} ms`,
+      peer: limit ? `limit ${fmt(limit / 1024)} KB; 50 ms` : '—',
+      goal: limit ? '≤ 150 KB, ≤ 50 ms' : '—',
+      met: limit ? bundle.bytes <= limit && coldMs <= 50 : undefined,
+    });
+  }
+}
+
+function synthTimes(): void {
+  const counts = quick ? [10, 100] : [10, 100, 1000];
+  const results = counts.map((n) => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'synth-clients.ts'), String(n)], { cwd: root, encoding: 'utf8' });
+    return JSON.parse(out.trim().split('\n').pop()!) as { clients: number; resources: number; synthMs: number };
+  });
+  raw.synth = results;
+  const base = results[0];
+  for (const r of results) {
+    const perClient = (r.synthMs - base.synthMs) / Math.max(1, r.clients - base.clients);
+    rows.push({
+      section: 'd',
+      metric: `synth ${r.clients} external clients (${r.resources} resources)`,
+      ours: `${fmt(r.synthMs)} ms`,
+      peer: r.clients === base.clients ? 'baseline' : `${fmt(perClient, 2)} ms per added client`,
+      goal: r.clients === 1000 ? '≤ 5,000 ms' : '—',
+      met: r.clients === 1000 ? r.synthMs <= 5_000 : undefined,
+    });
+  }
+}
+
+function print(): void {
+  const header = ['', 'metric', 'ours', 'peer / limit', 'ratio', 'goal', 'met'];
+  const lines = rows.map((r) => [r.section, r.metric, r.ours, r.peer, r.ratio ?? '', r.goal, r.met === undefined ? '' : r.met ? 'yes' : 'NO']);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const render = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  process.stdout.write(`${render(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(render).join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  await inProcessIssuance();
+  await httpTokenRates();
+  bundles();
+  synthTimes();
+  print();
+  const file = path.join(__dirname, 'results.json');
+  writeFileSync(file, `${JSON.stringify({ date: started.toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length, rows, raw }, null, 2)}\n`);
+  process.stdout.write(`\nwritten to ${path.relative(process.cwd(), file)}\n`);
+}
+
+void main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,29 @@
+/**
+ * `oauth-registry`: run a registry locally (`dev`, what `npm start` runs) and hand out client credentials.
+ */
+import { Command, Option } from 'commander';
+import { registerCredentialsCommands } from './commands/credentials';
+import { registerDevCommand } from './commands/dev';
+
+export function buildProgram(): Command {
+  const program = new Command('oauth-registry')
+    .description('OAuth registrations as code: serve a registry locally and manage its clients\' credentials')
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: true });
+  registerDevCommand(program);
+  registerCredentialsCommands(program);
+  return program;
+}
+
+/** Options every command that reads the app's registrations shares. */
+export function appOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--app <file>', 'the cdktf app file to synthesize').default('main.ts'))
+    .addOption(new Option('--outdir <dir>', 'where the app is synthesized').default('cdktf.out'))
+    .addOption(new Option('--registry <name>', 'which registry, when the app declares several (stack name or construct path)'))
+    .addOption(new Option('--state-dir <dir>', 'local mode state').default('.oauth-registry'));
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  await buildProgram().parseAsync(argv as string[]);
+}

@@ -1,0 +1,61 @@
+/**
+ * `oauth-registry credentials show <client>`: the credentials to hand a partner, read from where they live
+ * (Secrets Manager when deployed, `.oauth-registry/local/` in local mode). Nothing is printed but to stdout.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { appOptions } from '../cli';
+import { localStatePaths, type ClientCredentials } from '../local/local-registry';
+import { pickRegistry, readManifests, synthesizeApp } from '../local/synth';
+import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
+import type { ClientRegistration } from '../../lambdas/shared/manifest';
+
+interface ShowOptions {
+  app: string;
+  outdir: string;
+  registry?: string;
+  stateDir: string;
+  local?: boolean;
+  synth?: boolean;
+}
+
+export function registerCredentialsCommands(program: Command): void {
+  const credentials = program.command('credentials').description('read the credentials of an external client');
+  appOptions(
+    credentials
+      .command('show <client>')
+      .description('print a client\'s client_id and client_secret as JSON (deployed: Secrets Manager, with the AWS SDK\'s default credentials; --local: local mode)')
+      .option('--local', 'read the local-mode secret instead of the deployed one')
+      .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
+  ).action(async (name: string, options: ShowOptions) => {
+    const client = findClient(name, options);
+    const found = options.local ? readLocal(client, options.stateDir) : await readDeployed(client);
+    process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+  });
+}
+
+function findClient(name: string, options: ShowOptions): ClientRegistration {
+  if (options.synth !== false || readManifests(options.outdir).length === 0) synthesizeApp(options.app, options.outdir);
+  const { manifest } = pickRegistry(readManifests(options.outdir), options.registry);
+  const client = manifest.clients.find((c) => c.name === name || c.clientId === name);
+  if (!client) {
+    const known = manifest.clients.map((c) => c.name).join(', ') || 'none';
+    throw new Error(`no external client named ${JSON.stringify(name)} (clients: ${known})`);
+  }
+  return client;
+}
+
+function readLocal(client: ClientRegistration, stateDir: string): ClientCredentials {
+  const file = localStatePaths(stateDir).clients;
+  const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, ClientCredentials>) : {};
+  const found = all[client.name];
+  if (!found) throw new Error(`no local credentials for ${client.name} in ${file}: run \`npm start\` once first`);
+  return found;
+}
+
+async function readDeployed(client: ClientRegistration): Promise<ClientCredentials> {
+  const current = await new AwsSecretStore().getSecretVersion(client.secretId, 'AWSCURRENT');
+  if (!current) throw new Error(`secret ${client.secretId} has no value yet: has the registry been deployed and rotated once?`);
+  const { client_secret } = JSON.parse(current.value) as ClientCredentials;
+  return { client_id: client.clientId, client_secret };
+}

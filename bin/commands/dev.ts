@@ -1,0 +1,80 @@
+/**
+ * `oauth-registry dev`: synthesize the app, then serve its registry on 127.0.0.1 with the same handlers as Lambda.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { appOptions } from '../cli';
+import { consoleLogger } from '../local/console-logger';
+import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../local/local-registry';
+import { pickRegistry, readManifests, synthesizeApp } from '../local/synth';
+import type { RegistryManifest } from '../../lambdas/shared/manifest';
+
+interface DevOptions {
+  app: string;
+  outdir: string;
+  registry?: string;
+  stateDir: string;
+  port: string;
+  quiet?: boolean;
+}
+
+export function registerDevCommand(program: Command): void {
+  appOptions(
+    program
+      .command('dev')
+      .description('synthesize the app and serve its registry locally (token endpoint, discovery, JWKS, protected routes)')
+      .option('-p, --port <port>', 'port on 127.0.0.1', process.env.PORT ?? '8787')
+      .option('-q, --quiet', 'do not log each request'),
+  ).action(async (options: DevOptions) => {
+    const started = Date.now();
+    synthesizeApp(options.app, options.outdir);
+    const { manifest, stack } = pickRegistry(readManifests(options.outdir), options.registry);
+    const local = await startLocalRegistry({
+      manifest,
+      appDir: path.dirname(path.resolve(options.app)),
+      stateDir: options.stateDir,
+      port: Number(options.port),
+      log: options.quiet ? undefined : consoleLogger(),
+    });
+    process.stdout.write(banner(local, manifest, stack, options.stateDir, Date.now() - started));
+    const stop = () => void local.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+function banner(local: LocalRegistry, manifest: RegistryManifest, stack: string, stateDir: string, ms: number): string {
+  const lines = [
+    `oauth-registry: stack "${stack}", registry ${manifest.registryPath}, synthesized and serving in ${ms} ms`,
+    `  issuer        ${local.issuer}`,
+    `  discovery     ${local.issuer}/.well-known/openid-configuration`,
+    `  token         POST ${local.issuer}/oauth2/token`,
+    `  JWKS          ${local.issuer}/.well-known/jwks.json`,
+    ...manifest.routes.map((r) => `  protected     ${r.routeKey}  (scopes: ${r.scopes.join(' ') || 'any token'})`),
+    '',
+  ];
+  const fresh = new Set(local.generated);
+  for (const client of manifest.clients) {
+    const credentials = local.credentials[client.name];
+    if (!credentials) continue;
+    lines.push(`  client ${client.name} (${client.authMethod}, scopes: ${client.scopes.join(' ')}${client.active ? '' : ', INACTIVE'})`);
+    lines.push(`    client_id      ${credentials.client_id}`);
+    if (fresh.has(client.secretId)) lines.push(`    client_secret  ${credentials.client_secret}   (generated now)`);
+  }
+  const first = manifest.clients.find((c) => c.active && local.credentials[c.name]);
+  if (first) {
+    const { client_id, client_secret } = local.credentials[first.name];
+    const auth =
+      first.authMethod === 'client_secret_post'
+        ? `-d client_id=${client_id} -d client_secret=${client_secret}`
+        : `-u '${client_id}:${client_secret}'`;
+    lines.push('', '  get a token:', `    curl -s ${local.issuer}/oauth2/token ${auth} -d grant_type=client_credentials`);
+  }
+  lines.push(
+    '',
+    `  credentials are in ${localStatePaths(stateDir).clients} (or: npm run cli -- credentials show <client> --local)`,
+    '  Ctrl-C stops; state survives restart.',
+    '',
+  );
+  return `${lines.join('\n')}\n`;
+}

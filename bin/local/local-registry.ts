@@ -1,0 +1,266 @@
+/**
+ * Local mode: the registry's HTTP API on 127.0.0.1, served by the same handlers that run in Lambda, with local
+ * adapters behind the same ports (a file-backed secret store with Secrets Manager's staging rules, the manifest as
+ * the registration store) and API Gateway's JWT authorizer emulated in front of protected routes.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
+import { rotateSecret } from '../../lambdas/rotation/rotation';
+import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
+import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
+import type { Logger } from '../../lambdas/shared/log';
+import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
+import type { Clock } from '../../lambdas/shared/ports';
+import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
+import { createJwtAuthorizer } from './jwt-authorizer';
+
+export interface LocalRegistryOptions {
+  readonly manifest: RegistryManifest;
+  /** Directory route handler entries are resolved from (the app file's directory). */
+  readonly appDir: string;
+  /** Local state: `<stateDir>/local/secrets.json` and `<stateDir>/local/clients.json`. @default '.oauth-registry' */
+  readonly stateDir?: string;
+  /** @default 8787; 0 picks a free port */
+  readonly port?: number;
+  readonly host?: string;
+  readonly log?: Logger;
+  readonly clock?: Clock;
+}
+
+/** A confidential client's credentials, as handed to a partner. */
+export interface ClientCredentials {
+  readonly client_id: string;
+  readonly client_secret: string;
+}
+
+export interface LocalRegistry {
+  readonly url: string;
+  readonly issuer: string;
+  /** Client name → credentials, as also written to `clients.json`. */
+  readonly credentials: Readonly<Record<string, ClientCredentials>>;
+  /** Names of the secrets this start generated (first start: all of them). */
+  readonly generated: readonly string[];
+  readonly secrets: LocalSecretStore;
+  /** Rotates a client's secret (or the signing key with `signing-key`) as Secrets Manager would, and rewrites clients.json. */
+  rotate(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const localStatePaths = (stateDir: string) => ({
+  secrets: path.join(stateDir, 'local', 'secrets.json'),
+  clients: path.join(stateDir, 'local', 'clients.json'),
+});
+
+export async function startLocalRegistry(options: LocalRegistryOptions): Promise<LocalRegistry> {
+  const { manifest, appDir, log } = options;
+  const paths = localStatePaths(path.resolve(options.stateDir ?? '.oauth-registry'));
+  mkdirSync(path.dirname(paths.secrets), { recursive: true });
+  const secrets = new LocalSecretStore(paths.secrets, { clock: options.clock });
+
+  const generated = await ensureSecrets(secrets, manifest);
+  let credentials = await readCredentials(secrets, manifest);
+  writeCredentialsFile(paths.clients, credentials);
+
+  const server = createServer();
+  await listen(server, options.port ?? 8787, options.host ?? '127.0.0.1');
+  const { port } = server.address() as AddressInfo;
+  const issuer = `http://127.0.0.1:${port}`;
+
+  const authorizationServer = createAuthorizationServer({
+    config: {
+      issuer,
+      audience: manifest.audience,
+      signingKeySecretId: manifest.signingKeySecretId,
+      secretOverlapSecs: manifest.secretOverlapSecs,
+      scopesSupported: [...new Set(manifest.clients.flatMap((c) => c.scopes))].sort(),
+      // Short, so a rotation done from another terminal shows up within a second or two.
+      cacheTtlSecs: 1,
+    },
+    secrets,
+    registrations: new ManifestRegistrationStore(manifest),
+    clock: options.clock,
+    log,
+  });
+  const authorize = createJwtAuthorizer({
+    issuer,
+    audiences: [...new Set([manifest.audience ?? issuer, ...manifest.clients.flatMap((c) => (c.audience ? [c.audience] : []))])],
+    jwksUri: `${issuer}/.well-known/jwks.json`,
+  });
+  const routes = manifest.routes.map((route) => ({ route, match: routeMatcher(route.routeKey) }));
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const started = Date.now();
+    res.on('finish', () => log?.info('request', { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started }));
+    void serve(req, res).catch((err: unknown) => {
+      log?.error('local_server_error', { error: err instanceof Error ? err.message : String(err) });
+      if (!res.headersSent) writeGatewayError(res, 500, 'Internal Server Error');
+      else res.destroy();
+    });
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      if (err instanceof PayloadTooLargeError) return writeGatewayError(res, 413, 'Request Entity Too Large');
+      throw err;
+    }
+    const method = req.method ?? 'GET';
+    const pathname = new URL(req.url ?? '/', issuer).pathname;
+    for (const { route, match } of routes) {
+      const params = match(method, pathname);
+      if (params) return serveProtected(req, res, body, route, params);
+    }
+    const event = toApiGatewayEvent(req, body, `${method} ${pathname}`);
+    writeApiGatewayResult(res, await authorizationServer.handle(event));
+  }
+
+  async function serveProtected(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    route: RouteRegistration,
+    pathParameters: Record<string, string>,
+  ): Promise<void> {
+    const decision = await authorize(req.headers.authorization, route.scopes);
+    if (!decision.allow) {
+      return writeGatewayError(res, decision.status, decision.message, { 'www-authenticate': decision.wwwAuthenticate });
+    }
+    const event = toApiGatewayEvent(req, body, route.routeKey, Object.keys(pathParameters).length ? pathParameters : undefined);
+    const withAuthorizer = {
+      ...event,
+      requestContext: { ...event.requestContext, authorizer: { jwt: { claims: decision.claims, scopes: decision.scopes } } },
+    };
+    const handler = await loadHandler(appDir, route);
+    writeApiGatewayResult(res, await handler(withAuthorizer, lambdaContext(route)));
+  }
+
+  return {
+    url: issuer,
+    issuer,
+    get credentials() {
+      return credentials;
+    },
+    generated,
+    secrets,
+    async rotate(name: string) {
+      const secretId = name === 'signing-key' ? manifest.signingKeySecretId : manifest.clients.find((c) => c.name === name)?.secretId;
+      if (!secretId) throw new Error(`no client named ${JSON.stringify(name)} in this registry`);
+      await rotateSecret(secrets, secretId);
+      credentials = await readCredentials(secrets, manifest);
+      writeCredentialsFile(paths.clients, credentials);
+    },
+    close: () => new Promise<void>((resolve, reject) => {
+      server.closeAllConnections();
+      server.close((err) => (err ? reject(err) : resolve()));
+    }),
+  };
+}
+
+/** Declares every secret the manifest names and gives a first value (through the rotation handler) to any without one. */
+export async function ensureSecrets(secrets: LocalSecretStore, manifest: RegistryManifest): Promise<string[]> {
+  const wanted = [
+    { secretId: manifest.signingKeySecretId, tags: { [SECRET_KIND_TAG]: 'signing-key' } },
+    ...manifest.clients.map((c) => ({ secretId: c.secretId, tags: { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: c.clientId } })),
+  ];
+  const generated: string[] = [];
+  for (const { secretId, tags } of wanted) {
+    secrets.createSecret(secretId, tags);
+    if (!(await secrets.getSecretVersion(secretId, 'AWSCURRENT'))) {
+      await rotateSecret(secrets, secretId);
+      generated.push(secretId);
+    }
+  }
+  return generated;
+}
+
+export async function readCredentials(secrets: LocalSecretStore, manifest: RegistryManifest): Promise<Record<string, ClientCredentials>> {
+  const credentials: Record<string, ClientCredentials> = {};
+  for (const client of manifest.clients) {
+    const current = await secrets.getSecretVersion(client.secretId, 'AWSCURRENT');
+    if (!current) continue;
+    const { client_secret } = JSON.parse(current.value) as ClientCredentials;
+    credentials[client.name] = { client_id: client.clientId, client_secret };
+  }
+  return credentials;
+}
+
+function writeCredentialsFile(file: string, credentials: Record<string, ClientCredentials>): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temporary, file);
+}
+
+/** Matches `METHOD /path/{param}/{proxy+}` the way API Gateway does; returns path parameters or undefined. */
+export function routeMatcher(routeKey: string): (method: string, pathname: string) => Record<string, string> | undefined {
+  const [routeMethod, routePath] = routeKey.split(' ');
+  const names: string[] = [];
+  const pattern = routePath
+    .split('/')
+    .map((segment) => {
+      const param = /^\{([^}+]+)(\+?)\}$/.exec(segment);
+      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(param[1]);
+      return param[2] ? '(.+)' : '([^/]+)';
+    })
+    .join('/');
+  const regex = new RegExp(`^${pattern}$`);
+  return (method, pathname) => {
+    if (routeMethod !== 'ANY' && routeMethod !== method) return undefined;
+    const found = regex.exec(pathname);
+    if (!found) return undefined;
+    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found[i + 1])]));
+  };
+}
+
+type RouteHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
+const handlers = new Map<string, Promise<RouteHandler>>();
+
+function loadHandler(appDir: string, route: RouteRegistration): Promise<RouteHandler> {
+  const file = path.resolve(appDir, route.handler.entry);
+  const key = `${file}#${route.handler.exportName}`;
+  let loaded = handlers.get(key);
+  if (!loaded) {
+    loaded = import(pathToFileURL(file).href).then((mod: Record<string, unknown>) => {
+      const fn = mod[route.handler.exportName] ?? (mod.default as Record<string, unknown> | undefined)?.[route.handler.exportName];
+      if (typeof fn !== 'function') throw new Error(`${route.handler.entry} exports no function ${route.handler.exportName}`);
+      return fn as RouteHandler;
+    });
+    handlers.set(key, loaded);
+  }
+  return loaded;
+}
+
+function lambdaContext(route: RouteRegistration): Context {
+  const name = `local-${route.routeKey.replace(/[^A-Za-z0-9]+/g, '-')}`;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${name}`,
+    memoryLimitInMB: '256',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,47 @@
+/** Access tokens: RFC 9068 JWTs (`typ: at+jwt`) signed RS256, the only algorithm API Gateway's JWT authorizer takes. */
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import type { ClientRegistration } from '../shared/manifest';
+import type { Clock } from '../shared/ports';
+import type { SigningKeys } from './signing-keys';
+
+/** The successful token response body (RFC 6749 §5.1). */
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly scope?: string;
+}
+
+export interface AccessTokenIssuer {
+  /** Signs a token for `client` carrying `scope` (space-separated; empty means no scope claim). */
+  issue(client: ClientRegistration, scope: string): Promise<TokenResponse>;
+}
+
+export function createAccessTokenIssuer(options: {
+  readonly issuer: string;
+  /** `aud` for a client registered without one. */
+  readonly defaultAudience: string;
+  readonly signingKeys: SigningKeys;
+  readonly clock: Clock;
+}): AccessTokenIssuer {
+  return {
+    async issue(client, scope) {
+      const key = await options.signingKeys.current();
+      const iat = Math.floor(options.clock() / 1000);
+      const claims: Record<string, string> = { client_id: client.clientId };
+      if (scope) claims.scope = scope;
+      const accessToken = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid })
+        .setIssuer(options.issuer)
+        .setSubject(client.clientId)
+        .setAudience(client.audience || options.defaultAudience)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + client.accessTokenTtlSecs)
+        .setJti(randomUUID())
+        .sign(key.privateKey);
+      const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: client.accessTokenTtlSecs };
+      return scope ? { ...response, scope } : response;
+    },
+  };
+}

@@ -1,0 +1,13 @@
+/** What every grant type handler gets and returns, so the token endpoint can pick one from a map. */
+import type { ClientRegistration } from '../../shared/manifest';
+import type { AccessTokenIssuer, TokenResponse } from '../access-token';
+
+export interface GrantRequest {
+  /** The token request's parameters, each present once, empty ones removed (RFC 6749 §3.2). */
+  readonly params: ReadonlyMap<string, string>;
+  /** The authenticated client, already checked to be registered for this grant type. */
+  readonly client: ClientRegistration;
+  readonly tokens: AccessTokenIssuer;
+}
+
+export type Grant = (request: GrantRequest) => Promise<TokenResponse>;

@@ -1,0 +1,99 @@
+/**
+ * One error model for every endpoint: `OAuthError` values carry the RFC 6749 §5.2 error code, and `errorResponse`
+ * turns any throw into an API Gateway v2 response. Unknown throws become `server_error` without internals.
+ */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { jsonResponse } from './http';
+import type { Logger } from './log';
+
+/** Error codes of RFC 6749 §5.2 (plus `server_error` from §4.1.2.1), the `error` member of an error response. */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'server_error';
+
+/** Realm of the `WWW-Authenticate` challenge sent with `invalid_client`. */
+export const AUTH_REALM = 'oauth-registry';
+export const WWW_AUTHENTICATE_BASIC = `Basic realm="${AUTH_REALM}"`;
+
+/** An OAuth error response waiting to be sent: HTTP status, RFC error code, human-readable description. */
+export class OAuthError extends Error {
+  /** Stable code to match on (same value as `error`). */
+  readonly code: OAuthErrorCode;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    readonly status: number,
+    readonly error: OAuthErrorCode,
+    readonly description: string,
+    headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(description);
+    this.name = 'OAuthError';
+    this.code = error;
+    this.headers = headers;
+  }
+}
+
+/** The request is malformed: missing or repeated parameter, wrong content type, bad encoding. */
+export class InvalidRequestError extends OAuthError {
+  constructor(description: string) {
+    super(400, 'invalid_request', description);
+  }
+}
+
+/** Client authentication failed; always 401 with a Basic challenge (RFC 6749 §5.2). */
+export class InvalidClientError extends OAuthError {
+  constructor(description: string) {
+    super(401, 'invalid_client', description, { 'WWW-Authenticate': WWW_AUTHENTICATE_BASIC });
+  }
+}
+
+/** The grant (code, refresh token, assertion) is invalid, expired or revoked. */
+export class InvalidGrantError extends OAuthError {
+  constructor(description: string) {
+    super(400, 'invalid_grant', description);
+  }
+}
+
+/** The authenticated client may not use this grant type. */
+export class UnauthorizedClientError extends OAuthError {
+  constructor(description: string) {
+    super(400, 'unauthorized_client', description);
+  }
+}
+
+/** The server does not implement this grant type. */
+export class UnsupportedGrantTypeError extends OAuthError {
+  constructor(description: string) {
+    super(400, 'unsupported_grant_type', description);
+  }
+}
+
+/** The requested scope is malformed or exceeds what the client was registered for. */
+export class InvalidScopeError extends OAuthError {
+  constructor(description: string) {
+    super(400, 'invalid_scope', description);
+  }
+}
+
+/** Something on our side failed; the description never says what. */
+export class ServerError extends OAuthError {
+  constructor(description = 'the server could not complete the request') {
+    super(500, 'server_error', description);
+  }
+}
+
+/** Turns any throw into an RFC 6749 §5.2 response; unexpected errors are logged (name, message) and hidden. */
+export function errorResponse(err: unknown, log: Logger): APIGatewayProxyStructuredResultV2 {
+  const oauth = err instanceof OAuthError ? err : undefined;
+  if (!oauth || oauth.status >= 500) {
+    log.error('unexpected_error', { error: err instanceof Error ? err : String(err) });
+  }
+  const e = oauth ?? new ServerError();
+  return jsonResponse(e.status, { error: e.error, error_description: e.description }, e.headers);
+}

@@ -1,0 +1,36 @@
+/**
+ * Structured logging: one JSON object per line, which CloudWatch Logs Insights can query by field.
+ * Callers pass client ids and outcomes only; never a token, secret, code or key.
+ */
+
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/** What handlers log through; injected so tests can stay silent or capture lines. */
+export interface Logger {
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+}
+
+type Level = 'info' | 'warn' | 'error';
+
+/** A logger writing JSON lines (`{"level","msg",...fields}`) to `write` (default: stdout via console.log). */
+export function createJsonLogger(write: (line: string) => void = (line) => console.log(line), base: LogFields = {}): Logger {
+  const emit = (level: Level, msg: string, fields?: LogFields): void => {
+    // `level` and `msg` lead each line and are re-applied last, so a stray field cannot replace them.
+    write(JSON.stringify(Object.assign({ level, msg }, base, fields, { level, msg }), errorReplacer));
+  };
+  return {
+    info: (msg, fields) => emit('info', msg, fields),
+    warn: (msg, fields) => emit('warn', msg, fields),
+    error: (msg, fields) => emit('error', msg, fields),
+  };
+}
+
+/** A logger that drops everything (tests, benchmarks). */
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+// Errors serialize as `{}` by default; keep name and message, never the stack (it can quote request data).
+function errorReplacer(_key: string, value: unknown): unknown {
+  return value instanceof Error ? { name: value.name, message: value.message } : value;
+}

@@ -1,0 +1,134 @@
+/**
+ * The one way this library deploys a Lambda function: bundled entry, its own role with an inline least-privilege
+ * policy, its own log group with retention, nodejs22.x on arm64 with explicit memory and timeout.
+ */
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { AssetType, Lazy, TerraformAsset } from 'cdktf';
+import { Construct } from 'constructs';
+import { bundleEntry } from './bundle';
+import { validateIntRange } from './validate';
+
+/** One `Allow` statement of an IAM policy. */
+export interface PolicyStatement {
+  readonly sid?: string;
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+}
+
+export interface RegistryFunctionProps {
+  /** Function name (≤ 64 characters); the log group is `/aws/lambda/<functionName>`. */
+  readonly functionName: string;
+  /** Source file to bundle (absolute, or relative to the current directory). */
+  readonly entry: string;
+  /** Exported handler function. @default 'handler' */
+  readonly exportName?: string;
+  /** Memory in MB. @default 256 */
+  readonly memorySizeMb?: number;
+  /** Timeout in seconds. @default 10 */
+  readonly timeoutSecs?: number;
+  /** Environment variables; values may be tokens. @default none */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Retention of the function's log group, in days. */
+  readonly logRetentionDays: number;
+  /** What the function may do besides writing its own logs. @default nothing else */
+  readonly statements?: readonly PolicyStatement[];
+  readonly description?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** A Lambda function with its role, inline policy and log group. */
+export class RegistryFunction extends Construct {
+  public readonly function: LambdaFunction;
+  public readonly role: IamRole;
+  public readonly logGroup: CloudwatchLogGroup;
+  public readonly policy: IamRolePolicy;
+  private readonly statements: PolicyStatement[];
+
+  constructor(scope: Construct, id: string, props: RegistryFunctionProps) {
+    super(scope, id);
+    if (props.functionName.length > 64) {
+      throw new Error(`Lambda function name must be at most 64 characters, got "${props.functionName}"`);
+    }
+    const memorySizeMb = validateIntRange('memorySizeMb', props.memorySizeMb ?? 256, 128, 10_240);
+    const timeoutSecs = validateIntRange('timeoutSecs', props.timeoutSecs ?? 10, 1, 900);
+    const tags = props.tags ? { ...props.tags } : undefined;
+
+    this.logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
+      name: `/aws/lambda/${props.functionName}`,
+      retentionInDays: props.logRetentionDays,
+      tags,
+    });
+
+    this.role = new IamRole(this, 'ServiceRole', {
+      name: props.functionName,
+      assumeRolePolicy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+      tags,
+    });
+
+    this.statements = [
+      {
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [`${this.logGroup.arn}:*`],
+      },
+      ...(props.statements ?? []),
+    ];
+    this.policy = new IamRolePolicy(this, 'Policy', {
+      name: 'least-privilege',
+      role: this.role.id,
+      policy: Lazy.stringValue({ produce: () => policyDocument(this.statements) }),
+    });
+
+    const bundle = bundleEntry(props.entry);
+    const asset = new TerraformAsset(this, 'Code', {
+      path: bundle.zipPath,
+      type: AssetType.FILE,
+      assetHash: bundle.zipSha256Base64.replace(/[^A-Za-z0-9]/g, '').slice(0, 32),
+    });
+
+    this.function = new LambdaFunction(this, 'Resource', {
+      functionName: props.functionName,
+      description: props.description,
+      runtime: 'nodejs22.x',
+      architectures: ['arm64'],
+      handler: `index.${props.exportName ?? 'handler'}`,
+      filename: asset.path,
+      sourceCodeHash: bundle.zipSha256Base64,
+      memorySize: memorySizeMb,
+      timeout: timeoutSecs,
+      role: this.role.arn,
+      environment: props.environment ? { variables: { ...props.environment } } : undefined,
+      loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
+      dependsOn: [this.logGroup, this.policy],
+      tags,
+    });
+  }
+
+  /** Adds a statement to the function's inline policy. */
+  public addToPolicy(statement: PolicyStatement): void {
+    this.statements.push(statement);
+  }
+
+  public get functionArn(): string {
+    return this.function.arn;
+  }
+}
+
+/** An IAM policy document (JSON) allowing `statements`; tokens inside resolve at synth. */
+export function policyDocument(statements: readonly PolicyStatement[]): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: statements.map((s) => ({
+      ...(s.sid ? { Sid: s.sid } : {}),
+      Effect: 'Allow',
+      Action: [...s.actions],
+      Resource: [...s.resources],
+    })),
+  });
+}

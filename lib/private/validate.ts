@@ -1,0 +1,129 @@
+/**
+ * Validation helpers shared by the constructs. Each throws an Error whose message shows the offending value,
+ * and each lets unresolved tokens through (their value is only known at deploy time).
+ */
+import { createHash } from 'node:crypto';
+import { Token } from 'cdktf';
+
+/** Throws unless `value` is an integer in `[min, max]` (tokens pass). */
+export function validateIntRange(what: string, value: number, min: number, max: number): number {
+  if (Token.isUnresolved(value)) return value;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${what} must be an integer between ${min} and ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Name prefixes end up in secret names, function names, table names: lower-kebab, short. */
+export const NAME_PREFIX_PATTERN = /^[a-z0-9-]{1,32}$/;
+
+export function validateNamePrefix(value: string): string {
+  if (Token.isUnresolved(value)) {
+    throw new Error('namePrefix must be a literal string known at synth time, got an unresolved token');
+  }
+  if (!NAME_PREFIX_PATTERN.test(value)) {
+    throw new Error(`namePrefix must match ${NAME_PREFIX_PATTERN} (lower-case letters, digits, "-"), got "${value}"`);
+  }
+  return value;
+}
+
+/** `MyRegistry` → `my-registry`; `OAuth2 Server` → `oauth2-server`. */
+export function toKebab(id: string): string {
+  return id
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/** Lower-hex sha256 of `input`, truncated to `length` characters. */
+export function shortHash(input: string, length = 8): string {
+  return createHash('sha256').update(input).digest('hex').slice(0, length);
+}
+
+/** Fits `name` into `max` characters, replacing the tail with a hash of the whole name when it is too long. */
+export function fitName(name: string, max: number): string {
+  if (name.length <= max) return name;
+  const hash = shortHash(name, 8);
+  return `${name.slice(0, max - hash.length - 1).replace(/-+$/, '')}-${hash}`;
+}
+
+/**
+ * RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`: printable ASCII except space, `"` and `\`.
+ */
+export const SCOPE_TOKEN_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+export function validateScope(where: string, scope: string): string {
+  if (Token.isUnresolved(scope)) {
+    throw new Error(`${where}: scopes must be literal strings known at synth time, got an unresolved token`);
+  }
+  if (typeof scope !== 'string' || !SCOPE_TOKEN_PATTERN.test(scope)) {
+    throw new Error(
+      `${where}: scope ${JSON.stringify(scope)} is not a valid RFC 6749 scope-token ` +
+        '(printable ASCII, no space, no double quote, no backslash)',
+    );
+  }
+  return scope;
+}
+
+/** Retention values CloudWatch Logs accepts (`PutRetentionPolicy`), in days. */
+export const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+export function validateLogRetentionDays(value: number): number {
+  if (Token.isUnresolved(value)) return value;
+  if (!CLOUDWATCH_RETENTION_DAYS.includes(value)) {
+    throw new Error(
+      `logRetentionDays must be one of CloudWatch's values (${CLOUDWATCH_RETENTION_DAYS.join(', ')}), got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Client identifiers travel in HTTP Basic credentials and form bodies: unreserved URL characters only. */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
+
+export function validateClientId(value: string): string {
+  if (Token.isUnresolved(value)) {
+    throw new Error('clientId must be a literal string known at synth time, got an unresolved token');
+  }
+  if (!CLIENT_ID_PATTERN.test(value)) {
+    throw new Error(`clientId must match ${CLIENT_ID_PATTERN} (URL-safe, 1 to 128 characters), got "${value}"`);
+  }
+  return value;
+}
+
+/** Characters Secrets Manager allows in a secret name, which embeds the client's construct id. */
+export const SECRET_NAME_SEGMENT_PATTERN = /^[A-Za-z0-9_+=.@-]{1,64}$/;
+
+const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
+const PATH_SEGMENT = /^(?:[A-Za-z0-9._~:@!$&'()*,;=-]+|\{[A-Za-z_][A-Za-z0-9_]*\}|\{[A-Za-z_][A-Za-z0-9_]*\+\})$/;
+
+export interface ParsedRouteKey {
+  readonly method: (typeof ROUTE_METHODS)[number];
+  readonly path: string;
+}
+
+/** Parses an API Gateway HTTP API route key `METHOD /path` (path variables `{id}`, greedy `{proxy+}` last). */
+export function parseRouteKey(routeKey: string): ParsedRouteKey {
+  const fail = (why: string): never => {
+    throw new Error(`route key must be "METHOD /path" (e.g. "GET /v1/incidents/{id}"); ${why}, got ${JSON.stringify(routeKey)}`);
+  };
+  if (typeof routeKey !== 'string' || Token.isUnresolved(routeKey)) return fail('it must be a literal string');
+  const match = /^([A-Z]+) (\/\S*)$/.exec(routeKey);
+  if (!match) return fail('expected one method, one space, then a path starting with "/"');
+  const [, method, path] = match as unknown as [string, string, string];
+  if (!(ROUTE_METHODS as readonly string[]).includes(method)) {
+    return fail(`method "${method}" is not one of ${ROUTE_METHODS.join(', ')}`);
+  }
+  if (path !== '/') {
+    const segments = path.slice(1).split('/');
+    segments.forEach((segment, i) => {
+      if (!PATH_SEGMENT.test(segment)) fail(`path segment "${segment}" is not valid`);
+      if (segment.endsWith('+}') && i !== segments.length - 1) fail(`greedy variable "${segment}" must be the last segment`);
+    });
+  }
+  return { method: method as ParsedRouteKey['method'], path };
+}

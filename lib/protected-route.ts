@@ -1,0 +1,130 @@
+/**
+ * A route of the registry's HTTP API served by your Lambda handler, reachable only with an access token the
+ * registry issued that holds one of the route's scopes (checked by API Gateway's JWT authorizer).
+ */
+import * as path from 'node:path';
+import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
+import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import { Annotations } from 'cdktf';
+import { Construct } from 'constructs';
+import type { RouteRegistration } from '../lambdas/shared/manifest';
+import { scopeName, type ScopeLike } from './grants';
+import type { OAuthRegistry } from './oauth-registry';
+import { RegistryFunction } from './private/registry-function';
+import { fitName, parseRouteKey, toKebab, validateScope } from './private/validate';
+
+/** Your Lambda handler for a protected route. */
+export interface RouteHandlerProps {
+  /** Source file of the handler, relative to the app's directory (the current directory at synth) or absolute. */
+  readonly entry: string;
+  /** Exported function to invoke. @default 'handler' */
+  readonly exportName?: string;
+  /** Memory of the function, in MB (128 to 10240). @default 256 */
+  readonly memorySizeMb?: number;
+  /** Timeout of the function, in seconds (1 to 30: API Gateway waits 30 s at most). @default 10 */
+  readonly timeoutSecs?: number;
+  /** Extra environment variables. @default none */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/** What you declare about a protected route (`registry.addRoute(routeKey, options)`). */
+export interface ProtectedRouteOptions {
+  readonly handler: RouteHandlerProps;
+  /** Any-of scopes: a token needs at least one of them. At least one scope. */
+  readonly scopes: readonly ScopeLike[];
+}
+
+export interface ProtectedRouteProps extends ProtectedRouteOptions {
+  readonly registry: OAuthRegistry;
+  /** API Gateway route key `METHOD /path`, e.g. `GET /v1/incidents/{id}`. */
+  readonly routeKey: string;
+}
+
+/** Paths the registry serves itself; protected routes may not shadow them. */
+const RESERVED_PATH_PREFIXES = ['/oauth2/', '/.well-known/', '/connections/'];
+
+/** A route of the registry's API behind its JWT authorizer, served by a bundled Lambda handler. */
+export class ProtectedRoute extends Construct {
+  public readonly routeKey: string;
+  /** The route as local mode serves it (also in the manifest). */
+  public readonly registration: RouteRegistration;
+  /** The handler's function, role and log group. */
+  public readonly handler: RegistryFunction;
+  /** The API Gateway route. */
+  public readonly route: Apigatewayv2Route;
+
+  constructor(scope: Construct, id: string, props: ProtectedRouteProps) {
+    super(scope, id);
+    const { registry } = props;
+    const { method, path: routePath } = parseRouteKey(props.routeKey);
+    if (RESERVED_PATH_PREFIXES.some((prefix) => `${routePath}/`.startsWith(prefix))) {
+      throw new Error(
+        `route "${props.routeKey}" is under a path the registry serves itself (${RESERVED_PATH_PREFIXES.join(', ')})`,
+      );
+    }
+    const where = `route "${props.routeKey}"`;
+    const scopes = [...new Set(props.scopes.map((s) => validateScope(where, scopeName(s))))];
+    if (scopes.length === 0) throw new Error(`${where}: scopes must name at least one scope, got []`);
+    const handler = props.handler;
+    if (!handler || typeof handler.entry !== 'string' || handler.entry.length === 0) {
+      throw new Error(`${where}: handler.entry must be the path of a source file, got ${JSON.stringify(handler?.entry)}`);
+    }
+    const exportName = handler.exportName ?? 'handler';
+    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(exportName)) {
+      throw new Error(`${where}: handler.exportName must be a JavaScript identifier, got "${exportName}"`);
+    }
+    if (handler.timeoutSecs !== undefined && handler.timeoutSecs > 30) {
+      throw new Error(`${where}: handler.timeoutSecs must be at most 30 (API Gateway's limit), got ${handler.timeoutSecs}`);
+    }
+    this.routeKey = props.routeKey;
+    this.registration = { routeKey: props.routeKey, scopes, handler: { entry: handler.entry, exportName } };
+
+    this.handler = new RegistryFunction(this, 'Handler', {
+      functionName: fitName(`${registry.namePrefix}-${toKebab(id)}`, 64),
+      description: `Handler of ${props.routeKey} on OAuth registry ${registry.namePrefix}`,
+      entry: path.resolve(handler.entry),
+      exportName,
+      memorySizeMb: handler.memorySizeMb,
+      timeoutSecs: handler.timeoutSecs,
+      environment: handler.environment,
+      logRetentionDays: registry.logRetentionDays,
+      tags: Object.keys(registry.tags).length > 0 ? registry.tags : undefined,
+    });
+    const integration = new Apigatewayv2Integration(this, 'Integration', {
+      apiId: registry.api.id,
+      integrationType: 'AWS_PROXY',
+      integrationUri: this.handler.function.invokeArn,
+      integrationMethod: 'POST',
+      payloadFormatVersion: '2.0',
+    });
+    this.route = new Apigatewayv2Route(this, 'Resource', {
+      apiId: registry.api.id,
+      routeKey: props.routeKey,
+      target: `integrations/${integration.id}`,
+      authorizationType: 'JWT',
+      authorizerId: registry.authorizer.id,
+      authorizationScopes: scopes,
+    });
+    const sourcePath = routePath.replace(/\{[^}]+\}/g, '*');
+    new LambdaPermission(this, 'InvokePermission', {
+      functionName: this.handler.function.functionName,
+      action: 'lambda:InvokeFunction',
+      principal: 'apigateway.amazonaws.com',
+      sourceArn: `${registry.api.executionArn}/*/${method === 'ANY' ? '*' : method}${sourcePath}`,
+    });
+
+    this.node.addValidation({
+      validate: () => {
+        const granted = new Set(registry.externalClients.flatMap((c) => c.registration.scopes));
+        if (!scopes.some((s) => granted.has(s))) {
+          Annotations.of(this).addWarning(
+            `${where}: no external client of the registry may be granted any of ${JSON.stringify(scopes)}`,
+          );
+        }
+        return [];
+      },
+    });
+    registry._registerRoute(this);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The example app: one registry, two external clients, one protected route.
+ * `npm start` serves it locally; `cdktf deploy` puts it in your AWS account.
+ */
+import { App, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { Construct } from 'constructs';
+import { ClientAuth, GrantType, OAuthRegistry } from './lib';
+
+class IncidentApiStack extends TerraformStack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    new AwsProvider(this, 'aws', { region: process.env.AWS_REGION ?? 'eu-west-1' });
+
+    const registry = new OAuthRegistry(this, 'Registry', { namePrefix: 'incident-api' });
+
+    // A partner's backend: reads and writes incidents, authenticates with HTTP Basic.
+    registry.addExternalClient('AcmeMonitoring', {
+      description: 'Acme Monitoring pushes alerts as incidents',
+      grantTypes: [GrantType.CLIENT_CREDENTIALS],
+      authMethod: ClientAuth.CLIENT_SECRET_BASIC,
+      scopes: ['incidents.read', 'incidents.write'],
+    });
+
+    // A reporting job that only reads, and sends its credentials in the form body.
+    registry.addExternalClient('ReportingJob', {
+      authMethod: ClientAuth.CLIENT_SECRET_POST,
+      scopes: ['reports.read'],
+      accessTokenTtlSecs: 300,
+    });
+
+    // Our API: callers need a token carrying incidents.read.
+    registry.addRoute('GET /v1/hello', {
+      handler: { entry: 'lambdas/examples/hello.ts' },
+      scopes: ['incidents.read'],
+    });
+  }
+}
+
+const app = new App();
+new IncidentApiStack(app, 'incident-api');
+app.synth();

@@ -1,0 +1,93 @@
+/**
+ * The CLI as a user runs it: `oauth-registry dev` (what `npm start` runs) in a child process, its printed curl line
+ * run for real, `credentials show --local`, and `--help` on every command.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot } from './fixture';
+
+const run = promisify(execFile);
+const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
+
+describe('oauth-registry CLI', () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'oauth-registry-cli-'));
+  const stateDir = path.join(work, 'state');
+  const outdir = path.join(work, 'cdktf.out');
+  let dev: ChildProcess;
+  let banner = '';
+
+  before(async () => {
+    dev = spawn(process.execPath, [cli, 'dev', '--port', '0', '--quiet', '--state-dir', stateDir, '--outdir', outdir], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    dev.stderr!.on('data', (chunk) => (stderr += chunk));
+    await new Promise<void>((resolve, reject) => {
+      dev.stdout!.on('data', (chunk) => {
+        banner += chunk;
+        if (banner.includes('Ctrl-C stops')) resolve();
+      });
+      dev.once('exit', (code) => reject(new Error(`dev exited with ${code}: ${stderr}`)));
+    });
+  });
+  after(() => {
+    dev.kill('SIGTERM');
+  });
+
+  it('dev prints the issuer, each client and a curl line that gets a token', async () => {
+    const issuer = /issuer\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(banner)?.[1];
+    assert.ok(issuer, banner);
+    assert.match(banner, /client AcmeMonitoring \(client_secret_basic/);
+    assert.match(banner, /client ReportingJob \(client_secret_post/);
+    assert.match(banner, /client_secret\s+\S+\s+\(generated now\)/);
+    const curl = /^\s+(curl .*)$/m.exec(banner)?.[1];
+    assert.ok(curl, banner);
+    const { stdout } = await run('sh', ['-c', curl]);
+    const token = JSON.parse(stdout) as Record<string, unknown>;
+    assert.equal(token.token_type, 'Bearer');
+    assert.match(String(token.access_token), /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+  });
+
+  it('writes clients.json (mode 0600) and credentials show --local reads it back', async () => {
+    const file = path.join(stateDir, 'local', 'clients.json');
+    const clients = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { client_id: string; client_secret: string }>;
+    assert.deepEqual(Object.keys(clients).sort(), ['AcmeMonitoring', 'ReportingJob']);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const { stdout } = await run(process.execPath, [cli, 'credentials', 'show', 'AcmeMonitoring', '--local', '--no-synth', '--outdir', outdir, '--state-dir', stateDir], { cwd: repoRoot });
+    assert.deepEqual(JSON.parse(stdout), clients.AcmeMonitoring);
+  });
+
+  it('credentials show names the known clients when asked for an unknown one', async () => {
+    await assert.rejects(
+      run(process.execPath, [cli, 'credentials', 'show', 'Nobody', '--local', '--no-synth', '--outdir', outdir, '--state-dir', stateDir], { cwd: repoRoot }),
+      (err: { stderr: string; code: number }) => {
+        assert.equal(err.code, 1);
+        assert.match(err.stderr, /no external client named "Nobody" \(clients: AcmeMonitoring, ReportingJob\)/);
+        return true;
+      },
+    );
+  });
+
+  it('a restart keeps the same credentials (state survives) and generates nothing', async () => {
+    const again = spawn(process.execPath, [cli, 'dev', '--port', '0', '--quiet', '--state-dir', stateDir, '--outdir', outdir], { cwd: repoRoot });
+    let out = '';
+    await new Promise<void>((resolve) => again.stdout.on('data', (c) => ((out += c), out.includes('Ctrl-C stops') && resolve())));
+    again.kill('SIGTERM');
+    assert.doesNotMatch(out, /generated now/);
+    const clients = JSON.parse(readFileSync(path.join(stateDir, 'local', 'clients.json'), 'utf8'));
+    assert.match(out, new RegExp(`client_id\\s+${clients.AcmeMonitoring.client_id}`));
+  });
+
+  for (const command of [[], ['dev'], ['credentials'], ['credentials', 'show']]) {
+    it(`oauth-registry ${command.join(' ')} --help describes itself`, async () => {
+      const { stdout } = await run(process.execPath, [cli, ...command, '--help']);
+      assert.match(stdout, /^Usage: oauth-registry/);
+    });
+  }
+});

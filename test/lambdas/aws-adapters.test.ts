@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { AwsRegistrationStore } from '../../lambdas/shared/adapters/aws-registration-store';
+import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
+import { clientItemKey, type ClientRegistration } from '../../lambdas/shared/manifest';
+
+// dynalite ships no types; it returns a node http.Server.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (options: { createTableMs?: number }) => Server;
+
+describe('AwsSecretStore (aws-sdk-client-mock)', () => {
+  const client = new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const sm = mockClient(client);
+  const store = new AwsSecretStore({ client });
+  const created = new Date('2025-01-01T00:00:00Z');
+  beforeEach(() => sm.reset());
+  after(() => sm.restore());
+
+  it('reads a version by stage with GetSecretValue', async () => {
+    sm.on(GetSecretValueCommand).resolves({ VersionId: 'v1', SecretString: '{"a":1}', CreatedDate: created, VersionStages: ['AWSCURRENT'] });
+    assert.deepEqual(await store.getSecretVersion('s', 'AWSCURRENT'), { versionId: 'v1', value: '{"a":1}', createdAt: created, stages: ['AWSCURRENT'] });
+    assert.deepEqual(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input), [{ SecretId: 's', VersionStage: 'AWSCURRENT' }]);
+  });
+
+  it('reads a version by id with GetSecretValue', async () => {
+    sm.on(GetSecretValueCommand).resolves({ VersionId: 'v2', SecretString: 'x', CreatedDate: created, VersionStages: ['AWSPENDING'] });
+    assert.equal((await store.getSecretVersionById('s', 'v2'))?.versionId, 'v2');
+    assert.deepEqual(sm.commandCalls(GetSecretValueCommand)[0]!.args[0].input, { SecretId: 's', VersionId: 'v2' });
+  });
+
+  it('maps ResourceNotFoundException to undefined and rethrows other errors', async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING' })
+      .rejects(new ResourceNotFoundException({ message: "can't find staging label AWSPENDING", $metadata: {} }));
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    assert.equal(await store.getSecretVersion('s', 'AWSPENDING'), undefined);
+    await assert.rejects(store.getSecretVersion('s', 'AWSPREVIOUS'), { name: 'AccessDeniedException' });
+  });
+
+  it('describes a secret: tags, rotation, version stages', async () => {
+    sm.on(DescribeSecretCommand).resolves({
+      Name: 'reg/clients/Acme',
+      RotationEnabled: true,
+      Tags: [{ Key: 'oauth-registry:kind', Value: 'client-secret' }, { Key: 'oauth-registry:client-id', Value: 'acme' }],
+      VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] },
+    });
+    assert.deepEqual(await store.describeSecret('arn:secret'), {
+      name: 'reg/clients/Acme',
+      tags: { 'oauth-registry:kind': 'client-secret', 'oauth-registry:client-id': 'acme' },
+      rotationEnabled: true,
+      versionStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] },
+    });
+    assert.deepEqual(sm.commandCalls(DescribeSecretCommand)[0]!.args[0].input, { SecretId: 'arn:secret' });
+  });
+
+  it('puts a value with ClientRequestToken and VersionStages', async () => {
+    sm.on(PutSecretValueCommand).resolves({});
+    await store.putSecretValue('s', 'token-1', 'value', ['AWSPENDING']);
+    assert.deepEqual(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input, {
+      SecretId: 's',
+      ClientRequestToken: 'token-1',
+      SecretString: 'value',
+      VersionStages: ['AWSPENDING'],
+    });
+  });
+
+  it('moves a stage with UpdateSecretVersionStage', async () => {
+    sm.on(UpdateSecretVersionStageCommand).resolves({});
+    await store.updateVersionStage('s', 'AWSCURRENT', { moveToVersionId: 'v2', removeFromVersionId: 'v1' });
+    await store.updateVersionStage('s', 'AWSPENDING', { removeFromVersionId: 'v2' });
+    assert.deepEqual(
+      sm.commandCalls(UpdateSecretVersionStageCommand).map((c) => c.args[0].input),
+      [
+        { SecretId: 's', VersionStage: 'AWSCURRENT', MoveToVersionId: 'v2', RemoveFromVersionId: 'v1' },
+        { SecretId: 's', VersionStage: 'AWSPENDING', MoveToVersionId: undefined, RemoveFromVersionId: 'v2' },
+      ],
+    );
+  });
+});
+
+describe('AwsRegistrationStore (dynalite)', () => {
+  const TABLE = 'oauth-registry-test';
+  let server: Server;
+  let client: DynamoDBClient;
+  const acme: ClientRegistration = {
+    name: 'Acme',
+    clientId: 'acme-client',
+    grantTypes: ['client_credentials'],
+    authMethod: 'client_secret_basic',
+    scopes: ['incidents.read'],
+    audience: 'https://api.example.test',
+    accessTokenTtlSecs: 900,
+    active: true,
+    secretId: 'reg/clients/Acme',
+    secretRotationDays: 90,
+  };
+
+  before(async () => {
+    server = dynalite({ createTableMs: 0 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    client = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    await client.send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await client.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: clientItemKey(acme.clientId) }, data: { S: JSON.stringify(acme) } } }));
+    await client.send(
+      new PutItemCommand({ TableName: TABLE, Item: { pk: { S: clientItemKey('impostor') }, data: { S: JSON.stringify(acme) } } }),
+    );
+  });
+  after(async () => {
+    client?.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('returns the registration stored in the item\'s data attribute', async () => {
+    const store = new AwsRegistrationStore({ tableName: TABLE, client });
+    assert.deepEqual(await store.getClient('acme-client'), acme);
+  });
+
+  it('returns undefined for an unknown client', async () => {
+    const store = new AwsRegistrationStore({ tableName: TABLE, client });
+    assert.equal(await store.getClient('nobody'), undefined);
+  });
+
+  it('refuses an item whose registration names another client', async () => {
+    const store = new AwsRegistrationStore({ tableName: TABLE, client });
+    await assert.rejects(store.getClient('impostor'), /names another client/);
+  });
+});
