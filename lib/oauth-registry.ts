@@ -24,6 +24,7 @@ import { Aspects, Lazy, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
+import { SERVER_ROUTES, routePath, type ServerRoute } from '../lambdas/shared/routes';
 import {
   SECRET_KIND_TAG,
   manifestFileName,
@@ -89,13 +90,13 @@ const LAMBDA_ENV_LIMIT_BYTES = 4096;
 /** Size assumed for a value only known at deploy time (e.g. the issuer), when checking the env limit. */
 const UNRESOLVED_VALUE_BYTES = 128;
 
-/** Routes the authorization server answers itself. */
-const SERVER_ROUTES: ReadonlyArray<readonly [id: string, routeKey: string]> = [
-  ['TokenRoute', 'POST /oauth2/token'],
-  ['OpenIdConfigurationRoute', 'GET /.well-known/openid-configuration'],
-  ['AuthorizationServerMetadataRoute', 'GET /.well-known/oauth-authorization-server'],
-  ['JwksRoute', 'GET /.well-known/jwks.json'],
-];
+/** Construct id of each authorization-server route (part of the ID tree: renaming one replaces the route). */
+const SERVER_ROUTE_IDS: Readonly<Record<ServerRoute, string>> = {
+  token: 'TokenRoute',
+  openidConfiguration: 'OpenIdConfigurationRoute',
+  authorizationServerMetadata: 'AuthorizationServerMetadataRoute',
+  jwks: 'JwksRoute',
+};
 
 /**
  * An OAuth 2.0 authorization server for external clients, in your AWS account: declare clients with
@@ -293,7 +294,8 @@ export class OAuthRegistry extends Construct {
       integrationMethod: 'POST',
       payloadFormatVersion: '2.0',
     });
-    for (const [routeId, routeKey] of SERVER_ROUTES) {
+    for (const [name, routeKey] of Object.entries(SERVER_ROUTES) as [ServerRoute, string][]) {
+      const routeId = SERVER_ROUTE_IDS[name];
       new Apigatewayv2Route(this, routeId, {
         apiId: this.api.id,
         routeKey,
@@ -356,12 +358,12 @@ export class OAuthRegistry extends Construct {
 
   /** Where clients get tokens (`POST`, client credentials). */
   public get tokenEndpoint(): string {
-    return `${this.issuerUrl}/oauth2/token`;
+    return `${this.issuerUrl}${routePath(SERVER_ROUTES.token)}`;
   }
 
   /** Where resource servers find the public signing keys. */
   public get jwksUri(): string {
-    return `${this.issuerUrl}/.well-known/jwks.json`;
+    return `${this.issuerUrl}${routePath(SERVER_ROUTES.jwks)}`;
   }
 
   /** Default `aud` of access tokens: the `audience` prop, else the issuer. */

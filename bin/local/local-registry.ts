@@ -13,11 +13,14 @@ import { createAuthorizationServer } from '../../lambdas/authorization-server/se
 import { rotateSecret } from '../../lambdas/rotation/rotation';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
-import type { Logger } from '../../lambdas/shared/log';
+import { silentLogger, type Logger } from '../../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
 import type { Clock } from '../../lambdas/shared/ports';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
 import { createJwtAuthorizer } from './jwt-authorizer';
+import { SERVER_ROUTES } from '../../lambdas/shared/routes';
+
+const serverRouteKeys: ReadonlySet<string> = new Set(Object.values(SERVER_ROUTES));
 
 export interface LocalRegistryOptions {
   readonly manifest: RegistryManifest;
@@ -84,7 +87,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     secrets,
     registrations: new ManifestRegistrationStore(manifest),
     clock: options.clock,
-    log,
+    log: log ?? silentLogger,
   });
   const authorize = createJwtAuthorizer({
     issuer,
@@ -117,8 +120,10 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       const params = match(method, pathname);
       if (params) return serveProtected(req, res, body, route, params);
     }
-    const event = toApiGatewayEvent(req, body, `${method} ${pathname}`);
-    writeApiGatewayResult(res, await authorizationServer.handle(event));
+    const routeKey = `${method} ${pathname}`;
+    // API Gateway answers a request matching no route itself, before any Lambda runs.
+    if (!serverRouteKeys.has(routeKey)) return writeGatewayError(res, 404, 'Not Found');
+    writeApiGatewayResult(res, await authorizationServer.handle(toApiGatewayEvent(req, body, routeKey)));
   }
 
   async function serveProtected(

@@ -2,6 +2,7 @@
 import { publicJsonResponse, type RouteHandler } from '../shared/http';
 import { SUPPORTED_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../shared/manifest';
 import type { AuthorizationServerConfig } from '../shared/config';
+import { SERVER_ROUTES, routePath } from '../shared/routes';
 
 /** Metadata changes only with a deployment, so shared caches may keep it for five minutes. */
 export const DISCOVERY_MAX_AGE_SECS = 300;
@@ -11,8 +12,8 @@ export function discoveryDocument(config: AuthorizationServerConfig): Record<str
   const { issuer } = config;
   return {
     issuer,
-    token_endpoint: `${issuer}/oauth2/token`,
-    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    token_endpoint: `${issuer}${routePath(SERVER_ROUTES.token)}`,
+    jwks_uri: `${issuer}${routePath(SERVER_ROUTES.jwks)}`,
     scopes_supported: [...config.scopesSupported],
     // RFC 8414 §2 makes this member REQUIRED, and it lists response types of the authorization endpoint. There is
     // no authorization endpoint yet, so the truthful value is the empty list: "token" would advertise the implicit

@@ -10,6 +10,7 @@ import { jsonResponse, routeKeyOf, type RouteHandler } from '../shared/http';
 import { createJsonLogger, type Logger } from '../shared/log';
 import type { ClientRegistration } from '../shared/manifest';
 import type { Clock, RegistrationStore, SecretStore } from '../shared/ports';
+import { SERVER_ROUTES } from '../shared/routes';
 import { createAccessTokenIssuer } from './access-token';
 import { createClientAuthenticator } from './client-auth';
 import { createClientSecretVerifier } from './client-secrets';
@@ -58,10 +59,10 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
 
   const discovery = createDiscoveryEndpoint(config);
   const routes: ReadonlyMap<string, RouteHandler> = new Map([
-    ['POST /oauth2/token', createTokenEndpoint({ grants: GRANTS, authenticate, tokens, log })],
-    ['GET /.well-known/openid-configuration', discovery],
-    ['GET /.well-known/oauth-authorization-server', discovery],
-    ['GET /.well-known/jwks.json', createJwksEndpoint(signingKeys)],
+    [SERVER_ROUTES.token, createTokenEndpoint({ grants: GRANTS, authenticate, tokens, log })],
+    [SERVER_ROUTES.openidConfiguration, discovery],
+    [SERVER_ROUTES.authorizationServerMetadata, discovery],
+    [SERVER_ROUTES.jwks, createJwksEndpoint(signingKeys)],
   ]);
 
   return {

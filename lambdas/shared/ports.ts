@@ -46,3 +46,38 @@ export interface RegistrationStore {
 
 /** Milliseconds since the epoch; injected so tests can freeze time. */
 export type Clock = () => number;
+
+/**
+ * Short-lived state in the registry's table: authorization codes, refresh-token families, revoked token ids,
+ * consent records, replay-protection `jti`s, consent-flow state and third-party token sets. One item per key.
+ *
+ * Items are plain JSON objects. `expiresAt` (epoch seconds) is the table's TTL attribute: an item past it is absent
+ * to every operation here (DynamoDB deletes expired items lazily, so adapters filter and conditions account for it).
+ * Writes take an optional `Condition`; a write whose condition fails changes nothing and reports it, so handlers
+ * build single use (take a code once), rotation (swap a refresh token once) and leases on it.
+ */
+export type StateItem = { readonly pk: string; readonly expiresAt?: number } & Readonly<Record<string, unknown>>;
+
+export type Condition =
+  /** No live item has this key (absent, or expired). */
+  | { readonly kind: 'notExists' }
+  /** A live item exists. */
+  | { readonly kind: 'exists' }
+  | { readonly kind: 'equals'; readonly attribute: string; readonly value: string | number | boolean }
+  /** The attribute is absent, or present and not equal to `value`. */
+  | { readonly kind: 'notEquals'; readonly attribute: string; readonly value: string | number | boolean }
+  /** The attribute is a number below `value`; an absent attribute does not satisfy it. */
+  | { readonly kind: 'lessThan'; readonly attribute: string; readonly value: number }
+  | { readonly kind: 'missing'; readonly attribute: string }
+  | { readonly kind: 'and' | 'or'; readonly conditions: readonly Condition[] };
+
+export interface StateStore {
+  /** The live item with this key, or undefined. */
+  get<T extends StateItem = StateItem>(pk: string): Promise<T | undefined>;
+  /** Writes the whole item if `condition` holds (checked atomically); false when it did not. */
+  put(item: StateItem, condition?: Condition): Promise<boolean>;
+  /** Sets (or with `undefined`, removes) attributes of a live item if `condition` holds; false when absent or it did not. */
+  update(pk: string, changes: Readonly<Record<string, unknown>>, condition?: Condition): Promise<boolean>;
+  /** Deletes the live item if `condition` holds and returns it (atomically: of concurrent deletes, one gets it). */
+  delete<T extends StateItem = StateItem>(pk: string, condition?: Condition): Promise<T | undefined>;
+}
