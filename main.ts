@@ -1,11 +1,11 @@
 /**
- * The example app: one registry, two external clients, one protected route.
+ * The example app: one registry, two external clients, one protected route, one third-party connection.
  * `npm start` serves it locally; `cdktf deploy` puts it in your AWS account.
  */
 import { App, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Construct } from 'constructs';
-import { ClientAuth, GrantType, OAuthRegistry } from './lib';
+import { ClientAuth, ConnectionMode, GrantType, OAuthRegistry, Provider } from './lib';
 
 class IncidentApiStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
@@ -30,10 +30,20 @@ class IncidentApiStack extends TerraformStack {
     });
 
     // Our API: callers need a token carrying incidents.read.
-    registry.addRoute('GET /v1/hello', {
+    const hello = registry.addRoute('GET /v1/hello', {
       handler: { entry: 'lambdas/examples/hello.ts' },
       scopes: ['incidents.read'],
     });
+
+    // A third-party provider we read from (we are its client): each engineer consents once
+    // (`oauth-registry connect Salesforce --subject <id>`); our handler gets their fresh token from the broker.
+    const salesforce = registry.addConnection('Salesforce', {
+      provider: Provider.discover('https://login.salesforce.com'),
+      scopes: ['api', 'refresh_token'],
+      mode: ConnectionMode.PER_USER,
+      apiBaseUrl: 'https://example.my.salesforce.com/services/data/v60.0',
+    });
+    salesforce.grantTokenAccess(hello);
   }
 }
 

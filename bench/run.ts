@@ -12,6 +12,7 @@ import { rotateSecret } from '../lambdas/rotation/rotation';
 import { createJsonLogger } from '../lambdas/shared/log';
 import { MemorySecretStore } from '../lambdas/shared/adapters/local-secret-store';
 import { ManifestRegistrationStore } from '../lambdas/shared/adapters/manifest-registration-store';
+import { MemoryStateStore } from '../lambdas/shared/adapters/local-state-store';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../lambdas/shared/manifest';
 import { bundleEntry } from '../lib/private/bundle';
 import { measureOps, measureRate } from './load';
@@ -66,6 +67,7 @@ async function inProcessIssuance(): Promise<void> {
     config: { issuer: 'https://bench.example', signingKeySecretId: manifest.signingKeySecretId, secretOverlapSecs: 86_400, scopesSupported: ['incidents.read'], cacheTtlSecs: 60 },
     secrets,
     registrations: new ManifestRegistrationStore(manifest),
+    state: new MemoryStateStore(),
     // The JSON log line is built as in Lambda, then dropped: the figure counts our work, not a terminal's.
     log: createJsonLogger(() => undefined),
   });

@@ -2,6 +2,7 @@
  * `oauth-registry`: run a registry locally (`dev`, what `npm start` runs) and hand out client credentials.
  */
 import { Command, Option } from 'commander';
+import { registerConnectionCommands } from './commands/connections';
 import { registerCredentialsCommands } from './commands/credentials';
 import { registerDevCommand } from './commands/dev';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: true });
   registerDevCommand(program);
   registerCredentialsCommands(program);
+  registerConnectionCommands(program);
   return program;
 }
 

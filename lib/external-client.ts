@@ -1,6 +1,7 @@
 /**
  * An external client of an `OAuthRegistry`: an application of a partner that gets access tokens with its own
- * client id and secret (OAuth 2.0 client credentials).
+ * client id and secret (OAuth 2.0 client credentials), its own signed JWTs (`private_key_jwt`), or, for a public
+ * app, its client id alone.
  */
 import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
@@ -9,18 +10,21 @@ import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import {
   CLIENT_ID_TAG,
+  JWT_BEARER_GRANT_TYPE,
+  PUBLIC_CLIENT_GRANT_TYPES,
   SECRET_KIND_TAG,
   clientItemKey,
   type ClientRegistration,
   type SupportedGrantType,
 } from '../lambdas/shared/manifest';
-import { ClientAuth, GrantType, scopeName, type ScopeLike } from './grants';
+import { ClientAuth, GrantType, scopeName, type JwtBearerOptions, type ScopeLike } from './grants';
 import type { OAuthRegistry } from './oauth-registry';
 import {
   SECRET_NAME_SEGMENT_PATTERN,
   shortHash,
   validateClientId,
   validateIntRange,
+  validateKeys,
   validateScope,
 } from './private/validate';
 
@@ -41,12 +45,38 @@ export interface ExternalClientOptions {
   readonly audience?: string;
   /** Lifetime of this client's access tokens, in seconds (60 to 86400). @default the registry's (900) */
   readonly accessTokenTtlSecs?: number;
-  /** How often the client secret rotates, in days (1 to 365). @default 90 */
+  /** How often the client secret rotates, in days (1 to 365); only for clients with a shared secret. @default 90 */
   readonly secretRotationDays?: number;
+  /**
+   * With `GrantType.JWT_BEARER`: the issuer whose user assertions this client may exchange for tokens acting for the
+   * user, and its public keys (`jwks` inline or `jwksUri`, https). @default none (required by `GrantType.JWT_BEARER`)
+   */
+  readonly jwtBearer?: JwtBearerOptions;
   /** An inactive client keeps its registration and secret but cannot get tokens. @default true */
   readonly active?: boolean;
   /** What the client is, for people reading the registry. @default none */
   readonly description?: string;
+  /**
+   * authorization_code: the exact redirect URIs (https, or http on 127.0.0.1, [::1] or localhost for native apps; no
+   * fragment). Compared as strings, character for character. @default none (required with authorization_code)
+   */
+  readonly redirectUris?: readonly string[];
+  /**
+   * A public client (a native or browser app that cannot keep a secret): no secret is created, it authenticates with
+   * its client id alone (`none`) and may use only authorization_code (PKCE) and refresh_token. @default false
+   */
+  readonly publicClient?: boolean;
+  /** Seconds an unused refresh token stays valid; every rotation restarts it (60 to 31536000). @default 1209600 (14 days) */
+  readonly refreshTokenIdleTtlSecs?: number;
+  /** Seconds a user's refresh tokens live from sign-in, however often used (60 to 31536000). @default 7776000 (90 days) */
+  readonly refreshTokenAbsoluteTtlSecs?: number;
+  /**
+   * Seconds after a rotation during which the old refresh token yields the same new pair (concurrent requests of one
+   * app); after it, reuse revokes every token of the grant (0 to 60). @default 0 (any reuse revokes)
+   */
+  readonly refreshTokenReuseGraceSecs?: number;
+  /** Remember a user's consent to this client per scope set, and skip the consent page next time. @default false */
+  readonly rememberConsent?: boolean;
 }
 
 export interface ExternalClientProps extends ExternalClientOptions {
@@ -55,16 +85,17 @@ export interface ExternalClientProps extends ExternalClientOptions {
 }
 
 /**
- * An external client: a Secrets Manager secret (its value generated and rotated by the registry's rotation
- * function, never in Terraform config or state) and one Terraform-managed registration item in the table.
+ * An external client: one Terraform-managed registration item in the table and, for a shared-secret client only, a
+ * Secrets Manager secret (its value generated and rotated by the registry's rotation function, never in Terraform
+ * config or state).
  */
 export class ExternalClient extends Construct {
   /** The public client identifier to hand to the partner. */
   public readonly clientId: string;
   /** The registration as the token endpoint reads it (also in the manifest). */
   public readonly registration: ClientRegistration;
-  /** The secret holding `{"client_id","client_secret"}`. */
-  public readonly secret: SecretsmanagerSecret;
+  /** The secret holding `{"client_id","client_secret"}`; none for `private_key_jwt` and public clients. */
+  public readonly secret?: SecretsmanagerSecret;
   /** The registration item in the registry's table. */
   public readonly item: DynamodbTableItem;
 
@@ -96,6 +127,18 @@ export class ExternalClient extends Construct {
       60,
       86_400,
     );
+    if (props.publicClient && props.authMethod !== undefined && props.authMethod !== ClientAuth.NONE) {
+      throw new Error(`${where}: a public client authenticates with ClientAuth.NONE, got authMethod ${String(props.authMethod)}`);
+    }
+    const auth = props.authMethod ?? (props.publicClient ? ClientAuth.NONE : ClientAuth.CLIENT_SECRET_BASIC);
+    if (!(auth instanceof ClientAuth)) throw new Error(`${where}: authMethod must be a ClientAuth value, got ${JSON.stringify(auth)}`);
+    if (auth.keys) validateKeys(`${where}: ClientAuth.privateKeyJwt`, auth.keys);
+    validateGrantsForAuth(where, auth, grantTypes);
+    validateJwtBearer(where, props.jwtBearer, grantTypes);
+    const userDelegation = validateUserDelegation(where, props, grantTypes);
+    if (!auth.usesSharedSecret && props.secretRotationDays !== undefined) {
+      throw new Error(`${where}: secretRotationDays applies to shared secrets; a ${auth.method} client has none, got ${props.secretRotationDays}`);
+    }
     const secretRotationDays = validateIntRange(`${where}: secretRotationDays`, props.secretRotationDays ?? 90, 1, 365);
     if (props.audience !== undefined && !Token.isUnresolved(props.audience) && props.audience.length === 0) {
       throw new Error(`${where}: audience must not be empty, got ""`);
@@ -107,29 +150,35 @@ export class ExternalClient extends Construct {
       clientId: this.clientId,
       ...(props.description !== undefined ? { description: props.description } : {}),
       grantTypes: [...new Set(grantTypes)],
-      authMethod: (props.authMethod ?? ClientAuth.CLIENT_SECRET_BASIC).method,
+      authMethod: auth.method,
       scopes: [...new Set(scopes)],
       // Unset: the registry's audience, else the issuer, resolved by the authorization server at runtime.
       ...(props.audience !== undefined ? { audience: props.audience } : {}),
       accessTokenTtlSecs,
       active: props.active ?? true,
-      secretId: secretName,
-      secretRotationDays,
+      // Only a shared-secret client has a secret; the others are known by their keys or by nothing (public).
+      ...(auth.usesSharedSecret ? { secretId: secretName, secretRotationDays } : {}),
+      ...(auth.keys?.jwks !== undefined ? { jwks: auth.keys.jwks } : {}),
+      ...(auth.keys?.jwksUri !== undefined ? { jwksUri: auth.keys.jwksUri } : {}),
+      ...(props.jwtBearer !== undefined ? { jwtBearer: props.jwtBearer } : {}),
+      ...userDelegation,
     };
 
-    this.secret = new SecretsmanagerSecret(this, 'Secret', {
-      name: secretName,
-      description: `OAuth client secret of "${id}" (client_id ${this.clientId}); generated by rotation`,
-      kmsKeyId: registry.kmsKey.arn,
-      tags: { ...registry.tags, [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: this.clientId },
-    });
-    new SecretsmanagerSecretRotation(this, 'SecretRotation', {
-      secretId: this.secret.id,
-      rotationLambdaArn: registry.rotationFunction.functionArn,
-      rotateImmediately: true,
-      rotationRules: { automaticallyAfterDays: secretRotationDays },
-      dependsOn: [registry._rotationPermission],
-    });
+    if (auth.usesSharedSecret) {
+      this.secret = new SecretsmanagerSecret(this, 'Secret', {
+        name: secretName,
+        description: `OAuth client secret of "${id}" (client_id ${this.clientId}); generated by rotation`,
+        kmsKeyId: registry.kmsKey.arn,
+        tags: { ...registry.tags, [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: this.clientId },
+      });
+      new SecretsmanagerSecretRotation(this, 'SecretRotation', {
+        secretId: this.secret.id,
+        rotationLambdaArn: registry.rotationFunction.functionArn,
+        rotateImmediately: true,
+        rotationRules: { automaticallyAfterDays: secretRotationDays },
+        dependsOn: [registry._rotationPermission],
+      });
+    }
     this.item = new DynamodbTableItem(this, 'Resource', {
       tableName: registry.table.name,
       hashKey: 'pk',
@@ -140,16 +189,108 @@ export class ExternalClient extends Construct {
     registry._registerClient(this);
   }
 
-  /** ARN of the secret holding this client's credentials. */
-  public get secretArn(): string {
-    return this.secret.arn;
+  /** ARN of the secret holding this client's credentials; undefined for a client without a shared secret. */
+  public get secretArn(): string | undefined {
+    return this.secret?.arn;
   }
+}
+
+/** A public client (`ClientAuth.NONE`) may only use grants bound to a user and PKCE. */
+function validateGrantsForAuth(where: string, auth: ClientAuth, grantTypes: readonly string[]): void {
+  if (auth.method !== 'none') return;
+  const refused = grantTypes.filter((g) => !PUBLIC_CLIENT_GRANT_TYPES.includes(g));
+  if (refused.length > 0) {
+    throw new Error(
+      `${where}: a public client (ClientAuth.NONE) cannot use ${refused.join(', ')}; ` +
+        `it may use ${PUBLIC_CLIENT_GRANT_TYPES.join(', ')}`,
+    );
+  }
+}
+
+/** Lifetimes and options of user-delegated access; validated only where they apply. */
+type UserDelegation = Pick<
+  ClientRegistration,
+  'redirectUris' | 'refreshTokenIdleTtlSecs' | 'refreshTokenAbsoluteTtlSecs' | 'refreshTokenReuseGraceSecs' | 'rememberConsent'
+>;
+
+/**
+ * authorization_code needs redirect URIs and the registry's `userAuthentication`; refresh_token goes with it; the
+ * refresh lifetimes and `rememberConsent` apply only to such clients.
+ */
+function validateUserDelegation(where: string, props: ExternalClientProps, grantTypes: readonly string[]): UserDelegation {
+  const code = grantTypes.includes('authorization_code');
+  const refresh = grantTypes.includes('refresh_token');
+  if (code && !props.registry.userAuthentication) {
+    throw new Error(
+      `${where}: GrantType.AUTHORIZATION_CODE needs userAuthentication on the registry ` +
+        '(new OAuthRegistry(scope, id, { userAuthentication: UserAuthentication.oidc({ issuer, clientId }) }))',
+    );
+  }
+  if (refresh && !code) throw new Error(`${where}: GrantType.REFRESH_TOKEN is only issued with GrantType.AUTHORIZATION_CODE`);
+  if (code && (props.redirectUris ?? []).length === 0) {
+    throw new Error(`${where}: GrantType.AUTHORIZATION_CODE needs redirectUris, got ${JSON.stringify(props.redirectUris ?? [])}`);
+  }
+  if (!code && props.redirectUris !== undefined) throw new Error(`${where}: redirectUris is set but grantTypes does not include GrantType.AUTHORIZATION_CODE`);
+  if (!code && props.rememberConsent !== undefined) throw new Error(`${where}: rememberConsent applies only with GrantType.AUTHORIZATION_CODE`);
+  const lifetimes = [props.refreshTokenIdleTtlSecs, props.refreshTokenAbsoluteTtlSecs, props.refreshTokenReuseGraceSecs];
+  if (!refresh && lifetimes.some((v) => v !== undefined)) {
+    throw new Error(`${where}: refresh token lifetimes are set but grantTypes does not include GrantType.REFRESH_TOKEN`);
+  }
+  const redirectUris = (props.redirectUris ?? []).map((uri) => validateRedirectUri(where, uri));
+  const idle = props.refreshTokenIdleTtlSecs;
+  const absolute = props.refreshTokenAbsoluteTtlSecs;
+  const grace = props.refreshTokenReuseGraceSecs;
+  if (idle !== undefined) validateIntRange(`${where}: refreshTokenIdleTtlSecs`, idle, 60, 31_536_000);
+  if (absolute !== undefined) validateIntRange(`${where}: refreshTokenAbsoluteTtlSecs`, absolute, 60, 31_536_000);
+  if (grace !== undefined) validateIntRange(`${where}: refreshTokenReuseGraceSecs`, grace, 0, 60);
+  if (idle !== undefined && absolute !== undefined && !Token.isUnresolved(idle) && !Token.isUnresolved(absolute) && idle > absolute) {
+    throw new Error(`${where}: refreshTokenIdleTtlSecs (${idle}) must not exceed refreshTokenAbsoluteTtlSecs (${absolute})`);
+  }
+  return {
+    ...(code ? { redirectUris: [...new Set(redirectUris)] } : {}),
+    ...(idle !== undefined ? { refreshTokenIdleTtlSecs: idle } : {}),
+    ...(absolute !== undefined ? { refreshTokenAbsoluteTtlSecs: absolute } : {}),
+    ...(grace !== undefined ? { refreshTokenReuseGraceSecs: grace } : {}),
+    ...(props.rememberConsent !== undefined ? { rememberConsent: props.rememberConsent } : {}),
+  };
+}
+
+const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '[::1]', 'localhost'];
+
+/** https, or http on loopback for native apps (RFC 8252 §7.3); absolute, no fragment (RFC 6749 §3.1.2). */
+function validateRedirectUri(where: string, uri: string): string {
+  if (Token.isUnresolved(uri)) throw new Error(`${where}: redirectUris must be literal strings, got a token`);
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new Error(`${where}: redirect URI must be an absolute URL, got "${uri}"`);
+  }
+  if (uri.includes('#')) throw new Error(`${where}: redirect URI must not have a fragment, got "${uri}"`);
+  const loopback = url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname);
+  if (url.protocol !== 'https:' && !loopback) throw new Error(`${where}: redirect URI must be https or loopback, got "${uri}"`);
+  if (url.username || url.password) throw new Error(`${where}: redirect URI must not carry credentials, got "${uri}"`);
+  return uri;
+}
+
+/** `GrantType.JWT_BEARER` and the `jwtBearer` option go together; the trusted issuer is a literal with valid keys. */
+function validateJwtBearer(where: string, trust: JwtBearerOptions | undefined, grantTypes: readonly string[]): void {
+  const granted = grantTypes.includes(JWT_BEARER_GRANT_TYPE);
+  if (granted && trust === undefined) {
+    throw new Error(`${where}: GrantType.JWT_BEARER needs the jwtBearer option ({ issuer, jwks | jwksUri }) naming the issuer you trust`);
+  }
+  if (trust === undefined) return;
+  if (!granted) throw new Error(`${where}: jwtBearer is set but grantTypes does not include GrantType.JWT_BEARER`);
+  if (typeof trust.issuer !== 'string' || Token.isUnresolved(trust.issuer) || trust.issuer.length === 0) {
+    throw new Error(`${where}: jwtBearer.issuer must be a non-empty literal string, got ${JSON.stringify(trust.issuer)}`);
+  }
+  validateKeys(`${where}: jwtBearer`, trust);
 }
 
 /**
  * Terraform reads `${…}` and `%{…}` in strings as templates; escape those that are not cdktf token markers so a
  * description like "costs ${x}" stays literal.
  */
-function escapeTemplates(json: string): string {
+export function escapeTemplates(json: string): string {
   return json.replace(/\$\{(?!TfToken\[)/g, () => '$${').replace(/%\{/g, () => '%%{');
 }

@@ -24,15 +24,22 @@ import { Aspects, Lazy, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
-import { SERVER_ROUTES, routePath, type ServerRoute } from '../lambdas/shared/routes';
+import { IAM_SERVER_ROUTES, SERVER_ROUTES, routePath, type ServerRoute } from '../lambdas/shared/routes';
 import {
   SECRET_KIND_TAG,
+  authMethodsUsed,
+  grantTypesUsed,
   manifestFileName,
   type ClientRegistration,
   type RegistryManifest,
   type RouteRegistration,
 } from '../lambdas/shared/manifest';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
+import { ConnectionsInfra } from './private/connections-infra';
+import { ThirdPartyConnection, type ThirdPartyConnectionOptions } from './third-party-connection';
+import type { UserAuthentication } from './user-authentication';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import type { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { PACKAGE_ROOT } from './private/bundle';
 import { RegistryFunction } from './private/registry-function';
 import { resolveTokens } from './private/resolve';
@@ -81,6 +88,12 @@ export interface OAuthRegistryProps {
   readonly throttlingRateLimit?: number;
   /** Tags added to every taggable resource of the registry. @default none */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Where users sign in for clients using `GrantType.AUTHORIZATION_CODE` (`UserAuthentication.oidc({ issuer, clientId })`).
+   * The registry creates the empty secret `<namePrefix>/user-authentication` for the provider's client secret.
+   * @default none: no authorization endpoint; declaring an authorization_code client is an error
+   */
+  readonly userAuthentication?: UserAuthentication;
 }
 
 /** Seconds registrations, client secrets and signing keys stay cached in a warm authorization server. */
@@ -96,6 +109,13 @@ const SERVER_ROUTE_IDS: Readonly<Record<ServerRoute, string>> = {
   openidConfiguration: 'OpenIdConfigurationRoute',
   authorizationServerMetadata: 'AuthorizationServerMetadataRoute',
   jwks: 'JwksRoute',
+  authorize: 'AuthorizeRoute',
+  callback: 'CallbackRoute',
+  consent: 'ConsentRoute',
+  consentDecision: 'ConsentDecisionRoute',
+  revoke: 'RevokeRoute',
+  introspect: 'IntrospectRoute',
+  internalIntrospect: 'InternalIntrospectRoute',
 };
 
 /**
@@ -124,6 +144,10 @@ export class OAuthRegistry extends Construct {
   public readonly rotationFunction: RegistryFunction;
   /** The function serving the token endpoint, discovery and JWKS. */
   public readonly authorizationServer: RegistryFunction;
+  /** Where users sign in (authorization_code clients), when declared. */
+  public readonly userAuthentication?: UserAuthentication;
+  /** The secret an operator sets to the upstream provider's client secret (with `userAuthentication`). */
+  public readonly userAuthenticationSecret?: SecretsmanagerSecret;
 
   private readonly props: OAuthRegistryProps;
   private readonly key: KmsKey;
@@ -135,6 +159,9 @@ export class OAuthRegistry extends Construct {
   private readonly rotationPermission: LambdaPermission;
   private readonly clients: ExternalClient[] = [];
   private readonly routes: ProtectedRoute[] = [];
+  private readonly connectionList: ThirdPartyConnection[] = [];
+  private connectionsInfra?: ConnectionsInfra;
+  private introspectionGrants = 0;
 
   constructor(scope: Construct, id: string, props: OAuthRegistryProps = {}) {
     super(scope, id);
@@ -231,6 +258,15 @@ export class OAuthRegistry extends Construct {
     });
 
     const secretsStatementResources = [this.signingKeySecret.arn, this.clientSecretArnPattern];
+    this.userAuthentication = props.userAuthentication;
+    if (props.userAuthentication) {
+      this.userAuthenticationSecret = new SecretsmanagerSecret(this, 'UserAuthenticationSecret', {
+        name: `${this.namePrefix}/user-authentication`,
+        description: `Client secret the upstream OpenID provider issued to OAuth registry ${this.namePrefix}; set with \`oauth-registry credentials set-upstream-secret\``,
+        kmsKeyId: this.key.arn,
+        tags,
+      });
+    }
     this.rotationFunction = new RegistryFunction(this, 'RotationFunction', {
       functionName: `${this.namePrefix}-rotation`,
       description: `Rotates signing keys and client secrets of OAuth registry ${this.namePrefix}`,
@@ -281,9 +317,14 @@ export class OAuthRegistry extends Construct {
         {
           sid: 'ReadOwnSecrets',
           actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          resources: secretsStatementResources,
+          resources: [...secretsStatementResources, ...(this.userAuthenticationSecret ? [this.userAuthenticationSecret.arn] : [])],
         },
-        { sid: 'ReadRegistrations', actions: ['dynamodb:GetItem'], resources: [this.registrations.arn] },
+        // Registrations, and state (conditional writes): codes, refresh-token families, revocations, assertion `jti`s.
+        {
+          sid: 'UseRegistryTable',
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          resources: [this.registrations.arn],
+        },
         { sid: 'UseRegistryKey', actions: ['kms:Decrypt'], resources: [this.key.arn] },
       ],
     });
@@ -300,6 +341,7 @@ export class OAuthRegistry extends Construct {
         apiId: this.api.id,
         routeKey,
         target: `integrations/${integration.id}`,
+        ...(IAM_SERVER_ROUTES.has(routeKey) ? { authorizationType: 'AWS_IAM' } : {}),
       });
     }
     new LambdaPermission(this, 'ServerInvokePermission', {
@@ -323,6 +365,12 @@ export class OAuthRegistry extends Construct {
     new TerraformOutput(this, 'Issuer', { value: this.issuer, description: 'OAuth 2.0 issuer identifier' });
     new TerraformOutput(this, 'TokenEndpoint', { value: this.tokenEndpoint, description: 'OAuth 2.0 token endpoint' });
     new TerraformOutput(this, 'JwksUri', { value: this.jwksUri, description: 'JSON Web Key Set of the issuer' });
+    if (props.userAuthentication) {
+      new TerraformOutput(this, 'UserAuthenticationRedirectUri', {
+        value: `${this.issuerUrl}${routePath(SERVER_ROUTES.callback)}`,
+        description: 'Redirect URI to register at the upstream OpenID provider',
+      });
+    }
 
     this.node.addValidation({ validate: () => this.validateTree() });
     Aspects.of(this).add(new RegistryRulesAspect());
@@ -341,6 +389,25 @@ export class OAuthRegistry extends Construct {
   /** Declares an external client (an app of a partner) that gets tokens with its client id and secret. */
   public addExternalClient(id: string, options: ExternalClientOptions): ExternalClient {
     return new ExternalClient(this, id, { ...options, registry: this });
+  }
+
+  /**
+   * Lets `role` (an internal service) introspect tokens with IAM (SigV4) at `POST /internal/introspect`, instead of
+   * client credentials: one `execute-api:Invoke` statement on that route's ARN.
+   */
+  public grantIntrospection(role: IamRole): IamRolePolicy {
+    const [method, routePathPart] = SERVER_ROUTES.internalIntrospect.split(' ');
+    const id = `IntrospectionGrant${this.introspectionGrants++ || ''}`;
+    return new IamRolePolicy(this, id, {
+      name: `${this.namePrefix}-introspection`,
+      role: role.name,
+      policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'IntrospectTokens', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: `${this.api.executionArn}/*/${method}${routePathPart}` },
+        ],
+      }),
+    });
   }
 
   /** Serves `routeKey` (e.g. `GET /v1/incidents`) with your handler, for tokens holding one of `scopes`. */
@@ -389,6 +456,16 @@ export class OAuthRegistry extends Construct {
     );
   }
 
+  /** ARN pattern covering every connection secret of this registry (`<namePrefix>/connections/*`). */
+  public get connectionSecretArnPattern(): string {
+    return this._regionalArn('secretsmanager', `secret:${this.namePrefix}/connections/*`);
+  }
+
+  /** @internal `arn:<partition>:<service>:<region>:<account>:<resource>` in the registry's account and region. */
+  public _regionalArn(service: string, resource: string): string {
+    return `arn:${this.partition.partition}:${service}:${this.region.region}:${this.callerIdentity.accountId}:${resource}`;
+  }
+
   /** Everything this registry declares, without secrets (also written next to the synthesized stack). */
   public manifest(): RegistryManifest {
     const literal = (value: string): string => (Token.isUnresolved(value) ? String(resolveTokens(this, value)) : value);
@@ -406,6 +483,17 @@ export class OAuthRegistry extends Construct {
           c.registration.audience === undefined ? c.registration : { ...c.registration, audience: literal(c.registration.audience) },
       ),
       routes: this.routes.map((r): RouteRegistration => r.registration),
+      ...(this.connectionList.length > 0 ? { connections: this.connectionList.map((c) => c.registration) } : {}),
+      ...(this.userAuthentication
+        ? {
+            userAuthentication: {
+              issuer: literal(this.userAuthentication.issuer),
+              clientId: literal(this.userAuthentication.clientId),
+              scopes: [...this.userAuthentication.scopes],
+              secretId: `${this.namePrefix}/user-authentication`,
+            },
+          }
+        : {}),
     };
   }
 
@@ -417,6 +505,11 @@ export class OAuthRegistry extends Construct {
   /** Every protected route declared on this registry. */
   public get protectedRoutes(): readonly ProtectedRoute[] {
     return this.routes;
+  }
+
+  /** Client authentication methods some client uses, as discovery's `token_endpoint_auth_methods_supported`. */
+  public authMethodsSupported(): string[] {
+    return authMethodsUsed(this.clients.map((c) => c.registration));
   }
 
   /** Sorted union of every client's scopes, as discovery's `scopes_supported`. */
@@ -432,6 +525,22 @@ export class OAuthRegistry extends Construct {
   /** @internal Called by `ProtectedRoute`'s constructor. */
   public _registerRoute(route: ProtectedRoute): void {
     this.routes.push(route);
+  }
+
+  /** Declares a connection to a third-party OAuth provider (we are its client): consent, tokens, broker, proxy. */
+  public addConnection(id: string, options: ThirdPartyConnectionOptions): ThirdPartyConnection {
+    return new ThirdPartyConnection(this, id, { ...options, registry: this });
+  }
+
+  /** Every third-party connection declared on this registry. */
+  public get connections(): readonly ThirdPartyConnection[] {
+    return this.connectionList;
+  }
+
+  /** @internal Called by `ThirdPartyConnection`'s constructor; the first one creates the connections function. */
+  public _registerConnection(connection: ThirdPartyConnection): ConnectionsInfra {
+    this.connectionList.push(connection);
+    return (this.connectionsInfra ??= new ConnectionsInfra(this, 'Connections', { registry: this }));
   }
 
   /** @internal The permission client secret rotations must wait for. */
@@ -455,13 +564,27 @@ export class OAuthRegistry extends Construct {
       ...(this.props.audience !== undefined ? { [ENV.AUDIENCE]: this.props.audience } : {}),
       [ENV.SECRET_OVERLAP_SECS]: String(this.secretOverlapSecs),
       [ENV.SCOPES_SUPPORTED]: Lazy.stringValue({ produce: () => this.scopesSupported().join(' ') }),
+      [ENV.AUTH_METHODS_SUPPORTED]: Lazy.stringValue({ produce: () => this.authMethodsSupported().join(' ') }),
       [ENV.CACHE_TTL_SECS]: String(CACHE_TTL_SECS),
+      [ENV.GRANT_TYPES_SUPPORTED]: Lazy.stringValue({ produce: () => grantTypesUsed(this.clients.map((c) => c.registration)).join(' ') }),
+      ...(this.userAuthentication
+        ? {
+            [ENV.USER_AUTH_ISSUER]: this.userAuthentication.issuer,
+            [ENV.USER_AUTH_CLIENT_ID]: this.userAuthentication.clientId,
+            [ENV.USER_AUTH_SCOPES]: this.userAuthentication.scopes.join(' '),
+            [ENV.USER_AUTH_SECRET_ID]: `${this.namePrefix}/user-authentication`,
+          }
+        : {}),
     };
   }
 
   /** Size Lambda counts for the authorization server's environment (keys + values, UTF-8). */
   private environmentBytes(): number {
-    const env = { ...this.authorizationServerEnvironment(), [ENV.SCOPES_SUPPORTED]: this.scopesSupported().join(' ') };
+    const env = {
+      ...this.authorizationServerEnvironment(),
+      [ENV.SCOPES_SUPPORTED]: this.scopesSupported().join(' '),
+      [ENV.AUTH_METHODS_SUPPORTED]: this.authMethodsSupported().join(' '),
+    };
     return Object.entries(env).reduce((total, [key, value]) => {
       const valueBytes = Token.isUnresolved(value) ? UNRESOLVED_VALUE_BYTES : Buffer.byteLength(value);
       return total + Buffer.byteLength(key) + valueBytes;

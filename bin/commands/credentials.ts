@@ -3,7 +3,9 @@
  * (Secrets Manager when deployed, `.oauth-registry/local/` in local mode). Nothing is printed but to stdout.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
+import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { appOptions } from '../cli';
 import { localStatePaths, type ClientCredentials } from '../local/local-registry';
 import { pickRegistry, readManifests, synthesizeApp } from '../local/synth';
@@ -32,6 +34,42 @@ export function registerCredentialsCommands(program: Command): void {
     const found = options.local ? readLocal(client, options.stateDir) : await readDeployed(client);
     process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
   });
+  registerSetUpstreamSecret(credentials);
+}
+
+/**
+ * `credentials set-upstream-secret`: stores the client secret the upstream OpenID provider issued to the registry.
+ * Read from stdin only (never argv, which other users can see in the process list and shells keep in history).
+ */
+function registerSetUpstreamSecret(credentials: Command): void {
+  appOptions(
+    credentials
+      .command('set-upstream-secret')
+      .description('read the upstream OpenID provider\'s client secret from stdin and store it (deployed: Secrets Manager; --local: local mode)')
+      .option('--local', 'store it in the local-mode secret store')
+      .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
+  ).action(async (options: ShowOptions) => {
+    if (options.synth !== false || readManifests(options.outdir).length === 0) synthesizeApp(options.app, options.outdir);
+    const { manifest } = pickRegistry(readManifests(options.outdir), options.registry);
+    if (!manifest.userAuthentication) throw new Error('this registry declares no userAuthentication');
+    const value = (await readStdin()).trim();
+    if (!value) throw new Error('no secret on stdin: pipe it in, e.g. `pbpaste | oauth-registry credentials set-upstream-secret`');
+    const { secretId } = manifest.userAuthentication;
+    if (options.local) {
+      const store = new LocalSecretStore(localStatePaths(options.stateDir).secrets);
+      store.createSecret(secretId, {}, { rotationEnabled: false });
+      await store.putSecretValue(secretId, randomUUID(), value, ['AWSCURRENT']);
+    } else {
+      await new AwsSecretStore().putSecretValue(secretId, randomUUID(), value, ['AWSCURRENT']);
+    }
+    process.stderr.write(`stored the upstream client secret in ${secretId}\n`);
+  });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function findClient(name: string, options: ShowOptions): ClientRegistration {
@@ -41,6 +79,9 @@ function findClient(name: string, options: ShowOptions): ClientRegistration {
   if (!client) {
     const known = manifest.clients.map((c) => c.name).join(', ') || 'none';
     throw new Error(`no external client named ${JSON.stringify(name)} (clients: ${known})`);
+  }
+  if (client.secretId === undefined) {
+    throw new Error(`external client ${client.name} authenticates with ${client.authMethod}: it has no secret, only its client_id ${client.clientId}`);
   }
   return client;
 }
@@ -54,7 +95,7 @@ function readLocal(client: ClientRegistration, stateDir: string): ClientCredenti
 }
 
 async function readDeployed(client: ClientRegistration): Promise<ClientCredentials> {
-  const current = await new AwsSecretStore().getSecretVersion(client.secretId, 'AWSCURRENT');
+  const current = await new AwsSecretStore().getSecretVersion(client.secretId!, 'AWSCURRENT');
   if (!current) throw new Error(`secret ${client.secretId} has no value yet: has the registry been deployed and rotated once?`);
   const { client_secret } = JSON.parse(current.value) as ClientCredentials;
   return { client_id: client.clientId, client_secret };

@@ -59,7 +59,7 @@ function banner(local: LocalRegistry, manifest: RegistryManifest, stack: string,
     if (!credentials) continue;
     lines.push(`  client ${client.name} (${client.authMethod}, scopes: ${client.scopes.join(' ')}${client.active ? '' : ', INACTIVE'})`);
     lines.push(`    client_id      ${credentials.client_id}`);
-    if (fresh.has(client.secretId)) lines.push(`    client_secret  ${credentials.client_secret}   (generated now)`);
+    if (client.secretId !== undefined && fresh.has(client.secretId)) lines.push(`    client_secret  ${credentials.client_secret}   (generated now)`);
   }
   const first = manifest.clients.find((c) => c.active && local.credentials[c.name]);
   if (first) {
@@ -70,6 +70,7 @@ function banner(local: LocalRegistry, manifest: RegistryManifest, stack: string,
         : `-u '${client_id}:${client_secret}'`;
     lines.push('', '  get a token:', `    curl -s ${local.issuer}/oauth2/token ${auth} -d grant_type=client_credentials`);
   }
+  lines.push(...connectionLines(local, manifest));
   lines.push(
     '',
     `  credentials are in ${localStatePaths(stateDir).clients} (or: npm run cli -- credentials show <client> --local)`,
@@ -77,4 +78,20 @@ function banner(local: LocalRegistry, manifest: RegistryManifest, stack: string,
     '',
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** The connections area: each connection, how to give it credentials, consent, and use it. */
+function connectionLines(local: LocalRegistry, manifest: RegistryManifest): string[] {
+  const connections = manifest.connections ?? [];
+  if (connections.length === 0) return [];
+  const lines = ['', '  connections (third-party providers; we are the client)'];
+  for (const c of connections) {
+    const subject = c.mode === 'perUser' ? ' --subject <user>' : '';
+    lines.push(`    ${c.name} (${c.grant}, ${c.clientAuth}, ${c.mode})`);
+    lines.push(`      credentials  npm run cli -- connections set-credentials ${c.name} --local < credentials.json`);
+    if (c.grant === 'authorization_code') lines.push(`      consent      npm run cli -- connect ${c.name}${subject} --local`);
+    lines.push(`      token        curl -s -X POST ${local.issuer}/_local/connections/${c.name}/token${c.mode === 'perUser' ? ` -d '{"subject":"<user>"}'` : ''}`);
+    if (c.apiBaseUrl) lines.push(`      proxy        ${local.issuer}/connections/${c.name}/proxy/…  →  ${c.apiBaseUrl}/…`);
+  }
+  return lines;
 }

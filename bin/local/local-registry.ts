@@ -12,14 +12,18 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
 import { rotateSecret } from '../../lambdas/rotation/rotation';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
+import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { silentLogger, type Logger } from '../../lambdas/shared/log';
-import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
+import { CLIENT_ID_TAG, SECRET_KIND_TAG, authMethodsUsed, grantTypesUsed, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
 import type { Clock } from '../../lambdas/shared/ports';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
 import { createJwtAuthorizer } from './jwt-authorizer';
+import { startLocalConnections, type LocalConnections } from './local-connections';
 import { SERVER_ROUTES } from '../../lambdas/shared/routes';
 
+// Every server route, including `POST /internal/introspect`: API Gateway authorizes that one with IAM (SigV4), which
+// local mode does not emulate, so here it is served to anyone who can reach 127.0.0.1.
 const serverRouteKeys: ReadonlySet<string> = new Set(Object.values(SERVER_ROUTES));
 
 export interface LocalRegistryOptions {
@@ -49,6 +53,8 @@ export interface LocalRegistry {
   /** Names of the secrets this start generated (first start: all of them). */
   readonly generated: readonly string[];
   readonly secrets: LocalSecretStore;
+  /** Third-party connections served here (connect, callback, proxy, local broker); undefined when none are declared. */
+  readonly connections?: LocalConnections;
   /** Rotates a client's secret (or the signing key with `signing-key`) as Secrets Manager would, and rewrites clients.json. */
   rotate(name: string): Promise<void>;
   close(): Promise<void>;
@@ -57,6 +63,7 @@ export interface LocalRegistry {
 export const localStatePaths = (stateDir: string) => ({
   secrets: path.join(stateDir, 'local', 'secrets.json'),
   clients: path.join(stateDir, 'local', 'clients.json'),
+  state: path.join(stateDir, 'local', 'state.json'),
 });
 
 export async function startLocalRegistry(options: LocalRegistryOptions): Promise<LocalRegistry> {
@@ -66,6 +73,8 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   const secrets = new LocalSecretStore(paths.secrets, { clock: options.clock });
 
   const generated = await ensureSecrets(secrets, manifest);
+  // The upstream client secret is the operator's to set (`credentials set-upstream-secret --local`), never generated.
+  if (manifest.userAuthentication) secrets.createSecret(manifest.userAuthentication.secretId, {}, { rotationEnabled: false });
   let credentials = await readCredentials(secrets, manifest);
   writeCredentialsFile(paths.clients, credentials);
 
@@ -81,11 +90,15 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       signingKeySecretId: manifest.signingKeySecretId,
       secretOverlapSecs: manifest.secretOverlapSecs,
       scopesSupported: [...new Set(manifest.clients.flatMap((c) => c.scopes))].sort(),
+      authMethodsSupported: authMethodsUsed(manifest.clients),
+      grantTypesSupported: grantTypesUsed(manifest.clients),
+      ...(manifest.userAuthentication ? { userAuthentication: manifest.userAuthentication } : {}),
       // Short, so a rotation done from another terminal shows up within a second or two.
       cacheTtlSecs: 1,
     },
     secrets,
     registrations: new ManifestRegistrationStore(manifest),
+    state: new LocalStateStore(paths.state, { clock: options.clock }),
     clock: options.clock,
     log: log ?? silentLogger,
   });
@@ -95,6 +108,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     jwksUri: `${issuer}/.well-known/jwks.json`,
   });
   const routes = manifest.routes.map((route) => ({ route, match: routeMatcher(route.routeKey) }));
+  const connections = await startLocalConnections({ manifest, secrets, statePath: paths.state, baseUrl: issuer, clock: options.clock, log: log ?? silentLogger });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
@@ -120,6 +134,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       const params = match(method, pathname);
       if (params) return serveProtected(req, res, body, route, params);
     }
+    if (connections && (await connections.serve(req, res, body, method, pathname))) return;
     const routeKey = `${method} ${pathname}`;
     // API Gateway answers a request matching no route itself, before any Lambda runs.
     if (!serverRouteKeys.has(routeKey)) return writeGatewayError(res, 404, 'Not Found');
@@ -154,9 +169,13 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     },
     generated,
     secrets,
+    connections,
     async rotate(name: string) {
-      const secretId = name === 'signing-key' ? manifest.signingKeySecretId : manifest.clients.find((c) => c.name === name)?.secretId;
-      if (!secretId) throw new Error(`no client named ${JSON.stringify(name)} in this registry`);
+      const client = manifest.clients.find((c) => c.name === name);
+      const secretId = name === 'signing-key' ? manifest.signingKeySecretId : client?.secretId;
+      if (!secretId) {
+        throw new Error(client ? `client ${name} authenticates with ${client.authMethod}: it has no secret to rotate` : `no client named ${JSON.stringify(name)} in this registry`);
+      }
       await rotateSecret(secrets, secretId);
       credentials = await readCredentials(secrets, manifest);
       writeCredentialsFile(paths.clients, credentials);
@@ -172,7 +191,10 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
 export async function ensureSecrets(secrets: LocalSecretStore, manifest: RegistryManifest): Promise<string[]> {
   const wanted = [
     { secretId: manifest.signingKeySecretId, tags: { [SECRET_KIND_TAG]: 'signing-key' } },
-    ...manifest.clients.map((c) => ({ secretId: c.secretId, tags: { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: c.clientId } })),
+    // Clients without a shared secret (private_key_jwt, none) have no secret to declare.
+    ...manifest.clients.flatMap((c) =>
+      c.secretId === undefined ? [] : [{ secretId: c.secretId, tags: { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: c.clientId } }],
+    ),
   ];
   const generated: string[] = [];
   for (const { secretId, tags } of wanted) {
@@ -188,6 +210,7 @@ export async function ensureSecrets(secrets: LocalSecretStore, manifest: Registr
 export async function readCredentials(secrets: LocalSecretStore, manifest: RegistryManifest): Promise<Record<string, ClientCredentials>> {
   const credentials: Record<string, ClientCredentials> = {};
   for (const client of manifest.clients) {
+    if (client.secretId === undefined) continue;
     const current = await secrets.getSecretVersion(client.secretId, 'AWSCURRENT');
     if (!current) continue;
     const { client_secret } = JSON.parse(current.value) as ClientCredentials;

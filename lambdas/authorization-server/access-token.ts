@@ -11,11 +11,23 @@ export interface TokenResponse {
   readonly token_type: 'Bearer';
   readonly expires_in: number;
   readonly scope?: string;
+  /** Present for user-delegated grants (authorization_code, refresh_token). */
+  readonly refresh_token?: string;
+}
+
+/** What differs when a token is issued for a user, or re-issued identically (refresh grace window). */
+export interface IssueOptions {
+  /** The user the token acts for. @default the client itself */
+  readonly subject?: string;
+  /** `iat`, epoch seconds. @default now */
+  readonly issuedAtSecs?: number;
+  /** @default a random UUID */
+  readonly jti?: string;
 }
 
 export interface AccessTokenIssuer {
   /** Signs a token for `client` carrying `scope` (space-separated; empty means no scope claim). */
-  issue(client: ClientRegistration, scope: string): Promise<TokenResponse>;
+  issue(client: ClientRegistration, scope: string, options?: IssueOptions): Promise<TokenResponse>;
 }
 
 export function createAccessTokenIssuer(options: {
@@ -26,19 +38,19 @@ export function createAccessTokenIssuer(options: {
   readonly clock: Clock;
 }): AccessTokenIssuer {
   return {
-    async issue(client, scope) {
+    async issue(client, scope, issueOptions = {}) {
       const key = await options.signingKeys.current();
-      const iat = Math.floor(options.clock() / 1000);
+      const iat = issueOptions.issuedAtSecs ?? Math.floor(options.clock() / 1000);
       const claims: Record<string, string> = { client_id: client.clientId };
       if (scope) claims.scope = scope;
       const accessToken = await new SignJWT(claims)
         .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid })
         .setIssuer(options.issuer)
-        .setSubject(client.clientId)
+        .setSubject(issueOptions.subject ?? client.clientId)
         .setAudience(client.audience || options.defaultAudience)
         .setIssuedAt(iat)
         .setExpirationTime(iat + client.accessTokenTtlSecs)
-        .setJti(randomUUID())
+        .setJti(issueOptions.jti ?? randomUUID())
         .sign(key.privateKey);
       const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: client.accessTokenTtlSecs };
       return scope ? { ...response, scope } : response;

@@ -1,20 +1,21 @@
 /**
- * Client authentication at the token endpoint (RFC 6749 §2.3.1): `client_secret_basic` or `client_secret_post`,
- * exactly one per request, and the one the client registered.
+ * Client authentication at the token endpoint: `client_secret_basic` or `client_secret_post` (RFC 6749 §2.3.1),
+ * `private_key_jwt` (RFC 7523 §2.2) or, for public clients, `none` (the client id alone). Exactly one method per
+ * request, and the one the client registered; the authenticator dispatches on the registered method through a map.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { InvalidClientError, InvalidRequestError } from '../shared/errors';
 import { getHeader } from '../shared/http';
 import type { ClientAuthMethod, ClientRegistration } from '../shared/manifest';
 import type { RegistrationStore } from '../shared/ports';
+import { assertedClientId, readClientAssertion, type ClientAssertionVerifier } from './client-assertion';
 import type { ClientSecretVerifier } from './client-secrets';
 
 /** Credentials as the request presented them, not yet checked. */
-export interface PresentedCredentials {
-  readonly method: ClientAuthMethod;
-  readonly clientId: string;
-  readonly clientSecret: string;
-}
+export type PresentedCredentials =
+  | { readonly method: 'client_secret_basic' | 'client_secret_post'; readonly clientId: string; readonly clientSecret: string }
+  | { readonly method: 'private_key_jwt'; readonly clientId: string; readonly clientAssertion: string }
+  | { readonly method: 'none'; readonly clientId: string };
 
 /** One description for unknown client, inactive client and wrong secret, so responses cannot enumerate clients. */
 export const CLIENT_AUTH_FAILED = 'client authentication failed';
@@ -26,18 +27,26 @@ export function readClientCredentials(event: APIGatewayProxyEventV2, params: Rea
   const authorization = getHeader(event, 'authorization');
   const bodyId = params.get('client_id');
   const bodySecret = params.get('client_secret');
+  const assertion = readClientAssertion(params);
 
   if (authorization !== undefined) {
     const basic = readBasic(authorization);
-    if (bodySecret !== undefined) throw new InvalidClientError('use one client authentication method, not two');
+    if (bodySecret !== undefined || assertion !== undefined) throw new InvalidClientError('use one client authentication method, not two');
     if (bodyId !== undefined && bodyId !== basic.clientId) {
       throw new InvalidRequestError('client_id in the body differs from the Authorization header');
     }
     return basic;
   }
+  if (assertion !== undefined) {
+    if (bodySecret !== undefined) throw new InvalidClientError('use one client authentication method, not two');
+    const clientId = assertedClientId(assertion, CLIENT_AUTH_FAILED);
+    if (bodyId !== undefined && bodyId !== clientId) throw new InvalidClientError('client_id differs from the client assertion\'s subject');
+    return { method: 'private_key_jwt', clientId, clientAssertion: assertion };
+  }
   if (bodyId !== undefined && bodySecret !== undefined) {
     return { method: 'client_secret_post', clientId: bodyId, clientSecret: bodySecret };
   }
+  if (bodyId !== undefined) return { method: 'none', clientId: bodyId };
   throw new InvalidClientError('client authentication is required');
 }
 
@@ -64,23 +73,42 @@ function formDecode(value: string): string {
   }
 }
 
-/** Checks presented credentials against the registration and its secret; resolves to the authenticated client. */
+/** Checks presented credentials against the registration and its secret or keys; resolves to the authenticated client. */
 export type ClientAuthenticator = (credentials: PresentedCredentials) => Promise<ClientRegistration>;
+
+/** Whether `presented` proves the identity of `client` by the method the client registered. */
+type ProofCheck = (client: ClientRegistration, presented: PresentedCredentials) => Promise<boolean>;
 
 export function createClientAuthenticator(deps: {
   readonly registrations: RegistrationStore;
   readonly secrets: ClientSecretVerifier;
+  readonly assertions: ClientAssertionVerifier;
 }): ClientAuthenticator {
-  return async ({ method, clientId, clientSecret }) => {
-    const client = await deps.registrations.getClient(clientId);
+  // A secret client proves itself with its secret by either secret method; the mismatch is told only afterwards.
+  const sharedSecret: ProofCheck = async (client, presented) => {
+    if (!('clientSecret' in presented)) return false;
+    return deps.secrets.verify(client, presented.clientSecret);
+  };
+  const proofs: Readonly<Record<ClientAuthMethod, ProofCheck>> = {
+    client_secret_basic: sharedSecret,
+    client_secret_post: sharedSecret,
+    private_key_jwt: async (client, presented) =>
+      presented.method === 'private_key_jwt' && deps.assertions(client, presented.clientAssertion),
+    // A public client proves nothing; it must not present a secret or an assertion either.
+    none: async (_client, presented) => presented.method === 'none',
+  };
+  const refuse: ProofCheck = async () => false;
+
+  return async (presented) => {
+    const client = await deps.registrations.getClient(presented.clientId);
     if (!client) {
-      deps.secrets.burn(clientSecret);
+      if ('clientSecret' in presented) deps.secrets.burn(presented.clientSecret);
       throw new InvalidClientError(CLIENT_AUTH_FAILED);
     }
-    const secretOk = await deps.secrets.verify(client, clientSecret);
-    if (!secretOk || !client.active) throw new InvalidClientError(CLIENT_AUTH_FAILED);
-    // Told only to a caller who knows the secret, so it reveals nothing, and it saves a partner a support ticket.
-    if (method !== client.authMethod) throw new InvalidClientError(`this client authenticates with ${client.authMethod}`);
+    const proven = await (proofs[client.authMethod] ?? refuse)(client, presented);
+    if (!proven || !client.active) throw new InvalidClientError(CLIENT_AUTH_FAILED);
+    // Told only to a caller who proved the identity, so it reveals nothing, and it saves a partner a support ticket.
+    if (presented.method !== client.authMethod) throw new InvalidClientError(`this client authenticates with ${client.authMethod}`);
     return client;
   };
 }

@@ -57,10 +57,10 @@ export function createClientSecretVerifier(options: ClientSecretVerifierOptions)
     return undefined;
   };
 
-  const load = async (client: ClientRegistration): Promise<KnownSecrets> => {
+  const load = async (client: ClientRegistration, secretId: string): Promise<KnownSecrets> => {
     const [current, previous] = await Promise.all([
-      secrets.getSecretVersion(client.secretId, 'AWSCURRENT'),
-      secrets.getSecretVersion(client.secretId, 'AWSPREVIOUS'),
+      secrets.getSecretVersion(secretId, 'AWSCURRENT'),
+      secrets.getSecretVersion(secretId, 'AWSPREVIOUS'),
     ]);
     const currentDigest = readDigest(client, current);
     const previousDigest = readDigest(client, previous);
@@ -81,11 +81,17 @@ export function createClientSecretVerifier(options: ClientSecretVerifierOptions)
   return {
     async verify(client, presented) {
       const digest = sha256(presented);
-      const loadClient = () => load(client);
-      if (matches(await cache.get(client.secretId, loadClient), digest)) return true;
-      const loadedAt = cache.loadedAt(client.secretId);
+      const { secretId } = client;
+      // A client without a shared secret (private_key_jwt, none) never authenticates with one.
+      if (secretId === undefined) {
+        timingSafeEqual(digest, DUMMY_DIGEST);
+        return false;
+      }
+      const loadClient = () => load(client, secretId);
+      if (matches(await cache.get(secretId, loadClient), digest)) return true;
+      const loadedAt = cache.loadedAt(secretId);
       if (loadedAt === undefined || clock() - loadedAt < refreshOnMissMs) return false;
-      return matches(await cache.refresh(client.secretId, loadClient), digest);
+      return matches(await cache.refresh(secretId, loadClient), digest);
     },
     burn(presented) {
       timingSafeEqual(sha256(presented), DUMMY_DIGEST);

@@ -1,6 +1,6 @@
 /** Authorization server metadata (RFC 8414), served at both well-known paths. */
 import { publicJsonResponse, type RouteHandler } from '../shared/http';
-import { SUPPORTED_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../shared/manifest';
+import { ASSERTION_SIGNING_ALGORITHMS, SUPPORTED_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../shared/manifest';
 import type { AuthorizationServerConfig } from '../shared/config';
 import { SERVER_ROUTES, routePath } from '../shared/routes';
 
@@ -15,13 +15,50 @@ export function discoveryDocument(config: AuthorizationServerConfig): Record<str
     token_endpoint: `${issuer}${routePath(SERVER_ROUTES.token)}`,
     jwks_uri: `${issuer}${routePath(SERVER_ROUTES.jwks)}`,
     scopes_supported: [...config.scopesSupported],
-    // RFC 8414 §2 makes this member REQUIRED, and it lists response types of the authorization endpoint. There is
-    // no authorization endpoint yet, so the truthful value is the empty list: "token" would advertise the implicit
-    // grant we refuse, and omitting the member breaks the RFC. oauth4webapi 3.8.8 / openid-client 6.8.9 discovery
-    // (processDiscoveryResponse) checks only `issuer`, so they accept it.
-    response_types_supported: [],
-    grant_types_supported: [...SUPPORTED_GRANT_TYPES],
-    token_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS],
+    ...userDelegationMetadata(config),
+    grant_types_supported: [...(config.grantTypesSupported ?? SUPPORTED_GRANT_TYPES)],
+    ...tokenEndpointAuthMetadata(config.authMethodsSupported ?? SUPPORTED_AUTH_METHODS),
+    revocation_endpoint: `${issuer}${routePath(SERVER_ROUTES.revoke)}`,
+    ...endpointAuthMetadata('revocation', config.authMethodsSupported ?? SUPPORTED_AUTH_METHODS),
+    introspection_endpoint: `${issuer}${routePath(SERVER_ROUTES.introspect)}`,
+    ...endpointAuthMetadata('introspection', config.authMethodsSupported ?? SUPPORTED_AUTH_METHODS),
+  };
+}
+
+/**
+ * The authorization endpoint exists only with user sign-in configured. RFC 8414 §2 makes `response_types_supported`
+ * REQUIRED, so without it the truthful value is the empty list ("token" would advertise the implicit grant we refuse).
+ */
+function userDelegationMetadata(config: AuthorizationServerConfig): Record<string, unknown> {
+  if (!config.userAuthentication) return { response_types_supported: [] };
+  return {
+    authorization_endpoint: `${config.issuer}${routePath(SERVER_ROUTES.authorize)}`,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+  };
+}
+
+/** Revocation and introspection authenticate clients as the token endpoint does (RFC 8414 §2). */
+function endpointAuthMetadata(endpoint: 'revocation' | 'introspection', methods: readonly string[]): Record<string, string[]> {
+  // A public client (`none`) may revoke its own tokens but has nothing to authenticate introspection with.
+  const usable = endpoint === 'introspection' ? methods.filter((m) => m !== 'none') : methods;
+  return {
+    [`${endpoint}_endpoint_auth_methods_supported`]: [...usable],
+    ...(usable.includes('private_key_jwt')
+      ? { [`${endpoint}_endpoint_auth_signing_alg_values_supported`]: [...ASSERTION_SIGNING_ALGORITHMS] }
+      : {}),
+  };
+}
+
+/** The methods clients of this registry use; the assertion algorithms too when one of them is `private_key_jwt`. */
+function tokenEndpointAuthMetadata(methods: readonly string[]): Record<string, string[]> {
+  return {
+    token_endpoint_auth_methods_supported: [...methods],
+    ...(methods.includes('private_key_jwt')
+      ? { token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_SIGNING_ALGORITHMS] }
+      : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AwsRegistrationStore } from '../shared/adapters/aws-registration-store';
 import { AwsSecretStore } from '../shared/adapters/aws-secret-store';
+import { AwsStateStore } from '../shared/adapters/aws-state-store';
 import { ENV, configFromEnv } from '../shared/config';
 import { createAuthorizationServer, type AuthorizationServer } from './server';
 
@@ -12,6 +13,7 @@ function build(): AuthorizationServer {
     config: configFromEnv(),
     secrets: new AwsSecretStore(),
     registrations: new AwsRegistrationStore({ tableName }),
+    state: new AwsStateStore({ tableName }),
   });
 }
 

@@ -9,21 +9,33 @@ import { errorResponse } from '../shared/errors';
 import { jsonResponse, routeKeyOf, type RouteHandler } from '../shared/http';
 import { createJsonLogger, type Logger } from '../shared/log';
 import type { ClientRegistration } from '../shared/manifest';
-import type { Clock, RegistrationStore, SecretStore } from '../shared/ports';
-import { SERVER_ROUTES } from '../shared/routes';
+import type { Clock, RegistrationStore, SecretStore, StateStore } from '../shared/ports';
+import { SERVER_ROUTES, routePath } from '../shared/routes';
 import { createAccessTokenIssuer } from './access-token';
-import { createClientAuthenticator } from './client-auth';
+import { createClientAssertionVerifier } from './client-assertion';
+import { CLIENT_AUTH_FAILED, createClientAuthenticator } from './client-auth';
 import { createClientSecretVerifier } from './client-secrets';
 import { createDiscoveryEndpoint } from './discovery';
 import { GRANTS } from './grants';
 import { createJwksEndpoint } from './jwks';
+import { createAssertionVerifier } from './jwt-assertion';
 import { createSigningKeys } from './signing-keys';
 import { createTokenEndpoint } from './token';
+import { createAuthorizeEndpoint } from './authorize';
+import type { AuthorizationFlowDeps } from './authorization-flow';
+import { createCallbackEndpoint } from './callback';
+import { createConsentDecision, createConsentPage } from './consent';
+import { createInternalIntrospectionEndpoint, createIntrospectionEndpoint } from './introspect';
+import { createRevocationEndpoint } from './revoke';
+import { createTokenInspector } from './token-inspector';
+import { createUpstreamLogin } from './upstream';
 
 export interface AuthorizationServerDeps {
   readonly config: AuthorizationServerConfig;
   readonly secrets: SecretStore;
   readonly registrations: RegistrationStore;
+  /** The registry's table: codes, refresh-token families, revocations, assertion `jti`s. */
+  readonly state: StateStore;
   /** @default Date.now */
   readonly clock?: Clock;
   /** @default JSON lines on stdout */
@@ -46,9 +58,17 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
     getClient: (clientId) => registrationCache.get(clientId, (id) => deps.registrations.getClient(id)),
   };
   const signingKeys = createSigningKeys({ secrets, secretId: config.signingKeySecretId, clock, ttlMs, log });
+  // RFC 7523 §3: the audience of an assertion is our token endpoint URL or our issuer identifier.
+  const assertions = createAssertionVerifier({
+    state: deps.state,
+    clock,
+    audiences: [`${config.issuer}${routePath(SERVER_ROUTES.token)}`, config.issuer],
+    log,
+  });
   const authenticate = createClientAuthenticator({
     registrations,
     secrets: createClientSecretVerifier({ secrets, clock, ttlMs, overlapSecs: config.secretOverlapSecs, log }),
+    assertions: createClientAssertionVerifier(assertions, CLIENT_AUTH_FAILED),
   });
   const tokens = createAccessTokenIssuer({
     issuer: config.issuer,
@@ -58,11 +78,38 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
   });
 
   const discovery = createDiscoveryEndpoint(config);
+  const { issuer } = config;
+  const flow: AuthorizationFlowDeps = {
+    issuer,
+    state: deps.state,
+    clock,
+    registrations,
+    log,
+    ...(config.userAuthentication
+      ? {
+          upstream: createUpstreamLogin({
+            registration: config.userAuthentication,
+            redirectUri: `${issuer}${routePath(SERVER_ROUTES.callback)}`,
+            secrets,
+            clock,
+            ttlMs,
+          }),
+        }
+      : {}),
+  };
+  const inspector = createTokenInspector({ issuer, signingKeys, state: deps.state, clock });
   const routes: ReadonlyMap<string, RouteHandler> = new Map([
-    [SERVER_ROUTES.token, createTokenEndpoint({ grants: GRANTS, authenticate, tokens, log })],
+    [SERVER_ROUTES.token, createTokenEndpoint({ grants: GRANTS, authenticate, tokens, state: deps.state, clock, assertions, log })],
     [SERVER_ROUTES.openidConfiguration, discovery],
     [SERVER_ROUTES.authorizationServerMetadata, discovery],
     [SERVER_ROUTES.jwks, createJwksEndpoint(signingKeys)],
+    [SERVER_ROUTES.authorize, createAuthorizeEndpoint(flow)],
+    [SERVER_ROUTES.callback, createCallbackEndpoint(flow)],
+    [SERVER_ROUTES.consent, createConsentPage(flow)],
+    [SERVER_ROUTES.consentDecision, createConsentDecision(flow)],
+    [SERVER_ROUTES.revoke, createRevocationEndpoint({ authenticate, inspector, state: deps.state, log })],
+    [SERVER_ROUTES.introspect, createIntrospectionEndpoint({ issuer, authenticate, inspector, log })],
+    [SERVER_ROUTES.internalIntrospect, createInternalIntrospectionEndpoint({ issuer, inspector, log })],
   ]);
 
   return {

@@ -6,10 +6,12 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { InvalidRequestError, OAuthError, UnauthorizedClientError, UnsupportedGrantTypeError, errorResponse } from '../shared/errors';
 import { bodyBytes, jsonResponse, mediaType, type RouteHandler } from '../shared/http';
 import type { Logger } from '../shared/log';
-import type { SupportedGrantType } from '../shared/manifest';
+import { PUBLIC_CLIENT_GRANT_TYPES, type SupportedGrantType } from '../shared/manifest';
+import type { Clock, StateStore } from '../shared/ports';
 import type { AccessTokenIssuer } from './access-token';
 import { readClientCredentials, type ClientAuthenticator } from './client-auth';
 import type { Grant } from './grants/grant';
+import type { AssertionVerifier } from './jwt-assertion';
 
 /** Largest token request body accepted; real ones are a few hundred bytes. */
 export const MAX_TOKEN_REQUEST_BYTES = 16 * 1024;
@@ -18,6 +20,9 @@ export function createTokenEndpoint(deps: {
   readonly grants: ReadonlyMap<string, Grant>;
   readonly authenticate: ClientAuthenticator;
   readonly tokens: AccessTokenIssuer;
+  readonly state: StateStore;
+  readonly clock: Clock;
+  readonly assertions: AssertionVerifier;
   readonly log: Logger;
 }): RouteHandler {
   return async (event) => {
@@ -36,8 +41,11 @@ export function createTokenEndpoint(deps: {
       if (!client.grantTypes.includes(grantType as SupportedGrantType)) {
         throw new UnauthorizedClientError(`this client is not registered for ${grantType}`);
       }
+      if (client.authMethod === 'none' && !PUBLIC_CLIENT_GRANT_TYPES.includes(grantType)) {
+        throw new UnauthorizedClientError(`a public client cannot use ${grantType}`);
+      }
 
-      const response = await grant({ params, client, tokens: deps.tokens });
+      const response = await grant({ params, client, tokens: deps.tokens, state: deps.state, clock: deps.clock, assertions: deps.assertions });
       deps.log.info('token_issued', { client_id: client.clientId, grant_type: grantType, scope: response.scope ?? '' });
       return jsonResponse(200, response);
     } catch (err) {

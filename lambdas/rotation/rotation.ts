@@ -1,7 +1,7 @@
 /**
  * Secrets Manager rotation for the registry's secrets, per AWS's rotation Lambda contract: four steps, each called with
  * `{ SecretId, ClientRequestToken, Step }`, each idempotent because Secrets Manager retries. The secret's
- * `oauth-registry:kind` tag says what to generate: a client secret or an RSA signing key.
+ * `oauth-registry:kind` tag says what to generate: a client secret, an RSA signing key or a consent-link key.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK } from 'jose';
@@ -98,7 +98,7 @@ interface StepContext {
 
 function kindOf(description: SecretDescription): SecretKind {
   const kind = description.tags[SECRET_KIND_TAG];
-  if (kind === 'client-secret' || kind === 'signing-key') return kind;
+  if (kind === 'client-secret' || kind === 'signing-key' || kind === 'link-key') return kind;
   throw new Error(`secret ${description.name} has no valid ${SECRET_KIND_TAG} tag (got ${JSON.stringify(kind)})`);
 }
 
@@ -112,7 +112,16 @@ async function generateValue(kind: SecretKind, description: SecretDescription): 
   if (kind === 'client-secret') {
     return JSON.stringify({ client_id: taggedClientId(description), client_secret: randomBytes(CLIENT_SECRET_BYTES).toString('base64url') });
   }
+  if (kind === 'link-key') return JSON.stringify(generateLinkKey());
   return JSON.stringify(await generateSigningKey());
+}
+
+/** Bytes of the HS256 key consent links of third-party connections are signed with (256 bits). */
+export const LINK_KEY_BYTES = 32;
+
+/** A random symmetric JWK for HS256 with a random `kid` (links name the key that signed them). */
+export function generateLinkKey(): JWK {
+  return { kty: 'oct', k: randomBytes(LINK_KEY_BYTES).toString('base64url'), alg: 'HS256', kid: randomBytes(8).toString('hex') };
 }
 
 /** A private RSA 2048 JWK for RS256, its `kid` the RFC 7638 thumbprint. */
@@ -130,6 +139,13 @@ async function testValue(kind: SecretKind, description: SecretDescription, value
     if (parsed.client_id !== taggedClientId(description)) throw new Error(`client secret ${description.name} names another client`);
     if (typeof parsed.client_secret !== 'string' || !CLIENT_SECRET_PATTERN.test(parsed.client_secret)) {
       throw new Error(`client secret ${description.name} is malformed`);
+    }
+    return;
+  }
+  if (kind === 'link-key') {
+    const k = (parsed as JWK).k;
+    if (parsed.kty !== 'oct' || typeof k !== 'string' || Buffer.from(k, 'base64url').length !== LINK_KEY_BYTES || !parsed.kid) {
+      throw new Error(`link key ${description.name} is not a ${LINK_KEY_BYTES}-byte oct JWK with a kid`);
     }
     return;
   }

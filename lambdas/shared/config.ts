@@ -1,3 +1,5 @@
+import type { UserAuthenticationRegistration } from './manifest';
+
 /**
  * Environment variables the constructs set on each function, read once at cold start.
  * Both sides import these names, so a rename cannot drift.
@@ -15,6 +17,25 @@ export const ENV = {
   SCOPES_SUPPORTED: 'OAUTH_SCOPES_SUPPORTED',
   /** Seconds registrations, client secrets and signing keys stay cached in a warm function. */
   CACHE_TTL_SECS: 'OAUTH_CACHE_TTL_SECS',
+  /** Space-separated grant types some client is registered for, for discovery's `grant_types_supported`. */
+  GRANT_TYPES_SUPPORTED: 'OAUTH_GRANT_TYPES_SUPPORTED',
+  /** Space-separated client authentication methods some client uses, for `token_endpoint_auth_methods_supported`. */
+  AUTH_METHODS_SUPPORTED: 'OAUTH_AUTH_METHODS_SUPPORTED',
+  /** User sign-in (authorization_code): the upstream OpenID provider's issuer; unset means no user-delegated access. */
+  USER_AUTH_ISSUER: 'OAUTH_USER_AUTH_ISSUER',
+  USER_AUTH_CLIENT_ID: 'OAUTH_USER_AUTH_CLIENT_ID',
+  /** Space-separated scopes asked of the upstream provider. */
+  USER_AUTH_SCOPES: 'OAUTH_USER_AUTH_SCOPES',
+  /** The secret holding the upstream client secret. */
+  USER_AUTH_SECRET_ID: 'OAUTH_USER_AUTH_SECRET_ID',
+  /** Connections function: the registry's KMS key (ARN) encrypting third-party refresh tokens. */
+  KMS_KEY_ID: 'OAUTH_KMS_KEY_ID',
+  /** Connections function: the secret holding the HS256 key consent links are signed with. */
+  LINK_KEY_SECRET_ID: 'OAUTH_LINK_KEY_SECRET_ID',
+  /** Set on functions granted a connection's tokens: the connections function `getConnectionToken` invokes. */
+  CONNECTIONS_FUNCTION: 'OAUTH_CONNECTIONS_FUNCTION',
+  /** Local mode only: base URL of the local registry, where `getConnectionToken` asks for tokens instead. */
+  CONNECTIONS_LOCAL_URL: 'OAUTH_CONNECTIONS_LOCAL_URL',
 } as const;
 
 /** Registry-wide settings the authorization server runs with (AWS: from ENV; local: from the manifest). */
@@ -25,6 +46,12 @@ export interface AuthorizationServerConfig {
   readonly secretOverlapSecs: number;
   readonly scopesSupported: readonly string[];
   readonly cacheTtlSecs: number;
+  /** Grant types some client is registered for (discovery lists these). @default every supported grant type */
+  readonly grantTypesSupported?: readonly string[];
+  /** Client authentication methods some client uses (discovery lists these). @default every supported method */
+  readonly authMethodsSupported?: readonly string[];
+  /** The upstream OpenID provider users sign in with; absent: no authorization endpoint. */
+  readonly userAuthentication?: UserAuthenticationRegistration;
 }
 
 /** Reads the authorization server's configuration from the process environment; throws naming a missing variable. */
@@ -41,5 +68,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Authorizati
     secretOverlapSecs: Number(env[ENV.SECRET_OVERLAP_SECS] ?? 86_400),
     scopesSupported: (env[ENV.SCOPES_SUPPORTED] ?? '').split(' ').filter(Boolean),
     cacheTtlSecs: Number(env[ENV.CACHE_TTL_SECS] ?? 60),
+    ...(env[ENV.GRANT_TYPES_SUPPORTED] ? { grantTypesSupported: env[ENV.GRANT_TYPES_SUPPORTED]!.split(' ').filter(Boolean) } : {}),
+    ...(env[ENV.AUTH_METHODS_SUPPORTED] ? { authMethodsSupported: env[ENV.AUTH_METHODS_SUPPORTED]!.split(' ').filter(Boolean) } : {}),
+    ...(env[ENV.USER_AUTH_ISSUER]
+      ? {
+          userAuthentication: {
+            issuer: env[ENV.USER_AUTH_ISSUER]!,
+            clientId: required(ENV.USER_AUTH_CLIENT_ID),
+            scopes: (env[ENV.USER_AUTH_SCOPES] ?? 'openid').split(' ').filter(Boolean),
+            secretId: required(ENV.USER_AUTH_SECRET_ID),
+          },
+        }
+      : {}),
   };
 }

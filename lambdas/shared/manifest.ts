@@ -7,12 +7,60 @@
  */
 
 /** Grant types the token endpoint implements today. */
-export const SUPPORTED_GRANT_TYPES = ['client_credentials'] as const;
+export const SUPPORTED_GRANT_TYPES = [
+  'client_credentials',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+  'authorization_code',
+  'refresh_token',
+] as const;
 export type SupportedGrantType = (typeof SUPPORTED_GRANT_TYPES)[number];
 
 /** Client authentication methods at the token endpoint (RFC 8414 `token_endpoint_auth_methods_supported`). */
-export const SUPPORTED_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+export const SUPPORTED_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export type ClientAuthMethod = (typeof SUPPORTED_AUTH_METHODS)[number];
+
+/** The JWT bearer grant (RFC 7523 §2.1): a client exchanges a user assertion signed by an issuer it is trusted for. */
+export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** The authentication methods `clients` use, in `SUPPORTED_AUTH_METHODS` order (discovery lists exactly these). */
+export const authMethodsUsed = (clients: readonly Pick<ClientRegistration, 'authMethod'>[]): ClientAuthMethod[] =>
+  SUPPORTED_AUTH_METHODS.filter((method) => clients.some((c) => c.authMethod === method));
+
+/** The grant types some client uses, in SUPPORTED_GRANT_TYPES order (discovery lists exactly these). */
+export const grantTypesUsed = (clients: readonly Pick<ClientRegistration, 'grantTypes'>[]): SupportedGrantType[] =>
+  SUPPORTED_GRANT_TYPES.filter((grant) => clients.some((c) => c.grantTypes.includes(grant)));
+
+/** Methods that authenticate with a shared secret; only their clients get a Secrets Manager secret and rotation. */
+export const SHARED_SECRET_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+
+/** Grant types a public client (`none`) may use: those that bind the token to a user and PKCE, never a client's own. */
+export const PUBLIC_CLIENT_GRANT_TYPES: readonly string[] = ['authorization_code', 'refresh_token'];
+
+/**
+ * Signature algorithms accepted on JWT assertions (`private_key_jwt`, the JWT bearer grant): asymmetric only, so a
+ * public key can never be used as an HMAC secret (`none` and `HS*` are refused).
+ */
+export const ASSERTION_SIGNING_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+
+/** A public JSON Web Key (RFC 7517) registered for a client; synth refuses private members and symmetric keys. */
+export interface PublicJwk {
+  readonly kty: string;
+  readonly kid?: string;
+  readonly alg?: string;
+  readonly use?: string;
+  readonly [member: string]: unknown;
+}
+
+/** A JWK Set (RFC 7517 §5) of public keys. */
+export interface PublicJwkSet {
+  readonly keys: readonly PublicJwk[];
+}
+
+/** Where the keys that verify an assertion come from: inline, or a JWK Set URL fetched and cached at runtime. */
+export type AssertionKeys = { readonly jwks: PublicJwkSet; readonly jwksUri?: never } | { readonly jwksUri: string; readonly jwks?: never };
+
+/** Who may sign user assertions for a client's JWT bearer grant: the `iss` we expect and its keys. */
+export type JwtBearerTrust = { readonly issuer: string } & AssertionKeys;
 
 /** One external client, as the token endpoint needs to know it. */
 export interface ClientRegistration {
@@ -33,9 +81,38 @@ export interface ClientRegistration {
   readonly accessTokenTtlSecs: number;
   /** An inactive client keeps its registration and secret but cannot get tokens. */
   readonly active: boolean;
-  /** Name of the Secrets Manager secret holding `{"client_id","client_secret"}`; rotated by the rotation Lambda. */
+  /**
+   * Name of the Secrets Manager secret holding `{"client_id","client_secret"}`; rotated by the rotation Lambda.
+   * Absent for clients without a shared secret (`private_key_jwt`, `none`).
+   */
+  readonly secretId?: string;
+  readonly secretRotationDays?: number;
+  /** `private_key_jwt`: the client's public keys, inline. */
+  readonly jwks?: PublicJwkSet;
+  /** `private_key_jwt`: where the client publishes its public keys (fetched and cached by the server). */
+  readonly jwksUri?: string;
+  /** JWT bearer grant: the issuer whose user assertions this client may exchange, and its keys. */
+  readonly jwtBearer?: JwtBearerTrust;
+  /** authorization_code: the exact redirect URIs the client may use (https, or http on loopback). */
+  readonly redirectUris?: readonly string[];
+  /** refresh_token: seconds an unused refresh token stays valid (sliding; each rotation starts it again). */
+  readonly refreshTokenIdleTtlSecs?: number;
+  /** refresh_token: seconds a refresh-token family lives from the user's sign-in, however often it is used. */
+  readonly refreshTokenAbsoluteTtlSecs?: number;
+  /** refresh_token: seconds after a rotation in which the old token still yields the same new pair (0: none). */
+  readonly refreshTokenReuseGraceSecs?: number;
+  /** authorization_code: remember a user's consent per client and scopes, and skip the consent page next time. */
+  readonly rememberConsent?: boolean;
+}
+
+/** The upstream OpenID Connect provider users sign in with (`UserAuthentication.oidc`); its client secret is not here. */
+export interface UserAuthenticationRegistration {
+  readonly issuer: string;
+  readonly clientId: string;
+  /** Scopes asked of the upstream provider; always includes `openid`. */
+  readonly scopes: readonly string[];
+  /** Secret holding the upstream client secret (plain string), set by an operator (`credentials set-upstream-secret`). */
   readonly secretId: string;
-  readonly secretRotationDays: number;
 }
 
 /** A route of the registry's HTTP API that requires one of `scopes` in a token we issued. */
@@ -64,7 +141,52 @@ export interface RegistryManifest {
   readonly signingKeyRotationDays: number;
   readonly clients: readonly ClientRegistration[];
   readonly routes: readonly RouteRegistration[];
+  /** Third-party connections (we are the OAuth client). Absent in manifests written before connections existed. */
+  readonly connections?: readonly ConnectionRegistration[];
+  /** Where users sign in for authorization_code clients. Absent: no user-delegated access. */
+  readonly userAuthentication?: UserAuthenticationRegistration;
 }
+
+/** Grants we use at a third-party provider's token endpoint. */
+export const CONNECTION_GRANTS = ['authorization_code', 'client_credentials'] as const;
+export type ConnectionGrantType = (typeof CONNECTION_GRANTS)[number];
+
+/** How we authenticate to a third-party provider's token endpoint. */
+export const CONNECTION_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+export type ConnectionAuthMethod = (typeof CONNECTION_AUTH_METHODS)[number];
+
+/** Where a provider's endpoints come from: its RFC 8414 / OIDC metadata, or declared URLs. */
+export type ProviderRegistration =
+  | { readonly issuer: string }
+  | { readonly authorizationEndpoint?: string; readonly tokenEndpoint: string; readonly revocationEndpoint?: string };
+
+/** A connection to a third-party OAuth provider (`registry.addConnection('Salesforce', …)`); no secret in it. */
+export interface ConnectionRegistration {
+  /** The construct id; part of URLs (`/connections/<name>/…`), the secret name and the broker's alias. */
+  readonly name: string;
+  readonly provider: ProviderRegistration;
+  readonly grant: ConnectionGrantType;
+  /** PKCE S256 on the authorization request (authorization_code only). */
+  readonly pkce: boolean;
+  readonly scopes: readonly string[];
+  /** Extra parameters of the authorization request (audience, prompt, access_type=offline…). */
+  readonly authorizationParams: Readonly<Record<string, string>>;
+  /** Extra parameters of every token request (audience, resource…). */
+  readonly tokenParams: Readonly<Record<string, string>>;
+  readonly clientAuth: ConnectionAuthMethod;
+  /** `shared`: one token set for everyone; `perUser`: one per subject. */
+  readonly mode: 'shared' | 'perUser';
+  /** Base URL the proxy forwards under; no proxy without it. */
+  readonly apiBaseUrl?: string;
+  /** Secret holding what the provider issued us: `{"client_id","client_secret"}` or `{"client_id","private_jwk"}`. */
+  readonly credentialsSecretId: string;
+}
+
+/** DynamoDB partition key of a connection's registration item; the item's `data` attribute holds the JSON. */
+export const connectionItemKey = (name: string): string => `connection#${name}`;
+
+/** The Lambda alias the broker answers one connection's token requests under (IAM grants name it, not the function). */
+export const connectionAlias = (name: string): string => `connection-${name}`;
 
 /** DynamoDB partition key of a client's registration item; the item's `data` attribute holds the JSON. */
 export const clientItemKey = (clientId: string): string => `client#${clientId}`;
@@ -75,4 +197,4 @@ export const manifestFileName = (registryId: string): string => `oauth-registry.
 /** Tags the constructs put on secrets so that one rotation Lambda knows what each secret holds. */
 export const SECRET_KIND_TAG = 'oauth-registry:kind';
 export const CLIENT_ID_TAG = 'oauth-registry:client-id';
-export type SecretKind = 'client-secret' | 'signing-key';
+export type SecretKind = 'client-secret' | 'signing-key' | 'link-key';

@@ -81,3 +81,17 @@ export interface StateStore {
   /** Deletes the live item if `condition` holds and returns it (atomically: of concurrent deletes, one gets it). */
   delete<T extends StateItem = StateItem>(pk: string, condition?: Condition): Promise<T | undefined>;
 }
+
+/**
+ * Encrypts small secrets kept in the table (third-party refresh tokens). `context` is bound to the ciphertext
+ * (KMS encryption context, AES-GCM additional data): a ciphertext only decrypts under the same context.
+ */
+export interface Cipher {
+  encrypt(plaintext: string, context: Readonly<Record<string, string>>): Promise<string>;
+  decrypt(ciphertext: string, context: Readonly<Record<string, string>>): Promise<string>;
+}
+
+/** Publishes operational events (AWS: EventBridge's default bus; local: the log). */
+export interface EventPublisher {
+  publish(detailType: string, detail: Readonly<Record<string, unknown>>): Promise<void>;
+}

@@ -7,9 +7,37 @@ export const SERVER_ROUTES = {
   openidConfiguration: 'GET /.well-known/openid-configuration',
   authorizationServerMetadata: 'GET /.well-known/oauth-authorization-server',
   jwks: 'GET /.well-known/jwks.json',
+  authorize: 'GET /oauth2/authorize',
+  /** Where the upstream OpenID provider returns the user (`${issuer}/oauth2/callback`). */
+  callback: 'GET /oauth2/callback',
+  consent: 'GET /oauth2/consent',
+  consentDecision: 'POST /oauth2/consent',
+  revoke: 'POST /oauth2/revoke',
+  introspect: 'POST /oauth2/introspect',
+  /** Introspection for internal services, authorized by IAM (AWS_IAM route) instead of client credentials. */
+  internalIntrospect: 'POST /internal/introspect',
 } as const;
 
+/** Server routes API Gateway authorizes with IAM (SigV4) rather than leaving public. */
+export const IAM_SERVER_ROUTES: ReadonlySet<string> = new Set([SERVER_ROUTES.internalIntrospect]);
+
 export type ServerRoute = keyof typeof SERVER_ROUTES;
+
+/**
+ * The routes of the connections function (third-party providers, where we are the OAuth client). `proxy` is behind
+ * AWS_IAM authorization; `connect` and `callback` are reached by a person's browser, guarded by a signed link and
+ * `state`.
+ */
+export const CONNECTION_ROUTES = {
+  connect: 'GET /connections/{name}/connect',
+  callback: 'GET /connections/{name}/callback',
+  proxy: 'ANY /connections/{name}/proxy/{proxy+}',
+} as const;
+
+export type ConnectionRoute = keyof typeof CONNECTION_ROUTES;
+
+/** The local-only broker endpoint (`getConnectionToken` in local mode); never deployed. */
+export const LOCAL_BROKER_ROUTE = 'POST /_local/connections/{name}/token';
 
 /** The path part of a route key: `POST /oauth2/token` → `/oauth2/token`. */
 export const routePath = (routeKey: string): string => routeKey.slice(routeKey.indexOf(' ') + 1);

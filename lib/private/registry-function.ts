@@ -46,6 +46,7 @@ export class RegistryFunction extends Construct {
   public readonly logGroup: CloudwatchLogGroup;
   public readonly policy: IamRolePolicy;
   private readonly statements: PolicyStatement[];
+  private readonly environment: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: RegistryFunctionProps) {
     super(scope, id);
@@ -85,6 +86,7 @@ export class RegistryFunction extends Construct {
       policy: Lazy.stringValue({ produce: () => policyDocument(this.statements) }),
     });
 
+    this.environment = { ...(props.environment ?? {}) };
     const bundle = bundleEntry(props.entry);
     const asset = new TerraformAsset(this, 'Code', {
       path: bundle.zipPath,
@@ -103,11 +105,17 @@ export class RegistryFunction extends Construct {
       memorySize: memorySizeMb,
       timeout: timeoutSecs,
       role: this.role.arn,
-      environment: props.environment ? { variables: { ...props.environment } } : undefined,
+      environment: Object.keys(this.environment).length > 0 ? { variables: { ...this.environment } } : undefined,
       loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
       dependsOn: [this.logGroup, this.policy],
       tags,
     });
+  }
+
+  /** Sets an environment variable of the function (e.g. the one `connection.grantTokenAccess` sets). */
+  public addEnvironment(name: string, value: string): void {
+    this.environment[name] = value;
+    this.function.putEnvironment({ variables: { ...this.environment } });
   }
 
   /** Adds a statement to the function's inline policy. */

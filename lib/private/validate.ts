@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Token } from 'cdktf';
+import { ASSERTION_SIGNING_ALGORITHMS } from '../../lambdas/shared/manifest';
 
 /** Throws unless `value` is an integer in `[min, max]` (tokens pass). */
 export function validateIntRange(what: string, value: number, min: number, max: number): number {
@@ -126,4 +127,59 @@ export function parseRouteKey(routeKey: string): ParsedRouteKey {
     });
   }
   return { method: method as ParsedRouteKey['method'], path };
+}
+
+/** JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2). */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+/** Key types that can verify the asymmetric algorithms assertions are pinned to. */
+const ASYMMETRIC_KTYS = ['RSA', 'EC', 'OKP'] as const;
+
+/**
+ * Checks the public keys registered for a client or a trusted issuer: exactly one of `jwks` (public asymmetric keys
+ * only: a private member is an error naming the kid) or `jwksUri` (a literal https URL).
+ */
+export function validateKeys(where: string, keys: { readonly jwks?: unknown; readonly jwksUri?: unknown }): void {
+  if ((keys.jwks === undefined) === (keys.jwksUri === undefined)) {
+    throw new Error(`${where}: give exactly one of jwks or jwksUri, got ${keys.jwks === undefined ? 'neither' : 'both'}`);
+  }
+  if (keys.jwksUri !== undefined) validateJwksUri(where, keys.jwksUri);
+  else validateJwks(where, keys.jwks);
+}
+
+function validateJwksUri(where: string, uri: unknown): void {
+  if (typeof uri !== 'string' || Token.isUnresolved(uri)) {
+    throw new Error(`${where}: jwksUri must be a literal https URL known at synth time, got ${JSON.stringify(uri)}`);
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(uri);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.protocol !== 'https:' || url.username || url.password) {
+    throw new Error(`${where}: jwksUri must be an https URL without credentials, got "${uri}"`);
+  }
+}
+
+function validateJwks(where: string, jwks: unknown): void {
+  const keys = (jwks as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new Error(`${where}: jwks must be a JWK Set with at least one key ({ keys: [...] }), got ${JSON.stringify(jwks)}`);
+  }
+  keys.forEach((key: unknown, index) => {
+    const jwk = (typeof key === 'object' && key !== null ? key : {}) as Record<string, unknown>;
+    const name = typeof jwk.kid === 'string' ? `key "${jwk.kid}"` : `key #${index} (no kid)`;
+    const secretMembers = PRIVATE_JWK_MEMBERS.filter((member) => jwk[member] !== undefined);
+    if (secretMembers.length > 0) {
+      throw new Error(
+        `${where}: jwks ${name} holds private key material (${secretMembers.join(', ')}); register the public key only`,
+      );
+    }
+    if (!(ASYMMETRIC_KTYS as readonly unknown[]).includes(jwk.kty)) {
+      throw new Error(`${where}: jwks ${name} must be a public ${ASYMMETRIC_KTYS.join(', ')} key, got kty ${JSON.stringify(jwk.kty)}`);
+    }
+    if (jwk.alg !== undefined && !(ASSERTION_SIGNING_ALGORITHMS as readonly unknown[]).includes(jwk.alg)) {
+      throw new Error(`${where}: jwks ${name} has alg ${JSON.stringify(jwk.alg)}; use one of ${ASSERTION_SIGNING_ALGORITHMS.join(', ')}`);
+    }
+  });
 }

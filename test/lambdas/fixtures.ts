@@ -3,10 +3,11 @@ import { createAuthorizationServer, type AuthorizationServer } from '../../lambd
 import { rotateSecret } from '../../lambdas/rotation/rotation';
 import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
+import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import type { AuthorizationServerConfig } from '../../lambdas/shared/config';
 import { createJsonLogger, type Logger } from '../../lambdas/shared/log';
-import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../../lambdas/shared/manifest';
-import type { RegistrationStore, SecretStore } from '../../lambdas/shared/ports';
+import { CLIENT_ID_TAG, SECRET_KIND_TAG, authMethodsUsed, grantTypesUsed, type ClientRegistration } from '../../lambdas/shared/manifest';
+import type { RegistrationStore, SecretStore, StateStore } from '../../lambdas/shared/ports';
 
 export const ISSUER = 'https://auth.example.test';
 export const SIGNING_KEY_SECRET_ID = 'test/signing-key';
@@ -22,7 +23,10 @@ export class FrozenClock {
   }
 }
 
-const client = (name: string, overrides: Partial<ClientRegistration> = {}): ClientRegistration => ({
+/** A confidential client registration: it has a shared secret. */
+type SecretClient = ClientRegistration & { readonly secretId: string };
+
+const client = (name: string, overrides: Partial<ClientRegistration> = {}): SecretClient => ({
   name,
   clientId: `${name.toLowerCase()}-client`,
   grantTypes: ['client_credentials'],
@@ -48,6 +52,8 @@ export interface Harness {
   readonly secrets: MemorySecretStore;
   readonly server: AuthorizationServer;
   readonly logs: Record<string, unknown>[];
+  /** The state store the server uses (codes, refresh tokens, assertion jtis). */
+  readonly state: StateStore;
   readonly config: AuthorizationServerConfig;
   /** The client's AWSCURRENT secret. */
   secretOf(c: ClientRegistration): Promise<string>;
@@ -55,7 +61,13 @@ export interface Harness {
 }
 
 export async function createHarness(
-  options: { secrets?: SecretStore; registrations?: RegistrationStore; log?: Logger } = {},
+  options: {
+    secrets?: SecretStore;
+    registrations?: RegistrationStore;
+    /** The state store, built on the harness clock. @default a MemoryStateStore */
+    state?: (clock: () => number) => StateStore;
+    log?: Logger;
+  } = {},
 ): Promise<Harness> {
   const clock = new FrozenClock();
   const secrets = new MemorySecretStore({ clock: clock.now });
@@ -67,17 +79,21 @@ export async function createHarness(
   await Promise.all([SIGNING_KEY_SECRET_ID, ...Object.values(CLIENTS).map((c) => c.secretId)].map(rotate));
 
   const logs: Record<string, unknown>[] = [];
+  const state = options.state?.(clock.now) ?? new MemoryStateStore({ clock: clock.now });
   const config: AuthorizationServerConfig = {
     issuer: ISSUER,
     signingKeySecretId: SIGNING_KEY_SECRET_ID,
     secretOverlapSecs: OVERLAP_SECS,
     scopesSupported: ['incidents.read', 'incidents.write', 'reports.read'],
     cacheTtlSecs: CACHE_TTL_SECS,
+    authMethodsSupported: authMethodsUsed(Object.values(CLIENTS)),
+    grantTypesSupported: grantTypesUsed(Object.values(CLIENTS)),
   };
   const server = createAuthorizationServer({
     config,
     secrets: options.secrets ?? secrets,
     registrations: options.registrations ?? new ManifestRegistrationStore({ clients: Object.values(CLIENTS) }),
+    state,
     clock: clock.now,
     log: options.log ?? createJsonLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
   });
@@ -86,10 +102,11 @@ export async function createHarness(
     secrets,
     server,
     logs,
+    state,
     config,
     rotate,
     async secretOf(c) {
-      const current = await secrets.getSecretVersion(c.secretId, 'AWSCURRENT');
+      const current = await secrets.getSecretVersion(c.secretId!, 'AWSCURRENT');
       return (JSON.parse(current!.value) as { client_secret: string }).client_secret;
     },
   };

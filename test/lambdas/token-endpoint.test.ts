@@ -156,7 +156,7 @@ describe('token endpoint: client_credentials', () => {
     assertOAuthError(await h.server.handle(tokenEvent({ scope: 'incidents.read' }, { basic: basicCreds() })), 400, 'invalid_request');
     assertOAuthError(await h.server.handle(tokenEvent({ grant_type: 'password' }, { basic: basicCreds() })), 400, 'unsupported_grant_type');
     assertOAuthError(
-      await h.server.handle(tokenEvent({ grant_type: 'authorization_code', code: 'x' }, { basic: basicCreds() })),
+      await h.server.handle(tokenEvent({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'x' }, { basic: basicCreds() })),
       400,
       'unsupported_grant_type',
     );

@@ -29,10 +29,16 @@ describe('least privilege', () => {
     const table = byAction('dynamodb:GetItem');
     assert.equal(table.length, 1);
     assert.match(table[0]!, /^\$\{aws_dynamodb_table\.Registry_Table_\w+\.arn\}$/);
+    assert.deepEqual(byAction('dynamodb:PutItem'), table);
+    assert.deepEqual(byAction('dynamodb:UpdateItem'), table);
+    assert.deepEqual(byAction('dynamodb:DeleteItem'), table);
     assert.match(byAction('kms:Decrypt')[0]!, /^\$\{aws_kms_key\.Registry_Key_\w+\.arn\}$/);
     const actions = Statement.flatMap((s) => s.Action).sort();
     assert.deepEqual(actions, [
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
       'kms:Decrypt',
       'logs:CreateLogStream',
       'logs:PutLogEvents',

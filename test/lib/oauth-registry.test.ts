@@ -130,6 +130,12 @@ describe('OAuthRegistry', () => {
       'GET /.well-known/jwks.json',
       'GET /.well-known/oauth-authorization-server',
       'GET /.well-known/openid-configuration',
+      'GET /oauth2/authorize',
+      'GET /oauth2/callback',
+      'GET /oauth2/consent',
+      'POST /oauth2/consent',
+      'POST /oauth2/introspect',
+      'POST /oauth2/revoke',
       'POST /oauth2/token',
     ]);
     const permission = resource(tf, 'aws_lambda_permission', 'ServerInvokePermission');

@@ -39,8 +39,8 @@ describe('validation', () => {
   it('fails on unknown or unimplemented grant types, naming the value', () => {
     const { registry } = fixture();
     assert.throws(
-      () => registry.addExternalClient('A', { scopes: ['a'], grantTypes: [GrantType.of('authorization_code')] }),
-      /external client "A": grant type "authorization_code" is not implemented yet; supported: client_credentials/,
+      () => registry.addExternalClient('A', { scopes: ['a'], grantTypes: [GrantType.of('urn:ietf:params:oauth:grant-type:device_code')] }),
+      /external client "A": grant type "urn:ietf:params:oauth:grant-type:device_code" is not implemented yet; supported: client_credentials/,
     );
     assert.throws(
       () => registry.addExternalClient('B', { scopes: ['a'], grantTypes: [GrantType.of('magic')] }),

@@ -1,8 +1,14 @@
 /** Grant handlers by `grant_type`; a type missing here is answered `unsupported_grant_type`. */
 import type { SupportedGrantType } from '../../shared/manifest';
 import { clientCredentialsGrant } from './client-credentials';
+import { authorizationCodeGrant } from './authorization-code';
+import { refreshTokenGrant } from './refresh-token';
 import type { Grant } from './grant';
+import { jwtBearerGrant } from './jwt-bearer';
 
 export const GRANTS: ReadonlyMap<string, Grant> = new Map<SupportedGrantType, Grant>([
   ['client_credentials', clientCredentialsGrant],
+  ['authorization_code', authorizationCodeGrant],
+  ['refresh_token', refreshTokenGrant],
+  ['urn:ietf:params:oauth:grant-type:jwt-bearer', jwtBearerGrant],
 ]);

@@ -1,0 +1,118 @@
+/**
+ * Third-party connections from the command line:
+ * - `oauth-registry connect <name> [--subject <id>] [--local]` prints a signed, 10-minute, single-use consent link;
+ * - `oauth-registry connections set-credentials <name> [--local]` stores what the provider issued us, read from stdin
+ *   (never argv: other users see the process list, and shells keep history).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import { linkKeySecretName, signConsentLink } from '../../lambdas/connections/links';
+import { checkSubject } from '../../lambdas/connections/token-sets';
+import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
+import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
+import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
+import type { SecretStore } from '../../lambdas/shared/ports';
+import { appOptions } from '../cli';
+import { localStatePaths } from '../local/local-registry';
+import { pickRegistry, readManifests, synthesizeApp } from '../local/synth';
+
+interface ConnectionOptions {
+  app: string;
+  outdir: string;
+  registry?: string;
+  stateDir: string;
+  local?: boolean;
+  synth?: boolean;
+  subject?: string;
+  baseUrl?: string;
+  port: string;
+}
+
+export function registerConnectionCommands(program: Command): void {
+  appOptions(
+    program
+      .command('connect <name>')
+      .description('print a signed consent link (10 minutes, single use) for a third-party connection')
+      .option('--subject <id>', 'the user whose token set this consent creates (perUser connections)')
+      .option('--local', 'a link to the local registry (npm start) instead of the deployed one')
+      .option('-p, --port <port>', 'port of the local registry (with --local)', process.env.PORT ?? '8787')
+      .option('--base-url <url>', 'the deployed registry\'s API URL (its issuer; default $OAUTH_REGISTRY_URL)')
+      .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
+  ).action(async (name: string, options: ConnectionOptions) => {
+    const { manifest, connection } = findConnection(name, options);
+    if (connection.grant !== 'authorization_code') throw new Error(`connection ${name} uses ${connection.grant}: it needs no consent`);
+    const subject = checkSubjectOrThrow(connection, options.subject);
+    const baseUrl = options.local ? `http://127.0.0.1:${Number(options.port)}` : (options.baseUrl ?? process.env.OAUTH_REGISTRY_URL);
+    if (!baseUrl) throw new Error('the deployed registry\'s URL is unknown: pass --base-url (the Issuer output) or set OAUTH_REGISTRY_URL');
+    const link = await signConsentLink({ secrets: secretStore(options), secretId: linkKeySecretName(manifest.namePrefix), baseUrl, connection: name, subject });
+    process.stdout.write(`${link}\n`);
+    process.stderr.write(`open it within 10 minutes; it works once\n`);
+  });
+
+  const connections = program.command('connections').description('manage third-party connections');
+  appOptions(
+    connections
+      .command('set-credentials <name>')
+      .description('read what the provider issued us from stdin (JSON: {"client_id","client_secret"} or {"client_id","private_jwk"}) and store it')
+      .option('--local', 'store it in the local-mode secret store')
+      .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
+  ).action(async (name: string, options: ConnectionOptions) => {
+    const { connection } = findConnection(name, options);
+    const value = parseCredentials(connection, await readStdin());
+    const store = secretStore(options);
+    if (store instanceof LocalSecretStore) store.createSecret(connection.credentialsSecretId, {}, { rotationEnabled: false });
+    await store.putSecretValue(connection.credentialsSecretId, randomUUID(), value, ['AWSCURRENT']);
+    process.stderr.write(`stored the credentials of ${name} (client_id ${(JSON.parse(value) as { client_id: string }).client_id}) in ${connection.credentialsSecretId}\n`);
+  });
+}
+
+function findConnection(name: string, options: ConnectionOptions): { manifest: RegistryManifest; connection: ConnectionRegistration } {
+  if (options.synth !== false || readManifests(options.outdir).length === 0) synthesizeApp(options.app, options.outdir);
+  const { manifest } = pickRegistry(readManifests(options.outdir), options.registry);
+  const connection = manifest.connections?.find((c) => c.name === name);
+  if (!connection) {
+    const known = manifest.connections?.map((c) => c.name).join(', ') || 'none';
+    throw new Error(`no connection named ${JSON.stringify(name)} (connections: ${known})`);
+  }
+  return { manifest, connection };
+}
+
+function secretStore(options: ConnectionOptions): SecretStore {
+  return options.local ? new LocalSecretStore(localStatePaths(options.stateDir).secrets) : new AwsSecretStore();
+}
+
+function checkSubjectOrThrow(connection: ConnectionRegistration, subject: string | undefined): string | undefined {
+  try {
+    return checkSubject(connection, subject);
+  } catch (err) {
+    throw new Error(`${(err as Error).message} (--subject)`);
+  }
+}
+
+/** Validates the JSON against the connection's client authentication; returns it re-serialized, compact. */
+export function parseCredentials(connection: ConnectionRegistration, input: string): string {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(input) as Record<string, unknown>;
+  } catch {
+    throw new Error('stdin must be JSON: {"client_id":"…","client_secret":"…"} or {"client_id":"…","private_jwk":{…}}');
+  }
+  if (typeof parsed.client_id !== 'string' || !parsed.client_id) throw new Error('the credentials need a client_id');
+  if (connection.clientAuth === 'private_key_jwt') {
+    const jwk = parsed.private_jwk as Record<string, unknown> | undefined;
+    if (typeof jwk !== 'object' || jwk === null || typeof jwk.d !== 'string') {
+      throw new Error(`connection ${connection.name} uses private_key_jwt: the credentials need private_jwk, a private JWK (with "d")`);
+    }
+    return JSON.stringify({ client_id: parsed.client_id, private_jwk: jwk });
+  }
+  if (typeof parsed.client_secret !== 'string' || !parsed.client_secret) {
+    throw new Error(`connection ${connection.name} uses ${connection.clientAuth}: the credentials need a client_secret`);
+  }
+  return JSON.stringify({ client_id: parsed.client_id, client_secret: parsed.client_secret });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

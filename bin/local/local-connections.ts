@@ -1,0 +1,100 @@
+/**
+ * Local mode's part for third-party connections: the connections handler with local adapters (the local secret and
+ * state files, AES-256-GCM for refresh tokens, events to the log), its routes, and a broker endpoint for
+ * `getConnectionToken` (`POST /_local/connections/{name}/token`, local only). The proxy is not IAM-authorized here:
+ * whoever reaches 127.0.0.1 may use it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { signConsentLink, linkKeySecretName } from '../../lambdas/connections/links';
+import { manifestConnections } from '../../lambdas/connections/registrations';
+import { createConnectionsServer, type ConnectionsServer } from '../../lambdas/connections/server';
+import { STATUS_BY_CODE } from '../../lambdas/connections/errors';
+import { rotateSecret } from '../../lambdas/rotation/rotation';
+import { LocalCipher } from '../../lambdas/shared/adapters/local-cipher';
+import type { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
+import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
+import { LogEventPublisher } from '../../lambdas/shared/adapters/log-event-publisher';
+import { ENV } from '../../lambdas/shared/config';
+import { jsonResponse } from '../../lambdas/shared/http';
+import type { Logger } from '../../lambdas/shared/log';
+import { SECRET_KIND_TAG, type RegistryManifest } from '../../lambdas/shared/manifest';
+import type { Clock } from '../../lambdas/shared/ports';
+import { CONNECTION_ROUTES, LOCAL_BROKER_ROUTE } from '../../lambdas/shared/routes';
+import { toApiGatewayEvent, writeApiGatewayResult } from './http-adapter';
+import { routeMatcher } from './local-registry';
+
+export interface LocalConnections {
+  readonly server: ConnectionsServer;
+  /** Serves the request if it is a connection route; false when it is not one. */
+  serve(req: IncomingMessage, res: ServerResponse, body: Buffer, method: string, pathname: string): Promise<boolean>;
+  /** A fresh consent link on this local registry. */
+  consentLink(connection: string, subject?: string): Promise<string>;
+}
+
+/** Local secret holding the AES-256-GCM key of refresh tokens (AWS uses the registry's KMS key instead). */
+const localCipherSecretId = (namePrefix: string) => `${namePrefix}/local/refresh-token-key`;
+
+/** Connection routes for `manifest`'s connections on `baseUrl`, or undefined when it declares none. */
+export async function startLocalConnections(options: {
+  manifest: RegistryManifest;
+  secrets: LocalSecretStore;
+  statePath: string;
+  baseUrl: string;
+  clock?: Clock;
+  log: Logger;
+}): Promise<LocalConnections | undefined> {
+  const { manifest, secrets, baseUrl, log } = options;
+  if (!manifest.connections?.length) return undefined;
+  const linkKeySecretId = linkKeySecretName(manifest.namePrefix);
+  secrets.createSecret(linkKeySecretId, { [SECRET_KIND_TAG]: 'link-key' });
+  if (!(await secrets.getSecretVersion(linkKeySecretId, 'AWSCURRENT'))) await rotateSecret(secrets, linkKeySecretId);
+  // Credentials are the operator's to set (`connections set-credentials <name> --local`), never generated.
+  for (const c of manifest.connections) secrets.createSecret(c.credentialsSecretId, {}, { rotationEnabled: false });
+
+  const server = createConnectionsServer({
+    config: { baseUrl, linkKeySecretId, cacheTtlSecs: 1 },
+    registrations: manifestConnections(manifest),
+    secrets,
+    state: new LocalStateStore(options.statePath, { clock: options.clock }),
+    cipher: await LocalCipher.fromSecretStore(secrets, localCipherSecretId(manifest.namePrefix)),
+    events: new LogEventPublisher(log),
+    clock: options.clock,
+    log,
+  });
+  // Route handlers run in this process: `getConnectionToken` finds the local broker through this variable.
+  process.env[ENV.CONNECTIONS_LOCAL_URL] = baseUrl;
+
+  const routes = Object.values(CONNECTION_ROUTES).map((routeKey) => ({ routeKey, match: routeMatcher(routeKey) }));
+  const broker = routeMatcher(LOCAL_BROKER_ROUTE);
+
+  async function serveBroker(res: ServerResponse, body: Buffer, name: string): Promise<void> {
+    let subject: unknown;
+    try {
+      subject = body.length ? (JSON.parse(body.toString('utf8')) as { subject?: unknown }).subject : undefined;
+    } catch {
+      return writeApiGatewayResult(res, jsonResponse(400, { error: 'invalid_request', error_description: 'the body must be JSON: {"subject"?: string}' }));
+    }
+    const result = await server.invoke({ action: 'token', connection: name, ...(typeof subject === 'string' ? { subject } : {}) });
+    writeApiGatewayResult(res, jsonResponse('error' in result ? STATUS_BY_CODE[result.error] : 200, result));
+  }
+
+  return {
+    server,
+    async serve(req, res, body, method, pathname) {
+      const brokerParams = broker(method, pathname);
+      if (brokerParams) {
+        await serveBroker(res, body, brokerParams.name!);
+        return true;
+      }
+      for (const { routeKey, match } of routes) {
+        const params = match(method, pathname);
+        if (params) {
+          writeApiGatewayResult(res, await server.handle(toApiGatewayEvent(req, body, routeKey, params)));
+          return true;
+        }
+      }
+      return false;
+    },
+    consentLink: (connection, subject) => signConsentLink({ secrets, secretId: linkKeySecretId, baseUrl, connection, subject, clock: options.clock }),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The authorization request while the user signs in and consents: one `authreq#<id>` item (10 minutes), bound to the
+ * browser by a cookie whose hash it stores, moved through its stages by conditional writes so each step runs once.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { Logger } from '../shared/log';
+import type { ClientRegistration } from '../shared/manifest';
+import type { Clock, RegistrationStore, StateItem, StateStore } from '../shared/ports';
+import { redirect } from './pages';
+import type { UpstreamLogin } from './upstream';
+import { issueCode, nowSecs, sha256url } from './user-grants';
+
+export const PENDING_TTL_SECS = 600;
+/** How long a remembered consent lasts. */
+export const CONSENT_TTL_SECS = 180 * 86_400;
+
+/** `upstream`: at the identity provider; `exchanging`: its callback is being processed; `consent`: on our page. */
+export type PendingStage = 'upstream' | 'exchanging' | 'consent';
+
+export type PendingItem = StateItem & {
+  readonly stage: PendingStage;
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly state: string;
+  readonly codeChallenge: string;
+  readonly scope: string;
+  /** SHA-256 of the browser cookie's value. */
+  readonly binding: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+  readonly sub?: string;
+};
+
+/** What the browser-facing endpoints share. */
+export interface AuthorizationFlowDeps {
+  readonly issuer: string;
+  readonly state: StateStore;
+  readonly clock: Clock;
+  readonly registrations: RegistrationStore;
+  /** Absent when the registry has no `userAuthentication`. */
+  readonly upstream?: UpstreamLogin;
+  readonly log: Logger;
+}
+
+export const pendingKey = (id: string): string => `authreq#${id}`;
+export const consentKey = (sub: string, clientId: string, scope: string): string =>
+  `consent#${sha256url(JSON.stringify([sub, clientId, scope.split(' ').sort().join(' ')]))}`;
+
+/** The cookie binding pending request `id` to the browser that started it. */
+export const bindingCookieName = (id: string): string => `authz_${id.slice(0, 16)}`;
+
+/** `Set-Cookie` for the binding: HttpOnly, SameSite=Lax (the provider's redirect back is a top-level GET), Secure on https. */
+export function bindingCookie(issuer: string, id: string, value: string, maxAgeSecs = PENDING_TTL_SECS): string {
+  const secure = issuer.startsWith('https:') ? '; Secure' : '';
+  return `${bindingCookieName(id)}=${value}; Path=/oauth2; Max-Age=${maxAgeSecs}; HttpOnly; SameSite=Lax${secure}`;
+}
+
+export function readCookie(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const cookies = event.cookies ?? (event.headers?.cookie ?? '').split(/;\s*/);
+  for (const cookie of cookies) {
+    const eq = cookie.indexOf('=');
+    if (eq > 0 && cookie.slice(0, eq).trim() === name) return cookie.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+function equalDigests(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Whether this browser holds the cookie of pending request `id`. */
+export function browserBound(event: APIGatewayProxyEventV2, id: string, pending: PendingItem): boolean {
+  const value = readCookie(event, bindingCookieName(id));
+  return value !== undefined && equalDigests(sha256url(value), pending.binding);
+}
+
+/** The consent form's CSRF token: derived from the browser's cookie and the request, so only that browser has it. */
+export function csrfToken(cookieValue: string, id: string): string {
+  return sha256url(`csrf:${cookieValue}:${id}`);
+}
+
+export function csrfValid(event: APIGatewayProxyEventV2, id: string, presented: string | undefined): boolean {
+  const cookie = readCookie(event, bindingCookieName(id));
+  return cookie !== undefined && presented !== undefined && equalDigests(csrfToken(cookie, id), presented);
+}
+
+/** The redirect URI with the authorization response parameters and `iss` (RFC 9207) added to its query. */
+export function clientRedirect(
+  redirectUri: string,
+  issuer: string,
+  params: Readonly<Record<string, string | undefined>>,
+  cookies?: string[],
+): APIGatewayProxyStructuredResultV2 {
+  const url = new URL(redirectUri);
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+  url.searchParams.set('iss', issuer);
+  return redirect(url.href, cookies, 303);
+}
+
+/** Error response at the client's (already validated) redirect URI (RFC 6749 §4.1.2.1). */
+export function errorRedirect(
+  deps: Pick<AuthorizationFlowDeps, 'issuer'>,
+  pending: { readonly redirectUri: string; readonly state?: string },
+  error: string,
+  description: string,
+  cookies?: string[],
+): APIGatewayProxyStructuredResultV2 {
+  return clientRedirect(pending.redirectUri, deps.issuer, { error, error_description: description, state: pending.state }, cookies);
+}
+
+/** Issues the code for a consented request and sends the browser back to the client; clears the binding cookie. */
+export async function completeAuthorization(
+  deps: AuthorizationFlowDeps,
+  id: string,
+  pending: PendingItem & { readonly sub: string },
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const code = await issueCode(deps.state, deps.clock, {
+    clientId: pending.clientId,
+    redirectUri: pending.redirectUri,
+    codeChallenge: pending.codeChallenge,
+    scope: pending.scope,
+    sub: pending.sub,
+  });
+  deps.log.info('authorization_code_issued', { client_id: pending.clientId });
+  return clientRedirect(pending.redirectUri, deps.issuer, { code, state: pending.state }, [bindingCookie(deps.issuer, id, '', 0)]);
+}
+
+/** Remembers the user's consent to `client` for these scopes, when the client allows it. */
+export async function rememberConsent(deps: AuthorizationFlowDeps, client: ClientRegistration, sub: string, scope: string): Promise<void> {
+  if (!client.rememberConsent) return;
+  await deps.state.put({ pk: consentKey(sub, client.clientId, scope), expiresAt: nowSecs(deps.clock) + CONSENT_TTL_SECS });
+}
+
+export async function hasRememberedConsent(deps: AuthorizationFlowDeps, client: ClientRegistration, sub: string, scope: string): Promise<boolean> {
+  return client.rememberConsent === true && (await deps.state.get(consentKey(sub, client.clientId, scope))) !== undefined;
+}

@@ -1,0 +1,85 @@
+/**
+ * Refresh token grant (RFC 6749 §6) with rotation (RFC 9700 §4.14.2): every use returns a new refresh token and
+ * retires the old one. Which request rotates is decided by one conditional write of the successor (its value is fixed
+ * by the old token), so of concurrent uses exactly one wins; the others get the same pair within the client's grace
+ * window, or count as reuse, which revokes the whole family.
+ */
+import { InvalidGrantError } from '../../shared/errors';
+import type { TokenResponse } from '../access-token';
+import {
+  downSelectScope,
+  familyKey,
+  nowSecs,
+  refreshKey,
+  refreshPolicy,
+  requiredParam,
+  revokeFamily,
+  sha256url,
+  successorOf,
+  type FamilyItem,
+  type RefreshTokenItem,
+} from '../user-grants';
+import type { Grant, GrantRequest } from './grant';
+
+const INVALID_TOKEN = 'refresh token is invalid, expired or revoked';
+
+export const refreshTokenGrant: Grant = async (request) => {
+  const { params, client, state } = request;
+  const presented = requiredParam(params, 'refresh_token');
+  const item = await state.get<RefreshTokenItem>(refreshKey(presented));
+  if (!item || item.clientId !== client.clientId) throw new InvalidGrantError(INVALID_TOKEN);
+  const family = await state.get<FamilyItem>(familyKey(item.familyId));
+  if (!family || family.revoked) throw new InvalidGrantError(INVALID_TOKEN);
+  const scope = downSelectScope(params.get('scope'), item.scope);
+
+  const successor = successorOf(presented, item);
+  if (await writeSuccessor(request, item, family, successor)) {
+    await state.update(refreshKey(presented), { rotatedAt: nowSecs(request.clock) });
+    return issuePair(request, item, scope, successor, nowSecs(request.clock));
+  }
+  return answerReuse(request, item, scope, successor);
+};
+
+/** Creates the successor's item unless it exists: true for the one request that rotates. */
+function writeSuccessor(request: GrantRequest, item: RefreshTokenItem, family: FamilyItem, successor: string): Promise<boolean> {
+  const now = nowSecs(request.clock);
+  const next: RefreshTokenItem = {
+    pk: refreshKey(successor),
+    familyId: item.familyId,
+    clientId: item.clientId,
+    sub: item.sub,
+    scope: item.scope,
+    salt: sha256url(`salt:${item.salt}:${successor}`).slice(0, 22),
+    issuedAt: now,
+    expiresAt: Math.min(now + refreshPolicy(request.client).idleSecs, family.expiresAt),
+  };
+  return request.state.put(next, { kind: 'notExists' });
+}
+
+/** The token was already rotated: the same pair within the grace window, else reuse, which revokes the family. */
+async function answerReuse(request: GrantRequest, item: RefreshTokenItem, scope: string, successor: string): Promise<TokenResponse> {
+  const { state, clock, client } = request;
+  const rotated = await state.get<RefreshTokenItem>(refreshKey(successor));
+  const { graceSecs } = refreshPolicy(client);
+  if (rotated && graceSecs > 0 && nowSecs(clock) - rotated.issuedAt <= graceSecs) {
+    return issuePair(request, item, scope, successor, rotated.issuedAt);
+  }
+  await revokeFamily(state, item.familyId);
+  throw new InvalidGrantError('refresh token was already used; every token of this grant is revoked');
+}
+
+/**
+ * The new pair. The access token's `iat` and `jti` derive from the rotation, and RS256 signatures are deterministic,
+ * so requests answered within the grace window get the very same access token too.
+ */
+async function issuePair(
+  request: GrantRequest,
+  item: RefreshTokenItem,
+  scope: string,
+  successor: string,
+  issuedAtSecs: number,
+): Promise<TokenResponse> {
+  const jti = sha256url(`jti:${successor}:${scope}`).slice(0, 22);
+  const response = await request.tokens.issue(request.client, scope, { subject: item.sub, issuedAtSecs, jti });
+  return { ...response, refresh_token: successor };
+}

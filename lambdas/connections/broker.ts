@@ -1,0 +1,51 @@
+/**
+ * The token broker: invoked directly (`lambda:InvokeFunction` on the connection's alias) with
+ * `{ action: 'token', connection, subject? }`, it answers `{ access_token, expires_at, token_type }`, renewing the
+ * token set when needed, or `{ error, error_description, consent_url? }`.
+ */
+import type { ConnectionsContext } from './context';
+import { errorBody, invalidRequest, unknownConnection, type ConnectionErrorBody } from './errors';
+import { checkSubject, type ConnectionToken } from './token-sets';
+import { connectionAlias } from '../shared/manifest';
+
+export interface BrokerEvent {
+  readonly action: 'token';
+  readonly connection: string;
+  readonly subject?: string;
+}
+
+export type BrokerResult = ConnectionToken | ConnectionErrorBody;
+
+export const isBrokerEvent = (event: unknown): event is BrokerEvent =>
+  typeof event === 'object' && event !== null && (event as { action?: unknown }).action === 'token';
+
+export function createBroker(ctx: ConnectionsContext) {
+  /** `invokedFunctionArn`: in AWS, the alias names the only connection this caller was granted. */
+  return async (event: BrokerEvent, invokedFunctionArn?: string): Promise<BrokerResult> => {
+    try {
+      if (typeof event.connection !== 'string' || !event.connection) throw invalidRequest('connection is required');
+      checkAlias(event.connection, invokedFunctionArn);
+      const connection = await ctx.registrations.get(event.connection);
+      if (!connection) throw unknownConnection(event.connection);
+      const subject = checkSubject(connection, event.subject);
+      return await ctx.tokenSets.get(connection, subject);
+    } catch (err) {
+      const body = errorBody(err);
+      if (body.error === 'server_error') ctx.log.error('broker_error', { error: err instanceof Error ? err : String(err) });
+      else ctx.log.info('broker_refused', { connection: event.connection, error: body.error });
+      return body;
+    }
+  };
+}
+
+/**
+ * Callers are granted `lambda:InvokeFunction` on one alias per connection, so the alias they invoked proves which
+ * connection they may ask for. An invocation without an alias (local mode passes no ARN) is not checked here.
+ */
+function checkAlias(connection: string, invokedFunctionArn: string | undefined): void {
+  if (!invokedFunctionArn) return;
+  const qualifier = invokedFunctionArn.split(':')[7];
+  if (qualifier !== connectionAlias(connection)) {
+    throw invalidRequest(`invoke the broker through the alias ${connectionAlias(connection)} to get tokens of ${connection}`);
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * `GET /connections/{name}/callback?code=…&state=…`: the provider sent the browser back. Take the pending consent
+ * `state` names (once), check the response (RFC 6749 §4.1.2, RFC 9207 `iss`), exchange the code with the PKCE
+ * verifier, store the token set, and show what happened.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import * as oauth from 'oauth4webapi';
+import { callbackUrl, connectionOf, type ConnectionsContext } from './context';
+import { consentErrorPage, consentStateKey, type PendingConsent } from './connect';
+import { ConnectionError, invalidRequest } from './errors';
+import { htmlPage } from './pages';
+import { classifyProviderError, describeProviderError } from './providers';
+
+export function createCallbackEndpoint(ctx: ConnectionsContext) {
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    try {
+      const connection = await connectionOf(ctx, event);
+      const params = new URLSearchParams(event.rawQueryString ?? '');
+      const state = params.get('state');
+      if (!state) throw invalidRequest('the provider sent no state: start again with a new consent link');
+      const pending = await ctx.state.delete<PendingConsent>(consentStateKey(state));
+      if (!pending || pending.connection !== connection.name) {
+        throw invalidRequest('this consent is unknown, has expired or was already completed: start again with a new consent link');
+      }
+      const provider = await ctx.providers.client(connection);
+
+      let callbackParams: URLSearchParams;
+      try {
+        callbackParams = oauth.validateAuthResponse(provider.as, provider.client, params, state);
+      } catch (err) {
+        if (err instanceof oauth.AuthorizationResponseError) {
+          const description = err.error_description ? ` (${err.error_description})` : '';
+          ctx.log.warn('consent_refused', { connection: connection.name, subject: pending.subject, error: err.error });
+          return htmlPage(400, 'The provider did not grant access', [
+            `The provider answered: ${err.error}${description}.`,
+            'Nothing was stored. Ask for a new consent link to try again.',
+          ]);
+        }
+        throw invalidRequest(`the provider's response is not valid: ${(err as Error).message}`);
+      }
+
+      let tokens: oauth.TokenEndpointResponse;
+      try {
+        const response = await oauth.authorizationCodeGrantRequest(
+          provider.as,
+          provider.client,
+          provider.auth,
+          callbackParams,
+          callbackUrl(ctx, connection.name),
+          pending.codeVerifier ?? oauth.nopkce,
+          { ...provider.options(), additionalParameters: connection.tokenParams },
+        );
+        tokens = await oauth.processAuthorizationCodeResponse(provider.as, provider.client, response);
+      } catch (err) {
+        const reason = describeProviderError(err);
+        ctx.log.warn('code_exchange_failed', { connection: connection.name, subject: pending.subject, reason });
+        const status = classifyProviderError(err) === 'transient' ? 504 : 502;
+        throw new ConnectionError(status, 'provider_error', `The code could not be exchanged for tokens: ${reason}. Nothing was stored.`);
+      }
+      await ctx.tokenSets.storeConsent(connection, pending.subject, tokens);
+      return htmlPage(200, `Connected to ${connection.name}`, [
+        `The connection ${connection.name} is ready${pending.subject !== undefined ? ` for ${pending.subject}` : ''}.`,
+        tokens.refresh_token ? 'Tokens will be refreshed automatically.' : 'The provider gave no refresh token: consent again when the access token expires.',
+        'You can close this window.',
+      ]);
+    } catch (err) {
+      return consentErrorPage(ctx, err, 'The connection could not be completed');
+    }
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * `GET /connections/{name}/connect?link=…`: a person opened a consent link. Redeem the link (signature, expiry,
+ * connection, single use), remember `state` and the PKCE verifier bound to it, and send the browser to the provider.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import * as oauth from 'oauth4webapi';
+import type { StateItem } from '../shared/ports';
+import { connectionOf, callbackUrl, type ConnectionsContext } from './context';
+import { ConnectionError, invalidRequest } from './errors';
+import { CONSENT_LINK_TTL_SECS } from './links';
+import { htmlPage, redirect } from './pages';
+import { checkSubject } from './token-sets';
+
+/** Key of the pending consent a `state` value stands for (single use: taken by the callback). */
+export const consentStateKey = (state: string): string => `consentstate#${state}`;
+
+export interface PendingConsent extends StateItem {
+  readonly connection: string;
+  readonly subject?: string;
+  readonly codeVerifier?: string;
+  readonly expiresAt: number;
+}
+
+export function createConnectEndpoint(ctx: ConnectionsContext) {
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    try {
+      const connection = await connectionOf(ctx, event);
+      if (connection.grant !== 'authorization_code') {
+        throw invalidRequest(`connection ${connection.name} uses ${connection.grant}: it needs no consent`);
+      }
+      const link = event.queryStringParameters?.link;
+      if (!link) throw invalidRequest('this address needs a consent link (oauth-registry connect prints one)');
+      const { subject } = await ctx.links.redeem(link, connection.name);
+      checkSubject(connection, subject);
+
+      const provider = await ctx.providers.client(connection);
+      if (!provider.as.authorization_endpoint) {
+        throw new ConnectionError(502, 'provider_error', `the provider of ${connection.name} declares no authorization endpoint`);
+      }
+      const state = oauth.generateRandomState();
+      const codeVerifier = connection.pkce ? oauth.generateRandomCodeVerifier() : undefined;
+      const pending: PendingConsent = {
+        pk: consentStateKey(state),
+        connection: connection.name,
+        ...(subject !== undefined ? { subject } : {}),
+        ...(codeVerifier ? { codeVerifier } : {}),
+        expiresAt: Math.floor(ctx.clock() / 1000) + CONSENT_LINK_TTL_SECS,
+      };
+      await ctx.state.put(pending, { kind: 'notExists' });
+
+      const url = new URL(provider.as.authorization_endpoint);
+      const params: Record<string, string> = {
+        ...connection.authorizationParams,
+        client_id: provider.client.client_id,
+        redirect_uri: callbackUrl(ctx, connection.name),
+        response_type: 'code',
+        state,
+        ...(connection.scopes.length > 0 ? { scope: connection.scopes.join(' ') } : {}),
+        ...(codeVerifier ? { code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256' } : {}),
+      };
+      for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+      ctx.log.info('consent_started', { connection: connection.name, subject });
+      return redirect(url.href);
+    } catch (err) {
+      return consentErrorPage(ctx, err, 'The consent could not start');
+    }
+  };
+}
+
+/** An error during consent, as a page: our errors say what happened; anything else is hidden and logged. */
+export function consentErrorPage(ctx: ConnectionsContext, err: unknown, title: string): APIGatewayProxyStructuredResultV2 {
+  if (err instanceof ConnectionError) return htmlPage(err.status, title, [err.description]);
+  ctx.log.error('consent_error', { error: err instanceof Error ? err : String(err) });
+  return htmlPage(500, title, ['Something went wrong on our side. Try again with a new consent link.']);
+}

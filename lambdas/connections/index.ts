@@ -1,0 +1,44 @@
+/**
+ * Lambda entry of the connections function: API Gateway events (connect, callback, proxy) and direct broker
+ * invocations (`{ action: 'token', … }`). Configuration and AWS adapters are wired once per container.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { AwsCipher } from '../shared/adapters/aws-cipher';
+import { AwsEventPublisher } from '../shared/adapters/aws-event-publisher';
+import { AwsSecretStore } from '../shared/adapters/aws-secret-store';
+import { AwsStateStore } from '../shared/adapters/aws-state-store';
+import { ENV } from '../shared/config';
+import { isBrokerEvent, type BrokerEvent, type BrokerResult } from './broker';
+import { tableConnections } from './registrations';
+import { createConnectionsServer, type ConnectionsServer } from './server';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+function build(): ConnectionsServer {
+  const state = new AwsStateStore({ tableName: required(ENV.TABLE_NAME) });
+  return createConnectionsServer({
+    config: {
+      baseUrl: required(ENV.ISSUER),
+      linkKeySecretId: required(ENV.LINK_KEY_SECRET_ID),
+      cacheTtlSecs: Number(process.env[ENV.CACHE_TTL_SECS] ?? 60),
+    },
+    registrations: tableConnections(state),
+    secrets: new AwsSecretStore(),
+    state,
+    cipher: new AwsCipher({ keyId: required(ENV.KMS_KEY_ID) }),
+    events: new AwsEventPublisher(),
+  });
+}
+
+let server: ConnectionsServer | undefined;
+
+export function handler(event: BrokerEvent, context: Context): Promise<BrokerResult>;
+export function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2>;
+export function handler(event: APIGatewayProxyEventV2 | BrokerEvent, context: Context): Promise<unknown> {
+  server ??= build();
+  return isBrokerEvent(event) ? server.invoke(event, context.invokedFunctionArn) : server.handle(event as APIGatewayProxyEventV2);
+}

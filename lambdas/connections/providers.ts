@@ -1,0 +1,189 @@
+/**
+ * The third-party provider as an OAuth client sees it (oauth4webapi): its metadata (discovered once and cached, or
+ * declared), the credentials it issued us (from the connection's secret, cached), and the token requests we make.
+ * Every request to the provider carries a timeout.
+ */
+import { importJWK, type JWK } from 'jose';
+import * as oauth from 'oauth4webapi';
+import { TtlCache } from '../shared/cache';
+import type { ConnectionRegistration } from '../shared/manifest';
+import type { Clock, SecretStore } from '../shared/ports';
+import { ConnectionError } from './errors';
+
+/** What `set-credentials` stores in a connection's secret. */
+export interface ConnectionCredentials {
+  readonly client_id: string;
+  readonly client_secret?: string;
+  /** Our private key (a JWK with `d`) for `private_key_jwt`. */
+  readonly private_jwk?: JWK;
+}
+
+export interface ProviderClient {
+  readonly as: oauth.AuthorizationServer;
+  readonly client: oauth.Client;
+  readonly auth: oauth.ClientAuth;
+  /** Options for every oauth4webapi request: timeout, and plain HTTP only for loopback providers. */
+  readonly options: () => oauth.TokenEndpointRequestOptions & oauth.DiscoveryRequestOptions;
+}
+
+export interface Providers {
+  /** Metadata, client and client authentication for `connection` (cached; a failed load is retried next time). */
+  client(connection: ConnectionRegistration): Promise<ProviderClient>;
+}
+
+export interface ProvidersOptions {
+  readonly secrets: SecretStore;
+  readonly clock: Clock;
+  /** Timeout of each request to a provider, in ms. */
+  readonly timeoutMs: number;
+  /** How long metadata and credentials stay cached, in ms. */
+  readonly ttlMs: number;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+}
+
+/** Plain `http:` is allowed for providers on the loopback interface only (local mode, tests). */
+export function isLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === 'http:' && (hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]');
+}
+
+export function createProviders(options: ProvidersOptions): Providers {
+  const metadata = new TtlCache<string, oauth.AuthorizationServer>({ ttlMs: Math.max(options.ttlMs, 3_600_000), clock: options.clock });
+  const credentials = new TtlCache<string, ConnectionCredentials>({ ttlMs: options.ttlMs, clock: options.clock });
+
+  const requestOptions = (url: string) => () => ({
+    signal: AbortSignal.timeout(options.timeoutMs),
+    ...(isLoopback(url) ? { [oauth.allowInsecureRequests]: true } : {}),
+    ...(options.fetch ? { [oauth.customFetch]: options.fetch } : {}),
+  });
+
+  async function loadMetadata(connection: ConnectionRegistration): Promise<oauth.AuthorizationServer> {
+    const provider = connection.provider;
+    if (!('issuer' in provider)) {
+      return {
+        issuer: new URL(provider.tokenEndpoint).origin,
+        token_endpoint: provider.tokenEndpoint,
+        ...(provider.authorizationEndpoint ? { authorization_endpoint: provider.authorizationEndpoint } : {}),
+        ...(provider.revocationEndpoint ? { revocation_endpoint: provider.revocationEndpoint } : {}),
+      };
+    }
+    // RFC 8414 first, then OpenID Connect Discovery (some providers serve only one of them).
+    const issuer = new URL(provider.issuer);
+    let firstError: unknown;
+    for (const algorithm of ['oauth2', 'oidc'] as const) {
+      try {
+        const response = await oauth.discoveryRequest(issuer, { algorithm, ...requestOptions(provider.issuer)() });
+        return await oauth.processDiscoveryResponse(issuer, response);
+      } catch (err) {
+        firstError ??= err;
+        if (classifyProviderError(err) === 'transient') break; // down or slow: the other document will not help
+      }
+    }
+    throw new ConnectionError(
+      503,
+      'provider_unavailable',
+      `the metadata of ${connection.name}'s provider could not be read: ${describeProviderError(firstError)}`,
+    );
+  }
+
+  async function loadCredentials(connection: ConnectionRegistration): Promise<ConnectionCredentials> {
+    const current = await options.secrets.getSecretVersion(connection.credentialsSecretId, 'AWSCURRENT');
+    if (!current) {
+      throw new ConnectionError(
+        503,
+        'not_configured',
+        `connection ${connection.name} has no credentials yet: run \`oauth-registry connections set-credentials ${connection.name}\``,
+      );
+    }
+    return parseCredentials(connection, current.value);
+  }
+
+  return {
+    async client(connection) {
+      const [as, creds] = await Promise.all([
+        metadata.get(connection.name, () => loadMetadata(connection)),
+        credentials.get(connection.name, () => loadCredentials(connection)),
+      ]);
+      return {
+        as,
+        client: { client_id: creds.client_id },
+        auth: await clientAuth(connection, creds),
+        options: requestOptions(as.token_endpoint ?? as.issuer),
+      };
+    },
+  };
+}
+
+function parseCredentials(connection: ConnectionRegistration, value: string): ConnectionCredentials {
+  const bad = (why: string) =>
+    new ConnectionError(503, 'not_configured', `the credentials of connection ${connection.name} are malformed: ${why}`);
+  let parsed: ConnectionCredentials;
+  try {
+    parsed = JSON.parse(value) as ConnectionCredentials;
+  } catch {
+    throw bad('not JSON');
+  }
+  if (typeof parsed.client_id !== 'string' || !parsed.client_id) throw bad('no client_id');
+  if (connection.clientAuth === 'private_key_jwt') {
+    if (typeof parsed.private_jwk !== 'object' || !parsed.private_jwk?.d) throw bad('private_key_jwt needs a private JWK in private_jwk');
+  } else if (typeof parsed.client_secret !== 'string' || !parsed.client_secret) {
+    throw bad(`${connection.clientAuth} needs a client_secret`);
+  }
+  return parsed;
+}
+
+async function clientAuth(connection: ConnectionRegistration, creds: ConnectionCredentials): Promise<oauth.ClientAuth> {
+  switch (connection.clientAuth) {
+    case 'client_secret_basic':
+      return oauth.ClientSecretBasic(creds.client_secret!);
+    case 'client_secret_post':
+      return oauth.ClientSecretPost(creds.client_secret!);
+    case 'private_key_jwt': {
+      const jwk = creds.private_jwk!;
+      const alg = jwk.alg ?? (jwk.kty === 'EC' ? 'ES256' : jwk.kty === 'OKP' ? 'EdDSA' : 'RS256');
+      const key = (await importJWK({ ...jwk, alg }, alg)) as oauth.PrivateKey['key'];
+      return oauth.PrivateKeyJwt({ key, kid: jwk.kid });
+    }
+  }
+}
+
+/** How a failed provider request should be treated. */
+export type ProviderFailure =
+  /** The grant is dead (revoked, expired, consent withdrawn): a person must consent again. */
+  | 'invalid_grant'
+  /** Worth retrying: network error, timeout, 5xx, `temporarily_unavailable`. */
+  | 'transient'
+  /** The provider refused us for a reason retrying will not fix (invalid_client, unauthorized_client…). */
+  | 'rejected';
+
+export function classifyProviderError(err: unknown): ProviderFailure {
+  if (err instanceof oauth.ResponseBodyError) {
+    if (err.error === 'invalid_grant') return 'invalid_grant';
+    if (err.status >= 500 || err.error === 'temporarily_unavailable' || err.error === 'server_error') return 'transient';
+    return 'rejected';
+  }
+  if (err instanceof ConnectionError) return err.code === 'provider_unavailable' ? 'transient' : 'rejected';
+  if (err instanceof oauth.OperationProcessingError) {
+    const status = (err.cause as Response | undefined)?.status;
+    return typeof status === 'number' && status >= 500 ? 'transient' : 'rejected';
+  }
+  // fetch's TypeError (connection refused, reset), AbortSignal.timeout's TimeoutError, DNS failures.
+  return 'transient';
+}
+
+/** A short, secret-free description of a provider failure, safe for logs and error bodies. */
+export function describeProviderError(err: unknown): string {
+  if (err instanceof oauth.ResponseBodyError) {
+    return `the provider answered ${err.status} ${err.error}${err.error_description ? `: ${err.error_description}` : ''}`;
+  }
+  if (err instanceof ConnectionError) return err.description;
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'the provider did not answer in time';
+  if (err instanceof oauth.OperationProcessingError) {
+    const status = (err.cause as Response | undefined)?.status;
+    if (typeof status === 'number' && status >= 500) return `the provider answered ${status}`;
+    return `the provider's response was not valid: ${err.message}`;
+  }
+  if (err instanceof TypeError) return 'the provider could not be reached';
+  return 'the provider request failed';
+}

@@ -1,0 +1,123 @@
+/**
+ * `ANY /connections/{name}/proxy/{proxy+}` (AWS_IAM authorization): forwards the request to the connection's
+ * `apiBaseUrl` with its access token. Paths that would leave the base are refused (400); the caller's
+ * Authorization and hop-by-hop headers are dropped; a 401 from the API gets one retry with a renewed token.
+ * `perUser` connections take the subject in the `X-OAuth-Registry-Subject` header.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { bodyBytes, getHeader, jsonResponse } from '../shared/http';
+import { connectionOf, type ConnectionsContext } from './context';
+import { ConnectionError, errorBody, invalidRequest, statusOf } from './errors';
+import { checkSubject, type ConnectionToken } from './token-sets';
+
+export const SUBJECT_HEADER = 'x-oauth-registry-subject';
+
+/** Headers never forwarded in either direction (RFC 9110 §7.6.1 hop-by-hop, plus what is ours to set). */
+const DROPPED_REQUEST_HEADERS = new Set([
+  'authorization', 'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
+  'transfer-encoding', 'upgrade', 'host', 'content-length', 'cookie', 'forwarded', 'x-forwarded-for',
+  'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-real-ip', SUBJECT_HEADER,
+]);
+const DROPPED_RESPONSE_HEADERS = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding',
+  'upgrade', 'content-length', 'content-encoding', 'set-cookie',
+]);
+const TEXT_CONTENT = /^(text\/|application\/([\w.+-]*json|[\w.+-]*xml|x-www-form-urlencoded|javascript))/i;
+
+/**
+ * The provider URL for `rawRest` (the still-encoded path after `/proxy/`) under `base`, or a 400 error when it
+ * would leave the base: dot segments (also percent-encoded, also double-encoded), backslashes, absolute URLs,
+ * protocol-relative paths, another origin.
+ */
+export function resolveProxyTarget(base: string, rawRest: string, rawQuery: string): URL {
+  const refuse = () => invalidRequest('the path leaves the API base URL of this connection');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rawRest);
+  } catch {
+    throw invalidRequest('the path is not valid percent-encoding');
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(decoded) || decoded.startsWith('/') || decoded.includes('\\')) throw refuse();
+  if (decoded.split('/').some((segment) => segment === '.' || segment === '..')) throw refuse();
+  if (/%(2e|2f|5c)/i.test(decoded) || /[\0-\x1f]/.test(decoded)) throw refuse();
+  const baseUrl = new URL(base.endsWith('/') ? base : `${base}/`);
+  const target = new URL(rawRest, baseUrl);
+  if (target.origin !== baseUrl.origin || !target.pathname.startsWith(baseUrl.pathname)) throw refuse();
+  target.search = rawQuery ? `?${rawQuery}` : '';
+  return target;
+}
+
+export function createProxyEndpoint(ctx: ConnectionsContext, fetchImpl: typeof fetch = fetch) {
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    try {
+      const connection = await connectionOf(ctx, event);
+      if (!connection.apiBaseUrl) {
+        throw new ConnectionError(404, 'not_configured', `connection ${connection.name} declares no apiBaseUrl to proxy to`);
+      }
+      const subject = checkSubject(connection, getHeader(event, SUBJECT_HEADER));
+      const prefix = `/connections/${encodeURIComponent(connection.name)}/proxy/`;
+      const rawPath = event.rawPath ?? '';
+      if (!rawPath.startsWith(prefix)) throw invalidRequest('the path must be under /connections/<name>/proxy/');
+      const target = resolveProxyTarget(connection.apiBaseUrl, rawPath.slice(prefix.length), event.rawQueryString ?? '');
+
+      const send = (token: ConnectionToken) => forward(ctx, fetchImpl, event, target, token);
+      const first = await ctx.tokenSets.get(connection, subject);
+      let response = await send(first);
+      if (response.status === 401) {
+        await response.arrayBuffer();
+        ctx.log.info('proxy_retry_after_401', { connection: connection.name, subject });
+        response = await send(await ctx.tokenSets.get(connection, subject, { rejected: first.access_token }));
+      }
+      return await toResult(response);
+    } catch (err) {
+      if (!(err instanceof ConnectionError)) ctx.log.error('proxy_error', { error: err instanceof Error ? err : String(err) });
+      return jsonResponse(statusOf(err), errorBody(err));
+    }
+  };
+}
+
+async function forward(
+  ctx: ConnectionsContext,
+  fetchImpl: typeof fetch,
+  event: APIGatewayProxyEventV2,
+  target: URL,
+  token: ConnectionToken,
+): Promise<Response> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (value === undefined || DROPPED_REQUEST_HEADERS.has(lower) || lower.startsWith('x-amz') || lower.startsWith('x-amzn')) continue;
+    headers.set(lower, value);
+  }
+  headers.set('authorization', `${token.token_type} ${token.access_token}`);
+  const method = event.requestContext?.http?.method ?? 'GET';
+  const body = method === 'GET' || method === 'HEAD' ? undefined : bodyBytes(event);
+  try {
+    return await fetchImpl(target, {
+      method,
+      headers,
+      body: body && body.length > 0 ? body : undefined,
+      // A redirect could carry the token elsewhere: hand it back to the caller instead of following it.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(ctx.timeoutMs),
+    });
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    throw new ConnectionError(timedOut ? 504 : 502, 'provider_unavailable', timedOut ? 'the API did not answer in time' : 'the API could not be reached');
+  }
+}
+
+async function toResult(response: Response): Promise<APIGatewayProxyStructuredResultV2> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (!DROPPED_RESPONSE_HEADERS.has(name)) headers[name] = value;
+  });
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const text = TEXT_CONTENT.test(response.headers.get('content-type') ?? '');
+  return {
+    statusCode: response.status,
+    headers,
+    body: text ? bytes.toString('utf8') : bytes.toString('base64'),
+    isBase64Encoded: !text,
+  };
+}

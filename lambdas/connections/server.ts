@@ -1,0 +1,126 @@
+/**
+ * The connections function: consent (connect, callback), the API proxy, and the token broker, for every
+ * third-party connection of a registry. Routes by route key to one file per endpoint; built once per cold start.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import * as oauth from 'oauth4webapi';
+import { jsonResponse, routeKeyOf, type RouteHandler } from '../shared/http';
+import { createJsonLogger, type Logger } from '../shared/log';
+import type { ConnectionRegistration } from '../shared/manifest';
+import type { Cipher, Clock, EventPublisher, SecretStore, StateStore } from '../shared/ports';
+import { CONNECTION_ROUTES } from '../shared/routes';
+import { createBroker, type BrokerEvent, type BrokerResult } from './broker';
+import { createCallbackEndpoint } from './callback';
+import { createConnectEndpoint } from './connect';
+import type { ConnectionsContext } from './context';
+import { ConnectionError } from './errors';
+import { createConsentLinks } from './links';
+import { createProviders, type ProviderClient } from './providers';
+import { createProxyEndpoint } from './proxy';
+import type { ConnectionRegistrations } from './registrations';
+import { createTokenSets, type TokenSetsOptions, type TokenSetStatus } from './token-sets';
+
+export interface ConnectionsConfig {
+  /** Base URL of the registry's API (the issuer), no trailing slash: callbacks and consent links live under it. */
+  readonly baseUrl: string;
+  /** Secret holding the HS256 key of consent links. */
+  readonly linkKeySecretId: string;
+  /** Seconds credentials and link keys stay cached (provider metadata: at least an hour). */
+  readonly cacheTtlSecs: number;
+  /** Timeout of each request to a provider or its API, in ms. @default 5000 */
+  readonly timeoutMs?: number;
+}
+
+export interface ConnectionsDeps {
+  readonly config: ConnectionsConfig;
+  readonly registrations: ConnectionRegistrations;
+  readonly secrets: SecretStore;
+  readonly state: StateStore;
+  readonly cipher: Cipher;
+  readonly events: EventPublisher;
+  /** @default Date.now */
+  readonly clock?: Clock;
+  /** Waits between lease polls and retries. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** @default JSON lines on stdout */
+  readonly log?: Logger;
+  /** @default globalThis.fetch (provider and API requests) */
+  readonly fetch?: typeof fetch;
+  /** Tuning of token renewal (skew, lease, polling, retries). */
+  readonly renewal?: Pick<TokenSetsOptions, 'skewSecs' | 'leaseMs' | 'maxWaitMs' | 'pollMs' | 'retryDelaysMs'>;
+}
+
+export interface ConnectionsServer {
+  /** Answers one API Gateway v2 request; never throws. */
+  handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2>;
+  /** Answers one broker invocation; never throws. */
+  invoke(event: BrokerEvent, invokedFunctionArn?: string): Promise<BrokerResult>;
+  /** A connection's health, for `status` (no token in it). */
+  status(connection: string, subject?: string): Promise<TokenSetStatus>;
+}
+
+export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServer {
+  const clock = deps.clock ?? Date.now;
+  const log = deps.log ?? createJsonLogger();
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const timeoutMs = deps.config.timeoutMs ?? 5_000;
+  const ttlMs = deps.config.cacheTtlSecs * 1000;
+  const baseUrl = deps.config.baseUrl.replace(/\/+$/, '');
+
+  const providers = createProviders({ secrets: deps.secrets, clock, timeoutMs, ttlMs, fetch: deps.fetch });
+  const links = createConsentLinks({ secrets: deps.secrets, secretId: deps.config.linkKeySecretId, baseUrl, state: deps.state, clock, ttlMs });
+  const tokenSets = createTokenSets({
+    ...deps.renewal,
+    state: deps.state,
+    cipher: deps.cipher,
+    events: deps.events,
+    clock,
+    sleep,
+    log,
+    renew: (connection, refreshToken) => renewTokens(providers, connection, refreshToken),
+    consentUrl: (connection, subject) => links.sign(connection, subject),
+  });
+  const ctx: ConnectionsContext = { baseUrl, registrations: deps.registrations, providers, tokenSets, links, state: deps.state, clock, log, timeoutMs };
+
+  const routes: ReadonlyMap<string, RouteHandler> = new Map([
+    [CONNECTION_ROUTES.connect, createConnectEndpoint(ctx)],
+    [CONNECTION_ROUTES.callback, createCallbackEndpoint(ctx)],
+    [CONNECTION_ROUTES.proxy, createProxyEndpoint(ctx, deps.fetch)],
+  ]);
+  const broker = createBroker(ctx);
+
+  return {
+    async handle(event) {
+      const route = routes.get(routeKeyOf(event));
+      if (!route) return jsonResponse(404, { error: 'not_found', error_description: `no route for ${routeKeyOf(event)}` });
+      return route(event);
+    },
+    invoke: broker,
+    async status(name, subject) {
+      const connection = await deps.registrations.get(name);
+      if (!connection) throw new ConnectionError(404, 'unknown_connection', `no connection named ${JSON.stringify(name)}`);
+      return tokenSets.status(connection, subject);
+    },
+  };
+}
+
+/** One token request by the connection's grant: refresh (authorization_code) or a new client_credentials token. */
+const GRANT_RENEWALS: Readonly<Record<ConnectionRegistration['grant'], (p: ProviderClient, c: ConnectionRegistration, refreshToken?: string) => Promise<oauth.TokenEndpointResponse>>> = {
+  async authorization_code(p, connection, refreshToken) {
+    const response = await oauth.refreshTokenGrantRequest(p.as, p.client, p.auth, refreshToken!, {
+      ...p.options(),
+      additionalParameters: connection.tokenParams,
+    });
+    return oauth.processRefreshTokenResponse(p.as, p.client, response);
+  },
+  async client_credentials(p, connection) {
+    const parameters: Record<string, string> = { ...connection.tokenParams };
+    if (connection.scopes.length > 0) parameters.scope = connection.scopes.join(' ');
+    const response = await oauth.clientCredentialsGrantRequest(p.as, p.client, p.auth, parameters, p.options());
+    return oauth.processClientCredentialsResponse(p.as, p.client, response);
+  },
+};
+
+async function renewTokens(providers: ReturnType<typeof createProviders>, connection: ConnectionRegistration, refreshToken: string | undefined) {
+  return GRANT_RENEWALS[connection.grant](await providers.client(connection), connection, refreshToken);
+}

@@ -1,0 +1,358 @@
+/**
+ * Token sets of third-party connections, in the state table (`tokenset#<connection>#<subject or _shared>`), and the
+ * one way to get a usable access token from them.
+ *
+ * - The refresh token is stored encrypted (`Cipher`, context naming the connection and token set).
+ * - A token is renewed 60 s before it expires. One renewer at a time per token set: a lease taken by a conditional
+ *   update on `leaseUntil`; the others poll (bounded, injected clock and sleep) and re-read.
+ * - The renewed set replaces the old one in one conditional write (lease still ours), so the old refresh token is
+ *   only given up once the new one is stored; nothing is written unless the provider's response was valid.
+ * - Health: `connected`, `needs_consent` (invalid_grant: the record is kept and marked), `error` (transient: retried
+ *   with backoff, the last good token kept); `refreshing` is reported while a lease is live. A change of the stored
+ *   health publishes a `Connection Health Changed` event.
+ */
+import { randomUUID } from 'node:crypto';
+import type * as oauth from 'oauth4webapi';
+import type { Logger } from '../shared/log';
+import type { ConnectionRegistration } from '../shared/manifest';
+import type { Cipher, Clock, EventPublisher, StateItem, StateStore } from '../shared/ports';
+import { ConnectionError, invalidRequest } from './errors';
+import { classifyProviderError, describeProviderError, type ProviderFailure } from './providers';
+
+export type StoredHealth = 'connected' | 'needs_consent' | 'error';
+export type Health = StoredHealth | 'refreshing';
+
+/** The stored form of a token set. Times in ms since the epoch. */
+export interface TokenSetItem extends StateItem {
+  readonly connection: string;
+  readonly subject?: string;
+  readonly health: StoredHealth;
+  readonly accessToken?: string;
+  readonly tokenType?: string;
+  readonly accessTokenExpiresAt?: number;
+  readonly scope?: string;
+  /** The refresh token, encrypted. */
+  readonly refreshToken?: string;
+  readonly lastError?: string;
+  readonly leaseUntil?: number;
+  readonly leaseOwner?: string;
+  readonly updatedAt: number;
+}
+
+/** What the broker hands out. `expires_at` in seconds since the epoch. */
+export interface ConnectionToken {
+  readonly access_token: string;
+  readonly token_type: string;
+  readonly expires_at: number;
+}
+
+/** A connection's state as `status` shows it (no token in it). */
+export interface TokenSetStatus {
+  readonly connection: string;
+  readonly subject?: string;
+  readonly health: Health | 'not_connected';
+  readonly expiresAt?: number;
+  readonly scope?: string;
+  readonly hasRefreshToken: boolean;
+  readonly lastError?: string;
+}
+
+/** Gets fresh tokens from the provider: by refresh token, or by the connection's own grant (client_credentials). */
+export type TokenSource = (connection: ConnectionRegistration, refreshToken: string | undefined) => Promise<oauth.TokenEndpointResponse>;
+
+export interface TokenSetsOptions {
+  readonly state: StateStore;
+  readonly cipher: Cipher;
+  readonly events: EventPublisher;
+  readonly renew: TokenSource;
+  readonly clock: Clock;
+  /** Waits between polls and retries; tests inject one that only yields. */
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly log: Logger;
+  /** A consent link for `needs_consent` errors; absent when links cannot be signed here. */
+  readonly consentUrl?: (connection: string, subject: string | undefined) => Promise<string | undefined>;
+  /** Renew this long before expiry, in seconds. @default 60 */
+  readonly skewSecs?: number;
+  /** How long a renewer holds the lease, in ms (more than all its attempts take). @default 30000 */
+  readonly leaseMs?: number;
+  /** How long a caller waits for another renewer, in ms (summed poll intervals). @default 20000 */
+  readonly maxWaitMs?: number;
+  /** @default 100 */
+  readonly pollMs?: number;
+  /** Delays before the 2nd, 3rd… attempt on a transient failure, in ms. @default [250, 1000] */
+  readonly retryDelaysMs?: readonly number[];
+  /** Token lifetime assumed when the provider sends no `expires_in`, in seconds. @default 3600 */
+  readonly defaultExpiresInSecs?: number;
+}
+
+export interface GetTokenOptions {
+  /** The access token the API just refused (401): renew unless the stored one is already another. */
+  readonly rejected?: string;
+}
+
+export interface TokenSets {
+  get(connection: ConnectionRegistration, subject: string | undefined, options?: GetTokenOptions): Promise<ConnectionToken>;
+  /** Stores the token set a consent produced (replacing any earlier one of that subject). */
+  storeConsent(connection: ConnectionRegistration, subject: string | undefined, tokens: oauth.TokenEndpointResponse): Promise<void>;
+  status(connection: ConnectionRegistration, subject: string | undefined): Promise<TokenSetStatus>;
+}
+
+/** Subjects are part of a key and of links: printable, no whitespace, at most 256 characters. */
+const SUBJECT_PATTERN = /^[\x21-\x7E]{1,256}$/;
+
+export const tokenSetKey = (connection: string, subject: string | undefined): string =>
+  `tokenset#${connection}#${subject ?? '_shared'}`;
+
+/** Checks the subject against the connection's mode: `perUser` needs one, `shared` takes none. */
+export function checkSubject(connection: ConnectionRegistration, subject: unknown): string | undefined {
+  if (connection.mode === 'shared') {
+    if (subject !== undefined && subject !== null && subject !== '') {
+      throw invalidRequest(`connection ${connection.name} is shared: it takes no subject`);
+    }
+    return undefined;
+  }
+  if (typeof subject !== 'string' || !SUBJECT_PATTERN.test(subject)) {
+    throw invalidRequest(`connection ${connection.name} is per user: give a subject (1 to 256 printable characters, no spaces)`);
+  }
+  return subject;
+}
+
+const MAX_CACHED = 1000;
+
+export function createTokenSets(options: TokenSetsOptions): TokenSets {
+  const { state, cipher, events, clock, sleep, log } = options;
+  const skewMs = (options.skewSecs ?? 60) * 1000;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const maxWaitMs = options.maxWaitMs ?? 20_000;
+  const pollMs = options.pollMs ?? 100;
+  const retryDelaysMs = options.retryDelaysMs ?? [250, 1000];
+  const defaultExpiresInMs = (options.defaultExpiresInSecs ?? 3600) * 1000;
+
+  /** Warm path: tokens this container already read, by token-set key. */
+  const cache = new Map<string, ConnectionToken & { expiresAtMs: number }>();
+  /** Concurrent callers in one container share one load. */
+  const inflight = new Map<string, Promise<ConnectionToken>>();
+
+  const encryptionContext = (pk: string, connection: string) => ({ 'oauth-registry:connection': connection, 'oauth-registry:token-set': pk });
+
+  const fresh = (expiresAtMs: number | undefined) => expiresAtMs !== undefined && expiresAtMs - skewMs > clock();
+
+  function usable(item: TokenSetItem | undefined, rejected: string | undefined): item is TokenSetItem & { accessToken: string } {
+    return !!item?.accessToken && fresh(item.accessTokenExpiresAt) && item.accessToken !== rejected;
+  }
+
+  function remember(pk: string, item: TokenSetItem & { accessToken: string }): ConnectionToken {
+    const token = {
+      access_token: item.accessToken,
+      token_type: item.tokenType ?? 'Bearer',
+      expires_at: Math.floor(item.accessTokenExpiresAt! / 1000),
+      expiresAtMs: item.accessTokenExpiresAt!,
+    };
+    cache.delete(pk);
+    cache.set(pk, token);
+    if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value as string);
+    return publicToken(token);
+  }
+
+  async function toItem(
+    pk: string,
+    connection: ConnectionRegistration,
+    subject: string | undefined,
+    tokens: oauth.TokenEndpointResponse,
+    previous: TokenSetItem | undefined,
+  ): Promise<TokenSetItem> {
+    const now = clock();
+    const refreshToken = tokens.refresh_token
+      ? await cipher.encrypt(tokens.refresh_token, encryptionContext(pk, connection.name))
+      : previous?.refreshToken; // a provider that does not rotate keeps the refresh token it gave before
+    return {
+      pk,
+      connection: connection.name,
+      ...(subject !== undefined ? { subject } : {}),
+      health: 'connected',
+      accessToken: tokens.access_token,
+      tokenType: normalizeTokenType(tokens.token_type),
+      accessTokenExpiresAt: now + (typeof tokens.expires_in === 'number' ? tokens.expires_in * 1000 : defaultExpiresInMs),
+      ...(tokens.scope !== undefined ? { scope: tokens.scope } : previous?.scope !== undefined ? { scope: previous.scope } : {}),
+      ...(refreshToken ? { refreshToken } : {}),
+      updatedAt: now,
+    };
+  }
+
+  async function publishHealth(connection: string, subject: string | undefined, from: Health | undefined, to: StoredHealth, reason?: string) {
+    if (from === to) return;
+    log.info('connection_health_changed', { connection, subject, from: from ?? 'not_connected', to, reason });
+    try {
+      await events.publish('Connection Health Changed', { connection, subject, from: from ?? 'not_connected', to, reason });
+    } catch (err) {
+      log.warn('health_event_not_published', { connection, error: err instanceof Error ? err.name : String(err) });
+    }
+  }
+
+  async function needsConsent(connection: ConnectionRegistration, subject: string | undefined, why: string): Promise<ConnectionError> {
+    const url = await options.consentUrl?.(connection.name, subject).catch(() => undefined);
+    const how = `oauth-registry connect ${connection.name}${subject !== undefined ? ` --subject ${subject}` : ''}`;
+    return new ConnectionError(409, 'needs_consent', `connection ${connection.name} needs consent again (${why}): open the consent link or run \`${how}\``, url);
+  }
+
+  async function acquire(pk: string, connection: ConnectionRegistration, subject: string | undefined, item: TokenSetItem | undefined, owner: string): Promise<boolean> {
+    const now = clock();
+    const lease = { leaseUntil: now + leaseMs, leaseOwner: owner };
+    if (!item) {
+      // Only a grant we can run ourselves (client_credentials) starts a token set without a person.
+      return state.put({ pk, connection: connection.name, ...(subject !== undefined ? { subject } : {}), health: 'connected', updatedAt: now, ...lease }, { kind: 'notExists' });
+    }
+    return state.update(pk, lease, {
+      kind: 'and',
+      conditions: [
+        { kind: 'exists' },
+        { kind: 'or', conditions: [{ kind: 'missing', attribute: 'leaseUntil' }, { kind: 'lessThan', attribute: 'leaseUntil', value: now }] },
+      ],
+    });
+  }
+
+  async function obtainWithRetry(connection: ConnectionRegistration, refreshToken: string | undefined): Promise<oauth.TokenEndpointResponse> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await options.renew(connection, refreshToken);
+      } catch (err) {
+        const failure = classifyProviderError(err);
+        if (failure !== 'transient' || attempt >= retryDelaysMs.length) throw err;
+        log.warn('token_renewal_retry', { connection: connection.name, attempt: attempt + 1, reason: describeProviderError(err) });
+        await sleep(retryDelaysMs[attempt]!);
+      }
+    }
+  }
+
+  /** Holding the lease: get new tokens, store them, release. */
+  async function renew(pk: string, connection: ConnectionRegistration, subject: string | undefined, item: TokenSetItem | undefined, owner: string): Promise<ConnectionToken> {
+    const ownLease = { kind: 'equals', attribute: 'leaseOwner', value: owner } as const;
+    let refreshToken: string | undefined;
+    if (connection.grant === 'authorization_code') {
+      if (!item?.refreshToken) {
+        await state.update(pk, { health: 'needs_consent', lastError: 'no refresh token', leaseUntil: undefined, leaseOwner: undefined, updatedAt: clock() }, ownLease);
+        await publishHealth(connection.name, subject, item?.health, 'needs_consent', 'no refresh token');
+        throw await needsConsent(connection, subject, 'the access token expired and the provider gave no refresh token');
+      }
+      refreshToken = await cipher.decrypt(item.refreshToken, encryptionContext(pk, connection.name));
+    }
+    let tokens: oauth.TokenEndpointResponse;
+    try {
+      tokens = await obtainWithRetry(connection, refreshToken);
+    } catch (err) {
+      return failed(pk, connection, subject, item, owner, err);
+    }
+    const next = await toItem(pk, connection, subject, tokens, item);
+    const stored = await state.put(next, ownLease);
+    if (!stored) {
+      // Someone replaced the set meanwhile (a new consent, or a renewer after our lease ran out): theirs stays.
+      log.warn('token_set_lease_lost', { connection: connection.name, subject });
+    } else {
+      log.info('token_set_renewed', { connection: connection.name, subject, grant: connection.grant });
+      await publishHealth(connection.name, subject, item?.health, 'connected');
+    }
+    return remember(pk, next as TokenSetItem & { accessToken: string });
+  }
+
+  async function failed(
+    pk: string,
+    connection: ConnectionRegistration,
+    subject: string | undefined,
+    item: TokenSetItem | undefined,
+    owner: string,
+    err: unknown,
+  ): Promise<ConnectionToken> {
+    const failure: ProviderFailure = classifyProviderError(err);
+    const reason = describeProviderError(err);
+    const ownLease = { kind: 'equals', attribute: 'leaseOwner', value: owner } as const;
+    const release = { leaseUntil: undefined, leaseOwner: undefined, updatedAt: clock(), lastError: reason };
+    log.warn('token_renewal_failed', { connection: connection.name, subject, failure, reason });
+    cache.delete(pk);
+    if (failure === 'invalid_grant' && connection.grant === 'authorization_code') {
+      await state.update(pk, { ...release, health: 'needs_consent' }, ownLease);
+      await publishHealth(connection.name, subject, item?.health, 'needs_consent', reason);
+      throw await needsConsent(connection, subject, reason);
+    }
+    await state.update(pk, { ...release, health: 'error' }, ownLease);
+    await publishHealth(connection.name, subject, item?.health, 'error', reason);
+    // The last good token, while it really is still valid (we only renewed ahead of expiry).
+    if (item?.accessToken && item.accessTokenExpiresAt !== undefined && item.accessTokenExpiresAt > clock() && failure === 'transient') {
+      return remember(pk, item as TokenSetItem & { accessToken: string });
+    }
+    if (err instanceof ConnectionError) throw err; // already says what to do (set credentials, provider down)
+    throw failure === 'transient'
+      ? new ConnectionError(503, 'provider_unavailable', `connection ${connection.name}: ${reason}; try again later`)
+      : new ConnectionError(502, 'provider_error', `connection ${connection.name}: ${reason}`);
+  }
+
+  async function load(pk: string, connection: ConnectionRegistration, subject: string | undefined, rejected: string | undefined): Promise<ConnectionToken> {
+    let waitedMs = 0;
+    for (;;) {
+      const item = await state.get<TokenSetItem>(pk);
+      if (!item && connection.grant === 'authorization_code') {
+        throw new ConnectionError(404, 'not_connected', `connection ${connection.name} has no token set${subject !== undefined ? ` for subject ${subject}` : ''}: consent first (oauth-registry connect ${connection.name}${subject !== undefined ? ` --subject ${subject}` : ''})`, await options.consentUrl?.(connection.name, subject).catch(() => undefined));
+      }
+      if (item?.health === 'needs_consent') throw await needsConsent(connection, subject, item.lastError ?? 'the grant was revoked');
+      if (usable(item, rejected)) return remember(pk, item);
+      const leased = item?.leaseUntil !== undefined && item.leaseUntil >= clock();
+      if (!leased) {
+        const owner = randomUUID();
+        if (await acquire(pk, connection, subject, item, owner)) return renew(pk, connection, subject, item, owner);
+      }
+      if (waitedMs >= maxWaitMs) {
+        throw new ConnectionError(503, 'provider_unavailable', `connection ${connection.name}: another renewal is taking too long; try again later`);
+      }
+      await sleep(pollMs);
+      waitedMs += pollMs;
+      // A renewal by someone else answers a 401 too: the token we were refused is no longer the stored one.
+    }
+  }
+
+  return {
+    async get(connection, subject, getOptions = {}) {
+      const pk = tokenSetKey(connection.name, subject);
+      const rejected = getOptions.rejected;
+      const cached = cache.get(pk);
+      if (cached && fresh(cached.expiresAtMs) && cached.access_token !== rejected) return publicToken(cached);
+      const key = `${pk}\n${rejected ?? ''}`;
+      let pending = inflight.get(key);
+      if (!pending) {
+        pending = load(pk, connection, subject, rejected).finally(() => inflight.delete(key));
+        inflight.set(key, pending);
+      }
+      return pending;
+    },
+
+    async storeConsent(connection, subject, tokens) {
+      const pk = tokenSetKey(connection.name, subject);
+      const previous = await state.get<TokenSetItem>(pk);
+      const item = await toItem(pk, connection, subject, tokens, undefined);
+      await state.put(item);
+      cache.delete(pk);
+      log.info('token_set_consented', { connection: connection.name, subject, has_refresh_token: item.refreshToken !== undefined });
+      await publishHealth(connection.name, subject, previous?.health, 'connected', 'consent');
+    },
+
+    async status(connection, subject) {
+      const item = await state.get<TokenSetItem>(tokenSetKey(connection.name, subject));
+      if (!item) return { connection: connection.name, subject, health: 'not_connected', hasRefreshToken: false };
+      const leased = item.leaseUntil !== undefined && item.leaseUntil >= clock();
+      return {
+        connection: connection.name,
+        subject,
+        health: leased ? 'refreshing' : item.health,
+        expiresAt: item.accessTokenExpiresAt !== undefined ? Math.floor(item.accessTokenExpiresAt / 1000) : undefined,
+        scope: item.scope,
+        hasRefreshToken: item.refreshToken !== undefined,
+        lastError: item.lastError,
+      };
+    },
+  };
+}
+
+const publicToken = (t: ConnectionToken): ConnectionToken => ({ access_token: t.access_token, expires_at: t.expires_at, token_type: t.token_type });
+
+/** `bearer` → `Bearer` (RFC 6750 is case-insensitive; APIs are not always). */
+function normalizeTokenType(type: string | undefined): string {
+  return !type || type.toLowerCase() === 'bearer' ? 'Bearer' : type;
+}

@@ -1,0 +1,33 @@
+/** `EventPublisher` over Amazon EventBridge (SDK v3): PutEvents on the account's default bus. */
+import { EventBridgeClient, PutEventsCommand, type EventBridgeClientConfig } from '@aws-sdk/client-eventbridge';
+import type { EventPublisher } from '../ports';
+
+/** The `source` of every event the registry publishes. */
+export const EVENT_SOURCE = 'oauth-registry';
+
+export interface AwsEventPublisherOptions {
+  /** A ready client (tests pass one to mock); otherwise one is built from `clientConfig` on first use. */
+  readonly client?: EventBridgeClient;
+  readonly clientConfig?: EventBridgeClientConfig;
+}
+
+export class AwsEventPublisher implements EventPublisher {
+  private client?: EventBridgeClient;
+
+  constructor(private readonly options: AwsEventPublisherOptions = {}) {
+    this.client = options.client;
+  }
+
+  private get eventBridge(): EventBridgeClient {
+    return (this.client ??= new EventBridgeClient(this.options.clientConfig ?? {}));
+  }
+
+  async publish(detailType: string, detail: Readonly<Record<string, unknown>>): Promise<void> {
+    const out = await this.eventBridge.send(
+      new PutEventsCommand({
+        Entries: [{ Source: EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), EventBusName: 'default' }],
+      }),
+    );
+    if (out.FailedEntryCount) throw new Error(`EventBridge refused the event: ${out.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
+  }
+}

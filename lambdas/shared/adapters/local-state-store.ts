@@ -1,0 +1,146 @@
+/**
+ * `StateStore` in memory or backed by a JSON file (local mode keeps it at `.oauth-registry/local/state.json`).
+ * Node runs one callback at a time, so each operation reads, checks its condition and writes synchronously: that is
+ * what makes a condition atomic here, as DynamoDB's condition expressions are in AWS.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Clock, Condition, StateItem, StateStore } from '../ports';
+
+interface StoreFile {
+  version: 1;
+  items: Record<string, StateItem>;
+}
+
+export interface LocalStateStoreOptions {
+  /** Decides which items have expired; tests freeze it. @default Date.now */
+  readonly clock?: Clock;
+}
+
+/** Whether `condition` holds for `item` (undefined: no live item under the key). */
+export function conditionHolds(condition: Condition | undefined, item: StateItem | undefined): boolean {
+  if (!condition) return true;
+  const attribute = (name: string): unknown => (item as Record<string, unknown> | undefined)?.[name];
+  switch (condition.kind) {
+    case 'notExists':
+      return item === undefined;
+    case 'exists':
+      return item !== undefined;
+    case 'equals':
+      return item !== undefined && attribute(condition.attribute) === condition.value;
+    case 'notEquals':
+      return attribute(condition.attribute) !== condition.value;
+    case 'lessThan': {
+      const value = attribute(condition.attribute);
+      return typeof value === 'number' && value < condition.value;
+    }
+    case 'missing':
+      return attribute(condition.attribute) === undefined;
+    case 'and':
+      return condition.conditions.every((c) => conditionHolds(c, item));
+    case 'or':
+      return condition.conditions.some((c) => conditionHolds(c, item));
+  }
+}
+
+/** Whether an item with `expiresAt` (epoch seconds) is past it at `nowMs`. */
+export function isExpired(item: StateItem, nowMs: number): boolean {
+  return item.expiresAt !== undefined && item.expiresAt < Math.floor(nowMs / 1000);
+}
+
+/** The registry's state table, locally: conditional single-key writes with TTL; file-backed when given a path. */
+export class LocalStateStore implements StateStore {
+  private data: StoreFile = { version: 1, items: {} };
+  private readonly clock: Clock;
+  /** Identity of the file as last read or written, to notice another process rewriting it. */
+  private fileStamp?: string;
+
+  /** `filePath`: JSON file to load from and persist to (mode 0600); none keeps everything in memory. */
+  constructor(
+    readonly filePath?: string,
+    options: LocalStateStoreOptions = {},
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.reload();
+  }
+
+  async get<T extends StateItem = StateItem>(pk: string): Promise<T | undefined> {
+    this.reload();
+    const item = this.live(pk);
+    return item && (structuredClone(item) as T);
+  }
+
+  async put(item: StateItem, condition?: Condition): Promise<boolean> {
+    this.reload();
+    if (!conditionHolds(condition, this.live(item.pk))) return false;
+    this.data.items[item.pk] = withoutUndefined(structuredClone(item));
+    this.persist();
+    return true;
+  }
+
+  async update(pk: string, changes: Readonly<Record<string, unknown>>, condition?: Condition): Promise<boolean> {
+    this.reload();
+    const item = this.live(pk);
+    if (!item || !conditionHolds(condition, item)) return false;
+    if ('pk' in changes) throw new Error('update cannot change an item\'s key');
+    this.data.items[pk] = withoutUndefined({ ...item, ...structuredClone(changes) } as StateItem);
+    this.persist();
+    return true;
+  }
+
+  async delete<T extends StateItem = StateItem>(pk: string, condition?: Condition): Promise<T | undefined> {
+    this.reload();
+    const item = this.live(pk);
+    if (!item || !conditionHolds(condition, item)) return undefined;
+    delete this.data.items[pk];
+    this.persist();
+    return item as T;
+  }
+
+  private live(pk: string): StateItem | undefined {
+    const item = Object.hasOwn(this.data.items, pk) ? this.data.items[pk] : undefined;
+    return item && !isExpired(item, this.clock()) ? item : undefined;
+  }
+
+  private reload(): void {
+    if (!this.filePath) return;
+    let stamp: string;
+    try {
+      const st = statSync(this.filePath);
+      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    if (stamp === this.fileStamp) return;
+    this.data = JSON.parse(readFileSync(this.filePath, 'utf8')) as StoreFile;
+    this.fileStamp = stamp;
+  }
+
+  // Atomic (temp file + rename) so a reader never sees half a file; 0600 because it holds token families.
+  // Expired items are dropped on the way out, as DynamoDB's TTL sweep would.
+  private persist(): void {
+    const now = this.clock();
+    for (const [pk, item] of Object.entries(this.data.items)) if (isExpired(item, now)) delete this.data.items[pk];
+    if (!this.filePath) return;
+    mkdirSync(dirname(this.filePath), { recursive: true, mode: 0o700 });
+    const tmp = `${this.filePath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.data), { mode: 0o600 });
+    renameSync(tmp, this.filePath);
+    const st = statSync(this.filePath);
+    this.fileStamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  }
+}
+
+/** In-memory `LocalStateStore` (tests, throwaway local runs). */
+export class MemoryStateStore extends LocalStateStore {
+  constructor(options: LocalStateStoreOptions = {}) {
+    super(undefined, options);
+  }
+}
+
+/** `undefined` means "no attribute", as in DynamoDB with removeUndefinedValues. */
+function withoutUndefined(item: StateItem): StateItem {
+  return Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined)) as StateItem;
+}

@@ -1,0 +1,176 @@
+/**
+ * A connection to a third-party OAuth provider (Salesforce, GitHub, Microsoft Graph, another ServiceNow instance):
+ * we are its OAuth client. Consent once with a link, then your code gets fresh tokens from the broker
+ * (`connection.grantTokenAccess(fn)` + `getConnectionToken(name)`) or calls the provider's API through the proxy.
+ */
+import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
+import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { TerraformOutput } from 'cdktf';
+import { Construct } from 'constructs';
+import { ENV } from '../lambdas/shared/config';
+import { connectionAlias, connectionItemKey, type ConnectionRegistration } from '../lambdas/shared/manifest';
+import { escapeTemplates } from './external-client';
+import { scopeName, type ScopeLike } from './grants';
+import type { OAuthRegistry } from './oauth-registry';
+import { LINK_KEY_NAME, type ConnectionsInfra } from './private/connections-infra';
+import type { RegistryFunction } from './private/registry-function';
+import { validateScope } from './private/validate';
+import { ProtectedRoute } from './protected-route';
+import { ConnectionClientAuth, ConnectionGrant, ConnectionMode, validateProviderUrl, type Provider } from './provider';
+
+/** What you declare about a connection (`registry.addConnection(id, options)`). */
+export interface ThirdPartyConnectionOptions {
+  /** Where the provider's endpoints are: `Provider.discover(issuerUrl)` or `Provider.endpoints({ … })`. */
+  readonly provider: Provider;
+  /** The grant we use. @default ConnectionGrant.authorizationCode() (consent by a person, PKCE S256) */
+  readonly grant?: ConnectionGrant;
+  /** Scopes we ask the provider for. @default none (the provider's default) */
+  readonly scopes?: readonly ScopeLike[];
+  /** Extra parameters of the authorization request (`prompt`, `access_type: 'offline'`, `audience`…). @default none */
+  readonly authorizationParams?: Readonly<Record<string, string>>;
+  /** Extra parameters of every token request (`resource`, `audience`…). @default none */
+  readonly tokenParams?: Readonly<Record<string, string>>;
+  /** How we authenticate to the provider's token endpoint. @default ConnectionClientAuth.CLIENT_SECRET_BASIC */
+  readonly clientAuth?: ConnectionClientAuth;
+  /** One token set for everyone, or one per user (authorization_code only). @default ConnectionMode.SHARED */
+  readonly mode?: ConnectionMode;
+  /** Base URL of the provider's API, for the proxy route (which refuses paths outside it). @default none: no proxy */
+  readonly apiBaseUrl?: string;
+}
+
+export interface ThirdPartyConnectionProps extends ThirdPartyConnectionOptions {
+  readonly registry: OAuthRegistry;
+}
+
+/** A function that may get this connection's tokens: a registry function, or a protected route's handler. */
+export type TokenAccessGrantee = RegistryFunction | ProtectedRoute;
+
+/** Connection ids are URL path segments, secret name segments and Lambda alias names. */
+const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Parameters we set ourselves; declaring them would break the flow. */
+const RESERVED_AUTHORIZATION_PARAMS = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method'];
+const RESERVED_TOKEN_PARAMS = ['grant_type', 'code', 'refresh_token', 'redirect_uri', 'code_verifier', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'scope'];
+
+export class ThirdPartyConnection extends Construct {
+  /** The connection's name in URLs, the CLI and `getConnectionToken` (the construct id). */
+  public readonly connectionName: string;
+  /** The connection as the connections function reads it (also in the manifest); no secret in it. */
+  public readonly registration: ConnectionRegistration;
+  /**
+   * What the provider issued us (`{"client_id","client_secret"}` or `{"client_id","private_jwk"}`), created without a
+   * value: set it with `oauth-registry connections set-credentials <name>` (reads stdin).
+   */
+  public readonly credentialsSecret: SecretsmanagerSecret;
+  /** The broker's alias for this connection: `grantTokenAccess` names it, so a grant covers this connection only. */
+  public readonly brokerAlias: LambdaAlias;
+  /** The registration item in the registry's table. */
+  public readonly item: DynamodbTableItem;
+  private readonly infra: ConnectionsInfra;
+  private readonly registry: OAuthRegistry;
+
+  constructor(scope: Construct, id: string, props: ThirdPartyConnectionProps) {
+    super(scope, id);
+    const where = `connection "${id}"`;
+    if (!CONNECTION_ID_PATTERN.test(id) || id === LINK_KEY_NAME) {
+      throw new Error(`${where}: the id is part of URLs and secret names and must match ${CONNECTION_ID_PATTERN} (and not be "${LINK_KEY_NAME}"), got "${id}"`);
+    }
+    const { registry } = props;
+    if (!props.provider || typeof props.provider !== 'object' || !('registration' in props.provider)) {
+      throw new Error(`${where}: provider must be Provider.discover(…) or Provider.endpoints(…), got ${JSON.stringify(props.provider)}`);
+    }
+    const grant = props.grant ?? ConnectionGrant.authorizationCode();
+    const mode = props.mode ?? ConnectionMode.SHARED;
+    const clientAuth = props.clientAuth ?? ConnectionClientAuth.CLIENT_SECRET_BASIC;
+    if (grant.type === 'authorization_code' && !props.provider.mayAuthorize) {
+      throw new Error(`${where}: authorization_code needs the provider's authorizationEndpoint (or Provider.discover)`);
+    }
+    if (grant.type === 'client_credentials' && mode === ConnectionMode.PER_USER) {
+      throw new Error(`${where}: client_credentials has no user, so mode must be ConnectionMode.SHARED, got PER_USER`);
+    }
+    if (grant.type === 'client_credentials' && props.authorizationParams && Object.keys(props.authorizationParams).length > 0) {
+      throw new Error(`${where}: authorizationParams only apply to authorization_code, got ${JSON.stringify(props.authorizationParams)}`);
+    }
+    const scopes = [...new Set((props.scopes ?? []).map((s) => validateScope(where, scopeName(s))))];
+    const authorizationParams = checkParams(where, 'authorizationParams', props.authorizationParams, RESERVED_AUTHORIZATION_PARAMS);
+    const tokenParams = checkParams(where, 'tokenParams', props.tokenParams, RESERVED_TOKEN_PARAMS);
+    const apiBaseUrl = props.apiBaseUrl === undefined ? undefined : validateProviderUrl(`${where}: apiBaseUrl`, props.apiBaseUrl).replace(/\/+$/, '');
+    if (apiBaseUrl !== undefined && new URL(apiBaseUrl).search) throw new Error(`${where}: apiBaseUrl must have no query, got "${apiBaseUrl}"`);
+
+    this.connectionName = id;
+    this.registry = registry;
+    const secretName = `${registry.namePrefix}/connections/${id}`;
+    this.registration = {
+      name: id,
+      provider: props.provider.registration,
+      grant: grant.type,
+      pkce: grant.pkce,
+      scopes,
+      authorizationParams,
+      tokenParams,
+      clientAuth: clientAuth.method,
+      mode: mode.value,
+      ...(apiBaseUrl !== undefined ? { apiBaseUrl } : {}),
+      credentialsSecretId: secretName,
+    };
+
+    this.credentialsSecret = new SecretsmanagerSecret(this, 'Credentials', {
+      name: secretName,
+      description: `What ${id}'s provider issued us (client id and secret, or our private JWK); set with oauth-registry connections set-credentials ${id}`,
+      kmsKeyId: registry.kmsKey.arn,
+      tags: Object.keys(registry.tags).length > 0 ? { ...registry.tags } : undefined,
+    });
+    this.infra = registry._registerConnection(this);
+    this.item = new DynamodbTableItem(this, 'Resource', {
+      tableName: registry.table.name,
+      hashKey: 'pk',
+      item: escapeTemplates(JSON.stringify({ pk: { S: connectionItemKey(id) }, data: { S: JSON.stringify(this.registration) } })),
+    });
+    this.brokerAlias = new LambdaAlias(this, 'BrokerAlias', {
+      name: connectionAlias(id),
+      description: `Token broker of connection ${id}: callers granted this alias get ${id}'s tokens only`,
+      functionName: this.infra.function.function.functionName,
+      functionVersion: '$LATEST',
+    });
+    if (grant.type === 'authorization_code') {
+      new TerraformOutput(this, 'ConsentUrl', {
+        value: `${registry.issuer}/connections/${id}/connect?link=<signed link: oauth-registry connect ${id}>`,
+        description: `Consent URL of connection ${id} (the link parameter comes from oauth-registry connect ${id})`,
+      });
+    }
+  }
+
+  /** The function serving this connection (shared by all connections of the registry). */
+  public get connectionsFunction(): RegistryFunction {
+    return this.infra.function;
+  }
+
+  /**
+   * Lets `grantee` get this connection's tokens: one `lambda:InvokeFunction` statement on this connection's broker
+   * alias, and `OAUTH_CONNECTIONS_FUNCTION` set for `getConnectionToken`.
+   */
+  public grantTokenAccess(grantee: TokenAccessGrantee): void {
+    const fn = grantee instanceof ProtectedRoute ? grantee.handler : grantee;
+    fn.addToPolicy({
+      sid: `GetTokensOf${this.connectionName.replace(/[^A-Za-z0-9]/g, '')}`,
+      actions: ['lambda:InvokeFunction'],
+      resources: [this.brokerAlias.arn],
+    });
+    fn.addEnvironment(ENV.CONNECTIONS_FUNCTION, this.infra.function.function.functionName);
+  }
+
+  /** The consent URL without its `link` parameter (the CLI adds a signed one). */
+  public get consentUrlBase(): string {
+    return `${this.registry.issuer}/connections/${this.connectionName}/connect`;
+  }
+}
+
+function checkParams(where: string, what: string, params: Readonly<Record<string, string>> | undefined, reserved: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params ?? {})) {
+    if (reserved.includes(name)) throw new Error(`${where}: ${what} must not set "${name}" (the connection sets it), got ${JSON.stringify(params)}`);
+    if (typeof value !== 'string') throw new Error(`${where}: ${what}.${name} must be a string, got ${JSON.stringify(value)}`);
+    out[name] = value;
+  }
+  return out;
+}

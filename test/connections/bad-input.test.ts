@@ -1,0 +1,355 @@
+/**
+ * Each bad input to a connection gets a clear error, leaves the stored token set as it was, and leaks nothing.
+ */
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-sets';
+import { resolveProxyTarget } from '../../lambdas/connections/proxy';
+import { CONNECTION_ROUTES } from '../../lambdas/shared/routes';
+import { apiEvent, header, jsonBody } from '../helpers/events';
+import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from './third-party';
+import { connection, startHarness, type Harness } from './harness';
+
+const TTL = 120;
+
+describe('connection bad input', () => {
+  let ours: Harness;
+  let provider: ThirdParty;
+  const crm = () => connection('Crm', { provider: { issuer: provider.issuer }, apiBaseUrl: provider.apiBaseUrl });
+  const perUser = () => connection('Mail', { provider: { issuer: provider.issuer }, mode: 'perUser', apiBaseUrl: provider.apiBaseUrl });
+
+  before(async () => {
+    ours = await startHarness({ timeoutMs: 300 });
+    provider = await startThirdParty({ redirectUris: [ours.callbackUrl('Crm'), ours.callbackUrl('Mail')], accessTokenTtlSecs: TTL });
+    await ours.add(crm(), { client_id: 'basic-client', client_secret: SECRET_BASIC });
+    await ours.add(perUser(), { client_id: 'basic-client', client_secret: SECRET_BASIC });
+    const consent = await browse(await ours.link('Crm'));
+    assert.equal(consent.response.status, 200, consent.body);
+  });
+  after(async () => {
+    await ours.close();
+    await provider.close();
+  });
+  beforeEach(() => {
+    provider.tokenEndpointMode = 'normal';
+  });
+
+  const stored = () => ours.state.get<TokenSetItem>(tokenSetKey('Crm', undefined));
+  /** The provider's redirect for a fresh consent of `name`: its `state` is pending on our side. */
+  async function pendingState(name = 'Crm', subject?: string): Promise<{ state: string; location: URL }> {
+    const response = await fetch(await ours.link(name, subject), { redirect: 'manual' });
+    assert.equal(response.status, 302);
+    const location = new URL(response.headers.get('location')!);
+    return { state: location.searchParams.get('state')!, location };
+  }
+  const callback = (query: Record<string, string>, name = 'Crm') =>
+    fetch(`${ours.callbackUrl(name)}?${new URLSearchParams(query)}`).then(async (r) => ({ status: r.status, body: await r.text(), headers: r.headers }));
+
+  describe('consent links', () => {
+    it('redirects a valid link to the provider with state, PKCE S256 and the declared parameters', async () => {
+      const { location } = await pendingState();
+      assert.equal(location.origin, provider.issuer);
+      const params = Object.fromEntries(location.searchParams);
+      assert.equal(params.client_id, 'basic-client');
+      assert.equal(params.response_type, 'code');
+      assert.equal(params.redirect_uri, ours.callbackUrl('Crm'));
+      assert.equal(params.code_challenge_method, 'S256');
+      assert.match(params.code_challenge!, /^[A-Za-z0-9_-]{43}$/);
+      assert.equal(params.scope, 'openid offline_access api:read');
+      assert.equal(params.prompt, 'consent');
+    });
+
+    it('refuses a link used twice', async () => {
+      const link = await ours.link('Crm');
+      assert.equal((await fetch(link, { redirect: 'manual' })).status, 302);
+      const second = await fetch(link, { redirect: 'manual' });
+      assert.equal(second.status, 400);
+      assert.match(await second.text(), /this consent link was already used; ask for a new one/);
+    });
+
+    it('refuses an expired link (10 minutes)', async () => {
+      const link = await ours.link('Crm');
+      ours.clock.advance(601);
+      const response = await fetch(link, { redirect: 'manual' });
+      assert.equal(response.status, 400);
+      assert.match(await response.text(), /this consent link has expired/);
+      assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
+    });
+
+    it('refuses a link of another connection, a tampered link, and no link', async () => {
+      const other = (await ours.link('Mail', 'bob')).replace('/connections/Mail/', '/connections/Crm/');
+      const forged = `${(await ours.link('Crm')).slice(0, -4)}AAAA`;
+      for (const [url, message] of [
+        [other, /is not for this connection/],
+        [forged, /this consent link is not valid/],
+        [`${ours.url}/connections/Crm/connect`, /needs a consent link/],
+      ] as const) {
+        const response = await fetch(url, { redirect: 'manual' });
+        assert.equal(response.status, 400, url);
+        assert.match(await response.text(), message);
+      }
+    });
+
+    it('refuses a per-user link without a subject, and an unknown connection', async () => {
+      const response = await fetch(await ours.link('Mail'), { redirect: 'manual' });
+      assert.equal(response.status, 400);
+      assert.match(await response.text(), /is per user: give a subject/);
+      const unknown = await fetch(`${ours.url}/connections/Nope/connect?link=x`, { redirect: 'manual' });
+      assert.equal(unknown.status, 404);
+      assert.match(await unknown.text(), /no connection named &#34;Nope&#34;/);
+    });
+  });
+
+  describe('callback', () => {
+    it('refuses an unknown state and a missing state', async () => {
+      const unknown = await callback({ code: 'x', state: 'never-issued' });
+      assert.equal(unknown.status, 400);
+      assert.match(unknown.body, /this consent is unknown, has expired or was already completed/);
+      assert.equal(unknown.headers.get('cache-control'), 'no-store');
+      const missing = await callback({ code: 'x' });
+      assert.equal(missing.status, 400);
+      assert.match(missing.body, /the provider sent no state/);
+    });
+
+    it('refuses an expired state', async () => {
+      const { state } = await pendingState();
+      ours.clock.advance(601);
+      const response = await callback({ code: 'x', state, iss: provider.issuer });
+      assert.equal(response.status, 400);
+      assert.match(response.body, /unknown, has expired or was already completed/);
+    });
+
+    it('refuses a reused state (a replayed callback) and keeps the stored token set', async () => {
+      const link = await ours.link('Crm');
+      let callbackUrl = '';
+      const { response } = await browse(link);
+      assert.equal(response.status, 200);
+      // Run a second consent but stop at the callback, to replay it.
+      const first = await fetch(await ours.link('Crm'), { redirect: 'manual' });
+      const authUrl = first.headers.get('location')!;
+      const walk = await browseUntil(authUrl, ours.callbackUrl('Crm'));
+      callbackUrl = walk;
+      assert.equal((await fetch(callbackUrl)).status, 200);
+      const kept = await stored();
+      const replay = await fetch(callbackUrl);
+      assert.equal(replay.status, 400);
+      assert.match(await replay.text(), /unknown, has expired or was already completed/);
+      assert.deepEqual(await stored(), kept);
+    });
+
+    it('shows the provider\'s error response and stores nothing', async () => {
+      const before = await stored();
+      const { state } = await pendingState();
+      const response = await callback({ error: 'access_denied', error_description: 'the user said <no>', state, iss: provider.issuer });
+      assert.equal(response.status, 400);
+      assert.match(response.body, /<h1>The provider did not grant access<\/h1>/);
+      assert.match(response.body, /The provider answered: access_denied \(the user said &#60;no&#62;\)\./);
+      assert.deepEqual(await stored(), before);
+    });
+
+    it('refuses a callback whose iss is another issuer (RFC 9207 mix-up)', async () => {
+      const { state } = await pendingState();
+      const response = await callback({ code: 'x', state, iss: 'https://evil.example' });
+      assert.equal(response.status, 400);
+      assert.match(response.body, /the provider&#39;s response is not valid/);
+    });
+
+    it('reports a failed code exchange (invalid code) as the provider\'s error, storing nothing', async () => {
+      const before = await stored();
+      const { state } = await pendingState();
+      const response = await callback({ code: 'not-a-code', state, iss: provider.issuer });
+      assert.equal(response.status, 502);
+      assert.match(response.body, /The code could not be exchanged for tokens: the provider answered 400 invalid_grant/);
+      assert.match(response.body, /Nothing was stored/);
+      assert.deepEqual(await stored(), before);
+    });
+
+    it('reports a provider that does not answer the code exchange in time (504)', async () => {
+      const { state } = await pendingState();
+      provider.tokenEndpointMode = 'hang';
+      const response = await callback({ code: 'whatever', state, iss: provider.issuer });
+      assert.equal(response.status, 504);
+      assert.match(response.body, /the provider did not answer in time/);
+    });
+  });
+
+  describe('refresh failures', () => {
+    it('a provider that is down or slow: retried, health error, the last good token kept while valid', async () => {
+      const before = (await stored())!;
+      provider.tokenEndpointMode = 'hang';
+      ours.clock.advance(TTL - 30); // within the skew: renewal due, the token still valid
+      const attemptsBefore = provider.tokenRequests.refresh_token ?? 0;
+      const result = await ours.server.invoke({ action: 'token', connection: 'Crm' });
+      assert.ok('access_token' in result, JSON.stringify(result));
+      assert.equal(result.access_token, before.accessToken);
+      const after = (await stored())!;
+      assert.equal(after.health, 'error');
+      assert.equal(after.lastError, 'the provider did not answer in time');
+      assert.equal(after.refreshToken, before.refreshToken);
+      assert.equal(after.accessToken, before.accessToken);
+      assert.equal(after.leaseUntil, undefined);
+      assert.equal(ours.events.events.at(-1)?.detail.to, 'error');
+      assert.equal(provider.tokenRequests.refresh_token ?? 0, attemptsBefore, 'no request reached the provider\'s token logic');
+
+      // Once the token has really expired, callers get a clear 503 error; the record stays.
+      ours.clock.advance(60);
+      provider.tokenEndpointMode = 'unavailable';
+      const expired = await ours.server.invoke({ action: 'token', connection: 'Crm' });
+      assert.deepEqual(expired, {
+        error: 'provider_unavailable',
+        error_description: 'connection Crm: the provider answered 503; try again later',
+      });
+      assert.equal((await stored())!.refreshToken, before.refreshToken);
+
+      // The provider is back: the next call renews and the health returns to connected.
+      provider.tokenEndpointMode = 'normal';
+      const back = await ours.server.invoke({ action: 'token', connection: 'Crm' });
+      assert.ok('access_token' in back);
+      assert.equal((await stored())!.health, 'connected');
+      assert.deepEqual(ours.events.events.slice(-1).map((e) => [e.detail.from, e.detail.to]), [['error', 'connected']]);
+    });
+
+    it('invalid_grant (a garbage refresh token) marks needs_consent and keeps the record', async () => {
+      const item = (await stored())!;
+      const garbage = await ours.cipher.encrypt('not-a-refresh-token', { 'oauth-registry:connection': 'Crm', 'oauth-registry:token-set': item.pk });
+      await ours.state.put({ ...item, refreshToken: garbage, accessTokenExpiresAt: ours.clock.now() - 1000 });
+      const fresh = ours.newInstance();
+      const result = await fresh.invoke({ action: 'token', connection: 'Crm' });
+      assert.ok('error' in result);
+      assert.equal(result.error, 'needs_consent');
+      assert.match(result.error_description, /\(the provider answered 400 invalid_grant/);
+      const kept = (await stored())!;
+      assert.equal(kept.health, 'needs_consent');
+      assert.equal(kept.refreshToken, garbage);
+      // Repair for the next tests.
+      assert.equal((await browse(await ours.link('Crm'))).response.status, 200);
+    });
+  });
+
+  describe('broker', () => {
+    it('answers an unknown connection, a missing subject, an unknown subject and a stray subject with clear errors', async () => {
+      assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Nope' }), {
+        error: 'unknown_connection',
+        error_description: 'no connection named "Nope"',
+      });
+      assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Mail' }), {
+        error: 'invalid_request',
+        error_description: 'connection Mail is per user: give a subject (1 to 256 printable characters, no spaces)',
+      });
+      const unknownSubject = await ours.server.invoke({ action: 'token', connection: 'Mail', subject: 'carol' });
+      assert.ok('error' in unknownSubject);
+      assert.equal(unknownSubject.error, 'not_connected');
+      assert.match(unknownSubject.error_description, /no token set for subject carol: consent first \(oauth-registry connect Mail --subject carol\)/);
+      assert.ok(unknownSubject.consent_url?.includes('/connections/Mail/connect?link='));
+      assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Crm', subject: 'bob' }), {
+        error: 'invalid_request',
+        error_description: 'connection Crm is shared: it takes no subject',
+      });
+    });
+
+    it('refuses a caller that invoked another connection\'s alias', async () => {
+      const arn = 'arn:aws:lambda:eu-west-1:123456789012:function:reg-connections:connection-Mail';
+      const result = await ours.server.invoke({ action: 'token', connection: 'Crm' }, arn);
+      assert.deepEqual(result, {
+        error: 'invalid_request',
+        error_description: 'invoke the broker through the alias connection-Crm to get tokens of Crm',
+      });
+      const ok = await ours.server.invoke({ action: 'token', connection: 'Crm' }, arn.replace('connection-Mail', 'connection-Crm'));
+      assert.ok('access_token' in ok);
+    });
+
+    it('a connection without credentials says how to set them', async () => {
+      await ours.add(connection('Bare', { provider: { issuer: provider.issuer }, grant: 'client_credentials' }));
+      assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Bare' }), {
+        error: 'not_configured',
+        error_description: 'connection Bare has no credentials yet: run `oauth-registry connections set-credentials Bare`',
+      });
+    });
+
+    it('a provider that is not there: provider_unavailable, nothing stored', async () => {
+      const dead: Server = createServer();
+      await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+      const port = (dead.address() as AddressInfo).port;
+      await new Promise<void>((resolve) => dead.close(() => resolve()));
+      await ours.add(connection('Down', { provider: { issuer: `http://127.0.0.1:${port}` }, grant: 'client_credentials' }), {
+        client_id: 'x',
+        client_secret: 'y',
+      });
+      const result = await ours.server.invoke({ action: 'token', connection: 'Down' });
+      assert.ok('error' in result);
+      assert.equal(result.error, 'provider_unavailable');
+      assert.match(result.error_description, /could not be read: the provider could not be reached/);
+      const item = await ours.state.get<TokenSetItem>(tokenSetKey('Down', undefined));
+      assert.equal(item?.accessToken, undefined);
+      assert.equal(item?.health, 'error');
+    });
+  });
+
+  describe('proxy', () => {
+    const proxyEvent = (rawPath: string, headers: Record<string, string> = {}) =>
+      apiEvent({ method: 'GET', path: rawPath, routeKey: CONNECTION_ROUTES.proxy, headers });
+
+    for (const rest of ['..', '../admin', 'a/../../admin', '%2e%2e/admin', '%2E%2e%2fadmin', 'a/%252e%252e/x', '..%5cadmin', 'http:%2F%2Fevil.example/x', '%2F%2Fevil.example/x', 'https://evil.example/']) {
+      it(`refuses a path escaping the base: ${rest}`, async () => {
+        const result = await ours.server.handle(proxyEvent(`/connections/Crm/proxy/${rest}`));
+        assert.equal(result.statusCode, 400);
+        assert.deepEqual(jsonBody(result), { error: 'invalid_request', error_description: 'the path leaves the API base URL of this connection' });
+        assert.equal(header(result, 'cache-control'), 'no-store');
+      });
+    }
+
+    it('resolves ordinary paths under the base, query kept', () => {
+      assert.equal(resolveProxyTarget('https://api.example/v2', 'a/b%20c', 'x=1').href, 'https://api.example/v2/a/b%20c?x=1');
+      assert.equal(resolveProxyTarget('https://api.example/v2/', 'a', '').href, 'https://api.example/v2/a');
+      assert.throws(() => resolveProxyTarget('https://api.example/v2', '%zz', ''), /not valid percent-encoding/);
+    });
+
+    it('refuses a per-user proxy call without the subject header, and a connection without apiBaseUrl', async () => {
+      const result = await ours.server.handle(proxyEvent('/connections/Mail/proxy/x'));
+      assert.equal(result.statusCode, 400);
+      assert.equal(jsonBody(result).error, 'invalid_request');
+      await ours.add(connection('NoApi', { provider: { issuer: provider.issuer } }));
+      const noApi = await ours.server.handle(proxyEvent('/connections/NoApi/proxy/x'));
+      assert.equal(noApi.statusCode, 404);
+      assert.deepEqual(jsonBody(noApi), { error: 'not_configured', error_description: 'connection NoApi declares no apiBaseUrl to proxy to' });
+    });
+  });
+
+  it('no secret or token appears in any log line', async () => {
+    const item = (await stored())!;
+    const text = ours.logs.join('\n');
+    for (const secret of [item.accessToken!, item.refreshToken!, SECRET_BASIC]) assert.ok(!text.includes(secret));
+    assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}/);
+  });
+});
+
+/** Follows the provider's flow like `browse`, but stops at (and returns) the first URL under `stopAt`. */
+async function browseUntil(start: string, stopAt: string): Promise<string> {
+  const cookies = new Map<string, string>();
+  let url = start;
+  let init: RequestInit = {};
+  for (let step = 0; step < 20; step++) {
+    if (url.startsWith(stopAt)) return url;
+    const cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) } });
+    for (const set of response.headers.getSetCookie()) {
+      const [pair] = set.split(';');
+      const eq = pair!.indexOf('=');
+      cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+    }
+    init = {};
+    const location = response.headers.get('location');
+    if (location) {
+      url = new URL(location, url).href;
+      continue;
+    }
+    const body = await response.text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(body)?.[1]!;
+    const prompt = /name="prompt" value="(\w+)"/.exec(body)?.[1]!;
+    url = new URL(action, url).href;
+    init = { method: 'POST', body: new URLSearchParams({ prompt, login: 'alice', password: 'x' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+  }
+  throw new Error('browseUntil: too many steps');
+}

@@ -1,0 +1,131 @@
+/**
+ * The whole life of an authorization_code connection against a real third-party provider (oidc-provider): consent
+ * over HTTP, broker, refresh once under contention, proxy, revocation → needs_consent.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-sets';
+import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from './third-party';
+import { connection, startHarness, type Harness } from './harness';
+
+const TTL = 120;
+
+describe('authorization_code connection against oidc-provider', () => {
+  let ours: Harness;
+  let provider: ThirdParty;
+  const crm = () => connection('Crm', { provider: { issuer: provider.issuer }, apiBaseUrl: provider.apiBaseUrl });
+
+  before(async () => {
+    ours = await startHarness();
+    provider = await startThirdParty({ redirectUris: [ours.callbackUrl('Crm')], accessTokenTtlSecs: TTL });
+    await ours.add(crm(), { client_id: 'basic-client', client_secret: SECRET_BASIC });
+  });
+  after(async () => {
+    await ours.close();
+    await provider.close();
+  });
+
+  it('completes the consent flow over HTTP and stores the token set, refresh token encrypted', async () => {
+    const { url, response, body } = await browse(await ours.link('Crm'));
+    assert.equal(response.status, 200, body);
+    assert.ok(url.startsWith(ours.callbackUrl('Crm')));
+    assert.match(body, /<h1>Connected to Crm<\/h1>/);
+    assert.equal(response.headers.get('cache-control'), 'no-store');
+    assert.equal(provider.tokenRequests.authorization_code, 1);
+
+    const item = (await ours.state.get<TokenSetItem>(tokenSetKey('Crm', undefined)))!;
+    assert.equal(item.health, 'connected');
+    assert.ok(item.refreshToken && item.accessToken);
+    assert.match(item.refreshToken, /^v1\./, 'the refresh token is stored encrypted');
+    assert.deepEqual(ours.events.events.map((e) => [e.detailType, e.detail.to]), [['Connection Health Changed', 'connected']]);
+  });
+
+  it('the broker returns a token the resource server accepts', async () => {
+    const token = await ours.server.invoke({ action: 'token', connection: 'Crm' });
+    assert.ok('access_token' in token, JSON.stringify(token));
+    assert.equal(token.token_type, 'Bearer');
+    assert.equal(token.expires_at, Math.floor(ours.clock.now() / 1000) + TTL);
+    const response = await fetch(`${provider.apiBaseUrl}/incidents`, { headers: { authorization: `Bearer ${token.access_token}` } });
+    assert.equal(response.status, 200);
+    assert.equal(((await response.json()) as { sub: string }).sub, 'alice');
+  });
+
+  it('after expiry, 20 concurrent callers in 20 containers cause exactly one refresh', async () => {
+    const before = (await ours.state.get<TokenSetItem>(tokenSetKey('Crm', undefined)))!;
+    ours.clock.advance(TTL - 30); // inside the 60 s skew: renew ahead of expiry
+    const containers = Array.from({ length: 20 }, () => ours.newInstance());
+    const results = await Promise.all(containers.map((c) => c.invoke({ action: 'token', connection: 'Crm' })));
+    assert.equal(provider.tokenRequests.refresh_token, 1);
+    const tokens = new Set(results.map((r) => ('access_token' in r ? r.access_token : JSON.stringify(r))));
+    assert.equal(tokens.size, 1, 'every caller got the one renewed token');
+    const [token] = tokens;
+    assert.notEqual(token, before.accessToken);
+    const after = (await ours.state.get<TokenSetItem>(tokenSetKey('Crm', undefined)))!;
+    assert.equal(after.accessToken, token);
+    assert.notEqual(after.refreshToken, before.refreshToken, 'the rotated refresh token replaced the old one');
+    assert.equal(after.leaseUntil, undefined, 'the lease was released');
+    assert.equal(after.health, 'connected');
+  });
+
+  it('the proxy fetches data from the resource server with the bearer token, not the caller\'s credentials', async () => {
+    const response = await fetch(`${ours.url}/connections/Crm/proxy/incidents/42?state=open`, {
+      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=caller', 'x-request-id': 'r-1', connection: 'keep-alive' },
+    });
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { data: 'incidents', path: '/api/incidents/42?state=open', sub: 'alice', client_id: 'basic-client', scope: 'api:read' });
+    assert.equal(response.headers.get('x-api'), 'resource');
+    const seen = provider.lastApiRequest!;
+    assert.match(seen.headers.authorization!, /^Bearer ey/);
+    assert.equal(seen.headers['x-request-id'], 'r-1');
+  });
+
+  it('the proxy retries once with a renewed token after a 401', async () => {
+    const refreshes = provider.tokenRequests.refresh_token;
+    provider.rejectNextApiRequests = 1;
+    const response = await fetch(`${ours.url}/connections/Crm/proxy/incidents`);
+    assert.equal(response.status, 200);
+    assert.equal(provider.tokenRequests.refresh_token, refreshes + 1);
+  });
+
+  it('revoking the refresh token at the provider turns the connection into needs_consent, record kept', async () => {
+    const item = (await ours.state.get<TokenSetItem>(tokenSetKey('Crm', undefined)))!;
+    const refreshToken = await ours.cipher.decrypt(item.refreshToken!, {
+      'oauth-registry:connection': 'Crm',
+      'oauth-registry:token-set': tokenSetKey('Crm', undefined),
+    });
+    const revoked = await fetch(`${provider.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`basic-client:${SECRET_BASIC}`).toString('base64')}` },
+      body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token' }).toString(),
+    });
+    assert.equal(revoked.status, 200);
+
+    ours.clock.advance(TTL);
+    const result = await ours.server.invoke({ action: 'token', connection: 'Crm' });
+    assert.ok('error' in result);
+    assert.equal(result.error, 'needs_consent');
+    assert.match(result.error_description, /needs consent again .*oauth-registry connect Crm/);
+    assert.ok(result.consent_url?.startsWith(`${ours.url}/connections/Crm/connect?link=`));
+
+    const kept = (await ours.state.get<TokenSetItem>(tokenSetKey('Crm', undefined)))!;
+    assert.equal(kept.health, 'needs_consent');
+    assert.equal(kept.refreshToken, item.refreshToken, 'the record is kept as it was');
+    assert.deepEqual(ours.events.events.at(-1)?.detail.to, 'needs_consent');
+    assert.equal((await ours.server.status('Crm')).health, 'needs_consent');
+
+    // Consent again with the link the broker handed out: connected again.
+    const again = await browse(result.consent_url!);
+    assert.equal(again.response.status, 200, again.body);
+    const token = await ours.server.invoke({ action: 'token', connection: 'Crm' });
+    assert.ok('access_token' in token);
+  });
+
+  it('no token, refresh token, code or secret appears in the logs', async () => {
+    const item = (await ours.state.get<TokenSetItem>(tokenSetKey('Crm', undefined)))!;
+    const text = ours.logs.join('\n');
+    assert.ok(ours.logs.length > 5);
+    for (const secret of [item.accessToken!, item.refreshToken!, SECRET_BASIC]) assert.ok(!text.includes(secret));
+    assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}/, 'no JWT');
+    assert.doesNotMatch(text, /code=|"code":/);
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Single use of assertion `jti`s under concurrency, on the DynamoDB state store against dynalite (real conditional
+ * writes): 50 parallel token requests replaying one assertion get exactly one token.
+ */
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CLIENT_ASSERTION_TYPE } from '../../lambdas/authorization-server/client-assertion';
+import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
+import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
+import { JWT_BEARER_GRANT_TYPE, type ClientRegistration } from '../../lambdas/shared/manifest';
+import { signAssertion, testKey, type TestKey } from '../helpers/assertions';
+import { jsonBody, structured, tokenEvent } from '../helpers/events';
+import { ISSUER, createHarness, type Harness } from './fixtures';
+
+// dynalite ships no types; it returns a node http.Server.
+const dynalite = require('dynalite') as (options: { createTableMs?: number }) => Server;
+
+const TABLE = 'oauth-registry-replay';
+const PARALLEL = 50;
+
+describe('assertion replay on DynamoDB (dynalite)', () => {
+  let server: Server;
+  let ddb: DynamoDBClient;
+  let h: Harness;
+  let clientKey: TestKey;
+  let idpKey: TestKey;
+  let partner: ClientRegistration;
+
+  before(async () => {
+    server = dynalite({ createTableMs: 0 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    ddb = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    [clientKey, idpKey] = await Promise.all([testKey('ES256'), testKey('RS256')]);
+    partner = {
+      name: 'Partner',
+      clientId: 'partner-app',
+      grantTypes: ['client_credentials', JWT_BEARER_GRANT_TYPE],
+      authMethod: 'private_key_jwt',
+      jwks: { keys: [clientKey.publicJwk] },
+      jwtBearer: { issuer: 'https://idp.example', jwks: { keys: [idpKey.publicJwk] } },
+      scopes: ['incidents.read'],
+      accessTokenTtlSecs: 300,
+      active: true,
+    };
+    h = await createHarness({
+      registrations: new ManifestRegistrationStore({ clients: [partner] }),
+      state: (clock) => new AwsStateStore({ tableName: TABLE, client: ddb, clock }),
+    });
+  });
+  after(async () => {
+    ddb?.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const nowSecs = () => Math.floor(h.clock.now() / 1000);
+  const clientAssertion = () => signAssertion(clientKey, { iss: partner.clientId, sub: partner.clientId, aud: `${ISSUER}/oauth2/token`, nowSecs: nowSecs() });
+
+  async function replayInParallel(form: Record<string, string>) {
+    const results = await Promise.all(Array.from({ length: PARALLEL }, () => h.server.handle(tokenEvent(form))));
+    const byStatus = new Map<number, number>();
+    for (const r of results) byStatus.set(structured(r).statusCode!, (byStatus.get(structured(r).statusCode!) ?? 0) + 1);
+    return { results, byStatus };
+  }
+
+  it('client assertion: exactly one token, 49 × 401 invalid_client', async () => {
+    const form = { grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: await clientAssertion() };
+    const { results, byStatus } = await replayInParallel(form);
+    assert.deepEqual([...byStatus].sort(), [[200, 1], [401, PARALLEL - 1]]);
+    for (const r of results.filter((x) => structured(x).statusCode === 401)) {
+      assert.deepEqual(jsonBody(r), { error: 'invalid_client', error_description: 'client assertion "jti" has already been used' });
+    }
+  });
+
+  it('user assertion (JWT bearer grant): exactly one token, 49 × 400 invalid_grant', async () => {
+    const user = await signAssertion(idpKey, { iss: 'https://idp.example', sub: 'alice', aud: ISSUER, nowSecs: nowSecs() });
+    // Each request authenticates with a fresh client assertion; only the user assertion is replayed.
+    const forms = await Promise.all(
+      Array.from({ length: PARALLEL }, async () => ({
+        grant_type: JWT_BEARER_GRANT_TYPE,
+        assertion: user,
+        client_assertion_type: CLIENT_ASSERTION_TYPE,
+        client_assertion: await clientAssertion(),
+      })),
+    );
+    const results = await Promise.all(forms.map((form) => h.server.handle(tokenEvent(form))));
+    const ok = results.filter((r) => structured(r).statusCode === 200);
+    assert.equal(ok.length, 1);
+    const refused = results.filter((r) => structured(r).statusCode !== 200);
+    assert.equal(refused.length, PARALLEL - 1);
+    for (const r of refused) {
+      assert.equal(structured(r).statusCode, 400);
+      assert.deepEqual(jsonBody(r), { error: 'invalid_grant', error_description: 'assertion "jti" has already been used' });
+    }
+  });
+});
