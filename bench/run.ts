@@ -15,7 +15,9 @@ import { ManifestRegistrationStore } from '../lambdas/shared/adapters/manifest-r
 import { MemoryStateStore } from '../lambdas/shared/adapters/local-state-store';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../lambdas/shared/manifest';
 import { bundleEntry } from '../lib/private/bundle';
+import { connectionFigures } from './connections';
 import { measureOps, measureRate } from './load';
+import { measureUserGrants, type BenchStore } from './auth-code';
 
 const root = path.resolve(__dirname, '..');
 const quick = process.argv.includes('--quick');
@@ -107,6 +109,20 @@ async function inProcessIssuance(): Promise<void> {
   rows.push({ section: 'a', metric: 'warm token issuance, in-process (tokens/s)', ours: fmt(oursRate), peer: `${fmt(rawRate)} raw jose RS256 sign`, ratio: fmt(ratio, 2), goal: '≥ 0.80 of raw', met: ratio >= 0.8 });
 }
 
+/** authorization_code redemption and refresh_token rotation, in-process, next to the client_credentials rate of (a). */
+async function userGrantRates(): Promise<void> {
+  const durationMs = quick ? 1_000 : 3_000;
+  const clientCredentials = (raw.inProcess as { tokensPerSecond: number }).tokensPerSecond;
+  const results: Partial<Record<BenchStore, Awaited<ReturnType<typeof measureUserGrants>>>> = {};
+  for (const store of ['memory', 'dynalite'] as const) {
+    const r = (results[store] = await measureUserGrants(store, { durationMs }));
+    for (const [grant, rate] of [['authorization_code redemption', r.redemptionsPerSecond], ['refresh_token rotation', r.refreshesPerSecond]] as const) {
+      rows.push({ section: 'f', metric: `${grant}, in-process, ${store} store (tokens/s)`, ours: fmt(rate), peer: `${fmt(clientCredentials)} client_credentials (a)`, ratio: fmt(rate / clientCredentials, 2), goal: '—' });
+    }
+  }
+  raw.userGrants = results;
+}
+
 async function startServer(script: string): Promise<{ child: ChildProcess; info: { url: string; client_id: string; client_secret: string } }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'servers', script)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const info = await new Promise<{ url: string; client_id: string; client_secret: string }>((resolve, reject) => {
@@ -160,6 +176,7 @@ function bundles(): void {
   const entries = [
     ['authorization-server', 'lambdas/authorization-server/index.ts', 150 * 1024],
     ['rotation', 'lambdas/rotation/index.ts', 150 * 1024],
+    ['connections', 'lambdas/connections/index.ts', 150 * 1024],
     ['example route (hello)', 'lambdas/examples/hello.ts', undefined],
   ] as const;
   raw.bundles = {};
@@ -229,7 +246,11 @@ function print(): void {
 async function main(): Promise<void> {
   const started = new Date();
   await inProcessIssuance();
+  await userGrantRates();
   await httpTokenRates();
+  const connections = await connectionFigures(quick);
+  rows.push(...connections.rows);
+  raw.connections = connections.raw;
   bundles();
   synthTimes();
   print();

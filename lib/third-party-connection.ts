@@ -159,6 +159,22 @@ export class ThirdPartyConnection extends Construct {
     fn.addEnvironment(ENV.CONNECTIONS_FUNCTION, this.infra.function.function.functionName);
   }
 
+  /**
+   * Lets `grantee` call the provider's API through this connection's proxy route (SigV4-signed requests): one
+   * `execute-api:Invoke` statement on `ANY /connections/<name>/proxy/*` of the registry's API.
+   */
+  public grantProxyAccess(grantee: TokenAccessGrantee): void {
+    if (this.registration.apiBaseUrl === undefined) {
+      throw new Error(`connection "${this.connectionName}": grantProxyAccess needs apiBaseUrl (the proxy forwards under it)`);
+    }
+    const fn = grantee instanceof ProtectedRoute ? grantee.handler : grantee;
+    fn.addToPolicy({
+      sid: `ProxyTo${this.connectionName.replace(/[^A-Za-z0-9]/g, '')}`,
+      actions: ['execute-api:Invoke'],
+      resources: [`${this.registry.api.executionArn}/*/*/connections/${this.connectionName}/proxy/*`],
+    });
+  }
+
   /** The consent URL without its `link` parameter (the CLI adds a signed one). */
   public get consentUrlBase(): string {
     return `${this.registry.issuer}/connections/${this.connectionName}/connect`;

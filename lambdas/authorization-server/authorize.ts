@@ -136,7 +136,15 @@ async function sendToUpstream(
     codeVerifier: randomToken(48),
     expiresAt: nowSecs(deps.clock) + PENDING_TTL_SECS,
   };
+  let location: string;
+  try {
+    location = await deps.upstream!.authorizationUrl({ state: id, nonce: pending.nonce, codeVerifier: pending.codeVerifier });
+  } catch (err) {
+    // The provider's metadata could not be read (it is down, or misconfigured). The redirect URI is trusted by now,
+    // so the client hears it the RFC 6749 §4.1.2.1 way and can let its user try again.
+    deps.log.error('upstream_unavailable', { client_id: client.clientId, error: err instanceof Error ? err.message : String(err) });
+    return errorRedirect(deps, { redirectUri, state: request.state }, 'temporarily_unavailable', 'the sign-in provider could not be reached');
+  }
   await deps.state.put(pending, { kind: 'notExists' });
-  const location = await deps.upstream!.authorizationUrl({ state: id, nonce: pending.nonce, codeVerifier: pending.codeVerifier });
   return redirect(location, [bindingCookie(deps.issuer, id, cookieValue)]);
 }

@@ -36,13 +36,28 @@ export function createCallbackEndpoint(deps: AuthorizationFlowDeps): RouteHandle
     try {
       ({ sub } = await deps.upstream.finish(query, { state: id, nonce: pending.nonce, codeVerifier: pending.codeVerifier }));
     } catch (err) {
-      if (!(err instanceof UpstreamLoginError)) throw err;
+      if (!(err instanceof UpstreamLoginError)) return upstreamUnavailable(deps, id, pending, err);
       await deps.state.delete(pendingKey(id));
       deps.log.warn('upstream_login_failed', { client_id: pending.clientId, error: err.error });
       return errorRedirect(deps, pending, 'access_denied', 'the user could not be signed in');
     }
     return afterSignIn(deps, id, { ...pending, sub });
   };
+}
+
+/**
+ * The provider could not be reached, or its upstream client secret is not set: the sign-in goes back to the stage
+ * before the exchange, so reloading this page retries it (the provider has not spent its code).
+ */
+async function upstreamUnavailable(
+  deps: AuthorizationFlowDeps,
+  id: string,
+  pending: PendingItem,
+  err: unknown,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  await deps.state.update(pendingKey(id), { stage: 'upstream' }, { kind: 'equals', attribute: 'stage', value: 'exchanging' });
+  deps.log.error('upstream_unavailable', { client_id: pending.clientId, error: err instanceof Error ? err.message : String(err) });
+  return errorPage(502, 'temporarily_unavailable', 'the sign-in provider could not be reached; reload this page to try again');
 }
 
 async function afterSignIn(

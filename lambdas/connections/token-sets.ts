@@ -77,7 +77,7 @@ export interface TokenSetsOptions {
   readonly leaseMs?: number;
   /** How long a caller waits for another renewer, in ms (summed poll intervals). @default 20000 */
   readonly maxWaitMs?: number;
-  /** @default 100 */
+  /** Longest wait between two polls of another renewer's lease, in ms (the first waits a quarter of it). @default 100 */
   readonly pollMs?: number;
   /** Delays before the 2nd, 3rd… attempt on a transient failure, in ms. @default [250, 1000] */
   readonly retryDelaysMs?: readonly number[];
@@ -287,6 +287,7 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
 
   async function load(pk: string, connection: ConnectionRegistration, subject: string | undefined, rejected: string | undefined): Promise<ConnectionToken> {
     let waitedMs = 0;
+    let waitMs = Math.max(1, Math.floor(pollMs / 4));
     for (;;) {
       const item = await state.get<TokenSetItem>(pk);
       if (!item && connection.grant === 'authorization_code') {
@@ -302,8 +303,9 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
       if (waitedMs >= maxWaitMs) {
         throw new ConnectionError(503, 'provider_unavailable', `connection ${connection.name}: another renewal is taking too long; try again later`);
       }
-      await sleep(pollMs);
-      waitedMs += pollMs;
+      await sleep(waitMs);
+      waitedMs += waitMs;
+      waitMs = Math.min(pollMs, waitMs * 2);
       // A renewal by someone else answers a 401 too: the token we were refused is no longer the stored one.
     }
   }

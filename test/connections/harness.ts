@@ -58,7 +58,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { timeoutMs?: number; renewal?: ConnectionsDeps['renewal'] } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { timeoutMs?: number; renewal?: ConnectionsDeps['renewal']; sleep?: ConnectionsDeps['sleep'] } = {},
+): Promise<Harness> {
   const clock = new FrozenClock(Date.now());
   const logs: string[] = [];
   const log = createJsonLogger((line) => logs.push(line));
@@ -83,7 +85,7 @@ export async function startHarness(options: { timeoutMs?: number; renewal?: Conn
       cipher,
       events,
       clock: clock.now,
-      sleep: yieldSleep,
+      sleep: options.sleep ?? yieldSleep,
       log,
       renewal: { retryDelaysMs: [10, 10], ...options.renewal },
     });

@@ -87,18 +87,24 @@ interface Landing {
   readonly hosts: readonly string[];
   /** HTML of our consent page, when it was shown. */
   readonly consentPage?: string;
+  /** The upstream provider's redirect to our `/oauth2/callback`. */
+  readonly callback?: URL;
 }
 
 /**
  * Follows `start` through our authorize endpoint, the upstream login and consent (dev interactions), our callback
  * and our consent page, until a redirect reaches the client's redirect URI.
  */
-async function signIn(start: URL | string, options: { decision?: 'approve' | 'deny'; jar?: Jar } = {}): Promise<Landing> {
+async function signIn(
+  start: URL | string,
+  options: { decision?: 'approve' | 'deny'; abortUpstream?: boolean; jar?: Jar; stopAtCallback?: boolean } = {},
+): Promise<Landing> {
   const jar = options.jar ?? new Map();
   const hosts: string[] = [];
   let url = new URL(start);
   let init: RequestInit = {};
   let consentPage: string | undefined;
+  let callback: URL | undefined;
   for (let step = 0; step < 25; step++) {
     const response = await browserFetch(jar, url, init);
     init = {};
@@ -107,7 +113,11 @@ async function signIn(start: URL | string, options: { decision?: 'approve' | 'de
       await response.arrayBuffer();
       url = new URL(location, url);
       hosts.push(url.host);
-      if (url.href.startsWith(`${REDIRECT_URI}?`)) return { location: url, hosts, ...(consentPage ? { consentPage } : {}) };
+      if (url.pathname === '/oauth2/callback') {
+        callback = url;
+        if (options.stopAtCallback) return { location: url, hosts, callback };
+      }
+      if (url.href.startsWith(`${REDIRECT_URI}?`)) return { location: url, hosts, ...(consentPage ? { consentPage } : {}), ...(callback ? { callback } : {}) };
       continue;
     }
     const html = await response.text();
@@ -116,6 +126,11 @@ async function signIn(start: URL | string, options: { decision?: 'approve' | 'de
     assert.ok(action, `no form at ${url.href}`);
     const target = new URL(unescapeHtml(action), url);
     const prompt = /name="prompt" value="(\w+)"/.exec(html)?.[1];
+    const abort = /<a href="([^"]+\/abort)"/.exec(html)?.[1];
+    if (prompt === 'login' && options.abortUpstream && abort) {
+      url = new URL(unescapeHtml(abort), url);
+      continue;
+    }
     let form: URLSearchParams;
     if (prompt === 'login') form = new URLSearchParams({ prompt, login: USER, password: 'any' });
     else if (prompt === 'consent') form = new URLSearchParams({ prompt });
@@ -449,6 +464,21 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
       assert.equal(location.searchParams.get('code'), null);
     });
 
+    it('the user aborts at the upstream provider: access_denied at the redirect URI', async () => {
+      const { location, consentPage } = await signIn(authorizeUrl(registry), { abortUpstream: true });
+      assert.equal(consentPage, undefined);
+      assert.equal(location.searchParams.get('error'), 'access_denied');
+      assert.equal(location.searchParams.get('state'), 'st-123');
+      assert.equal(location.searchParams.get('iss'), registry.issuer);
+      assert.equal(location.searchParams.get('code'), null);
+    });
+
+    it('our callback with an unknown state, or replayed after completion: an error page, no Location', async () => {
+      assertErrorPage(await get(new URL(`${registry.issuer}/oauth2/callback?code=x&state=unknown`)), 'invalid_request');
+      const { callback } = await signIn(authorizeUrl(registry));
+      assertErrorPage(await get(callback!), 'invalid_request');
+    });
+
     it('a consent form from another browser (no binding cookie) is refused and the request stays pending', async () => {
       const jar: Jar = new Map();
       // Walk the flow up to our consent page, then post its form without our host's cookies.
@@ -491,6 +521,51 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
       });
       assert.equal(approved.status, 303);
       assert.ok(new URL(approved.headers.get('location')!).searchParams.get('code'));
+    });
+  });
+
+  describe('the upstream provider is down', () => {
+    it('at /oauth2/authorize: temporarily_unavailable at the (trusted) redirect URI, nothing pending', async () => {
+      const closed = createServer();
+      const deadIssuer = await listen(closed);
+      await new Promise<void>((resolve) => closed.close(() => resolve()));
+      const stateDir = mkdtempSync(path.join(tmpdir(), 'oauth-registry-state-'));
+      const down = await startExample({
+        manifest: { ...manifest, userAuthentication: { ...manifest.userAuthentication!, issuer: deadIssuer } },
+        stateDir,
+      });
+      try {
+        const response = await fetch(authorizeUrl(down), { redirect: 'manual' });
+        assert.equal(response.status, 303);
+        const location = new URL(response.headers.get('location')!);
+        assert.equal(`${location.origin}${location.pathname}`, REDIRECT_URI);
+        assert.equal(location.searchParams.get('error'), 'temporarily_unavailable');
+        assert.equal(location.searchParams.get('state'), 'st-123');
+        assert.equal(location.searchParams.get('iss'), down.issuer);
+        assert.equal(response.headers.get('set-cookie'), null);
+      } finally {
+        await down.close();
+      }
+    });
+
+    it('when the user comes back: a 502 page, and reloading the same callback works once it is up again', async () => {
+      const jar: Jar = new Map();
+      const { callback } = await signIn(authorizeUrl(registry), { jar, stopAtCallback: true });
+      const { port } = upstreamServer.address() as AddressInfo;
+      upstreamServer.closeAllConnections();
+      await new Promise<void>((resolve) => upstreamServer.close(() => resolve()));
+      try {
+        const response = await browserFetch(jar, callback!);
+        assert.equal(response.status, 502);
+        assert.equal(response.headers.get('location'), null);
+        assert.match(response.headers.get('content-type')!, /^text\/html/);
+        assert.match(await response.text(), /<strong>temporarily_unavailable<\/strong>/);
+      } finally {
+        await new Promise<void>((resolve) => upstreamServer.listen(port, '127.0.0.1', resolve));
+      }
+      const { location } = await signIn(callback!, { jar });
+      assert.ok(location.searchParams.get('code'));
+      assert.equal(location.searchParams.get('state'), 'st-123');
     });
   });
 });

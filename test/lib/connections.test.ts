@@ -28,6 +28,7 @@ function withConnections() {
   });
   const route = f.registry.addRoute('GET /v1/accounts', { handler: { entry: 'lambdas/examples/hello.ts' }, scopes: ['accounts.read'] });
   salesforce.grantTokenAccess(route);
+  salesforce.grantProxyAccess(route);
   return { ...f, tf: synthJson(f.stack), salesforce };
 }
 
@@ -73,6 +74,9 @@ describe('ThirdPartyConnection synth', () => {
     assert.deepEqual(invoke[0]!.Action, ['lambda:InvokeFunction']);
     assert.equal(invoke[0]!.Resource.length, 1);
     assert.match(invoke[0]!.Resource[0]!, /^\$\{aws_lambda_alias\.Registry_Salesforce_BrokerAlias_[A-Z0-9]+\.arn\}$/);
+    const proxy = statements.filter((s) => s.Action.includes('execute-api:Invoke'));
+    assert.equal(proxy.length, 1);
+    assert.match(proxy[0]!.Resource[0]!, /^\$\{aws_apigatewayv2_api\.Registry_Api_[A-Z0-9]+\.execution_arn\}\/\*\/\*\/connections\/Salesforce\/proxy\/\*$/);
     const alias = resource(tf, 'aws_lambda_alias', 'Salesforce_BrokerAlias');
     assert.equal(alias.name, 'connection-Salesforce');
     assert.equal(alias.function_version, '$LATEST');
@@ -137,6 +141,15 @@ describe('ThirdPartyConnection validation', () => {
     ['a reserved authorization parameter', () => fixture().registry.addConnection('C', { provider: discover, authorizationParams: { state: 'x' } }), /must not set "state"/],
     ['a reserved token parameter', () => fixture().registry.addConnection('C', { provider: discover, tokenParams: { grant_type: 'x' } }), /must not set "grant_type"/],
     ['an invalid scope', () => fixture().registry.addConnection('C', { provider: discover, scopes: ['a b'] }), /not a valid RFC 6749 scope-token/],
+    [
+      'grantProxyAccess without apiBaseUrl',
+      () => {
+        const f = fixture();
+        const route = f.registry.addRoute('GET /v1/x', { handler: { entry: 'lambdas/examples/hello.ts' }, scopes: ['x'] });
+        f.registry.addConnection('C', { provider: discover }).grantProxyAccess(route);
+      },
+      /connection "C": grantProxyAccess needs apiBaseUrl/,
+    ],
     ['an apiBaseUrl with a query', () => fixture().registry.addConnection('C', { provider: discover, apiBaseUrl: 'https://api.example/v1?x=1' }), /must have no query/],
   ];
   for (const [name, run, message] of cases) {

@@ -33,16 +33,17 @@ export const refreshTokenGrant: Grant = async (request) => {
   const scope = downSelectScope(params.get('scope'), item.scope);
 
   const successor = successorOf(presented, item);
-  if (await writeSuccessor(request, item, family, successor)) {
-    await state.update(refreshKey(presented), { rotatedAt: nowSecs(request.clock) });
-    return issuePair(request, item, scope, successor, nowSecs(request.clock));
+  // One instant for the successor's `issuedAt` and the new access token's `iat`, so answers in the grace window match.
+  const now = nowSecs(request.clock);
+  if (await writeSuccessor(request, item, family, successor, now)) {
+    await state.update(refreshKey(presented), { rotatedAt: now });
+    return issuePair(request, item, scope, successor, now);
   }
   return answerReuse(request, item, scope, successor);
 };
 
 /** Creates the successor's item unless it exists: true for the one request that rotates. */
-function writeSuccessor(request: GrantRequest, item: RefreshTokenItem, family: FamilyItem, successor: string): Promise<boolean> {
-  const now = nowSecs(request.clock);
+function writeSuccessor(request: GrantRequest, item: RefreshTokenItem, family: FamilyItem, successor: string, now: number): Promise<boolean> {
   const next: RefreshTokenItem = {
     pk: refreshKey(successor),
     familyId: item.familyId,

@@ -2,9 +2,7 @@
  * `SecretStore` with Secrets Manager's staging semantics, in memory or backed by a JSON file (local mode keeps it under
  * `.oauth-registry/local/`). Errors carry the names the AWS SDK uses, so callers handle both adapters alike.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { JsonFile } from './json-file';
 import type { Clock, SecretDescription, SecretStore, SecretVersion, VersionStage } from '../ports';
 
 interface StoredVersion {
@@ -45,8 +43,8 @@ function awsError(name: string, message: string): Error {
 export class LocalSecretStore implements SecretStore {
   private data: StoreFile = { version: 1, secrets: {} };
   private readonly clock: Clock;
-  /** Identity of the file as last read or written, to notice another process (the CLI) rewriting it. */
-  private fileStamp?: string;
+  /** The backing file, shared with other local processes (the CLI rotates through it). */
+  private readonly file: JsonFile<StoreFile>;
 
   /** `filePath`: JSON file to load from and persist to (mode 0600); none keeps everything in memory. */
   constructor(
@@ -54,6 +52,7 @@ export class LocalSecretStore implements SecretStore {
     options: LocalSecretStoreOptions = {},
   ) {
     this.clock = options.clock ?? Date.now;
+    this.file = new JsonFile(filePath);
     this.reload();
   }
 
@@ -150,29 +149,11 @@ export class LocalSecretStore implements SecretStore {
   }
 
   private reload(): void {
-    if (!this.filePath) return;
-    let stamp: string;
-    try {
-      const st = statSync(this.filePath);
-      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    if (stamp === this.fileStamp) return;
-    this.data = JSON.parse(readFileSync(this.filePath, 'utf8')) as StoreFile;
-    this.fileStamp = stamp;
+    this.data = this.file.readIfChanged() ?? this.data;
   }
 
-  // Atomic: a reader (or a crash) never sees half a file; 0600 because it holds live credentials.
   private persist(): void {
-    if (!this.filePath) return;
-    mkdirSync(dirname(this.filePath), { recursive: true, mode: 0o700 });
-    const tmp = `${this.filePath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.data, null, 2), { mode: 0o600 });
-    renameSync(tmp, this.filePath);
-    const st = statSync(this.filePath);
-    this.fileStamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    this.file.write(this.data);
   }
 }
 

@@ -3,15 +3,15 @@
  * Node runs one callback at a time, so each operation reads, checks its condition and writes synchronously: that is
  * what makes a condition atomic here, as DynamoDB's condition expressions are in AWS.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { JsonFile } from './json-file';
 import type { Clock, Condition, StateItem, StateStore } from '../ports';
 
 interface StoreFile {
   version: 1;
   items: Record<string, StateItem>;
 }
+
+const SWEEP_INTERVAL_MS = 1_000;
 
 export interface LocalStateStoreOptions {
   /** Decides which items have expired; tests freeze it. @default Date.now */
@@ -53,8 +53,9 @@ export function isExpired(item: StateItem, nowMs: number): boolean {
 export class LocalStateStore implements StateStore {
   private data: StoreFile = { version: 1, items: {} };
   private readonly clock: Clock;
-  /** Identity of the file as last read or written, to notice another process rewriting it. */
-  private fileStamp?: string;
+  /** The backing file, shared with other local processes. */
+  private readonly file: JsonFile<StoreFile>;
+  private sweptAt = Number.NEGATIVE_INFINITY;
 
   /** `filePath`: JSON file to load from and persist to (mode 0600); none keeps everything in memory. */
   constructor(
@@ -62,6 +63,7 @@ export class LocalStateStore implements StateStore {
     options: LocalStateStoreOptions = {},
   ) {
     this.clock = options.clock ?? Date.now;
+    this.file = new JsonFile(filePath);
     this.reload();
   }
 
@@ -104,32 +106,18 @@ export class LocalStateStore implements StateStore {
   }
 
   private reload(): void {
-    if (!this.filePath) return;
-    let stamp: string;
-    try {
-      const st = statSync(this.filePath);
-      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    if (stamp === this.fileStamp) return;
-    this.data = JSON.parse(readFileSync(this.filePath, 'utf8')) as StoreFile;
-    this.fileStamp = stamp;
+    this.data = this.file.readIfChanged() ?? this.data;
   }
 
-  // Atomic (temp file + rename) so a reader never sees half a file; 0600 because it holds token families.
-  // Expired items are dropped on the way out, as DynamoDB's TTL sweep would.
+  // Expired items are dropped on the way out, as DynamoDB's TTL sweep would, at most once a second: a sweep visits
+  // every item, and reads already treat expired items as absent.
   private persist(): void {
     const now = this.clock();
-    for (const [pk, item] of Object.entries(this.data.items)) if (isExpired(item, now)) delete this.data.items[pk];
-    if (!this.filePath) return;
-    mkdirSync(dirname(this.filePath), { recursive: true, mode: 0o700 });
-    const tmp = `${this.filePath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.data), { mode: 0o600 });
-    renameSync(tmp, this.filePath);
-    const st = statSync(this.filePath);
-    this.fileStamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    if (Math.abs(now - this.sweptAt) >= SWEEP_INTERVAL_MS) {
+      for (const [pk, item] of Object.entries(this.data.items)) if (isExpired(item, now)) delete this.data.items[pk];
+      this.sweptAt = now;
+    }
+    this.file.write(this.data);
   }
 }
 

@@ -1,0 +1,160 @@
+/**
+ * User-delegated grants at the token endpoint, in-process: authorization-code redemption (code + PKCE verifier +
+ * client_secret_basic → access token and a new refresh-token family) and refresh-token rotation, on the memory store
+ * and on DynamoDB semantics (dynalite, in this process). Codes are issued with `issueCode`, as the consent step does,
+ * outside the timed part.
+ */
+import { createHash } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createAuthorizationServer, type AuthorizationServer } from '../lambdas/authorization-server/server';
+import { issueCode } from '../lambdas/authorization-server/user-grants';
+import { rotateSecret } from '../lambdas/rotation/rotation';
+import { AwsStateStore } from '../lambdas/shared/adapters/aws-state-store';
+import { MemorySecretStore } from '../lambdas/shared/adapters/local-secret-store';
+import { MemoryStateStore } from '../lambdas/shared/adapters/local-state-store';
+import { ManifestRegistrationStore } from '../lambdas/shared/adapters/manifest-registration-store';
+import { createJsonLogger } from '../lambdas/shared/log';
+import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../lambdas/shared/manifest';
+import type { StateStore } from '../lambdas/shared/ports';
+import { measureOps } from './load';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (options: { createTableMs?: number }) => Server;
+
+export type BenchStore = 'memory' | 'dynalite';
+
+export interface UserGrantRates {
+  /** Authorization codes redeemed per second (one request at a time). */
+  readonly redemptionsPerSecond: number;
+  /** Refresh tokens rotated per second (one request at a time, each using the previous answer's token). */
+  readonly refreshesPerSecond: number;
+}
+
+const ISSUER = 'https://bench.example';
+const SIGNING_KEY = 'bench/signing-key';
+const REDIRECT_URI = 'https://app.bench.example/callback';
+const VERIFIER = 'bench-verifier-'.padEnd(64, 'v');
+const CHALLENGE = createHash('sha256').update(VERIFIER).digest('base64url');
+const SUB = 'https://login.bench.example|alice';
+/** Codes issued per untimed batch. */
+const BATCH = 50;
+
+const CLIENT: ClientRegistration = {
+  name: 'BenchWeb',
+  clientId: 'bench-web',
+  grantTypes: ['authorization_code', 'refresh_token'],
+  authMethod: 'client_secret_basic',
+  scopes: ['incidents.read'],
+  accessTokenTtlSecs: 900,
+  active: true,
+  secretId: 'bench/clients/BenchWeb',
+  secretRotationDays: 90,
+  redirectUris: [REDIRECT_URI],
+};
+
+type TokenEvent = Parameters<AuthorizationServer['handle']>[0];
+
+function tokenEvent(authorization: string, form: Record<string, string>): TokenEvent {
+  return {
+    version: '2.0',
+    routeKey: 'POST /oauth2/token',
+    rawPath: '/oauth2/token',
+    rawQueryString: '',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+    requestContext: { http: { method: 'POST', path: '/oauth2/token', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' } },
+    body: new URLSearchParams(form).toString(),
+    isBase64Encoded: false,
+  } as unknown as TokenEvent;
+}
+
+/** A token request that must succeed; returns its JSON body. */
+async function token(server: AuthorizationServer, event: TokenEvent): Promise<Record<string, string>> {
+  const result = await server.handle(event);
+  if (result.statusCode !== 200) throw new Error(`bench token request failed: ${result.body}`);
+  return JSON.parse(result.body ?? '{}') as Record<string, string>;
+}
+
+/** A started dynalite with the registry's table shape, and its store. */
+async function startDynalite(): Promise<{ state: StateStore; close: () => Promise<void> }> {
+  const server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  await client.send(
+    new CreateTableCommand({
+      TableName: 'bench-state',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  return {
+    state: new AwsStateStore({ tableName: 'bench-state', client }),
+    close: async () => {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Operations per second of `redeem` over batches `prepare` makes; only `redeem` is timed, after one warm-up batch. */
+async function timedBatches<T>(prepare: () => Promise<T[]>, redeem: (item: T) => Promise<unknown>, durationMs: number): Promise<number> {
+  for (const item of await prepare()) await redeem(item);
+  let timedMs = 0;
+  let operations = 0;
+  while (timedMs < durationMs) {
+    const batch = await prepare();
+    const started = performance.now();
+    for (const item of batch) await redeem(item);
+    timedMs += performance.now() - started;
+    operations += batch.length;
+  }
+  return operations / (timedMs / 1000);
+}
+
+/** Redemption and refresh rates of the authorization server on `store`. */
+export async function measureUserGrants(store: BenchStore, { durationMs = 3_000 } = {}): Promise<UserGrantRates> {
+  const secrets = new MemorySecretStore();
+  secrets.createSecret(SIGNING_KEY, { [SECRET_KIND_TAG]: 'signing-key' });
+  secrets.createSecret(CLIENT.secretId!, { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: CLIENT.clientId });
+  await rotateSecret(secrets, SIGNING_KEY);
+  await rotateSecret(secrets, CLIENT.secretId!);
+  const { client_secret } = JSON.parse((await secrets.getSecretVersion(CLIENT.secretId!, 'AWSCURRENT'))!.value) as { client_secret: string };
+  const authorization = `Basic ${Buffer.from(`${CLIENT.clientId}:${client_secret}`).toString('base64')}`;
+
+  const backend = store === 'dynalite' ? await startDynalite() : { state: new MemoryStateStore(), close: async () => undefined };
+  try {
+    const server = createAuthorizationServer({
+      config: { issuer: ISSUER, signingKeySecretId: SIGNING_KEY, secretOverlapSecs: 86_400, scopesSupported: ['incidents.read'], cacheTtlSecs: 60 },
+      secrets,
+      registrations: new ManifestRegistrationStore({ clients: [CLIENT] }),
+      state: backend.state,
+      log: createJsonLogger(() => undefined),
+    });
+    const issueCodes = () =>
+      Promise.all(
+        Array.from({ length: BATCH }, () =>
+          issueCode(backend.state, Date.now, { clientId: CLIENT.clientId, redirectUri: REDIRECT_URI, codeChallenge: CHALLENGE, scope: 'incidents.read', sub: SUB }),
+        ),
+      );
+    const redeem = (code: string) =>
+      token(server, tokenEvent(authorization, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: VERIFIER }));
+    const redemptionsPerSecond = await timedBatches(issueCodes, redeem, durationMs);
+
+    let refreshToken = (await redeem((await issueCodes())[0]!)).refresh_token!;
+    const refreshesPerSecond = await measureOps(
+      async () => {
+        refreshToken = (await token(server, tokenEvent(authorization, { grant_type: 'refresh_token', refresh_token: refreshToken }))).refresh_token!;
+      },
+      { durationMs, warmup: 20 },
+    );
+    return { redemptionsPerSecond, refreshesPerSecond };
+  } finally {
+    await backend.close();
+  }
+}
