@@ -5,9 +5,6 @@
  * outside the timed part.
  */
 import { createHash } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createAuthorizationServer, type AuthorizationServer } from '../lambdas/authorization-server/server';
 import { issueCode } from '../lambdas/authorization-server/user-grants';
 import { rotateSecret } from '../lambdas/rotation/rotation';
@@ -19,9 +16,8 @@ import { createJsonLogger } from '../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../lambdas/shared/manifest';
 import type { StateStore } from '../lambdas/shared/ports';
 import { measureOps } from './load';
+import { startDynalite } from '../test/helpers/dynalite';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs?: number }) => Server;
 
 export type BenchStore = 'memory' | 'dynalite';
 
@@ -77,29 +73,9 @@ async function token(server: AuthorizationServer, event: TokenEvent): Promise<Re
 }
 
 /** A started dynalite with the registry's table shape, and its store. */
-async function startDynalite(): Promise<{ state: StateStore; close: () => Promise<void> }> {
-  const server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  });
-  await client.send(
-    new CreateTableCommand({
-      TableName: 'bench-state',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  return {
-    state: new AwsStateStore({ tableName: 'bench-state', client }),
-    close: async () => {
-      client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+async function startDynaliteStore(): Promise<{ state: StateStore; close: () => Promise<void> }> {
+  const dynamo = await startDynalite('bench-state');
+  return { state: new AwsStateStore({ tableName: dynamo.tableName, client: dynamo.client }), close: dynamo.close };
 }
 
 /** Operations per second of `redeem` over batches `prepare` makes; only `redeem` is timed, after one warm-up batch. */
@@ -127,7 +103,7 @@ export async function measureUserGrants(store: BenchStore, { durationMs = 3_000 
   const { client_secret } = JSON.parse((await secrets.getSecretVersion(CLIENT.secretId!, 'AWSCURRENT'))!.value) as { client_secret: string };
   const authorization = `Basic ${Buffer.from(`${CLIENT.clientId}:${client_secret}`).toString('base64')}`;
 
-  const backend = store === 'dynalite' ? await startDynalite() : { state: new MemoryStateStore(), close: async () => undefined };
+  const backend = store === 'dynalite' ? await startDynaliteStore() : { state: new MemoryStateStore(), close: async () => undefined };
   try {
     const server = createAuthorizationServer({
       config: { issuer: ISSUER, signingKeySecretId: SIGNING_KEY, secretOverlapSecs: 86_400, scopesSupported: ['incidents.read'], cacheTtlSecs: 60 },

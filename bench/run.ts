@@ -145,12 +145,11 @@ async function httpTokenRates(): Promise<void> {
     try {
       const authorization = `Basic ${Buffer.from(`${encodeURIComponent(info.client_id)}:${encodeURIComponent(info.client_secret)}`).toString('base64')}`;
       results[name] = await measureRate(
-        () =>
-          fetch(info.url, {
-            method: 'POST',
-            headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
-            body: 'grant_type=client_credentials&scope=incidents.read',
-          }),
+        {
+          url: info.url,
+          headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials&scope=incidents.read',
+        },
         { concurrency: 16, durationMs },
       );
     } finally {

@@ -14,15 +14,10 @@ import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/sha
 import type { SecretStore } from '../../lambdas/shared/ports';
 import { appOptions } from '../cli';
 import { localStatePaths } from '../local/local-registry';
-import { pickRegistry, readManifests, synthesizeApp } from '../local/synth';
+import { loadRegistry, type AppOptions } from '../local/synth';
 
-interface ConnectionOptions {
-  app: string;
-  outdir: string;
-  registry?: string;
-  stateDir: string;
+interface ConnectionOptions extends AppOptions {
   local?: boolean;
-  synth?: boolean;
   subject?: string;
   baseUrl?: string;
   port: string;
@@ -67,8 +62,7 @@ export function registerConnectionCommands(program: Command): void {
 }
 
 function findConnection(name: string, options: ConnectionOptions): { manifest: RegistryManifest; connection: ConnectionRegistration } {
-  if (options.synth !== false || readManifests(options.outdir).length === 0) synthesizeApp(options.app, options.outdir);
-  const { manifest } = pickRegistry(readManifests(options.outdir), options.registry);
+  const { manifest } = loadRegistry(options);
   const connection = manifest.connections?.find((c) => c.name === name);
   if (!connection) {
     const known = manifest.connections?.map((c) => c.name).join(', ') || 'none';

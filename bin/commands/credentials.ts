@@ -8,17 +8,12 @@ import type { Command } from 'commander';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { appOptions } from '../cli';
 import { localStatePaths, type ClientCredentials } from '../local/local-registry';
-import { pickRegistry, readManifests, synthesizeApp } from '../local/synth';
+import { loadRegistry, type AppOptions } from '../local/synth';
 import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
 import type { ClientRegistration } from '../../lambdas/shared/manifest';
 
-interface ShowOptions {
-  app: string;
-  outdir: string;
-  registry?: string;
-  stateDir: string;
+interface ShowOptions extends AppOptions {
   local?: boolean;
-  synth?: boolean;
 }
 
 export function registerCredentialsCommands(program: Command): void {
@@ -49,8 +44,7 @@ function registerSetUpstreamSecret(credentials: Command): void {
       .option('--local', 'store it in the local-mode secret store')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (options: ShowOptions) => {
-    if (options.synth !== false || readManifests(options.outdir).length === 0) synthesizeApp(options.app, options.outdir);
-    const { manifest } = pickRegistry(readManifests(options.outdir), options.registry);
+    const { manifest } = loadRegistry(options);
     if (!manifest.userAuthentication) throw new Error('this registry declares no userAuthentication');
     const value = (await readStdin()).trim();
     if (!value) throw new Error('no secret on stdin: pipe it in, e.g. `pbpaste | oauth-registry credentials set-upstream-secret`');
@@ -73,8 +67,7 @@ async function readStdin(): Promise<string> {
 }
 
 function findClient(name: string, options: ShowOptions): ClientRegistration {
-  if (options.synth !== false || readManifests(options.outdir).length === 0) synthesizeApp(options.app, options.outdir);
-  const { manifest } = pickRegistry(readManifests(options.outdir), options.registry);
+  const { manifest } = loadRegistry(options);
   const client = manifest.clients.find((c) => c.name === name || c.clientId === name);
   if (!client) {
     const known = manifest.clients.map((c) => c.name).join(', ') || 'none';

@@ -6,14 +6,10 @@ import type { Command } from 'commander';
 import { appOptions } from '../cli';
 import { consoleLogger } from '../local/console-logger';
 import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../local/local-registry';
-import { pickRegistry, readManifests, synthesizeApp } from '../local/synth';
+import { loadRegistry, type AppOptions } from '../local/synth';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
 
-interface DevOptions {
-  app: string;
-  outdir: string;
-  registry?: string;
-  stateDir: string;
+interface DevOptions extends AppOptions {
   port: string;
   quiet?: boolean;
 }
@@ -27,8 +23,7 @@ export function registerDevCommand(program: Command): void {
       .option('-q, --quiet', 'do not log each request'),
   ).action(async (options: DevOptions) => {
     const started = Date.now();
-    synthesizeApp(options.app, options.outdir);
-    const { manifest, stack } = pickRegistry(readManifests(options.outdir), options.registry);
+    const { manifest, stack } = loadRegistry(options);
     const local = await startLocalRegistry({
       manifest,
       appDir: path.dirname(path.resolve(options.app)),

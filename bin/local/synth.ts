@@ -56,3 +56,19 @@ export function pickRegistry(registries: readonly SynthesizedRegistry[], select?
   if (!match) throw new Error(`no registry matches --registry ${JSON.stringify(select)}`);
   return match;
 }
+
+/** Where a command finds the app and its registry (the options `appOptions` adds to a command). */
+export interface AppOptions {
+  readonly app: string;
+  readonly outdir: string;
+  readonly registry?: string;
+  readonly stateDir: string;
+  /** false (`--no-synth`): use the manifest already in `outdir` when there is one. */
+  readonly synth?: boolean;
+}
+
+/** The app's registry: synthesized now (unless `--no-synth` and a manifest is there), then picked. */
+export function loadRegistry(options: AppOptions): SynthesizedRegistry {
+  if (options.synth !== false || readManifests(options.outdir).length === 0) synthesizeApp(options.app, options.outdir);
+  return pickRegistry(readManifests(options.outdir), options.registry);
+}

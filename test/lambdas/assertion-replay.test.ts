@@ -3,10 +3,8 @@
  * writes): 50 parallel token requests replaying one assertion get exactly one token.
  */
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CLIENT_ASSERTION_TYPE } from '../../lambdas/authorization-server/client-assertion';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
@@ -14,15 +12,13 @@ import { JWT_BEARER_GRANT_TYPE, type ClientRegistration } from '../../lambdas/sh
 import { signAssertion, testKey, type TestKey } from '../helpers/assertions';
 import { jsonBody, structured, tokenEvent } from '../helpers/events';
 import { ISSUER, createHarness, type Harness } from './fixtures';
-
-// dynalite ships no types; it returns a node http.Server.
-const dynalite = require('dynalite') as (options: { createTableMs?: number }) => Server;
+import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
 
 const TABLE = 'oauth-registry-replay';
 const PARALLEL = 50;
 
 describe('assertion replay on DynamoDB (dynalite)', () => {
-  let server: Server;
+  let dynamo: LocalDynamo;
   let ddb: DynamoDBClient;
   let h: Harness;
   let clientKey: TestKey;
@@ -30,21 +26,8 @@ describe('assertion replay on DynamoDB (dynalite)', () => {
   let partner: ClientRegistration;
 
   before(async () => {
-    server = dynalite({ createTableMs: 0 });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    ddb = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    dynamo = await startDynalite(TABLE);
+    ddb = dynamo.client;
     [clientKey, idpKey] = await Promise.all([testKey('ES256'), testKey('RS256')]);
     partner = {
       name: 'Partner',
@@ -63,8 +46,7 @@ describe('assertion replay on DynamoDB (dynalite)', () => {
     });
   });
   after(async () => {
-    ddb?.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await dynamo?.close();
   });
 
   const nowSecs = () => Math.floor(h.clock.now() / 1000);

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -15,10 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { AwsRegistrationStore } from '../../lambdas/shared/adapters/aws-registration-store';
 import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
 import { clientItemKey, type ClientRegistration } from '../../lambdas/shared/manifest';
-
-// dynalite ships no types; it returns a node http.Server.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs?: number }) => Server;
+import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
 
 describe('AwsSecretStore (aws-sdk-client-mock)', () => {
   const client = new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
@@ -91,7 +86,7 @@ describe('AwsSecretStore (aws-sdk-client-mock)', () => {
 
 describe('AwsRegistrationStore (dynalite)', () => {
   const TABLE = 'oauth-registry-test';
-  let server: Server;
+  let dynamo: LocalDynamo;
   let client: DynamoDBClient;
   const acme: ClientRegistration = {
     name: 'Acme',
@@ -107,30 +102,15 @@ describe('AwsRegistrationStore (dynalite)', () => {
   };
 
   before(async () => {
-    server = dynalite({ createTableMs: 0 });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    client = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
-    await client.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    dynamo = await startDynalite(TABLE);
+    client = dynamo.client;
     await client.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: clientItemKey(acme.clientId) }, data: { S: JSON.stringify(acme) } } }));
     await client.send(
       new PutItemCommand({ TableName: TABLE, Item: { pk: { S: clientItemKey('impostor') }, data: { S: JSON.stringify(acme) } } }),
     );
   });
   after(async () => {
-    client?.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await dynamo?.close();
   });
 
   it('returns the registration stored in the item\'s data attribute', async () => {

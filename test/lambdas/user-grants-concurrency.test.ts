@@ -1,19 +1,15 @@
 /** Concurrency of code redemption and refresh-token rotation against dynalite (real conditional writes). */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../../lambdas/shared/manifest';
 import { issueCode } from '../../lambdas/authorization-server/user-grants';
 import { jsonBody, structured, tokenEvent } from '../helpers/events';
 import { CLIENTS, createHarness, type Harness } from './fixtures';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs?: number }) => Server;
+import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
 
 const REDIRECT = 'https://app.example.test/cb';
 const VERIFIER = 'c'.repeat(64);
@@ -35,25 +31,14 @@ const STRICT = base('Strict');
 const GRACEFUL = base('Graceful', 30);
 
 describe('user grants under concurrency (dynalite)', () => {
-  let server: Server;
+  let dynamo: LocalDynamo;
   let client: DynamoDBClient;
   let h: Harness;
   const secret = new Map<string, string>();
 
   before(async () => {
-    server = dynalite({ createTableMs: 0 });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    client = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
-    await client.send(new CreateTableCommand({
-      TableName: 'state',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }));
+    dynamo = await startDynalite('state');
+    client = dynamo.client;
     h = await createHarness({
       registrations: new ManifestRegistrationStore({ clients: [...Object.values(CLIENTS), STRICT, GRACEFUL] }),
       state: (clock) => new AwsStateStore({ tableName: 'state', client, clock }),
@@ -65,8 +50,7 @@ describe('user grants under concurrency (dynalite)', () => {
     }
   });
   after(async () => {
-    client?.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await dynamo?.close();
   });
 
   const send = async (c: ClientRegistration, form: Record<string, string>) => {
