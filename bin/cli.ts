@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { registerConnectionCommands } from './commands/connections';
 import { registerCredentialsCommands } from './commands/credentials';
 import { registerDevCommand } from './commands/dev';
+import { AwsSecretStore } from '../lambdas/shared/adapters/aws-secret-store';
 
 export function buildProgram(): Command {
   const program = new Command('oauth-registry')
@@ -23,7 +24,13 @@ export function appOptions(command: Command): Command {
     .addOption(new Option('--app <file>', 'the cdktf app file to synthesize').default('main.ts'))
     .addOption(new Option('--outdir <dir>', 'where the app is synthesized').default('cdktf.out'))
     .addOption(new Option('--registry <name>', 'which registry, when the app declares several (stack name or construct path)'))
-    .addOption(new Option('--state-dir <dir>', 'local mode state').default('.oauth-registry'));
+    .addOption(new Option('--state-dir <dir>', 'local mode state').default('.oauth-registry'))
+    .addOption(new Option('--region <region>', 'AWS region of the deployed registry (default: the AWS SDK\'s, e.g. AWS_REGION)'));
+}
+
+/** Secrets Manager where the deployed registry lives: `--region`, else the AWS SDK's default chain. */
+export function deployedSecrets(options: { readonly region?: string }): AwsSecretStore {
+  return new AwsSecretStore(options.region ? { clientConfig: { region: options.region } } : {});
 }
 
 export async function main(argv: readonly string[]): Promise<void> {

@@ -28,8 +28,10 @@ import { IAM_SERVER_ROUTES, SERVER_ROUTES, routePath, type ServerRoute } from '.
 import {
   SECRET_KIND_TAG,
   authMethodsUsed,
+  authorizerAudiences,
   grantTypesUsed,
   manifestFileName,
+  scopesUsed,
   type ClientRegistration,
   type RegistryManifest,
   type RouteRegistration,
@@ -514,7 +516,7 @@ export class OAuthRegistry extends Construct {
 
   /** Sorted union of every client's scopes, as discovery's `scopes_supported`. */
   public scopesSupported(): string[] {
-    return [...new Set(this.clients.flatMap((c) => c.registration.scopes))].sort();
+    return scopesUsed(this.clients.map((c) => c.registration));
   }
 
   /** @internal Called by `ExternalClient`'s constructor. */
@@ -552,8 +554,7 @@ export class OAuthRegistry extends Construct {
 
   /** The JWT authorizer's audiences: the default first, then each client's own, deduplicated. */
   private audiences(): string[] {
-    const own = this.clients.map((c) => c.registration.audience).filter((a): a is string => a !== undefined);
-    return [...new Set([this.audience, ...own])];
+    return authorizerAudiences(this.audience, this.clients.map((c) => c.registration));
   }
 
   private authorizationServerEnvironment(): Record<string, string> {
@@ -591,6 +592,23 @@ export class OAuthRegistry extends Construct {
     }, 0);
   }
 
+  /**
+   * The JWKS keeps a key for one rotation after it stops signing (as AWSPREVIOUS). A token signed just before a
+   * rotation must expire before the next one removes its key, with room for Secrets Manager's schedule window:
+   * hence twice the longest access token lifetime.
+   */
+  private validateKeyOverlap(): string[] {
+    const ttls = [this.accessTokenTtlSecs, ...this.clients.map((c) => c.registration.accessTokenTtlSecs)];
+    if ([this.signingKeyRotationDays, ...ttls].some((v) => Token.isUnresolved(v))) return [];
+    const longest = Math.max(...ttls);
+    const rotationSecs = this.signingKeyRotationDays * 86_400;
+    if (2 * longest <= rotationSecs) return [];
+    return [
+      `signingKeyRotationDays (${this.signingKeyRotationDays}) must be at least twice the longest access token lifetime ` +
+        `(${longest} s): a token could outlive its signing key in the JWKS`,
+    ];
+  }
+
   private validateTree(): string[] {
     const errors: string[] = [];
     const byName = new Map<string, ExternalClient>();
@@ -615,6 +633,7 @@ export class OAuthRegistry extends Construct {
       if (same) errors.push(`duplicate route "${route.routeKey}" (${same.node.path} and ${route.node.path})`);
       else routeKeys.set(route.routeKey, route);
     }
+    errors.push(...this.validateKeyOverlap());
     const bytes = this.environmentBytes();
     if (bytes > LAMBDA_ENV_LIMIT_BYTES) {
       const scopes = this.scopesSupported();

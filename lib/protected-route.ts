@@ -13,6 +13,7 @@ import { scopeName, type ScopeLike } from './grants';
 import type { OAuthRegistry } from './oauth-registry';
 import { RegistryFunction } from './private/registry-function';
 import { fitName, parseRouteKey, toKebab, validateScope } from './private/validate';
+import { RESERVED_PATH_PREFIXES } from '../lambdas/shared/routes';
 
 /** Your Lambda handler for a protected route. */
 export interface RouteHandlerProps {
@@ -40,9 +41,6 @@ export interface ProtectedRouteProps extends ProtectedRouteOptions {
   /** API Gateway route key `METHOD /path`, e.g. `GET /v1/incidents/{id}`. */
   readonly routeKey: string;
 }
-
-/** Paths the registry serves itself; protected routes may not shadow them. */
-const RESERVED_PATH_PREFIXES = ['/oauth2/', '/.well-known/', '/connections/'];
 
 /** A route of the registry's API behind its JWT authorizer, served by a bundled Lambda handler. */
 export class ProtectedRoute extends Construct {

@@ -30,7 +30,12 @@ export class Provider {
     return new Provider({ issuer: validateProviderUrl('Provider.discover: issuerUrl', issuerUrl).replace(/\/+$/, '') });
   }
 
-  /** Declare the endpoints yourself, for providers without metadata (GitHub, many SaaS APIs). */
+  /**
+   * Declare the endpoints yourself, for providers without metadata (GitHub, many SaaS APIs). Name the provider's
+   * `issuer` when it has one: the RFC 9207 `iss` of authorization responses and the `iss` of ID tokens are checked
+   * against it. Without it, the token endpoint's origin stands in as the issuer: a provider that sends `iss` (RFC
+   * 9207) or ID tokens with another value is then refused at the callback, and one that sends neither is not checked.
+   */
   public static endpoints(endpoints: ProviderEndpoints): Provider {
     const check = (name: keyof ProviderEndpoints) => {
       const value = endpoints[name];
@@ -43,6 +48,7 @@ export class Provider {
       tokenEndpoint: validateProviderUrl('Provider.endpoints: tokenEndpoint', endpoints.tokenEndpoint),
       ...check('authorizationEndpoint'),
       ...check('revocationEndpoint'),
+      ...(endpoints.issuer !== undefined ? { issuer: validateProviderUrl('Provider.endpoints: issuer', endpoints.issuer) } : {}),
     });
   }
 
@@ -53,7 +59,7 @@ export class Provider {
 
   /** Whether the provider has (or may have, when discovered) an authorization endpoint. */
   public get mayAuthorize(): boolean {
-    return 'issuer' in this.registration || this.registration.authorizationEndpoint !== undefined;
+    return !('tokenEndpoint' in this.registration) || this.registration.authorizationEndpoint !== undefined;
   }
 }
 
@@ -64,6 +70,8 @@ export interface ProviderEndpoints {
   readonly tokenEndpoint: string;
   /** @default none */
   readonly revocationEndpoint?: string;
+  /** The provider's issuer identifier (RFC 8414 `issuer`), exact as it sends it in `iss`. @default the token endpoint's origin */
+  readonly issuer?: string;
 }
 
 /** Options of `ConnectionGrant.authorizationCode()`. */
@@ -117,5 +125,44 @@ export class ConnectionMode {
   private constructor(
     /** The mode as the manifest records it. */
     public readonly value: 'shared' | 'perUser',
+  ) {}
+}
+
+/** Options of `ConnectionCredentials.writeOnly()`. */
+export interface WriteOnlyCredentialsOptions {
+  /**
+   * The credentials JSON (`{"client_id","client_secret"}` or `{"client_id","private_jwk"}`) as a reference, typically
+   * a sensitive `TerraformVariable`'s `stringValue`: a literal string is refused (it would be written to cdktf.out).
+   */
+  readonly value: string;
+  /** Bump it to make Terraform write a new value (write-only values are not in state, so changes are not seen). */
+  readonly version: number;
+}
+
+/** Where the credentials the provider issued us come from. */
+export class ConnectionCredentials {
+  /**
+   * Terraform writes them into the connection's secret as a write-only attribute (`secret_string_wo`, Terraform ≥ 1.11,
+   * never stored in state or plan). E.g. `ConnectionCredentials.writeOnly({ value: crmCredentials.stringValue, version: 1 })`
+   * with `new TerraformVariable(stack, 'crm_credentials', { type: 'string', sensitive: true })`.
+   */
+  public static writeOnly(options: WriteOnlyCredentialsOptions): ConnectionCredentials {
+    if (typeof options?.value !== 'string' || !Token.isUnresolved(options.value)) {
+      throw new Error(
+        'ConnectionCredentials.writeOnly: value must be a reference such as a sensitive TerraformVariable\'s stringValue, ' +
+          `got a literal string (${typeof options?.value === 'string' ? `${options.value.length} characters, not shown` : JSON.stringify(options?.value)}): it would be written to cdktf.out`,
+      );
+    }
+    if (!Number.isInteger(options.version) || options.version < 1) {
+      throw new Error(`ConnectionCredentials.writeOnly: version must be a positive integer, got ${JSON.stringify(options.version)}`);
+    }
+    return new ConnectionCredentials(options.value, options.version);
+  }
+
+  private constructor(
+    /** The value reference (an unresolved token). */
+    public readonly value: string,
+    /** `secret_string_wo_version`. */
+    public readonly version: number,
   ) {}
 }

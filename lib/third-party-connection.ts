@@ -6,6 +6,7 @@
 import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
 import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
@@ -17,7 +18,7 @@ import { LINK_KEY_NAME, type ConnectionsInfra } from './private/connections-infr
 import type { RegistryFunction } from './private/registry-function';
 import { validateScope } from './private/validate';
 import { ProtectedRoute } from './protected-route';
-import { ConnectionClientAuth, ConnectionGrant, ConnectionMode, validateProviderUrl, type Provider } from './provider';
+import { ConnectionClientAuth, ConnectionCredentials, ConnectionGrant, ConnectionMode, validateProviderUrl, type Provider } from './provider';
 
 /** What you declare about a connection (`registry.addConnection(id, options)`). */
 export interface ThirdPartyConnectionOptions {
@@ -37,6 +38,11 @@ export interface ThirdPartyConnectionOptions {
   readonly mode?: ConnectionMode;
   /** Base URL of the provider's API, for the proxy route (which refuses paths outside it). @default none: no proxy */
   readonly apiBaseUrl?: string;
+  /**
+   * What the provider issued us, written by Terraform as a write-only value (`ConnectionCredentials.writeOnly`).
+   * @default none: the secret is created empty; set it with `oauth-registry connections set-credentials <name>`
+   */
+  readonly credentials?: ConnectionCredentials;
 }
 
 export interface ThirdPartyConnectionProps extends ThirdPartyConnectionOptions {
@@ -59,9 +65,11 @@ export class ThirdPartyConnection extends Construct {
   public readonly registration: ConnectionRegistration;
   /**
    * What the provider issued us (`{"client_id","client_secret"}` or `{"client_id","private_jwk"}`), created without a
-   * value: set it with `oauth-registry connections set-credentials <name>` (reads stdin).
+   * value: set it with `oauth-registry connections set-credentials <name>` (reads stdin), or pass `credentials`.
    */
   public readonly credentialsSecret: SecretsmanagerSecret;
+  /** The secret's value, when `credentials` was given (write-only: never in state). */
+  public readonly credentialsVersion?: SecretsmanagerSecretVersion;
   /** The broker's alias for this connection: `grantTokenAccess` names it, so a grant covers this connection only. */
   public readonly brokerAlias: LambdaAlias;
   /** The registration item in the registry's table. */
@@ -120,6 +128,16 @@ export class ThirdPartyConnection extends Construct {
       kmsKeyId: registry.kmsKey.arn,
       tags: Object.keys(registry.tags).length > 0 ? { ...registry.tags } : undefined,
     });
+    if (props.credentials !== undefined) {
+      if (!(props.credentials instanceof ConnectionCredentials)) {
+        throw new Error(`${where}: credentials must be ConnectionCredentials.writeOnly({ value, version }), got ${typeof props.credentials}`);
+      }
+      this.credentialsVersion = new SecretsmanagerSecretVersion(this, 'CredentialsValue', {
+        secretId: this.credentialsSecret.id,
+        secretStringWo: props.credentials.value,
+        secretStringWoVersion: props.credentials.version,
+      });
+    }
     this.infra = registry._registerConnection(this);
     this.item = new DynamodbTableItem(this, 'Resource', {
       tableName: registry.table.name,

@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { linkKeySecretName, signConsentLink } from '../../lambdas/connections/links';
 import { checkSubject } from '../../lambdas/connections/token-sets';
-import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import type { SecretStore } from '../../lambdas/shared/ports';
-import { appOptions } from '../cli';
+import { appOptions, deployedSecrets } from '../cli';
 import { localStatePaths } from '../local/local-registry';
+import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';
 
 interface ConnectionOptions extends AppOptions {
@@ -72,7 +72,7 @@ function findConnection(name: string, options: ConnectionOptions): { manifest: R
 }
 
 function secretStore(options: ConnectionOptions): SecretStore {
-  return options.local ? new LocalSecretStore(localStatePaths(options.stateDir).secrets) : new AwsSecretStore();
+  return options.local ? new LocalSecretStore(localStatePaths(options.stateDir).secrets) : deployedSecrets(options);
 }
 
 function checkSubjectOrThrow(connection: ConnectionRegistration, subject: string | undefined): string | undefined {
@@ -103,10 +103,4 @@ export function parseCredentials(connection: ConnectionRegistration, input: stri
     throw new Error(`connection ${connection.name} uses ${connection.clientAuth}: the credentials need a client_secret`);
   }
   return JSON.stringify({ client_id: parsed.client_id, client_secret: parsed.client_secret });
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

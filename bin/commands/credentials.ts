@@ -6,10 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
-import { appOptions } from '../cli';
+import { appOptions, deployedSecrets } from '../cli';
 import { localStatePaths, type ClientCredentials } from '../local/local-registry';
+import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';
-import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
 import type { ClientRegistration } from '../../lambdas/shared/manifest';
 
 interface ShowOptions extends AppOptions {
@@ -26,7 +26,7 @@ export function registerCredentialsCommands(program: Command): void {
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (name: string, options: ShowOptions) => {
     const client = findClient(name, options);
-    const found = options.local ? readLocal(client, options.stateDir) : await readDeployed(client);
+    const found = options.local ? readLocal(client, options.stateDir) : await readDeployed(client, options);
     process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
   });
   registerSetUpstreamSecret(credentials);
@@ -54,16 +54,10 @@ function registerSetUpstreamSecret(credentials: Command): void {
       store.createSecret(secretId, {}, { rotationEnabled: false });
       await store.putSecretValue(secretId, randomUUID(), value, ['AWSCURRENT']);
     } else {
-      await new AwsSecretStore().putSecretValue(secretId, randomUUID(), value, ['AWSCURRENT']);
+      await deployedSecrets(options).putSecretValue(secretId, randomUUID(), value, ['AWSCURRENT']);
     }
     process.stderr.write(`stored the upstream client secret in ${secretId}\n`);
   });
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function findClient(name: string, options: ShowOptions): ClientRegistration {
@@ -87,9 +81,9 @@ function readLocal(client: ClientRegistration, stateDir: string): ClientCredenti
   return found;
 }
 
-async function readDeployed(client: ClientRegistration): Promise<ClientCredentials> {
-  const current = await new AwsSecretStore().getSecretVersion(client.secretId!, 'AWSCURRENT');
-  if (!current) throw new Error(`secret ${client.secretId} has no value yet: has the registry been deployed and rotated once?`);
+async function readDeployed(client: ClientRegistration, options: { readonly region?: string }): Promise<ClientCredentials> {
+  const current = await deployedSecrets(options).getSecretVersion(client.secretId!, 'AWSCURRENT');
+  if (!current) throw new Error(`secret ${client.secretId} has no value yet: has the registry been deployed (in this region: --region) and rotated once?`);
   const { client_secret } = JSON.parse(current.value) as ClientCredentials;
   return { client_id: client.clientId, client_secret };
 }

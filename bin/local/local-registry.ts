@@ -15,7 +15,7 @@ import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-sto
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { silentLogger, type Logger } from '../../lambdas/shared/log';
-import { CLIENT_ID_TAG, SECRET_KIND_TAG, authMethodsUsed, grantTypesUsed, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
+import { CLIENT_ID_TAG, SECRET_KIND_TAG, authMethodsUsed, authorizerAudiences, grantTypesUsed, scopesUsed, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
 import type { Clock } from '../../lambdas/shared/ports';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
 import { createJwtAuthorizer } from './jwt-authorizer';
@@ -89,7 +89,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       audience: manifest.audience,
       signingKeySecretId: manifest.signingKeySecretId,
       secretOverlapSecs: manifest.secretOverlapSecs,
-      scopesSupported: [...new Set(manifest.clients.flatMap((c) => c.scopes))].sort(),
+      scopesSupported: scopesUsed(manifest.clients),
       authMethodsSupported: authMethodsUsed(manifest.clients),
       grantTypesSupported: grantTypesUsed(manifest.clients),
       ...(manifest.userAuthentication ? { userAuthentication: manifest.userAuthentication } : {}),
@@ -104,7 +104,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   });
   const authorize = createJwtAuthorizer({
     issuer,
-    audiences: [...new Set([manifest.audience ?? issuer, ...manifest.clients.flatMap((c) => (c.audience ? [c.audience] : []))])],
+    audiences: authorizerAudiences(manifest.audience ?? issuer, manifest.clients),
     jwksUri: `${issuer}/.well-known/jwks.json`,
   });
   const routes = manifest.routes.map((route) => ({ route, match: routeMatcher(route.routeKey) }));

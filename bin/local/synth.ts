@@ -63,6 +63,8 @@ export interface AppOptions {
   readonly outdir: string;
   readonly registry?: string;
   readonly stateDir: string;
+  /** AWS region of the deployed registry (commands that read or write its secrets). */
+  readonly region?: string;
   /** false (`--no-synth`): use the manifest already in `outdir` when there is one. */
   readonly synth?: boolean;
 }

@@ -23,6 +23,11 @@ export interface IssueOptions {
   readonly issuedAtSecs?: number;
   /** @default a random UUID */
   readonly jti?: string;
+  /**
+   * The refresh-token family the token was issued from, as the private claim `fid`: introspection treats the token as
+   * inactive once that family is revoked or gone (RFC 7009 §2.1). @default no `fid` (the token stands alone)
+   */
+  readonly familyId?: string;
 }
 
 export interface AccessTokenIssuer {
@@ -43,6 +48,7 @@ export function createAccessTokenIssuer(options: {
       const iat = issueOptions.issuedAtSecs ?? Math.floor(options.clock() / 1000);
       const claims: Record<string, string> = { client_id: client.clientId };
       if (scope) claims.scope = scope;
+      if (issueOptions.familyId !== undefined) claims.fid = issueOptions.familyId;
       const accessToken = await new SignJWT(claims)
         .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid })
         .setIssuer(options.issuer)

@@ -7,7 +7,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { Logger } from '../shared/log';
 import type { ClientRegistration } from '../shared/manifest';
 import type { Clock, RegistrationStore, StateItem, StateStore } from '../shared/ports';
-import { redirect } from './pages';
+import { redirect } from '../shared/pages';
 import type { UpstreamLogin } from './upstream';
 import { issueCode, nowSecs, sha256url } from './user-grants';
 
@@ -44,6 +44,8 @@ export interface AuthorizationFlowDeps {
 }
 
 export const pendingKey = (id: string): string => `authreq#${id}`;
+/** Whether `id` has the shape of the ids we give pending requests (`randomToken()`: 32 bytes, base64url). */
+export const isPendingId = (id: string): boolean => /^[A-Za-z0-9_-]{43}$/.test(id);
 export const consentKey = (sub: string, clientId: string, scope: string): string =>
   `consent#${sha256url(JSON.stringify([sub, clientId, scope.split(' ').sort().join(' ')]))}`;
 

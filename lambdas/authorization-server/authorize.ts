@@ -15,7 +15,7 @@ import {
   type AuthorizationFlowDeps,
   type PendingItem,
 } from './authorization-flow';
-import { errorPage, redirect } from './pages';
+import { errorPage, redirect } from '../shared/pages';
 import { resolveScope } from './scope';
 import { nowSecs, randomToken, sha256url } from './user-grants';
 

@@ -10,11 +10,12 @@ import {
   completeAuthorization,
   errorRedirect,
   hasRememberedConsent,
+  isPendingId,
   pendingKey,
   type AuthorizationFlowDeps,
   type PendingItem,
 } from './authorization-flow';
-import { errorPage, redirect } from './pages';
+import { errorPage, redirect } from '../shared/pages';
 import { routePath, SERVER_ROUTES } from '../shared/routes';
 import { UpstreamLoginError } from './upstream';
 
@@ -24,7 +25,7 @@ export function createCallbackEndpoint(deps: AuthorizationFlowDeps): RouteHandle
     const id = query.get('state');
     if (!deps.upstream) return errorPage(404, 'unsupported', 'user sign-in is not configured on this registry');
     if (!id) return errorPage(400, 'invalid_request', 'state is required');
-    const pending = await deps.state.get<PendingItem>(pendingKey(id));
+    const pending = isPendingId(id) ? await deps.state.get<PendingItem>(pendingKey(id)) : undefined;
     if (!pending || !browserBound(event, id, pending)) {
       return errorPage(400, 'invalid_request', 'this sign-in is unknown, expired, or was started in another browser');
     }

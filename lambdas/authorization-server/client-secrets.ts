@@ -41,7 +41,7 @@ export function createClientSecretVerifier(options: ClientSecretVerifierOptions)
   const { secrets, clock, log } = options;
   const overlapMs = options.overlapSecs * 1000;
   const refreshOnMissMs = options.refreshOnMissMs ?? Math.min(options.ttlMs, 5000);
-  const cache = new TtlCache<string, KnownSecrets>({ ttlMs: options.ttlMs, clock });
+  const cache = new TtlCache<string, KnownSecrets>({ ttlMs: options.ttlMs, clock, log, name: 'client-secrets' });
   const readDigest = (client: ClientRegistration, version: SecretVersion | undefined): Buffer | undefined => {
     if (!version) return undefined;
     try {

@@ -13,18 +13,19 @@ import {
   csrfToken,
   csrfValid,
   errorRedirect,
+  isPendingId,
   pendingKey,
   readCookie,
   rememberConsent,
   type AuthorizationFlowDeps,
   type PendingItem,
 } from './authorization-flow';
-import { errorPage, escapeHtml, htmlPage } from './pages';
+import { errorPage, escapeHtml, htmlPage } from '../shared/pages';
 
 const UNKNOWN = 'this sign-in is unknown, expired, already decided, or was started in another browser';
 
 async function consentPending(deps: AuthorizationFlowDeps, event: APIGatewayProxyEventV2, id: string | null | undefined) {
-  if (!id) return undefined;
+  if (!id || !isPendingId(id)) return undefined;
   const pending = await deps.state.get<PendingItem>(pendingKey(id));
   if (!pending || pending.stage !== 'consent' || !pending.sub || !browserBound(event, id, pending)) return undefined;
   return pending as PendingItem & { readonly sub: string };

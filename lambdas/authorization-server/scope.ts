@@ -4,15 +4,19 @@ import { InvalidScopeError } from '../shared/errors';
 // scope = scope-token *( SP scope-token ); scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+(?: [\x21\x23-\x5B\x5D-\x7E]+)*$/;
 
+/** Why a scope outside `allowed` is refused, by default: the client's registration does not include it. */
+export const NOT_ALLOWED_FOR_CLIENT = 'scope not allowed for this client';
+
 /**
- * The scope to grant: the requested scopes (deduplicated, in request order) when all are the client's, or all of the
- * client's scopes when none were requested.
+ * The scope to grant: the requested scopes (deduplicated, in request order) when all are in `allowed`, or all of
+ * `allowed` when none were requested. The token endpoint passes the client's scopes; a refresh (RFC 6749 §6, which may
+ * narrow the grant, never widen it) passes what the user granted, with its own `refusal`.
  */
-export function resolveScope(requested: string | undefined, allowed: readonly string[]): string {
+export function resolveScope(requested: string | undefined, allowed: readonly string[], refusal = NOT_ALLOWED_FOR_CLIENT): string {
   if (requested === undefined) return allowed.join(' ');
   if (!SCOPE.test(requested)) throw new InvalidScopeError('scope is not a space-separated list of scope tokens');
   const tokens = [...new Set(requested.split(' '))];
   const refused = tokens.filter((token) => !allowed.includes(token));
-  if (refused.length > 0) throw new InvalidScopeError(`scope not allowed for this client: ${refused.join(' ')}`);
+  if (refused.length > 0) throw new InvalidScopeError(`${refusal}: ${refused.join(' ')}`);
   return tokens.join(' ');
 }

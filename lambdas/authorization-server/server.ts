@@ -8,7 +8,7 @@ import type { AuthorizationServerConfig } from '../shared/config';
 import { errorResponse } from '../shared/errors';
 import { jsonResponse, routeKeyOf, type RouteHandler } from '../shared/http';
 import { createJsonLogger, type Logger } from '../shared/log';
-import type { ClientRegistration } from '../shared/manifest';
+import { CLIENT_ID_PATTERN, type ClientRegistration } from '../shared/manifest';
 import type { Clock, RegistrationStore, SecretStore, StateStore } from '../shared/ports';
 import { SERVER_ROUTES, routePath } from '../shared/routes';
 import { createAccessTokenIssuer } from './access-token';
@@ -53,9 +53,11 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
   const log = deps.log ?? createJsonLogger();
   const ttlMs = config.cacheTtlSecs * 1000;
 
-  const registrationCache = new TtlCache<string, ClientRegistration | undefined>({ ttlMs, clock });
+  const registrationCache = new TtlCache<string, ClientRegistration | undefined>({ ttlMs, clock, log, name: 'registrations' });
+  // A client id no registration can have is unknown without a lookup: it never becomes a table key or a cache entry.
   const registrations: RegistrationStore = {
-    getClient: (clientId) => registrationCache.get(clientId, (id) => deps.registrations.getClient(id)),
+    getClient: async (clientId) =>
+      CLIENT_ID_PATTERN.test(clientId) ? registrationCache.get(clientId, (id) => deps.registrations.getClient(id)) : undefined,
   };
   const signingKeys = createSigningKeys({ secrets, secretId: config.signingKeySecretId, clock, ttlMs, log });
   // RFC 7523 §3: the audience of an assertion is our token endpoint URL or our issuer identifier.

@@ -47,7 +47,7 @@ export function createSigningKeys(options: {
   readonly log: Logger;
 }): SigningKeys {
   const { secrets, secretId } = options;
-  const cache = new TtlCache<'keyring', Keyring>({ ttlMs: options.ttlMs, clock: options.clock });
+  const cache = new TtlCache<'keyring', Keyring>({ ttlMs: options.ttlMs, clock: options.clock, log: options.log, name: 'signing-keys' });
   let imported = new Map<string, Promise<SigningKey>>();
 
   const load = async (): Promise<Keyring> => {

@@ -1,6 +1,7 @@
 /**
  * What a token presented to revocation or introspection is: one of our access tokens (a JWT verified with our own
- * keys, not expired, not revoked) or one of our refresh tokens (live, not rotated, family not revoked).
+ * keys, not expired, not revoked, and when it names a refresh-token family in `fid`, that family live and not revoked)
+ * or one of our refresh tokens (live, not rotated, family not revoked).
  */
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock, StateStore } from '../shared/ports';
@@ -35,17 +36,27 @@ export function createTokenInspector(deps: {
         currentDate: new Date(deps.clock()),
       });
       if (typeof payload.jti !== 'string' || typeof payload.exp !== 'number' || typeof payload.client_id !== 'string') return undefined;
-      return payload as JWTPayload & { jti: string; exp: number; client_id: string };
+      if (payload.fid !== undefined && typeof payload.fid !== 'string') return undefined;
+      return payload as JWTPayload & { jti: string; exp: number; client_id: string; fid?: string };
     } catch {
       return undefined;
     }
+  };
+
+  /** Not revoked by `jti`, and its family (if it came from one) still live: revoking a family ends its access tokens. */
+  const accessTokenLive = async (claims: { jti: string; fid?: string }): Promise<boolean> => {
+    const [revoked, family] = await Promise.all([
+      deps.state.get(revokedJtiKey(claims.jti)),
+      claims.fid === undefined ? undefined : deps.state.get<FamilyItem>(familyKey(claims.fid)),
+    ]);
+    return !revoked && (claims.fid === undefined || (family !== undefined && !family.revoked));
   };
 
   return {
     async inspect(token) {
       if (JWT_SHAPE.test(token)) {
         const claims = await verifyAccessToken(token);
-        if (!claims || (await deps.state.get(revokedJtiKey(claims.jti)))) return undefined;
+        if (!claims || !(await accessTokenLive(claims))) return undefined;
         return { kind: 'access_token', clientId: claims.client_id, claims };
       }
       const active = await activeRefreshToken(deps.state, token);

@@ -4,6 +4,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { TtlCache } from '../shared/cache';
+import { isLoopbackHttp } from '../shared/loopback';
 import type { UserAuthenticationRegistration } from '../shared/manifest';
 import type { Clock, SecretStore } from '../shared/ports';
 
@@ -31,11 +32,6 @@ export class UpstreamLoginError extends Error {
 
 /** Our user id for an upstream subject: issuer and subject, so two providers' subjects can never collide. */
 export const namespacedSubject = (issuer: string, sub: string): string => `${issuer}|${sub}`;
-
-/** Plain http is accepted only for a provider on this machine (local mode, tests). */
-function isLoopbackHttp(url: URL): boolean {
-  return url.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
-}
 
 export function createUpstreamLogin(options: {
   readonly registration: UserAuthenticationRegistration;

@@ -5,7 +5,7 @@
  * Keys: `code#<sha256(code)>`, `family#<id>`, `rt#<sha256(token)>`, `revoked#<jti>`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { InvalidRequestError, InvalidScopeError } from '../shared/errors';
+import { InvalidRequestError } from '../shared/errors';
 import type { ClientRegistration } from '../shared/manifest';
 import type { Clock, StateItem, StateStore } from '../shared/ports';
 
@@ -38,13 +38,21 @@ export interface CodeGrantData {
 
 export type CodeItem = StateItem & CodeGrantData;
 
-/** What a redeemed code leaves behind, so a second redemption can revoke what the first issued. */
-export type RedeemedCodeItem = StateItem & {
+/** What redeeming a code writes into its item, naming what it issues, so a second redemption can revoke it. */
+export type CodeRedemption = {
   readonly redeemed: true;
-  readonly familyId?: string;
+  /** The access token's `jti`. */
   readonly jti: string;
+  /** The refresh-token family, when the client may refresh. */
+  readonly familyId?: string;
+  /** The access token's `iat`. */
+  readonly issuedAt: number;
   readonly accessTokenExp: number;
+  readonly expiresAt: number;
 };
+
+/** A redeemed code: its item, turned by the redeeming write into the record of what it issued. */
+export type RedeemedCodeItem = CodeItem & CodeRedemption;
 
 /** A user's grant to one client, from sign-in until revoked or `expiresAt` (the absolute lifetime). */
 export type FamilyItem = StateItem & {
@@ -103,7 +111,11 @@ export async function startFamily(
     createdAt: now,
     expiresAt: now + absoluteSecs,
   };
-  if (!(await state.put(family, { kind: 'notExists' }))) throw new Error('refresh-token family collision');
+  // A replay of the code that started this family may have revoked it already (revokeFamilyBeforeStart): it stays so.
+  const started =
+    (await state.put(family, { kind: 'notExists' })) ||
+    (await state.put({ ...family, revoked: true }, { kind: 'equals', attribute: 'revoked', value: true }));
+  if (!started) throw new Error('refresh-token family collision');
   const token = randomToken();
   const item: RefreshTokenItem = {
     pk: refreshKey(token),
@@ -127,6 +139,17 @@ export async function revokeFamily(state: StateStore, familyId: string): Promise
   await state.update(familyKey(familyId), { revoked: true });
 }
 
+/**
+ * Revokes a family that may not exist yet: the redemption that names it creates it just after claiming its code, so a
+ * concurrent replay can get here first. Then a revoked placeholder (until `expiresAt`) makes `startFamily` create it
+ * revoked.
+ */
+export async function revokeFamilyBeforeStart(state: StateStore, familyId: string, expiresAt: number): Promise<void> {
+  if (await state.update(familyKey(familyId), { revoked: true })) return;
+  if (await state.put({ pk: familyKey(familyId), revoked: true, expiresAt }, { kind: 'notExists' })) return;
+  await revokeFamily(state, familyId); // created between the two writes above
+}
+
 /** Records an access token's `jti` as revoked until the token would have expired anyway. */
 export async function revokeAccessToken(state: StateStore, jti: string, exp: number): Promise<void> {
   await state.put({ pk: revokedJtiKey(jti), expiresAt: exp });
@@ -142,20 +165,6 @@ export async function activeRefreshToken(
   const family = await state.get<FamilyItem>(familyKey(item.familyId));
   if (!family || family.revoked) return undefined;
   return { item, family };
-}
-
-// scope = scope-token *( SP scope-token ) (RFC 6749 §3.3)
-const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+(?: [\x21\x23-\x5B\x5D-\x7E]+)*$/;
-
-/** RFC 6749 §6: a refresh request may narrow the granted scope, never widen it; none requested keeps all of it. */
-export function downSelectScope(requested: string | undefined, granted: string): string {
-  if (requested === undefined) return granted;
-  if (!SCOPE.test(requested)) throw new InvalidScopeError('scope is not a space-separated list of scope tokens');
-  const grantedTokens = granted.split(' ');
-  const tokens = [...new Set(requested.split(' '))];
-  const refused = tokens.filter((t) => !grantedTokens.includes(t));
-  if (refused.length > 0) throw new InvalidScopeError(`scope exceeds what the user granted: ${refused.join(' ')}`);
-  return tokens.join(' ');
 }
 
 /** A required form parameter. */

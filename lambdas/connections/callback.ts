@@ -1,14 +1,15 @@
 /**
  * `GET /connections/{name}/callback?code=…&state=…`: the provider sent the browser back. Take the pending consent
- * `state` names (once), check the response (RFC 6749 §4.1.2, RFC 9207 `iss`), exchange the code with the PKCE
+ * `state` names (once), check it came back to the browser that started the consent (its cookie), check the response (RFC 6749 §4.1.2, RFC 9207 `iss`), exchange the code with the PKCE
  * verifier, store the token set, and show what happened.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as oauth from 'oauth4webapi';
 import { callbackUrl, connectionOf, type ConnectionsContext } from './context';
 import { consentErrorPage, consentStateKey, type PendingConsent } from './connect';
+import { clearConsentCookie, sentByConsentingBrowser } from './consent-cookie';
 import { ConnectionError, invalidRequest } from './errors';
-import { htmlPage } from './pages';
+import { messagePage } from './pages';
 import { classifyProviderError, describeProviderError } from './providers';
 
 export function createCallbackEndpoint(ctx: ConnectionsContext) {
@@ -22,6 +23,10 @@ export function createCallbackEndpoint(ctx: ConnectionsContext) {
       if (!pending || pending.connection !== connection.name) {
         throw invalidRequest('this consent is unknown, has expired or was already completed: start again with a new consent link');
       }
+      if (!sentByConsentingBrowser(event, pending.browserBinding)) {
+        ctx.log.warn('consent_browser_mismatch', { connection: connection.name, subject: pending.subject });
+        throw invalidRequest('this consent was started in another browser (or its cookie was blocked): open the consent link again in this browser');
+      }
       const provider = await ctx.providers.client(connection);
 
       let callbackParams: URLSearchParams;
@@ -31,7 +36,7 @@ export function createCallbackEndpoint(ctx: ConnectionsContext) {
         if (err instanceof oauth.AuthorizationResponseError) {
           const description = err.error_description ? ` (${err.error_description})` : '';
           ctx.log.warn('consent_refused', { connection: connection.name, subject: pending.subject, error: err.error });
-          return htmlPage(400, 'The provider did not grant access', [
+          return messagePage(400, 'The provider did not grant access', [
             `The provider answered: ${err.error}${description}.`,
             'Nothing was stored. Ask for a new consent link to try again.',
           ]);
@@ -58,11 +63,16 @@ export function createCallbackEndpoint(ctx: ConnectionsContext) {
         throw new ConnectionError(status, 'provider_error', `The code could not be exchanged for tokens: ${reason}. Nothing was stored.`);
       }
       await ctx.tokenSets.storeConsent(connection, pending.subject, tokens);
-      return htmlPage(200, `Connected to ${connection.name}`, [
-        `The connection ${connection.name} is ready${pending.subject !== undefined ? ` for ${pending.subject}` : ''}.`,
-        tokens.refresh_token ? 'Tokens will be refreshed automatically.' : 'The provider gave no refresh token: consent again when the access token expires.',
-        'You can close this window.',
-      ]);
+      return messagePage(
+        200,
+        `Connected to ${connection.name}`,
+        [
+          `The connection ${connection.name} is ready${pending.subject !== undefined ? ` for ${pending.subject}` : ''}.`,
+          tokens.refresh_token ? 'Tokens will be refreshed automatically.' : 'The provider gave no refresh token: consent again when the access token expires.',
+          'You can close this window.',
+        ],
+        [clearConsentCookie(callbackUrl(ctx, connection.name))],
+      );
     } catch (err) {
       return consentErrorPage(ctx, err, 'The connection could not be completed');
     }

@@ -1,14 +1,16 @@
 /**
  * `GET /connections/{name}/connect?link=…`: a person opened a consent link. Redeem the link (signature, expiry,
- * connection, single use), remember `state` and the PKCE verifier bound to it, and send the browser to the provider.
+ * connection, single use), remember `state`, the PKCE verifier and the browser binding (a cookie's SHA-256) bound to
+ * it, and send the browser to the provider with the cookie.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as oauth from 'oauth4webapi';
 import type { StateItem } from '../shared/ports';
+import { newConsentBinding } from './consent-cookie';
 import { connectionOf, callbackUrl, type ConnectionsContext } from './context';
 import { ConnectionError, invalidRequest } from './errors';
 import { CONSENT_LINK_TTL_SECS } from './links';
-import { htmlPage, redirect } from './pages';
+import { messagePage, redirect } from './pages';
 import { checkSubject } from './token-sets';
 
 /** Key of the pending consent a `state` value stands for (single use: taken by the callback). */
@@ -18,6 +20,8 @@ export interface PendingConsent extends StateItem {
   readonly connection: string;
   readonly subject?: string;
   readonly codeVerifier?: string;
+  /** SHA-256 of the consent cookie set on the browser that started the consent (see consent-cookie.ts). */
+  readonly browserBinding: string;
   readonly expiresAt: number;
 }
 
@@ -39,11 +43,13 @@ export function createConnectEndpoint(ctx: ConnectionsContext) {
       }
       const state = oauth.generateRandomState();
       const codeVerifier = connection.pkce ? oauth.generateRandomCodeVerifier() : undefined;
+      const binding = newConsentBinding(callbackUrl(ctx, connection.name), CONSENT_LINK_TTL_SECS);
       const pending: PendingConsent = {
         pk: consentStateKey(state),
         connection: connection.name,
         ...(subject !== undefined ? { subject } : {}),
         ...(codeVerifier ? { codeVerifier } : {}),
+        browserBinding: binding.hash,
         expiresAt: Math.floor(ctx.clock() / 1000) + CONSENT_LINK_TTL_SECS,
       };
       await ctx.state.put(pending, { kind: 'notExists' });
@@ -60,7 +66,7 @@ export function createConnectEndpoint(ctx: ConnectionsContext) {
       };
       for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
       ctx.log.info('consent_started', { connection: connection.name, subject });
-      return redirect(url.href);
+      return redirect(url.href, [binding.cookie]);
     } catch (err) {
       return consentErrorPage(ctx, err, 'The consent could not start');
     }
@@ -69,7 +75,7 @@ export function createConnectEndpoint(ctx: ConnectionsContext) {
 
 /** An error during consent, as a page: our errors say what happened; anything else is hidden and logged. */
 export function consentErrorPage(ctx: ConnectionsContext, err: unknown, title: string): APIGatewayProxyStructuredResultV2 {
-  if (err instanceof ConnectionError) return htmlPage(err.status, title, [err.description]);
+  if (err instanceof ConnectionError) return messagePage(err.status, title, [err.description]);
   ctx.log.error('consent_error', { error: err instanceof Error ? err : String(err) });
-  return htmlPage(500, title, ['Something went wrong on our side. Try again with a new consent link.']);
+  return messagePage(500, title, ['Something went wrong on our side. Try again with a new consent link.']);
 }

@@ -7,16 +7,10 @@ import { AwsCipher } from '../shared/adapters/aws-cipher';
 import { AwsEventPublisher } from '../shared/adapters/aws-event-publisher';
 import { AwsSecretStore } from '../shared/adapters/aws-secret-store';
 import { AwsStateStore } from '../shared/adapters/aws-state-store';
-import { ENV } from '../shared/config';
+import { ENV, requiredEnv as required } from '../shared/config';
 import { isBrokerEvent, type BrokerEvent, type BrokerResult } from './broker';
 import { tableConnections } from './registrations';
 import { createConnectionsServer, type ConnectionsServer } from './server';
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
 
 function build(): ConnectionsServer {
   const state = new AwsStateStore({ tableName: required(ENV.TABLE_NAME) });

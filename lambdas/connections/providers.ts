@@ -6,6 +6,7 @@
 import { importJWK, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { TtlCache } from '../shared/cache';
+import { isLoopbackHttp } from '../shared/loopback';
 import type { ConnectionRegistration } from '../shared/manifest';
 import type { Clock, SecretStore } from '../shared/ports';
 import { ConnectionError } from './errors';
@@ -42,27 +43,22 @@ export interface ProvidersOptions {
   readonly fetch?: typeof fetch;
 }
 
-/** Plain `http:` is allowed for providers on the loopback interface only (local mode, tests). */
-export function isLoopback(url: string): boolean {
-  const { protocol, hostname } = new URL(url);
-  return protocol === 'http:' && (hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]');
-}
-
 export function createProviders(options: ProvidersOptions): Providers {
   const metadata = new TtlCache<string, oauth.AuthorizationServer>({ ttlMs: Math.max(options.ttlMs, 3_600_000), clock: options.clock });
   const credentials = new TtlCache<string, ConnectionCredentials>({ ttlMs: options.ttlMs, clock: options.clock });
 
   const requestOptions = (url: string) => () => ({
     signal: AbortSignal.timeout(options.timeoutMs),
-    ...(isLoopback(url) ? { [oauth.allowInsecureRequests]: true } : {}),
+    ...(isLoopbackHttp(url) ? { [oauth.allowInsecureRequests]: true } : {}),
     ...(options.fetch ? { [oauth.customFetch]: options.fetch } : {}),
   });
 
   async function loadMetadata(connection: ConnectionRegistration): Promise<oauth.AuthorizationServer> {
     const provider = connection.provider;
-    if (!('issuer' in provider)) {
+    if ('tokenEndpoint' in provider) {
       return {
-        issuer: new URL(provider.tokenEndpoint).origin,
+        // Without a declared issuer, the token endpoint's origin stands in (see Provider.endpoints).
+        issuer: provider.issuer ?? new URL(provider.tokenEndpoint).origin,
         token_endpoint: provider.tokenEndpoint,
         ...(provider.authorizationEndpoint ? { authorization_endpoint: provider.authorizationEndpoint } : {}),
         ...(provider.revocationEndpoint ? { revocation_endpoint: provider.revocationEndpoint } : {}),

@@ -26,8 +26,8 @@ const TEXT_CONTENT = /^(text\/|application\/([\w.+-]*json|[\w.+-]*xml|x-www-form
 
 /**
  * The provider URL for `rawRest` (the still-encoded path after `/proxy/`) under `base`, or a 400 error when it
- * would leave the base: dot segments (also percent-encoded, also double-encoded), backslashes, absolute URLs,
- * protocol-relative paths, another origin.
+ * would leave the base: dot segments (also percent-encoded, also double-encoded, also with `;` parameters:
+ * `..;`), backslashes, absolute URLs, protocol-relative paths, another origin.
  */
 export function resolveProxyTarget(base: string, rawRest: string, rawQuery: string): URL {
   const refuse = () => invalidRequest('the path leaves the API base URL of this connection');
@@ -38,7 +38,8 @@ export function resolveProxyTarget(base: string, rawRest: string, rawQuery: stri
     throw invalidRequest('the path is not valid percent-encoding');
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(decoded) || decoded.startsWith('/') || decoded.includes('\\')) throw refuse();
-  if (decoded.split('/').some((segment) => segment === '.' || segment === '..')) throw refuse();
+  // `..;/x`: servlet containers drop path parameters (`;…`) before resolving dot segments.
+  if (decoded.split('/').some((segment) => isDotSegment(segment.split(';')[0]!))) throw refuse();
   if (/%(2e|2f|5c)/i.test(decoded) || /[\0-\x1f]/.test(decoded)) throw refuse();
   const baseUrl = new URL(base.endsWith('/') ? base : `${base}/`);
   const target = new URL(rawRest, baseUrl);
@@ -46,6 +47,8 @@ export function resolveProxyTarget(base: string, rawRest: string, rawQuery: stri
   target.search = rawQuery ? `?${rawQuery}` : '';
   return target;
 }
+
+const isDotSegment = (segment: string): boolean => segment === '.' || segment === '..';
 
 export function createProxyEndpoint(ctx: ConnectionsContext, fetchImpl: typeof fetch = fetch) {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {

@@ -46,8 +46,8 @@ export interface ConnectionsDeps {
   readonly log?: Logger;
   /** @default globalThis.fetch (provider and API requests) */
   readonly fetch?: typeof fetch;
-  /** Tuning of token renewal (skew, lease, polling, retries). */
-  readonly renewal?: Pick<TokenSetsOptions, 'skewSecs' | 'leaseMs' | 'maxWaitMs' | 'pollMs' | 'retryDelaysMs'>;
+  /** Tuning of token renewal (skew, lease, polling, retries, backoff). */
+  readonly renewal?: Pick<TokenSetsOptions, 'skewSecs' | 'leaseMs' | 'maxWaitMs' | 'pollMs' | 'retryDelaysMs' | 'backoffInitialMs' | 'backoffMaxMs'>;
 }
 
 export interface ConnectionsServer {

@@ -8,8 +8,10 @@
  * - The renewed set replaces the old one in one conditional write (lease still ours), so the old refresh token is
  *   only given up once the new one is stored; nothing is written unless the provider's response was valid.
  * - Health: `connected`, `needs_consent` (invalid_grant: the record is kept and marked), `error` (transient: retried
- *   with backoff, the last good token kept); `refreshing` is reported while a lease is live. A change of the stored
- *   health publishes a `Connection Health Changed` event.
+ *   a few times, then `retryAfter` is stored (exponential backoff, capped) and until then callers get the last good
+ *   token while it is valid, without anyone taking a new lease); `refreshing` is reported while a lease is live. A
+ *   change of the stored health publishes a `Connection Health Changed` event.
+ * - The lease is released on every path out of a renewal, failures of the cipher or the store included.
  */
 import { randomUUID } from 'node:crypto';
 import type * as oauth from 'oauth4webapi';
@@ -34,6 +36,10 @@ export interface TokenSetItem extends StateItem {
   /** The refresh token, encrypted. */
   readonly refreshToken?: string;
   readonly lastError?: string;
+  /** Consecutive transient renewal failures. */
+  readonly failures?: number;
+  /** After a transient failure: nobody renews before this time (ms). */
+  readonly retryAfter?: number;
   readonly leaseUntil?: number;
   readonly leaseOwner?: string;
   readonly updatedAt: number;
@@ -55,6 +61,8 @@ export interface TokenSetStatus {
   readonly scope?: string;
   readonly hasRefreshToken: boolean;
   readonly lastError?: string;
+  /** After a transient failure: the next renewal attempt is not before this time (seconds since the epoch). */
+  readonly retryAfter?: number;
 }
 
 /** Gets fresh tokens from the provider: by refresh token, or by the connection's own grant (client_credentials). */
@@ -81,6 +89,10 @@ export interface TokenSetsOptions {
   readonly pollMs?: number;
   /** Delays before the 2nd, 3rd… attempt on a transient failure, in ms. @default [250, 1000] */
   readonly retryDelaysMs?: readonly number[];
+  /** Backoff after a renewal failed transiently (all attempts), doubling per consecutive failure, in ms. @default 5000 */
+  readonly backoffInitialMs?: number;
+  /** Longest backoff, in ms. @default 300000 (5 minutes) */
+  readonly backoffMaxMs?: number;
   /** Token lifetime assumed when the provider sends no `expires_in`, in seconds. @default 3600 */
   readonly defaultExpiresInSecs?: number;
 }
@@ -126,6 +138,9 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
   const maxWaitMs = options.maxWaitMs ?? 20_000;
   const pollMs = options.pollMs ?? 100;
   const retryDelaysMs = options.retryDelaysMs ?? [250, 1000];
+  const backoffInitialMs = options.backoffInitialMs ?? 5_000;
+  const backoffMaxMs = options.backoffMaxMs ?? 300_000;
+  const backoffMs = (failures: number) => Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(failures - 1, 30));
   const defaultExpiresInMs = (options.defaultExpiresInSecs ?? 3600) * 1000;
 
   /** Warm path: tokens this container already read, by token-set key. */
@@ -154,17 +169,16 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
     return publicToken(token);
   }
 
-  async function toItem(
+  /** The stored form of `tokens`; `refreshToken` is already encrypted (or the previous one kept, or none). */
+  function toItem(
     pk: string,
     connection: ConnectionRegistration,
     subject: string | undefined,
     tokens: oauth.TokenEndpointResponse,
     previous: TokenSetItem | undefined,
-  ): Promise<TokenSetItem> {
+    refreshToken: string | undefined,
+  ): TokenSetItem {
     const now = clock();
-    const refreshToken = tokens.refresh_token
-      ? await cipher.encrypt(tokens.refresh_token, encryptionContext(pk, connection.name))
-      : previous?.refreshToken; // a provider that does not rotate keeps the refresh token it gave before
     return {
       pk,
       connection: connection.name,
@@ -211,6 +225,11 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
     });
   }
 
+  /** The refresh token to store: the new one encrypted, or (a provider that does not rotate) the one we had. */
+  async function sealRefreshToken(pk: string, connection: ConnectionRegistration, tokens: oauth.TokenEndpointResponse, previous: TokenSetItem | undefined) {
+    return tokens.refresh_token ? cipher.encrypt(tokens.refresh_token, encryptionContext(pk, connection.name)) : previous?.refreshToken;
+  }
+
   async function obtainWithRetry(connection: ConnectionRegistration, refreshToken: string | undefined): Promise<oauth.TokenEndpointResponse> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -224,34 +243,59 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
     }
   }
 
-  /** Holding the lease: get new tokens, store them, release. */
+  /** Holding the lease: get new tokens, store them. The lease is released on every way out. */
   async function renew(pk: string, connection: ConnectionRegistration, subject: string | undefined, item: TokenSetItem | undefined, owner: string): Promise<ConnectionToken> {
     const ownLease = { kind: 'equals', attribute: 'leaseOwner', value: owner } as const;
-    let refreshToken: string | undefined;
-    if (connection.grant === 'authorization_code') {
-      if (!item?.refreshToken) {
-        await state.update(pk, { health: 'needs_consent', lastError: 'no refresh token', leaseUntil: undefined, leaseOwner: undefined, updatedAt: clock() }, ownLease);
-        await publishHealth(connection.name, subject, item?.health, 'needs_consent', 'no refresh token');
-        throw await needsConsent(connection, subject, 'the access token expired and the provider gave no refresh token');
-      }
-      refreshToken = await cipher.decrypt(item.refreshToken, encryptionContext(pk, connection.name));
-    }
-    let tokens: oauth.TokenEndpointResponse;
+    let held = true;
+    /** Writes `changes` and gives up the lease in the same conditional update. */
+    const release = async (changes: Partial<TokenSetItem>) => {
+      await state.update(pk, { ...changes, leaseUntil: undefined, leaseOwner: undefined, updatedAt: clock() }, ownLease);
+      held = false;
+    };
     try {
-      tokens = await obtainWithRetry(connection, refreshToken);
-    } catch (err) {
-      return failed(pk, connection, subject, item, owner, err);
+      let refreshToken: string | undefined;
+      if (connection.grant === 'authorization_code') {
+        if (!item?.refreshToken) {
+          await release({ health: 'needs_consent', lastError: 'no refresh token' });
+          await publishHealth(connection.name, subject, item?.health, 'needs_consent', 'no refresh token');
+          throw await needsConsent(connection, subject, 'the access token expired and the provider gave no refresh token');
+        }
+        refreshToken = await cipher.decrypt(item.refreshToken, encryptionContext(pk, connection.name));
+      }
+      let tokens: oauth.TokenEndpointResponse;
+      try {
+        tokens = await obtainWithRetry(connection, refreshToken);
+      } catch (err) {
+        return await failed(pk, connection, subject, item, err, release);
+      }
+      let sealed: string | undefined;
+      let lost = false;
+      try {
+        sealed = await sealRefreshToken(pk, connection, tokens, item);
+      } catch (err) {
+        // The provider has already rotated the refresh token: the old one is dead and the new one cannot be kept.
+        lost = true;
+        log.error('refresh_token_lost', { connection: connection.name, subject, error: err instanceof Error ? err.name : String(err) });
+      }
+      const renewed = toItem(pk, connection, subject, tokens, item, sealed);
+      const next: TokenSetItem = lost ? { ...renewed, health: 'error', lastError: REFRESH_TOKEN_LOST } : renewed;
+      const stored = await state.put(next, ownLease);
+      held = false;
+      if (!stored) {
+        // Someone replaced the set meanwhile (a new consent, or a renewer after our lease ran out): theirs stays.
+        log.warn('token_set_lease_lost', { connection: connection.name, subject });
+      } else {
+        log.info('token_set_renewed', { connection: connection.name, subject, grant: connection.grant });
+        await publishHealth(connection.name, subject, item?.health, next.health, next.lastError);
+      }
+      return remember(pk, next as TokenSetItem & { accessToken: string });
+    } finally {
+      if (held) {
+        await state
+          .update(pk, { leaseUntil: undefined, leaseOwner: undefined, updatedAt: clock() }, ownLease)
+          .catch((err: unknown) => log.warn('token_set_lease_not_released', { connection: connection.name, subject, error: err instanceof Error ? err.name : String(err) }));
+      }
     }
-    const next = await toItem(pk, connection, subject, tokens, item);
-    const stored = await state.put(next, ownLease);
-    if (!stored) {
-      // Someone replaced the set meanwhile (a new consent, or a renewer after our lease ran out): theirs stays.
-      log.warn('token_set_lease_lost', { connection: connection.name, subject });
-    } else {
-      log.info('token_set_renewed', { connection: connection.name, subject, grant: connection.grant });
-      await publishHealth(connection.name, subject, item?.health, 'connected');
-    }
-    return remember(pk, next as TokenSetItem & { accessToken: string });
   }
 
   async function failed(
@@ -259,30 +303,44 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
     connection: ConnectionRegistration,
     subject: string | undefined,
     item: TokenSetItem | undefined,
-    owner: string,
     err: unknown,
+    release: (changes: Partial<TokenSetItem>) => Promise<void>,
   ): Promise<ConnectionToken> {
     const failure: ProviderFailure = classifyProviderError(err);
     const reason = describeProviderError(err);
-    const ownLease = { kind: 'equals', attribute: 'leaseOwner', value: owner } as const;
-    const release = { leaseUntil: undefined, leaseOwner: undefined, updatedAt: clock(), lastError: reason };
     log.warn('token_renewal_failed', { connection: connection.name, subject, failure, reason });
     cache.delete(pk);
     if (failure === 'invalid_grant' && connection.grant === 'authorization_code') {
-      await state.update(pk, { ...release, health: 'needs_consent' }, ownLease);
+      await release({ health: 'needs_consent', lastError: reason, failures: undefined, retryAfter: undefined });
       await publishHealth(connection.name, subject, item?.health, 'needs_consent', reason);
       throw await needsConsent(connection, subject, reason);
     }
-    await state.update(pk, { ...release, health: 'error' }, ownLease);
+    const failures = failure === 'transient' ? (item?.failures ?? 0) + 1 : undefined;
+    const retryAfter = failures !== undefined ? clock() + backoffMs(failures) : undefined;
+    await release({ health: 'error', lastError: reason, failures, retryAfter });
     await publishHealth(connection.name, subject, item?.health, 'error', reason);
-    // The last good token, while it really is still valid (we only renewed ahead of expiry).
-    if (item?.accessToken && item.accessTokenExpiresAt !== undefined && item.accessTokenExpiresAt > clock() && failure === 'transient') {
-      return remember(pk, item as TokenSetItem & { accessToken: string });
+    if (failure === 'transient') {
+      const last = lastGoodToken(pk, item, undefined);
+      if (last) return last;
     }
     if (err instanceof ConnectionError) throw err; // already says what to do (set credentials, provider down)
     throw failure === 'transient'
       ? new ConnectionError(503, 'provider_unavailable', `connection ${connection.name}: ${reason}; try again later`)
       : new ConnectionError(502, 'provider_error', `connection ${connection.name}: ${reason}`);
+  }
+
+  /** The last good token, while it really is still valid (we renew ahead of expiry), unless the API just refused it. */
+  function lastGoodToken(pk: string, item: TokenSetItem | undefined, rejected: string | undefined): ConnectionToken | undefined {
+    if (!item?.accessToken || item.accessToken === rejected || item.accessTokenExpiresAt === undefined || item.accessTokenExpiresAt <= clock()) return undefined;
+    return remember(pk, item as TokenSetItem & { accessToken: string });
+  }
+
+  /** During the backoff after a transient failure nobody renews: the last good token, or a 503 saying until when. */
+  function backingOff(pk: string, connection: ConnectionRegistration, item: TokenSetItem & { retryAfter: number }, rejected: string | undefined): ConnectionToken {
+    const last = lastGoodToken(pk, item, rejected);
+    if (last) return last;
+    const until = new Date(item.retryAfter).toISOString();
+    throw new ConnectionError(503, 'provider_unavailable', `connection ${connection.name}: ${item.lastError ?? 'the provider failed'}; the next attempt is not before ${until}`);
   }
 
   async function load(pk: string, connection: ConnectionRegistration, subject: string | undefined, rejected: string | undefined): Promise<ConnectionToken> {
@@ -295,6 +353,7 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
       }
       if (item?.health === 'needs_consent') throw await needsConsent(connection, subject, item.lastError ?? 'the grant was revoked');
       if (usable(item, rejected)) return remember(pk, item);
+      if (item?.retryAfter !== undefined && item.retryAfter > clock()) return backingOff(pk, connection, item as TokenSetItem & { retryAfter: number }, rejected);
       const leased = item?.leaseUntil !== undefined && item.leaseUntil >= clock();
       if (!leased) {
         const owner = randomUUID();
@@ -328,7 +387,7 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
     async storeConsent(connection, subject, tokens) {
       const pk = tokenSetKey(connection.name, subject);
       const previous = await state.get<TokenSetItem>(pk);
-      const item = await toItem(pk, connection, subject, tokens, undefined);
+      const item = toItem(pk, connection, subject, tokens, undefined, await sealRefreshToken(pk, connection, tokens, undefined));
       await state.put(item);
       cache.delete(pk);
       log.info('token_set_consented', { connection: connection.name, subject, has_refresh_token: item.refreshToken !== undefined });
@@ -347,10 +406,14 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
         scope: item.scope,
         hasRefreshToken: item.refreshToken !== undefined,
         lastError: item.lastError,
+        retryAfter: item.retryAfter !== undefined && item.retryAfter > clock() ? Math.floor(item.retryAfter / 1000) : undefined,
       };
     },
   };
 }
+
+const REFRESH_TOKEN_LOST =
+  'the provider rotated the refresh token and the new one could not be encrypted, so it was not stored: consent again before the access token expires';
 
 const publicToken = (t: ConnectionToken): ConnectionToken => ({ access_token: t.access_token, expires_at: t.expires_at, token_type: t.token_type });
 

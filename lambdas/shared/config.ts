@@ -7,7 +7,7 @@ import type { UserAuthenticationRegistration } from './manifest';
 export const ENV = {
   /** Issuer URL (the HTTP API's base URL or the custom domain), no trailing slash. */
   ISSUER: 'OAUTH_ISSUER',
-  /** DynamoDB table holding registrations and (later) codes, refresh tokens and connection token sets. */
+  /** DynamoDB table holding registrations, codes, refresh-token families, revocations and connection token sets. */
   TABLE_NAME: 'OAUTH_TABLE_NAME',
   SIGNING_KEY_SECRET_ID: 'OAUTH_SIGNING_KEY_SECRET_ID',
   /** Default `aud` of access tokens; unset means the issuer. */
@@ -54,13 +54,16 @@ export interface AuthorizationServerConfig {
   readonly userAuthentication?: UserAuthenticationRegistration;
 }
 
+/** The value of environment variable `name`; throws naming it when it is unset or empty. */
+export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
 /** Reads the authorization server's configuration from the process environment; throws naming a missing variable. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuthorizationServerConfig {
-  const required = (name: string): string => {
-    const value = env[name];
-    if (!value) throw new Error(`environment variable ${name} is not set`);
-    return value;
-  };
+  const required = (name: string): string => requiredEnv(name, env);
   return {
     issuer: required(ENV.ISSUER).replace(/\/+$/, ''),
     audience: env[ENV.AUDIENCE] || undefined,

@@ -26,6 +26,15 @@ export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-beare
 export const authMethodsUsed = (clients: readonly Pick<ClientRegistration, 'authMethod'>[]): ClientAuthMethod[] =>
   SUPPORTED_AUTH_METHODS.filter((method) => clients.some((c) => c.authMethod === method));
 
+/** Sorted union of every client's scopes: discovery's `scopes_supported`. */
+export const scopesUsed = (clients: readonly Pick<ClientRegistration, 'scopes'>[]): string[] =>
+  [...new Set(clients.flatMap((c) => c.scopes))].sort();
+
+/** The JWT authorizer's audiences: the registry's default (its `audience`, else the issuer) first, then each client's own. */
+export const authorizerAudiences = (defaultAudience: string, clients: readonly Pick<ClientRegistration, 'audience'>[]): string[] => [
+  ...new Set([defaultAudience, ...clients.flatMap((c) => (c.audience === undefined ? [] : [c.audience]))]),
+];
+
 /** The grant types some client uses, in SUPPORTED_GRANT_TYPES order (discovery lists exactly these). */
 export const grantTypesUsed = (clients: readonly Pick<ClientRegistration, 'grantTypes'>[]): SupportedGrantType[] =>
   SUPPORTED_GRANT_TYPES.filter((grant) => clients.some((c) => c.grantTypes.includes(grant)));
@@ -158,7 +167,13 @@ export type ConnectionAuthMethod = (typeof CONNECTION_AUTH_METHODS)[number];
 /** Where a provider's endpoints come from: its RFC 8414 / OIDC metadata, or declared URLs. */
 export type ProviderRegistration =
   | { readonly issuer: string }
-  | { readonly authorizationEndpoint?: string; readonly tokenEndpoint: string; readonly revocationEndpoint?: string };
+  | {
+      readonly authorizationEndpoint?: string;
+      readonly tokenEndpoint: string;
+      readonly revocationEndpoint?: string;
+      /** Declared issuer: RFC 9207 `iss` and ID tokens are checked against it; absent: the token endpoint's origin. */
+      readonly issuer?: string;
+    };
 
 /** A connection to a third-party OAuth provider (`registry.addConnection('Salesforce', …)`); no secret in it. */
 export interface ConnectionRegistration {
@@ -190,6 +205,9 @@ export const connectionAlias = (name: string): string => `connection-${name}`;
 
 /** DynamoDB partition key of a client's registration item; the item's `data` attribute holds the JSON. */
 export const clientItemKey = (clientId: string): string => `client#${clientId}`;
+
+/** What a client id may be (URL-safe, 1 to 128 characters): synth refuses others, and the server treats them as unknown. */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
 
 /** File name of a registry's manifest inside its stack's synth directory. */
 export const manifestFileName = (registryId: string): string => `oauth-registry.${registryId}.json`;

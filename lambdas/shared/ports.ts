@@ -71,6 +71,25 @@ export type Condition =
   | { readonly kind: 'missing'; readonly attribute: string }
   | { readonly kind: 'and' | 'or'; readonly conditions: readonly Condition[] };
 
+/**
+ * Longest key a `StateStore` holds, in UTF-8 bytes (DynamoDB refuses partition keys over 2048). Our own keys are under
+ * 100 bytes; a longer one can only come from request input that was not validated. No adapter ever sends one to its
+ * backend: `get` and `delete` find nothing, `update` reports false, and `put` throws `StateKeyTooLongError`.
+ */
+export const MAX_STATE_KEY_BYTES = 1024;
+
+/** Whether `pk` is longer than `MAX_STATE_KEY_BYTES` (such a key is never stored). */
+export const stateKeyTooLong = (pk: string): boolean => Buffer.byteLength(pk, 'utf8') > MAX_STATE_KEY_BYTES;
+
+/** `put` with a key longer than `MAX_STATE_KEY_BYTES`: a bug in the caller, which should have validated its input. */
+export class StateKeyTooLongError extends Error {
+  readonly code = 'ERR_STATE_KEY_TOO_LONG';
+  constructor(pk: string) {
+    super(`state key of ${Buffer.byteLength(pk, 'utf8')} bytes exceeds ${MAX_STATE_KEY_BYTES} (starts "${pk.slice(0, 32)}")`);
+    this.name = 'StateKeyTooLongError';
+  }
+}
+
 export interface StateStore {
   /** The live item with this key, or undefined. */
   get<T extends StateItem = StateItem>(pk: string): Promise<T | undefined>;

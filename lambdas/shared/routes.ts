@@ -40,4 +40,18 @@ export type ConnectionRoute = keyof typeof CONNECTION_ROUTES;
 export const LOCAL_BROKER_ROUTE = 'POST /_local/connections/{name}/token';
 
 /** The path part of a route key: `POST /oauth2/token` → `/oauth2/token`. */
-export const routePath = (routeKey: string): string => routeKey.slice(routeKey.indexOf(' ') + 1);
+export function routePath(routeKey: string): string {
+  return routeKey.slice(routeKey.indexOf(' ') + 1);
+}
+
+/**
+ * The first path segment (as `/segment/`) of every route the registry serves itself, locally or in AWS. A protected
+ * route under one of them would shadow a server route, or fail at `terraform apply` as a duplicate route key.
+ */
+export const RESERVED_PATH_PREFIXES: readonly string[] = [
+  ...new Set(
+    [...Object.values(SERVER_ROUTES), ...Object.values(CONNECTION_ROUTES), LOCAL_BROKER_ROUTE].map(
+      (routeKey) => `/${routePath(routeKey).split('/')[1]}/`,
+    ),
+  ),
+];

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Token } from 'cdktf';
 import { ASSERTION_SIGNING_ALGORITHMS } from '../../lambdas/shared/manifest';
+import { CLIENT_ID_PATTERN } from '../../lambdas/shared/manifest';
 
 /** Throws unless `value` is an integer in `[min, max]` (tokens pass). */
 export function validateIntRange(what: string, value: number, min: number, max: number): number {
@@ -83,9 +84,7 @@ export function validateLogRetentionDays(value: number): number {
   return value;
 }
 
-/** Client identifiers travel in HTTP Basic credentials and form bodies: unreserved URL characters only. */
-export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
-
+/** A client id, as the token endpoint will accept it (`CLIENT_ID_PATTERN`, shared with the runtime). */
 export function validateClientId(value: string): string {
   if (Token.isUnresolved(value)) {
     throw new Error('clientId must be a literal string known at synth time, got an unresolved token');

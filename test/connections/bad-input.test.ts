@@ -3,10 +3,12 @@
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-sets';
 import { resolveProxyTarget } from '../../lambdas/connections/proxy';
+import { consentStateKey, type PendingConsent } from '../../lambdas/connections/connect';
 import { CONNECTION_ROUTES } from '../../lambdas/shared/routes';
 import { apiEvent, header, jsonBody } from '../helpers/events';
 import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from './third-party';
@@ -22,7 +24,10 @@ describe('connection bad input', () => {
 
   before(async () => {
     ours = await startHarness({ timeoutMs: 300 });
-    provider = await startThirdParty({ redirectUris: [ours.callbackUrl('Crm'), ours.callbackUrl('Mail')], accessTokenTtlSecs: TTL });
+    provider = await startThirdParty({
+      redirectUris: [ours.callbackUrl('Crm'), ours.callbackUrl('Mail'), ours.callbackUrl('Declared'), ours.callbackUrl('MixUp')],
+      accessTokenTtlSecs: TTL,
+    });
     await ours.add(crm(), { client_id: 'basic-client', client_secret: SECRET_BASIC });
     await ours.add(perUser(), { client_id: 'basic-client', client_secret: SECRET_BASIC });
     const consent = await browse(await ours.link('Crm'));
@@ -38,14 +43,19 @@ describe('connection bad input', () => {
 
   const stored = () => ours.state.get<TokenSetItem>(tokenSetKey('Crm', undefined));
   /** The provider's redirect for a fresh consent of `name`: its `state` is pending on our side. */
-  async function pendingState(name = 'Crm', subject?: string): Promise<{ state: string; location: URL }> {
+  async function pendingState(name = 'Crm', subject?: string): Promise<{ state: string; location: URL; cookie: string }> {
     const response = await fetch(await ours.link(name, subject), { redirect: 'manual' });
     assert.equal(response.status, 302);
     const location = new URL(response.headers.get('location')!);
-    return { state: location.searchParams.get('state')!, location };
+    return { state: location.searchParams.get('state')!, location, cookie: consentCookieOf(response) };
   }
-  const callback = (query: Record<string, string>, name = 'Crm') =>
-    fetch(`${ours.callbackUrl(name)}?${new URLSearchParams(query)}`).then(async (r) => ({ status: r.status, body: await r.text(), headers: r.headers }));
+  /** The callback as the consenting browser sends it: with the consent cookie `cookie` (`name=value`), if any. */
+  const callback = (query: Record<string, string>, cookie?: string, name = 'Crm') =>
+    fetch(`${ours.callbackUrl(name)}?${new URLSearchParams(query)}`, { headers: cookie ? { cookie } : {} }).then(async (r) => ({
+      status: r.status,
+      body: await r.text(),
+      headers: r.headers,
+    }));
 
   describe('consent links', () => {
     it('redirects a valid link to the provider with state, PKCE S256 and the declared parameters', async () => {
@@ -59,6 +69,17 @@ describe('connection bad input', () => {
       assert.match(params.code_challenge!, /^[A-Za-z0-9_-]{43}$/);
       assert.equal(params.scope, 'openid offline_access api:read');
       assert.equal(params.prompt, 'consent');
+    });
+
+    it('binds the consent to the browser with an HttpOnly, SameSite=Lax cookie scoped to the connection', async () => {
+      const response = await fetch(await ours.link('Crm'), { redirect: 'manual' });
+      const [set, ...others] = response.headers.getSetCookie();
+      assert.equal(others.length, 0);
+      assert.match(set!, /^oauth_registry_consent=[A-Za-z0-9_-]{43}; Path=\/connections\/Crm\/; Max-Age=600; HttpOnly; SameSite=Lax$/);
+      const state = new URL(response.headers.get('location')!).searchParams.get('state')!;
+      const pending = await ours.state.get<PendingConsent>(consentStateKey(state));
+      const value = set!.split(';')[0]!.split('=')[1]!;
+      assert.equal(pending?.browserBinding, createHash('sha256').update(value).digest('base64url'), 'only the hash is stored');
     });
 
     it('refuses a link used twice', async () => {
@@ -98,7 +119,18 @@ describe('connection bad input', () => {
       assert.match(await response.text(), /is per user: give a subject/);
       const unknown = await fetch(`${ours.url}/connections/Nope/connect?link=x`, { redirect: 'manual' });
       assert.equal(unknown.status, 404);
-      assert.match(await unknown.text(), /no connection named &#34;Nope&#34;/);
+      assert.match(await unknown.text(), /no connection named &quot;Nope&quot;/);
+    });
+
+    it('error pages carry the same headers as the authorization server\'s pages', async () => {
+      const response = await fetch(`${ours.url}/connections/Crm/connect`, { redirect: 'manual' });
+      assert.equal(response.status, 400);
+      assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
+      assert.equal(response.headers.get('cache-control'), 'no-store');
+      assert.equal(response.headers.get('content-security-policy'), "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+      assert.equal(response.headers.get('x-frame-options'), 'DENY');
+      assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(response.headers.get('referrer-policy'), 'no-referrer');
     });
   });
 
@@ -131,35 +163,75 @@ describe('connection bad input', () => {
       const authUrl = first.headers.get('location')!;
       const walk = await browseUntil(authUrl, ours.callbackUrl('Crm'));
       callbackUrl = walk;
-      assert.equal((await fetch(callbackUrl)).status, 200);
+      const cookie = consentCookieOf(first);
+      assert.equal((await fetch(callbackUrl, { headers: { cookie } })).status, 200);
       const kept = await stored();
-      const replay = await fetch(callbackUrl);
+      const replay = await fetch(callbackUrl, { headers: { cookie } });
       assert.equal(replay.status, 400);
       assert.match(await replay.text(), /unknown, has expired or was already completed/);
       assert.deepEqual(await stored(), kept);
     });
 
+    for (const [what, cookieFor] of [
+      ['no cookie', () => undefined],
+      ['another browser\'s cookie', (own: string) => `${own.slice(0, -4)}AAAA`],
+      ['an empty cookie', () => 'oauth_registry_consent='],
+    ] as const) {
+      it(`refuses a real callback that arrives with ${what} (login CSRF), token set unchanged`, async () => {
+        const before = await stored();
+        const exchanges = provider.tokenRequests.authorization_code;
+        const first = await fetch(await ours.link('Crm'), { redirect: 'manual' });
+        const callbackUrl = await browseUntil(first.headers.get('location')!, ours.callbackUrl('Crm'));
+        const cookie = cookieFor(consentCookieOf(first));
+        const response = await fetch(callbackUrl, { headers: cookie ? { cookie } : {} });
+        assert.equal(response.status, 400);
+        assert.equal(response.headers.get('x-frame-options'), 'DENY');
+        assert.match(await response.text(), /this consent was started in another browser \(or its cookie was blocked\): open the consent link again/);
+        assert.equal(provider.tokenRequests.authorization_code, exchanges, 'the code was not exchanged');
+        assert.deepEqual(await stored(), before);
+      });
+    }
+
     it('shows the provider\'s error response and stores nothing', async () => {
       const before = await stored();
-      const { state } = await pendingState();
-      const response = await callback({ error: 'access_denied', error_description: 'the user said <no>', state, iss: provider.issuer });
+      const { state, cookie } = await pendingState();
+      const response = await callback({ error: 'access_denied', error_description: 'the user said <no>', state, iss: provider.issuer }, cookie);
       assert.equal(response.status, 400);
       assert.match(response.body, /<h1>The provider did not grant access<\/h1>/);
-      assert.match(response.body, /The provider answered: access_denied \(the user said &#60;no&#62;\)\./);
+      assert.match(response.body, /The provider answered: access_denied \(the user said &lt;no&gt;\)\./);
       assert.deepEqual(await stored(), before);
     });
 
     it('refuses a callback whose iss is another issuer (RFC 9207 mix-up)', async () => {
-      const { state } = await pendingState();
-      const response = await callback({ code: 'x', state, iss: 'https://evil.example' });
+      const { state, cookie } = await pendingState();
+      const response = await callback({ code: 'x', state, iss: 'https://evil.example' }, cookie);
       assert.equal(response.status, 400);
       assert.match(response.body, /the provider&#39;s response is not valid/);
     });
 
+    it('checks the RFC 9207 iss against the issuer a declared provider names (Provider.endpoints({ issuer }))', async () => {
+      const declared = (name: string, issuer: string) =>
+        connection(name, {
+          provider: { authorizationEndpoint: `${provider.issuer}/auth`, tokenEndpoint: `${provider.issuer}/token`, issuer },
+        });
+      // The provider's real issuer is its origin, which is also what an undeclared issuer defaults to.
+      await ours.add(declared('MixUp', 'https://idp.example/tenant'), { client_id: 'basic-client', client_secret: SECRET_BASIC });
+      const exchanges = provider.tokenRequests.authorization_code;
+      const refused = await browse(await ours.link('MixUp'));
+      assert.equal(refused.response.status, 400);
+      assert.match(refused.body, /the provider&#39;s response is not valid/);
+      assert.equal(provider.tokenRequests.authorization_code, exchanges, 'the code was not exchanged');
+      assert.equal(await ours.state.get(tokenSetKey('MixUp', undefined)), undefined);
+
+      await ours.add(declared('Declared', provider.issuer), { client_id: 'basic-client', client_secret: SECRET_BASIC });
+      const connected = await browse(await ours.link('Declared'));
+      assert.equal(connected.response.status, 200, connected.body);
+    });
+
     it('reports a failed code exchange (invalid code) as the provider\'s error, storing nothing', async () => {
       const before = await stored();
-      const { state } = await pendingState();
-      const response = await callback({ code: 'not-a-code', state, iss: provider.issuer });
+      const { state, cookie } = await pendingState();
+      const response = await callback({ code: 'not-a-code', state, iss: provider.issuer }, cookie);
       assert.equal(response.status, 502);
       assert.match(response.body, /The code could not be exchanged for tokens: the provider answered 400 invalid_grant/);
       assert.match(response.body, /Nothing was stored/);
@@ -167,9 +239,9 @@ describe('connection bad input', () => {
     });
 
     it('reports a provider that does not answer the code exchange in time (504)', async () => {
-      const { state } = await pendingState();
+      const { state, cookie } = await pendingState();
       provider.tokenEndpointMode = 'hang';
-      const response = await callback({ code: 'whatever', state, iss: provider.issuer });
+      const response = await callback({ code: 'whatever', state, iss: provider.issuer }, cookie);
       assert.equal(response.status, 504);
       assert.match(response.body, /the provider did not answer in time/);
     });
@@ -203,8 +275,9 @@ describe('connection bad input', () => {
       });
       assert.equal((await stored())!.refreshToken, before.refreshToken);
 
-      // The provider is back: the next call renews and the health returns to connected.
+      // The provider is back: once the backoff (5 s, then 10 s) is over, the next call renews and the health returns to connected.
       provider.tokenEndpointMode = 'normal';
+      ours.clock.advance(10);
       const back = await ours.server.invoke({ action: 'token', connection: 'Crm' });
       assert.ok('access_token' in back);
       assert.equal((await stored())!.health, 'connected');
@@ -291,7 +364,7 @@ describe('connection bad input', () => {
     const proxyEvent = (rawPath: string, headers: Record<string, string> = {}) =>
       apiEvent({ method: 'GET', path: rawPath, routeKey: CONNECTION_ROUTES.proxy, headers });
 
-    for (const rest of ['..', '../admin', 'a/../../admin', '%2e%2e/admin', '%2E%2e%2fadmin', 'a/%252e%252e/x', '..%5cadmin', 'http:%2F%2Fevil.example/x', '%2F%2Fevil.example/x', 'https://evil.example/']) {
+    for (const rest of ['..', '../admin', 'a/../../admin', '%2e%2e/admin', '%2E%2e%2fadmin', 'a/%252e%252e/x', '..%5cadmin', 'http:%2F%2Fevil.example/x', '%2F%2Fevil.example/x', 'https://evil.example/', '..;/admin', 'a/..;/..;/admin', '%2e%2e;/admin', '.;x/..;jsessionid=1/admin']) {
       it(`refuses a path escaping the base: ${rest}`, async () => {
         const result = await ours.server.handle(proxyEvent(`/connections/Crm/proxy/${rest}`));
         assert.equal(result.statusCode, 400);
@@ -324,6 +397,13 @@ describe('connection bad input', () => {
     assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}/);
   });
 });
+
+/** `name=value` of the consent cookie a connect response set. */
+function consentCookieOf(response: Response): string {
+  const set = response.headers.getSetCookie().find((c) => c.startsWith('oauth_registry_consent='));
+  assert.ok(set, 'the connect response sets the consent cookie');
+  return set.split(';')[0]!;
+}
 
 /** Follows the provider's flow like `browse`, but stops at (and returns) the first URL under `stopAt`. */
 async function browseUntil(start: string, stopAt: string): Promise<string> {

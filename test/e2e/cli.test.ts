@@ -9,6 +9,8 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { Command } from 'commander';
+import { buildProgram } from '../../bin/cli';
 import { repoRoot } from './fixture';
 
 const run = promisify(execFile);
@@ -84,10 +86,16 @@ describe('oauth-registry CLI', () => {
     assert.match(out, new RegExp(`client_id\\s+${clients.AcmeMonitoring.client_id}`));
   });
 
-  for (const command of [[], ['dev'], ['credentials'], ['credentials', 'show']]) {
-    it(`oauth-registry ${command.join(' ')} --help describes itself`, async () => {
+  // Every command the program declares, found by walking it, so a new command cannot ship without a working --help.
+  const commandPaths = (command: Command, parents: string[] = []): string[][] =>
+    command.commands
+      .filter((c) => c.name() !== 'help')
+      .flatMap((c) => [[...parents, c.name()], ...commandPaths(c, [...parents, c.name()])]);
+  for (const command of [[], ...commandPaths(buildProgram())]) {
+    it(`${['oauth-registry', ...command].join(' ')} --help describes itself`, async () => {
       const { stdout } = await run(process.execPath, [cli, ...command, '--help']);
-      assert.match(stdout, /^Usage: oauth-registry/);
+      assert.match(stdout, new RegExp(`^Usage: oauth-registry${command.map((c) => ` ${c}`).join('')} `));
+      assert.match(stdout, /\nOptions:\n/);
     });
   }
 });

@@ -101,7 +101,7 @@ describe('private_key_jwt and the JWT bearer grant against the local server', ()
     const as = await discover();
     const request = new Request('http://resource.example/', { headers: { authorization: `Bearer ${tokens.access_token}` } });
     const claims = await oauth.validateJwtAccessToken(as, request, registry.issuer, insecure);
-    assert.equal(claims.sub, 'alice');
+    assert.equal(claims.sub, 'https://login.partner.example|alice');
     assert.equal(claims.client_id, 'partner-app');
     assert.equal(claims.scope, 'incidents.read');
   });

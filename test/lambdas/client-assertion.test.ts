@@ -139,6 +139,7 @@ describe('private_key_jwt client authentication', () => {
       ['an exp more than five minutes away', () => signAssertion(key, claimsFor(inline, { lifetimeSecs: MAX_ASSERTION_LIFETIME_SECS + 120 })), 'client assertion "exp" claim is more than 300 seconds away'],
       ['a missing exp', () => signAssertion(key, claimsFor(inline, { claims: { exp: undefined } })), 'client assertion missing required "exp" claim'],
       ['a missing jti', () => signAssertion(key, claimsFor(inline, { claims: { jti: undefined } })), 'client assertion missing required "jti" claim'],
+      ['a jti longer than 256 characters', () => signAssertion(key, claimsFor(inline, { claims: { jti: 'j'.repeat(257) } })), 'client assertion "jti" claim must be a string of 1 to 256 characters'],
       ['an iss that is not the client', () => signAssertion(key, claimsFor(inline, { iss: 'someone-else' })), 'client assertion unexpected "iss" claim value'],
       ['an unknown key', () => signAssertion(otherKey, claimsFor(inline)), AUTH_FAILED],
       ['a registered kid with a wrong signature', () => signAssertion({ ...otherKey, kid: key.kid }, claimsFor(inline)), AUTH_FAILED],

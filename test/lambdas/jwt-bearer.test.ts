@@ -81,7 +81,7 @@ describe('JWT bearer grant', () => {
     return (await jwtVerify(access_token, createLocalJWKSet(jwks), { issuer: ISSUER, algorithms: ['RS256'], typ: 'at+jwt', currentDate: new Date(h.clock.now()) })).payload;
   }
 
-  it('issues a token acting for the asserted user: sub = user, client_id = client', async () => {
+  it('issues a token acting for the asserted user: sub = <issuer>|<user>, client_id = client', async () => {
     const result = await exchange(await signAssertion(idpKey, userClaims()), { scope: 'incidents.read' });
     const body = jsonBody<Record<string, unknown>>(result);
     assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'scope', 'token_type']);
@@ -89,7 +89,7 @@ describe('JWT bearer grant', () => {
     assert.equal(body.expires_in, 900);
     assert.equal(body.scope, 'incidents.read');
     const claims = await claimsOf(result);
-    assert.equal(claims.sub, 'alice@example.com');
+    assert.equal(claims.sub, `${IDP}|alice@example.com`);
     assert.equal(claims.client_id, bearer.clientId);
     assert.equal(claims.aud, 'https://api.example.test');
     assert.equal(claims.iss, ISSUER);
@@ -97,7 +97,7 @@ describe('JWT bearer grant', () => {
 
   it('accepts our issuer as aud and records the jti until exp plus leeway', async () => {
     const result = await exchange(await signAssertion(idpKey, userClaims({ aud: ISSUER, claims: { jti: 'user-jti-1' } })));
-    assert.equal((await claimsOf(result)).sub, 'alice@example.com');
+    assert.equal((await claimsOf(result)).sub, `${IDP}|alice@example.com`);
     assert.deepEqual(await h.state.get(jwtBearerReplayKey(bearer.clientId, 'user-jti-1')), {
       pk: 'bearer-jti#bearer-client#user-jti-1',
       expiresAt: nowSecs() + 60 + 30,
@@ -111,7 +111,7 @@ describe('JWT bearer grant', () => {
       tokenEvent({ grant_type: JWT_BEARER_GRANT_TYPE, assertion: user, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: clientAssertion }),
     );
     const claims = await claimsOf(result);
-    assert.equal(claims.sub, 'bob');
+    assert.equal(claims.sub, 'https://login.partner.example|bob');
     assert.equal(claims.client_id, keyBearer.clientId);
     assert.equal(claims.scope, 'incidents.read incidents.write');
   });
@@ -131,6 +131,7 @@ describe('JWT bearer grant', () => {
       ['an exp more than five minutes away', () => signAssertion(idpKey, userClaims({ lifetimeSecs: 3600 })), 'assertion "exp" claim is more than 300 seconds away'],
       ['a missing exp', () => signAssertion(idpKey, userClaims({ claims: { exp: undefined } })), 'assertion missing required "exp" claim'],
       ['a missing jti', () => signAssertion(idpKey, userClaims({ claims: { jti: undefined } })), 'assertion missing required "jti" claim'],
+      ['a jti longer than 256 characters', () => signAssertion(idpKey, userClaims({ claims: { jti: 'j'.repeat(257) } })), 'assertion "jti" claim must be a string of 1 to 256 characters'],
       ['a missing sub', () => signAssertion(idpKey, userClaims({ claims: { sub: undefined } })), 'assertion missing required "sub" claim'],
       ['an issuer the client is not trusted for', () => signAssertion(idpKey, userClaims({ iss: 'https://evil.example' })), 'assertion unexpected "iss" claim value'],
       ['an unknown key', () => signAssertion(strangerKey, userClaims()), UNVERIFIED],

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalStateStore, MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
-import type { Clock, StateStore } from '../../lambdas/shared/ports';
+import { MAX_STATE_KEY_BYTES, StateKeyTooLongError, type Clock, type StateStore } from '../../lambdas/shared/ports';
 import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
 
 const T0 = Date.parse('2025-06-01T00:00:00Z');
@@ -146,6 +146,21 @@ function contract(name: string, make: () => Promise<{ store: StateStore; clock: 
       await store.put({ pk, a: 1, expiresAt: SECS - 1 });
       assert.equal(await store.put({ pk, a: 2 }, { kind: 'notExists' }), true);
       assert.deepEqual(await store.get(pk), { pk, a: 2 });
+    });
+
+    it(`a key over MAX_STATE_KEY_BYTES (UTF-8) is never stored: nothing to get, update or delete; put throws`, async () => {
+      const longest = `${key()}#`.padEnd(MAX_STATE_KEY_BYTES, 'k');
+      assert.equal(await store.put({ pk: longest, a: 1 }), true, 'exactly the maximum is a key like any other');
+      assert.deepEqual(await store.get(longest), { pk: longest, a: 1 });
+      // 'é' is two bytes: this key has fewer characters than the maximum but more bytes.
+      for (const pk of [`${longest}k`, 'é'.repeat(MAX_STATE_KEY_BYTES / 2 + 1), 'x'.repeat(3000)]) {
+        assert.equal(await store.get(pk), undefined);
+        assert.equal(await store.update(pk, { a: 2 }), false);
+        assert.equal(await store.update(pk, { a: 2 }, { kind: 'missing', attribute: 'a' }), false);
+        assert.equal(await store.delete(pk), undefined);
+        await assert.rejects(store.put({ pk, a: 1 }), (err: unknown) => err instanceof StateKeyTooLongError && err.code === 'ERR_STATE_KEY_TOO_LONG');
+        await assert.rejects(store.put({ pk, a: 1 }, { kind: 'notExists' }), StateKeyTooLongError);
+      }
     });
 
     it('50 parallel conditional deletes of one item: exactly one gets it', async () => {

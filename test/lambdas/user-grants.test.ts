@@ -110,10 +110,12 @@ describe('authorization_code grant', () => {
     assert.equal(body.refresh_token, undefined);
   });
 
-  it('refuses a wrong verifier with invalid_grant', async () => {
-    const { status, body } = await redeem(await code(), WEB, { code_verifier: 'w'.repeat(43) });
+  it('refuses a wrong verifier with invalid_grant; the binding is checked before the code is claimed', async () => {
+    const value = await code();
+    const { status, body } = await redeem(value, WEB, { code_verifier: 'w'.repeat(43) });
     assert.equal(status, 400);
     assert.deepEqual(body, invalidGrant('code_verifier does not match the code_challenge'));
+    assert.equal((await redeem(value)).status, 200);
   });
 
   it('refuses a missing verifier with invalid_request, and the code still works', async () => {
@@ -278,6 +280,47 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
 
     assert.deepEqual(await post('/oauth2/revoke', { token: next.body.access_token as string, token_type_hint: 'access_token' }), { status: 200, body: {} });
     assert.deepEqual(await post('/oauth2/introspect', { token: next.body.access_token as string }), { status: 200, body: { active: false } });
+  });
+
+  it('access tokens from a family carry its id as fid; client_credentials tokens carry none', async () => {
+    const { body } = await redeem(await code());
+    const fid = decodeJwt(body.access_token as string).fid;
+    assert.equal(typeof fid, 'string');
+    const next = await refresh(body.refresh_token as string);
+    assert.equal(decodeJwt(next.body.access_token as string).fid, fid);
+    assert.equal(decodeJwt((await redeem(await code(NO_REFRESH), NO_REFRESH)).body.access_token as string).fid, undefined);
+    const cc = await h.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic: ['basic-client', await h.secretOf(CLIENTS.basic)] }));
+    assert.equal(decodeJwt(jsonBody<{ access_token: string }>(cc).access_token).fid, undefined);
+  });
+
+  it('revoking a refresh token (RFC 7009 §2.1) makes every access token of its family inactive', async () => {
+    const { body } = await redeem(await code());
+    const next = await refresh(body.refresh_token as string);
+    assert.equal((await post('/oauth2/introspect', { token: next.body.access_token as string })).body.active, true);
+    assert.deepEqual(await post('/oauth2/revoke', { token: next.body.refresh_token as string }), { status: 200, body: {} });
+    for (const token of [body.access_token, next.body.access_token] as string[]) {
+      assert.deepEqual(await post('/oauth2/introspect', { token }), { status: 200, body: { active: false } });
+      const internal = await h.server.handle(
+        apiEvent({ method: 'POST', path: '/internal/introspect', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${token}` }),
+      );
+      assert.deepEqual(jsonBody(internal), { active: false });
+    }
+  });
+
+  it('refresh-token reuse revokes the family\'s access tokens too', async () => {
+    const { body } = await redeem(await code());
+    const next = await refresh(body.refresh_token as string);
+    assert.equal((await refresh(body.refresh_token as string)).status, 400);
+    for (const token of [body.access_token, next.body.access_token] as string[]) {
+      assert.deepEqual(await post('/oauth2/introspect', { token }), { status: 200, body: { active: false } });
+    }
+  });
+
+  it('an access token whose family is gone (expired) is inactive', async () => {
+    const { body } = await redeem(await code(WEB));
+    const fid = decodeJwt(body.access_token as string).fid as string;
+    await h.state.delete(`family#${fid}`);
+    assert.deepEqual(await post('/oauth2/introspect', { token: body.access_token as string }), { status: 200, body: { active: false } });
   });
 
   it('answers 200 for an unknown token and for another client\'s token, which stays valid', async () => {

@@ -1,9 +1,10 @@
 /** Synth of third-party connections: valueless secrets, least-privilege IAM, routes and authorizers, manifest. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Testing } from 'cdktf';
+import { Testing, TerraformVariable } from 'cdktf';
 import {
   ConnectionClientAuth,
+  ConnectionCredentials,
   ConnectionGrant,
   ConnectionMode,
   Provider,
@@ -121,6 +122,37 @@ describe('ThirdPartyConnection synth', () => {
   });
 });
 
+describe('ThirdPartyConnection write-only credentials', () => {
+  it('writes the secret from a variable with secret_string_wo: only the ${var.…} reference is in cdk.tf.json', () => {
+    const f = fixture({ namePrefix: 'reg' });
+    const variable = new TerraformVariable(f.stack, 'crm_credentials', { type: 'string', sensitive: true });
+    const crm = f.registry.addConnection('Crm', {
+      provider: Provider.discover('https://idp.example'),
+      credentials: ConnectionCredentials.writeOnly({ value: variable.stringValue, version: 3 }),
+    });
+    const tf = synthJson(f.stack);
+    const [version, ...others] = Object.values(resources(tf, 'aws_secretsmanager_secret_version')) as any[];
+    assert.equal(others.length, 0);
+    assert.deepEqual(version, {
+      secret_id: `\${aws_secretsmanager_secret.${crm.credentialsSecret.friendlyUniqueId}.id}`,
+      secret_string_wo: '${var.crm_credentials}',
+      secret_string_wo_version: 3,
+    });
+    assert.equal(tf.variable.crm_credentials.sensitive, true);
+    assert.deepEqual(findSecretValues(tf), []);
+  });
+
+  it('refuses a literal value at synth, without showing it', () => {
+    assert.throws(
+      () => ConnectionCredentials.writeOnly({ value: '{"client_id":"a","client_secret":"s3cr3t"}', version: 1 }),
+      (err: Error) =>
+        /value must be a reference such as a sensitive TerraformVariable's stringValue, got a literal string \(42 characters, not shown\): it would be written to cdktf\.out/.test(err.message) &&
+        !err.message.includes('s3cr3t'),
+    );
+    assert.throws(() => ConnectionCredentials.writeOnly({ value: new TerraformVariable(fixture().stack, 'v', {}).stringValue, version: 0 }), /version must be a positive integer, got 0/);
+  });
+});
+
 describe('ThirdPartyConnection validation', () => {
   const discover = Provider.discover('https://idp.example');
   const cases: [string, () => unknown, RegExp][] = [
@@ -128,6 +160,7 @@ describe('ThirdPartyConnection validation', () => {
     ['the reserved id link-key', () => fixture().registry.addConnection('link-key', { provider: discover }), /not be "link-key"/],
     ['a plain-http provider', () => Provider.discover('http://idp.example'), /must be https \(or http on 127\.0\.0\.1\), got "http:\/\/idp\.example"/],
     ['a provider URL with a fragment', () => Provider.endpoints({ tokenEndpoint: 'https://x.example/token#a' }), /no fragment/],
+    ['a declared issuer that is not https', () => Provider.endpoints({ tokenEndpoint: 'https://x.example/token', issuer: 'http://x.example' }), /Provider\.endpoints: issuer must be https/],
     [
       'client_credentials per user',
       () => fixture().registry.addConnection('C', { provider: discover, grant: ConnectionGrant.clientCredentials(), mode: ConnectionMode.PER_USER }),

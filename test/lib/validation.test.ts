@@ -77,6 +77,10 @@ describe('validation', () => {
     assert.throws(add('GET /v1//x'), /path segment "" is not valid/);
     assert.throws(add('GET /{proxy+}/x'), /greedy variable "\{proxy\+\}" must be the last segment/);
     assert.throws(add('POST /oauth2/token'), /under a path the registry serves itself/);
+    // Every server route's first segment is reserved, including the IAM-only and local-only ones.
+    for (const key of ['POST /internal/introspect', 'GET /connections/x/connect', 'POST /_local/anything', 'GET /.well-known/x']) {
+      assert.throws(add(key), /under a path the registry serves itself/, key);
+    }
     assert.doesNotThrow(add('ANY /v1/{proxy+}'));
   });
 
@@ -84,6 +88,15 @@ describe('validation', () => {
     assert.throws(() => fixture({ namePrefix: 'Acme_Auth' }), /namePrefix must match .* got "Acme_Auth"/);
     const { registry } = fixture();
     assert.throws(() => registry.addExternalClient('A', { scopes: ['a'], clientId: 'has space' }), /clientId must match .* got "has space"/);
+  });
+
+  it('fails when a token could outlive its signing key in the JWKS', () => {
+    const { stack, registry } = fixture({ signingKeyRotationDays: 1 });
+    registry.addExternalClient('LongLived', { scopes: ['a'], accessTokenTtlSecs: 86_400 });
+    assert.throws(() => Testing.synth(stack, true), /signingKeyRotationDays \(1\) must be at least twice the longest access token lifetime \(86400 s\)/);
+    const ok = fixture({ signingKeyRotationDays: 2 });
+    ok.registry.addExternalClient('LongLived', { scopes: ['a'], accessTokenTtlSecs: 86_400 });
+    assert.doesNotThrow(() => Testing.synth(ok.stack, true));
   });
 
   it('fails when the authorization server environment would exceed 4 KB', () => {

@@ -1,13 +1,15 @@
 /**
  * JWT bearer grant (RFC 7523 §2.1 and §3, as ServiceNow's JWT bearer): the authenticated client presents `assertion`,
  * a JWT about a user signed by an issuer we trust for that client (`jwtBearer: { issuer, jwks | jwksUri }`), and
- * gets an access token acting for that user: `sub` is the asserted user, `client_id` the client.
+ * gets an access token acting for that user: `sub` is `<issuer>|<sub>` of the asserted user (namespaced as federated
+ * sign-in does, so a trusted issuer cannot assert another issuer's user or a client id), `client_id` the client.
  * A bad assertion is `invalid_grant` (RFC 7523 §3.1).
  */
 import { InvalidGrantError, InvalidRequestError, UnauthorizedClientError } from '../../shared/errors';
 import type { ClientRegistration } from '../../shared/manifest';
 import { AssertionError, type AssertionVerifier } from '../jwt-assertion';
 import { resolveScope } from '../scope';
+import { namespacedSubject } from '../upstream';
 import type { Grant } from './grant';
 
 /** State-store key of a user assertion's `jti` once exchanged (single use per client). */
@@ -21,7 +23,7 @@ export const jwtBearerGrant: Grant = async ({ params, client, tokens, assertions
   return tokens.issue(client, scope, { subject: user });
 };
 
-/** The `sub` of a valid user assertion for `client`; throws `invalid_grant` for any other. */
+/** `<issuer>|<sub>` of a valid user assertion for `client`; throws `invalid_grant` for any other. */
 async function assertedUser(assertions: AssertionVerifier, client: ClientRegistration, assertion: string): Promise<string> {
   const trust = client.jwtBearer;
   if (!trust) throw new UnauthorizedClientError('this client has no trusted assertion issuer');
@@ -33,7 +35,7 @@ async function assertedUser(assertions: AssertionVerifier, client: ClientRegistr
       issuer: trust.issuer,
       replayKey: (jti) => jwtBearerReplayKey(client.clientId, jti),
     });
-    return verified.subject;
+    return namespacedSubject(trust.issuer, verified.subject);
   } catch (err) {
     if (err instanceof AssertionError) throw new InvalidGrantError(err.message);
     throw err;

@@ -6,8 +6,8 @@
  */
 import { InvalidGrantError } from '../../shared/errors';
 import type { TokenResponse } from '../access-token';
+import { resolveScope } from '../scope';
 import {
-  downSelectScope,
   familyKey,
   nowSecs,
   refreshKey,
@@ -30,7 +30,8 @@ export const refreshTokenGrant: Grant = async (request) => {
   if (!item || item.clientId !== client.clientId) throw new InvalidGrantError(INVALID_TOKEN);
   const family = await state.get<FamilyItem>(familyKey(item.familyId));
   if (!family || family.revoked) throw new InvalidGrantError(INVALID_TOKEN);
-  const scope = downSelectScope(params.get('scope'), item.scope);
+  // RFC 6749 §6: the request may narrow the granted scope, never widen it; none requested keeps all of it.
+  const scope = resolveScope(params.get('scope'), item.scope ? item.scope.split(' ') : [], 'scope exceeds what the user granted');
 
   const successor = successorOf(presented, item);
   // One instant for the successor's `issuedAt` and the new access token's `iat`, so answers in the grace window match.
@@ -81,6 +82,6 @@ async function issuePair(
   issuedAtSecs: number,
 ): Promise<TokenResponse> {
   const jti = sha256url(`jti:${successor}:${scope}`).slice(0, 22);
-  const response = await request.tokens.issue(request.client, scope, { subject: item.sub, issuedAtSecs, jti });
+  const response = await request.tokens.issue(request.client, scope, { subject: item.sub, issuedAtSecs, jti, familyId: item.familyId });
   return { ...response, refresh_token: successor };
 }

@@ -12,7 +12,7 @@ import {
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Clock, Condition, StateItem, StateStore } from '../ports';
+import { StateKeyTooLongError, stateKeyTooLong, type Clock, type Condition, type StateItem, type StateStore } from '../ports';
 import { isExpired } from './local-state-store';
 
 export interface AwsStateStoreOptions {
@@ -118,6 +118,7 @@ export class AwsStateStore implements StateStore {
   }
 
   async get<T extends StateItem = StateItem>(pk: string): Promise<T | undefined> {
+    if (stateKeyTooLong(pk)) return undefined;
     const out = await this.ddb.send(
       new GetItemCommand({ TableName: this.options.tableName, Key: { pk: { S: pk } }, ConsistentRead: true }),
     );
@@ -127,6 +128,7 @@ export class AwsStateStore implements StateStore {
   }
 
   async put(item: StateItem, condition?: Condition): Promise<boolean> {
+    if (stateKeyTooLong(item.pk)) throw new StateKeyTooLongError(item.pk);
     const expr = this.builder();
     const conditionExpression = condition && expr.condition(condition);
     try {
@@ -148,6 +150,7 @@ export class AwsStateStore implements StateStore {
     if ('pk' in changes) throw new Error('update cannot change an item\'s key');
     const entries = Object.entries(changes);
     if (entries.length === 0) throw new Error('update needs at least one change');
+    if (stateKeyTooLong(pk)) return false;
     const expr = this.builder();
     const sets = entries.filter(([, v]) => v !== undefined).map(([k, v]) => `${expr.name(k)} = ${expr.value(v)}`);
     const removes = entries.filter(([, v]) => v === undefined).map(([k]) => expr.name(k));
@@ -174,6 +177,7 @@ export class AwsStateStore implements StateStore {
   }
 
   async delete<T extends StateItem = StateItem>(pk: string, condition?: Condition): Promise<T | undefined> {
+    if (stateKeyTooLong(pk)) return undefined;
     const expr = this.builder();
     const conditionExpression = expr.condition(condition ? { kind: 'and', conditions: [{ kind: 'exists' }, condition] } : { kind: 'exists' });
     try {

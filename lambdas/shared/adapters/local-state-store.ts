@@ -4,7 +4,7 @@
  * what makes a condition atomic here, as DynamoDB's condition expressions are in AWS.
  */
 import { JsonFile } from './json-file';
-import type { Clock, Condition, StateItem, StateStore } from '../ports';
+import { StateKeyTooLongError, stateKeyTooLong, type Clock, type Condition, type StateItem, type StateStore } from '../ports';
 
 interface StoreFile {
   version: 1;
@@ -74,6 +74,7 @@ export class LocalStateStore implements StateStore {
   }
 
   async put(item: StateItem, condition?: Condition): Promise<boolean> {
+    if (stateKeyTooLong(item.pk)) throw new StateKeyTooLongError(item.pk);
     this.reload();
     if (!conditionHolds(condition, this.live(item.pk))) return false;
     this.data.items[item.pk] = withoutUndefined(structuredClone(item));
@@ -84,8 +85,8 @@ export class LocalStateStore implements StateStore {
   async update(pk: string, changes: Readonly<Record<string, unknown>>, condition?: Condition): Promise<boolean> {
     this.reload();
     const item = this.live(pk);
-    if (!item || !conditionHolds(condition, item)) return false;
     if ('pk' in changes) throw new Error('update cannot change an item\'s key');
+    if (!item || !conditionHolds(condition, item)) return false;
     this.data.items[pk] = withoutUndefined({ ...item, ...structuredClone(changes) } as StateItem);
     this.persist();
     return true;
@@ -100,7 +101,9 @@ export class LocalStateStore implements StateStore {
     return item as T;
   }
 
+  /** Also undefined for a key too long to be stored, so every operation treats it as absent (as AwsStateStore does). */
   private live(pk: string): StateItem | undefined {
+    if (stateKeyTooLong(pk)) return undefined;
     const item = Object.hasOwn(this.data.items, pk) ? this.data.items[pk] : undefined;
     return item && !isExpired(item, this.clock()) ? item : undefined;
   }

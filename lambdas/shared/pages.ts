@@ -1,4 +1,4 @@
-/** HTML pages and redirects of the browser-facing endpoints (authorize, callback, consent). */
+/** HTML pages and redirects of every browser-facing endpoint (authorize, callback, consent, connection consent). */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 /** Pages carry no script and may not be framed (clickjacking of the consent buttons). */
