@@ -17,6 +17,7 @@ import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../lamb
 import type { StateStore } from '../lambdas/shared/ports';
 import { measureOps } from './load';
 import { startDynalite } from '../test/helpers/dynalite';
+import { tokenEvent } from '../test/helpers/events';
 
 
 export type BenchStore = 'memory' | 'dynalite';
@@ -51,19 +52,6 @@ const CLIENT: ClientRegistration = {
 };
 
 type TokenEvent = Parameters<AuthorizationServer['handle']>[0];
-
-function tokenEvent(authorization: string, form: Record<string, string>): TokenEvent {
-  return {
-    version: '2.0',
-    routeKey: 'POST /oauth2/token',
-    rawPath: '/oauth2/token',
-    rawQueryString: '',
-    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
-    requestContext: { http: { method: 'POST', path: '/oauth2/token', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' } },
-    body: new URLSearchParams(form).toString(),
-    isBase64Encoded: false,
-  } as unknown as TokenEvent;
-}
 
 /** A token request that must succeed; returns its JSON body. */
 async function token(server: AuthorizationServer, event: TokenEvent): Promise<Record<string, string>> {
@@ -119,13 +107,13 @@ export async function measureUserGrants(store: BenchStore, { durationMs = 3_000 
         ),
       );
     const redeem = (code: string) =>
-      token(server, tokenEvent(authorization, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: VERIFIER }));
+      token(server, tokenEvent({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: VERIFIER }, { headers: { authorization } }));
     const redemptionsPerSecond = await timedBatches(issueCodes, redeem, durationMs);
 
     let refreshToken = (await redeem((await issueCodes())[0]!)).refresh_token!;
     const refreshesPerSecond = await measureOps(
       async () => {
-        refreshToken = (await token(server, tokenEvent(authorization, { grant_type: 'refresh_token', refresh_token: refreshToken }))).refresh_token!;
+        refreshToken = (await token(server, tokenEvent({ grant_type: 'refresh_token', refresh_token: refreshToken }, { headers: { authorization } }))).refresh_token!;
       },
       { durationMs, warmup: 20 },
     );

@@ -14,22 +14,11 @@ import { silentLogger } from '../lambdas/shared/log';
 import { startHarness, connection } from '../test/connections/harness';
 import { browse, SECRET_BASIC, startThirdParty } from '../test/connections/third-party';
 import { measureOps } from './load';
+import { fmt, median, type Row } from './report';
 
-export interface ConnectionRow {
-  section: string;
-  metric: string;
-  ours: string;
-  peer: string;
-  ratio?: string;
-  goal: string;
-  met?: boolean;
-}
-
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** Broker calls per second served from memory, next to reading the same token set from the (in-memory) state store. */
-async function warmRate(quick: boolean): Promise<{ row: ConnectionRow; raw: Record<string, number> }> {
+async function warmRate(quick: boolean): Promise<{ row: Row; raw: Record<string, number> }> {
   const state = new MemoryStateStore();
   const registration = connection('Bench', { provider: { issuer: 'https://bench.example' } });
   const pk = tokenSetKey('Bench', undefined);
@@ -64,7 +53,7 @@ async function warmRate(quick: boolean): Promise<{ row: ConnectionRow; raw: Reco
 }
 
 /** Time for 20 containers to all hold the renewed token after expiry, and refreshes per round (must be 1). */
-async function contention(quick: boolean): Promise<{ row: ConnectionRow; raw: Record<string, unknown> }> {
+async function contention(quick: boolean): Promise<{ row: Row; raw: Record<string, unknown> }> {
   // Production waits: real timers, lease polls after 25, 50, then every 100 ms.
   const ours = await startHarness({ renewal: { pollMs: 100 }, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) });
   const provider = await startThirdParty({ redirectUris: [ours.callbackUrl('Crm')], accessTokenTtlSecs: 600 });
@@ -113,7 +102,7 @@ async function contention(quick: boolean): Promise<{ row: ConnectionRow; raw: Re
   }
 }
 
-export async function connectionFigures(quick: boolean): Promise<{ rows: ConnectionRow[]; raw: Record<string, unknown> }> {
+export async function connectionFigures(quick: boolean): Promise<{ rows: Row[]; raw: Record<string, unknown> }> {
   const warm = await warmRate(quick);
   const crowd = await contention(quick);
   return { rows: [warm.row, crowd.row], raw: { warm: warm.raw, contention: crowd.raw } };

@@ -17,23 +17,15 @@ import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../lambda
 import { bundleEntry } from '../lib/private/bundle';
 import { connectionFigures } from './connections';
 import { measureOps, measureRate } from './load';
+import { fmt, median, type Row } from './report';
+import { tokenEvent } from '../test/helpers/events';
 import { measureUserGrants, type BenchStore } from './auth-code';
 
 const root = path.resolve(__dirname, '..');
 const quick = process.argv.includes('--quick');
 
-interface Row {
-  section: string;
-  metric: string;
-  ours: string;
-  peer: string;
-  ratio?: string;
-  goal: string;
-  met?: boolean;
-}
 const rows: Row[] = [];
 const raw: Record<string, unknown> = {};
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function inProcessIssuance(): Promise<void> {
   const secrets = new MemorySecretStore();
@@ -74,16 +66,7 @@ async function inProcessIssuance(): Promise<void> {
     log: createJsonLogger(() => undefined),
   });
   const authorization = `Basic ${Buffer.from(`bench-client:${client_secret}`).toString('base64')}`;
-  const event = {
-    version: '2.0',
-    routeKey: 'POST /oauth2/token',
-    rawPath: '/oauth2/token',
-    rawQueryString: '',
-    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
-    requestContext: { http: { method: 'POST', path: '/oauth2/token', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' } },
-    body: 'grant_type=client_credentials',
-    isBase64Encoded: false,
-  } as unknown as Parameters<typeof server.handle>[0];
+  const event = tokenEvent({ grant_type: 'client_credentials' }, { headers: { authorization } });
   const check = await server.handle(event);
   if (check.statusCode !== 200) throw new Error(`bench token request failed: ${check.body}`);
 
@@ -211,7 +194,6 @@ function bundles(): void {
   }
 }
 
-const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 function synthTimes(): void {
   const counts = quick ? [10, 100] : [10, 100, 1000];
