@@ -104,7 +104,7 @@ export function findLogGroupsWithoutRetention(tfJson: Json): Finding[] {
   return findings;
 }
 
-/** A PEM private key with a body (a bare `-----BEGIN PRIVATE KEY-----` label in library code is not one). */
+/** A PEM private key with a body (the bare begin label alone, as library code may contain it, is not one). */
 const PEM_PRIVATE_KEY = /-----BEGIN ((?:RSA |EC |ENCRYPTED |OPENSSH )?PRIVATE KEY)-----\s*[A-Za-z0-9+/=\s]{40,}/;
 /** Members of a JWK that only a private key has (RFC 7518 §6.2.2, §6.3.2, RFC 8037 §2). */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'];
