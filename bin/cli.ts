@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { registerConnectionCommands } from './commands/connections';
 import { registerCredentialsCommands } from './commands/credentials';
 import { registerDevCommand } from './commands/dev';
+import { registerStatusCommand } from './commands/status';
 import { AwsSecretStore } from '../lambdas/shared/adapters/aws-secret-store';
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerDevCommand(program);
   registerCredentialsCommands(program);
   registerConnectionCommands(program);
+  registerStatusCommand(program);
   return program;
 }
 

@@ -32,6 +32,7 @@ import {
   grantTypesUsed,
   manifestFileName,
   scopesUsed,
+  stateTableName,
   type ClientRegistration,
   type RegistryManifest,
   type RouteRegistration,
@@ -203,7 +204,7 @@ export class OAuthRegistry extends Construct {
     });
 
     this.registrations = new DynamodbTable(this, 'Table', {
-      name: `${this.namePrefix}-registry`,
+      name: stateTableName(this.namePrefix),
       billingMode: 'PAY_PER_REQUEST',
       hashKey: 'pk',
       attribute: [{ name: 'pk', type: 'S' }],

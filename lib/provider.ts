@@ -3,7 +3,7 @@
  * grant we use, how we authenticate to it, and whether its tokens are shared or per user.
  */
 import { Token } from 'cdktf';
-import type { ConnectionAuthMethod, ConnectionGrantType, ProviderRegistration } from '../lambdas/shared/manifest';
+import type { ConnectionAssertionRegistration, ConnectionAuthMethod, ConnectionGrantType, ProviderRegistration } from '../lambdas/shared/manifest';
 
 /** Throws unless `url` is an https URL (or http on the loopback interface, for local providers), without a fragment. */
 export function validateProviderUrl(what: string, url: string): string {
@@ -80,6 +80,25 @@ export interface AuthorizationCodeOptions {
   readonly pkce?: boolean;
 }
 
+/** Longest lifetime of a JWT bearer assertion we sign (RFC 7523 §3 asks for a short one; many providers cap it at 300 s). */
+const MAX_ASSERTION_LIFETIME_SECS = 300;
+
+/** Options of `ConnectionGrant.jwtBearer()`: the claims of the assertion we sign with our private key. */
+export interface JwtBearerConnectionOptions {
+  /** `iss` of the assertion (the issuer the provider trusts our key for). @default our client id (from the credentials) */
+  readonly issuer?: string;
+  /**
+   * `sub` of the assertion for a `ConnectionMode.SHARED` connection (required there: the user or service account the
+   * tokens act for). A `PER_USER` connection takes none: each broker call names its subject.
+   * @default none
+   */
+  readonly subject?: string;
+  /** `aud` of the assertion. @default the provider's token endpoint */
+  readonly audience?: string;
+  /** Seconds from `iat` to `exp` (1 to 300). @default 60 */
+  readonly assertionLifetimeSecs?: number;
+}
+
 /** The grant we use at the provider's token endpoint. */
 export class ConnectionGrant {
   /** A person consents once (consent link); we keep and refresh the tokens (RFC 6749 §4.1, PKCE S256 by default). */
@@ -92,11 +111,34 @@ export class ConnectionGrant {
     return new ConnectionGrant('client_credentials', false);
   }
 
+  /**
+   * JWT bearer (RFC 7523 §2.1): we sign an assertion about a subject with our private key (the `private_jwk` of the
+   * connection's credentials) and exchange it for tokens; no consent. The provider must trust our public key.
+   * E.g. `ConnectionGrant.jwtBearer({ subject: 'integration-user' })` for a shared connection.
+   */
+  public static jwtBearer(options: JwtBearerConnectionOptions = {}): ConnectionGrant {
+    const where = 'ConnectionGrant.jwtBearer';
+    const text = (name: 'issuer' | 'subject' | 'audience') => {
+      const value = options[name];
+      if (value !== undefined && (typeof value !== 'string' || !/^[\x21-\x7E]{1,256}$/.test(value))) {
+        throw new Error(`${where}: ${name} must be 1 to 256 printable ASCII characters without spaces, got ${JSON.stringify(value)}`);
+      }
+      return value === undefined ? {} : { [name]: value };
+    };
+    const lifetimeSecs = options.assertionLifetimeSecs ?? 60;
+    if (!Number.isInteger(lifetimeSecs) || lifetimeSecs < 1 || lifetimeSecs > MAX_ASSERTION_LIFETIME_SECS) {
+      throw new Error(`${where}: assertionLifetimeSecs must be an integer from 1 to ${MAX_ASSERTION_LIFETIME_SECS}, got ${JSON.stringify(options.assertionLifetimeSecs)}`);
+    }
+    return new ConnectionGrant('jwt_bearer', false, { ...text('issuer'), ...text('subject'), ...text('audience'), lifetimeSecs });
+  }
+
   private constructor(
     /** The grant type. */
     public readonly type: ConnectionGrantType,
     /** Whether the authorization request carries a PKCE S256 challenge. */
     public readonly pkce: boolean,
+    /** The assertion's claims (`jwtBearer` only). */
+    public readonly assertion?: ConnectionAssertionRegistration,
   ) {}
 }
 
@@ -108,6 +150,8 @@ export class ConnectionClientAuth {
   public static readonly CLIENT_SECRET_POST = new ConnectionClientAuth('client_secret_post');
   /** A JWT signed with our private key (RFC 7523 §2.2); the provider holds our public key. */
   public static readonly PRIVATE_KEY_JWT = new ConnectionClientAuth('private_key_jwt');
+  /** Only `client_id` (RFC 6749 §2.1 public client): for `ConnectionGrant.jwtBearer()` at a provider that accepts it. */
+  public static readonly NONE = new ConnectionClientAuth('none');
 
   private constructor(
     /** The `token_endpoint_auth_method` value. */

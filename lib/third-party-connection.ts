@@ -34,7 +34,7 @@ export interface ThirdPartyConnectionOptions {
   readonly tokenParams?: Readonly<Record<string, string>>;
   /** How we authenticate to the provider's token endpoint. @default ConnectionClientAuth.CLIENT_SECRET_BASIC */
   readonly clientAuth?: ConnectionClientAuth;
-  /** One token set for everyone, or one per user (authorization_code only). @default ConnectionMode.SHARED */
+  /** One token set for everyone, or one per user (authorization_code and JWT bearer). @default ConnectionMode.SHARED */
   readonly mode?: ConnectionMode;
   /** Base URL of the provider's API, for the proxy route (which refuses paths outside it). @default none: no proxy */
   readonly apiBaseUrl?: string;
@@ -56,7 +56,7 @@ export type TokenAccessGrantee = RegistryFunction | ProtectedRoute;
 const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Parameters we set ourselves; declaring them would break the flow. */
 const RESERVED_AUTHORIZATION_PARAMS = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method'];
-const RESERVED_TOKEN_PARAMS = ['grant_type', 'code', 'refresh_token', 'redirect_uri', 'code_verifier', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'scope'];
+const RESERVED_TOKEN_PARAMS = ['grant_type', 'code', 'refresh_token', 'redirect_uri', 'code_verifier', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'scope', 'assertion'];
 
 export class ThirdPartyConnection extends Construct {
   /** The connection's name in URLs, the CLI and `getConnectionToken` (the construct id). */
@@ -96,9 +96,13 @@ export class ThirdPartyConnection extends Construct {
     if (grant.type === 'client_credentials' && mode === ConnectionMode.PER_USER) {
       throw new Error(`${where}: client_credentials has no user, so mode must be ConnectionMode.SHARED, got PER_USER`);
     }
-    if (grant.type === 'client_credentials' && props.authorizationParams && Object.keys(props.authorizationParams).length > 0) {
+    if (grant.type !== 'authorization_code' && props.authorizationParams && Object.keys(props.authorizationParams).length > 0) {
       throw new Error(`${where}: authorizationParams only apply to authorization_code, got ${JSON.stringify(props.authorizationParams)}`);
     }
+    if (clientAuth === ConnectionClientAuth.NONE && grant.type !== 'jwt_bearer') {
+      throw new Error(`${where}: ConnectionClientAuth.NONE proves nothing to the provider, so only ConnectionGrant.jwtBearer() may use it, got ${grant.type}`);
+    }
+    checkAssertionSubject(where, grant, mode);
     const scopes = [...new Set((props.scopes ?? []).map((s) => validateScope(where, scopeName(s))))];
     const authorizationParams = checkParams(where, 'authorizationParams', props.authorizationParams, RESERVED_AUTHORIZATION_PARAMS);
     const tokenParams = checkParams(where, 'tokenParams', props.tokenParams, RESERVED_TOKEN_PARAMS);
@@ -120,6 +124,7 @@ export class ThirdPartyConnection extends Construct {
       mode: mode.value,
       ...(apiBaseUrl !== undefined ? { apiBaseUrl } : {}),
       credentialsSecretId: secretName,
+      ...(grant.assertion !== undefined ? { assertion: grant.assertion } : {}),
     };
 
     this.credentialsSecret = new SecretsmanagerSecret(this, 'Credentials', {
@@ -196,6 +201,18 @@ export class ThirdPartyConnection extends Construct {
   /** The consent URL without its `link` parameter (the CLI adds a signed one). */
   public get consentUrlBase(): string {
     return `${this.registry.issuer}/connections/${this.connectionName}/connect`;
+  }
+}
+
+/** A JWT bearer assertion's `sub`: declared once for a shared connection, named by each broker call for a per-user one. */
+function checkAssertionSubject(where: string, grant: ConnectionGrant, mode: ConnectionMode): void {
+  if (grant.type !== 'jwt_bearer') return;
+  const subject = grant.assertion?.subject;
+  if (mode === ConnectionMode.SHARED && subject === undefined) {
+    throw new Error(`${where}: a shared JWT bearer connection asserts one fixed subject: pass ConnectionGrant.jwtBearer({ subject }) (or use ConnectionMode.PER_USER)`);
+  }
+  if (mode === ConnectionMode.PER_USER && subject !== undefined) {
+    throw new Error(`${where}: a per-user JWT bearer connection asserts the subject each broker call names, so it takes no fixed subject, got ${JSON.stringify(subject)}`);
   }
 }
 

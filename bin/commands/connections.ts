@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { linkKeySecretName, signConsentLink } from '../../lambdas/connections/links';
 import { checkSubject } from '../../lambdas/connections/token-sets';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
-import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
+import { connectionCredentialsNeeded, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
 import type { SecretStore } from '../../lambdas/shared/ports';
 import { appOptions, deployedSecrets } from '../cli';
 import { localStatePaths } from '../local/local-registry';
@@ -48,7 +48,7 @@ export function registerConnectionCommands(program: Command): void {
   appOptions(
     connections
       .command('set-credentials <name>')
-      .description('read what the provider issued us from stdin (JSON: {"client_id","client_secret"} or {"client_id","private_jwk"}) and store it')
+      .description('read what the provider issued us from stdin (JSON: {"client_id","client_secret"} or {"client_id","private_jwk"}; JWT bearer: private_jwk, and client_secret with client_secret_*) and store it')
       .option('--local', 'store it in the local-mode secret store')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (name: string, options: ConnectionOptions) => {
@@ -92,15 +92,18 @@ export function parseCredentials(connection: ConnectionRegistration, input: stri
     throw new Error('stdin must be JSON: {"client_id":"…","client_secret":"…"} or {"client_id":"…","private_jwk":{…}}');
   }
   if (typeof parsed.client_id !== 'string' || !parsed.client_id) throw new Error('the credentials need a client_id');
-  if (connection.clientAuth === 'private_key_jwt') {
-    const jwk = parsed.private_jwk as Record<string, unknown> | undefined;
-    if (typeof jwk !== 'object' || jwk === null || typeof jwk.d !== 'string') {
-      throw new Error(`connection ${connection.name} uses private_key_jwt: the credentials need private_jwk, a private JWK (with "d")`);
-    }
-    return JSON.stringify({ client_id: parsed.client_id, private_jwk: jwk });
+  const needed = connectionCredentialsNeeded(connection);
+  const jwk = parsed.private_jwk as Record<string, unknown> | undefined;
+  if (needed.privateJwk && (typeof jwk !== 'object' || jwk === null || typeof jwk.d !== 'string')) {
+    const uses = connection.grant === 'jwt_bearer' ? 'the JWT bearer grant' : 'private_key_jwt';
+    throw new Error(`connection ${connection.name} uses ${uses}: the credentials need private_jwk, a private JWK (with "d")`);
   }
-  if (typeof parsed.client_secret !== 'string' || !parsed.client_secret) {
+  if (needed.clientSecret && (typeof parsed.client_secret !== 'string' || !parsed.client_secret)) {
     throw new Error(`connection ${connection.name} uses ${connection.clientAuth}: the credentials need a client_secret`);
   }
-  return JSON.stringify({ client_id: parsed.client_id, client_secret: parsed.client_secret });
+  return JSON.stringify({
+    client_id: parsed.client_id,
+    ...(needed.clientSecret ? { client_secret: parsed.client_secret } : {}),
+    ...(needed.privateJwk ? { private_jwk: jwk } : {}),
+  });
 }

@@ -7,6 +7,7 @@ export type ConnectionErrorCode =
   | 'unknown_connection'
   | 'not_connected'
   | 'needs_consent'
+  | 'needs_trust'
   | 'provider_error'
   | 'provider_unavailable'
   | 'not_configured'
@@ -49,6 +50,7 @@ export const STATUS_BY_CODE: Readonly<Record<ConnectionErrorCode, number>> = {
   unknown_connection: 404,
   not_connected: 404,
   needs_consent: 409,
+  needs_trust: 409,
   provider_error: 502,
   provider_unavailable: 503,
   not_configured: 503,

@@ -7,7 +7,7 @@ import { importJWK, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { TtlCache } from '../shared/cache';
 import { isLoopbackHttp } from '../shared/loopback';
-import type { ConnectionRegistration } from '../shared/manifest';
+import { connectionCredentialsNeeded, type ConnectionAuthMethod, type ConnectionRegistration } from '../shared/manifest';
 import type { Clock, SecretStore } from '../shared/ports';
 import { ConnectionError } from './errors';
 
@@ -15,14 +15,23 @@ import { ConnectionError } from './errors';
 export interface ConnectionCredentials {
   readonly client_id: string;
   readonly client_secret?: string;
-  /** Our private key (a JWK with `d`) for `private_key_jwt`. */
+  /** Our private key (a JWK with `d`) for `private_key_jwt` and JWT bearer assertions. */
   readonly private_jwk?: JWK;
+}
+
+/** Our private key, imported from `private_jwk`. */
+export interface OurPrivateKey {
+  readonly key: oauth.PrivateKey['key'];
+  readonly alg: string;
+  readonly kid?: string;
 }
 
 export interface ProviderClient {
   readonly as: oauth.AuthorizationServer;
   readonly client: oauth.Client;
   readonly auth: oauth.ClientAuth;
+  /** Our private key, when the credentials hold one (`private_key_jwt`, JWT bearer). */
+  readonly privateKey?: OurPrivateKey;
   /** Options for every oauth4webapi request: timeout, and plain HTTP only for loopback providers. */
   readonly options: () => oauth.TokenEndpointRequestOptions & oauth.DiscoveryRequestOptions;
 }
@@ -101,10 +110,12 @@ export function createProviders(options: ProvidersOptions): Providers {
         metadata.get(connection.name, () => loadMetadata(connection)),
         credentials.get(connection.name, () => loadCredentials(connection)),
       ]);
+      const privateKey = creds.private_jwk ? await importPrivateKey(creds.private_jwk) : undefined;
       return {
         as,
         client: { client_id: creds.client_id },
-        auth: await clientAuth(connection, creds),
+        auth: CLIENT_AUTH[connection.clientAuth](creds, privateKey),
+        ...(privateKey ? { privateKey } : {}),
         options: requestOptions(as.token_endpoint ?? as.issuer),
       };
     },
@@ -121,28 +132,29 @@ function parseCredentials(connection: ConnectionRegistration, value: string): Co
     throw bad('not JSON');
   }
   if (typeof parsed.client_id !== 'string' || !parsed.client_id) throw bad('no client_id');
-  if (connection.clientAuth === 'private_key_jwt') {
-    if (typeof parsed.private_jwk !== 'object' || !parsed.private_jwk?.d) throw bad('private_key_jwt needs a private JWK in private_jwk');
-  } else if (typeof parsed.client_secret !== 'string' || !parsed.client_secret) {
+  const needed = connectionCredentialsNeeded(connection);
+  if (needed.privateJwk && (typeof parsed.private_jwk !== 'object' || !parsed.private_jwk?.d)) {
+    throw bad(`${connection.grant === 'jwt_bearer' ? 'the JWT bearer grant' : 'private_key_jwt'} needs a private JWK in private_jwk`);
+  }
+  if (needed.clientSecret && (typeof parsed.client_secret !== 'string' || !parsed.client_secret)) {
     throw bad(`${connection.clientAuth} needs a client_secret`);
   }
   return parsed;
 }
 
-async function clientAuth(connection: ConnectionRegistration, creds: ConnectionCredentials): Promise<oauth.ClientAuth> {
-  switch (connection.clientAuth) {
-    case 'client_secret_basic':
-      return oauth.ClientSecretBasic(creds.client_secret!);
-    case 'client_secret_post':
-      return oauth.ClientSecretPost(creds.client_secret!);
-    case 'private_key_jwt': {
-      const jwk = creds.private_jwk!;
-      const alg = jwk.alg ?? (jwk.kty === 'EC' ? 'ES256' : jwk.kty === 'OKP' ? 'EdDSA' : 'RS256');
-      const key = (await importJWK({ ...jwk, alg }, alg)) as oauth.PrivateKey['key'];
-      return oauth.PrivateKeyJwt({ key, kid: jwk.kid });
-    }
-  }
+async function importPrivateKey(jwk: JWK): Promise<OurPrivateKey> {
+  const alg = jwk.alg ?? (jwk.kty === 'EC' ? 'ES256' : jwk.kty === 'OKP' ? 'EdDSA' : 'RS256');
+  const key = (await importJWK({ ...jwk, alg }, alg)) as oauth.PrivateKey['key'];
+  return { key, alg, ...(jwk.kid !== undefined ? { kid: jwk.kid } : {}) };
 }
+
+/** How we authenticate to the provider; `parseCredentials` has checked that what each needs is there. */
+const CLIENT_AUTH: Readonly<Record<ConnectionAuthMethod, (creds: ConnectionCredentials, key: OurPrivateKey | undefined) => oauth.ClientAuth>> = {
+  client_secret_basic: (creds) => oauth.ClientSecretBasic(creds.client_secret!),
+  client_secret_post: (creds) => oauth.ClientSecretPost(creds.client_secret!),
+  private_key_jwt: (_, key) => oauth.PrivateKeyJwt({ key: key!.key, kid: key!.kid }),
+  none: () => oauth.None(),
+};
 
 /** How a failed provider request should be treated. */
 export type ProviderFailure =
@@ -160,6 +172,8 @@ export function classifyProviderError(err: unknown): ProviderFailure {
     return 'rejected';
   }
   if (err instanceof ConnectionError) return err.code === 'provider_unavailable' ? 'transient' : 'rejected';
+  // A 401 with WWW-Authenticate (invalid_client): oauth4webapi throws before reading the body.
+  if (err instanceof oauth.WWWAuthenticateChallengeError) return err.status >= 500 ? 'transient' : 'rejected';
   if (err instanceof oauth.OperationProcessingError) {
     const status = (err.cause as Response | undefined)?.status;
     return typeof status === 'number' && status >= 500 ? 'transient' : 'rejected';
@@ -174,6 +188,10 @@ export function describeProviderError(err: unknown): string {
     return `the provider answered ${err.status} ${err.error}${err.error_description ? `: ${err.error_description}` : ''}`;
   }
   if (err instanceof ConnectionError) return err.description;
+  if (err instanceof oauth.WWWAuthenticateChallengeError) {
+    const error = err.cause.find((c) => c.parameters.error)?.parameters.error;
+    return `the provider answered ${err.status} ${error ?? 'invalid_client'}: our client authentication was refused`;
+  }
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'the provider did not answer in time';
   if (err instanceof oauth.OperationProcessingError) {
     const status = (err.cause as Response | undefined)?.status;

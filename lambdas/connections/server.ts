@@ -14,11 +14,12 @@ import { createCallbackEndpoint } from './callback';
 import { createConnectEndpoint } from './connect';
 import type { ConnectionsContext } from './context';
 import { ConnectionError } from './errors';
+import { jwtBearerGrant } from './jwt-bearer';
 import { createConsentLinks } from './links';
 import { createProviders, type ProviderClient } from './providers';
 import { createProxyEndpoint } from './proxy';
 import type { ConnectionRegistrations } from './registrations';
-import { createTokenSets, type TokenSetsOptions, type TokenSetStatus } from './token-sets';
+import { createTokenSets, type RenewalRequest, type TokenSetsOptions, type TokenSetStatus } from './token-sets';
 
 export interface ConnectionsConfig {
   /** Base URL of the registry's API (the issuer), no trailing slash: callbacks and consent links live under it. */
@@ -77,7 +78,7 @@ export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServe
     clock,
     sleep,
     log,
-    renew: (connection, refreshToken) => renewTokens(providers, connection, refreshToken),
+    renew: async (connection, request) => GRANT_RENEWALS[connection.grant](await providers.client(connection), connection, { ...request, clock }),
     consentUrl: (connection, subject) => links.sign(connection, subject),
   });
   const ctx: ConnectionsContext = { baseUrl, registrations: deps.registrations, providers, tokenSets, links, state: deps.state, clock, log, timeoutMs };
@@ -104,9 +105,12 @@ export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServe
   };
 }
 
-/** One token request by the connection's grant: refresh (authorization_code) or a new client_credentials token. */
-const GRANT_RENEWALS: Readonly<Record<ConnectionRegistration['grant'], (p: ProviderClient, c: ConnectionRegistration, refreshToken?: string) => Promise<oauth.TokenEndpointResponse>>> = {
-  async authorization_code(p, connection, refreshToken) {
+/** What one renewal needs beside the provider and the connection. */
+type Renewal = RenewalRequest & { readonly clock: Clock };
+
+/** One token request by the connection's grant: refresh (authorization_code), or a new token by client_credentials or JWT bearer. */
+const GRANT_RENEWALS: Readonly<Record<ConnectionRegistration['grant'], (p: ProviderClient, c: ConnectionRegistration, r: Renewal) => Promise<oauth.TokenEndpointResponse>>> = {
+  async authorization_code(p, connection, { refreshToken }) {
     const response = await oauth.refreshTokenGrantRequest(p.as, p.client, p.auth, refreshToken!, {
       ...p.options(),
       additionalParameters: connection.tokenParams,
@@ -119,8 +123,5 @@ const GRANT_RENEWALS: Readonly<Record<ConnectionRegistration['grant'], (p: Provi
     const response = await oauth.clientCredentialsGrantRequest(p.as, p.client, p.auth, parameters, p.options());
     return oauth.processClientCredentialsResponse(p.as, p.client, response);
   },
+  jwt_bearer: (p, connection, { subject, clock }) => jwtBearerGrant(p, connection, subject, clock),
 };
-
-async function renewTokens(providers: ReturnType<typeof createProviders>, connection: ConnectionRegistration, refreshToken: string | undefined) {
-  return GRANT_RENEWALS[connection.grant](await providers.client(connection), connection, refreshToken);
-}

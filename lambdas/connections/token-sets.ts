@@ -7,7 +7,9 @@
  *   update on `leaseUntil`; the others poll (bounded, injected clock and sleep) and re-read.
  * - The renewed set replaces the old one in one conditional write (lease still ours), so the old refresh token is
  *   only given up once the new one is stored; nothing is written unless the provider's response was valid.
- * - Health: `connected`, `needs_consent` (invalid_grant: the record is kept and marked), `error` (transient: retried
+ * - Health: `connected`, `needs_consent` (invalid_grant: the record is kept and marked), `needs_trust` (invalid_grant
+ *   to a JWT bearer assertion: the provider no longer trusts our key or subject; nobody asks again before `retryAfter`,
+ *   backing off as for transient errors, so a trust repaired at the provider heals by itself), `error` (transient: retried
  *   a few times, then `retryAfter` is stored (exponential backoff, capped) and until then callers get the last good
  *   token while it is valid, without anyone taking a new lease); `refreshing` is reported while a lease is live. A
  *   change of the stored health publishes a `Connection Health Changed` event.
@@ -21,8 +23,11 @@ import type { Cipher, Clock, EventPublisher, StateItem, StateStore } from '../sh
 import { ConnectionError, invalidRequest } from './errors';
 import { classifyProviderError, describeProviderError, type ProviderFailure } from './providers';
 
-export type StoredHealth = 'connected' | 'needs_consent' | 'error';
+export type StoredHealth = 'connected' | 'needs_consent' | 'needs_trust' | 'error';
 export type Health = StoredHealth | 'refreshing';
+
+/** Key prefix of every token set of `connection` (a perUser connection has one per subject). */
+export const tokenSetPrefix = (connection: string): string => `tokenset#${connection}#`;
 
 /** The stored form of a token set. Times in ms since the epoch. */
 export interface TokenSetItem extends StateItem {
@@ -65,8 +70,14 @@ export interface TokenSetStatus {
   readonly retryAfter?: number;
 }
 
-/** Gets fresh tokens from the provider: by refresh token, or by the connection's own grant (client_credentials). */
-export type TokenSource = (connection: ConnectionRegistration, refreshToken: string | undefined) => Promise<oauth.TokenEndpointResponse>;
+/** What a renewal is for: the stored refresh token (authorization_code), the token set's subject (JWT bearer). */
+export interface RenewalRequest {
+  readonly refreshToken?: string;
+  readonly subject?: string;
+}
+
+/** Gets fresh tokens from the provider: by refresh token, or by the connection's own grant (client_credentials, JWT bearer). */
+export type TokenSource = (connection: ConnectionRegistration, request: RenewalRequest) => Promise<oauth.TokenEndpointResponse>;
 
 export interface TokenSetsOptions {
   readonly state: StateStore;
@@ -113,7 +124,7 @@ export interface TokenSets {
 const SUBJECT_PATTERN = /^[\x21-\x7E]{1,256}$/;
 
 export const tokenSetKey = (connection: string, subject: string | undefined): string =>
-  `tokenset#${connection}#${subject ?? '_shared'}`;
+  `${tokenSetPrefix(connection)}${subject ?? '_shared'}`;
 
 /** Checks the subject against the connection's mode: `perUser` needs one, `shared` takes none. */
 export function checkSubject(connection: ConnectionRegistration, subject: unknown): string | undefined {
@@ -209,11 +220,20 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
     return new ConnectionError(409, 'needs_consent', `connection ${connection.name} needs consent again (${why}): open the consent link or run \`${how}\``, url);
   }
 
+  function needsTrust(connection: ConnectionRegistration, subject: string | undefined, why: string, retryAfter: number): ConnectionError {
+    const who = subject !== undefined ? ` for subject ${subject}` : '';
+    return new ConnectionError(
+      409,
+      'needs_trust',
+      `connection ${connection.name}: the provider refused our JWT bearer assertion${who} (${why}): it must trust our public key and the asserted issuer and subject; after fixing that at the provider (or \`oauth-registry connections set-credentials ${connection.name}\` with the key it trusts) the next attempt is not before ${new Date(retryAfter).toISOString()}`,
+    );
+  }
+
   async function acquire(pk: string, connection: ConnectionRegistration, subject: string | undefined, item: TokenSetItem | undefined, owner: string): Promise<boolean> {
     const now = clock();
     const lease = { leaseUntil: now + leaseMs, leaseOwner: owner };
     if (!item) {
-      // Only a grant we can run ourselves (client_credentials) starts a token set without a person.
+      // Only a grant we can run ourselves (client_credentials, JWT bearer) starts a token set without a person.
       return state.put({ pk, connection: connection.name, ...(subject !== undefined ? { subject } : {}), health: 'connected', updatedAt: now, ...lease }, { kind: 'notExists' });
     }
     return state.update(pk, lease, {
@@ -230,10 +250,10 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
     return tokens.refresh_token ? cipher.encrypt(tokens.refresh_token, encryptionContext(pk, connection.name)) : previous?.refreshToken;
   }
 
-  async function obtainWithRetry(connection: ConnectionRegistration, refreshToken: string | undefined): Promise<oauth.TokenEndpointResponse> {
+  async function obtainWithRetry(connection: ConnectionRegistration, request: RenewalRequest): Promise<oauth.TokenEndpointResponse> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await options.renew(connection, refreshToken);
+        return await options.renew(connection, request);
       } catch (err) {
         const failure = classifyProviderError(err);
         if (failure !== 'transient' || attempt >= retryDelaysMs.length) throw err;
@@ -264,7 +284,7 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
       }
       let tokens: oauth.TokenEndpointResponse;
       try {
-        tokens = await obtainWithRetry(connection, refreshToken);
+        tokens = await obtainWithRetry(connection, { refreshToken, subject });
       } catch (err) {
         return await failed(pk, connection, subject, item, err, release);
       }
@@ -315,6 +335,13 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
       await publishHealth(connection.name, subject, item?.health, 'needs_consent', reason);
       throw await needsConsent(connection, subject, reason);
     }
+    if (failure === 'invalid_grant' && connection.grant === 'jwt_bearer') {
+      const failures = (item?.failures ?? 0) + 1;
+      const retryAfter = clock() + backoffMs(failures);
+      await release({ health: 'needs_trust', lastError: reason, failures, retryAfter });
+      await publishHealth(connection.name, subject, item?.health, 'needs_trust', reason);
+      throw needsTrust(connection, subject, reason, retryAfter);
+    }
     const failures = failure === 'transient' ? (item?.failures ?? 0) + 1 : undefined;
     const retryAfter = failures !== undefined ? clock() + backoffMs(failures) : undefined;
     await release({ health: 'error', lastError: reason, failures, retryAfter });
@@ -352,7 +379,10 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
         throw new ConnectionError(404, 'not_connected', `connection ${connection.name} has no token set${subject !== undefined ? ` for subject ${subject}` : ''}: consent first (oauth-registry connect ${connection.name}${subject !== undefined ? ` --subject ${subject}` : ''})`, await options.consentUrl?.(connection.name, subject).catch(() => undefined));
       }
       if (item?.health === 'needs_consent') throw await needsConsent(connection, subject, item.lastError ?? 'the grant was revoked');
-      if (usable(item, rejected)) return remember(pk, item);
+      if (item?.health === 'needs_trust') {
+        // Tokens issued before the trust broke are not handed out; after the backoff one caller asks again.
+        if (item.retryAfter !== undefined && item.retryAfter > clock()) throw needsTrust(connection, subject, item.lastError ?? 'the provider refused our assertion', item.retryAfter);
+      } else if (usable(item, rejected)) return remember(pk, item);
       if (item?.retryAfter !== undefined && item.retryAfter > clock()) return backingOff(pk, connection, item as TokenSetItem & { retryAfter: number }, rejected);
       const leased = item?.leaseUntil !== undefined && item.leaseUntil >= clock();
       if (!leased) {
@@ -395,20 +425,24 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
     },
 
     async status(connection, subject) {
-      const item = await state.get<TokenSetItem>(tokenSetKey(connection.name, subject));
-      if (!item) return { connection: connection.name, subject, health: 'not_connected', hasRefreshToken: false };
-      const leased = item.leaseUntil !== undefined && item.leaseUntil >= clock();
-      return {
-        connection: connection.name,
-        subject,
-        health: leased ? 'refreshing' : item.health,
-        expiresAt: item.accessTokenExpiresAt !== undefined ? Math.floor(item.accessTokenExpiresAt / 1000) : undefined,
-        scope: item.scope,
-        hasRefreshToken: item.refreshToken !== undefined,
-        lastError: item.lastError,
-        retryAfter: item.retryAfter !== undefined && item.retryAfter > clock() ? Math.floor(item.retryAfter / 1000) : undefined,
-      };
+      return tokenSetStatus(connection.name, subject, await state.get<TokenSetItem>(tokenSetKey(connection.name, subject)), clock());
     },
+  };
+}
+
+/** What `status` shows of a stored token set (or its absence) at `nowMs`: health, expiry, last error; never a token. */
+export function tokenSetStatus(connection: string, subject: string | undefined, item: TokenSetItem | undefined, nowMs: number): TokenSetStatus {
+  if (!item) return { connection, subject, health: 'not_connected', hasRefreshToken: false };
+  const leased = item.leaseUntil !== undefined && item.leaseUntil >= nowMs;
+  return {
+    connection,
+    subject,
+    health: leased ? 'refreshing' : item.health,
+    expiresAt: item.accessTokenExpiresAt !== undefined ? Math.floor(item.accessTokenExpiresAt / 1000) : undefined,
+    scope: item.scope,
+    hasRefreshToken: item.refreshToken !== undefined,
+    lastError: item.lastError,
+    retryAfter: item.retryAfter !== undefined && item.retryAfter > nowMs ? Math.floor(item.retryAfter / 1000) : undefined,
   };
 }
 

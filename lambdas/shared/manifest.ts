@@ -156,12 +156,12 @@ export interface RegistryManifest {
   readonly userAuthentication?: UserAuthenticationRegistration;
 }
 
-/** Grants we use at a third-party provider's token endpoint. */
-export const CONNECTION_GRANTS = ['authorization_code', 'client_credentials'] as const;
+/** Grants we use at a third-party provider's token endpoint (`jwt_bearer`: RFC 7523 §2.1, our key signs the assertion). */
+export const CONNECTION_GRANTS = ['authorization_code', 'client_credentials', 'jwt_bearer'] as const;
 export type ConnectionGrantType = (typeof CONNECTION_GRANTS)[number];
 
-/** How we authenticate to a third-party provider's token endpoint. */
-export const CONNECTION_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+/** How we authenticate to a third-party provider's token endpoint (`none`: JWT bearer only, the assertion is the proof). */
+export const CONNECTION_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export type ConnectionAuthMethod = (typeof CONNECTION_AUTH_METHODS)[number];
 
 /** Where a provider's endpoints come from: its RFC 8414 / OIDC metadata, or declared URLs. */
@@ -195,10 +195,33 @@ export interface ConnectionRegistration {
   readonly apiBaseUrl?: string;
   /** Secret holding what the provider issued us: `{"client_id","client_secret"}` or `{"client_id","private_jwk"}`. */
   readonly credentialsSecretId: string;
+  /** The assertion we sign for the JWT bearer grant (`jwt_bearer` only). */
+  readonly assertion?: ConnectionAssertionRegistration;
+}
+
+/** What a connection's credentials secret must hold besides `client_id`: a secret, our private JWK, or both. */
+export const connectionCredentialsNeeded = (c: Pick<ConnectionRegistration, 'clientAuth' | 'grant'>) => ({
+  clientSecret: c.clientAuth === 'client_secret_basic' || c.clientAuth === 'client_secret_post',
+  privateJwk: c.clientAuth === 'private_key_jwt' || c.grant === 'jwt_bearer',
+});
+
+/** Claims of a JWT bearer connection's assertion (RFC 7523 §3) beyond `exp`, `iat` and `jti`. */
+export interface ConnectionAssertionRegistration {
+  /** `iss`; absent: our client id. */
+  readonly issuer?: string;
+  /** `sub` of a shared connection; absent (perUser): the subject the broker is asked for. */
+  readonly subject?: string;
+  /** `aud`; absent: the provider's token endpoint. */
+  readonly audience?: string;
+  /** Seconds from `iat` to `exp`. */
+  readonly lifetimeSecs: number;
 }
 
 /** DynamoDB partition key of a connection's registration item; the item's `data` attribute holds the JSON. */
 export const connectionItemKey = (name: string): string => `connection#${name}`;
+
+/** The registry's DynamoDB table (registrations and state): what `OAuthRegistry` names it and `status` reads. */
+export const stateTableName = (namePrefix: string): string => `${namePrefix}-registry`;
 
 /** The Lambda alias the broker answers one connection's token requests under (IAM grants name it, not the function). */
 export const connectionAlias = (name: string): string => `connection-${name}`;

@@ -101,6 +101,11 @@ export interface StateStore {
   delete<T extends StateItem = StateItem>(pk: string, condition?: Condition): Promise<T | undefined>;
 }
 
+/** Lists live items by key prefix: for operator tools only (`oauth-registry status`); in DynamoDB a paginated Scan. */
+export interface StateLister {
+  list<T extends StateItem = StateItem>(prefix: string): Promise<T[]>;
+}
+
 /**
  * Encrypts small secrets kept in the table (third-party refresh tokens). `context` is bound to the ciphertext
  * (KMS encryption context, AES-GCM additional data): a ciphertext only decrypts under the same context.

@@ -7,12 +7,13 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { StateKeyTooLongError, stateKeyTooLong, type Clock, type Condition, type StateItem, type StateStore } from '../ports';
+import { StateKeyTooLongError, stateKeyTooLong, type Clock, type Condition, type StateItem, type StateLister, type StateStore } from '../ports';
 import { isExpired } from './local-state-store';
 
 export interface AwsStateStoreOptions {
@@ -100,7 +101,7 @@ function isConditionFailure(err: unknown): boolean {
 }
 
 /** The registry's state table in DynamoDB: conditional single-item writes, TTL honoured on every read and condition. */
-export class AwsStateStore implements StateStore {
+export class AwsStateStore implements StateStore, StateLister {
   private client?: DynamoDBClient;
   private readonly clock: Clock;
 
@@ -174,6 +175,30 @@ export class AwsStateStore implements StateStore {
       if (isConditionFailure(err)) return false;
       throw err;
     }
+  }
+
+  /** Live items whose key starts with `prefix`, in key order: a consistent, paginated Scan (operator tools only). */
+  async list<T extends StateItem = StateItem>(prefix: string): Promise<T[]> {
+    const items: T[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.ddb.send(
+        new ScanCommand({
+          TableName: this.options.tableName,
+          FilterExpression: 'begins_with(#pk, :prefix)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+          ExpressionAttributeValues: { ':prefix': { S: prefix } },
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const raw of out.Items ?? []) {
+        const item = unmarshall(raw) as T;
+        if (!isExpired(item, this.clock())) items.push(item);
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items.sort((a, b) => (a.pk < b.pk ? -1 : a.pk > b.pk ? 1 : 0));
   }
 
   async delete<T extends StateItem = StateItem>(pk: string, condition?: Condition): Promise<T | undefined> {

@@ -4,7 +4,7 @@
  * what makes a condition atomic here, as DynamoDB's condition expressions are in AWS.
  */
 import { JsonFile } from './json-file';
-import { StateKeyTooLongError, stateKeyTooLong, type Clock, type Condition, type StateItem, type StateStore } from '../ports';
+import { StateKeyTooLongError, stateKeyTooLong, type Clock, type Condition, type StateItem, type StateLister, type StateStore } from '../ports';
 
 interface StoreFile {
   version: 1;
@@ -50,7 +50,7 @@ export function isExpired(item: StateItem, nowMs: number): boolean {
 }
 
 /** The registry's state table, locally: conditional single-key writes with TTL; file-backed when given a path. */
-export class LocalStateStore implements StateStore {
+export class LocalStateStore implements StateStore, StateLister {
   private data: StoreFile = { version: 1, items: {} };
   private readonly clock: Clock;
   /** The backing file, shared with other local processes. */
@@ -99,6 +99,18 @@ export class LocalStateStore implements StateStore {
     delete this.data.items[pk];
     this.persist();
     return item as T;
+  }
+
+  /** Live items whose key starts with `prefix`, in key order. */
+  async list<T extends StateItem = StateItem>(prefix: string): Promise<T[]> {
+    this.reload();
+    return Object.keys(this.data.items)
+      .filter((pk) => pk.startsWith(prefix))
+      .sort()
+      .flatMap((pk) => {
+        const item = this.live(pk);
+        return item ? [structuredClone(item) as T] : [];
+      });
   }
 
   /** Also undefined for a key too long to be stored, so every operation treats it as absent (as AwsStateStore does). */

@@ -1,0 +1,107 @@
+/**
+ * `oauth-registry status [--local] [--json]`: the health of every third-party connection (every stored subject of a
+ * perUser one): connected / refreshing / needs_consent / needs_trust / error, access token expiry, last error and
+ * retryAfter. Read from the local state file, or from the deployed registry's DynamoDB table. Never prints a token.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { tokenSetKey, tokenSetPrefix, tokenSetStatus, type TokenSetItem, type TokenSetStatus } from '../../lambdas/connections/token-sets';
+import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
+import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
+import { stateTableName, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
+import type { StateLister, StateStore } from '../../lambdas/shared/ports';
+import { appOptions } from '../cli';
+import { localStatePaths } from '../local/local-registry';
+import { loadRegistry, type AppOptions } from '../local/synth';
+
+interface StatusOptions extends AppOptions {
+  local?: boolean;
+  json?: boolean;
+}
+
+/** One line of `status`: a token set's state (no token in it), with the connection's grant and mode. */
+export interface ConnectionStatusRow extends TokenSetStatus {
+  readonly grant: ConnectionRegistration['grant'];
+  readonly mode: ConnectionRegistration['mode'];
+}
+
+/** What `status --json` prints. */
+export interface StatusReport {
+  readonly registry: string;
+  /** Where the state was read: `local` (the state file) or the DynamoDB table's name. */
+  readonly source: string;
+  readonly connections: readonly ConnectionStatusRow[];
+}
+
+export function registerStatusCommand(program: Command): void {
+  appOptions(
+    program
+      .command('status')
+      .description('show the health of every third-party connection (and stored subject): expiry, last error, retryAfter; never a token')
+      .option('--local', 'read the local-mode state (npm start) instead of the deployed registry\'s table')
+      .option('--json', 'print JSON for scripts instead of a table')
+      .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
+  ).action(async (options: StatusOptions) => {
+    const { manifest } = loadRegistry(options);
+    const tableName = stateTableName(manifest.namePrefix);
+    const store = options.local
+      ? new LocalStateStore(localStatePaths(path.resolve(options.stateDir)).state)
+      : new AwsStateStore({ tableName, ...(options.region ? { clientConfig: { region: options.region } } : {}) });
+    const report: StatusReport = {
+      registry: manifest.namePrefix,
+      source: options.local ? 'local' : tableName,
+      connections: await collectStatus(manifest, store),
+    };
+    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatusTable(report, Date.now()));
+  });
+}
+
+/** Every connection's token sets as the store holds them: one row per shared connection, one per stored subject. */
+export async function collectStatus(
+  manifest: Pick<RegistryManifest, 'connections'>,
+  store: StateStore & StateLister,
+  nowMs: number = Date.now(),
+): Promise<ConnectionStatusRow[]> {
+  const rows: ConnectionStatusRow[] = [];
+  for (const connection of manifest.connections ?? []) {
+    const about = { grant: connection.grant, mode: connection.mode };
+    if (connection.mode === 'shared') {
+      rows.push({ ...tokenSetStatus(connection.name, undefined, await store.get<TokenSetItem>(tokenSetKey(connection.name, undefined)), nowMs), ...about });
+      continue;
+    }
+    const items = await store.list<TokenSetItem>(tokenSetPrefix(connection.name));
+    if (items.length === 0) rows.push({ ...tokenSetStatus(connection.name, undefined, undefined, nowMs), ...about });
+    for (const item of items) rows.push({ ...tokenSetStatus(connection.name, item.subject, item, nowMs), ...about });
+  }
+  return rows;
+}
+
+const COLUMNS: readonly { readonly title: string; readonly value: (row: ConnectionStatusRow, nowMs: number) => string }[] = [
+  { title: 'CONNECTION', value: (r) => r.connection },
+  { title: 'SUBJECT', value: (r) => r.subject ?? (r.mode === 'shared' ? '(shared)' : '-') },
+  { title: 'GRANT', value: (r) => r.grant },
+  { title: 'HEALTH', value: (r) => r.health },
+  { title: 'ACCESS TOKEN EXPIRES', value: (r, now) => (r.expiresAt === undefined ? '-' : `${isoSecs(r.expiresAt)} (${relative(r.expiresAt, now)})`) },
+  { title: 'RETRY AFTER', value: (r) => (r.retryAfter === undefined ? '-' : isoSecs(r.retryAfter)) },
+  { title: 'LAST ERROR', value: (r) => r.lastError ?? '-' },
+];
+
+/** The report as an aligned table, one line per row (the last column is not padded). */
+export function formatStatusTable(report: StatusReport, nowMs: number): string {
+  const header = `registry ${report.registry} (${report.source === 'local' ? 'local state' : `table ${report.source}`})\n`;
+  if (report.connections.length === 0) return `${header}no third-party connections declared\n`;
+  const cells = [COLUMNS.map((c) => c.title), ...report.connections.map((row) => COLUMNS.map((c) => c.value(row, nowMs)))];
+  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
+  const lines = cells.map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  return `${header}${lines.join('\n')}\n`;
+}
+
+const isoSecs = (secs: number): string => new Date(secs * 1000).toISOString().replace('.000Z', 'Z');
+
+/** "in 5m", "expired 2h ago". */
+function relative(secs: number, nowMs: number): string {
+  const delta = Math.round(secs - nowMs / 1000);
+  const abs = Math.abs(delta);
+  const span = abs >= 86_400 ? `${Math.floor(abs / 86_400)}d` : abs >= 3600 ? `${Math.floor(abs / 3600)}h` : abs >= 60 ? `${Math.floor(abs / 60)}m` : `${abs}s`;
+  return delta >= 0 ? `in ${span}` : `expired ${span} ago`;
+}
