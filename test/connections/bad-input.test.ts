@@ -11,7 +11,7 @@ import { resolveProxyTarget } from '../../lambdas/connections/proxy';
 import { consentStateKey, type PendingConsent } from '../../lambdas/connections/connect';
 import { CONNECTION_ROUTES } from '../../lambdas/shared/routes';
 import { apiEvent, header, jsonBody } from '../helpers/events';
-import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from './third-party';
+import { browse, cookieFetch, SECRET_BASIC, startThirdParty, type ThirdParty } from './third-party';
 import { connection, startHarness, type Harness } from './harness';
 
 const TTL = 120;
@@ -412,13 +412,7 @@ async function browseUntil(start: string, stopAt: string): Promise<string> {
   let init: RequestInit = {};
   for (let step = 0; step < 20; step++) {
     if (url.startsWith(stopAt)) return url;
-    const cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) } });
-    for (const set of response.headers.getSetCookie()) {
-      const [pair] = set.split(';');
-      const eq = pair!.indexOf('=');
-      cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
-    }
+    const response = await cookieFetch(cookies, url, init);
     init = {};
     const location = response.headers.get('location');
     if (location) {

@@ -158,19 +158,25 @@ export async function startThirdParty(options: ThirdPartyOptions): Promise<Third
   return state;
 }
 
+/** One request of a cookie-keeping browser: sends the jar's cookies, keeps what the response sets, follows nothing. */
+export async function cookieFetch(cookies: Map<string, string>, url: string, init: RequestInit = {}): Promise<Response> {
+  const cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) } });
+  for (const set of response.headers.getSetCookie()) {
+    const [pair] = set.split(';');
+    const eq = pair!.indexOf('=');
+    cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+  }
+  return response;
+}
+
 /** A cookie-keeping "browser" that follows redirects and submits oidc-provider's dev login and consent forms. */
 export async function browse(start: string, options: { login?: string; maxSteps?: number } = {}): Promise<{ url: string; response: Response; body: string }> {
   const cookies = new Map<string, string>();
   let url = start;
   let init: RequestInit = {};
   for (let step = 0; step < (options.maxSteps ?? 20); step++) {
-    const cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) } });
-    for (const set of response.headers.getSetCookie()) {
-      const [pair] = set.split(';');
-      const eq = pair!.indexOf('=');
-      cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
-    }
+    const response = await cookieFetch(cookies, url, init);
     init = {};
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {

@@ -237,7 +237,8 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
         state,
       });
       const landing = await signIn(url, { jar });
-      return { ...landing, tokens: await client.authorizationCodeGrant(config, landing.location, { pkceCodeVerifier: verifier, expectedState: state }) };
+      const checks = { pkceCodeVerifier: verifier, expectedState: state };
+      return { ...landing, checks, tokens: await client.authorizationCodeGrant(config, landing.location, checks) };
     }
 
     it('completes authorization code + PKCE; the browser only ever visits our host and the upstream', async () => {
@@ -309,18 +310,8 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
 
     it('a code is single use: the second redemption fails with invalid_grant', async () => {
       const config = await discover();
-      const verifier = client.randomPKCECodeVerifier();
-      const state = client.randomState();
-      const url = client.buildAuthorizationUrl(config, {
-        redirect_uri: REDIRECT_URI,
-        scope: 'incidents.read',
-        code_challenge: await client.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
-      });
-      const { location } = await signIn(url);
-      const tokens = await client.authorizationCodeGrant(config, location, { pkceCodeVerifier: verifier, expectedState: state });
-      await assert.rejects(client.authorizationCodeGrant(config, location, { pkceCodeVerifier: verifier, expectedState: state }), { error: 'invalid_grant' });
+      const { location, checks, tokens } = await authorize(config);
+      await assert.rejects(client.authorizationCodeGrant(config, location, checks), { error: 'invalid_grant' });
       // ...and revokes what the first redemption issued.
       assert.deepEqual(await client.tokenIntrospection(config, tokens.access_token), { active: false });
     });

@@ -74,27 +74,21 @@ describe('private_key_jwt and the JWT bearer grant against the local server', ()
     assert.equal(claims.sub, 'partner-app');
   });
 
+  /** openid-client configured from our discovery document, authenticating with the partner's private key. */
+  const discoverAsPartner = () =>
+    client.discovery(new URL(registry.issuer), 'partner-app', undefined, client.PrivateKeyJwt({ key: clientKey.privateKey, kid: clientKey.kid }), {
+      execute: [client.allowInsecureRequests],
+    });
+
   it('openid-client PrivateKeyJwt completes client_credentials', async () => {
-    const config = await client.discovery(
-      new URL(registry.issuer),
-      'partner-app',
-      undefined,
-      client.PrivateKeyJwt({ key: clientKey.privateKey, kid: clientKey.kid }),
-      { execute: [client.allowInsecureRequests] },
-    );
+    const config = await discoverAsPartner();
     const tokens = await client.clientCredentialsGrant(config, { scope: 'incidents.write' });
     assert.equal(tokens.scope, 'incidents.write');
     assert.ok(tokens.expires_in! > 0);
   });
 
   it('openid-client exchanges a user assertion (JWT bearer grant) for a token acting for the user', async () => {
-    const config = await client.discovery(
-      new URL(registry.issuer),
-      'partner-app',
-      undefined,
-      client.PrivateKeyJwt({ key: clientKey.privateKey, kid: clientKey.kid }),
-      { execute: [client.allowInsecureRequests] },
-    );
+    const config = await discoverAsPartner();
     const assertion = await signAssertion(idpKey, { iss: 'https://login.partner.example', sub: 'alice', aud: registry.issuer, nowSecs: nowSecs() });
     const tokens = await client.genericGrantRequest(config, JWT_BEARER_GRANT_TYPE, { assertion, scope: 'incidents.read' });
     // oauth4webapi validates the result the way a resource server would.
