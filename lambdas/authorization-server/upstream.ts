@@ -4,7 +4,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { TtlCache } from '../shared/cache';
-import { isLoopbackHttp } from '../shared/loopback';
+import { isLoopbackHttp } from '../shared/oauth-syntax';
 import type { UserAuthenticationRegistration } from '../shared/manifest';
 import type { Clock, SecretStore } from '../shared/ports';
 

@@ -6,7 +6,7 @@
 import { importJWK, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { TtlCache } from '../shared/cache';
-import { isLoopbackHttp } from '../shared/loopback';
+import { isLoopbackHttp } from '../shared/oauth-syntax';
 import { connectionCredentialsNeeded, type ConnectionAuthMethod, type ConnectionRegistration } from '../shared/manifest';
 import type { Clock, SecretStore } from '../shared/ports';
 import { ConnectionError } from './errors';

@@ -55,3 +55,12 @@ export const RESERVED_PATH_PREFIXES: readonly string[] = [
     ),
   ),
 ];
+
+/**
+ * The path of one connection's route, its name encoded: `connectionPath('Salesforce', 'callback')` →
+ * `/connections/Salesforce/callback`. For `proxy` it is the prefix the forwarded path follows (no trailing slash).
+ */
+export function connectionPath(name: string, route: ConnectionRoute | 'localBroker'): string {
+  const routeKey = route === 'localBroker' ? LOCAL_BROKER_ROUTE : CONNECTION_ROUTES[route];
+  return routePath(routeKey).replace('{name}', encodeURIComponent(name)).replace('/{proxy+}', '');
+}

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { requiredEnv } from '../../lambdas/shared/config';
-import { isLoopbackHttp } from '../../lambdas/shared/loopback';
+import { isLoopbackHttp } from '../../lambdas/shared/oauth-syntax';
 
 describe('shared helpers', () => {
   it('isLoopbackHttp accepts plain http on the loopback interface only', () => {
