@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createConnectionsServer, type ConnectionsServer } from '../lambdas/connections/server';
-import { tokenSetKey } from '../lambdas/connections/token-sets';
+import { tokenSetKey } from '../lambdas/connections/token-set-item';
 import { LocalCipher } from '../lambdas/shared/adapters/local-cipher';
 import { LogEventPublisher } from '../lambdas/shared/adapters/log-event-publisher';
 import { MemorySecretStore } from '../lambdas/shared/adapters/local-secret-store';

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { linkKeySecretName, signConsentLink } from '../../lambdas/connections/links';
-import { checkSubject } from '../../lambdas/connections/token-sets';
+import { checkSubject } from '../../lambdas/connections/registrations';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { connectionCredentialsNeeded, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
 import type { SecretStore } from '../../lambdas/shared/ports';

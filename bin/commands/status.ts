@@ -5,7 +5,13 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { tokenSetKey, tokenSetPrefix, tokenSetStatus, type TokenSetItem, type TokenSetStatus } from '../../lambdas/connections/token-sets';
+import {
+  tokenSetKey,
+  tokenSetPrefix,
+  tokenSetStatus,
+  type TokenSetItem,
+  type TokenSetStatus,
+} from '../../lambdas/connections/token-set-item';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { stateTableName, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';

@@ -5,7 +5,8 @@
  */
 import type { ConnectionsContext } from './context';
 import { errorBody, invalidRequest, unknownConnection, type ConnectionErrorBody } from './errors';
-import { checkSubject, type ConnectionToken } from './token-sets';
+import { checkSubject } from './registrations';
+import type { ConnectionToken } from './token-set-item';
 import { connectionAlias } from '../shared/manifest';
 
 export interface BrokerEvent {

@@ -1,14 +1,15 @@
 /**
  * `GET /connections/{name}/callback?code=…&state=…`: the provider sent the browser back. Take the pending consent
- * `state` names (once), check it came back to the browser that started the consent (its cookie), check the response (RFC 6749 §4.1.2, RFC 9207 `iss`), exchange the code with the PKCE
- * verifier, store the token set, and show what happened.
+ * `state` names (once), check it came back to the browser that started the consent (its cookie), check the response
+ * (RFC 6749 §4.1.2, RFC 9207 `iss`), exchange the code with the PKCE verifier, store the token set, and show what
+ * happened.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as oauth from 'oauth4webapi';
 import { callbackUrl, connectionOf, type ConnectionsContext } from './context';
 import { consentErrorPage, consentStateKey, type PendingConsent } from './connect';
 import { clearConsentCookie, sentByConsentingBrowser } from './consent-cookie';
-import { ConnectionError, invalidRequest } from './errors';
+import { invalidRequest, providerError, providerUnavailable } from './errors';
 import { messagePage } from './pages';
 import { classifyProviderError, describeProviderError } from './providers';
 
@@ -25,7 +26,9 @@ export function createCallbackEndpoint(ctx: ConnectionsContext) {
       }
       if (!sentByConsentingBrowser(event, pending.browserBinding)) {
         ctx.log.warn('consent_browser_mismatch', { connection: connection.name, subject: pending.subject });
-        throw invalidRequest('this consent was started in another browser (or its cookie was blocked): open the consent link again in this browser');
+        throw invalidRequest(
+          'this consent was started in another browser (or its cookie was blocked): open the consent link again in this browser',
+        );
       }
       const provider = await ctx.providers.client(connection);
 
@@ -59,8 +62,8 @@ export function createCallbackEndpoint(ctx: ConnectionsContext) {
       } catch (err) {
         const reason = describeProviderError(err);
         ctx.log.warn('code_exchange_failed', { connection: connection.name, subject: pending.subject, reason });
-        const status = classifyProviderError(err) === 'transient' ? 504 : 502;
-        throw new ConnectionError(status, 'provider_error', `The code could not be exchanged for tokens: ${reason}. Nothing was stored.`);
+        const failed = classifyProviderError(err) === 'transient' ? providerUnavailable : providerError;
+        throw failed(`The code could not be exchanged for tokens: ${reason}. Nothing was stored.`);
       }
       await ctx.tokenSets.storeConsent(connection, pending.subject, tokens);
       return messagePage(
@@ -68,7 +71,9 @@ export function createCallbackEndpoint(ctx: ConnectionsContext) {
         `Connected to ${connection.name}`,
         [
           `The connection ${connection.name} is ready${pending.subject !== undefined ? ` for ${pending.subject}` : ''}.`,
-          tokens.refresh_token ? 'Tokens will be refreshed automatically.' : 'The provider gave no refresh token: consent again when the access token expires.',
+          tokens.refresh_token
+            ? 'Tokens will be refreshed automatically.'
+            : 'The provider gave no refresh token: consent again when the access token expires.',
           'You can close this window.',
         ],
         [clearConsentCookie(callbackUrl(ctx, connection.name))],

@@ -7,11 +7,12 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ENV } from '../shared/config';
 import { connectionAlias } from '../shared/manifest';
+import { connectionPath } from '../shared/routes';
 import type { BrokerEvent, BrokerResult } from './broker';
 import type { ConnectionErrorCode } from './errors';
-import type { ConnectionToken } from './token-sets';
+import type { ConnectionToken } from './token-set-item';
 
-export type { ConnectionToken } from './token-sets';
+export type { ConnectionToken } from './token-set-item';
 
 /** The broker refused: `code` says why (`needs_consent` comes with a `consentUrl` to hand to a person). */
 export class ConnectionTokenError extends Error {
@@ -46,7 +47,7 @@ export async function getConnectionToken(connection: string, options: GetConnect
 }
 
 async function askLocal(baseUrl: string, event: BrokerEvent): Promise<BrokerResult> {
-  const response = await fetch(`${baseUrl.replace(/\/+$/, '')}/_local/connections/${encodeURIComponent(event.connection)}/token`, {
+  const response = await fetch(`${baseUrl.replace(/\/+$/, '')}${connectionPath(event.connection, 'localBroker')}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(event.subject !== undefined ? { subject: event.subject } : {}),
@@ -57,11 +58,17 @@ async function askLocal(baseUrl: string, event: BrokerEvent): Promise<BrokerResu
 async function invokeBroker(event: BrokerEvent, lambda: LambdaClient | undefined, env: NodeJS.ProcessEnv): Promise<BrokerResult> {
   const functionName = env[ENV.CONNECTIONS_FUNCTION];
   if (!functionName) {
-    throw new Error(`${ENV.CONNECTIONS_FUNCTION} is not set: grant this function the connection's tokens with connection.grantTokenAccess(fn)`);
+    throw new Error(
+      `${ENV.CONNECTIONS_FUNCTION} is not set: grant this function the connection's tokens with connection.grantTokenAccess(fn)`,
+    );
   }
   const client = lambda ?? (defaultClient ??= new LambdaClient({}));
   const out = await client.send(
-    new InvokeCommand({ FunctionName: functionName, Qualifier: connectionAlias(event.connection), Payload: Buffer.from(JSON.stringify(event)) }),
+    new InvokeCommand({
+      FunctionName: functionName,
+      Qualifier: connectionAlias(event.connection),
+      Payload: Buffer.from(JSON.stringify(event)),
+    }),
   );
   const payload = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
   if (out.FunctionError) throw new Error(`the token broker failed (${out.FunctionError})`);

@@ -6,15 +6,16 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as oauth from 'oauth4webapi';
 import type { StateItem } from '../shared/ports';
+import { tableKey } from '../shared/table-keys';
 import { newConsentBinding } from './consent-cookie';
 import { connectionOf, callbackUrl, type ConnectionsContext } from './context';
-import { ConnectionError, invalidRequest } from './errors';
+import { ConnectionError, invalidRequest, providerError } from './errors';
 import { CONSENT_LINK_TTL_SECS } from './links';
 import { messagePage, redirect } from './pages';
-import { checkSubject } from './token-sets';
+import { checkSubject } from './registrations';
 
 /** Key of the pending consent a `state` value stands for (single use: taken by the callback). */
-export const consentStateKey = (state: string): string => `consentstate#${state}`;
+export const consentStateKey = (state: string): string => tableKey('consentState', state);
 
 export interface PendingConsent extends StateItem {
   readonly connection: string;
@@ -39,7 +40,7 @@ export function createConnectEndpoint(ctx: ConnectionsContext) {
 
       const provider = await ctx.providers.client(connection);
       if (!provider.as.authorization_endpoint) {
-        throw new ConnectionError(502, 'provider_error', `the provider of ${connection.name} declares no authorization endpoint`);
+        throw providerError(`the provider of ${connection.name} declares no authorization endpoint`);
       }
       const state = oauth.generateRandomState();
       const codeVerifier = connection.pkce ? oauth.generateRandomCodeVerifier() : undefined;

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Logger } from '../shared/log';
 import type { ConnectionRegistration } from '../shared/manifest';
 import type { Clock, StateStore } from '../shared/ports';
+import { connectionPath } from '../shared/routes';
 import { unknownConnection } from './errors';
 import type { ConsentLinks } from './links';
 import type { Providers } from './providers';
@@ -32,4 +33,4 @@ export async function connectionOf(ctx: ConnectionsContext, event: APIGatewayPro
 }
 
 export const callbackUrl = (ctx: ConnectionsContext, connection: string): string =>
-  `${ctx.baseUrl}/connections/${encodeURIComponent(connection)}/callback`;
+  `${ctx.baseUrl}${connectionPath(connection, 'callback')}`;

@@ -1,6 +1,9 @@
 /**
  * Errors of the connections function, with stable codes callers match on (`needs_consent`, `unknown_connection`…).
  * The HTTP routes turn them into JSON (proxy) or HTML (consent pages); the broker returns them as values.
+ *
+ * Each code has one HTTP status, in `STATUS_BY_CODE`; an error is made only by the factories below, so its status
+ * always comes from that table.
  */
 export type ConnectionErrorCode =
   | 'invalid_request'
@@ -11,11 +14,33 @@ export type ConnectionErrorCode =
   | 'provider_error'
   | 'provider_unavailable'
   | 'not_configured'
+  | 'no_api_base_url'
   | 'server_error';
 
+/** HTTP status of each error code: what the routes answer, and for the wire forms that carry none (local broker). */
+export const STATUS_BY_CODE: Readonly<Record<ConnectionErrorCode, number>> = {
+  invalid_request: 400,
+  unknown_connection: 404,
+  /** No token set yet for this connection (or subject): a person must consent first. */
+  not_connected: 404,
+  needs_consent: 409,
+  needs_trust: 409,
+  /** The provider (or the API behind the proxy) answered with an error that retrying will not fix. */
+  provider_error: 502,
+  /** The provider (or the API behind the proxy) failed or did not answer: try again later. */
+  provider_unavailable: 503,
+  /** The operator has yet to set something up (credentials not set, or not usable): try again once it is done. */
+  not_configured: 503,
+  /** The connection is declared without `apiBaseUrl`: there is no API to proxy to, now or later. */
+  no_api_base_url: 404,
+  server_error: 500,
+};
+
 export class ConnectionError extends Error {
-  constructor(
-    readonly status: number,
+  /** The HTTP status of `code` (from `STATUS_BY_CODE`). */
+  readonly status: number;
+
+  private constructor(
     readonly code: ConnectionErrorCode,
     readonly description: string,
     /** A fresh consent link, when a person must consent (again) before tokens can be had. */
@@ -23,12 +48,29 @@ export class ConnectionError extends Error {
   ) {
     super(description);
     this.name = 'ConnectionError';
+    this.status = STATUS_BY_CODE[code];
+  }
+
+  /** The one way to make an error: its status is the table's for `code`. */
+  static of(code: ConnectionErrorCode, description: string, consentUrl?: string): ConnectionError {
+    return new ConnectionError(code, description, consentUrl);
   }
 }
 
-export const invalidRequest = (description: string) => new ConnectionError(400, 'invalid_request', description);
-export const unknownConnection = (name: string) =>
-  new ConnectionError(404, 'unknown_connection', `no connection named ${JSON.stringify(name)}`);
+const withUrl = (code: ConnectionErrorCode) => (description: string, consentUrl?: string) =>
+  ConnectionError.of(code, description, consentUrl);
+const plain = (code: ConnectionErrorCode) => (description: string) => ConnectionError.of(code, description);
+
+export const invalidRequest = plain('invalid_request');
+export const unknownConnection = (name: string) => ConnectionError.of('unknown_connection', `no connection named ${JSON.stringify(name)}`);
+export const notConnected = withUrl('not_connected');
+export const needsConsent = withUrl('needs_consent');
+export const needsTrust = plain('needs_trust');
+export const providerError = plain('provider_error');
+export const providerUnavailable = plain('provider_unavailable');
+export const notConfigured = plain('not_configured');
+export const noApiBaseUrl = plain('no_api_base_url');
+const serverError = plain('server_error');
 
 /** The wire form of an error: what the broker returns and the proxy sends. Never internals. */
 export interface ConnectionErrorBody {
@@ -38,21 +80,8 @@ export interface ConnectionErrorBody {
 }
 
 export function errorBody(err: unknown): ConnectionErrorBody {
-  const e = err instanceof ConnectionError ? err : new ConnectionError(500, 'server_error', 'the connection could not be served');
+  const e = err instanceof ConnectionError ? err : serverError('the connection could not be served');
   return { error: e.code, error_description: e.description, ...(e.consentUrl ? { consent_url: e.consentUrl } : {}) };
 }
 
-export const statusOf = (err: unknown): number => (err instanceof ConnectionError ? err.status : 500);
-
-/** HTTP status of each error code, for the wire forms that carry no status (local broker endpoint). */
-export const STATUS_BY_CODE: Readonly<Record<ConnectionErrorCode, number>> = {
-  invalid_request: 400,
-  unknown_connection: 404,
-  not_connected: 404,
-  needs_consent: 409,
-  needs_trust: 409,
-  provider_error: 502,
-  provider_unavailable: 503,
-  not_configured: 503,
-  server_error: 500,
-};
+export const statusOf = (err: unknown): number => (err instanceof ConnectionError ? err.status : STATUS_BY_CODE.server_error);

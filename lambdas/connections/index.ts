@@ -8,6 +8,7 @@ import { AwsEventPublisher } from '../shared/adapters/aws-event-publisher';
 import { AwsSecretStore } from '../shared/adapters/aws-secret-store';
 import { AwsStateStore } from '../shared/adapters/aws-state-store';
 import { ENV, requiredEnv as required } from '../shared/config';
+import { CACHE_TTL_SECS } from '../shared/defaults';
 import { isBrokerEvent, type BrokerEvent, type BrokerResult } from './broker';
 import { tableConnections } from './registrations';
 import { createConnectionsServer, type ConnectionsServer } from './server';
@@ -18,7 +19,7 @@ function build(): ConnectionsServer {
     config: {
       baseUrl: required(ENV.ISSUER),
       linkKeySecretId: required(ENV.LINK_KEY_SECRET_ID),
-      cacheTtlSecs: Number(process.env[ENV.CACHE_TTL_SECS] ?? 60),
+      cacheTtlSecs: Number(process.env[ENV.CACHE_TTL_SECS] ?? CACHE_TTL_SECS),
     },
     registrations: tableConnections(state),
     secrets: new AwsSecretStore(),

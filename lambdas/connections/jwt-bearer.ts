@@ -8,9 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { JWT_BEARER_GRANT_TYPE, type ConnectionRegistration } from '../shared/manifest';
+import type { ConnectionRegistration } from '../shared/manifest';
+import { JWT_BEARER_GRANT_TYPE } from '../shared/oauth-syntax';
 import type { Clock } from '../shared/ports';
-import { ConnectionError } from './errors';
+import { notConfigured } from './errors';
 import type { OurPrivateKey, ProviderClient } from './providers';
 
 /** Assertion lifetime when the registration names none (manifests are always written with one). */
@@ -27,7 +28,10 @@ export function assertionClaims(p: ProviderClient, connection: ConnectionRegistr
   const declared = connection.assertion;
   const sub = declared?.subject ?? subject;
   if (sub === undefined) {
-    throw new ConnectionError(503, 'not_configured', `connection ${connection.name} uses the JWT bearer grant but asserts no subject: declare ConnectionGrant.jwtBearer({ subject }) or use perUser mode`);
+    throw notConfigured(
+      `connection ${connection.name} uses the JWT bearer grant but asserts no subject: ` +
+        'declare ConnectionGrant.jwtBearer({ subject }) or use perUser mode',
+    );
   }
   return { iss: declared?.issuer ?? p.client.client_id, sub, aud: declared?.audience ?? p.as.token_endpoint ?? p.as.issuer };
 }
@@ -54,7 +58,7 @@ export async function jwtBearerGrant(
   clock: Clock,
 ): Promise<oauth.TokenEndpointResponse> {
   if (!p.privateKey) {
-    throw new ConnectionError(503, 'not_configured', `connection ${connection.name} uses the JWT bearer grant: its credentials need private_jwk`);
+    throw notConfigured(`connection ${connection.name} uses the JWT bearer grant: its credentials need private_jwk`);
   }
   const lifetimeSecs = connection.assertion?.lifetimeSecs ?? DEFAULT_LIFETIME_SECS;
   const assertion = await signAssertion(p.privateKey, assertionClaims(p, connection, subject), lifetimeSecs, clock());

@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, importJWK, jwtVerify, type JWK } from 'jose';
 import { TtlCache } from '../shared/cache';
 import type { Clock, SecretStore, StateStore } from '../shared/ports';
-import { ConnectionError } from './errors';
+import { connectionPath } from '../shared/routes';
+import { tableKey } from '../shared/table-keys';
+import { invalidRequest } from './errors';
 
 /** Name of the secret holding a registry's link key (the constructs create it; local mode generates it). */
 export const linkKeySecretName = (namePrefix: string): string => `${namePrefix}/connections/link-key`;
@@ -17,7 +19,6 @@ export const CONSENT_LINK_TTL_SECS = 600;
 const LINK_TYP = 'oauth-registry-consent+jwt';
 
 export const consentLinkAudience = (connection: string): string => `oauth-registry:connections/${connection}`;
-export const consentPath = (connection: string): string => `/connections/${encodeURIComponent(connection)}/connect`;
 
 /** Keys a link may be signed with: the current one, and the previous during rotation's overlap. */
 async function linkKeys(secrets: SecretStore, secretId: string): Promise<JWK[]> {
@@ -38,7 +39,9 @@ export interface SignLinkOptions {
 /** A fresh consent link (what `oauth-registry connect` prints). */
 export async function signConsentLink(options: SignLinkOptions): Promise<string> {
   const [key] = await linkKeys(options.secrets, options.secretId);
-  if (!key) throw new Error(`the link key ${options.secretId} has no value yet (has the registry been deployed, or local mode started once?)`);
+  if (!key) {
+    throw new Error(`the link key ${options.secretId} has no value yet (has the registry been deployed, or local mode started once?)`);
+  }
   const now = Math.floor((options.clock ?? Date.now)() / 1000);
   const jwt = new SignJWT({})
     .setProtectedHeader({ alg: 'HS256', kid: key.kid, typ: LINK_TYP })
@@ -48,7 +51,7 @@ export async function signConsentLink(options: SignLinkOptions): Promise<string>
     .setExpirationTime(now + CONSENT_LINK_TTL_SECS);
   if (options.subject !== undefined) jwt.setSubject(options.subject);
   const token = await jwt.sign(await importJWK(key, 'HS256'));
-  return `${options.baseUrl.replace(/\/+$/, '')}${consentPath(options.connection)}?link=${token}`;
+  return `${options.baseUrl.replace(/\/+$/, '')}${connectionPath(options.connection, 'connect')}?link=${token}`;
 }
 
 export interface ConsentLinks {
@@ -66,7 +69,7 @@ export function createConsentLinks(deps: {
   ttlMs: number;
 }): ConsentLinks {
   const keys = new TtlCache<string, JWK[]>({ ttlMs: deps.ttlMs, clock: deps.clock });
-  const invalid = (why: string) => new ConnectionError(400, 'invalid_request', `this consent link ${why}; ask for a new one (oauth-registry connect)`);
+  const invalid = (why: string) => invalidRequest(`this consent link ${why}; ask for a new one (oauth-registry connect)`);
 
   async function verify(link: string, connection: string) {
     for (const jwk of await keys.get(deps.secretId, () => linkKeys(deps.secrets, deps.secretId))) {
@@ -94,7 +97,7 @@ export function createConsentLinks(deps: {
     async redeem(link, connection) {
       const payload = await verify(link, connection);
       const taken = await deps.state.put(
-        { pk: `consentlink#${payload.jti}`, connection, expiresAt: payload.exp! },
+        { pk: tableKey('consentLink', payload.jti!), connection, expiresAt: payload.exp! },
         { kind: 'notExists' },
       );
       if (!taken) throw invalid('was already used');

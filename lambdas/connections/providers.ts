@@ -9,10 +9,11 @@ import { TtlCache } from '../shared/cache';
 import { isLoopbackHttp } from '../shared/oauth-syntax';
 import { connectionCredentialsNeeded, type ConnectionAuthMethod, type ConnectionRegistration } from '../shared/manifest';
 import type { Clock, SecretStore } from '../shared/ports';
-import { ConnectionError } from './errors';
+import { ConnectionError, notConfigured, providerUnavailable } from './errors';
+import { setCredentialsHint } from './token-set-health';
 
-/** What `set-credentials` stores in a connection's secret. */
-export interface ConnectionCredentials {
+/** The value of a connection's secret (JSON), as `set-credentials` stores it: the credentials the provider issued us. */
+export interface ConnectionSecretValue {
   readonly client_id: string;
   readonly client_secret?: string;
   /** Our private key (a JWK with `d`) for `private_key_jwt` and JWT bearer assertions. */
@@ -54,7 +55,7 @@ export interface ProvidersOptions {
 
 export function createProviders(options: ProvidersOptions): Providers {
   const metadata = new TtlCache<string, oauth.AuthorizationServer>({ ttlMs: Math.max(options.ttlMs, 3_600_000), clock: options.clock });
-  const credentials = new TtlCache<string, ConnectionCredentials>({ ttlMs: options.ttlMs, clock: options.clock });
+  const credentials = new TtlCache<string, ConnectionSecretValue>({ ttlMs: options.ttlMs, clock: options.clock });
 
   const requestOptions = (url: string) => () => ({
     signal: AbortSignal.timeout(options.timeoutMs),
@@ -85,21 +86,13 @@ export function createProviders(options: ProvidersOptions): Providers {
         if (classifyProviderError(err) === 'transient') break; // down or slow: the other document will not help
       }
     }
-    throw new ConnectionError(
-      503,
-      'provider_unavailable',
-      `the metadata of ${connection.name}'s provider could not be read: ${describeProviderError(firstError)}`,
-    );
+    throw providerUnavailable(`the metadata of ${connection.name}'s provider could not be read: ${describeProviderError(firstError)}`);
   }
 
-  async function loadCredentials(connection: ConnectionRegistration): Promise<ConnectionCredentials> {
+  async function loadCredentials(connection: ConnectionRegistration): Promise<ConnectionSecretValue> {
     const current = await options.secrets.getSecretVersion(connection.credentialsSecretId, 'AWSCURRENT');
     if (!current) {
-      throw new ConnectionError(
-        503,
-        'not_configured',
-        `connection ${connection.name} has no credentials yet: run \`oauth-registry connections set-credentials ${connection.name}\``,
-      );
+      throw notConfigured(`connection ${connection.name} has no credentials yet: run \`${setCredentialsHint(connection.name)}\``);
     }
     return parseCredentials(connection, current.value);
   }
@@ -122,12 +115,11 @@ export function createProviders(options: ProvidersOptions): Providers {
   };
 }
 
-function parseCredentials(connection: ConnectionRegistration, value: string): ConnectionCredentials {
-  const bad = (why: string) =>
-    new ConnectionError(503, 'not_configured', `the credentials of connection ${connection.name} are malformed: ${why}`);
-  let parsed: ConnectionCredentials;
+function parseCredentials(connection: ConnectionRegistration, value: string): ConnectionSecretValue {
+  const bad = (why: string) => notConfigured(`the credentials of connection ${connection.name} are malformed: ${why}`);
+  let parsed: ConnectionSecretValue;
   try {
-    parsed = JSON.parse(value) as ConnectionCredentials;
+    parsed = JSON.parse(value) as ConnectionSecretValue;
   } catch {
     throw bad('not JSON');
   }
@@ -149,7 +141,8 @@ async function importPrivateKey(jwk: JWK): Promise<OurPrivateKey> {
 }
 
 /** How we authenticate to the provider; `parseCredentials` has checked that what each needs is there. */
-const CLIENT_AUTH: Readonly<Record<ConnectionAuthMethod, (creds: ConnectionCredentials, key: OurPrivateKey | undefined) => oauth.ClientAuth>> = {
+type ClientAuthOf = (creds: ConnectionSecretValue, key: OurPrivateKey | undefined) => oauth.ClientAuth;
+const CLIENT_AUTH: Readonly<Record<ConnectionAuthMethod, ClientAuthOf>> = {
   client_secret_basic: (creds) => oauth.ClientSecretBasic(creds.client_secret!),
   client_secret_post: (creds) => oauth.ClientSecretPost(creds.client_secret!),
   private_key_jwt: (_, key) => oauth.PrivateKeyJwt({ key: key!.key, kid: key!.kid }),

@@ -6,9 +6,11 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { bodyBytes, getHeader, jsonResponse } from '../shared/http';
+import { connectionPath } from '../shared/routes';
 import { connectionOf, type ConnectionsContext } from './context';
-import { ConnectionError, errorBody, invalidRequest, statusOf } from './errors';
-import { checkSubject, type ConnectionToken } from './token-sets';
+import { ConnectionError, errorBody, invalidRequest, noApiBaseUrl, providerUnavailable, statusOf } from './errors';
+import { checkSubject } from './registrations';
+import type { ConnectionToken } from './token-set-item';
 
 export const SUBJECT_HEADER = 'x-oauth-registry-subject';
 
@@ -54,11 +56,9 @@ export function createProxyEndpoint(ctx: ConnectionsContext, fetchImpl: typeof f
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
       const connection = await connectionOf(ctx, event);
-      if (!connection.apiBaseUrl) {
-        throw new ConnectionError(404, 'not_configured', `connection ${connection.name} declares no apiBaseUrl to proxy to`);
-      }
+      if (!connection.apiBaseUrl) throw noApiBaseUrl(`connection ${connection.name} declares no apiBaseUrl to proxy to`);
       const subject = checkSubject(connection, getHeader(event, SUBJECT_HEADER));
-      const prefix = `/connections/${encodeURIComponent(connection.name)}/proxy/`;
+      const prefix = `${connectionPath(connection.name, 'proxy')}/`;
       const rawPath = event.rawPath ?? '';
       if (!rawPath.startsWith(prefix)) throw invalidRequest('the path must be under /connections/<name>/proxy/');
       const target = resolveProxyTarget(connection.apiBaseUrl, rawPath.slice(prefix.length), event.rawQueryString ?? '');
@@ -106,7 +106,7 @@ async function forward(
     });
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    throw new ConnectionError(timedOut ? 504 : 502, 'provider_unavailable', timedOut ? 'the API did not answer in time' : 'the API could not be reached');
+    throw providerUnavailable(timedOut ? 'the API did not answer in time' : 'the API could not be reached');
   }
 }
 

@@ -13,13 +13,15 @@ import { createBroker, type BrokerEvent, type BrokerResult } from './broker';
 import { createCallbackEndpoint } from './callback';
 import { createConnectEndpoint } from './connect';
 import type { ConnectionsContext } from './context';
-import { ConnectionError } from './errors';
+import { unknownConnection } from './errors';
 import { jwtBearerGrant } from './jwt-bearer';
 import { createConsentLinks } from './links';
 import { createProviders, type ProviderClient } from './providers';
 import { createProxyEndpoint } from './proxy';
 import type { ConnectionRegistrations } from './registrations';
-import { createTokenSets, type RenewalRequest, type TokenSetsOptions, type TokenSetStatus } from './token-sets';
+import type { RenewalRequest } from './token-renewal';
+import type { TokenSetStatus } from './token-set-item';
+import { createTokenSets, type TokenSetsOptions } from './token-sets';
 
 export interface ConnectionsConfig {
   /** Base URL of the registry's API (the issuer), no trailing slash: callbacks and consent links live under it. */
@@ -48,7 +50,10 @@ export interface ConnectionsDeps {
   /** @default globalThis.fetch (provider and API requests) */
   readonly fetch?: typeof fetch;
   /** Tuning of token renewal (skew, lease, polling, retries, backoff). */
-  readonly renewal?: Pick<TokenSetsOptions, 'skewSecs' | 'leaseMs' | 'maxWaitMs' | 'pollMs' | 'retryDelaysMs' | 'backoffInitialMs' | 'backoffMaxMs'>;
+  readonly renewal?: Pick<
+    TokenSetsOptions,
+    'skewSecs' | 'leaseMs' | 'maxWaitMs' | 'pollMs' | 'retryDelaysMs' | 'backoffInitialMs' | 'backoffMaxMs'
+  >;
 }
 
 export interface ConnectionsServer {
@@ -69,7 +74,14 @@ export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServe
   const baseUrl = deps.config.baseUrl.replace(/\/+$/, '');
 
   const providers = createProviders({ secrets: deps.secrets, clock, timeoutMs, ttlMs, fetch: deps.fetch });
-  const links = createConsentLinks({ secrets: deps.secrets, secretId: deps.config.linkKeySecretId, baseUrl, state: deps.state, clock, ttlMs });
+  const links = createConsentLinks({
+    secrets: deps.secrets,
+    secretId: deps.config.linkKeySecretId,
+    baseUrl,
+    state: deps.state,
+    clock,
+    ttlMs,
+  });
   const tokenSets = createTokenSets({
     ...deps.renewal,
     state: deps.state,
@@ -78,10 +90,21 @@ export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServe
     clock,
     sleep,
     log,
-    renew: async (connection, request) => GRANT_RENEWALS[connection.grant](await providers.client(connection), connection, { ...request, clock }),
+    renew: async (connection, request) =>
+      GRANT_RENEWALS[connection.grant](await providers.client(connection), connection, { ...request, clock }),
     consentUrl: (connection, subject) => links.sign(connection, subject),
   });
-  const ctx: ConnectionsContext = { baseUrl, registrations: deps.registrations, providers, tokenSets, links, state: deps.state, clock, log, timeoutMs };
+  const ctx: ConnectionsContext = {
+    baseUrl,
+    registrations: deps.registrations,
+    providers,
+    tokenSets,
+    links,
+    state: deps.state,
+    clock,
+    log,
+    timeoutMs,
+  };
 
   const routes: ReadonlyMap<string, RouteHandler> = new Map([
     [CONNECTION_ROUTES.connect, createConnectEndpoint(ctx)],
@@ -99,7 +122,7 @@ export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServe
     invoke: broker,
     async status(name, subject) {
       const connection = await deps.registrations.get(name);
-      if (!connection) throw new ConnectionError(404, 'unknown_connection', `no connection named ${JSON.stringify(name)}`);
+      if (!connection) throw unknownConnection(name);
       return tokenSets.status(connection, subject);
     },
   };
@@ -109,7 +132,8 @@ export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServe
 type Renewal = RenewalRequest & { readonly clock: Clock };
 
 /** One token request by the connection's grant: refresh (authorization_code), or a new token by client_credentials or JWT bearer. */
-const GRANT_RENEWALS: Readonly<Record<ConnectionRegistration['grant'], (p: ProviderClient, c: ConnectionRegistration, r: Renewal) => Promise<oauth.TokenEndpointResponse>>> = {
+type GrantRenewal = (p: ProviderClient, c: ConnectionRegistration, r: Renewal) => Promise<oauth.TokenEndpointResponse>;
+const GRANT_RENEWALS: Readonly<Record<ConnectionRegistration['grant'], GrantRenewal>> = {
   async authorization_code(p, connection, { refreshToken }) {
     const response = await oauth.refreshTokenGrantRequest(p.as, p.client, p.auth, refreshToken!, {
       ...p.options(),

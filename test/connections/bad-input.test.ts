@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-sets';
+import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
 import { resolveProxyTarget } from '../../lambdas/connections/proxy';
 import { consentStateKey, type PendingConsent } from '../../lambdas/connections/connect';
 import { CONNECTION_ROUTES } from '../../lambdas/shared/routes';
@@ -238,11 +238,11 @@ describe('connection bad input', () => {
       assert.deepEqual(await stored(), before);
     });
 
-    it('reports a provider that does not answer the code exchange in time (504)', async () => {
+    it('reports a provider that does not answer the code exchange in time (503)', async () => {
       const { state, cookie } = await pendingState();
       provider.tokenEndpointMode = 'hang';
       const response = await callback({ code: 'whatever', state, iss: provider.issuer }, cookie);
-      assert.equal(response.status, 504);
+      assert.equal(response.status, 503);
       assert.match(response.body, /the provider did not answer in time/);
     });
   });
@@ -386,7 +386,7 @@ describe('connection bad input', () => {
       await ours.add(connection('NoApi', { provider: { issuer: provider.issuer } }));
       const noApi = await ours.server.handle(proxyEvent('/connections/NoApi/proxy/x'));
       assert.equal(noApi.statusCode, 404);
-      assert.deepEqual(jsonBody(noApi), { error: 'not_configured', error_description: 'connection NoApi declares no apiBaseUrl to proxy to' });
+      assert.deepEqual(jsonBody(noApi), { error: 'no_api_base_url', error_description: 'connection NoApi declares no apiBaseUrl to proxy to' });
     });
   });
 

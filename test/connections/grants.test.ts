@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-sets';
+import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
 import { SECRET_POST, startThirdParty, type ThirdParty } from './third-party';
 import { connection, startHarness, type Harness } from './harness';
 

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { exportJWK, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
-import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-sets';
+import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
 import { ClientAuth, ConnectionClientAuth, ConnectionGrant, ConnectionMode, GrantType, Provider } from '../../lib';
 import { testKey, type TestKey } from '../helpers/assertions';
 import { fixture } from '../lib/helpers';

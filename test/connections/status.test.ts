@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { collectStatus, formatStatusTable, type StatusReport } from '../../bin/commands/status';
 import { localStatePaths } from '../../bin/local/local-registry';
-import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-sets';
+import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { manifestFileName } from '../../lambdas/shared/manifest';
