@@ -11,7 +11,7 @@ import { checkSubject } from '../../lambdas/connections/token-sets';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { connectionCredentialsNeeded, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
 import type { SecretStore } from '../../lambdas/shared/ports';
-import { appOptions, deployedSecrets } from '../cli';
+import { appOptions, deployedSecrets } from './common';
 import { localStatePaths } from '../local/local-registry';
 import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';

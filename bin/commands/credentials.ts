@@ -6,8 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
-import { appOptions, deployedSecrets } from '../cli';
-import { localStatePaths, type ClientCredentials } from '../local/local-registry';
+import { appOptions, deployedSecrets } from './common';
+import { clientSecretOf, localStatePaths } from '../local/local-registry';
+import type { ClientSecretValue } from '../../lambdas/shared/client-secret';
 import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import type { ClientRegistration } from '../../lambdas/shared/manifest';
@@ -73,17 +74,16 @@ function findClient(name: string, options: ShowOptions): ClientRegistration {
   return client;
 }
 
-function readLocal(client: ClientRegistration, stateDir: string): ClientCredentials {
+function readLocal(client: ClientRegistration, stateDir: string): ClientSecretValue {
   const file = localStatePaths(stateDir).clients;
-  const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, ClientCredentials>) : {};
+  const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, ClientSecretValue>) : {};
   const found = all[client.name];
   if (!found) throw new Error(`no local credentials for ${client.name} in ${file}: run \`npm start\` once first`);
   return found;
 }
 
-async function readDeployed(client: ClientRegistration, options: { readonly region?: string }): Promise<ClientCredentials> {
+async function readDeployed(client: ClientRegistration, options: { readonly region?: string }): Promise<ClientSecretValue> {
   const current = await deployedSecrets(options).getSecretVersion(client.secretId!, 'AWSCURRENT');
   if (!current) throw new Error(`secret ${client.secretId} has no value yet: has the registry been deployed (in this region: --region) and rotated once?`);
-  const { client_secret } = JSON.parse(current.value) as ClientCredentials;
-  return { client_id: client.clientId, client_secret };
+  return { client_id: client.clientId, client_secret: clientSecretOf(client.secretId!, current.value) };
 }

@@ -3,11 +3,12 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { appOptions } from '../cli';
+import { appOptions } from './common';
 import { consoleLogger } from '../local/console-logger';
 import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../local/local-registry';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
+import { connectionPath } from '../../lambdas/shared/routes';
 
 interface DevOptions extends AppOptions {
   port: string;
@@ -85,8 +86,9 @@ function connectionLines(local: LocalRegistry, manifest: RegistryManifest): stri
     lines.push(`    ${c.name} (${c.grant}, ${c.clientAuth}, ${c.mode})`);
     lines.push(`      credentials  npm run cli -- connections set-credentials ${c.name} --local < credentials.json`);
     if (c.grant === 'authorization_code') lines.push(`      consent      npm run cli -- connect ${c.name}${subject} --local`);
-    lines.push(`      token        curl -s -X POST ${local.issuer}/_local/connections/${c.name}/token${c.mode === 'perUser' ? ` -d '{"subject":"<user>"}'` : ''}`);
-    if (c.apiBaseUrl) lines.push(`      proxy        ${local.issuer}/connections/${c.name}/proxy/…  →  ${c.apiBaseUrl}/…`);
+    const body = c.mode === 'perUser' ? ` -d '{"subject":"<user>"}'` : '';
+    lines.push(`      token        curl -s -X POST ${local.issuer}${connectionPath(c.name, 'localBroker')}${body}`);
+    if (c.apiBaseUrl) lines.push(`      proxy        ${local.issuer}${connectionPath(c.name, 'proxy')}/…  →  ${c.apiBaseUrl}/…`);
   }
   return lines;
 }

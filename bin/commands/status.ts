@@ -10,7 +10,7 @@ import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { stateTableName, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
 import type { StateLister, StateStore } from '../../lambdas/shared/ports';
-import { appOptions } from '../cli';
+import { appOptions } from './common';
 import { localStatePaths } from '../local/local-registry';
 import { loadRegistry, type AppOptions } from '../local/synth';
 

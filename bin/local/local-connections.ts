@@ -21,7 +21,7 @@ import { SECRET_KIND_TAG, type RegistryManifest } from '../../lambdas/shared/man
 import type { Clock } from '../../lambdas/shared/ports';
 import { CONNECTION_ROUTES, LOCAL_BROKER_ROUTE } from '../../lambdas/shared/routes';
 import { toApiGatewayEvent, writeApiGatewayResult } from './http-adapter';
-import { routeMatcher } from './local-registry';
+import { routeMatcher } from './route-matcher';
 
 export interface LocalConnections {
   readonly server: ConnectionsServer;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readBody, toApiGatewayEvent, writeApiGatewayResult } from '../../bin/local/http-adapter';
-import { routeMatcher } from '../../bin/local/local-registry';
+import { routeMatcher } from '../../bin/local/route-matcher';
 import { createConnectionsServer, type ConnectionsDeps, type ConnectionsServer } from '../../lambdas/connections/server';
 import { signConsentLink } from '../../lambdas/connections/links';
 import { LocalCipher } from '../../lambdas/shared/adapters/local-cipher';
