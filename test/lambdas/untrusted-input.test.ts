@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { AuthorizationFlowDeps } from '../../lambdas/authorization-server/authorization-flow';
-import { createCallbackEndpoint } from '../../lambdas/authorization-server/callback';
-import { createConsentDecision, createConsentPage } from '../../lambdas/authorization-server/consent';
+import type { AuthorizationFlowDeps } from '../../lambdas/authorization-server/endpoints/authorization-flow';
+import { createCallbackEndpoint } from '../../lambdas/authorization-server/endpoints/callback';
+import { createConsentDecision, createConsentPage } from '../../lambdas/authorization-server/endpoints/consent';
 import type { UpstreamLogin } from '../../lambdas/authorization-server/upstream';
 import { AwsRegistrationStore } from '../../lambdas/shared/adapters/aws-registration-store';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';

@@ -4,9 +4,9 @@
  * to the redirect URI with `state` and `iss`), then send the user to the upstream identity provider.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { OAuthError } from '../shared/errors';
-import type { RouteHandler } from '../shared/http';
-import type { ClientRegistration } from '../shared/manifest';
+import { OAuthError } from '../../shared/errors';
+import type { RouteHandler } from '../../shared/http';
+import type { ClientRegistration } from '../../shared/manifest';
 import {
   PENDING_TTL_SECS,
   bindingCookie,
@@ -15,9 +15,9 @@ import {
   type AuthorizationFlowDeps,
   type PendingItem,
 } from './authorization-flow';
-import { errorPage, redirect } from '../shared/pages';
-import { resolveScope } from './scope';
-import { nowSecs, randomToken, sha256url } from './user-grants';
+import { errorPage, redirect } from '../../shared/pages';
+import { resolveScope } from '../scope';
+import { nowSecs, randomToken, sha256url } from '../user-grants';
 
 // code_challenge = BASE64URL(SHA256(verifier)): 43 characters (RFC 7636 §4.2)
 const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;

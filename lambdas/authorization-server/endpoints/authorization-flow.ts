@@ -4,13 +4,13 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { Logger } from '../shared/log';
-import type { ClientRegistration } from '../shared/manifest';
-import type { Clock, RegistrationStore, StateItem, StateStore } from '../shared/ports';
-import { redirect } from '../shared/pages';
-import { tableKey } from '../shared/table-keys';
-import type { UpstreamLogin } from './upstream';
-import { issueCode, nowSecs, sha256url } from './user-grants';
+import type { Logger } from '../../shared/log';
+import type { ClientRegistration } from '../../shared/manifest';
+import type { Clock, RegistrationStore, StateItem, StateStore } from '../../shared/ports';
+import { redirect } from '../../shared/pages';
+import { tableKey } from '../../shared/table-keys';
+import type { UpstreamLogin } from '../upstream';
+import { issueCode, nowSecs, sha256url } from '../user-grants';
 
 export const PENDING_TTL_SECS = 600;
 /** How long a remembered consent lasts. */

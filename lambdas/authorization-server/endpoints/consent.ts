@@ -4,8 +4,8 @@
  * deleted atomically, so a decision counts once.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { decodeBody, mediaType, type RouteHandler } from '../shared/http';
-import { routePath, SERVER_ROUTES } from '../shared/routes';
+import { decodeBody, mediaType, type RouteHandler } from '../../shared/http';
+import { routePath, SERVER_ROUTES } from '../../shared/routes';
 import {
   bindingCookieName,
   browserBound,
@@ -20,7 +20,7 @@ import {
   type AuthorizationFlowDeps,
   type PendingItem,
 } from './authorization-flow';
-import { errorPage, escapeHtml, htmlPage } from '../shared/pages';
+import { errorPage, escapeHtml, htmlPage } from '../../shared/pages';
 
 const UNKNOWN = 'this sign-in is unknown, expired, already decided, or was started in another browser';
 

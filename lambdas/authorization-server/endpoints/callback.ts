@@ -4,7 +4,7 @@
  * Then the consent page, or straight back to the client when the user's consent is remembered.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { RouteHandler } from '../shared/http';
+import type { RouteHandler } from '../../shared/http';
 import {
   browserBound,
   completeAuthorization,
@@ -15,9 +15,9 @@ import {
   type AuthorizationFlowDeps,
   type PendingItem,
 } from './authorization-flow';
-import { errorPage, redirect } from '../shared/pages';
-import { routePath, SERVER_ROUTES } from '../shared/routes';
-import { UpstreamLoginError } from './upstream';
+import { errorPage, redirect } from '../../shared/pages';
+import { routePath, SERVER_ROUTES } from '../../shared/routes';
+import { UpstreamLoginError } from '../upstream';
 
 export function createCallbackEndpoint(deps: AuthorizationFlowDeps): RouteHandler {
   return async (event) => {
