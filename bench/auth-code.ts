@@ -16,8 +16,8 @@ import { createJsonLogger } from '../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../lambdas/shared/manifest';
 import type { StateStore } from '../lambdas/shared/ports';
 import { measureOps } from './load';
-import { startDynalite } from '../test/helpers/dynalite';
-import { tokenEvent } from '../test/helpers/events';
+import { startDynalite } from '../testing/dynalite';
+import { tokenEvent } from '../testing/events';
 
 
 export type BenchStore = 'memory' | 'dynalite';

@@ -11,8 +11,8 @@ import { LogEventPublisher } from '../lambdas/shared/adapters/log-event-publishe
 import { MemorySecretStore } from '../lambdas/shared/adapters/local-secret-store';
 import { MemoryStateStore } from '../lambdas/shared/adapters/local-state-store';
 import { silentLogger } from '../lambdas/shared/log';
-import { startHarness, connection } from '../test/connections/harness';
-import { browse, SECRET_BASIC, startThirdParty } from '../test/connections/third-party';
+import { startHarness, connection } from '../testing/connections/harness';
+import { browse, SECRET_BASIC, startThirdParty } from '../testing/connections/third-party';
 import { measureOps } from './load';
 import { fmt, median, type Row } from './report';
 

@@ -14,11 +14,11 @@ import { MemorySecretStore } from '../lambdas/shared/adapters/local-secret-store
 import { ManifestRegistrationStore } from '../lambdas/shared/adapters/manifest-registration-store';
 import { MemoryStateStore } from '../lambdas/shared/adapters/local-state-store';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../lambdas/shared/manifest';
-import { bundleEntry } from '../lib/private/bundle';
+import { bundleEntry } from '../lib';
 import { connectionFigures } from './connections';
 import { measureOps, measureRate } from './load';
 import { fmt, median, type Row } from './report';
-import { tokenEvent } from '../test/helpers/events';
+import { tokenEvent } from '../testing/events';
 import { measureUserGrants, type BenchStore } from './auth-code';
 
 const root = path.resolve(__dirname, '..');

@@ -15,7 +15,7 @@ import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifes
 import type { ClientRegistration } from '../../lambdas/shared/manifest';
 import type { StateStore } from '../../lambdas/shared/ports';
 import { hmacWithPublicKey, signAssertion, testKey, unsignedAssertion, type AssertionOptions, type TestKey } from '../helpers/assertions';
-import { apiEvent, header, jsonBody, structured, tokenEvent } from '../helpers/events';
+import { apiEvent, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CLIENTS, ISSUER, createHarness, type Harness } from './fixtures';
 
 const TOKEN_ENDPOINT = `${ISSUER}/oauth2/token`;

@@ -16,8 +16,8 @@ import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-stor
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { createJsonLogger } from '../../lambdas/shared/log';
 import type { RegistrationStore, StateStore } from '../../lambdas/shared/ports';
-import { apiEvent, basicAuth, header, jsonBody, structured, tokenEvent } from '../helpers/events';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { apiEvent, basicAuth, header, jsonBody, structured, tokenEvent } from '../../testing/events';
+import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
 import { CLIENTS, ISSUER, createHarness, type Harness } from './fixtures';
 
 const LONG_ID = 'a'.repeat(3000);

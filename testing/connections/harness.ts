@@ -17,7 +17,7 @@ import { createJsonLogger } from '../../lambdas/shared/log';
 import { SECRET_KIND_TAG, type ConnectionRegistration } from '../../lambdas/shared/manifest';
 import { CONNECTION_ROUTES } from '../../lambdas/shared/routes';
 import { rotateSecret } from '../../lambdas/rotation/rotation';
-import { FrozenClock } from '../lambdas/fixtures';
+import { FrozenClock } from '../clock';
 
 export const LINK_KEY_SECRET_ID = 'test/connections/link-key';
 
