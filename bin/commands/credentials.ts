@@ -22,7 +22,10 @@ export function registerCredentialsCommands(program: Command): void {
   appOptions(
     credentials
       .command('show <client>')
-      .description('print a client\'s client_id and client_secret as JSON (deployed: Secrets Manager, with the AWS SDK\'s default credentials; --local: local mode)')
+      .description(
+        'print a client\'s client_id and client_secret as JSON ' +
+          '(deployed: Secrets Manager, with the AWS SDK\'s default credentials; --local: local mode)',
+      )
       .option('--local', 'read the local-mode secret instead of the deployed one')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (name: string, options: ShowOptions) => {
@@ -41,7 +44,9 @@ function registerSetUpstreamSecret(credentials: Command): void {
   appOptions(
     credentials
       .command('set-upstream-secret')
-      .description('read the upstream OpenID provider\'s client secret from stdin and store it (deployed: Secrets Manager; --local: local mode)')
+      .description(
+        'read the upstream OpenID provider\'s client secret from stdin and store it (deployed: Secrets Manager; --local: local mode)',
+      )
       .option('--local', 'store it in the local-mode secret store')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (options: ShowOptions) => {
@@ -69,7 +74,8 @@ function findClient(name: string, options: ShowOptions): ClientRegistration {
     throw new Error(`no external client named ${JSON.stringify(name)} (clients: ${known})`);
   }
   if (client.secretId === undefined) {
-    throw new Error(`external client ${client.name} authenticates with ${client.authMethod}: it has no secret, only its client_id ${client.clientId}`);
+    const method = client.authMethod;
+    throw new Error(`external client ${client.name} authenticates with ${method}: it has no secret, only its client_id ${client.clientId}`);
   }
   return client;
 }
@@ -84,6 +90,9 @@ function readLocal(client: ClientRegistration, stateDir: string): ClientSecretVa
 
 async function readDeployed(client: ClientRegistration, options: { readonly region?: string }): Promise<ClientSecretValue> {
   const current = await deployedSecrets(options).getSecretVersion(client.secretId!, 'AWSCURRENT');
-  if (!current) throw new Error(`secret ${client.secretId} has no value yet: has the registry been deployed (in this region: --region) and rotated once?`);
+  if (!current) {
+    const question = 'has the registry been deployed (in this region: --region) and rotated once?';
+    throw new Error(`secret ${client.secretId} has no value yet: ${question}`);
+  }
   return { client_id: client.clientId, client_secret: clientSecretOf(client.secretId!, current.value) };
 }

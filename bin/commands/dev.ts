@@ -55,7 +55,9 @@ function banner(local: LocalRegistry, manifest: RegistryManifest, stack: string,
     if (!credentials) continue;
     lines.push(`  client ${client.name} (${client.authMethod}, scopes: ${client.scopes.join(' ')}${client.active ? '' : ', INACTIVE'})`);
     lines.push(`    client_id      ${credentials.client_id}`);
-    if (client.secretId !== undefined && fresh.has(client.secretId)) lines.push(`    client_secret  ${credentials.client_secret}   (generated now)`);
+    if (client.secretId !== undefined && fresh.has(client.secretId)) {
+      lines.push(`    client_secret  ${credentials.client_secret}   (generated now)`);
+    }
   }
   const first = manifest.clients.find((c) => c.active && local.credentials[c.name]);
   if (first) {

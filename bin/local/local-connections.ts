@@ -72,7 +72,8 @@ export async function startLocalConnections(options: {
     try {
       subject = body.length ? (JSON.parse(body.toString('utf8')) as { subject?: unknown }).subject : undefined;
     } catch {
-      return writeApiGatewayResult(res, jsonResponse(400, { error: 'invalid_request', error_description: 'the body must be JSON: {"subject"?: string}' }));
+      const description = 'the body must be JSON: {"subject"?: string}';
+      return writeApiGatewayResult(res, jsonResponse(400, { error: 'invalid_request', error_description: description }));
     }
     const result = await server.invoke({ action: 'token', connection: name, ...(typeof subject === 'string' ? { subject } : {}) });
     writeApiGatewayResult(res, jsonResponse('error' in result ? STATUS_BY_CODE[result.error] : 200, result));
@@ -95,6 +96,7 @@ export async function startLocalConnections(options: {
       }
       return false;
     },
-    consentLink: (connection, subject) => signConsentLink({ secrets, secretId: linkKeySecretId, baseUrl, connection, subject, clock: options.clock }),
+    consentLink: (connection, subject) =>
+      signConsentLink({ secrets, secretId: linkKeySecretId, baseUrl, connection, subject, clock: options.clock }),
   };
 }

@@ -16,7 +16,16 @@ import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-sto
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { silentLogger, type Logger } from '../../lambdas/shared/log';
-import { CLIENT_ID_TAG, SECRET_KIND_TAG, authMethodsUsed, authorizerAudiences, grantTypesUsed, scopesUsed, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
+import {
+  CLIENT_ID_TAG,
+  SECRET_KIND_TAG,
+  authMethodsUsed,
+  authorizerAudiences,
+  grantTypesUsed,
+  scopesUsed,
+  type RegistryManifest,
+  type RouteRegistration,
+} from '../../lambdas/shared/manifest';
 import type { Clock } from '../../lambdas/shared/ports';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
 import { createJwtAuthorizer } from './jwt-authorizer';
@@ -104,11 +113,20 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     jwksUri: `${issuer}/.well-known/jwks.json`,
   });
   const routes = manifest.routes.map((route) => ({ route, match: routeMatcher(route.routeKey) }));
-  const connections = await startLocalConnections({ manifest, secrets, statePath: paths.state, baseUrl: issuer, clock: options.clock, log: log ?? silentLogger });
+  const connections = await startLocalConnections({
+    manifest,
+    secrets,
+    statePath: paths.state,
+    baseUrl: issuer,
+    clock: options.clock,
+    log: log ?? silentLogger,
+  });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
-    res.on('finish', () => log?.info('request', { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started }));
+    res.on('finish', () =>
+      log?.info('request', { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started }),
+    );
     void serve(req, res).catch((err: unknown) => {
       log?.error('local_server_error', { error: err instanceof Error ? err.message : String(err) });
       if (!res.headersSent) writeGatewayError(res, 500, 'Internal Server Error');
@@ -170,7 +188,11 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       const client = manifest.clients.find((c) => c.name === name);
       const secretId = name === 'signing-key' ? manifest.signingKeySecretId : client?.secretId;
       if (!secretId) {
-        throw new Error(client ? `client ${name} authenticates with ${client.authMethod}: it has no secret to rotate` : `no client named ${JSON.stringify(name)} in this registry`);
+        throw new Error(
+          client
+            ? `client ${name} authenticates with ${client.authMethod}: it has no secret to rotate`
+            : `no client named ${JSON.stringify(name)} in this registry`,
+        );
       }
       await rotateSecret(secrets, secretId);
       credentials = await readCredentials(secrets, manifest);

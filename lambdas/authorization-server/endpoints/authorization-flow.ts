@@ -137,6 +137,11 @@ export async function rememberConsent(deps: AuthorizationFlowDeps, client: Clien
   await deps.state.put({ pk: consentKey(sub, client.clientId, scope), expiresAt: nowSecs(deps.clock) + CONSENT_TTL_SECS });
 }
 
-export async function hasRememberedConsent(deps: AuthorizationFlowDeps, client: ClientRegistration, sub: string, scope: string): Promise<boolean> {
+export async function hasRememberedConsent(
+  deps: AuthorizationFlowDeps,
+  client: ClientRegistration,
+  sub: string,
+  scope: string,
+): Promise<boolean> {
   return client.rememberConsent === true && (await deps.state.get(consentKey(sub, client.clientId, scope))) !== undefined;
 }

@@ -143,7 +143,8 @@ async function sendToUpstream(
     // The provider's metadata could not be read (it is down, or misconfigured). The redirect URI is trusted by now,
     // so the client hears it the RFC 6749 §4.1.2.1 way and can let its user try again.
     deps.log.error('upstream_unavailable', { client_id: client.clientId, error: err instanceof Error ? err.message : String(err) });
-    return errorRedirect(deps, { redirectUri, state: request.state }, 'temporarily_unavailable', 'the sign-in provider could not be reached');
+    const description = 'the sign-in provider could not be reached';
+    return errorRedirect(deps, { redirectUri, state: request.state }, 'temporarily_unavailable', description);
   }
   await deps.state.put(pending, { kind: 'notExists' });
   return redirect(location, [bindingCookie(deps.issuer, id, cookieValue)]);
