@@ -12,12 +12,14 @@ import { AwsStateStore } from '../lambdas/shared/adapters/aws-state-store';
 import { MemorySecretStore } from '../lambdas/shared/adapters/local-secret-store';
 import { MemoryStateStore } from '../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../lambdas/shared/adapters/manifest-registration-store';
+import { parseClientSecretValue } from '../lambdas/shared/client-secret';
+import { ACCESS_TOKEN_TTL_SECS, CACHE_TTL_SECS, CLIENT_SECRET_OVERLAP_SECS } from '../lambdas/shared/defaults';
 import { createJsonLogger } from '../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../lambdas/shared/manifest';
 import type { StateStore } from '../lambdas/shared/ports';
 import { measureOps } from './load';
-import { startDynalite } from '../test/helpers/dynalite';
-import { tokenEvent } from '../test/helpers/events';
+import { startDynalite } from '../testing/dynalite';
+import { tokenEvent } from '../testing/events';
 
 
 export type BenchStore = 'memory' | 'dynalite';
@@ -44,7 +46,7 @@ const CLIENT: ClientRegistration = {
   grantTypes: ['authorization_code', 'refresh_token'],
   authMethod: 'client_secret_basic',
   scopes: ['incidents.read'],
-  accessTokenTtlSecs: 900,
+  accessTokenTtlSecs: ACCESS_TOKEN_TTL_SECS,
   active: true,
   secretId: 'bench/clients/BenchWeb',
   secretRotationDays: 90,
@@ -88,13 +90,19 @@ export async function measureUserGrants(store: BenchStore, { durationMs = 3_000 
   secrets.createSecret(CLIENT.secretId!, { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: CLIENT.clientId });
   await rotateSecret(secrets, SIGNING_KEY);
   await rotateSecret(secrets, CLIENT.secretId!);
-  const { client_secret } = JSON.parse((await secrets.getSecretVersion(CLIENT.secretId!, 'AWSCURRENT'))!.value) as { client_secret: string };
+  const { client_secret } = parseClientSecretValue((await secrets.getSecretVersion(CLIENT.secretId!, 'AWSCURRENT'))!.value)!;
   const authorization = `Basic ${Buffer.from(`${CLIENT.clientId}:${client_secret}`).toString('base64')}`;
 
   const backend = store === 'dynalite' ? await startDynaliteStore() : { state: new MemoryStateStore(), close: async () => undefined };
   try {
     const server = createAuthorizationServer({
-      config: { issuer: ISSUER, signingKeySecretId: SIGNING_KEY, secretOverlapSecs: 86_400, scopesSupported: ['incidents.read'], cacheTtlSecs: 60 },
+      config: {
+        issuer: ISSUER,
+        signingKeySecretId: SIGNING_KEY,
+        secretOverlapSecs: CLIENT_SECRET_OVERLAP_SECS,
+        scopesSupported: ['incidents.read'],
+        cacheTtlSecs: CACHE_TTL_SECS,
+      },
       secrets,
       registrations: new ManifestRegistrationStore({ clients: [CLIENT] }),
       state: backend.state,
@@ -103,17 +111,28 @@ export async function measureUserGrants(store: BenchStore, { durationMs = 3_000 
     const issueCodes = () =>
       Promise.all(
         Array.from({ length: BATCH }, () =>
-          issueCode(backend.state, Date.now, { clientId: CLIENT.clientId, redirectUri: REDIRECT_URI, codeChallenge: CHALLENGE, scope: 'incidents.read', sub: SUB }),
+          issueCode(backend.state, Date.now, {
+            clientId: CLIENT.clientId,
+            redirectUri: REDIRECT_URI,
+            codeChallenge: CHALLENGE,
+            scope: 'incidents.read',
+            sub: SUB,
+          }),
         ),
       );
+    const headers = { authorization };
     const redeem = (code: string) =>
-      token(server, tokenEvent({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: VERIFIER }, { headers: { authorization } }));
+      token(
+        server,
+        tokenEvent({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: VERIFIER }, { headers }),
+      );
     const redemptionsPerSecond = await timedBatches(issueCodes, redeem, durationMs);
 
     let refreshToken = (await redeem((await issueCodes())[0]!)).refresh_token!;
     const refreshesPerSecond = await measureOps(
       async () => {
-        refreshToken = (await token(server, tokenEvent({ grant_type: 'refresh_token', refresh_token: refreshToken }, { headers: { authorization } }))).refresh_token!;
+        const refreshed = await token(server, tokenEvent({ grant_type: 'refresh_token', refresh_token: refreshToken }, { headers }));
+        refreshToken = refreshed.refresh_token!;
       },
       { durationMs, warmup: 20 },
     );

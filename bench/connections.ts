@@ -10,9 +10,10 @@ import { LocalCipher } from '../lambdas/shared/adapters/local-cipher';
 import { LogEventPublisher } from '../lambdas/shared/adapters/log-event-publisher';
 import { MemorySecretStore } from '../lambdas/shared/adapters/local-secret-store';
 import { MemoryStateStore } from '../lambdas/shared/adapters/local-state-store';
+import { CACHE_TTL_SECS } from '../lambdas/shared/defaults';
 import { silentLogger } from '../lambdas/shared/log';
-import { startHarness, connection } from '../test/connections/harness';
-import { browse, SECRET_BASIC, startThirdParty } from '../test/connections/third-party';
+import { startHarness, connection } from '../testing/connections/harness';
+import { browse, SECRET_BASIC, startThirdParty } from '../testing/connections/third-party';
 import { measureOps } from './load';
 import { fmt, median, type Row } from './report';
 
@@ -22,9 +23,17 @@ async function warmRate(quick: boolean): Promise<{ row: Row; raw: Record<string,
   const state = new MemoryStateStore();
   const registration = connection('Bench', { provider: { issuer: 'https://bench.example' } });
   const pk = tokenSetKey('Bench', undefined);
-  await state.put({ pk, connection: 'Bench', health: 'connected', accessToken: 'a'.repeat(800), tokenType: 'Bearer', accessTokenExpiresAt: Date.now() + 3_600_000, updatedAt: Date.now() });
+  await state.put({
+    pk,
+    connection: 'Bench',
+    health: 'connected',
+    accessToken: 'a'.repeat(800),
+    tokenType: 'Bearer',
+    accessTokenExpiresAt: Date.now() + 3_600_000,
+    updatedAt: Date.now(),
+  });
   const server: ConnectionsServer = createConnectionsServer({
-    config: { baseUrl: 'https://bench.example', linkKeySecretId: 'bench/link-key', cacheTtlSecs: 60 },
+    config: { baseUrl: 'https://bench.example', linkKeySecretId: 'bench/link-key', cacheTtlSecs: CACHE_TTL_SECS },
     registrations: { get: async (name) => (name === 'Bench' ? registration : undefined) },
     secrets: new MemorySecretStore(),
     state,
@@ -58,7 +67,8 @@ async function contention(quick: boolean): Promise<{ row: Row; raw: Record<strin
   const ours = await startHarness({ renewal: { pollMs: 100 }, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) });
   const provider = await startThirdParty({ redirectUris: [ours.callbackUrl('Crm')], accessTokenTtlSecs: 600 });
   try {
-    await ours.add(connection('Crm', { provider: { issuer: provider.issuer } }), { client_id: 'basic-client', client_secret: SECRET_BASIC });
+    const credentials = { client_id: 'basic-client', client_secret: SECRET_BASIC };
+    await ours.add(connection('Crm', { provider: { issuer: provider.issuer } }), credentials);
     const consent = await browse(await ours.link('Crm'));
     if (consent.response.status !== 200) throw new Error(`bench consent failed: ${consent.body}`);
     const rounds = quick ? 5 : 15;

@@ -31,7 +31,8 @@ export async function measureRate(
   const headers = { ...target.headers, 'content-length': String(Buffer.byteLength(target.body)) };
   const send = () =>
     new Promise<number>((resolve, reject) => {
-      const req = request({ host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: 'POST', agent, headers }, (res) => {
+      const options = { host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: 'POST', agent, headers };
+      const req = request(options, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
       });

@@ -9,16 +9,18 @@ import path from 'node:path';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { createAuthorizationServer } from '../lambdas/authorization-server/server';
 import { rotateSecret } from '../lambdas/rotation/rotation';
+import { parseClientSecretValue } from '../lambdas/shared/client-secret';
+import { ACCESS_TOKEN_TTL_SECS, CACHE_TTL_SECS, CLIENT_SECRET_OVERLAP_SECS, SIGNING_KEY_ROTATION_DAYS } from '../lambdas/shared/defaults';
 import { createJsonLogger } from '../lambdas/shared/log';
 import { MemorySecretStore } from '../lambdas/shared/adapters/local-secret-store';
 import { ManifestRegistrationStore } from '../lambdas/shared/adapters/manifest-registration-store';
 import { MemoryStateStore } from '../lambdas/shared/adapters/local-state-store';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../lambdas/shared/manifest';
-import { bundleEntry } from '../lib/private/bundle';
+import { bundleEntry } from '../lib';
 import { connectionFigures } from './connections';
 import { measureOps, measureRate } from './load';
 import { fmt, median, type Row } from './report';
-import { tokenEvent } from '../test/helpers/events';
+import { tokenEvent } from '../testing/events';
 import { measureUserGrants, type BenchStore } from './auth-code';
 
 const root = path.resolve(__dirname, '..');
@@ -33,10 +35,10 @@ async function inProcessIssuance(): Promise<void> {
     version: 1,
     registryPath: 'bench/Registry',
     namePrefix: 'bench',
-    accessTokenTtlSecs: 900,
-    secretOverlapSecs: 86_400,
+    accessTokenTtlSecs: ACCESS_TOKEN_TTL_SECS,
+    secretOverlapSecs: CLIENT_SECRET_OVERLAP_SECS,
     signingKeySecretId: 'bench/signing-key',
-    signingKeyRotationDays: 30,
+    signingKeyRotationDays: SIGNING_KEY_ROTATION_DAYS,
     routes: [],
     clients: [
       {
@@ -45,7 +47,7 @@ async function inProcessIssuance(): Promise<void> {
         grantTypes: ['client_credentials'],
         authMethod: 'client_secret_basic',
         scopes: ['incidents.read'],
-        accessTokenTtlSecs: 900,
+        accessTokenTtlSecs: ACCESS_TOKEN_TTL_SECS,
         active: true,
         secretId: 'bench/clients/Bench',
         secretRotationDays: 90,
@@ -56,9 +58,15 @@ async function inProcessIssuance(): Promise<void> {
   secrets.createSecret('bench/clients/Bench', { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: 'bench-client' });
   await rotateSecret(secrets, manifest.signingKeySecretId);
   await rotateSecret(secrets, 'bench/clients/Bench');
-  const { client_secret } = JSON.parse((await secrets.getSecretVersion('bench/clients/Bench', 'AWSCURRENT'))!.value);
+  const { client_secret } = parseClientSecretValue((await secrets.getSecretVersion('bench/clients/Bench', 'AWSCURRENT'))!.value)!;
   const server = createAuthorizationServer({
-    config: { issuer: 'https://bench.example', signingKeySecretId: manifest.signingKeySecretId, secretOverlapSecs: 86_400, scopesSupported: ['incidents.read'], cacheTtlSecs: 60 },
+    config: {
+      issuer: 'https://bench.example',
+      signingKeySecretId: manifest.signingKeySecretId,
+      secretOverlapSecs: CLIENT_SECRET_OVERLAP_SECS,
+      scopesSupported: ['incidents.read'],
+      cacheTtlSecs: CACHE_TTL_SECS,
+    },
     secrets,
     registrations: new ManifestRegistrationStore(manifest),
     state: new MemoryStateStore(),
@@ -89,7 +97,15 @@ async function inProcessIssuance(): Promise<void> {
   const oursRate = await measureOps(() => server.handle(event), { durationMs });
   const ratio = oursRate / rawRate;
   raw.inProcess = { tokensPerSecond: oursRate, rawJoseSignsPerSecond: rawRate, ratio };
-  rows.push({ section: 'a', metric: 'warm token issuance, in-process (tokens/s)', ours: fmt(oursRate), peer: `${fmt(rawRate)} raw jose RS256 sign`, ratio: fmt(ratio, 2), goal: '≥ 0.80 of raw', met: ratio >= 0.8 });
+  rows.push({
+    section: 'a',
+    metric: 'warm token issuance, in-process (tokens/s)',
+    ours: fmt(oursRate),
+    peer: `${fmt(rawRate)} raw jose RS256 sign`,
+    ratio: fmt(ratio, 2),
+    goal: '≥ 0.80 of raw',
+    met: ratio >= 0.8,
+  });
 }
 
 /** authorization_code redemption and refresh_token rotation, in-process, next to the client_credentials rate of (a). */
@@ -99,16 +115,33 @@ async function userGrantRates(): Promise<void> {
   const results: Partial<Record<BenchStore, Awaited<ReturnType<typeof measureUserGrants>>>> = {};
   for (const store of ['memory', 'dynalite'] as const) {
     const r = (results[store] = await measureUserGrants(store, { durationMs }));
-    for (const [grant, rate] of [['authorization_code redemption', r.redemptionsPerSecond], ['refresh_token rotation', r.refreshesPerSecond]] as const) {
-      rows.push({ section: 'f', metric: `${grant}, in-process, ${store} store (tokens/s)`, ours: fmt(rate), peer: `${fmt(clientCredentials)} client_credentials (a)`, ratio: fmt(rate / clientCredentials, 2), goal: '—' });
+    const rates = [
+      ['authorization_code redemption', r.redemptionsPerSecond],
+      ['refresh_token rotation', r.refreshesPerSecond],
+    ] as const;
+    for (const [grant, rate] of rates) {
+      rows.push({
+        section: 'f',
+        metric: `${grant}, in-process, ${store} store (tokens/s)`,
+        ours: fmt(rate),
+        peer: `${fmt(clientCredentials)} client_credentials (a)`,
+        ratio: fmt(rate / clientCredentials, 2),
+        goal: '—',
+      });
     }
   }
   raw.userGrants = results;
 }
 
-async function startServer(script: string): Promise<{ child: ChildProcess; info: { url: string; client_id: string; client_secret: string } }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'servers', script)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const info = await new Promise<{ url: string; client_id: string; client_secret: string }>((resolve, reject) => {
+/** What a bench server prints when it listens: its token endpoint and a client's credentials. */
+type ServerInfo = { url: string; client_id: string; client_secret: string };
+
+async function startServer(script: string): Promise<{ child: ChildProcess; info: ServerInfo }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'servers', script)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const info = await new Promise<ServerInfo>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk) => {
       out += chunk;
@@ -126,7 +159,8 @@ async function httpTokenRates(): Promise<void> {
   for (const [name, script] of [['ours', 'local-registry.ts'], ['oidc-provider', 'oidc-provider.ts']] as const) {
     const { child, info } = await startServer(script);
     try {
-      const authorization = `Basic ${Buffer.from(`${encodeURIComponent(info.client_id)}:${encodeURIComponent(info.client_secret)}`).toString('base64')}`;
+      const credentials = `${encodeURIComponent(info.client_id)}:${encodeURIComponent(info.client_secret)}`;
+      const authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
       results[name] = await measureRate(
         {
           url: info.url,
@@ -139,16 +173,17 @@ async function httpTokenRates(): Promise<void> {
       child.kill();
     }
   }
-  const ratio = results.ours.perSecond / results['oidc-provider'].perSecond;
+  const { ours, 'oidc-provider': peer } = results;
+  const ratio = ours.perSecond / peer.perSecond;
   raw.http = { ...results, ratio };
   rows.push({
     section: 'b',
     metric: 'local HTTP token endpoint, client_credentials RS256 (tokens/s; p50/p99 ms)',
-    ours: `${fmt(results.ours.perSecond)} (${fmt(results.ours.p50Ms, 1)}/${fmt(results.ours.p99Ms, 1)}, ${results.ours.errors} errors)`,
-    peer: `${fmt(results['oidc-provider'].perSecond)} oidc-provider (${fmt(results['oidc-provider'].p50Ms, 1)}/${fmt(results['oidc-provider'].p99Ms, 1)}, ${results['oidc-provider'].errors} errors)`,
+    ours: `${fmt(ours.perSecond)} (${fmt(ours.p50Ms, 1)}/${fmt(ours.p99Ms, 1)}, ${ours.errors} errors)`,
+    peer: `${fmt(peer.perSecond)} oidc-provider (${fmt(peer.p50Ms, 1)}/${fmt(peer.p99Ms, 1)}, ${peer.errors} errors)`,
     ratio: fmt(ratio, 2),
     goal: '≥ 1.5× oidc-provider',
-    met: ratio >= 1.5 && results.ours.errors === 0,
+    met: ratio >= 1.5 && ours.errors === 0,
   });
 }
 
@@ -168,21 +203,24 @@ function bundles(): void {
     writeFileSync(file, bundle.code);
     // A fresh process per sample, as in Lambda's init phase. `own code`: the AWS SDK clients (which the Lambda
     // runtime provides) are loaded first, untimed; `with SDK`: everything the bundle pulls in, SDK included.
+    const timedRequire =
+      `const t=process.hrtime.bigint();require(${JSON.stringify(file)});` +
+      'process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))';
     const coldRequire = (preload: string) =>
       median(
         Array.from({ length: quick ? 3 : 7 }, () =>
-          Number(
-            execFileSync(process.execPath, ['-e', `${preload}const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], {
-              cwd: cacheDir,
-              encoding: 'utf8',
-            }),
-          ),
+          Number(execFileSync(process.execPath, ['-e', `${preload}${timedRequire}`], { cwd: cacheDir, encoding: 'utf8' })),
         ),
       );
     const sdkModules = [...new Set(bundle.code.match(/@aws-sdk\/[a-z0-9-]+/g) ?? [])];
     const ownMs = coldRequire(sdkModules.map((m) => `require(${JSON.stringify(m)});`).join(''));
     const withSdkMs = coldRequire('');
-    (raw.bundles as Record<string, unknown>)[name] = { bytes: bundle.bytes, coldRequireOwnCodeMs: ownMs, coldRequireWithSdkMs: withSdkMs, sdkModules };
+    (raw.bundles as Record<string, unknown>)[name] = {
+      bytes: bundle.bytes,
+      coldRequireOwnCodeMs: ownMs,
+      coldRequireWithSdkMs: withSdkMs,
+      sdkModules,
+    };
     rows.push({
       section: 'c',
       metric: `${name} bundle: size; cold require own code / with runtime AWS SDK`,
@@ -198,7 +236,8 @@ function bundles(): void {
 function synthTimes(): void {
   const counts = quick ? [10, 100] : [10, 100, 1000];
   const results = counts.map((n) => {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'synth-clients.ts'), String(n)], { cwd: root, encoding: 'utf8' });
+    const script = path.join(__dirname, 'synth-clients.ts');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script, String(n)], { cwd: root, encoding: 'utf8' });
     return JSON.parse(out.trim().split('\n').pop()!) as { clients: number; resources: number; synthMs: number };
   });
   raw.synth = results;
@@ -218,7 +257,8 @@ function synthTimes(): void {
 
 function print(): void {
   const header = ['', 'metric', 'ours', 'peer / limit', 'ratio', 'goal', 'met'];
-  const lines = rows.map((r) => [r.section, r.metric, r.ours, r.peer, r.ratio ?? '', r.goal, r.met === undefined ? '' : r.met ? 'yes' : 'NO']);
+  const met = (r: Row) => (r.met === undefined ? '' : r.met ? 'yes' : 'NO');
+  const lines = rows.map((r) => [r.section, r.metric, r.ours, r.peer, r.ratio ?? '', r.goal, met(r)]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const render = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   process.stdout.write(`${render(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(render).join('\n')}\n`);
@@ -236,7 +276,8 @@ async function main(): Promise<void> {
   synthTimes();
   print();
   const file = path.join(__dirname, 'results.json');
-  writeFileSync(file, `${JSON.stringify({ date: started.toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length, rows, raw }, null, 2)}\n`);
+  const cpus = (await import('node:os')).cpus().length;
+  writeFileSync(file, `${JSON.stringify({ date: started.toISOString(), node: process.version, cpus, rows, raw }, null, 2)}\n`);
   process.stdout.write(`\nwritten to ${path.relative(process.cwd(), file)}\n`);
 }
 

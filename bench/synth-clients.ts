@@ -18,7 +18,10 @@ const registry = new OAuthRegistry(stack, 'Registry', { namePrefix: 'bench' });
 for (let i = 0; i < clients; i++) {
   registry.addExternalClient(`Client${i}`, { scopes: [`scope.${i % 20}`, 'common.read'] });
 }
-registry.addRoute('GET /v1/hello', { handler: { entry: path.resolve(__dirname, '..', 'lambdas/examples/hello.ts') }, scopes: ['common.read'] });
+registry.addRoute('GET /v1/hello', {
+  handler: { entry: path.resolve(__dirname, '..', 'lambdas/examples/hello.ts') },
+  scopes: ['common.read'],
+});
 app.synth();
 const synthMs = performance.now() - started;
 const resources = Object.values((stack.toTerraform() as { resource: Record<string, object> }).resource).reduce(

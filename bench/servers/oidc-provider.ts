@@ -5,7 +5,8 @@
 import { generateKeyPair, exportJWK, calculateJwkThumbprint } from 'jose';
 
 async function main(): Promise<void> {
-  const { default: Provider } = (await import('oidc-provider')) as unknown as { default: new (issuer: string, config: object) => OidcProvider };
+  type ProviderClass = new (issuer: string, config: object) => OidcProvider;
+  const { default: Provider } = (await import('oidc-provider')) as unknown as { default: ProviderClass };
   const { privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig' };
   const kid = await calculateJwkThumbprint(jwk);
@@ -19,7 +20,15 @@ async function main(): Promise<void> {
   const issuer = `http://127.0.0.1:${port}`;
 
   const provider = new Provider(issuer, {
-    clients: [{ ...client, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' }],
+    clients: [
+      {
+        ...client,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
     jwks: { keys: [{ ...jwk, kid }] },
     scopes: ['incidents.read'],
     features: {
@@ -28,7 +37,13 @@ async function main(): Promise<void> {
         enabled: true,
         defaultResource: () => resource,
         useGrantedResource: () => true,
-        getResourceServerInfo: () => ({ scope: 'incidents.read', audience: resource, accessTokenTTL: 900, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+        getResourceServerInfo: () => ({
+          scope: 'incidents.read',
+          audience: resource,
+          accessTokenTTL: 900,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        }),
       },
     },
   });

@@ -11,7 +11,7 @@ import { checkSubject } from '../../lambdas/connections/registrations';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { connectionCredentialsNeeded, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
 import type { SecretStore } from '../../lambdas/shared/ports';
-import { appOptions, deployedSecrets } from '../cli';
+import { appOptions, deployedSecrets } from './common';
 import { localStatePaths } from '../local/local-registry';
 import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';
@@ -39,7 +39,8 @@ export function registerConnectionCommands(program: Command): void {
     const subject = checkSubjectOrThrow(connection, options.subject);
     const baseUrl = options.local ? `http://127.0.0.1:${Number(options.port)}` : (options.baseUrl ?? process.env.OAUTH_REGISTRY_URL);
     if (!baseUrl) throw new Error('the deployed registry\'s URL is unknown: pass --base-url (the Issuer output) or set OAUTH_REGISTRY_URL');
-    const link = await signConsentLink({ secrets: secretStore(options), secretId: linkKeySecretName(manifest.namePrefix), baseUrl, connection: name, subject });
+    const secretId = linkKeySecretName(manifest.namePrefix);
+    const link = await signConsentLink({ secrets: secretStore(options), secretId, baseUrl, connection: name, subject });
     process.stdout.write(`${link}\n`);
     process.stderr.write(`open it within 10 minutes; it works once\n`);
   });
@@ -48,7 +49,10 @@ export function registerConnectionCommands(program: Command): void {
   appOptions(
     connections
       .command('set-credentials <name>')
-      .description('read what the provider issued us from stdin (JSON: {"client_id","client_secret"} or {"client_id","private_jwk"}; JWT bearer: private_jwk, and client_secret with client_secret_*) and store it')
+      .description(
+        'read what the provider issued us from stdin (JSON: {"client_id","client_secret"} or {"client_id","private_jwk"}; ' +
+          'JWT bearer: private_jwk, and client_secret with client_secret_*) and store it',
+      )
       .option('--local', 'store it in the local-mode secret store')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (name: string, options: ConnectionOptions) => {
@@ -57,7 +61,8 @@ export function registerConnectionCommands(program: Command): void {
     const store = secretStore(options);
     if (store instanceof LocalSecretStore) store.createSecret(connection.credentialsSecretId, {}, { rotationEnabled: false });
     await store.putSecretValue(connection.credentialsSecretId, randomUUID(), value, ['AWSCURRENT']);
-    process.stderr.write(`stored the credentials of ${name} (client_id ${(JSON.parse(value) as { client_id: string }).client_id}) in ${connection.credentialsSecretId}\n`);
+    const clientId = (JSON.parse(value) as { client_id: string }).client_id;
+    process.stderr.write(`stored the credentials of ${name} (client_id ${clientId}) in ${connection.credentialsSecretId}\n`);
   });
 }
 

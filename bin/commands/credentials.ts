@@ -6,8 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
-import { appOptions, deployedSecrets } from '../cli';
-import { localStatePaths, type ClientCredentials } from '../local/local-registry';
+import { appOptions, deployedSecrets } from './common';
+import { clientSecretOf, localStatePaths } from '../local/local-registry';
+import type { ClientSecretValue } from '../../lambdas/shared/client-secret';
 import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import type { ClientRegistration } from '../../lambdas/shared/manifest';
@@ -21,7 +22,10 @@ export function registerCredentialsCommands(program: Command): void {
   appOptions(
     credentials
       .command('show <client>')
-      .description('print a client\'s client_id and client_secret as JSON (deployed: Secrets Manager, with the AWS SDK\'s default credentials; --local: local mode)')
+      .description(
+        'print a client\'s client_id and client_secret as JSON ' +
+          '(deployed: Secrets Manager, with the AWS SDK\'s default credentials; --local: local mode)',
+      )
       .option('--local', 'read the local-mode secret instead of the deployed one')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (name: string, options: ShowOptions) => {
@@ -40,7 +44,9 @@ function registerSetUpstreamSecret(credentials: Command): void {
   appOptions(
     credentials
       .command('set-upstream-secret')
-      .description('read the upstream OpenID provider\'s client secret from stdin and store it (deployed: Secrets Manager; --local: local mode)')
+      .description(
+        'read the upstream OpenID provider\'s client secret from stdin and store it (deployed: Secrets Manager; --local: local mode)',
+      )
       .option('--local', 'store it in the local-mode secret store')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (options: ShowOptions) => {
@@ -68,22 +74,25 @@ function findClient(name: string, options: ShowOptions): ClientRegistration {
     throw new Error(`no external client named ${JSON.stringify(name)} (clients: ${known})`);
   }
   if (client.secretId === undefined) {
-    throw new Error(`external client ${client.name} authenticates with ${client.authMethod}: it has no secret, only its client_id ${client.clientId}`);
+    const method = client.authMethod;
+    throw new Error(`external client ${client.name} authenticates with ${method}: it has no secret, only its client_id ${client.clientId}`);
   }
   return client;
 }
 
-function readLocal(client: ClientRegistration, stateDir: string): ClientCredentials {
+function readLocal(client: ClientRegistration, stateDir: string): ClientSecretValue {
   const file = localStatePaths(stateDir).clients;
-  const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, ClientCredentials>) : {};
+  const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, ClientSecretValue>) : {};
   const found = all[client.name];
   if (!found) throw new Error(`no local credentials for ${client.name} in ${file}: run \`npm start\` once first`);
   return found;
 }
 
-async function readDeployed(client: ClientRegistration, options: { readonly region?: string }): Promise<ClientCredentials> {
+async function readDeployed(client: ClientRegistration, options: { readonly region?: string }): Promise<ClientSecretValue> {
   const current = await deployedSecrets(options).getSecretVersion(client.secretId!, 'AWSCURRENT');
-  if (!current) throw new Error(`secret ${client.secretId} has no value yet: has the registry been deployed (in this region: --region) and rotated once?`);
-  const { client_secret } = JSON.parse(current.value) as ClientCredentials;
-  return { client_id: client.clientId, client_secret };
+  if (!current) {
+    const question = 'has the registry been deployed (in this region: --region) and rotated once?';
+    throw new Error(`secret ${client.secretId} has no value yet: ${question}`);
+  }
+  return { client_id: client.clientId, client_secret: clientSecretOf(client.secretId!, current.value) };
 }

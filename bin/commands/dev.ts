@@ -3,11 +3,12 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { appOptions } from '../cli';
+import { appOptions } from './common';
 import { consoleLogger } from '../local/console-logger';
 import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../local/local-registry';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
+import { connectionPath } from '../../lambdas/shared/routes';
 
 interface DevOptions extends AppOptions {
   port: string;
@@ -54,7 +55,9 @@ function banner(local: LocalRegistry, manifest: RegistryManifest, stack: string,
     if (!credentials) continue;
     lines.push(`  client ${client.name} (${client.authMethod}, scopes: ${client.scopes.join(' ')}${client.active ? '' : ', INACTIVE'})`);
     lines.push(`    client_id      ${credentials.client_id}`);
-    if (client.secretId !== undefined && fresh.has(client.secretId)) lines.push(`    client_secret  ${credentials.client_secret}   (generated now)`);
+    if (client.secretId !== undefined && fresh.has(client.secretId)) {
+      lines.push(`    client_secret  ${credentials.client_secret}   (generated now)`);
+    }
   }
   const first = manifest.clients.find((c) => c.active && local.credentials[c.name]);
   if (first) {
@@ -85,8 +88,9 @@ function connectionLines(local: LocalRegistry, manifest: RegistryManifest): stri
     lines.push(`    ${c.name} (${c.grant}, ${c.clientAuth}, ${c.mode})`);
     lines.push(`      credentials  npm run cli -- connections set-credentials ${c.name} --local < credentials.json`);
     if (c.grant === 'authorization_code') lines.push(`      consent      npm run cli -- connect ${c.name}${subject} --local`);
-    lines.push(`      token        curl -s -X POST ${local.issuer}/_local/connections/${c.name}/token${c.mode === 'perUser' ? ` -d '{"subject":"<user>"}'` : ''}`);
-    if (c.apiBaseUrl) lines.push(`      proxy        ${local.issuer}/connections/${c.name}/proxy/…  →  ${c.apiBaseUrl}/…`);
+    const body = c.mode === 'perUser' ? ` -d '{"subject":"<user>"}'` : '';
+    lines.push(`      token        curl -s -X POST ${local.issuer}${connectionPath(c.name, 'localBroker')}${body}`);
+    if (c.apiBaseUrl) lines.push(`      proxy        ${local.issuer}${connectionPath(c.name, 'proxy')}/…  →  ${c.apiBaseUrl}/…`);
   }
   return lines;
 }

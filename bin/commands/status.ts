@@ -16,7 +16,7 @@ import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { stateTableName, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
 import type { StateLister, StateStore } from '../../lambdas/shared/ports';
-import { appOptions } from '../cli';
+import { appOptions } from './common';
 import { localStatePaths } from '../local/local-registry';
 import { loadRegistry, type AppOptions } from '../local/synth';
 
@@ -72,7 +72,8 @@ export async function collectStatus(
   for (const connection of manifest.connections ?? []) {
     const about = { grant: connection.grant, mode: connection.mode };
     if (connection.mode === 'shared') {
-      rows.push({ ...tokenSetStatus(connection.name, undefined, await store.get<TokenSetItem>(tokenSetKey(connection.name, undefined)), nowMs), ...about });
+      const item = await store.get<TokenSetItem>(tokenSetKey(connection.name, undefined));
+      rows.push({ ...tokenSetStatus(connection.name, undefined, item, nowMs), ...about });
       continue;
     }
     const items = await store.list<TokenSetItem>(tokenSetPrefix(connection.name));
@@ -87,7 +88,10 @@ const COLUMNS: readonly { readonly title: string; readonly value: (row: Connecti
   { title: 'SUBJECT', value: (r) => r.subject ?? (r.mode === 'shared' ? '(shared)' : '-') },
   { title: 'GRANT', value: (r) => r.grant },
   { title: 'HEALTH', value: (r) => r.health },
-  { title: 'ACCESS TOKEN EXPIRES', value: (r, now) => (r.expiresAt === undefined ? '-' : `${isoSecs(r.expiresAt)} (${relative(r.expiresAt, now)})`) },
+  {
+    title: 'ACCESS TOKEN EXPIRES',
+    value: (r, now) => (r.expiresAt === undefined ? '-' : `${isoSecs(r.expiresAt)} (${relative(r.expiresAt, now)})`),
+  },
   { title: 'RETRY AFTER', value: (r) => (r.retryAfter === undefined ? '-' : isoSecs(r.retryAfter)) },
   { title: 'LAST ERROR', value: (r) => r.lastError ?? '-' },
 ];
@@ -108,6 +112,13 @@ const isoSecs = (secs: number): string => new Date(secs * 1000).toISOString().re
 function relative(secs: number, nowMs: number): string {
   const delta = Math.round(secs - nowMs / 1000);
   const abs = Math.abs(delta);
-  const span = abs >= 86_400 ? `${Math.floor(abs / 86_400)}d` : abs >= 3600 ? `${Math.floor(abs / 3600)}h` : abs >= 60 ? `${Math.floor(abs / 60)}m` : `${abs}s`;
+  const span =
+    abs >= 86_400
+      ? `${Math.floor(abs / 86_400)}d`
+      : abs >= 3600
+        ? `${Math.floor(abs / 3600)}h`
+        : abs >= 60
+          ? `${Math.floor(abs / 60)}m`
+          : `${abs}s`;
   return delta >= 0 ? `in ${span}` : `expired ${span} ago`;
 }

@@ -7,6 +7,7 @@
  * as strings, to the integration in `requestContext.authorizer.jwt`.
  */
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
 
 export interface AuthorizerConfig {
   readonly issuer: string;
@@ -20,7 +21,7 @@ export type AuthorizerDecision =
 
 export function createJwtAuthorizer(config: AuthorizerConfig) {
   // Short cool-down so a key rotated in another terminal is picked up at its first token.
-  const jwks = createRemoteJWKSet(new URL(config.jwksUri), { cooldownDuration: 1_000, cacheMaxAge: 60_000 });
+  const jwks = createRemoteJWKSet(new URL(config.jwksUri), { cooldownDuration: 1_000, cacheMaxAge: CACHE_TTL_SECS * 1000 });
 
   return async function authorize(authorization: string | undefined, routeScopes: readonly string[]): Promise<AuthorizerDecision> {
     const token = authorization?.replace(/^Bearer\s+/i, '').trim();

@@ -21,7 +21,7 @@ import { SECRET_KIND_TAG, type RegistryManifest } from '../../lambdas/shared/man
 import type { Clock } from '../../lambdas/shared/ports';
 import { CONNECTION_ROUTES, LOCAL_BROKER_ROUTE } from '../../lambdas/shared/routes';
 import { toApiGatewayEvent, writeApiGatewayResult } from './http-adapter';
-import { routeMatcher } from './local-registry';
+import { routeMatcher } from './route-matcher';
 
 export interface LocalConnections {
   readonly server: ConnectionsServer;
@@ -72,7 +72,8 @@ export async function startLocalConnections(options: {
     try {
       subject = body.length ? (JSON.parse(body.toString('utf8')) as { subject?: unknown }).subject : undefined;
     } catch {
-      return writeApiGatewayResult(res, jsonResponse(400, { error: 'invalid_request', error_description: 'the body must be JSON: {"subject"?: string}' }));
+      const description = 'the body must be JSON: {"subject"?: string}';
+      return writeApiGatewayResult(res, jsonResponse(400, { error: 'invalid_request', error_description: description }));
     }
     const result = await server.invoke({ action: 'token', connection: name, ...(typeof subject === 'string' ? { subject } : {}) });
     writeApiGatewayResult(res, jsonResponse('error' in result ? STATUS_BY_CODE[result.error] : 200, result));
@@ -95,6 +96,7 @@ export async function startLocalConnections(options: {
       }
       return false;
     },
-    consentLink: (connection, subject) => signConsentLink({ secrets, secretId: linkKeySecretId, baseUrl, connection, subject, clock: options.clock }),
+    consentLink: (connection, subject) =>
+      signConsentLink({ secrets, secretId: linkKeySecretId, baseUrl, connection, subject, clock: options.clock }),
   };
 }

@@ -11,15 +11,26 @@ import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
 import { rotateSecret } from '../../lambdas/rotation/rotation';
+import { parseClientSecretValue, type ClientSecretValue } from '../../lambdas/shared/client-secret';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { silentLogger, type Logger } from '../../lambdas/shared/log';
-import { CLIENT_ID_TAG, SECRET_KIND_TAG, authMethodsUsed, authorizerAudiences, grantTypesUsed, scopesUsed, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
+import {
+  CLIENT_ID_TAG,
+  SECRET_KIND_TAG,
+  authMethodsUsed,
+  authorizerAudiences,
+  grantTypesUsed,
+  scopesUsed,
+  type RegistryManifest,
+  type RouteRegistration,
+} from '../../lambdas/shared/manifest';
 import type { Clock } from '../../lambdas/shared/ports';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
 import { createJwtAuthorizer } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
+import { routeMatcher } from './route-matcher';
 import { SERVER_ROUTES } from '../../lambdas/shared/routes';
 
 // Every server route, including `POST /internal/introspect`: API Gateway authorizes that one with IAM (SigV4), which
@@ -39,17 +50,11 @@ export interface LocalRegistryOptions {
   readonly clock?: Clock;
 }
 
-/** A confidential client's credentials, as handed to a partner. */
-export interface ClientCredentials {
-  readonly client_id: string;
-  readonly client_secret: string;
-}
-
 export interface LocalRegistry {
   readonly url: string;
   readonly issuer: string;
   /** Client name → credentials, as also written to `clients.json`. */
-  readonly credentials: Readonly<Record<string, ClientCredentials>>;
+  readonly credentials: Readonly<Record<string, ClientSecretValue>>;
   /** Names of the secrets this start generated (first start: all of them). */
   readonly generated: readonly string[];
   readonly secrets: LocalSecretStore;
@@ -108,11 +113,20 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     jwksUri: `${issuer}/.well-known/jwks.json`,
   });
   const routes = manifest.routes.map((route) => ({ route, match: routeMatcher(route.routeKey) }));
-  const connections = await startLocalConnections({ manifest, secrets, statePath: paths.state, baseUrl: issuer, clock: options.clock, log: log ?? silentLogger });
+  const connections = await startLocalConnections({
+    manifest,
+    secrets,
+    statePath: paths.state,
+    baseUrl: issuer,
+    clock: options.clock,
+    log: log ?? silentLogger,
+  });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
-    res.on('finish', () => log?.info('request', { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started }));
+    res.on('finish', () =>
+      log?.info('request', { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started }),
+    );
     void serve(req, res).catch((err: unknown) => {
       log?.error('local_server_error', { error: err instanceof Error ? err.message : String(err) });
       if (!res.headersSent) writeGatewayError(res, 500, 'Internal Server Error');
@@ -174,7 +188,11 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       const client = manifest.clients.find((c) => c.name === name);
       const secretId = name === 'signing-key' ? manifest.signingKeySecretId : client?.secretId;
       if (!secretId) {
-        throw new Error(client ? `client ${name} authenticates with ${client.authMethod}: it has no secret to rotate` : `no client named ${JSON.stringify(name)} in this registry`);
+        throw new Error(
+          client
+            ? `client ${name} authenticates with ${client.authMethod}: it has no secret to rotate`
+            : `no client named ${JSON.stringify(name)} in this registry`,
+        );
       }
       await rotateSecret(secrets, secretId);
       credentials = await readCredentials(secrets, manifest);
@@ -207,44 +225,28 @@ export async function ensureSecrets(secrets: LocalSecretStore, manifest: Registr
   return generated;
 }
 
-export async function readCredentials(secrets: LocalSecretStore, manifest: RegistryManifest): Promise<Record<string, ClientCredentials>> {
-  const credentials: Record<string, ClientCredentials> = {};
+export async function readCredentials(secrets: LocalSecretStore, manifest: RegistryManifest): Promise<Record<string, ClientSecretValue>> {
+  const credentials: Record<string, ClientSecretValue> = {};
   for (const client of manifest.clients) {
     if (client.secretId === undefined) continue;
     const current = await secrets.getSecretVersion(client.secretId, 'AWSCURRENT');
     if (!current) continue;
-    const { client_secret } = JSON.parse(current.value) as ClientCredentials;
-    credentials[client.name] = { client_id: client.clientId, client_secret };
+    credentials[client.name] = { client_id: client.clientId, client_secret: clientSecretOf(client.secretId, current.value) };
   }
   return credentials;
 }
 
-function writeCredentialsFile(file: string, credentials: Record<string, ClientCredentials>): void {
+/** The secret of a client's secret value; throws when the value is not one (the file was edited by hand). */
+export function clientSecretOf(secretId: string, value: string): string {
+  const parsed = parseClientSecretValue(value);
+  if (!parsed) throw new Error(`secret ${secretId} does not hold {"client_id","client_secret"}`);
+  return parsed.client_secret;
+}
+
+function writeCredentialsFile(file: string, credentials: Record<string, ClientSecretValue>): void {
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   renameSync(temporary, file);
-}
-
-/** Matches `METHOD /path/{param}/{proxy+}` the way API Gateway does; returns path parameters or undefined. */
-export function routeMatcher(routeKey: string): (method: string, pathname: string) => Record<string, string> | undefined {
-  const [routeMethod, routePath] = routeKey.split(' ');
-  const names: string[] = [];
-  const pattern = routePath
-    .split('/')
-    .map((segment) => {
-      const param = /^\{([^}+]+)(\+?)\}$/.exec(segment);
-      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(param[1]);
-      return param[2] ? '(.+)' : '([^/]+)';
-    })
-    .join('/');
-  const regex = new RegExp(`^${pattern}$`);
-  return (method, pathname) => {
-    if (routeMethod !== 'ANY' && routeMethod !== method) return undefined;
-    const found = regex.exec(pathname);
-    if (!found) return undefined;
-    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found[i + 1])]));
-  };
 }
 
 type RouteHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;

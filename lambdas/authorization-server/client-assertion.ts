@@ -7,12 +7,14 @@
 import { decodeJwt } from 'jose';
 import { InvalidClientError, InvalidRequestError } from '../shared/errors';
 import type { ClientRegistration } from '../shared/manifest';
+import { CLIENT_ASSERTION_TYPE } from '../shared/oauth-syntax';
+import { tableKey } from '../shared/table-keys';
 import { AssertionError, type AssertionVerifier } from './jwt-assertion';
 
-export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+export { CLIENT_ASSERTION_TYPE };
 
 /** State-store key of a client assertion's `jti` once accepted (single use per client). */
-export const clientAssertionReplayKey = (clientId: string, jti: string): string => `jti#${clientId}#${jti}`;
+export const clientAssertionReplayKey = (clientId: string, jti: string): string => tableKey('assertionJti', clientId, jti);
 
 /** The `client_assertion` of a request, or undefined when it sent neither assertion parameter. */
 export function readClientAssertion(params: ReadonlyMap<string, string>): string | undefined {

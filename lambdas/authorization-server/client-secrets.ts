@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { TtlCache } from '../shared/cache';
+import { parseClientSecretValue } from '../shared/client-secret';
 import type { Logger } from '../shared/log';
 import type { ClientRegistration } from '../shared/manifest';
 import type { Clock, SecretStore, SecretVersion } from '../shared/ports';
@@ -44,15 +45,9 @@ export function createClientSecretVerifier(options: ClientSecretVerifierOptions)
   const cache = new TtlCache<string, KnownSecrets>({ ttlMs: options.ttlMs, clock, log, name: 'client-secrets' });
   const readDigest = (client: ClientRegistration, version: SecretVersion | undefined): Buffer | undefined => {
     if (!version) return undefined;
-    try {
-      const parsed = JSON.parse(version.value) as { client_id?: unknown; client_secret?: unknown };
-      // A value naming another client means mis-wired infrastructure: never let it authenticate.
-      if (typeof parsed.client_secret === 'string' && parsed.client_id === client.clientId) {
-        return sha256(parsed.client_secret);
-      }
-    } catch {
-      // fall through: malformed value
-    }
+    const parsed = parseClientSecretValue(version.value);
+    // A value naming another client means mis-wired infrastructure: never let it authenticate.
+    if (parsed?.client_id === client.clientId) return sha256(parsed.client_secret);
     log.warn('client_secret_malformed', { client_id: client.clientId, secret_id: client.secretId, version_id: version.versionId });
     return undefined;
   };

@@ -127,11 +127,13 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
         throw new AssertionError('ERR_ASSERTION_CLAIM_INVALID', 'assertion "sub" claim must be a non-empty string', true);
       }
       if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) {
-        throw new AssertionError('ERR_ASSERTION_CLAIM_INVALID', `assertion "jti" claim must be a string of 1 to ${MAX_JTI_LENGTH} characters`, true);
+        const message = `assertion "jti" claim must be a string of 1 to ${MAX_JTI_LENGTH} characters`;
+        throw new AssertionError('ERR_ASSERTION_CLAIM_INVALID', message, true);
       }
       const nowSecs = Math.floor(clock() / 1000);
       if (exp - nowSecs > MAX_ASSERTION_LIFETIME_SECS + ASSERTION_CLOCK_TOLERANCE_SECS) {
-        throw new AssertionError('ERR_ASSERTION_LIFETIME', `assertion "exp" claim is more than ${MAX_ASSERTION_LIFETIME_SECS} seconds away`, true);
+        const message = `assertion "exp" claim is more than ${MAX_ASSERTION_LIFETIME_SECS} seconds away`;
+        throw new AssertionError('ERR_ASSERTION_LIFETIME', message, true);
       }
       // Kept until the assertion would be refused as expired anyway (exp plus the leeway), then TTL removes it.
       const fresh = await state.put({ pk: expect.replayKey(jti), expiresAt: exp + ASSERTION_CLOCK_TOLERANCE_SECS }, { kind: 'notExists' });

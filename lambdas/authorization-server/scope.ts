@@ -1,8 +1,6 @@
 /** The `scope` request parameter (RFC 6749 §3.3). */
 import { InvalidScopeError } from '../shared/errors';
-
-// scope = scope-token *( SP scope-token ); scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+(?: [\x21\x23-\x5B\x5D-\x7E]+)*$/;
+import { SCOPE_PATTERN } from '../shared/oauth-syntax';
 
 /** Why a scope outside `allowed` is refused, by default: the client's registration does not include it. */
 export const NOT_ALLOWED_FOR_CLIENT = 'scope not allowed for this client';
@@ -14,7 +12,7 @@ export const NOT_ALLOWED_FOR_CLIENT = 'scope not allowed for this client';
  */
 export function resolveScope(requested: string | undefined, allowed: readonly string[], refusal = NOT_ALLOWED_FOR_CLIENT): string {
   if (requested === undefined) return allowed.join(' ');
-  if (!SCOPE.test(requested)) throw new InvalidScopeError('scope is not a space-separated list of scope tokens');
+  if (!SCOPE_PATTERN.test(requested)) throw new InvalidScopeError('scope is not a space-separated list of scope tokens');
   const tokens = [...new Set(requested.split(' '))];
   const refused = tokens.filter((token) => !allowed.includes(token));
   if (refused.length > 0) throw new InvalidScopeError(`${refusal}: ${refused.join(' ')}`);

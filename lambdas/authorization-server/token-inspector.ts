@@ -9,7 +9,11 @@ import type { SigningKeys } from './signing-keys';
 import { activeRefreshToken, familyKey, refreshKey, revokedJtiKey, type FamilyItem, type RefreshTokenItem } from './user-grants';
 
 export type InspectedToken =
-  | { readonly kind: 'access_token'; readonly clientId: string; readonly claims: JWTPayload & { readonly jti: string; readonly exp: number } }
+  | {
+      readonly kind: 'access_token';
+      readonly clientId: string;
+      readonly claims: JWTPayload & { readonly jti: string; readonly exp: number };
+    }
   | { readonly kind: 'refresh_token'; readonly clientId: string; readonly item: RefreshTokenItem; readonly family: FamilyItem };
 
 export interface TokenInspector {

@@ -62,7 +62,9 @@ export function createUpstreamLogin(options: {
   const clientSecret = (): Promise<string> =>
     secretCache.get(registration.secretId, async (secretId) => {
       const current = await options.secrets.getSecretVersion(secretId, 'AWSCURRENT');
-      if (!current?.value.trim()) throw new Error(`secret ${secretId} has no value: run \`oauth-registry credentials set-upstream-secret\``);
+      if (!current?.value.trim()) {
+        throw new Error(`secret ${secretId} has no value: run \`oauth-registry credentials set-upstream-secret\``);
+      }
       return current.value.trim();
     });
 
@@ -90,7 +92,9 @@ export function createUpstreamLogin(options: {
       try {
         params = oauth.validateAuthResponse(as, client, callback, state);
       } catch (err) {
-        if (err instanceof oauth.AuthorizationResponseError) throw new UpstreamLoginError(err.error, 'the identity provider refused the sign-in');
+        if (err instanceof oauth.AuthorizationResponseError) {
+          throw new UpstreamLoginError(err.error, 'the identity provider refused the sign-in');
+        }
         throw new UpstreamLoginError('invalid_response', `the identity provider's response is invalid: ${(err as Error).message}`);
       }
       const auth = oauth.ClientSecretBasic(await clientSecret());

@@ -5,25 +5,24 @@
  * Keys: `code#<sha256(code)>`, `family#<id>`, `rt#<sha256(token)>`, `revoked#<jti>`.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { REFRESH_TOKEN_ABSOLUTE_TTL_SECS, REFRESH_TOKEN_IDLE_TTL_SECS } from '../shared/defaults';
 import { InvalidRequestError } from '../shared/errors';
 import type { ClientRegistration } from '../shared/manifest';
 import type { Clock, StateItem, StateStore } from '../shared/ports';
+import { tableKey } from '../shared/table-keys';
 
 /** Seconds an authorization code can be redeemed (RFC 6749 §4.1.2 recommends at most 10 minutes). */
 export const CODE_TTL_SECS = 60;
-/** Defaults of a client's refresh-token lifetimes. */
-export const DEFAULT_REFRESH_IDLE_TTL_SECS = 14 * 86_400;
-export const DEFAULT_REFRESH_ABSOLUTE_TTL_SECS = 90 * 86_400;
 
 /** An unguessable token: `bytes` random bytes, base64url (32 bytes = 256 bits). */
 export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('base64url');
 export const sha256url = (value: string): string => createHash('sha256').update(value).digest('base64url');
 export const nowSecs = (clock: Clock): number => Math.floor(clock() / 1000);
 
-export const codeKey = (code: string): string => `code#${sha256url(code)}`;
-export const refreshKey = (token: string): string => `rt#${sha256url(token)}`;
-export const familyKey = (familyId: string): string => `family#${familyId}`;
-export const revokedJtiKey = (jti: string): string => `revoked#${jti}`;
+export const codeKey = (code: string): string => tableKey('code', sha256url(code));
+export const refreshKey = (token: string): string => tableKey('refreshToken', sha256url(token));
+export const familyKey = (familyId: string): string => tableKey('family', familyId);
+export const revokedJtiKey = (jti: string): string => tableKey('revokedJti', jti);
 
 /** What an authorization code is bound to. */
 export interface CodeGrantData {
@@ -88,8 +87,8 @@ export async function issueCode(state: StateStore, clock: Clock, data: CodeGrant
 /** A client's refresh-token lifetimes, defaults applied. */
 export function refreshPolicy(client: ClientRegistration): { idleSecs: number; absoluteSecs: number; graceSecs: number } {
   return {
-    idleSecs: client.refreshTokenIdleTtlSecs ?? DEFAULT_REFRESH_IDLE_TTL_SECS,
-    absoluteSecs: client.refreshTokenAbsoluteTtlSecs ?? DEFAULT_REFRESH_ABSOLUTE_TTL_SECS,
+    idleSecs: client.refreshTokenIdleTtlSecs ?? REFRESH_TOKEN_IDLE_TTL_SECS,
+    absoluteSecs: client.refreshTokenAbsoluteTtlSecs ?? REFRESH_TOKEN_ABSOLUTE_TTL_SECS,
     graceSecs: client.refreshTokenReuseGraceSecs ?? 0,
   };
 }

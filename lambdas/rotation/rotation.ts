@@ -5,6 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK } from 'jose';
+import { CLIENT_SECRET_BYTES, CLIENT_SECRET_PATTERN, parseClientSecretValue, serializeClientSecretValue } from '../shared/client-secret';
 import { silentLogger, createJsonLogger, type Logger } from '../shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type SecretKind } from '../shared/manifest';
 import type { Clock, SecretDescription, SecretStore } from '../shared/ports';
@@ -19,9 +20,6 @@ export interface RotationEvent {
 }
 
 export type RotationHandler = (event: RotationEvent) => Promise<void>;
-
-/** Bytes of entropy in a generated client secret (256 bits). */
-export const CLIENT_SECRET_BYTES = 32;
 
 export function createRotationHandler(deps: { secrets: SecretStore; clock?: Clock; log?: Logger }): RotationHandler {
   const { secrets } = deps;
@@ -64,7 +62,12 @@ export function createRotationHandler(deps: { secrets: SecretStore; clock?: Cloc
       throw new Error(`version ${token} of ${secretId} is not staged AWSPENDING`);
     }
     await steps[step as RotationStep]({ secretId, token, description });
-    log.info('rotation_step_done', { secret_id: secretId, step, kind: description.tags[SECRET_KIND_TAG], client_id: description.tags[CLIENT_ID_TAG] });
+    log.info('rotation_step_done', {
+      secret_id: secretId,
+      step,
+      kind: description.tags[SECRET_KIND_TAG],
+      client_id: description.tags[CLIENT_ID_TAG],
+    });
   };
 }
 
@@ -110,7 +113,8 @@ function taggedClientId(description: SecretDescription): string {
 
 async function generateValue(kind: SecretKind, description: SecretDescription): Promise<string> {
   if (kind === 'client-secret') {
-    return JSON.stringify({ client_id: taggedClientId(description), client_secret: randomBytes(CLIENT_SECRET_BYTES).toString('base64url') });
+    const clientSecret = randomBytes(CLIENT_SECRET_BYTES).toString('base64url');
+    return serializeClientSecretValue({ client_id: taggedClientId(description), client_secret: clientSecret });
   }
   if (kind === 'link-key') return JSON.stringify(generateLinkKey());
   return JSON.stringify(await generateSigningKey());
@@ -131,13 +135,12 @@ export async function generateSigningKey(): Promise<JWK> {
   return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'RS256', use: 'sig' };
 }
 
-const CLIENT_SECRET_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((CLIENT_SECRET_BYTES * 4) / 3)}}$`);
-
 async function testValue(kind: SecretKind, description: SecretDescription, value: string, clock: Clock): Promise<void> {
   const parsed = JSON.parse(value) as Record<string, unknown>;
   if (kind === 'client-secret') {
     if (parsed.client_id !== taggedClientId(description)) throw new Error(`client secret ${description.name} names another client`);
-    if (typeof parsed.client_secret !== 'string' || !CLIENT_SECRET_PATTERN.test(parsed.client_secret)) {
+    const secret = parseClientSecretValue(value);
+    if (!secret || !CLIENT_SECRET_PATTERN.test(secret.client_secret)) {
       throw new Error(`client secret ${description.name} is malformed`);
     }
     return;

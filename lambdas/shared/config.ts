@@ -1,3 +1,4 @@
+import { CACHE_TTL_SECS, CLIENT_SECRET_OVERLAP_SECS } from './defaults';
 import type { UserAuthenticationRegistration } from './manifest';
 
 /**
@@ -68,9 +69,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Authorizati
     issuer: required(ENV.ISSUER).replace(/\/+$/, ''),
     audience: env[ENV.AUDIENCE] || undefined,
     signingKeySecretId: required(ENV.SIGNING_KEY_SECRET_ID),
-    secretOverlapSecs: Number(env[ENV.SECRET_OVERLAP_SECS] ?? 86_400),
+    secretOverlapSecs: Number(env[ENV.SECRET_OVERLAP_SECS] ?? CLIENT_SECRET_OVERLAP_SECS),
     scopesSupported: (env[ENV.SCOPES_SUPPORTED] ?? '').split(' ').filter(Boolean),
-    cacheTtlSecs: Number(env[ENV.CACHE_TTL_SECS] ?? 60),
+    cacheTtlSecs: Number(env[ENV.CACHE_TTL_SECS] ?? CACHE_TTL_SECS),
     ...(env[ENV.GRANT_TYPES_SUPPORTED] ? { grantTypesSupported: env[ENV.GRANT_TYPES_SUPPORTED]!.split(' ').filter(Boolean) } : {}),
     ...(env[ENV.AUTH_METHODS_SUPPORTED] ? { authMethodsSupported: env[ENV.AUTH_METHODS_SUPPORTED]!.split(' ').filter(Boolean) } : {}),
     ...(env[ENV.USER_AUTH_ISSUER]

@@ -5,11 +5,16 @@
  * `cdktf.out/stacks/<stack>/oauth-registry.<registryId>.json` and as one DynamoDB item per client; `lambdas/`
  * (the handlers) read registrations from the table in AWS and from the manifest file in local mode.
  */
+import { JWT_BEARER_GRANT_TYPE } from './oauth-syntax';
+import { tableKey } from './table-keys';
+
+/** The JWT bearer grant (RFC 7523 §2.1): a client exchanges a user assertion signed by an issuer it is trusted for. */
+export { JWT_BEARER_GRANT_TYPE };
 
 /** Grant types the token endpoint implements today. */
 export const SUPPORTED_GRANT_TYPES = [
   'client_credentials',
-  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+  JWT_BEARER_GRANT_TYPE,
   'authorization_code',
   'refresh_token',
 ] as const;
@@ -18,9 +23,6 @@ export type SupportedGrantType = (typeof SUPPORTED_GRANT_TYPES)[number];
 /** Client authentication methods at the token endpoint (RFC 8414 `token_endpoint_auth_methods_supported`). */
 export const SUPPORTED_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export type ClientAuthMethod = (typeof SUPPORTED_AUTH_METHODS)[number];
-
-/** The JWT bearer grant (RFC 7523 §2.1): a client exchanges a user assertion signed by an issuer it is trusted for. */
-export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /** The authentication methods `clients` use, in `SUPPORTED_AUTH_METHODS` order (discovery lists exactly these). */
 export const authMethodsUsed = (clients: readonly Pick<ClientRegistration, 'authMethod'>[]): ClientAuthMethod[] =>
@@ -218,7 +220,7 @@ export interface ConnectionAssertionRegistration {
 }
 
 /** DynamoDB partition key of a connection's registration item; the item's `data` attribute holds the JSON. */
-export const connectionItemKey = (name: string): string => `connection#${name}`;
+export const connectionItemKey = (name: string): string => tableKey('connection', name);
 
 /** The registry's DynamoDB table (registrations and state): what `OAuthRegistry` names it and `status` reads. */
 export const stateTableName = (namePrefix: string): string => `${namePrefix}-registry`;
@@ -227,7 +229,7 @@ export const stateTableName = (namePrefix: string): string => `${namePrefix}-reg
 export const connectionAlias = (name: string): string => `connection-${name}`;
 
 /** DynamoDB partition key of a client's registration item; the item's `data` attribute holds the JSON. */
-export const clientItemKey = (clientId: string): string => `client#${clientId}`;
+export const clientItemKey = (clientId: string): string => tableKey('client', clientId);
 
 /** What a client id may be (URL-safe, 1 to 128 characters): synth refuses others, and the server treats them as unknown. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;

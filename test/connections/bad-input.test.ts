@@ -10,9 +10,9 @@ import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-
 import { resolveProxyTarget } from '../../lambdas/connections/proxy';
 import { consentStateKey, type PendingConsent } from '../../lambdas/connections/connect';
 import { CONNECTION_ROUTES } from '../../lambdas/shared/routes';
-import { apiEvent, header, jsonBody } from '../helpers/events';
-import { browse, cookieFetch, SECRET_BASIC, startThirdParty, type ThirdParty } from './third-party';
-import { connection, startHarness, type Harness } from './harness';
+import { apiEvent, header, jsonBody } from '../../testing/events';
+import { browse, cookieFetch, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
+import { connection, startHarness, type Harness } from '../../testing/connections/harness';
 
 const TTL = 120;
 

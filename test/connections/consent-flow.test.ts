@@ -5,8 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
-import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from './third-party';
-import { connection, startHarness, type Harness } from './harness';
+import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
+import { connection, startHarness, type Harness } from '../../testing/connections/harness';
 
 const TTL = 120;
 

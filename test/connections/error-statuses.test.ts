@@ -12,8 +12,8 @@ import * as errors from '../../lambdas/connections/errors';
 import { STATUS_BY_CODE, type ConnectionError, type ConnectionErrorCode } from '../../lambdas/connections/errors';
 import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
 import { CONNECTION_ROUTES } from '../../lambdas/shared/routes';
-import { apiEvent, jsonBody } from '../helpers/events';
-import { connection, startHarness, type Harness } from './harness';
+import { apiEvent, jsonBody } from '../../testing/events';
+import { connection, startHarness, type Harness } from '../../testing/connections/harness';
 
 const listen = async (server: Server): Promise<string> => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -5,8 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
-import { SECRET_POST, startThirdParty, type ThirdParty } from './third-party';
-import { connection, startHarness, type Harness } from './harness';
+import { SECRET_POST, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
+import { connection, startHarness, type Harness } from '../../testing/connections/harness';
 
 describe('client_credentials connections against oidc-provider', () => {
   let ours: Harness;

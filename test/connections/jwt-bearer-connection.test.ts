@@ -16,7 +16,7 @@ import { ClientAuth, ConnectionClientAuth, ConnectionGrant, ConnectionMode, Gran
 import { testKey, type TestKey } from '../helpers/assertions';
 import { fixture } from '../lib/helpers';
 import { repoRoot } from '../e2e/fixture';
-import { startHarness, type Harness } from './harness';
+import { startHarness, type Harness } from '../../testing/connections/harness';
 
 const OUR_ISSUER = 'https://registry.ours.example';
 const TTL = 300;

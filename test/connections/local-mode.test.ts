@@ -13,8 +13,8 @@ import path from 'node:path';
 import { startLocalRegistry, localStatePaths, type LocalRegistry } from '../../bin/local/local-registry';
 import { getConnectionToken, ConnectionTokenError } from '../../lambdas/connections/client';
 import { exampleManifest, repoRoot } from '../e2e/fixture';
-import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from './third-party';
-import { connection } from './harness';
+import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
+import { connection } from '../../testing/connections/harness';
 
 const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
 

@@ -13,8 +13,8 @@ import { LogEventPublisher } from '../../lambdas/shared/adapters/log-event-publi
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { createJsonLogger } from '../../lambdas/shared/log';
 import type { Cipher } from '../../lambdas/shared/ports';
-import { FrozenClock } from '../lambdas/fixtures';
-import { connection, yieldSleep } from './harness';
+import { FrozenClock } from '../../testing/clock';
+import { connection, yieldSleep } from '../../testing/connections/harness';
 
 const crm = connection('Crm');
 const pk = tokenSetKey('Crm', undefined);

@@ -15,10 +15,10 @@ import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { manifestFileName } from '../../lambdas/shared/manifest';
-import { startDynalite } from '../helpers/dynalite';
+import { startDynalite } from '../../testing/dynalite';
 import { repoRoot } from '../e2e/fixture';
-import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from './third-party';
-import { connection, startHarness, type Harness } from './harness';
+import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
+import { connection, startHarness, type Harness } from '../../testing/connections/harness';
 
 const run = promisify(execFile);
 const TTL = 120;

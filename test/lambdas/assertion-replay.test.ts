@@ -10,9 +10,9 @@ import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { JWT_BEARER_GRANT_TYPE, type ClientRegistration } from '../../lambdas/shared/manifest';
 import { signAssertion, testKey, type TestKey } from '../helpers/assertions';
-import { jsonBody, structured, tokenEvent } from '../helpers/events';
+import { jsonBody, structured, tokenEvent } from '../../testing/events';
 import { ISSUER, createHarness, type Harness } from './fixtures';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
 
 const TABLE = 'oauth-registry-replay';
 const PARALLEL = 50;

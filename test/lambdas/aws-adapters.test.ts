@@ -13,7 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { AwsRegistrationStore } from '../../lambdas/shared/adapters/aws-registration-store';
 import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
 import { clientItemKey, type ClientRegistration } from '../../lambdas/shared/manifest';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
 
 describe('AwsSecretStore (aws-sdk-client-mock)', () => {
   const client = new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });

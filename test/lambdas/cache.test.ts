@@ -8,8 +8,9 @@ import { beforeEach, describe, it } from 'node:test';
 import { TtlCache } from '../../lambdas/shared/cache';
 import { createJsonLogger } from '../../lambdas/shared/log';
 import type { SecretStore } from '../../lambdas/shared/ports';
-import { jsonBody, structured, tokenEvent } from '../helpers/events';
-import { CACHE_TTL_SECS, CLIENTS, FrozenClock, createHarness, type Harness } from './fixtures';
+import { jsonBody, structured, tokenEvent } from '../../testing/events';
+import { FrozenClock } from '../../testing/clock';
+import { CACHE_TTL_SECS, CLIENTS, createHarness, type Harness } from './fixtures';
 
 describe('TtlCache', () => {
   let clock: FrozenClock;

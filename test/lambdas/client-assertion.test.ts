@@ -9,13 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { CLIENT_ASSERTION_TYPE, clientAssertionReplayKey } from '../../lambdas/authorization-server/client-assertion';
-import { discoveryDocument } from '../../lambdas/authorization-server/discovery';
+import { discoveryDocument } from '../../lambdas/authorization-server/endpoints/discovery';
 import { MAX_ASSERTION_LIFETIME_SECS } from '../../lambdas/authorization-server/jwt-assertion';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import type { ClientRegistration } from '../../lambdas/shared/manifest';
 import type { StateStore } from '../../lambdas/shared/ports';
 import { hmacWithPublicKey, signAssertion, testKey, unsignedAssertion, type AssertionOptions, type TestKey } from '../helpers/assertions';
-import { apiEvent, header, jsonBody, structured, tokenEvent } from '../helpers/events';
+import { apiEvent, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CLIENTS, ISSUER, createHarness, type Harness } from './fixtures';
 
 const TOKEN_ENDPOINT = `${ISSUER}/oauth2/token`;

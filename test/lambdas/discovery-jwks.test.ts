@@ -5,7 +5,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import * as oauth from 'oauth4webapi';
 import { createRotationHandler } from '../../lambdas/rotation/rotation';
 import { silentLogger } from '../../lambdas/shared/log';
-import { apiEvent, header, jsonBody, structured, tokenEvent } from '../helpers/events';
+import { apiEvent, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CACHE_TTL_SECS, CLIENTS, ISSUER, SIGNING_KEY_SECRET_ID, createHarness, type Harness } from './fixtures';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];

@@ -8,20 +8,12 @@ import type { AuthorizationServerConfig } from '../../lambdas/shared/config';
 import { createJsonLogger, type Logger } from '../../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, authMethodsUsed, grantTypesUsed, type ClientRegistration } from '../../lambdas/shared/manifest';
 import type { RegistrationStore, SecretStore, StateStore } from '../../lambdas/shared/ports';
+import { FrozenClock } from '../../testing/clock';
 
 export const ISSUER = 'https://auth.example.test';
 export const SIGNING_KEY_SECRET_ID = 'test/signing-key';
 export const OVERLAP_SECS = 3600;
 export const CACHE_TTL_SECS = 60;
-
-/** A clock that moves only when told to. */
-export class FrozenClock {
-  constructor(public nowMs = Date.UTC(2025, 0, 1)) {}
-  readonly now = (): number => this.nowMs;
-  advance(secs: number): void {
-    this.nowMs += secs * 1000;
-  }
-}
 
 /** A confidential client registration: it has a shared secret. */
 type SecretClient = ClientRegistration & { readonly secretId: string };

@@ -13,7 +13,7 @@ import { jwtBearerReplayKey } from '../../lambdas/authorization-server/grants/jw
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { CLIENT_ID_TAG, JWT_BEARER_GRANT_TYPE, SECRET_KIND_TAG, type ClientRegistration } from '../../lambdas/shared/manifest';
 import { hmacWithPublicKey, signAssertion, testKey, unsignedAssertion, type AssertionOptions, type TestKey } from '../helpers/assertions';
-import { apiEvent, header, jsonBody, structured, tokenEvent } from '../helpers/events';
+import { apiEvent, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CLIENTS, ISSUER, createHarness, type Harness } from './fixtures';
 
 const TOKEN_ENDPOINT = `${ISSUER}/oauth2/token`;

@@ -7,7 +7,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalStateStore, MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { MAX_STATE_KEY_BYTES, StateKeyTooLongError, type Clock, type StateStore } from '../../lambdas/shared/ports';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
 
 const T0 = Date.parse('2025-06-01T00:00:00Z');
 const SECS = Math.floor(T0 / 1000);

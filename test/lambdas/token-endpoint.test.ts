@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { SecretStore } from '../../lambdas/shared/ports';
-import { apiEvent, basicAuth, header, jsonBody, structured, tokenEvent } from '../helpers/events';
+import { apiEvent, basicAuth, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CACHE_TTL_SECS, CLIENTS, ISSUER, OVERLAP_SECS, createHarness, type Harness } from './fixtures';
 
 const WWW_AUTHENTICATE = 'Basic realm="oauth-registry"';

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { AuthorizationFlowDeps } from '../../lambdas/authorization-server/authorization-flow';
-import { createCallbackEndpoint } from '../../lambdas/authorization-server/callback';
-import { createConsentDecision, createConsentPage } from '../../lambdas/authorization-server/consent';
+import type { AuthorizationFlowDeps } from '../../lambdas/authorization-server/endpoints/authorization-flow';
+import { createCallbackEndpoint } from '../../lambdas/authorization-server/endpoints/callback';
+import { createConsentDecision, createConsentPage } from '../../lambdas/authorization-server/endpoints/consent';
 import type { UpstreamLogin } from '../../lambdas/authorization-server/upstream';
 import { AwsRegistrationStore } from '../../lambdas/shared/adapters/aws-registration-store';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
@@ -16,8 +16,8 @@ import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-stor
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { createJsonLogger } from '../../lambdas/shared/log';
 import type { RegistrationStore, StateStore } from '../../lambdas/shared/ports';
-import { apiEvent, basicAuth, header, jsonBody, structured, tokenEvent } from '../helpers/events';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { apiEvent, basicAuth, header, jsonBody, structured, tokenEvent } from '../../testing/events';
+import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
 import { CLIENTS, ISSUER, createHarness, type Harness } from './fixtures';
 
 const LONG_ID = 'a'.repeat(3000);

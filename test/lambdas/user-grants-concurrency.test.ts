@@ -9,9 +9,9 @@ import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifes
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../../lambdas/shared/manifest';
 import type { StateStore } from '../../lambdas/shared/ports';
 import { issueCode } from '../../lambdas/authorization-server/user-grants';
-import { apiEvent, basicAuth, jsonBody, structured, tokenEvent } from '../helpers/events';
+import { apiEvent, basicAuth, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CLIENTS, createHarness, type Harness } from './fixtures';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
 
 const REDIRECT = 'https://app.example.test/cb';
 const VERIFIER = 'c'.repeat(64);

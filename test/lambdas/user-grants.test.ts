@@ -9,7 +9,7 @@ import { decodeJwt } from 'jose';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../../lambdas/shared/manifest';
 import { issueCode } from '../../lambdas/authorization-server/user-grants';
-import { apiEvent, basicAuth, header, jsonBody, structured, tokenEvent } from '../helpers/events';
+import { apiEvent, basicAuth, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CLIENTS, createHarness, type Harness } from './fixtures';
 
 const SUB = 'https://login.example.test|alice';

@@ -92,7 +92,12 @@ async function refuseReplay(state: StateStore, stored: CodeItem | RedeemedCodeIt
 async function issueForCode(request: GrantRequest, code: CodeItem, redemption: CodeRedemption): Promise<TokenResponse> {
   const { client, state, clock, tokens } = request;
   const { jti, familyId, issuedAt } = redemption;
-  const response = await tokens.issue(client, code.scope, { subject: code.sub, jti, issuedAtSecs: issuedAt, ...(familyId ? { familyId } : {}) });
+  const response = await tokens.issue(client, code.scope, {
+    subject: code.sub,
+    jti,
+    issuedAtSecs: issuedAt,
+    ...(familyId ? { familyId } : {}),
+  });
   if (!familyId) return response;
   const refreshToken = await startFamily(state, clock, client, { familyId, sub: code.sub, scope: code.scope });
   return { ...response, refresh_token: refreshToken };

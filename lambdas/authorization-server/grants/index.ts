@@ -1,5 +1,6 @@
 /** Grant handlers by `grant_type`; a type missing here is answered `unsupported_grant_type`. */
 import type { SupportedGrantType } from '../../shared/manifest';
+import { JWT_BEARER_GRANT_TYPE } from '../../shared/oauth-syntax';
 import { clientCredentialsGrant } from './client-credentials';
 import { authorizationCodeGrant } from './authorization-code';
 import { refreshTokenGrant } from './refresh-token';
@@ -10,5 +11,5 @@ export const GRANTS: ReadonlyMap<string, Grant> = new Map<SupportedGrantType, Gr
   ['client_credentials', clientCredentialsGrant],
   ['authorization_code', authorizationCodeGrant],
   ['refresh_token', refreshTokenGrant],
-  ['urn:ietf:params:oauth:grant-type:jwt-bearer', jwtBearerGrant],
+  [JWT_BEARER_GRANT_TYPE, jwtBearerGrant],
 ]);

@@ -7,13 +7,14 @@
  */
 import { InvalidGrantError, InvalidRequestError, UnauthorizedClientError } from '../../shared/errors';
 import type { ClientRegistration } from '../../shared/manifest';
+import { tableKey } from '../../shared/table-keys';
 import { AssertionError, type AssertionVerifier } from '../jwt-assertion';
 import { resolveScope } from '../scope';
 import { namespacedSubject } from '../upstream';
 import type { Grant } from './grant';
 
 /** State-store key of a user assertion's `jti` once exchanged (single use per client). */
-export const jwtBearerReplayKey = (clientId: string, jti: string): string => `bearer-jti#${clientId}#${jti}`;
+export const jwtBearerReplayKey = (clientId: string, jti: string): string => tableKey('bearerJti', clientId, jti);
 
 export const jwtBearerGrant: Grant = async ({ params, client, tokens, assertions }) => {
   const assertion = params.get('assertion');

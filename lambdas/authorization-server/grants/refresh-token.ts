@@ -44,7 +44,13 @@ export const refreshTokenGrant: Grant = async (request) => {
 };
 
 /** Creates the successor's item unless it exists: true for the one request that rotates. */
-function writeSuccessor(request: GrantRequest, item: RefreshTokenItem, family: FamilyItem, successor: string, now: number): Promise<boolean> {
+function writeSuccessor(
+  request: GrantRequest,
+  item: RefreshTokenItem,
+  family: FamilyItem,
+  successor: string,
+  now: number,
+): Promise<boolean> {
   const next: RefreshTokenItem = {
     pk: refreshKey(successor),
     familyId: item.familyId,

@@ -13,7 +13,15 @@ import {
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { StateKeyTooLongError, stateKeyTooLong, type Clock, type Condition, type StateItem, type StateLister, type StateStore } from '../ports';
+import {
+  StateKeyTooLongError,
+  stateKeyTooLong,
+  type Clock,
+  type Condition,
+  type StateItem,
+  type StateLister,
+  type StateStore,
+} from '../ports';
 import { isExpired } from './local-state-store';
 
 export interface AwsStateStoreOptions {
@@ -100,6 +108,10 @@ function isConditionFailure(err: unknown): boolean {
   return (err as Error | undefined)?.name === 'ConditionalCheckFailedException';
 }
 
+/** The item must exist, and meet `condition` when one is given. */
+const existsAnd = (condition?: Condition): Condition =>
+  condition ? { kind: 'and', conditions: [{ kind: 'exists' }, condition] } : { kind: 'exists' };
+
 /** The registry's state table in DynamoDB: conditional single-item writes, TTL honoured on every read and condition. */
 export class AwsStateStore implements StateStore, StateLister {
   private client?: DynamoDBClient;
@@ -159,7 +171,7 @@ export class AwsStateStore implements StateStore, StateLister {
       .filter(Boolean)
       .join(' ');
     // UpdateItem would create a missing item: require a live one.
-    const conditionExpression = expr.condition(condition ? { kind: 'and', conditions: [{ kind: 'exists' }, condition] } : { kind: 'exists' });
+    const conditionExpression = expr.condition(existsAnd(condition));
     try {
       await this.ddb.send(
         new UpdateItemCommand({
@@ -204,7 +216,7 @@ export class AwsStateStore implements StateStore, StateLister {
   async delete<T extends StateItem = StateItem>(pk: string, condition?: Condition): Promise<T | undefined> {
     if (stateKeyTooLong(pk)) return undefined;
     const expr = this.builder();
-    const conditionExpression = expr.condition(condition ? { kind: 'and', conditions: [{ kind: 'exists' }, condition] } : { kind: 'exists' });
+    const conditionExpression = expr.condition(existsAnd(condition));
     try {
       const out = await this.ddb.send(
         new DeleteItemCommand({

@@ -4,7 +4,15 @@
  * what makes a condition atomic here, as DynamoDB's condition expressions are in AWS.
  */
 import { JsonFile } from './json-file';
-import { StateKeyTooLongError, stateKeyTooLong, type Clock, type Condition, type StateItem, type StateLister, type StateStore } from '../ports';
+import {
+  StateKeyTooLongError,
+  stateKeyTooLong,
+  type Clock,
+  type Condition,
+  type StateItem,
+  type StateLister,
+  type StateStore,
+} from '../ports';
 
 interface StoreFile {
   version: 1;

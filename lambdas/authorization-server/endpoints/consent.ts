@@ -4,8 +4,8 @@
  * deleted atomically, so a decision counts once.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { decodeBody, mediaType, type RouteHandler } from '../shared/http';
-import { routePath, SERVER_ROUTES } from '../shared/routes';
+import { decodeBody, mediaType, type RouteHandler } from '../../shared/http';
+import { routePath, SERVER_ROUTES } from '../../shared/routes';
 import {
   bindingCookieName,
   browserBound,
@@ -20,7 +20,7 @@ import {
   type AuthorizationFlowDeps,
   type PendingItem,
 } from './authorization-flow';
-import { errorPage, escapeHtml, htmlPage } from '../shared/pages';
+import { errorPage, escapeHtml, htmlPage } from '../../shared/pages';
 
 const UNKNOWN = 'this sign-in is unknown, expired, already decided, or was started in another browser';
 
@@ -40,10 +40,11 @@ export function createConsentPage(deps: AuthorizationFlowDeps): RouteHandler {
     if (!client || !client.active) return errorPage(400, 'invalid_client', 'unknown client');
     const csrf = csrfToken(readCookie(event, bindingCookieName(id))!, id);
     const scopes = pending.scope ? pending.scope.split(' ') : [];
+    const scopeItems = scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('') || '<li>no specific scope</li>';
     const body =
       `<h1>Allow ${escapeHtml(client.name)} to access your account?</h1>` +
       (client.description ? `<p>${escapeHtml(client.description)}</p>` : '') +
-      `<p>It asks for:</p><ul>${scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('') || '<li>no specific scope</li>'}</ul>` +
+      `<p>It asks for:</p><ul>${scopeItems}</ul>` +
       `<form method="post" action="${escapeHtml(`${deps.issuer}${routePath(SERVER_ROUTES.consentDecision)}`)}">` +
       `<input type="hidden" name="request" value="${escapeHtml(id)}">` +
       `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">` +
@@ -60,7 +61,9 @@ export function createConsentDecision(deps: AuthorizationFlowDeps): RouteHandler
     const id = form.get('request');
     const pending = await consentPending(deps, event, id);
     if (!id || !pending) return errorPage(400, 'invalid_request', UNKNOWN);
-    if (!csrfValid(event, id, form.get('csrf') ?? undefined)) return errorPage(403, 'invalid_request', 'the form is stale or was not sent from the consent page');
+    if (!csrfValid(event, id, form.get('csrf') ?? undefined)) {
+      return errorPage(403, 'invalid_request', 'the form is stale or was not sent from the consent page');
+    }
     const decision = form.get('decision');
     if (decision !== 'approve' && decision !== 'deny') return errorPage(400, 'invalid_request', 'decision must be approve or deny');
 

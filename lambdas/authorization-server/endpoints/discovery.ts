@@ -1,8 +1,8 @@
 /** Authorization server metadata (RFC 8414), served at both well-known paths. */
-import { publicJsonResponse, type RouteHandler } from '../shared/http';
-import { ASSERTION_SIGNING_ALGORITHMS, SUPPORTED_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../shared/manifest';
-import type { AuthorizationServerConfig } from '../shared/config';
-import { SERVER_ROUTES, routePath } from '../shared/routes';
+import { publicJsonResponse, type RouteHandler } from '../../shared/http';
+import { ASSERTION_SIGNING_ALGORITHMS, SUPPORTED_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../../shared/manifest';
+import type { AuthorizationServerConfig } from '../../shared/config';
+import { SERVER_ROUTES, routePath } from '../../shared/routes';
 
 /** Metadata changes only with a deployment, so shared caches may keep it for five minutes. */
 export const DISCOVERY_MAX_AGE_SECS = 300;

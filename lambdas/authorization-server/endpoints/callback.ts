@@ -4,7 +4,7 @@
  * Then the consent page, or straight back to the client when the user's consent is remembered.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { RouteHandler } from '../shared/http';
+import type { RouteHandler } from '../../shared/http';
 import {
   browserBound,
   completeAuthorization,
@@ -15,9 +15,9 @@ import {
   type AuthorizationFlowDeps,
   type PendingItem,
 } from './authorization-flow';
-import { errorPage, redirect } from '../shared/pages';
-import { routePath, SERVER_ROUTES } from '../shared/routes';
-import { UpstreamLoginError } from './upstream';
+import { errorPage, redirect } from '../../shared/pages';
+import { routePath, SERVER_ROUTES } from '../../shared/routes';
+import { UpstreamLoginError } from '../upstream';
 
 export function createCallbackEndpoint(deps: AuthorizationFlowDeps): RouteHandler {
   return async (event) => {
@@ -30,7 +30,11 @@ export function createCallbackEndpoint(deps: AuthorizationFlowDeps): RouteHandle
       return errorPage(400, 'invalid_request', 'this sign-in is unknown, expired, or was started in another browser');
     }
     // One callback per request: a replayed or concurrent one finds the stage already moved.
-    const claimed = await deps.state.update(pendingKey(id), { stage: 'exchanging' }, { kind: 'equals', attribute: 'stage', value: 'upstream' });
+    const claimed = await deps.state.update(
+      pendingKey(id),
+      { stage: 'exchanging' },
+      { kind: 'equals', attribute: 'stage', value: 'upstream' },
+    );
     if (!claimed) return errorPage(400, 'invalid_request', 'this sign-in was already completed');
 
     let sub: string;
@@ -73,7 +77,11 @@ async function afterSignIn(
     if (!taken) return errorPage(400, 'invalid_request', 'this sign-in was already completed');
     return completeAuthorization(deps, id, { ...taken, sub: pending.sub });
   }
-  await deps.state.update(pendingKey(id), { stage: 'consent', sub: pending.sub }, { kind: 'equals', attribute: 'stage', value: 'exchanging' });
+  await deps.state.update(
+    pendingKey(id),
+    { stage: 'consent', sub: pending.sub },
+    { kind: 'equals', attribute: 'stage', value: 'exchanging' },
+  );
   const consent = new URL(`${deps.issuer}${routePath(SERVER_ROUTES.consent)}`);
   consent.searchParams.set('request', id);
   return redirect(consent.href, undefined, 303);

@@ -1,6 +1,6 @@
 /** The JWK Set (RFC 7517) verifiers, API Gateway's JWT authorizer among them, check our tokens against. */
-import { publicJsonResponse, type RouteHandler } from '../shared/http';
-import type { SigningKeys } from './signing-keys';
+import { publicJsonResponse, type RouteHandler } from '../../shared/http';
+import type { SigningKeys } from '../signing-keys';
 
 /** Short, so a verifier that honours it sees a rotated key within a minute. */
 export const JWKS_MAX_AGE_SECS = 60;

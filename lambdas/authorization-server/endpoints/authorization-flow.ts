@@ -4,12 +4,13 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { Logger } from '../shared/log';
-import type { ClientRegistration } from '../shared/manifest';
-import type { Clock, RegistrationStore, StateItem, StateStore } from '../shared/ports';
-import { redirect } from '../shared/pages';
-import type { UpstreamLogin } from './upstream';
-import { issueCode, nowSecs, sha256url } from './user-grants';
+import type { Logger } from '../../shared/log';
+import type { ClientRegistration } from '../../shared/manifest';
+import type { Clock, RegistrationStore, StateItem, StateStore } from '../../shared/ports';
+import { redirect } from '../../shared/pages';
+import { tableKey } from '../../shared/table-keys';
+import type { UpstreamLogin } from '../upstream';
+import { issueCode, nowSecs, sha256url } from '../user-grants';
 
 export const PENDING_TTL_SECS = 600;
 /** How long a remembered consent lasts. */
@@ -43,11 +44,11 @@ export interface AuthorizationFlowDeps {
   readonly log: Logger;
 }
 
-export const pendingKey = (id: string): string => `authreq#${id}`;
+export const pendingKey = (id: string): string => tableKey('authRequest', id);
 /** Whether `id` has the shape of the ids we give pending requests (`randomToken()`: 32 bytes, base64url). */
 export const isPendingId = (id: string): boolean => /^[A-Za-z0-9_-]{43}$/.test(id);
 export const consentKey = (sub: string, clientId: string, scope: string): string =>
-  `consent#${sha256url(JSON.stringify([sub, clientId, scope.split(' ').sort().join(' ')]))}`;
+  tableKey('consent', sha256url(JSON.stringify([sub, clientId, scope.split(' ').sort().join(' ')])));
 
 /** The cookie binding pending request `id` to the browser that started it. */
 export const bindingCookieName = (id: string): string => `authz_${id.slice(0, 16)}`;
@@ -136,6 +137,11 @@ export async function rememberConsent(deps: AuthorizationFlowDeps, client: Clien
   await deps.state.put({ pk: consentKey(sub, client.clientId, scope), expiresAt: nowSecs(deps.clock) + CONSENT_TTL_SECS });
 }
 
-export async function hasRememberedConsent(deps: AuthorizationFlowDeps, client: ClientRegistration, sub: string, scope: string): Promise<boolean> {
+export async function hasRememberedConsent(
+  deps: AuthorizationFlowDeps,
+  client: ClientRegistration,
+  sub: string,
+  scope: string,
+): Promise<boolean> {
   return client.rememberConsent === true && (await deps.state.get(consentKey(sub, client.clientId, scope))) !== undefined;
 }

@@ -4,9 +4,9 @@
  * to the redirect URI with `state` and `iss`), then send the user to the upstream identity provider.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { OAuthError } from '../shared/errors';
-import type { RouteHandler } from '../shared/http';
-import type { ClientRegistration } from '../shared/manifest';
+import { OAuthError } from '../../shared/errors';
+import type { RouteHandler } from '../../shared/http';
+import type { ClientRegistration } from '../../shared/manifest';
 import {
   PENDING_TTL_SECS,
   bindingCookie,
@@ -15,9 +15,9 @@ import {
   type AuthorizationFlowDeps,
   type PendingItem,
 } from './authorization-flow';
-import { errorPage, redirect } from '../shared/pages';
-import { resolveScope } from './scope';
-import { nowSecs, randomToken, sha256url } from './user-grants';
+import { errorPage, redirect } from '../../shared/pages';
+import { resolveScope } from '../scope';
+import { nowSecs, randomToken, sha256url } from '../user-grants';
 
 // code_challenge = BASE64URL(SHA256(verifier)): 43 characters (RFC 7636 §4.2)
 const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
@@ -143,7 +143,8 @@ async function sendToUpstream(
     // The provider's metadata could not be read (it is down, or misconfigured). The redirect URI is trusted by now,
     // so the client hears it the RFC 6749 §4.1.2.1 way and can let its user try again.
     deps.log.error('upstream_unavailable', { client_id: client.clientId, error: err instanceof Error ? err.message : String(err) });
-    return errorRedirect(deps, { redirectUri, state: request.state }, 'temporarily_unavailable', 'the sign-in provider could not be reached');
+    const description = 'the sign-in provider could not be reached';
+    return errorRedirect(deps, { redirectUri, state: request.state }, 'temporarily_unavailable', description);
   }
   await deps.state.put(pending, { kind: 'notExists' });
   return redirect(location, [bindingCookie(deps.issuer, id, cookieValue)]);

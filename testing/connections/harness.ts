@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readBody, toApiGatewayEvent, writeApiGatewayResult } from '../../bin/local/http-adapter';
-import { routeMatcher } from '../../bin/local/local-registry';
+import { routeMatcher } from '../../bin/local/route-matcher';
 import { createConnectionsServer, type ConnectionsDeps, type ConnectionsServer } from '../../lambdas/connections/server';
 import { signConsentLink } from '../../lambdas/connections/links';
 import { LocalCipher } from '../../lambdas/shared/adapters/local-cipher';
@@ -17,7 +17,7 @@ import { createJsonLogger } from '../../lambdas/shared/log';
 import { SECRET_KIND_TAG, type ConnectionRegistration } from '../../lambdas/shared/manifest';
 import { CONNECTION_ROUTES } from '../../lambdas/shared/routes';
 import { rotateSecret } from '../../lambdas/rotation/rotation';
-import { FrozenClock } from '../lambdas/fixtures';
+import { FrozenClock } from '../clock';
 
 export const LINK_KEY_SECRET_ID = 'test/connections/link-key';
 

@@ -1,0 +1,48 @@
+/**
+ * Token endpoint (RFC 6749 §3.2): parse the form -> pick the grant -> authenticate the client -> check it may use the
+ * grant -> issue. One log line per outcome, with the client id and never a secret or token.
+ */
+import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../../shared/errors';
+import { jsonResponse, type RouteHandler } from '../../shared/http';
+import type { Logger } from '../../shared/log';
+import { PUBLIC_CLIENT_GRANT_TYPES, type SupportedGrantType } from '../../shared/manifest';
+import type { Clock, StateStore } from '../../shared/ports';
+import type { AccessTokenIssuer } from '../access-token';
+import { readClientCredentials, type ClientAuthenticator } from '../client-auth';
+import type { Grant } from '../grants/grant';
+import type { AssertionVerifier } from '../jwt-assertion';
+import { oauthEndpoint, readTokenRequest } from './form-endpoint';
+
+export function createTokenEndpoint(deps: {
+  readonly grants: ReadonlyMap<string, Grant>;
+  readonly authenticate: ClientAuthenticator;
+  readonly tokens: AccessTokenIssuer;
+  readonly state: StateStore;
+  readonly clock: Clock;
+  readonly assertions: AssertionVerifier;
+  readonly log: Logger;
+}): RouteHandler {
+  return oauthEndpoint({ log: deps.log, denied: 'token_denied' }, async (event, denial) => {
+    const params = readTokenRequest(event);
+    denial.client_id = params.get('client_id')?.slice(0, 200);
+    const grantType = params.get('grant_type');
+    if (grantType === undefined) throw new InvalidRequestError('grant_type is required');
+    const grant = deps.grants.get(grantType);
+    if (!grant) throw new UnsupportedGrantTypeError(`grant_type ${grantType} is not supported`);
+
+    const credentials = readClientCredentials(event, params);
+    denial.client_id = credentials.clientId.slice(0, 200);
+    const client = await deps.authenticate(credentials);
+    if (!client.grantTypes.includes(grantType as SupportedGrantType)) {
+      throw new UnauthorizedClientError(`this client is not registered for ${grantType}`);
+    }
+    if (client.authMethod === 'none' && !PUBLIC_CLIENT_GRANT_TYPES.includes(grantType)) {
+      throw new UnauthorizedClientError(`a public client cannot use ${grantType}`);
+    }
+
+    const { tokens, state, clock, assertions } = deps;
+    const response = await grant({ params, client, tokens, state, clock, assertions });
+    deps.log.info('token_issued', { client_id: client.clientId, grant_type: grantType, scope: response.scope ?? '' });
+    return jsonResponse(200, response);
+  });
+}
