@@ -3,7 +3,7 @@
  * client id and secret (OAuth 2.0 client credentials), its own signed JWTs (`private_key_jwt`), or, for a public
  * app, its client id alone.
  */
-import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
+import type { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation';
 import { Token } from 'cdktf';
@@ -17,8 +17,9 @@ import {
   type ClientRegistration,
   type SupportedGrantType,
 } from '../lambdas/shared/manifest';
-import { ClientAuth, GrantType, scopeName, type JwtBearerOptions, type ScopeLike } from './grants';
+import { ClientAuth, GrantType, scopeName, type JwtBearerOptions, type ScopeLike } from './client-options';
 import type { OAuthRegistry } from './oauth-registry';
+import { registrationItem } from './private/registration-item';
 import {
   SECRET_NAME_SEGMENT_PATTERN,
   shortHash,
@@ -179,13 +180,7 @@ export class ExternalClient extends Construct {
         dependsOn: [registry._rotationPermission],
       });
     }
-    this.item = new DynamodbTableItem(this, 'Resource', {
-      tableName: registry.table.name,
-      hashKey: 'pk',
-      item: escapeTemplates(
-        JSON.stringify({ pk: { S: clientItemKey(this.clientId) }, data: { S: JSON.stringify(this.registration) } }),
-      ),
-    });
+    this.item = registrationItem(this, registry.table, clientItemKey(this.clientId), this.registration);
     registry._registerClient(this);
   }
 
@@ -285,12 +280,4 @@ function validateJwtBearer(where: string, trust: JwtBearerOptions | undefined, g
     throw new Error(`${where}: jwtBearer.issuer must be a non-empty literal string, got ${JSON.stringify(trust.issuer)}`);
   }
   validateKeys(`${where}: jwtBearer`, trust);
-}
-
-/**
- * Terraform reads `${…}` and `%{…}` in strings as templates; escape those that are not cdktf token markers so a
- * description like "costs ${x}" stays literal.
- */
-export function escapeTemplates(json: string): string {
-  return json.replace(/\$\{(?!TfToken\[)/g, () => '$${').replace(/%\{/g, () => '%%{');
 }

@@ -9,7 +9,7 @@ import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
 import type { RouteRegistration } from '../lambdas/shared/manifest';
-import { scopeName, type ScopeLike } from './grants';
+import { scopeName, type ScopeLike } from './client-options';
 import type { OAuthRegistry } from './oauth-registry';
 import { RegistryFunction } from './private/registry-function';
 import { fitName, parseRouteKey, toKebab, validateScope } from './private/validate';

@@ -3,7 +3,7 @@
  * we are its OAuth client. Consent once with a link, then your code gets fresh tokens from the broker
  * (`connection.grantTokenAccess(fn)` + `getConnectionToken(name)`) or calls the provider's API through the proxy.
  */
-import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
+import type { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
 import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
@@ -11,14 +11,14 @@ import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
 import { connectionAlias, connectionItemKey, type ConnectionRegistration } from '../lambdas/shared/manifest';
-import { escapeTemplates } from './external-client';
-import { scopeName, type ScopeLike } from './grants';
+import { scopeName, type ScopeLike } from './client-options';
 import type { OAuthRegistry } from './oauth-registry';
 import { LINK_KEY_NAME, type ConnectionsInfra } from './private/connections-infra';
+import { registrationItem } from './private/registration-item';
 import type { RegistryFunction } from './private/registry-function';
 import { validateScope } from './private/validate';
 import { ProtectedRoute } from './protected-route';
-import { ConnectionClientAuth, ConnectionCredentials, ConnectionGrant, ConnectionMode, validateProviderUrl, type Provider } from './provider';
+import { ConnectionClientAuth, ConnectionCredentials, ConnectionGrant, ConnectionMode, validateProviderUrl, type Provider } from './connection-options';
 
 /** What you declare about a connection (`registry.addConnection(id, options)`). */
 export interface ThirdPartyConnectionOptions {
@@ -144,11 +144,7 @@ export class ThirdPartyConnection extends Construct {
       });
     }
     this.infra = registry._registerConnection(this);
-    this.item = new DynamodbTableItem(this, 'Resource', {
-      tableName: registry.table.name,
-      hashKey: 'pk',
-      item: escapeTemplates(JSON.stringify({ pk: { S: connectionItemKey(id) }, data: { S: JSON.stringify(this.registration) } })),
-    });
+    this.item = registrationItem(this, registry.table, connectionItemKey(id), this.registration);
     this.brokerAlias = new LambdaAlias(this, 'BrokerAlias', {
       name: connectionAlias(id),
       description: `Token broker of connection ${id}: callers granted this alias get ${id}'s tokens only`,

@@ -1,6 +1,7 @@
 /**
- * Enum-like values that describe a third-party OAuth provider and how we use it: where its endpoints are, which
- * grant we use, how we authenticate to it, and whether its tokens are shared or per user.
+ * The options of a third-party connection (`registry.addConnection`): enum-like values that describe the provider
+ * and how we use it: where its endpoints are, which grant we use, how we authenticate to it, whether its tokens are
+ * shared or per user, and where the credentials it issued us come from.
  */
 import { Token } from 'cdktf';
 import type { ConnectionAssertionRegistration, ConnectionAuthMethod, ConnectionGrantType, ProviderRegistration } from '../lambdas/shared/manifest';

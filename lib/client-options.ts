@@ -1,5 +1,6 @@
 /**
- * Enum-like values for OAuth registrations: grant types, client authentication methods, scopes.
+ * The options of an external client (`registry.addExternalClient`): enum-like values for its grant types, its client
+ * authentication method and keys, and the scopes clients are granted and protected routes require.
  */
 import {
   JWT_BEARER_GRANT_TYPE,
