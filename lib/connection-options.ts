@@ -4,21 +4,16 @@
  * shared or per user, and where the credentials it issued us come from.
  */
 import { Token } from 'cdktf';
+import { SUBJECT_PATTERN, urlProblem } from '../lambdas/shared/oauth-syntax';
 import type { ConnectionAssertionRegistration, ConnectionAuthMethod, ConnectionGrantType, ProviderRegistration } from '../lambdas/shared/manifest';
 
 /** Throws unless `url` is an https URL (or http on the loopback interface, for local providers), without a fragment. */
 export function validateProviderUrl(what: string, url: string): string {
   if (Token.isUnresolved(url)) return url;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`${what} must be an absolute URL, got ${JSON.stringify(url)}`);
-  }
-  const loopback = parsed.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
-  if (parsed.protocol !== 'https:' && !loopback) throw new Error(`${what} must be https (or http on 127.0.0.1), got "${url}"`);
-  if (parsed.hash || parsed.username || parsed.password) throw new Error(`${what} must have no fragment and no credentials, got "${url}"`);
-  return url;
+  const problem = urlProblem(url, { allowLoopbackHttp: true });
+  if (problem === undefined) return url;
+  // Our messages have always named the loopback host by its commonest form.
+  throw new Error(`${what} ${problem.replace(/^it /, '').replace('a loopback host', '127.0.0.1')}, got ${JSON.stringify(url)}`);
 }
 
 /** Where a third-party provider's endpoints come from. */
@@ -121,7 +116,7 @@ export class ConnectionGrant {
     const where = 'ConnectionGrant.jwtBearer';
     const text = (name: 'issuer' | 'subject' | 'audience') => {
       const value = options[name];
-      if (value !== undefined && (typeof value !== 'string' || !/^[\x21-\x7E]{1,256}$/.test(value))) {
+      if (value !== undefined && (typeof value !== 'string' || !SUBJECT_PATTERN.test(value))) {
         throw new Error(`${where}: ${name} must be 1 to 256 printable ASCII characters without spaces, got ${JSON.stringify(value)}`);
       }
       return value === undefined ? {} : { [name]: value };

@@ -27,6 +27,7 @@ import {
   validateIntRange,
   validateKeys,
   validateScope,
+  validateUrl,
 } from './private/validate';
 
 /** What you declare about an external client (`registry.addExternalClient(id, options)`). */
@@ -250,22 +251,12 @@ function validateUserDelegation(where: string, props: ExternalClientProps, grant
   };
 }
 
-const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '[::1]', 'localhost'];
-
 /** https, or http on loopback for native apps (RFC 8252 §7.3); absolute, no fragment (RFC 6749 §3.1.2). */
 function validateRedirectUri(where: string, uri: string): string {
   if (Token.isUnresolved(uri)) throw new Error(`${where}: redirectUris must be literal strings, got a token`);
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw new Error(`${where}: redirect URI must be an absolute URL, got "${uri}"`);
-  }
+  // A bare trailing "#" is a fragment component too, though `URL.hash` is empty for it.
   if (uri.includes('#')) throw new Error(`${where}: redirect URI must not have a fragment, got "${uri}"`);
-  const loopback = url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname);
-  if (url.protocol !== 'https:' && !loopback) throw new Error(`${where}: redirect URI must be https or loopback, got "${uri}"`);
-  if (url.username || url.password) throw new Error(`${where}: redirect URI must not carry credentials, got "${uri}"`);
-  return uri;
+  return validateUrl(`${where}: redirect URI`, uri, { allowLoopbackHttp: true });
 }
 
 /** `GrantType.JWT_BEARER` and the `jwtBearer` option go together; the trusted issuer is a literal with valid keys. */

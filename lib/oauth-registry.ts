@@ -24,6 +24,12 @@ import { Aspects, Lazy, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
+import {
+  ACCESS_TOKEN_TTL_SECS,
+  CACHE_TTL_SECS,
+  CLIENT_SECRET_OVERLAP_HOURS,
+  SIGNING_KEY_ROTATION_DAYS,
+} from '../lambdas/shared/defaults';
 import { IAM_SERVER_ROUTES, SERVER_ROUTES, routePath, type ServerRoute } from '../lambdas/shared/routes';
 import {
   SECRET_KIND_TAG,
@@ -99,8 +105,6 @@ export interface OAuthRegistryProps {
   readonly userAuthentication?: UserAuthentication;
 }
 
-/** Seconds registrations, client secrets and signing keys stay cached in a warm authorization server. */
-const CACHE_TTL_SECS = 60;
 /** Lambda's limit on the total size of a function's environment variables, in bytes. */
 const LAMBDA_ENV_LIMIT_BYTES = 4096;
 /** Size assumed for a value only known at deploy time (e.g. the issuer), when checking the env limit. */
@@ -170,9 +174,9 @@ export class OAuthRegistry extends Construct {
     super(scope, id);
     this.props = props;
     this.namePrefix = validateNamePrefix(props.namePrefix ?? defaultNamePrefix(id));
-    this.accessTokenTtlSecs = validateIntRange('accessTokenTtlSecs', props.accessTokenTtlSecs ?? 900, 60, 86_400);
-    this.signingKeyRotationDays = validateIntRange('signingKeyRotationDays', props.signingKeyRotationDays ?? 30, 1, 365);
-    const overlapHours = validateIntRange('clientSecretOverlapHours', props.clientSecretOverlapHours ?? 24, 0, 720);
+    this.accessTokenTtlSecs = validateIntRange('accessTokenTtlSecs', props.accessTokenTtlSecs ?? ACCESS_TOKEN_TTL_SECS, 60, 86_400);
+    this.signingKeyRotationDays = validateIntRange('signingKeyRotationDays', props.signingKeyRotationDays ?? SIGNING_KEY_ROTATION_DAYS, 1, 365);
+    const overlapHours = validateIntRange('clientSecretOverlapHours', props.clientSecretOverlapHours ?? CLIENT_SECRET_OVERLAP_HOURS, 0, 720);
     this.secretOverlapSecs = Token.isUnresolved(overlapHours) ? overlapHours : overlapHours * 3600;
     this.logRetentionDays = validateLogRetentionDays(props.logRetentionDays ?? 30);
     const burst = validateIntRange('throttlingBurstLimit', props.throttlingBurstLimit ?? 100, 0, 5_000);

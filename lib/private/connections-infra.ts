@@ -11,6 +11,7 @@ import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/config';
+import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
 import { SECRET_KIND_TAG } from '../../lambdas/shared/manifest';
 import { CONNECTION_ROUTES, type ConnectionRoute } from '../../lambdas/shared/routes';
 import type { OAuthRegistry } from '../oauth-registry';
@@ -72,7 +73,7 @@ export class ConnectionsInfra extends Construct {
         [ENV.TABLE_NAME]: registry.table.name,
         [ENV.KMS_KEY_ID]: registry.kmsKey.arn,
         [ENV.LINK_KEY_SECRET_ID]: this.linkKeySecret.name,
-        [ENV.CACHE_TTL_SECS]: '60',
+        [ENV.CACHE_TTL_SECS]: String(CACHE_TTL_SECS),
       },
       statements: [
         {
