@@ -15,6 +15,7 @@ import {
   type ClientRegistration,
   type SupportedGrantType,
 } from '../lambdas/shared/manifest';
+import { REFRESH_TOKEN_ABSOLUTE_TTL_SECS, REFRESH_TOKEN_IDLE_TTL_SECS } from '../lambdas/shared/defaults';
 import { ClientAuth, GrantType, scopeName, type JwtBearerOptions, type ScopeLike } from './client-options';
 import type { OAuthRegistry } from './oauth-registry';
 import { registrationItem } from './private/registration-item';
@@ -235,9 +236,7 @@ function validateUserDelegation(where: string, props: ExternalClientProps, grant
   if (idle !== undefined) validateIntRange(`${where}: refreshTokenIdleTtlSecs`, idle, 60, 31_536_000);
   if (absolute !== undefined) validateIntRange(`${where}: refreshTokenAbsoluteTtlSecs`, absolute, 60, 31_536_000);
   if (grace !== undefined) validateIntRange(`${where}: refreshTokenReuseGraceSecs`, grace, 0, 60);
-  if (idle !== undefined && absolute !== undefined && !Token.isUnresolved(idle) && !Token.isUnresolved(absolute) && idle > absolute) {
-    throw new Error(`${where}: refreshTokenIdleTtlSecs (${idle}) must not exceed refreshTokenAbsoluteTtlSecs (${absolute})`);
-  }
+  if (refresh) validateRefreshLifetimes(where, idle, absolute);
   return {
     ...(code ? { redirectUris: [...new Set(redirectUris)] } : {}),
     ...(idle !== undefined ? { refreshTokenIdleTtlSecs: idle } : {}),
@@ -245,6 +244,21 @@ function validateUserDelegation(where: string, props: ExternalClientProps, grant
     ...(grace !== undefined ? { refreshTokenReuseGraceSecs: grace } : {}),
     ...(props.rememberConsent !== undefined ? { rememberConsent: props.rememberConsent } : {}),
   };
+}
+
+/**
+ * An unused refresh token cannot outlive its family: the idle lifetime must not exceed the absolute one, each compared
+ * as the server will use it (the default when left unset).
+ */
+function validateRefreshLifetimes(where: string, idle: number | undefined, absolute: number | undefined): void {
+  const idleSecs = idle ?? REFRESH_TOKEN_IDLE_TTL_SECS;
+  const absoluteSecs = absolute ?? REFRESH_TOKEN_ABSOLUTE_TTL_SECS;
+  if (Token.isUnresolved(idleSecs) || Token.isUnresolved(absoluteSecs) || idleSecs <= absoluteSecs) return;
+  const shown = (value: number, given: number | undefined) => (given === undefined ? `${value}, the default` : `${value}`);
+  throw new Error(
+    `${where}: refreshTokenIdleTtlSecs (${shown(idleSecs, idle)}) must not exceed ` +
+      `refreshTokenAbsoluteTtlSecs (${shown(absoluteSecs, absolute)})`,
+  );
 }
 
 /** https, or http on loopback for native apps (RFC 8252 §7.3); absolute, no fragment (RFC 6749 §3.1.2). */
