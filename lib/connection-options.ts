@@ -4,13 +4,21 @@
  * shared or per user, and where the credentials it issued us come from.
  */
 import { Token } from 'cdktf';
-import { SUBJECT_PATTERN, urlProblem } from '../lambdas/shared/oauth-syntax';
-import type { ConnectionAssertionRegistration, ConnectionAuthMethod, ConnectionGrantType, ProviderRegistration } from '../lambdas/shared/manifest';
+import { SUBJECT_PATTERN, urlProblem, type UrlRules } from '../lambdas/shared/oauth-syntax';
+import type {
+  ConnectionAssertionRegistration,
+  ConnectionAuthMethod,
+  ConnectionGrantType,
+  ProviderRegistration,
+} from '../lambdas/shared/manifest';
 
-/** Throws unless `url` is an https URL (or http on the loopback interface, for local providers), without a fragment. */
-export function validateProviderUrl(what: string, url: string): string {
+/**
+ * Throws unless `url` is an https URL (or http on the loopback interface, for local providers) without fragment or
+ * credentials, and follows `rules` (e.g. `{ allowQuery: false }` for an API base URL).
+ */
+export function validateProviderUrl(what: string, url: string, rules: UrlRules = {}): string {
   if (Token.isUnresolved(url)) return url;
-  const problem = urlProblem(url, { allowLoopbackHttp: true });
+  const problem = urlProblem(url, { ...rules, allowLoopbackHttp: true });
   if (problem === undefined) return url;
   // Our messages have always named the loopback host by its commonest form.
   throw new Error(`${what} ${problem.replace(/^it /, '').replace('a loopback host', '127.0.0.1')}, got ${JSON.stringify(url)}`);
@@ -123,7 +131,10 @@ export class ConnectionGrant {
     };
     const lifetimeSecs = options.assertionLifetimeSecs ?? 60;
     if (!Number.isInteger(lifetimeSecs) || lifetimeSecs < 1 || lifetimeSecs > MAX_ASSERTION_LIFETIME_SECS) {
-      throw new Error(`${where}: assertionLifetimeSecs must be an integer from 1 to ${MAX_ASSERTION_LIFETIME_SECS}, got ${JSON.stringify(options.assertionLifetimeSecs)}`);
+      throw new Error(
+        `${where}: assertionLifetimeSecs must be an integer from 1 to ${MAX_ASSERTION_LIFETIME_SECS}, ` +
+          `got ${JSON.stringify(options.assertionLifetimeSecs)}`,
+      );
     }
     return new ConnectionGrant('jwt_bearer', false, { ...text('issuer'), ...text('subject'), ...text('audience'), lifetimeSecs });
   }
@@ -188,9 +199,10 @@ export class ConnectionCredentials {
    */
   public static writeOnly(options: WriteOnlyCredentialsOptions): ConnectionCredentials {
     if (typeof options?.value !== 'string' || !Token.isUnresolved(options.value)) {
+      const got = typeof options?.value === 'string' ? `${options.value.length} characters, not shown` : JSON.stringify(options?.value);
       throw new Error(
         'ConnectionCredentials.writeOnly: value must be a reference such as a sensitive TerraformVariable\'s stringValue, ' +
-          `got a literal string (${typeof options?.value === 'string' ? `${options.value.length} characters, not shown` : JSON.stringify(options?.value)}): it would be written to cdktf.out`,
+          `got a literal string (${got}): it would be written to cdktf.out`,
       );
     }
     if (!Number.isInteger(options.version) || options.version < 1) {

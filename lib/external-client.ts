@@ -139,7 +139,9 @@ export class ExternalClient extends Construct {
     validateJwtBearer(where, props.jwtBearer, grantTypes);
     const userDelegation = validateUserDelegation(where, props, grantTypes);
     if (!auth.usesSharedSecret && props.secretRotationDays !== undefined) {
-      throw new Error(`${where}: secretRotationDays applies to shared secrets; a ${auth.method} client has none, got ${props.secretRotationDays}`);
+      throw new Error(
+        `${where}: secretRotationDays applies to shared secrets; a ${auth.method} client has none, got ${props.secretRotationDays}`,
+      );
     }
     const secretRotationDays = validateIntRange(`${where}: secretRotationDays`, props.secretRotationDays ?? 90, 1, 365);
     if (props.audience !== undefined && !Token.isUnresolved(props.audience) && props.audience.length === 0) {
@@ -223,8 +225,12 @@ function validateUserDelegation(where: string, props: ExternalClientProps, grant
   if (code && (props.redirectUris ?? []).length === 0) {
     throw new Error(`${where}: GrantType.AUTHORIZATION_CODE needs redirectUris, got ${JSON.stringify(props.redirectUris ?? [])}`);
   }
-  if (!code && props.redirectUris !== undefined) throw new Error(`${where}: redirectUris is set but grantTypes does not include GrantType.AUTHORIZATION_CODE`);
-  if (!code && props.rememberConsent !== undefined) throw new Error(`${where}: rememberConsent applies only with GrantType.AUTHORIZATION_CODE`);
+  if (!code && props.redirectUris !== undefined) {
+    throw new Error(`${where}: redirectUris is set but grantTypes does not include GrantType.AUTHORIZATION_CODE`);
+  }
+  if (!code && props.rememberConsent !== undefined) {
+    throw new Error(`${where}: rememberConsent applies only with GrantType.AUTHORIZATION_CODE`);
+  }
   const lifetimes = [props.refreshTokenIdleTtlSecs, props.refreshTokenAbsoluteTtlSecs, props.refreshTokenReuseGraceSecs];
   if (!refresh && lifetimes.some((v) => v !== undefined)) {
     throw new Error(`${where}: refresh token lifetimes are set but grantTypes does not include GrantType.REFRESH_TOKEN`);

@@ -202,7 +202,12 @@ export class OAuthRegistry extends Construct {
       policy: JSON.stringify({
         Version: '2012-10-17',
         Statement: [
-          { Sid: 'IntrospectTokens', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: `${this.api.executionArn}/*/${method}${routePathPart}` },
+          {
+            Sid: 'IntrospectTokens',
+            Effect: 'Allow',
+            Action: 'execute-api:Invoke',
+            Resource: `${this.api.executionArn}/*/${method}${routePathPart}`,
+          },
         ],
       }),
     });

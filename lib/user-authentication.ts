@@ -29,7 +29,9 @@ export class UserAuthentication {
   public static oidc(props: OidcUserAuthenticationProps): UserAuthentication {
     const { issuer, clientId } = props;
     if (!Token.isUnresolved(issuer)) validateUrl('userAuthentication issuer', issuer, ISSUER_RULES);
-    if (!Token.isUnresolved(clientId) && !clientId.trim()) throw new Error(`userAuthentication clientId must not be empty, got "${clientId}"`);
+    if (!Token.isUnresolved(clientId) && !clientId.trim()) {
+      throw new Error(`userAuthentication clientId must not be empty, got "${clientId}"`);
+    }
     const scopes = [...new Set(['openid', ...(props.scopes ?? [])])];
     for (const scope of scopes) {
       if (!SCOPE_TOKEN_PATTERN.test(scope)) throw new Error(`userAuthentication scopes must be scope tokens, got "${scope}"`);

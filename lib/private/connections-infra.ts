@@ -48,7 +48,12 @@ export class ConnectionsInfra extends Construct {
     // The rotation function's own policy names client secrets and the signing key; it also rotates this one.
     registry.rotationFunction.addToPolicy({
       sid: 'RotateLinkKey',
-      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+      actions: [
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+      ],
       resources: [this.linkKeySecret.arn],
     });
 

@@ -35,7 +35,8 @@ const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [
 const DATA_ACTION_PATTERNS: readonly RegExp[] = [
   /^\*$/,
   /^secretsmanager:(\*|GetSecretValue|PutSecretValue|BatchGetSecretValue|Get\*)$/i,
-  /^dynamodb:(\*|GetItem|BatchGetItem|Query|Scan|PutItem|UpdateItem|DeleteItem|BatchWriteItem|TransactGetItems|TransactWriteItems|PartiQL\w*|Get\*|Put\*|Update\*|Delete\*|Batch\*)$/i,
+  /^dynamodb:(\*|GetItem|BatchGetItem|Query|Scan|PutItem|UpdateItem|DeleteItem|BatchWriteItem|PartiQL\w*)$/i,
+  /^dynamodb:(TransactGetItems|TransactWriteItems|Get\*|Put\*|Update\*|Delete\*|Batch\*)$/i,
   /^kms:(\*|Decrypt|GenerateDataKey\w*|Encrypt|ReEncrypt\w*|Generate\*|ReEncrypt\*)$/i,
 ];
 
