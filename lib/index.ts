@@ -1,11 +1,12 @@
-export * from './grants';
+export * from './client-options';
 export * from './oauth-registry';
 export * from './external-client';
 export * from './user-authentication';
 export * from './protected-route';
-export * from './provider';
+export * from './connection-options';
 export * from './third-party-connection';
 export { bundleEntry, type Bundle } from './private/bundle';
+export { escapeTemplates } from './private/registration-item';
 export {
   checkAll,
   findLogGroupsWithoutRetention,

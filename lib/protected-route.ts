@@ -3,14 +3,13 @@
  * registry issued that holds one of the route's scopes (checked by API Gateway's JWT authorizer).
  */
 import * as path from 'node:path';
-import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
-import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
-import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import type { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
 import type { RouteRegistration } from '../lambdas/shared/manifest';
-import { scopeName, type ScopeLike } from './grants';
+import { scopeName, type ScopeLike } from './client-options';
 import type { OAuthRegistry } from './oauth-registry';
+import { routeToFunction } from './private/function-routes';
 import { RegistryFunction } from './private/registry-function';
 import { fitName, parseRouteKey, toKebab, validateScope } from './private/validate';
 import { RESERVED_PATH_PREFIXES } from '../lambdas/shared/routes';
@@ -89,28 +88,22 @@ export class ProtectedRoute extends Construct {
       logRetentionDays: registry.logRetentionDays,
       tags: Object.keys(registry.tags).length > 0 ? registry.tags : undefined,
     });
-    const integration = new Apigatewayv2Integration(this, 'Integration', {
-      apiId: registry.api.id,
-      integrationType: 'AWS_PROXY',
-      integrationUri: this.handler.function.invokeArn,
-      integrationMethod: 'POST',
-      payloadFormatVersion: '2.0',
-    });
-    this.route = new Apigatewayv2Route(this, 'Resource', {
-      apiId: registry.api.id,
-      routeKey: props.routeKey,
-      target: `integrations/${integration.id}`,
-      authorizationType: 'JWT',
-      authorizerId: registry.authorizer.id,
-      authorizationScopes: scopes,
-    });
     const sourcePath = routePath.replace(/\{[^}]+\}/g, '*');
-    new LambdaPermission(this, 'InvokePermission', {
-      functionName: this.handler.function.functionName,
-      action: 'lambda:InvokeFunction',
-      principal: 'apigateway.amazonaws.com',
+    const { routes } = routeToFunction(this, {
+      api: registry.api,
+      handler: this.handler,
+      integrationId: 'Integration',
+      routes: [
+        {
+          id: 'Resource',
+          routeKey: props.routeKey,
+          authorization: { authorizationType: 'JWT', authorizerId: registry.authorizer.id, authorizationScopes: scopes },
+        },
+      ],
+      permissionId: 'InvokePermission',
       sourceArn: `${registry.api.executionArn}/*/${method === 'ANY' ? '*' : method}${sourcePath}`,
     });
+    this.route = routes[0]!;
 
     this.node.addValidation({
       validate: () => {

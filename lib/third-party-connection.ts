@@ -3,7 +3,7 @@
  * we are its OAuth client. Consent once with a link, then your code gets fresh tokens from the broker
  * (`connection.grantTokenAccess(fn)` + `getConnectionToken(name)`) or calls the provider's API through the proxy.
  */
-import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
+import type { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
 import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
@@ -11,14 +11,21 @@ import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
 import { connectionAlias, connectionItemKey, type ConnectionRegistration } from '../lambdas/shared/manifest';
-import { escapeTemplates } from './external-client';
-import { scopeName, type ScopeLike } from './grants';
+import { scopeName, type ScopeLike } from './client-options';
 import type { OAuthRegistry } from './oauth-registry';
 import { LINK_KEY_NAME, type ConnectionsInfra } from './private/connections-infra';
+import { registrationItem } from './private/registration-item';
 import type { RegistryFunction } from './private/registry-function';
 import { validateScope } from './private/validate';
 import { ProtectedRoute } from './protected-route';
-import { ConnectionClientAuth, ConnectionCredentials, ConnectionGrant, ConnectionMode, validateProviderUrl, type Provider } from './provider';
+import {
+  ConnectionClientAuth,
+  ConnectionCredentials,
+  ConnectionGrant,
+  ConnectionMode,
+  validateProviderUrl,
+  type Provider,
+} from './connection-options';
 
 /** What you declare about a connection (`registry.addConnection(id, options)`). */
 export interface ThirdPartyConnectionOptions {
@@ -55,8 +62,28 @@ export type TokenAccessGrantee = RegistryFunction | ProtectedRoute;
 /** Connection ids are URL path segments, secret name segments and Lambda alias names. */
 const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Parameters we set ourselves; declaring them would break the flow. */
-const RESERVED_AUTHORIZATION_PARAMS = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method'];
-const RESERVED_TOKEN_PARAMS = ['grant_type', 'code', 'refresh_token', 'redirect_uri', 'code_verifier', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'scope', 'assertion'];
+const RESERVED_AUTHORIZATION_PARAMS = [
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'state',
+  'scope',
+  'code_challenge',
+  'code_challenge_method',
+];
+const RESERVED_TOKEN_PARAMS = [
+  'grant_type',
+  'code',
+  'refresh_token',
+  'redirect_uri',
+  'code_verifier',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+  'scope',
+  'assertion',
+];
 
 export class ThirdPartyConnection extends Construct {
   /** The connection's name in URLs, the CLI and `getConnectionToken` (the construct id). */
@@ -81,11 +108,16 @@ export class ThirdPartyConnection extends Construct {
     super(scope, id);
     const where = `connection "${id}"`;
     if (!CONNECTION_ID_PATTERN.test(id) || id === LINK_KEY_NAME) {
-      throw new Error(`${where}: the id is part of URLs and secret names and must match ${CONNECTION_ID_PATTERN} (and not be "${LINK_KEY_NAME}"), got "${id}"`);
+      throw new Error(
+        `${where}: the id is part of URLs and secret names and must match ${CONNECTION_ID_PATTERN} ` +
+          `(and not be "${LINK_KEY_NAME}"), got "${id}"`,
+      );
     }
     const { registry } = props;
     if (!props.provider || typeof props.provider !== 'object' || !('registration' in props.provider)) {
-      throw new Error(`${where}: provider must be Provider.discover(…) or Provider.endpoints(…), got ${JSON.stringify(props.provider)}`);
+      throw new Error(
+        `${where}: provider must be Provider.discover(…) or Provider.endpoints(…), got ${JSON.stringify(props.provider)}`,
+      );
     }
     const grant = props.grant ?? ConnectionGrant.authorizationCode();
     const mode = props.mode ?? ConnectionMode.SHARED;
@@ -100,14 +132,19 @@ export class ThirdPartyConnection extends Construct {
       throw new Error(`${where}: authorizationParams only apply to authorization_code, got ${JSON.stringify(props.authorizationParams)}`);
     }
     if (clientAuth === ConnectionClientAuth.NONE && grant.type !== 'jwt_bearer') {
-      throw new Error(`${where}: ConnectionClientAuth.NONE proves nothing to the provider, so only ConnectionGrant.jwtBearer() may use it, got ${grant.type}`);
+      throw new Error(
+        `${where}: ConnectionClientAuth.NONE proves nothing to the provider, so only ConnectionGrant.jwtBearer() may use it, ` +
+          `got ${grant.type}`,
+      );
     }
     checkAssertionSubject(where, grant, mode);
     const scopes = [...new Set((props.scopes ?? []).map((s) => validateScope(where, scopeName(s))))];
     const authorizationParams = checkParams(where, 'authorizationParams', props.authorizationParams, RESERVED_AUTHORIZATION_PARAMS);
     const tokenParams = checkParams(where, 'tokenParams', props.tokenParams, RESERVED_TOKEN_PARAMS);
-    const apiBaseUrl = props.apiBaseUrl === undefined ? undefined : validateProviderUrl(`${where}: apiBaseUrl`, props.apiBaseUrl).replace(/\/+$/, '');
-    if (apiBaseUrl !== undefined && new URL(apiBaseUrl).search) throw new Error(`${where}: apiBaseUrl must have no query, got "${apiBaseUrl}"`);
+    const apiBaseUrl =
+      props.apiBaseUrl === undefined
+        ? undefined
+        : validateProviderUrl(`${where}: apiBaseUrl`, props.apiBaseUrl, { allowQuery: false }).replace(/\/+$/, '');
 
     this.connectionName = id;
     this.registry = registry;
@@ -129,13 +166,17 @@ export class ThirdPartyConnection extends Construct {
 
     this.credentialsSecret = new SecretsmanagerSecret(this, 'Credentials', {
       name: secretName,
-      description: `What ${id}'s provider issued us (client id and secret, or our private JWK); set with oauth-registry connections set-credentials ${id}`,
+      description:
+        `What ${id}'s provider issued us (client id and secret, or our private JWK); ` +
+        `set with oauth-registry connections set-credentials ${id}`,
       kmsKeyId: registry.kmsKey.arn,
       tags: Object.keys(registry.tags).length > 0 ? { ...registry.tags } : undefined,
     });
     if (props.credentials !== undefined) {
       if (!(props.credentials instanceof ConnectionCredentials)) {
-        throw new Error(`${where}: credentials must be ConnectionCredentials.writeOnly({ value, version }), got ${typeof props.credentials}`);
+        throw new Error(
+          `${where}: credentials must be ConnectionCredentials.writeOnly({ value, version }), got ${typeof props.credentials}`,
+        );
       }
       this.credentialsVersion = new SecretsmanagerSecretVersion(this, 'CredentialsValue', {
         secretId: this.credentialsSecret.id,
@@ -144,11 +185,7 @@ export class ThirdPartyConnection extends Construct {
       });
     }
     this.infra = registry._registerConnection(this);
-    this.item = new DynamodbTableItem(this, 'Resource', {
-      tableName: registry.table.name,
-      hashKey: 'pk',
-      item: escapeTemplates(JSON.stringify({ pk: { S: connectionItemKey(id) }, data: { S: JSON.stringify(this.registration) } })),
-    });
+    this.item = registrationItem(this, registry.table, connectionItemKey(id), this.registration);
     this.brokerAlias = new LambdaAlias(this, 'BrokerAlias', {
       name: connectionAlias(id),
       description: `Token broker of connection ${id}: callers granted this alias get ${id}'s tokens only`,
@@ -209,17 +246,30 @@ function checkAssertionSubject(where: string, grant: ConnectionGrant, mode: Conn
   if (grant.type !== 'jwt_bearer') return;
   const subject = grant.assertion?.subject;
   if (mode === ConnectionMode.SHARED && subject === undefined) {
-    throw new Error(`${where}: a shared JWT bearer connection asserts one fixed subject: pass ConnectionGrant.jwtBearer({ subject }) (or use ConnectionMode.PER_USER)`);
+    throw new Error(
+      `${where}: a shared JWT bearer connection asserts one fixed subject: ` +
+        'pass ConnectionGrant.jwtBearer({ subject }) (or use ConnectionMode.PER_USER)',
+    );
   }
   if (mode === ConnectionMode.PER_USER && subject !== undefined) {
-    throw new Error(`${where}: a per-user JWT bearer connection asserts the subject each broker call names, so it takes no fixed subject, got ${JSON.stringify(subject)}`);
+    throw new Error(
+      `${where}: a per-user JWT bearer connection asserts the subject each broker call names, ` +
+        `so it takes no fixed subject, got ${JSON.stringify(subject)}`,
+    );
   }
 }
 
-function checkParams(where: string, what: string, params: Readonly<Record<string, string>> | undefined, reserved: readonly string[]): Record<string, string> {
+function checkParams(
+  where: string,
+  what: string,
+  params: Readonly<Record<string, string>> | undefined,
+  reserved: readonly string[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(params ?? {})) {
-    if (reserved.includes(name)) throw new Error(`${where}: ${what} must not set "${name}" (the connection sets it), got ${JSON.stringify(params)}`);
+    if (reserved.includes(name)) {
+      throw new Error(`${where}: ${what} must not set "${name}" (the connection sets it), got ${JSON.stringify(params)}`);
+    }
     if (typeof value !== 'string') throw new Error(`${where}: ${what}.${name} must be a string, got ${JSON.stringify(value)}`);
     out[name] = value;
   }

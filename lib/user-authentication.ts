@@ -3,6 +3,11 @@
  * through an upstream OpenID Connect provider (Cognito, Entra ID, Okta, Google… are all just issuers).
  */
 import { Token } from 'cdktf';
+import { SCOPE_TOKEN_PATTERN } from '../lambdas/shared/oauth-syntax';
+import { validateUrl } from './private/validate';
+
+/** An issuer identifier is https (http on loopback for local providers) with no query or fragment (RFC 8414 §2). */
+const ISSUER_RULES = { allowLoopbackHttp: true, allowQuery: false } as const;
 
 /** The upstream provider, as `UserAuthentication.oidc` declares it. */
 export interface OidcUserAuthenticationProps {
@@ -23,22 +28,13 @@ export class UserAuthentication {
   /** Sign users in with an OpenID Connect provider. */
   public static oidc(props: OidcUserAuthenticationProps): UserAuthentication {
     const { issuer, clientId } = props;
-    if (!Token.isUnresolved(issuer)) {
-      let url: URL | undefined;
-      try {
-        url = new URL(issuer);
-      } catch {
-        url = undefined;
-      }
-      const loopback = url?.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
-      if (!url || (url.protocol !== 'https:' && !loopback) || url.search || url.hash) {
-        throw new Error(`userAuthentication issuer must be an https URL without query or fragment, got "${issuer}"`);
-      }
+    if (!Token.isUnresolved(issuer)) validateUrl('userAuthentication issuer', issuer, ISSUER_RULES);
+    if (!Token.isUnresolved(clientId) && !clientId.trim()) {
+      throw new Error(`userAuthentication clientId must not be empty, got "${clientId}"`);
     }
-    if (!Token.isUnresolved(clientId) && !clientId.trim()) throw new Error(`userAuthentication clientId must not be empty, got "${clientId}"`);
     const scopes = [...new Set(['openid', ...(props.scopes ?? [])])];
     for (const scope of scopes) {
-      if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope)) throw new Error(`userAuthentication scopes must be scope tokens, got "${scope}"`);
+      if (!SCOPE_TOKEN_PATTERN.test(scope)) throw new Error(`userAuthentication scopes must be scope tokens, got "${scope}"`);
     }
     return new UserAuthentication(issuer.replace(/\/+$/, ''), clientId, scopes);
   }

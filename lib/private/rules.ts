@@ -4,6 +4,7 @@
  */
 import { Annotations, TerraformElement, type IAspect } from 'cdktf';
 import type { IConstruct } from 'constructs';
+import { PRIVATE_JWK_MEMBERS } from '../../lambdas/shared/oauth-syntax';
 import { resolveTokens } from './resolve';
 
 /** One rule violation: where (Terraform address) and what. */
@@ -34,7 +35,8 @@ const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [
 const DATA_ACTION_PATTERNS: readonly RegExp[] = [
   /^\*$/,
   /^secretsmanager:(\*|GetSecretValue|PutSecretValue|BatchGetSecretValue|Get\*)$/i,
-  /^dynamodb:(\*|GetItem|BatchGetItem|Query|Scan|PutItem|UpdateItem|DeleteItem|BatchWriteItem|TransactGetItems|TransactWriteItems|PartiQL\w*|Get\*|Put\*|Update\*|Delete\*|Batch\*)$/i,
+  /^dynamodb:(\*|GetItem|BatchGetItem|Query|Scan|PutItem|UpdateItem|DeleteItem|BatchWriteItem|PartiQL\w*)$/i,
+  /^dynamodb:(TransactGetItems|TransactWriteItems|Get\*|Put\*|Update\*|Delete\*|Batch\*)$/i,
   /^kms:(\*|Decrypt|GenerateDataKey\w*|Encrypt|ReEncrypt\w*|Generate\*|ReEncrypt\*)$/i,
 ];
 
@@ -106,8 +108,6 @@ export function findLogGroupsWithoutRetention(tfJson: Json): Finding[] {
 
 /** A PEM private key with a body (the bare begin label alone, as library code may contain it, is not one). */
 const PEM_PRIVATE_KEY = /-----BEGIN ((?:RSA |EC |ENCRYPTED |OPENSSH )?PRIVATE KEY)-----\s*[A-Za-z0-9+/=\s]{40,}/;
-/** Members of a JWK that only a private key has (RFC 7518 §6.2.2, §6.3.2, RFC 8037 §2). */
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'];
 
 function isPrivateJwk(value: Record<string, Json>): boolean {
   return typeof value.kty === 'string' && PRIVATE_JWK_MEMBERS.some((m) => typeof value[m] === 'string');

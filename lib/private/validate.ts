@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { Token } from 'cdktf';
 import { ASSERTION_SIGNING_ALGORITHMS } from '../../lambdas/shared/manifest';
 import { CLIENT_ID_PATTERN } from '../../lambdas/shared/manifest';
+import { PRIVATE_JWK_MEMBERS, SCOPE_TOKEN_PATTERN, urlProblem, type UrlRules } from '../../lambdas/shared/oauth-syntax';
 
 /** Throws unless `value` is an integer in `[min, max]` (tokens pass). */
 export function validateIntRange(what: string, value: number, min: number, max: number): number {
@@ -51,11 +52,7 @@ export function fitName(name: string, max: number): string {
   return `${name.slice(0, max - hash.length - 1).replace(/-+$/, '')}-${hash}`;
 }
 
-/**
- * RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`: printable ASCII except space, `"` and `\`.
- */
-export const SCOPE_TOKEN_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-
+/** A scope-token (RFC 6749 §3.3, `SCOPE_TOKEN_PATTERN`), known at synth time. */
 export function validateScope(where: string, scope: string): string {
   if (Token.isUnresolved(scope)) {
     throw new Error(`${where}: scopes must be literal strings known at synth time, got an unresolved token`);
@@ -95,6 +92,16 @@ export function validateClientId(value: string): string {
   return value;
 }
 
+/**
+ * Throws `<what> <reason>, got "<value>"` unless `value` is a URL that `urlProblem` accepts under `rules`. Callers
+ * decide about tokens first.
+ */
+export function validateUrl(what: string, value: string, rules: UrlRules): string {
+  const problem = urlProblem(value, rules);
+  if (problem !== undefined) throw new Error(`${what} ${problem.replace(/^it /, '')}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** Characters Secrets Manager allows in a secret name, which embeds the client's construct id. */
 export const SECRET_NAME_SEGMENT_PATTERN = /^[A-Za-z0-9_+=.@-]{1,64}$/;
 
@@ -128,8 +135,6 @@ export function parseRouteKey(routeKey: string): ParsedRouteKey {
   return { method: method as ParsedRouteKey['method'], path };
 }
 
-/** JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2). */
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 /** Key types that can verify the asymmetric algorithms assertions are pinned to. */
 const ASYMMETRIC_KTYS = ['RSA', 'EC', 'OKP'] as const;
 
@@ -145,17 +150,14 @@ export function validateKeys(where: string, keys: { readonly jwks?: unknown; rea
   else validateJwks(where, keys.jwks);
 }
 
+/** A `jwks_uri` is fetched by the server: https only; a query or fragment is the publisher's business. */
+const JWKS_URI_RULES: UrlRules = { allowQuery: true, allowFragment: true };
+
 function validateJwksUri(where: string, uri: unknown): void {
   if (typeof uri !== 'string' || Token.isUnresolved(uri)) {
     throw new Error(`${where}: jwksUri must be a literal https URL known at synth time, got ${JSON.stringify(uri)}`);
   }
-  let url: URL | undefined;
-  try {
-    url = new URL(uri);
-  } catch {
-    url = undefined;
-  }
-  if (!url || url.protocol !== 'https:' || url.username || url.password) {
+  if (urlProblem(uri, JWKS_URI_RULES) !== undefined) {
     throw new Error(`${where}: jwksUri must be an https URL without credentials, got "${uri}"`);
   }
 }

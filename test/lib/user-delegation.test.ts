@@ -74,4 +74,23 @@ describe('user-delegated access (synth)', () => {
       /cannot use client_credentials/,
     );
   });
+
+  it('refuses an idle refresh lifetime over the absolute one, the default standing in for the one left unset', () => {
+    const client = (lifetimes: object) => () =>
+      fixture({ userAuthentication }).registry.addExternalClient('A', { ...webOptions, ...lifetimes });
+    // 100 days idle against the default absolute lifetime (90 days).
+    assert.throws(
+      client({ refreshTokenIdleTtlSecs: 100 * 86_400 }),
+      /refreshTokenIdleTtlSecs \(8640000\) must not exceed refreshTokenAbsoluteTtlSecs \(7776000, the default\)/,
+    );
+    // The default idle lifetime (14 days) against a 1-day absolute lifetime.
+    assert.throws(
+      client({ refreshTokenAbsoluteTtlSecs: 86_400 }),
+      /refreshTokenIdleTtlSecs \(1209600, the default\) must not exceed refreshTokenAbsoluteTtlSecs \(86400\)/,
+    );
+    assert.throws(client({ refreshTokenIdleTtlSecs: 7200, refreshTokenAbsoluteTtlSecs: 3600 }), /\(7200\) must not exceed .*\(3600\)/);
+    assert.doesNotThrow(client({ refreshTokenIdleTtlSecs: 90 * 86_400 }));
+    assert.doesNotThrow(client({ refreshTokenAbsoluteTtlSecs: 14 * 86_400 }));
+    assert.doesNotThrow(client({}));
+  });
 });

@@ -1,5 +1,6 @@
 /**
- * Enum-like values for OAuth registrations: grant types, client authentication methods, scopes.
+ * The options of an external client (`registry.addExternalClient`): enum-like values for its grant types, its client
+ * authentication method and keys, and the scopes clients are granted and protected routes require.
  */
 import {
   JWT_BEARER_GRANT_TYPE,
@@ -111,7 +112,9 @@ export class ClientAuth {
 }
 
 /** A client's (or a trusted issuer's) public keys: a JWK Set inline, or the https URL it is published at. */
-export type ClientKeys = { readonly jwks: PublicJwkSet; readonly jwksUri?: undefined } | { readonly jwksUri: string; readonly jwks?: undefined };
+export type ClientKeys =
+  | { readonly jwks: PublicJwkSet; readonly jwksUri?: undefined }
+  | { readonly jwksUri: string; readonly jwks?: undefined };
 
 /** The issuer whose user assertions a client may exchange with `GrantType.JWT_BEARER`, and its keys. */
 export type JwtBearerOptions = { readonly issuer: string } & ClientKeys;

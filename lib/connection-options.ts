@@ -1,23 +1,27 @@
 /**
- * Enum-like values that describe a third-party OAuth provider and how we use it: where its endpoints are, which
- * grant we use, how we authenticate to it, and whether its tokens are shared or per user.
+ * The options of a third-party connection (`registry.addConnection`): enum-like values that describe the provider
+ * and how we use it: where its endpoints are, which grant we use, how we authenticate to it, whether its tokens are
+ * shared or per user, and where the credentials it issued us come from.
  */
 import { Token } from 'cdktf';
-import type { ConnectionAssertionRegistration, ConnectionAuthMethod, ConnectionGrantType, ProviderRegistration } from '../lambdas/shared/manifest';
+import { SUBJECT_PATTERN, urlProblem, type UrlRules } from '../lambdas/shared/oauth-syntax';
+import type {
+  ConnectionAssertionRegistration,
+  ConnectionAuthMethod,
+  ConnectionGrantType,
+  ProviderRegistration,
+} from '../lambdas/shared/manifest';
 
-/** Throws unless `url` is an https URL (or http on the loopback interface, for local providers), without a fragment. */
-export function validateProviderUrl(what: string, url: string): string {
+/**
+ * Throws unless `url` is an https URL (or http on the loopback interface, for local providers) without fragment or
+ * credentials, and follows `rules` (e.g. `{ allowQuery: false }` for an API base URL).
+ */
+export function validateProviderUrl(what: string, url: string, rules: UrlRules = {}): string {
   if (Token.isUnresolved(url)) return url;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`${what} must be an absolute URL, got ${JSON.stringify(url)}`);
-  }
-  const loopback = parsed.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
-  if (parsed.protocol !== 'https:' && !loopback) throw new Error(`${what} must be https (or http on 127.0.0.1), got "${url}"`);
-  if (parsed.hash || parsed.username || parsed.password) throw new Error(`${what} must have no fragment and no credentials, got "${url}"`);
-  return url;
+  const problem = urlProblem(url, { ...rules, allowLoopbackHttp: true });
+  if (problem === undefined) return url;
+  // Our messages have always named the loopback host by its commonest form.
+  throw new Error(`${what} ${problem.replace(/^it /, '').replace('a loopback host', '127.0.0.1')}, got ${JSON.stringify(url)}`);
 }
 
 /** Where a third-party provider's endpoints come from. */
@@ -120,14 +124,17 @@ export class ConnectionGrant {
     const where = 'ConnectionGrant.jwtBearer';
     const text = (name: 'issuer' | 'subject' | 'audience') => {
       const value = options[name];
-      if (value !== undefined && (typeof value !== 'string' || !/^[\x21-\x7E]{1,256}$/.test(value))) {
+      if (value !== undefined && (typeof value !== 'string' || !SUBJECT_PATTERN.test(value))) {
         throw new Error(`${where}: ${name} must be 1 to 256 printable ASCII characters without spaces, got ${JSON.stringify(value)}`);
       }
       return value === undefined ? {} : { [name]: value };
     };
     const lifetimeSecs = options.assertionLifetimeSecs ?? 60;
     if (!Number.isInteger(lifetimeSecs) || lifetimeSecs < 1 || lifetimeSecs > MAX_ASSERTION_LIFETIME_SECS) {
-      throw new Error(`${where}: assertionLifetimeSecs must be an integer from 1 to ${MAX_ASSERTION_LIFETIME_SECS}, got ${JSON.stringify(options.assertionLifetimeSecs)}`);
+      throw new Error(
+        `${where}: assertionLifetimeSecs must be an integer from 1 to ${MAX_ASSERTION_LIFETIME_SECS}, ` +
+          `got ${JSON.stringify(options.assertionLifetimeSecs)}`,
+      );
     }
     return new ConnectionGrant('jwt_bearer', false, { ...text('issuer'), ...text('subject'), ...text('audience'), lifetimeSecs });
   }
@@ -192,9 +199,10 @@ export class ConnectionCredentials {
    */
   public static writeOnly(options: WriteOnlyCredentialsOptions): ConnectionCredentials {
     if (typeof options?.value !== 'string' || !Token.isUnresolved(options.value)) {
+      const got = typeof options?.value === 'string' ? `${options.value.length} characters, not shown` : JSON.stringify(options?.value);
       throw new Error(
         'ConnectionCredentials.writeOnly: value must be a reference such as a sensitive TerraformVariable\'s stringValue, ' +
-          `got a literal string (${typeof options?.value === 'string' ? `${options.value.length} characters, not shown` : JSON.stringify(options?.value)}): it would be written to cdktf.out`,
+          `got a literal string (${got}): it would be written to cdktf.out`,
       );
     }
     if (!Number.isInteger(options.version) || options.version < 1) {

@@ -1,0 +1,158 @@
+/**
+ * The registry's authorization server: the upstream client secret (with `userAuthentication`), the server function
+ * (token endpoint, discovery, JWKS, sign-in, revocation, introspection) with its environment, and its routes.
+ */
+import * as path from 'node:path';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { Lazy, Token } from 'cdktf';
+import type { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/config';
+import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
+import { grantTypesUsed } from '../../lambdas/shared/manifest';
+import { IAM_SERVER_ROUTES, SERVER_ROUTES, type ServerRoute } from '../../lambdas/shared/routes';
+import type { OAuthRegistry } from '../oauth-registry';
+import { PACKAGE_ROOT } from './bundle';
+import { routeToFunction } from './function-routes';
+import { RegistryFunction } from './registry-function';
+
+/** Construct id of each authorization-server route (part of the ID tree: renaming one replaces the route). */
+const SERVER_ROUTE_IDS: Readonly<Record<ServerRoute, string>> = {
+  token: 'TokenRoute',
+  openidConfiguration: 'OpenIdConfigurationRoute',
+  authorizationServerMetadata: 'AuthorizationServerMetadataRoute',
+  jwks: 'JwksRoute',
+  authorize: 'AuthorizeRoute',
+  callback: 'CallbackRoute',
+  consent: 'ConsentRoute',
+  consentDecision: 'ConsentDecisionRoute',
+  revoke: 'RevokeRoute',
+  introspect: 'IntrospectRoute',
+  internalIntrospect: 'InternalIntrospectRoute',
+};
+/** Lambda's limit on the total size of a function's environment variables, in bytes. */
+const LAMBDA_ENV_LIMIT_BYTES = 4096;
+/** Size assumed for a value only known at deploy time (e.g. the issuer), when checking the env limit. */
+const UNRESOLVED_VALUE_BYTES = 128;
+
+export interface AuthorizationServerProps {
+  /** The registry, its API, table, key and signing key already created. */
+  readonly registry: OAuthRegistry;
+  /** The registry's `audience` prop: unset, the server falls back to the issuer at runtime. */
+  readonly audience?: string;
+  /** The signing key and client secrets the server reads (the rotation function rotates the same ones). */
+  readonly secretResources: readonly string[];
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** The server's secret, function and routes, created in `scope` (the registry). */
+export class AuthorizationServerParts {
+  public readonly function: RegistryFunction;
+  /** The secret an operator sets to the upstream provider's client secret (with `userAuthentication`). */
+  public readonly userAuthenticationSecret?: SecretsmanagerSecret;
+  private readonly registry: OAuthRegistry;
+  private readonly audience?: string;
+
+  constructor(scope: Construct, props: AuthorizationServerProps) {
+    const { registry, tags } = props;
+    this.registry = registry;
+    this.audience = props.audience;
+    const { namePrefix } = registry;
+    if (registry.userAuthentication) {
+      this.userAuthenticationSecret = new SecretsmanagerSecret(scope, 'UserAuthenticationSecret', {
+        name: `${namePrefix}/user-authentication`,
+        description:
+          `Client secret the upstream OpenID provider issued to OAuth registry ${namePrefix}; ` +
+          'set with `oauth-registry credentials set-upstream-secret`',
+        kmsKeyId: registry.kmsKey.arn,
+        tags,
+      });
+    }
+    const readableSecrets = [...props.secretResources, ...(this.userAuthenticationSecret ? [this.userAuthenticationSecret.arn] : [])];
+    this.function = new RegistryFunction(scope, 'AuthorizationServer', {
+      functionName: `${namePrefix}-authorization-server`,
+      description: `Token endpoint, discovery and JWKS of OAuth registry ${namePrefix}`,
+      entry: path.join(PACKAGE_ROOT, 'lambdas', 'authorization-server', 'index.ts'),
+      memorySizeMb: 512,
+      timeoutSecs: 10,
+      logRetentionDays: registry.logRetentionDays,
+      tags,
+      environment: this.environment(),
+      statements: [
+        {
+          sid: 'ReadOwnSecrets',
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          resources: readableSecrets,
+        },
+        // Registrations, and state (conditional writes): codes, refresh-token families, revocations, assertion `jti`s.
+        {
+          sid: 'UseRegistryTable',
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          resources: [registry.table.arn],
+        },
+        { sid: 'UseRegistryKey', actions: ['kms:Decrypt'], resources: [registry.kmsKey.arn] },
+      ],
+    });
+    routeToFunction(scope, {
+      api: registry.api,
+      handler: this.function,
+      integrationId: 'ServerIntegration',
+      routes: (Object.entries(SERVER_ROUTES) as [ServerRoute, string][]).map(([name, routeKey]) => ({
+        id: SERVER_ROUTE_IDS[name],
+        routeKey,
+        ...(IAM_SERVER_ROUTES.has(routeKey) ? { authorization: { authorizationType: 'AWS_IAM' } } : {}),
+      })),
+      permissionId: 'ServerInvokePermission',
+      sourceArn: `${registry.api.executionArn}/*/*`,
+    });
+  }
+
+  /** Problems found at synth: an environment over Lambda's limit (too many, too long scopes). */
+  public validate(): string[] {
+    const bytes = this.environmentBytes();
+    if (bytes <= LAMBDA_ENV_LIMIT_BYTES) return [];
+    const scopes = this.registry.scopesSupported();
+    return [
+      `the authorization server's environment would be ${bytes} bytes, over Lambda's ${LAMBDA_ENV_LIMIT_BYTES}: ` +
+        `${ENV.SCOPES_SUPPORTED} holds ${scopes.length} scopes (${scopes.join(' ').length} bytes); use fewer, shorter scopes`,
+    ];
+  }
+
+  /** The server's environment; what depends on the clients is produced at synth, when all are declared. */
+  private environment(): Record<string, string> {
+    const registry = this.registry;
+    const clients = () => registry.externalClients.map((c) => c.registration);
+    const userAuthentication = registry.userAuthentication;
+    return {
+      [ENV.ISSUER]: registry.issuer,
+      [ENV.TABLE_NAME]: registry.table.name,
+      [ENV.SIGNING_KEY_SECRET_ID]: registry.signingKeySecret.name,
+      ...(this.audience !== undefined ? { [ENV.AUDIENCE]: this.audience } : {}),
+      [ENV.SECRET_OVERLAP_SECS]: String(registry.secretOverlapSecs),
+      [ENV.SCOPES_SUPPORTED]: Lazy.stringValue({ produce: () => registry.scopesSupported().join(' ') }),
+      [ENV.AUTH_METHODS_SUPPORTED]: Lazy.stringValue({ produce: () => registry.authMethodsSupported().join(' ') }),
+      [ENV.CACHE_TTL_SECS]: String(CACHE_TTL_SECS),
+      [ENV.GRANT_TYPES_SUPPORTED]: Lazy.stringValue({ produce: () => grantTypesUsed(clients()).join(' ') }),
+      ...(userAuthentication
+        ? {
+            [ENV.USER_AUTH_ISSUER]: userAuthentication.issuer,
+            [ENV.USER_AUTH_CLIENT_ID]: userAuthentication.clientId,
+            [ENV.USER_AUTH_SCOPES]: userAuthentication.scopes.join(' '),
+            [ENV.USER_AUTH_SECRET_ID]: `${registry.namePrefix}/user-authentication`,
+          }
+        : {}),
+    };
+  }
+
+  /** Size Lambda counts for the environment (keys + values, UTF-8). */
+  private environmentBytes(): number {
+    const env = {
+      ...this.environment(),
+      [ENV.SCOPES_SUPPORTED]: this.registry.scopesSupported().join(' '),
+      [ENV.AUTH_METHODS_SUPPORTED]: this.registry.authMethodsSupported().join(' '),
+    };
+    return Object.entries(env).reduce((total, [key, value]) => {
+      const valueBytes = Token.isUnresolved(value) ? UNRESOLVED_VALUE_BYTES : Buffer.byteLength(value);
+      return total + Buffer.byteLength(key) + valueBytes;
+    }, 0);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Checks of the whole registry that can only run once every client and route is declared (at synth): duplicate
+ * client names, client ids and route keys, and signing keys that would leave the JWKS before their tokens expire.
+ */
+import { Token } from 'cdktf';
+import type { ExternalClient } from '../external-client';
+import type { OAuthRegistry } from '../oauth-registry';
+import type { ProtectedRoute } from '../protected-route';
+
+/** Every problem of the declared clients and routes, as messages. */
+export function registryProblems(registry: OAuthRegistry): string[] {
+  return [...duplicates(registry), ...keyOverlapProblems(registry)];
+}
+
+function duplicates(registry: OAuthRegistry): string[] {
+  const errors: string[] = [];
+  const byName = new Map<string, ExternalClient>();
+  const byClientId = new Map<string, ExternalClient>();
+  for (const client of registry.externalClients) {
+    const { name, clientId } = client.registration;
+    const sameName = byName.get(name);
+    if (sameName) {
+      errors.push(
+        `duplicate external client name "${name}" (${sameName.node.path} and ${client.node.path}): ` +
+          `both would use secret "${registry.namePrefix}/clients/${name}"`,
+      );
+    } else byName.set(name, client);
+    const sameId = byClientId.get(clientId);
+    if (sameId) {
+      errors.push(`duplicate clientId "${clientId}" (${sameId.node.path} and ${client.node.path})`);
+    } else byClientId.set(clientId, client);
+  }
+  const routeKeys = new Map<string, ProtectedRoute>();
+  for (const route of registry.protectedRoutes) {
+    const same = routeKeys.get(route.routeKey);
+    if (same) errors.push(`duplicate route "${route.routeKey}" (${same.node.path} and ${route.node.path})`);
+    else routeKeys.set(route.routeKey, route);
+  }
+  return errors;
+}
+
+/**
+ * The JWKS keeps a key for one rotation after it stops signing (as AWSPREVIOUS). A token signed just before a
+ * rotation must expire before the next one removes its key, with room for Secrets Manager's schedule window:
+ * hence twice the longest access token lifetime.
+ */
+function keyOverlapProblems(registry: OAuthRegistry): string[] {
+  const { signingKeyRotationDays } = registry;
+  const ttls = [registry.accessTokenTtlSecs, ...registry.externalClients.map((c) => c.registration.accessTokenTtlSecs)];
+  if ([signingKeyRotationDays, ...ttls].some((v) => Token.isUnresolved(v))) return [];
+  const longest = Math.max(...ttls);
+  const rotationSecs = signingKeyRotationDays * 86_400;
+  if (2 * longest <= rotationSecs) return [];
+  return [
+    `signingKeyRotationDays (${signingKeyRotationDays}) must be at least twice the longest access token lifetime ` +
+      `(${longest} s): a token could outlive its signing key in the JWKS`,
+  ];
+}

@@ -1,0 +1,55 @@
+/**
+ * The registry's manifest: everything it declares, without secrets, as the runtime and local mode read it. It is
+ * written next to the synthesized stack (`oauth-registry.<Id>.json`).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { TerraformStack, Token } from 'cdktf';
+import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+import { manifestFileName, type ClientRegistration, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
+import type { OAuthRegistry } from '../oauth-registry';
+import { resolveTokens } from './resolve';
+
+/** The manifest of `registry`, whose `audience` prop is `audience`; tokens are resolved to literals. */
+export function registryManifest(registry: OAuthRegistry, audience: string | undefined): RegistryManifest {
+  const literal = (value: string): string => (Token.isUnresolved(value) ? String(resolveTokens(registry, value)) : value);
+  const { namePrefix, userAuthentication, connections } = registry;
+  return {
+    version: 1,
+    registryPath: registry.node.path,
+    namePrefix,
+    ...(audience !== undefined ? { audience: literal(audience) } : {}),
+    accessTokenTtlSecs: registry.accessTokenTtlSecs,
+    secretOverlapSecs: registry.secretOverlapSecs,
+    signingKeySecretId: `${namePrefix}/signing-key`,
+    signingKeyRotationDays: registry.signingKeyRotationDays,
+    clients: registry.externalClients.map(
+      (c): ClientRegistration =>
+        c.registration.audience === undefined ? c.registration : { ...c.registration, audience: literal(c.registration.audience) },
+    ),
+    routes: registry.protectedRoutes.map((r): RouteRegistration => r.registration),
+    ...(connections.length > 0 ? { connections: connections.map((c) => c.registration) } : {}),
+    ...(userAuthentication
+      ? {
+          userAuthentication: {
+            issuer: literal(userAuthentication.issuer),
+            clientId: literal(userAuthentication.clientId),
+            scopes: [...userAuthentication.scopes],
+            secretId: `${namePrefix}/user-authentication`,
+          },
+        }
+      : {}),
+  };
+}
+
+/** Writes `registry.manifest()` into the stack's output directory when the app synthesizes. */
+export function writeManifestOnSynth(registry: OAuthRegistry): void {
+  addCustomSynthesis(registry, {
+    onSynthesize: (session) => {
+      const stack = TerraformStack.of(registry);
+      const dir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, manifestFileName(registry.node.id)), `${JSON.stringify(registry.manifest(), null, 2)}\n`);
+    },
+  });
+}

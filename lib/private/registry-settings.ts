@@ -1,0 +1,65 @@
+/**
+ * The registry's props, validated and with their defaults: what the constructor needs before it creates anything.
+ */
+import { Token } from 'cdktf';
+import {
+  ACCESS_TOKEN_TTL_SECS,
+  CLIENT_SECRET_OVERLAP_HOURS,
+  SIGNING_KEY_ROTATION_DAYS,
+} from '../../lambdas/shared/defaults';
+import type { OAuthRegistryProps } from '../oauth-registry';
+import { toKebab, validateIntRange, validateLogRetentionDays, validateNamePrefix } from './validate';
+
+export interface RegistrySettings {
+  readonly namePrefix: string;
+  readonly accessTokenTtlSecs: number;
+  readonly signingKeyRotationDays: number;
+  /** How long the previous client secret keeps working after a rotation, in seconds. */
+  readonly secretOverlapSecs: number;
+  readonly logRetentionDays: number;
+  readonly throttlingBurstLimit: number;
+  readonly throttlingRateLimit: number;
+}
+
+/** Validates `props` (throwing on the first problem) and fills in the defaults. */
+export function registrySettings(id: string, props: OAuthRegistryProps): RegistrySettings {
+  const namePrefix = validateNamePrefix(props.namePrefix ?? defaultNamePrefix(id));
+  const accessTokenTtlSecs = validateIntRange('accessTokenTtlSecs', props.accessTokenTtlSecs ?? ACCESS_TOKEN_TTL_SECS, 60, 86_400);
+  const signingKeyRotationDays = validateIntRange(
+    'signingKeyRotationDays',
+    props.signingKeyRotationDays ?? SIGNING_KEY_ROTATION_DAYS,
+    1,
+    365,
+  );
+  const overlapHours = validateIntRange('clientSecretOverlapHours', props.clientSecretOverlapHours ?? CLIENT_SECRET_OVERLAP_HOURS, 0, 720);
+  const secretOverlapSecs = Token.isUnresolved(overlapHours) ? overlapHours : overlapHours * 3600;
+  const logRetentionDays = validateLogRetentionDays(props.logRetentionDays ?? 30);
+  const throttlingBurstLimit = validateIntRange('throttlingBurstLimit', props.throttlingBurstLimit ?? 100, 0, 5_000);
+  const throttlingRateLimit = props.throttlingRateLimit ?? 50;
+  if (!Token.isUnresolved(throttlingRateLimit) && !(throttlingRateLimit >= 0 && throttlingRateLimit <= 10_000)) {
+    throw new Error(`throttlingRateLimit must be between 0 and 10000 requests per second, got ${throttlingRateLimit}`);
+  }
+  if (props.customDomain && !Token.isUnresolved(props.customDomain.domainName)) {
+    const domain = props.customDomain.domainName;
+    if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(domain)) {
+      throw new Error(`customDomain.domainName must be a host name like "auth.example.com", got "${domain}"`);
+    }
+  }
+  if (props.audience !== undefined && !Token.isUnresolved(props.audience) && props.audience.length === 0) {
+    throw new Error('audience must not be empty, got ""');
+  }
+  return {
+    namePrefix,
+    accessTokenTtlSecs,
+    signingKeyRotationDays,
+    secretOverlapSecs,
+    logRetentionDays,
+    throttlingBurstLimit,
+    throttlingRateLimit,
+  };
+}
+
+/** The construct id in lower-kebab case, at most 32 characters (`AuthRegistry` → `auth-registry`). */
+function defaultNamePrefix(id: string): string {
+  return toKebab(id).slice(0, 32).replace(/-+$/, '');
+}
