@@ -60,6 +60,6 @@ export function urlProblem(value: unknown, rules: UrlRules = {}): string | undef
   }
   if (url.username || url.password) return 'it must not hold credentials';
   if (url.search && rules.allowQuery === false) return 'it must have no query';
-  if (url.hash && !rules.allowFragment) return 'it must have no fragment';
+  if (value.includes('#') && !rules.allowFragment) return 'it must have no fragment';
   return undefined;
 }
