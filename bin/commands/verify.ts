@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ClientRegistration } from '../../lambdas/shared/manifest';
-import { appOptions } from './common';
-import { readDeployed, readLocal } from './credentials';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import { formatVerifyTable, verifyRegistry } from '../verify/checks';
+import { appOptions } from './common';
+import { readDeployed, readLocal } from './credentials';
 
 interface VerifyOptions extends AppOptions {
   local?: boolean;
@@ -70,6 +70,9 @@ export function terraformIssuer(outdir: string, stack: string, namePrefix: strin
 
 /** The `Error: …` line of Terraform's stderr (its boxes and warnings left out), else its last line. */
 function terraformError(stderr: string): string {
-  const lines = stderr.split('\n').map((line) => line.replace(/^[\s│╷╵]+/, '').trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.replace(/^[\s│╷╵]+/, '').trim())
+    .filter(Boolean);
   return lines.find((line) => line.startsWith('Error:')) ?? lines.at(-1) ?? 'no output';
 }

@@ -124,15 +124,23 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
     if (problems.length > 0) return row('jwks', jwksUri, 'fail', problems.join('; '));
     jwks = body as JSONWebKeySet;
     const bits = jwks.keys.map((k) => modulusBits(k)).join(', ');
-    row('jwks', jwksUri, 'ok', `${jwks.keys.length} RSA key(s) with kid, modulus ${bits} bits; current ${jwks.keys[0]!.kid}`);
+    row('jwks', jwksUri, 'ok', `${jwks.keys.length} RSA key(s) with kid, modulus ${bits} bits; current ${jwks.keys[0].kid}`);
   });
   if (jwks) {
     const keys = jwks.keys;
     if (keys.length >= 2) {
-      row('jwks-next-key', jwksUri, 'ok', `current ${keys[0]!.kid} first, then ${keys.slice(1).map((k) => k.kid).join(', ')}`);
+      row(
+        'jwks-next-key',
+        jwksUri,
+        'ok',
+        `current ${keys[0].kid} first, then ${keys
+          .slice(1)
+          .map((k) => k.kid)
+          .join(', ')}`,
+      );
     } else {
       const detail =
-        `only the current key ${keys[0]!.kid} is published: verifiers meet the next key only when tokens signed with it ` +
+        `only the current key ${keys[0].kid} is published: verifiers meet the next key only when tokens signed with it ` +
         'arrive (they must refetch on an unknown kid)';
       row('jwks-next-key', jwksUri, input.requireNextKey ? 'fail' : 'warn', detail);
     }
@@ -170,7 +178,8 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
       if (problem) return row('token-verification', client.name, 'fail', problem);
       const aud = clientAudience(manifest, issuer, client);
       const accepting = manifest.routes.filter((r) => routeAudiences(manifest, issuer, r).includes(aud)).length;
-      const detail = `RS256, kid ${jwks!.keys[0]!.kid} (the JWKS's first), iss, exp; aud ${aud} (accepted by ${accepting} of ` +
+      const detail =
+        `RS256, kid ${jwks!.keys[0].kid} (the JWKS's first), iss, exp; aud ${aud} (accepted by ${accepting} of ` +
         `${manifest.routes.length} route(s))`;
       row('token-verification', client.name, 'ok', detail);
     });
@@ -230,7 +239,8 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
       if (status === 401) {
         return row('route-foreign-audience', target, 'ok', `${foreign.name}'s token (aud ${aud}): HTTP 401`);
       }
-      const detail = `${foreign.name}'s token (aud ${aud}): HTTP ${status}; the route accepts an audience its declaration does not ` +
+      const detail =
+        `${foreign.name}'s token (aud ${aud}): HTTP ${status}; the route accepts an audience its declaration does not ` +
         `name (it accepts ${accepted.join(', ')})`;
       row('route-foreign-audience', target, 'fail', detail);
     });
@@ -257,7 +267,7 @@ async function checkPkce(
   if (!manifest.userAuthentication) return void row('authorize-pkce', '-', 'skip', 'user sign-in is not configured');
   const client = manifest.clients.find((c) => c.active && c.grantTypes.includes('authorization_code') && c.redirectUris?.length);
   if (!client) return void row('authorize-pkce', endpoint, 'skip', 'no active authorization_code client with a redirect URI');
-  const redirectUri = client.redirectUris![0]!;
+  const redirectUri = client.redirectUris![0];
   await attempt('authorize-pkce', endpoint, async () => {
     const url = new URL(endpoint);
     // Everything a valid request carries but code_challenge.
@@ -317,18 +327,20 @@ export function modulusBits(key: JWK): number {
   let start = 0;
   while (start < bytes.length && bytes[start] === 0) start++;
   if (start === bytes.length) return 0;
-  return (bytes.length - start - 1) * 8 + (32 - Math.clz32(bytes[start]!));
+  return (bytes.length - start - 1) * 8 + (32 - Math.clz32(bytes[start]));
 }
 
 /** Checks a token as API Gateway's JWT authorizer would; the first problem, or undefined. */
 async function verificationProblem(token: string, jwks: JSONWebKeySet, issuer: string, audience: string): Promise<string | undefined> {
   const header = decodeProtectedHeader(token);
   if (header.alg !== 'RS256') return `alg is ${String(header.alg)}, not RS256`;
-  const first = jwks.keys[0]!.kid;
+  const first = jwks.keys[0].kid;
   if (header.kid !== first) {
     const published = jwks.keys.some((k) => k.kid === header.kid);
-    return `signed with kid ${String(header.kid)}, not the JWKS's first key ${first}` +
-      (published ? '' : ': that key is not published in the JWKS at all');
+    return (
+      `signed with kid ${String(header.kid)}, not the JWKS's first key ${first}` +
+      (published ? '' : ': that key is not published in the JWKS at all')
+    );
   }
   let payload: JWTPayload;
   try {
@@ -426,8 +438,8 @@ function errorText(err: unknown): string {
 export function formatVerifyTable(report: VerifyReport, about: string): string {
   const titles = ['CHECK', 'TARGET', 'RESULT', 'DETAIL'];
   const cells = [titles, ...report.rows.map((r) => [r.check, r.target, r.result, r.detail])];
-  const widths = titles.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
-  const lines = cells.map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+  const widths = titles.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
+  const lines = cells.map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '));
   const { ok, warn, skip, fail, passed } = report.summary;
   const verdict = `${passed ? 'PASSED' : 'FAILED'}: ${ok} ok, ${warn} warn, ${skip} skip, ${fail} fail`;
   return `verify ${report.issuer} (${about})\n${lines.join('\n')}\n${verdict}\n`;

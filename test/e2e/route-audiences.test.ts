@@ -32,7 +32,7 @@ describe('local JWT authorizer: audiences per route', () => {
   let registry: LocalRegistry;
 
   const tokenFor = async (name: string): Promise<string> => {
-    const { client_id, client_secret } = registry.credentials[name]!;
+    const { client_id, client_secret } = registry.credentials[name];
     const form = { grant_type: 'client_credentials' };
     const { status, body } = await tokenRequest(registry, form, { authorization: basic(client_id, client_secret) });
     assert.equal(status, 200, JSON.stringify(body));
@@ -65,13 +65,13 @@ describe('local JWT authorizer: audiences per route', () => {
     assert.equal(((await response.json()) as { client_id: string }).client_id, OTHER_CLIENT.clientId);
   });
 
-  it('a route without audiences accepts the registry\'s own audience (the issuer here)', async () => {
+  it("a route without audiences accepts the registry's own audience (the issuer here)", async () => {
     const token = await tokenFor('AcmeMonitoring');
     assert.equal(decodeJwt(token).aud, registry.issuer);
     assert.equal((await call('/v1/hello', token)).status, 200);
   });
 
-  it('a declared list replaces the default: the registry\'s own audience is refused where the route names others only', async () => {
+  it("a declared list replaces the default: the registry's own audience is refused where the route names others only", async () => {
     assert.equal((await call('/v2/other', await tokenFor('AcmeMonitoring'))).status, 401);
   });
 });

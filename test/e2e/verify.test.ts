@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -94,8 +94,7 @@ describe('oauth-registry verify --local against the example app (oauth-registry 
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const rows = rowsOf(run.stdout);
     assert.deepEqual(rows[0], ['CHECK', 'TARGET', 'RESULT']);
-    const result = (check: string, target?: string) =>
-      rows.find(([c, t]) => c === check && (target === undefined || t === target))?.[2];
+    const result = (check: string, target?: string) => rows.find(([c, t]) => c === check && (target === undefined || t === target))?.[2];
     assert.equal(result('metadata', '/.well-known/openid-configuration'), 'ok');
     assert.equal(result('metadata', '/.well-known/oauth-authorization-server'), 'ok');
     assert.equal(result('jwks'), 'ok');
@@ -110,7 +109,7 @@ describe('oauth-registry verify --local against the example app (oauth-registry 
     assertNothingSecret(run, secrets());
   });
 
-  it('--json: rows and a summary; a client without the route\'s scope expects (and gets) 403', async () => {
+  it("--json: rows and a summary; a client without the route's scope expects (and gets) 403", async () => {
     const run = await runCli([...local(), '--json', '--client', 'ReportingJob']);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const report = JSON.parse(run.stdout) as VerifyReport;
@@ -206,11 +205,14 @@ describe('oauth-registry verify fails on a server whose tokens are signed with a
     assert.equal(run.code, 1, run.stdout + run.stderr);
     const rows = rowsOf(run.stdout);
     assert.deepEqual(rows.find(([c]) => c === 'token')?.[2], 'ok');
-    assert.deepEqual(rows.find(([c]) => c === 'token-verification'), ['token-verification', 'Partner', 'fail']);
+    assert.deepEqual(
+      rows.find(([c]) => c === 'token-verification'),
+      ['token-verification', 'Partner', 'fail'],
+    );
     assert.match(run.stdout, /signed with kid unpublished-key, not the JWKS's first key published-key: that key is not published/);
     assert.match(run.stdout, /\nFAILED: .* 1 fail\n$/);
     assert.equal(issued.length, 1, 'verify got a real token from the server');
-    assert.ok(!run.stdout.includes(issued[0]!));
+    assert.ok(!run.stdout.includes(issued[0]));
     assertNothingSecret(run, [secret]);
   });
 });
@@ -276,11 +278,17 @@ describe('oauth-registry verify and audiences: a foreign-audience token must be 
     const run = await runCli(args);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const rows = rowsOf(run.stdout);
-    assert.deepEqual(rows.find(([c]) => c === 'route-foreign-audience'), ['route-foreign-audience', 'GET /v1/hello', 'ok']);
+    assert.deepEqual(
+      rows.find(([c]) => c === 'route-foreign-audience'),
+      ['route-foreign-audience', 'GET /v1/hello', 'ok'],
+    );
     assert.match(run.stdout, /OtherApiJob's token \(aud https:\/\/other-api\.example\): HTTP 401/);
     assert.deepEqual(rows.find(([c]) => c === 'authorize-pkce')?.[2], 'ok');
     assert.match(run.stdout, /WebApp without code_challenge: refused with error=invalid_request/);
-    assertNothingSecret(run, Object.values(registry.credentials).map((c) => c.client_secret));
+    assertNothingSecret(
+      run,
+      Object.values(registry.credentials).map((c) => c.client_secret),
+    );
   });
 
   it('a route that accepts the foreign audience (served config drifted from the declaration): exit 1, the row named', async () => {
@@ -292,19 +300,28 @@ describe('oauth-registry verify and audiences: a foreign-audience token must be 
     const run = await runCli(args);
     assert.equal(run.code, 1, run.stdout + run.stderr);
     const rows = rowsOf(run.stdout);
-    assert.deepEqual(rows.find(([c]) => c === 'route-foreign-audience'), ['route-foreign-audience', 'GET /v1/hello', 'fail']);
+    assert.deepEqual(
+      rows.find(([c]) => c === 'route-foreign-audience'),
+      ['route-foreign-audience', 'GET /v1/hello', 'fail'],
+    );
     assert.match(run.stdout, /OtherApiJob's token \(aud https:\/\/other-api\.example\): HTTP 200; the route accepts an audience/);
     assert.match(run.stdout, /\nFAILED: .* 1 fail\n$/);
-    assertNothingSecret(run, Object.values(registry.credentials).map((c) => c.client_secret));
+    assertNothingSecret(
+      run,
+      Object.values(registry.credentials).map((c) => c.client_secret),
+    );
   });
 });
 
-describe('verify\'s JWKS and route rules (pure)', () => {
+describe("verify's JWKS and route rules (pure)", () => {
   const publicJwk = async (alg: 'RS256' | 'ES256', modulusLength?: number) =>
     exportJWK((await generateKeyPair(alg, { extractable: true, ...(modulusLength ? { modulusLength } : {}) })).publicKey);
 
   it('accepts RSA keys of 2048 bits and more with a kid; counts the modulus exactly', async () => {
-    const keys = [{ ...(await publicJwk('RS256')), kid: 'a' }, { ...(await publicJwk('RS256', 3072)), kid: 'b' }];
+    const keys = [
+      { ...(await publicJwk('RS256')), kid: 'a' },
+      { ...(await publicJwk('RS256', 3072)), kid: 'b' },
+    ];
     assert.deepEqual(jwksProblems({ keys }), []);
     assert.deepEqual(keys.map(modulusBits), [2048, 3072]);
   });
