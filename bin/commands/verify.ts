@@ -4,6 +4,7 @@
  * (or `--json`), exits non-zero when a check fails, and never prints a secret or a token.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ClientRegistration } from '../../lambdas/shared/manifest';
@@ -55,6 +56,7 @@ export function registerVerifyCommand(program: Command): void {
 export function terraformIssuer(outdir: string, stack: string, namePrefix: string): string {
   const cwd = path.resolve(outdir, 'stacks', stack);
   const name = `${namePrefix}-issuer`;
+  if (!existsSync(cwd)) throw new Error(`no synthesized stack at ${cwd}: synthesize and deploy it first, or pass --issuer <url>`);
   const result = spawnSync('terraform', ['output', '-json', '-no-color'], { cwd, encoding: 'utf8' });
   if (result.error || result.status !== 0) {
     const why = result.error ? result.error.message : terraformError(result.stderr ?? '');

@@ -5,7 +5,7 @@
  * Its output never holds a client secret or a token.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { terraformIssuer } from '../../bin/commands/verify';
 import { localStatePaths, type LocalRegistry } from '../../bin/local/local-registry';
 import { PATH_PLACEHOLDER, jwksProblems, modulusBits, routeRequest, type VerifyReport } from '../../bin/verify/checks';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
@@ -347,5 +348,49 @@ describe("verify's JWKS and route rules (pure)", () => {
       url: `https://api.example/v1/incidents/${PATH_PLACEHOLDER}/notes/${PATH_PLACEHOLDER}`,
     });
     assert.equal(routeRequest('https://api.example', { routeKey: 'ANY /v1/{proxy+}' }).method, 'GET');
+  });
+});
+
+describe("verify, deployed: the issuer from the stack's Terraform outputs", () => {
+  const hasTerraform = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
+  const outdir = mkdtempSync(path.join(tmpdir(), 'oauth-registry-verify-tf-'));
+  const stackDir = path.join(outdir, 'stacks', 'tiny');
+  const ISSUER = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
+
+  before(() => {
+    if (!hasTerraform) return;
+    // A real Terraform state holding the outputs the registry declares (an outputs-only configuration: no provider).
+    mkdirSync(stackDir, { recursive: true });
+    const output = { 'tiny-issuer': { value: ISSUER }, 'tiny-token-endpoint': { value: `${ISSUER}/oauth2/token` } };
+    writeFileSync(path.join(stackDir, 'main.tf.json'), JSON.stringify({ output }));
+    for (const args of [
+      ['init', '-input=false', '-no-color'],
+      ['apply', '-auto-approve', '-input=false', '-no-color'],
+    ]) {
+      const result = spawnSync('terraform', args, { cwd: stackDir, encoding: 'utf8' });
+      assert.equal(result.status, 0, result.stderr);
+    }
+  });
+
+  it('reads <namePrefix>-issuer with terraform output -json', { skip: !hasTerraform && 'terraform is not installed' }, () => {
+    assert.equal(terraformIssuer(outdir, 'tiny', 'tiny'), ISSUER);
+  });
+
+  it('names the missing output and the ones there are', { skip: !hasTerraform && 'terraform is not installed' }, () => {
+    assert.throws(
+      () => terraformIssuer(outdir, 'tiny', 'other'),
+      /no Terraform output other-issuer .*outputs: tiny-issuer, tiny-token-endpoint.*--issuer/,
+    );
+  });
+
+  it('says to deploy first, or pass --issuer, where there is no stack or no state', { skip: !hasTerraform && 'no terraform' }, () => {
+    assert.throws(() => terraformIssuer(outdir, 'missing-stack', 'tiny'), /no synthesized stack at .*missing-stack.*--issuer <url>/);
+    const undeployed = path.join(outdir, 'stacks', 'undeployed');
+    mkdirSync(undeployed);
+    writeFileSync(path.join(undeployed, 'main.tf.json'), JSON.stringify({ terraform: { backend: { local: {} } } }));
+    assert.throws(
+      () => terraformIssuer(outdir, 'undeployed', 'tiny'),
+      /terraform output -json in .*undeployed failed \(Error: .*\).*--issuer/,
+    );
   });
 });
