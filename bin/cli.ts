@@ -1,11 +1,13 @@
 /**
- * `oauth-registry`: run a registry locally (`dev`, what `npm start` runs) and hand out client credentials.
+ * `oauth-registry`: run a registry locally (`dev`, what `npm start` runs), hand out client credentials, and `verify` a
+ * deployed (or local) registry end to end.
  */
 import { Command } from 'commander';
 import { registerConnectionCommands } from './commands/connections';
 import { registerCredentialsCommands } from './commands/credentials';
 import { registerDevCommand } from './commands/dev';
 import { registerStatusCommand } from './commands/status';
+import { registerVerifyCommand } from './commands/verify';
 
 export function buildProgram(): Command {
   const program = new Command('oauth-registry')
@@ -16,6 +18,7 @@ export function buildProgram(): Command {
   registerCredentialsCommands(program);
   registerConnectionCommands(program);
   registerStatusCommand(program);
+  registerVerifyCommand(program);
   return program;
 }
 

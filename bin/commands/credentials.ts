@@ -80,7 +80,8 @@ function findClient(name: string, options: ShowOptions): ClientRegistration {
   return client;
 }
 
-function readLocal(client: ClientRegistration, stateDir: string): ClientSecretValue {
+/** A client's local-mode credentials, from `<stateDir>/local/clients.json` (written by `npm start`). */
+export function readLocal(client: ClientRegistration, stateDir: string): ClientSecretValue {
   const file = localStatePaths(stateDir).clients;
   const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, ClientSecretValue>) : {};
   const found = all[client.name];
@@ -88,7 +89,8 @@ function readLocal(client: ClientRegistration, stateDir: string): ClientSecretVa
   return found;
 }
 
-async function readDeployed(client: ClientRegistration, options: { readonly region?: string }): Promise<ClientSecretValue> {
+/** A client's deployed credentials: the AWSCURRENT value of its Secrets Manager secret. */
+export async function readDeployed(client: ClientRegistration, options: { readonly region?: string }): Promise<ClientSecretValue> {
   const current = await deployedSecrets(options).getSecretVersion(client.secretId!, 'AWSCURRENT');
   if (!current) {
     const question = 'has the registry been deployed (in this region: --region) and rotated once?';

@@ -2,17 +2,23 @@
  * Local stand-in for API Gateway's JWT authorizer on protected routes: the same checks, the same responses.
  *
  * API Gateway takes the token from `Authorization` (with or without `Bearer `), fetches the issuer's JWKS, accepts
- * RSA signatures only, checks `iss`, `exp`/`nbf`, that `aud` (or `client_id` when `aud` is absent) is one of its
- * audiences, and that the `scope` (or `scp`) claim holds at least one of the route's scopes; then hands the claims,
- * as strings, to the integration in `requestContext.authorizer.jwt`.
+ * RSA signatures only, checks `iss`, `exp`/`nbf`, that `aud` (or `client_id` when `aud` is absent) is one of the
+ * route's audiences (each route has its own authorizer configuration: audience is a boundary), and that the `scope`
+ * (or `scp`) claim holds at least one of the route's scopes; then hands the claims, as strings, to the integration in
+ * `requestContext.authorizer.jwt`.
  */
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
 
 export interface AuthorizerConfig {
   readonly issuer: string;
-  readonly audiences: readonly string[];
   readonly jwksUri: string;
+}
+
+/** What one route's authorizer demands: any of `audiences` in `aud`, and any of `scopes` (none: any token). */
+export interface RouteAuthorization {
+  readonly audiences: readonly string[];
+  readonly scopes: readonly string[];
 }
 
 export type AuthorizerDecision =
@@ -23,7 +29,7 @@ export function createJwtAuthorizer(config: AuthorizerConfig) {
   // Short cool-down so a key rotated in another terminal is picked up at its first token.
   const jwks = createRemoteJWKSet(new URL(config.jwksUri), { cooldownDuration: 1_000, cacheMaxAge: CACHE_TTL_SECS * 1000 });
 
-  return async function authorize(authorization: string | undefined, routeScopes: readonly string[]): Promise<AuthorizerDecision> {
+  return async function authorize(authorization: string | undefined, route: RouteAuthorization): Promise<AuthorizerDecision> {
     const token = authorization?.replace(/^Bearer\s+/i, '').trim();
     if (!token) return deny(401, 'Bearer');
     let payload: JWTPayload;
@@ -33,12 +39,12 @@ export function createJwtAuthorizer(config: AuthorizerConfig) {
       return deny(401, `Bearer error="invalid_token", error_description="${describe(err)}"`);
     }
     const audiences = payload.aud === undefined ? [String(payload.client_id ?? '')] : [payload.aud].flat();
-    if (!audiences.some((aud) => config.audiences.includes(aud))) {
+    if (!audiences.some((aud) => route.audiences.includes(aud))) {
       return deny(401, 'Bearer error="invalid_token", error_description="the token audience is not accepted"');
     }
     const tokenScopes = String(payload.scope ?? payload.scp ?? '').split(' ').filter(Boolean);
-    if (routeScopes.length > 0 && !routeScopes.some((scope) => tokenScopes.includes(scope))) {
-      return deny(403, `Bearer error="insufficient_scope", scope="${routeScopes.join(' ')}"`);
+    if (route.scopes.length > 0 && !route.scopes.some((scope) => tokenScopes.includes(scope))) {
+      return deny(403, `Bearer error="insufficient_scope", scope="${route.scopes.join(' ')}"`);
     }
     return { allow: true, claims: claimsAsStrings(payload), scopes: tokenScopes };
   };

@@ -20,15 +20,15 @@ import {
   CLIENT_ID_TAG,
   SECRET_KIND_TAG,
   authMethodsUsed,
-  authorizerAudiences,
   grantTypesUsed,
+  routeAudiences,
   scopesUsed,
   type RegistryManifest,
   type RouteRegistration,
 } from '../../lambdas/shared/manifest';
 import type { Clock } from '../../lambdas/shared/ports';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
-import { createJwtAuthorizer } from './jwt-authorizer';
+import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
 import { routeMatcher } from './route-matcher';
 import { SERVER_ROUTES } from '../../lambdas/shared/routes';
@@ -107,12 +107,13 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     clock: options.clock,
     log: log ?? silentLogger,
   });
-  const authorize = createJwtAuthorizer({
-    issuer,
-    audiences: authorizerAudiences(manifest.audience ?? issuer, manifest.clients),
-    jwksUri: `${issuer}/.well-known/jwks.json`,
-  });
-  const routes = manifest.routes.map((route) => ({ route, match: routeMatcher(route.routeKey) }));
+  const authorize = createJwtAuthorizer({ issuer, jwksUri: `${issuer}/.well-known/jwks.json` });
+  // One authorizer configuration per route, as API Gateway gets: its own audiences, never the union of the clients'.
+  const routes = manifest.routes.map((route) => ({
+    route,
+    match: routeMatcher(route.routeKey),
+    demands: { audiences: routeAudiences(manifest, issuer, route), scopes: route.scopes },
+  }));
   const connections = await startLocalConnections({
     manifest,
     secrets,
@@ -144,9 +145,9 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     }
     const method = req.method ?? 'GET';
     const pathname = new URL(req.url ?? '/', issuer).pathname;
-    for (const { route, match } of routes) {
+    for (const { route, match, demands } of routes) {
       const params = match(method, pathname);
-      if (params) return serveProtected(req, res, body, route, params);
+      if (params) return serveProtected(req, res, body, route, demands, params);
     }
     if (connections && (await connections.serve(req, res, body, method, pathname))) return;
     const routeKey = `${method} ${pathname}`;
@@ -160,9 +161,10 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     res: ServerResponse,
     body: Buffer,
     route: RouteRegistration,
+    demands: RouteAuthorization,
     pathParameters: Record<string, string>,
   ): Promise<void> {
-    const decision = await authorize(req.headers.authorization, route.scopes);
+    const decision = await authorize(req.headers.authorization, demands);
     if (!decision.allow) {
       return writeGatewayError(res, decision.status, decision.message, { 'www-authenticate': decision.wwwAuthenticate });
     }

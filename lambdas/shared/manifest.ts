@@ -32,10 +32,30 @@ export const authMethodsUsed = (clients: readonly Pick<ClientRegistration, 'auth
 export const scopesUsed = (clients: readonly Pick<ClientRegistration, 'scopes'>[]): string[] =>
   [...new Set(clients.flatMap((c) => c.scopes))].sort();
 
-/** The JWT authorizer's audiences: the registry's default (its `audience`, else the issuer) first, then each client's own. */
+/**
+ * The union of audiences: the registry's default (its `audience`, else the issuer) first, then each client's own. Not
+ * what a route accepts (that is `routeAudiences`, per route); kept for the constructs until they emit per-route ones.
+ */
 export const authorizerAudiences = (defaultAudience: string, clients: readonly Pick<ClientRegistration, 'audience'>[]): string[] => [
   ...new Set([defaultAudience, ...clients.flatMap((c) => (c.audience === undefined ? [] : [c.audience]))]),
 ];
+
+/**
+ * The audiences one route accepts: its own `audiences` when declared, else only the registry's (`manifest.audience`,
+ * else `issuer`). Never the union of the clients' audiences.
+ */
+export const routeAudiences = (
+  manifest: Pick<RegistryManifest, 'audience'>,
+  issuer: string,
+  route: Pick<RouteRegistration, 'audiences'>,
+): readonly string[] => (route.audiences !== undefined ? route.audiences : [manifest.audience ?? issuer]);
+
+/** The `aud` a client's access tokens carry: its own `audience`, else the registry's, else the issuer. */
+export const clientAudience = (
+  manifest: Pick<RegistryManifest, 'audience'>,
+  issuer: string,
+  client: Pick<ClientRegistration, 'audience'>,
+): string => client.audience || (manifest.audience ?? issuer);
 
 /** The grant types some client uses, in SUPPORTED_GRANT_TYPES order (discovery lists exactly these). */
 export const grantTypesUsed = (clients: readonly Pick<ClientRegistration, 'grantTypes'>[]): SupportedGrantType[] =>
@@ -134,6 +154,14 @@ export interface RouteRegistration {
   readonly scopes: readonly string[];
   /** The user's Lambda handler: source file (relative to the app's directory) and exported function name. */
   readonly handler: { readonly entry: string; readonly exportName: string };
+  /**
+   * The `aud` values this route's JWT authorizer accepts (a token passes when one of its audiences is listed). Unset:
+   * only the registry's own audience (`RegistryManifest.audience`, else the issuer). Audience is a boundary: a token
+   * minted for another API (a client declared with its own `audience`) opens only the routes that name that audience.
+   * Declared, the list replaces the default (list the registry's own audience too to keep accepting it); empty, the
+   * route accepts no token.
+   */
+  readonly audiences?: readonly string[];
 }
 
 /** Everything a registry declares. Written at synth time; read by local mode and by tests. */

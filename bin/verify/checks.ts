@@ -1,0 +1,446 @@
+/**
+ * The checks of `oauth-registry verify`: a registry as its callers and API Gateway meet it, over HTTP. Given the
+ * expected issuer, the manifest (what the app declares) and a way to read client secrets, it fetches both metadata
+ * documents and the JWKS, gets a real token, verifies it as the gateway would, and calls every protected route
+ * without a token, with it, and with a token minted for a foreign audience. Each check is a row; a failure never
+ * stops the others. No secret and no token ever reaches a row: every detail is redacted against both before return.
+ */
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
+import {
+  SHARED_SECRET_AUTH_METHODS,
+  clientAudience,
+  routeAudiences,
+  type ClientRegistration,
+  type RegistryManifest,
+  type RouteRegistration,
+} from '../../lambdas/shared/manifest';
+import { SERVER_ROUTES, routePath } from '../../lambdas/shared/routes';
+
+export type VerifyResult = 'ok' | 'fail' | 'warn' | 'skip';
+
+/** One line of the report. `check` is one of `VERIFY_CHECKS`; `target` says what it looked at. */
+export interface VerifyRow {
+  readonly check: string;
+  readonly target: string;
+  readonly result: VerifyResult;
+  readonly detail: string;
+}
+
+export interface VerifySummary {
+  readonly ok: number;
+  readonly fail: number;
+  readonly warn: number;
+  readonly skip: number;
+  /** No row failed. */
+  readonly passed: boolean;
+}
+
+export interface VerifyReport {
+  readonly issuer: string;
+  readonly rows: readonly VerifyRow[];
+  readonly summary: VerifySummary;
+}
+
+/** Every row name, in the order rows appear. */
+export const VERIFY_CHECKS = [
+  'metadata',
+  'jwks',
+  'jwks-next-key',
+  'token',
+  'token-verification',
+  'route-no-token',
+  'route-token',
+  'route-foreign-audience',
+  'authorize-pkce',
+] as const;
+
+export interface VerifyInput {
+  /** The issuer the registry must announce (Terraform output, `--issuer`, or local mode's). */
+  readonly issuer: string;
+  /** What the app declares: clients, routes, audiences, user sign-in. */
+  readonly manifest: RegistryManifest;
+  /** The client to get the token with. @default the first active client with client_credentials and a shared secret */
+  readonly client?: string;
+  /** A JWKS with one key is a failure instead of a warning. @default false */
+  readonly requireNextKey?: boolean;
+  /** A client's current secret (local state or Secrets Manager). */
+  readonly secretOf: (client: ClientRegistration) => Promise<string>;
+  /** @default 10 s */
+  readonly timeoutMs?: number;
+}
+
+/** What a `{name}` or `{proxy+}` path variable becomes in the requests verify sends. */
+export const PATH_PLACEHOLDER = 'oauth-registry-verify';
+
+const METADATA_PATHS = [routePath(SERVER_ROUTES.openidConfiguration), routePath(SERVER_ROUTES.authorizationServerMetadata)];
+
+/** Runs every check against `input.issuer`; rows in `VERIFY_CHECKS` order, one per route for the route checks. */
+export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> {
+  const { issuer, manifest } = input;
+  const rows: VerifyRow[] = [];
+  const hidden = new Set<string>();
+  const timeoutMs = input.timeoutMs ?? 10_000;
+  const get = (url: string, init: RequestInit = {}) => fetch(url, { redirect: 'manual', ...init, signal: AbortSignal.timeout(timeoutMs) });
+  const row = (check: (typeof VERIFY_CHECKS)[number], target: string, result: VerifyResult, detail: string): void => {
+    rows.push({ check, target, result, detail });
+  };
+  const attempt = async (check: (typeof VERIFY_CHECKS)[number], target: string, body: () => Promise<void>) => {
+    try {
+      await body();
+    } catch (err) {
+      row(check, target, 'fail', errorText(err));
+    }
+  };
+
+  // 1. Both metadata documents.
+  const metadata: Record<string, unknown>[] = [];
+  for (const path of METADATA_PATHS) {
+    await attempt('metadata', path, async () => {
+      const response = await get(`${issuer}${path}`);
+      if (response.status !== 200) return row('metadata', path, 'fail', `HTTP ${response.status}`);
+      const document = (await response.json()) as Record<string, unknown>;
+      const problems = metadataProblems(document, issuer, metadata[0]);
+      if (problems.length > 0) return row('metadata', path, 'fail', problems.join('; '));
+      metadata.push(document);
+      row('metadata', path, 'ok', `issuer ${issuer}; token_endpoint and jwks_uri present`);
+    });
+  }
+  const discovered = metadata[0];
+  if (!discovered) {
+    row('jwks', '-', 'skip', 'no valid metadata document: no jwks_uri to read');
+    row('token', '-', 'skip', 'no valid metadata document: no token_endpoint');
+    return report(issuer, rows, hidden);
+  }
+  const jwksUri = String(discovered.jwks_uri);
+  const tokenEndpoint = String(discovered.token_endpoint);
+
+  // 2. The JWKS, and a next key published ahead of its use.
+  let jwks: JSONWebKeySet | undefined;
+  await attempt('jwks', jwksUri, async () => {
+    const response = await get(jwksUri);
+    if (response.status !== 200) return row('jwks', jwksUri, 'fail', `HTTP ${response.status}`);
+    const body = (await response.json()) as { keys?: unknown };
+    const problems = jwksProblems(body);
+    if (problems.length > 0) return row('jwks', jwksUri, 'fail', problems.join('; '));
+    jwks = body as JSONWebKeySet;
+    const bits = jwks.keys.map((k) => modulusBits(k)).join(', ');
+    row('jwks', jwksUri, 'ok', `${jwks.keys.length} RSA key(s) with kid, modulus ${bits} bits; current ${jwks.keys[0].kid}`);
+  });
+  if (jwks) {
+    const keys = jwks.keys;
+    if (keys.length >= 2) {
+      row(
+        'jwks-next-key',
+        jwksUri,
+        'ok',
+        `current ${keys[0].kid} first, then ${keys
+          .slice(1)
+          .map((k) => k.kid)
+          .join(', ')}`,
+      );
+    } else {
+      const detail =
+        `only the current key ${keys[0].kid} is published: verifiers meet the next key only when tokens signed with it ` +
+        'arrive (they must refetch on an unknown kid)';
+      row('jwks-next-key', jwksUri, input.requireNextKey ? 'fail' : 'warn', detail);
+    }
+  }
+
+  // 3. A token for the chosen client.
+  const eligible = manifest.clients.filter(canGetOwnToken);
+  const chosen = chooseClient(manifest, input.client);
+  const tokens = new Map<string, Promise<{ token: string; scopes: string[] }>>();
+  const tokenOf = (client: ClientRegistration) => {
+    let found = tokens.get(client.name);
+    if (!found) {
+      found = fetchToken(get, tokenEndpoint, client, input.secretOf, hidden);
+      tokens.set(client.name, found);
+    }
+    return found;
+  };
+  let primary: { client: ClientRegistration; token: string; scopes: string[] } | undefined;
+  if ('reason' in chosen) {
+    row('token', input.client ?? '-', chosen.fail ? 'fail' : 'skip', chosen.reason);
+  } else {
+    const client = chosen.client;
+    await attempt('token', client.name, async () => {
+      const { token, scopes } = await tokenOf(client);
+      primary = { client, token, scopes };
+      row('token', client.name, 'ok', `client_credentials at ${tokenEndpoint} (${client.authMethod}); scope: ${scopes.join(' ') || '-'}`);
+    });
+  }
+
+  // 4. The token as API Gateway's JWT authorizer verifies it.
+  if (primary && jwks) {
+    const { client, token } = primary;
+    await attempt('token-verification', client.name, async () => {
+      const problem = await verificationProblem(token, jwks!, issuer, clientAudience(manifest, issuer, client));
+      if (problem) return row('token-verification', client.name, 'fail', problem);
+      const aud = clientAudience(manifest, issuer, client);
+      const accepting = manifest.routes.filter((r) => routeAudiences(manifest, issuer, r).includes(aud)).length;
+      const detail =
+        `RS256, kid ${jwks!.keys[0].kid} (the JWKS's first), iss, exp; aud ${aud} (accepted by ${accepting} of ` +
+        `${manifest.routes.length} route(s))`;
+      row('token-verification', client.name, 'ok', detail);
+    });
+  } else {
+    row('token-verification', primary?.client.name ?? '-', 'skip', primary ? 'no valid JWKS' : 'no token');
+  }
+
+  // 5. Every protected route: no token, our token, a foreign-audience token.
+  for (const route of manifest.routes) {
+    const { method, url } = routeRequest(issuer, route);
+    const accepted = routeAudiences(manifest, issuer, route);
+    const call = (token?: string) => get(url, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const target = route.routeKey;
+
+    await attempt('route-no-token', target, async () => {
+      const response = await call();
+      if (response.status === 401) return row('route-no-token', target, 'ok', `${method} ${new URL(url).pathname}: HTTP 401`);
+      row('route-no-token', target, 'fail', `HTTP ${response.status} without a token (expected 401)`);
+    });
+
+    if (!primary) {
+      row('route-token', target, 'skip', 'no token');
+    } else {
+      const { client, token, scopes } = primary;
+      await attempt('route-token', target, async () => {
+        const aud = clientAudience(manifest, issuer, client);
+        const status = (await call(token)).status;
+        const expected = !accepted.includes(aud) ? 401 : !scopesMeet(route, scopes) ? 403 : 'authorized';
+        const why =
+          expected === 401
+            ? `aud ${aud} is not one this route accepts`
+            : expected === 403
+              ? `scope ${scopes.join(' ') || '-'} meets none of ${route.scopes.join(' ')}`
+              : 'audience and scope accepted';
+        const met = expected === 'authorized' ? status !== 401 && status !== 403 : status === expected;
+        const shown = expected === 'authorized' ? 'not 401/403' : String(expected);
+        row('route-token', target, met ? 'ok' : 'fail', `${client.name}'s token: HTTP ${status} (expected ${shown}: ${why})`);
+      });
+    }
+
+    const foreign = [...(primary ? [primary.client] : []), ...eligible].find(
+      (c) => !accepted.includes(clientAudience(manifest, issuer, c)),
+    );
+    if (!foreign) {
+      const reason = 'no client with client_credentials and a shared secret has an audience this route does not accept';
+      row('route-foreign-audience', target, 'skip', reason);
+      continue;
+    }
+    await attempt('route-foreign-audience', target, async () => {
+      const aud = clientAudience(manifest, issuer, foreign);
+      const { token } = await tokenOf(foreign);
+      const minted = [decodeJwt(token).aud].flat();
+      if (!minted.includes(aud)) {
+        return row('route-foreign-audience', target, 'fail', `${foreign.name}'s token carries aud ${minted.join(' ')}, declared ${aud}`);
+      }
+      const status = (await call(token)).status;
+      if (status === 401) {
+        return row('route-foreign-audience', target, 'ok', `${foreign.name}'s token (aud ${aud}): HTTP 401`);
+      }
+      const detail =
+        `${foreign.name}'s token (aud ${aud}): HTTP ${status}; the route accepts an audience its declaration does not ` +
+        `name (it accepts ${accepted.join(', ')})`;
+      row('route-foreign-audience', target, 'fail', detail);
+    });
+  }
+  if (manifest.routes.length === 0) row('route-no-token', '-', 'skip', 'the registry declares no protected route');
+
+  // 6. PKCE is required at the authorization endpoint.
+  await checkPkce(manifest, issuer, discovered, get, row, attempt);
+
+  return report(issuer, rows, hidden);
+}
+
+type Get = (url: string, init?: RequestInit) => Promise<Response>;
+
+async function checkPkce(
+  manifest: RegistryManifest,
+  issuer: string,
+  discovered: Record<string, unknown>,
+  get: Get,
+  row: (check: 'authorize-pkce', target: string, result: VerifyResult, detail: string) => void,
+  attempt: (check: 'authorize-pkce', target: string, body: () => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const endpoint = String(discovered.authorization_endpoint ?? `${issuer}${routePath(SERVER_ROUTES.authorize)}`);
+  if (!manifest.userAuthentication) return void row('authorize-pkce', '-', 'skip', 'user sign-in is not configured');
+  const client = manifest.clients.find((c) => c.active && c.grantTypes.includes('authorization_code') && c.redirectUris?.length);
+  if (!client) return void row('authorize-pkce', endpoint, 'skip', 'no active authorization_code client with a redirect URI');
+  const redirectUri = client.redirectUris![0];
+  await attempt('authorize-pkce', endpoint, async () => {
+    const url = new URL(endpoint);
+    // Everything a valid request carries but code_challenge.
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: client.clientId,
+      redirect_uri: redirectUri,
+      state: PATH_PLACEHOLDER,
+      code_challenge_method: 'S256',
+    }).toString();
+    const response = await get(url.href);
+    const location = response.headers.get('location');
+    if (response.status >= 400 && response.status < 500) {
+      return row('authorize-pkce', endpoint, 'ok', `${client.name} without code_challenge: HTTP ${response.status}`);
+    }
+    if (response.status >= 300 && response.status < 400 && location) {
+      const back = new URL(location, endpoint);
+      const error = back.searchParams.get('error');
+      if (`${back.origin}${back.pathname}` === redirectUri.split('?')[0] && error) {
+        return row('authorize-pkce', endpoint, 'ok', `${client.name} without code_challenge: refused with error=${error}`);
+      }
+      return row('authorize-pkce', endpoint, 'fail', `a request without code_challenge was sent on to ${back.origin}${back.pathname}`);
+    }
+    row('authorize-pkce', endpoint, 'fail', `HTTP ${response.status} for a request without code_challenge (expected a refusal)`);
+  });
+}
+
+/** What is wrong with a metadata document; empty when nothing is. */
+export function metadataProblems(document: Record<string, unknown>, issuer: string, other?: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (document.issuer !== issuer) problems.push(`issuer is ${JSON.stringify(document.issuer)}, expected ${issuer}`);
+  for (const member of ['token_endpoint', 'jwks_uri'] as const) {
+    const value = document[member];
+    if (typeof value !== 'string' || !/^https?:\/\//.test(value)) problems.push(`${member} missing`);
+    else if (other && other[member] !== value) problems.push(`${member} differs between the two documents`);
+  }
+  return problems;
+}
+
+/** What is wrong with a JWK Set as a gateway needs it; empty when nothing is. */
+export function jwksProblems(body: { keys?: unknown }): string[] {
+  if (!Array.isArray(body.keys) || body.keys.length === 0) return ['no keys'];
+  const problems: string[] = [];
+  body.keys.forEach((key: JWK, i) => {
+    const name = typeof key.kid === 'string' && key.kid ? key.kid : `#${i}`;
+    if (typeof key.kid !== 'string' || !key.kid) problems.push(`key #${i} has no kid`);
+    if (key.kty !== 'RSA') problems.push(`key ${name} is ${String(key.kty)}, not RSA`);
+    else if (modulusBits(key) < 2048) problems.push(`key ${name} has a ${modulusBits(key)}-bit modulus (minimum 2048)`);
+    if (['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((member) => member in key)) problems.push(`key ${name} has private members`);
+  });
+  return problems;
+}
+
+/** Bits of an RSA JWK's modulus (`n`, base64url, leading zero bytes not counted). */
+export function modulusBits(key: JWK): number {
+  const bytes = Buffer.from(String(key.n ?? ''), 'base64url');
+  let start = 0;
+  while (start < bytes.length && bytes[start] === 0) start++;
+  if (start === bytes.length) return 0;
+  return (bytes.length - start - 1) * 8 + (32 - Math.clz32(bytes[start]));
+}
+
+/** Checks a token as API Gateway's JWT authorizer would; the first problem, or undefined. */
+async function verificationProblem(token: string, jwks: JSONWebKeySet, issuer: string, audience: string): Promise<string | undefined> {
+  const header = decodeProtectedHeader(token);
+  if (header.alg !== 'RS256') return `alg is ${String(header.alg)}, not RS256`;
+  const first = jwks.keys[0].kid;
+  if (header.kid !== first) {
+    const published = jwks.keys.some((k) => k.kid === header.kid);
+    return (
+      `signed with kid ${String(header.kid)}, not the JWKS's first key ${first}` +
+      (published ? '' : ': that key is not published in the JWKS at all')
+    );
+  }
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, createLocalJWKSet(jwks), { algorithms: ['RS256'], issuer, requiredClaims: ['exp'] }));
+  } catch (err) {
+    return `does not verify against the JWKS: ${errorText(err)}`;
+  }
+  const aud = [payload.aud ?? []].flat();
+  if (!aud.includes(audience)) return `aud is ${aud.join(' ') || 'absent'}, declared ${audience}`;
+  return undefined;
+}
+
+/** A client verify can get a token for on its own: client_credentials with a shared secret, active. */
+const canGetOwnToken = (c: ClientRegistration): boolean =>
+  c.active && c.grantTypes.includes('client_credentials') && c.secretId !== undefined && SHARED_SECRET_AUTH_METHODS.includes(c.authMethod);
+
+type Choice = { readonly client: ClientRegistration } | { readonly reason: string; readonly fail: boolean };
+
+function chooseClient(manifest: RegistryManifest, name: string | undefined): Choice {
+  if (name === undefined) {
+    const client = manifest.clients.find(canGetOwnToken);
+    return client ? { client } : { reason: 'no active client has client_credentials and a shared secret', fail: false };
+  }
+  const client = manifest.clients.find((c) => c.name === name || c.clientId === name);
+  if (!client) {
+    const known = manifest.clients.map((c) => c.name).join(', ') || 'none';
+    return { reason: `no client named ${JSON.stringify(name)} (clients: ${known})`, fail: true };
+  }
+  if (!canGetOwnToken(client)) {
+    return { reason: `${client.name} cannot get a token by itself (needs client_credentials, a shared secret, active)`, fail: true };
+  }
+  return { client };
+}
+
+async function fetchToken(
+  get: Get,
+  tokenEndpoint: string,
+  client: ClientRegistration,
+  secretOf: (client: ClientRegistration) => Promise<string>,
+  hidden: Set<string>,
+): Promise<{ token: string; scopes: string[] }> {
+  const secret = await secretOf(client);
+  hidden.add(secret);
+  const form = new URLSearchParams({ grant_type: 'client_credentials' });
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (client.authMethod === 'client_secret_post') {
+    form.set('client_id', client.clientId);
+    form.set('client_secret', secret);
+  } else {
+    const basic = Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(secret)}`).toString('base64');
+    hidden.add(basic);
+    headers.authorization = `Basic ${basic}`;
+  }
+  const response = await get(tokenEndpoint, { method: 'POST', headers, body: form.toString() });
+  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (typeof body.access_token === 'string') hidden.add(body.access_token);
+  if (typeof body.refresh_token === 'string') hidden.add(body.refresh_token);
+  if (response.status !== 200 || typeof body.access_token !== 'string') {
+    const error = typeof body.error === 'string' ? ` ${body.error}` : '';
+    const description = typeof body.error_description === 'string' ? `: ${body.error_description}` : '';
+    throw new Error(`token request for ${client.name}: HTTP ${response.status}${error}${description}`);
+  }
+  if (String(body.token_type).toLowerCase() !== 'bearer') throw new Error(`token_type is ${String(body.token_type)}, not Bearer`);
+  const scope = typeof body.scope === 'string' ? body.scope : String(decodeJwt(body.access_token).scope ?? '');
+  return { token: body.access_token, scopes: scope.split(' ').filter(Boolean) };
+}
+
+const scopesMeet = (route: RouteRegistration, scopes: readonly string[]): boolean =>
+  route.scopes.length === 0 || route.scopes.some((s) => scopes.includes(s));
+
+/** The request verify sends to a route: `ANY` as GET, each `{x}` and `{proxy+}` as one placeholder segment. */
+export function routeRequest(issuer: string, route: Pick<RouteRegistration, 'routeKey'>): { method: string; url: string } {
+  const [method, path] = route.routeKey.split(' ') as [string, string];
+  const concrete = path.replace(/\{[^}]+\}/g, PATH_PLACEHOLDER);
+  return { method: method === 'ANY' ? 'GET' : method, url: `${issuer}${concrete}` };
+}
+
+function report(issuer: string, rows: readonly VerifyRow[], hidden: ReadonlySet<string>): VerifyReport {
+  const redact = (text: string) => [...hidden].filter(Boolean).reduce((out, value) => out.split(value).join('[redacted]'), text);
+  const safe = rows.map((r) => ({ ...r, target: redact(r.target), detail: redact(r.detail) }));
+  const count = (result: VerifyResult) => safe.filter((r) => r.result === result).length;
+  const summary = { ok: count('ok'), fail: count('fail'), warn: count('warn'), skip: count('skip') };
+  return { issuer, rows: safe, summary: { ...summary, passed: summary.fail === 0 } };
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
+  }
+  return String(err);
+}
+
+/** The report as an aligned table and a summary line (the last column is not padded). */
+export function formatVerifyTable(report: VerifyReport, about: string): string {
+  const titles = ['CHECK', 'TARGET', 'RESULT', 'DETAIL'];
+  const cells = [titles, ...report.rows.map((r) => [r.check, r.target, r.result, r.detail])];
+  const widths = titles.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
+  const lines = cells.map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '));
+  const { ok, warn, skip, fail, passed } = report.summary;
+  const verdict = `${passed ? 'PASSED' : 'FAILED'}: ${ok} ok, ${warn} warn, ${skip} skip, ${fail} fail`;
+  return `verify ${report.issuer} (${about})\n${lines.join('\n')}\n${verdict}\n`;
+}
