@@ -63,11 +63,20 @@ export interface VerifyInput {
   readonly client?: string;
   /** A JWKS with one key is a failure instead of a warning. @default false */
   readonly requireNextKey?: boolean;
+  /**
+   * Call routes whose method may change data (POST, PUT, PATCH, DELETE) with a valid token, which runs their handler.
+   * Without it, those routes are checked only where the gateway refuses before the handler (no token, wrong audience).
+   * @default false
+   */
+  readonly callUnsafeRoutes?: boolean;
   /** A client's current secret (local state or Secrets Manager). */
   readonly secretOf: (client: ClientRegistration) => Promise<string>;
   /** @default 10 s */
   readonly timeoutMs?: number;
 }
+
+/** Methods a request with a valid token may be sent to without changing data (RFC 9110 §9.2.1). */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** What a `{name}` or `{proxy+}` path variable becomes in the requests verify sends. */
 export const PATH_PLACEHOLDER = 'oauth-registry-verify';
@@ -208,6 +217,9 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
         const aud = clientAudience(manifest, issuer, client);
         const status = (await call(token)).status;
         const expected = !accepted.includes(aud) ? 401 : !scopesMeet(route, scopes) ? 403 : 'authorized';
+        if (expected === 'authorized' && !SAFE_METHODS.has(method) && !input.callUnsafeRoutes) {
+          return row('route-token', target, 'skip', `${method} would run the handler: pass --call-unsafe-routes to call it with a token`);
+        }
         const why =
           expected === 401
             ? `aud ${aud} is not one this route accepts`
