@@ -134,6 +134,11 @@ export interface RouteRegistration {
   readonly scopes: readonly string[];
   /** The user's Lambda handler: source file (relative to the app's directory) and exported function name. */
   readonly handler: { readonly entry: string; readonly exportName: string };
+  /**
+   * The audiences the route accepts: a token's `aud` must hold one of exactly these. Absent: the registry's own
+   * audience only (`RegistryManifest.audience`, else the issuer), never another client's.
+   */
+  readonly audiences?: readonly string[];
 }
 
 /** Everything a registry declares. Written at synth time; read by local mode and by tests. */
