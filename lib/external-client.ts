@@ -43,7 +43,11 @@ export interface ExternalClientOptions {
   readonly authMethod?: ClientAuth;
   /** Scopes the client may be granted (RFC 6749 §3.3 scope-tokens); a request asking for none gets all of them. */
   readonly scopes: readonly ScopeLike[];
-  /** The `aud` claim of this client's tokens (added to the JWT authorizer's audiences). @default the registry's audience */
+  /**
+   * The `aud` claim of this client's tokens. A protected route accepts them only if it names this audience
+   * (`addRoute(key, { audiences })`); routes that name none accept the registry's own audience only.
+   * @default the registry's audience
+   */
   readonly audience?: string;
   /** Lifetime of this client's access tokens, in seconds (60 to 86400). @default the registry's (900) */
   readonly accessTokenTtlSecs?: number;
@@ -178,8 +182,10 @@ export class ExternalClient extends Construct {
         extraTags: { [CLIENT_ID_TAG]: this.clientId },
         rotator: registry._rotator,
         rotationDays: secretRotationDays,
+        recoveryWindowInDays: registry.recoveryWindowInDays,
       });
     }
+    registry._output(this, 'ClientId', `client-${id}-id`, this.clientId, `Client id of external client ${id}`);
     this.item = registrationItem(this, registry.table, clientItemKey(this.clientId), this.registration);
     registry._registerClient(this);
   }

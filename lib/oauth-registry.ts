@@ -13,22 +13,24 @@ import type { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
-import { Aspects, TerraformOutput } from 'cdktf';
+import { Aspects, TerraformOutput, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
-import { authMethodsUsed, authorizerAudiences, scopesUsed, stateTableName, type RegistryManifest } from '../lambdas/shared/manifest';
+import { authMethodsUsed, scopesUsed, stateTableName, type RegistryManifest } from '../lambdas/shared/manifest';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
 import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
+import { outputName } from './private/outputs';
 import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
 import { registryProblems } from './private/registry-checks';
 import { registryManifest, writeManifestOnSynth } from './private/registry-manifest';
 import type { RegistryFunction } from './private/registry-function';
 import { registrySettings } from './private/registry-settings';
+import { resolveTokens } from './private/resolve';
 import type { SecretRotator } from './private/rotated-secret';
 import { RegistryRulesAspect } from './private/rules';
 import { SigningKeyParts } from './private/signing-key';
-import { parseRouteKey } from './private/validate';
+import { parseRouteKey, shortHash } from './private/validate';
 import { ProtectedRoute, type ProtectedRouteOptions } from './protected-route';
 import { ThirdPartyConnection, type ThirdPartyConnectionOptions } from './third-party-connection';
 import type { UserAuthentication } from './user-authentication';
@@ -39,6 +41,14 @@ export interface CustomDomainProps {
   readonly domainName: string;
   /** ACM certificate for `domainName`, in the registry's region. */
   readonly certificateArn: string;
+  /**
+   * The Route 53 hosted zone of `domainName`: the registry creates the A and AAAA alias records pointing the name at
+   * the API's custom domain, and its authorizers wait for them.
+   * @default none: create the records yourself, from the outputs `<namePrefix>-custom-domain-target` and
+   * `<namePrefix>-custom-domain-hosted-zone-id` (the authorizer is then created once the API mapping exists, and fails
+   * if the name does not resolve to the API yet)
+   */
+  readonly hostedZoneId?: string;
 }
 
 export interface OAuthRegistryProps {
@@ -56,7 +66,10 @@ export interface OAuthRegistryProps {
    * @default 24 (partners have a day to pick up the new secret)
    */
   readonly clientSecretOverlapHours?: number;
-  /** Default `aud` of access tokens and the JWT authorizer's first audience. @default the issuer */
+  /**
+   * The registry's own audience: the default `aud` of access tokens, and the only audience a protected route accepts
+   * unless it names its own (`addRoute(key, { audiences })`). @default the issuer
+   */
   readonly audience?: string;
   /** Serve the issuer on your own domain. @default none: the issuer is the HTTP API's `execute-api` endpoint */
   readonly customDomain?: CustomDomainProps;
@@ -74,6 +87,20 @@ export interface OAuthRegistryProps {
    * @default none: no authorization endpoint; declaring an authorization_code client is an error
    */
   readonly userAuthentication?: UserAuthentication;
+  /**
+   * Days Secrets Manager keeps each secret of the registry after it is destroyed (signing key, client secrets,
+   * connection secrets, the upstream secret). Meanwhile a secret of the same name cannot be created again, so a
+   * destroyed registry cannot be redeployed under the same `namePrefix`. 0 deletes at once (non-production only:
+   * nothing can be recovered); otherwise 7 to 30. @default 30 (Secrets Manager's own default)
+   */
+  readonly recoveryWindowInDays?: number;
+  /**
+   * Deletion protection of the registry's table (registrations, refresh tokens, connection token sets): with it,
+   * `cdktf destroy` fails on the table. Turn it off only for a registry you mean to destroy. @default true
+   */
+  readonly deletionProtection?: boolean;
+  /** Point-in-time recovery (35 days of continuous backups) of the registry's table. @default true */
+  readonly pointInTimeRecovery?: boolean;
 }
 
 /**
@@ -94,8 +121,10 @@ export class OAuthRegistry extends Construct {
   public readonly api: Apigatewayv2Api;
   /** The `$default` stage (auto-deployed, access-logged, throttled). */
   public readonly stage: Apigatewayv2Stage;
-  /** The JWT authorizer protected routes use. */
+  /** The JWT authorizer of routes that name no audiences: tokens for the registry's own audience only. */
   public readonly authorizer: Apigatewayv2Authorizer;
+  /** Days Secrets Manager keeps a destroyed secret of the registry (0: deleted at once). */
+  public readonly recoveryWindowInDays: number;
   /** The Secrets Manager secret holding the RSA signing keys (private JWKs, generated by the rotation function). */
   public readonly signingKeySecret: SecretsmanagerSecret;
   /** The function that generates and rotates signing keys and client secrets. */
@@ -121,6 +150,10 @@ export class OAuthRegistry extends Construct {
   private readonly connectionList: ThirdPartyConnection[] = [];
   private connectionsInfra?: ConnectionsInfra;
   private introspectionGrants = 0;
+  /** JWT authorizers by audience set (`audienceSetKey`); the first, `Authorizer`, is the registry's own audience. */
+  private readonly authorizersByAudiences = new Map<string, Apigatewayv2Authorizer>();
+  /** What must exist before any authorizer: the issuer must answer discovery and JWKS requests. */
+  private readonly issuerReadiness: readonly ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: OAuthRegistryProps = {}) {
     super(scope, id);
@@ -131,6 +164,7 @@ export class OAuthRegistry extends Construct {
     this.signingKeyRotationDays = settings.signingKeyRotationDays;
     this.secretOverlapSecs = settings.secretOverlapSecs;
     this.logRetentionDays = settings.logRetentionDays;
+    this.recoveryWindowInDays = settings.recoveryWindowInDays;
     this.tags = { ...(props.tags ?? {}) };
     this.userAuthentication = props.userAuthentication;
     const tags = props.tags ? { ...props.tags } : undefined;
@@ -139,7 +173,7 @@ export class OAuthRegistry extends Construct {
     this.region = new DataAwsRegion(this, 'Region');
     this.callerIdentity = new DataAwsCallerIdentity(this, 'CallerIdentity');
     this.key = this.createKey(tags);
-    this.registrations = this.createTable(tags);
+    this.registrations = this.createTable(tags, settings);
 
     const api = new RegistryApiParts(this, { ...settings, customDomain: props.customDomain, tags });
     this.api = api.api;
@@ -155,6 +189,7 @@ export class OAuthRegistry extends Construct {
       rotationDays: this.signingKeyRotationDays,
       clientSecretArnPattern: this.clientSecretArnPattern,
       accountId: this.callerIdentity.accountId,
+      recoveryWindowInDays: this.recoveryWindowInDays,
     });
     this.signingKeySecret = signingKey.secret;
     this.rotationFunction = signingKey.rotationFunction;
@@ -165,16 +200,21 @@ export class OAuthRegistry extends Construct {
       audience: props.audience,
       secretResources: [this.signingKeySecret.arn, this.clientSecretArnPattern],
       tags,
+      recoveryWindowInDays: this.recoveryWindowInDays,
     });
     this.authorizationServer = this.server.function;
     this.userAuthenticationSecret = this.server.userAuthenticationSecret;
 
-    this.authorizer = registryAuthorizer(this, {
-      api: this.api,
-      namePrefix: this.namePrefix,
-      issuer: this.issuerUrl,
-      audiences: () => this.audiences(),
-    });
+    // API Gateway reads the issuer's discovery document and JWKS when it creates an authorizer: the signing key must
+    // have its first value (the bootstrap), and the stage, routes, integration, permission and domain must serve them.
+    this.issuerReadiness = [
+      this.rotator.bootstrap.invocation,
+      this.stage,
+      ...this.server.issuerReadiness,
+      ...api.domainReadiness,
+    ];
+    this.authorizer = this.authorizerFor();
+    this.addDomainOutputs(api);
 
     this.addOutputs();
     this.node.addValidation({ validate: () => [...registryProblems(this), ...this.server.validate()] });
@@ -211,6 +251,30 @@ export class OAuthRegistry extends Construct {
         ],
       }),
     });
+  }
+
+  /**
+   * The JWT authorizer accepting tokens of this issuer for one of exactly `audiences` (deduplicated; their order does
+   * not matter), created on first use; without audiences, the registry's own audience (`authorizer`).
+   */
+  public authorizerFor(audiences?: readonly string[]): Apigatewayv2Authorizer {
+    const set = audiences === undefined ? [this.audience] : [...new Set(audiences)];
+    if (set.length === 0) throw new Error('audiences must name at least one audience, got []');
+    const key = JSON.stringify(set.map((a) => String(resolveTokens(this, a))).sort());
+    const existing = this.authorizersByAudiences.get(key);
+    if (existing) return existing;
+    // The registry's own audience keeps the id `Authorizer`; another set gets an id derived from the set, stable
+    // however many routes or sets are declared, and in whatever order.
+    const suffix = audiences === undefined ? '' : shortHash(key, 8);
+    const authorizer = registryAuthorizer(this, `Authorizer${suffix}`, {
+      api: this.api,
+      name: `${this.namePrefix}-jwt${suffix ? `-${suffix}` : ''}`,
+      issuer: this.issuerUrl,
+      audiences: set,
+      dependsOn: this.issuerReadiness,
+    });
+    this.authorizersByAudiences.set(key, authorizer);
+    return authorizer;
   }
 
   /** Serves `routeKey` (e.g. `GET /v1/incidents`) with your handler, for tokens holding one of `scopes`. */
@@ -335,34 +399,73 @@ export class OAuthRegistry extends Construct {
   }
 
   /** The table of registrations and state (single-key items with a TTL attribute). */
-  private createTable(tags: Record<string, string> | undefined): DynamodbTable {
+  private createTable(
+    tags: Record<string, string> | undefined,
+    settings: { deletionProtection: boolean; pointInTimeRecovery: boolean },
+  ): DynamodbTable {
     return new DynamodbTable(this, 'Table', {
       name: stateTableName(this.namePrefix),
       billingMode: 'PAY_PER_REQUEST',
       hashKey: 'pk',
       attribute: [{ name: 'pk', type: 'S' }],
       ttl: { attributeName: 'expiresAt', enabled: true },
-      pointInTimeRecovery: { enabled: true },
+      pointInTimeRecovery: { enabled: settings.pointInTimeRecovery },
+      deletionProtectionEnabled: settings.deletionProtection,
       serverSideEncryption: { enabled: true, kmsKeyArn: this.key.arn },
       tags,
     });
   }
 
+  /**
+   * @internal A Terraform output named `<namePrefix>-<suffix>` (see `outputName`), whatever the construct path: the
+   * stable names scripts read with `terraform output`.
+   */
+  public _output(scope: Construct, id: string, suffix: string, value: string, description: string): TerraformOutput {
+    const output = new TerraformOutput(scope, id, { value, description });
+    output.overrideLogicalId(outputName(this.namePrefix, suffix));
+    return output;
+  }
+
   private addOutputs(): void {
-    new TerraformOutput(this, 'Issuer', { value: this.issuer, description: 'OAuth 2.0 issuer identifier' });
-    new TerraformOutput(this, 'TokenEndpoint', { value: this.tokenEndpoint, description: 'OAuth 2.0 token endpoint' });
-    new TerraformOutput(this, 'JwksUri', { value: this.jwksUri, description: 'JSON Web Key Set of the issuer' });
+    this._output(this, 'Issuer', 'issuer', this.issuer, 'OAuth 2.0 issuer identifier');
+    this._output(this, 'TokenEndpoint', 'token-endpoint', this.tokenEndpoint, 'OAuth 2.0 token endpoint');
+    this._output(this, 'JwksUri', 'jwks-uri', this.jwksUri, 'JSON Web Key Set of the issuer');
     if (this.userAuthentication) {
-      new TerraformOutput(this, 'UserAuthenticationRedirectUri', {
-        value: `${this.issuerUrl}${routePath(SERVER_ROUTES.callback)}`,
-        description: 'Redirect URI to register at the upstream OpenID provider',
-      });
+      this._output(
+        this,
+        'AuthorizeEndpoint',
+        'authorize-endpoint',
+        `${this.issuerUrl}${routePath(SERVER_ROUTES.authorize)}`,
+        'OAuth 2.0 authorization endpoint (users sign in through the upstream OpenID provider)',
+      );
+      this._output(
+        this,
+        'UserAuthenticationRedirectUri',
+        'user-authentication-redirect-uri',
+        `${this.issuerUrl}${routePath(SERVER_ROUTES.callback)}`,
+        'Redirect URI to register at the upstream OpenID provider',
+      );
     }
   }
 
-  /** The JWT authorizer's audiences: the default first, then each client's own, deduplicated. */
-  private audiences(): string[] {
-    return authorizerAudiences(this.audience, this.clients.map((c) => c.registration));
+  /** Where to point the custom domain's DNS records (an alias, or a CNAME), when there is a custom domain. */
+  private addDomainOutputs(api: RegistryApiParts): void {
+    const target = api.domainName?.domainNameConfiguration;
+    if (!target) return;
+    this._output(
+      this,
+      'CustomDomainTarget',
+      'custom-domain-target',
+      target.targetDomainName,
+      'API Gateway domain name the custom domain resolves to (alias or CNAME target)',
+    );
+    this._output(
+      this,
+      'CustomDomainHostedZoneId',
+      'custom-domain-hosted-zone-id',
+      target.hostedZoneId,
+      'Route 53 hosted zone id of the API Gateway domain name (for an alias record)',
+    );
   }
 }
 

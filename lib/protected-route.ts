@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import type { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
-import { Annotations } from 'cdktf';
+import { Annotations, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { RouteRegistration } from '../lambdas/shared/manifest';
 import { scopeName, type ScopeLike } from './client-options';
@@ -12,7 +12,7 @@ import type { OAuthRegistry } from './oauth-registry';
 import { routeToFunction } from './private/function-routes';
 import { RegistryFunction } from './private/registry-function';
 import { fitName, parseRouteKey, toKebab, validateScope } from './private/validate';
-import { RESERVED_PATH_PREFIXES } from '../lambdas/shared/routes';
+import { RESERVED_PATH_PREFIXES, routePath as pathOfRouteKey } from '../lambdas/shared/routes';
 
 /** Your Lambda handler for a protected route. */
 export interface RouteHandlerProps {
@@ -22,7 +22,10 @@ export interface RouteHandlerProps {
   readonly exportName?: string;
   /** Memory of the function, in MB (128 to 10240). @default 256 */
   readonly memorySizeMb?: number;
-  /** Timeout of the function, in seconds (1 to 30: API Gateway waits 30 s at most). @default 10 */
+  /**
+   * Timeout of the function, in seconds (1 to 30: API Gateway waits 30 s at most).
+   * @default 10; 30 once `connection.grantTokenAccess(route)` is called (a token renewal may take that long)
+   */
   readonly timeoutSecs?: number;
   /** Extra environment variables. @default none */
   readonly environment?: Readonly<Record<string, string>>;
@@ -33,6 +36,12 @@ export interface ProtectedRouteOptions {
   readonly handler: RouteHandlerProps;
   /** Any-of scopes: a token needs at least one of them. At least one scope. */
   readonly scopes: readonly ScopeLike[];
+  /**
+   * The audiences the route accepts: a token's `aud` must hold one of exactly these (RFC 9068 §4), so a token minted
+   * for another API (a client's own `audience`) does not open this route unless the route names it.
+   * @default the registry's own audience only (its `audience` prop, else the issuer)
+   */
+  readonly audiences?: readonly string[];
 }
 
 export interface ProtectedRouteProps extends ProtectedRouteOptions {
@@ -44,6 +53,8 @@ export interface ProtectedRouteProps extends ProtectedRouteOptions {
 /** A route of the registry's API behind its JWT authorizer, served by a bundled Lambda handler. */
 export class ProtectedRoute extends Construct {
   public readonly routeKey: string;
+  /** The audiences the route accepts; undefined: the registry's own audience. */
+  public readonly audiences?: readonly string[];
   /** The route as local mode serves it (also in the manifest). */
   public readonly registration: RouteRegistration;
   /** The handler's function, role and log group. */
@@ -74,8 +85,15 @@ export class ProtectedRoute extends Construct {
     if (handler.timeoutSecs !== undefined && handler.timeoutSecs > 30) {
       throw new Error(`${where}: handler.timeoutSecs must be at most 30 (API Gateway's limit), got ${handler.timeoutSecs}`);
     }
+    const audiences = props.audiences === undefined ? undefined : validateAudiences(where, props.audiences);
     this.routeKey = props.routeKey;
-    this.registration = { routeKey: props.routeKey, scopes, handler: { entry: handler.entry, exportName } };
+    this.audiences = audiences;
+    this.registration = {
+      routeKey: props.routeKey,
+      scopes,
+      handler: { entry: handler.entry, exportName },
+      ...(audiences !== undefined ? { audiences } : {}),
+    };
 
     this.handler = new RegistryFunction(this, 'Handler', {
       functionName: fitName(`${registry.namePrefix}-${toKebab(id)}`, 64),
@@ -97,13 +115,14 @@ export class ProtectedRoute extends Construct {
         {
           id: 'Resource',
           routeKey: props.routeKey,
-          authorization: { authorizationType: 'JWT', authorizerId: registry.authorizer.id, authorizationScopes: scopes },
+          authorization: { authorizationType: 'JWT', authorizerId: registry.authorizerFor(audiences).id, authorizationScopes: scopes },
         },
       ],
       permissionId: 'InvokePermission',
       sourceArn: `${registry.api.executionArn}/*/${method === 'ANY' ? '*' : method}${sourcePath}`,
     });
     this.route = routes[0]!;
+    registry._output(this, 'Url', `route-${id}-url`, `${registry.issuer}${pathOfRouteKey(props.routeKey)}`, `URL of ${props.routeKey}`);
 
     this.node.addValidation({
       validate: () => {
@@ -118,4 +137,19 @@ export class ProtectedRoute extends Construct {
     });
     registry._registerRoute(this);
   }
+}
+
+/** A route's `audiences`: at least one, none empty, deduplicated (tokens pass). */
+function validateAudiences(where: string, audiences: readonly string[]): string[] {
+  if (!Array.isArray(audiences) || audiences.length === 0) {
+    throw new Error(
+      `${where}: audiences must name at least one audience (omit it for the registry's own), got ${JSON.stringify(audiences)}`,
+    );
+  }
+  for (const audience of audiences) {
+    if (typeof audience !== 'string' || (!Token.isUnresolved(audience) && audience.trim().length === 0)) {
+      throw new Error(`${where}: audiences must be non-empty strings, got ${JSON.stringify(audiences)}`);
+    }
+  }
+  return [...new Set(audiences)];
 }

@@ -7,13 +7,18 @@ import type { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-i
 import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
-import { TerraformOutput } from 'cdktf';
+import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
 import { connectionAlias, connectionItemKey, type ConnectionRegistration } from '../lambdas/shared/manifest';
 import { scopeName, type ScopeLike } from './client-options';
 import type { OAuthRegistry } from './oauth-registry';
-import { LINK_KEY_NAME, type ConnectionsInfra } from './private/connections-infra';
+import {
+  BROKER_RENEWAL_BUDGET_SECS,
+  LINK_KEY_NAME,
+  TOKEN_ACCESS_HANDLER_TIMEOUT_SECS,
+  type ConnectionsInfra,
+} from './private/connections-infra';
 import { registrationItem } from './private/registration-item';
 import type { RegistryFunction } from './private/registry-function';
 import { validateScope } from './private/validate';
@@ -170,6 +175,7 @@ export class ThirdPartyConnection extends Construct {
         `What ${id}'s provider issued us (client id and secret, or our private JWK); ` +
         `set with oauth-registry connections set-credentials ${id}`,
       kmsKeyId: registry.kmsKey.arn,
+      recoveryWindowInDays: registry.recoveryWindowInDays,
       tags: Object.keys(registry.tags).length > 0 ? { ...registry.tags } : undefined,
     });
     if (props.credentials !== undefined) {
@@ -183,6 +189,8 @@ export class ThirdPartyConnection extends Construct {
         secretStringWo: props.credentials.value,
         secretStringWoVersion: props.credentials.version,
       });
+      // Write-only attributes exist from Terraform 1.11 on; an older one would fail on `secret_string_wo`.
+      TerraformStack.of(this).addOverride('terraform.required_version', WRITE_ONLY_TERRAFORM_VERSION);
     }
     this.infra = registry._registerConnection(this);
     this.item = registrationItem(this, registry.table, connectionItemKey(id), this.registration);
@@ -193,10 +201,13 @@ export class ThirdPartyConnection extends Construct {
       functionVersion: '$LATEST',
     });
     if (grant.type === 'authorization_code') {
-      new TerraformOutput(this, 'ConsentUrl', {
-        value: `${registry.issuer}/connections/${id}/connect?link=<signed link: oauth-registry connect ${id}>`,
-        description: `Consent URL of connection ${id} (the link parameter comes from oauth-registry connect ${id})`,
-      });
+      registry._output(
+        this,
+        'ConsentUrl',
+        `connection-${id}-consent-url`,
+        `${registry.issuer}/connections/${id}/connect?link=<signed link: oauth-registry connect ${id}>`,
+        `Consent URL of connection ${id} (the link parameter comes from oauth-registry connect ${id})`,
+      );
     }
   }
 
@@ -207,9 +218,12 @@ export class ThirdPartyConnection extends Construct {
 
   /**
    * Lets `grantee` get this connection's tokens: one `lambda:InvokeFunction` statement on this connection's broker
-   * alias, and `OAUTH_CONNECTIONS_FUNCTION` set for `getConnectionToken`.
+   * alias, and `OAUTH_CONNECTIONS_FUNCTION` set for `getConnectionToken`. A protected route's handler must outlive a
+   * token renewal: left at its default, its timeout is raised to `TOKEN_ACCESS_HANDLER_TIMEOUT_SECS`; set lower, this
+   * throws.
    */
   public grantTokenAccess(grantee: TokenAccessGrantee): void {
+    if (grantee instanceof ProtectedRoute) this.fitTimeoutForRenewal(grantee);
     const fn = grantee instanceof ProtectedRoute ? grantee.handler : grantee;
     fn.addToPolicy({
       sid: `GetTokensOf${this.connectionName.replace(/[^A-Za-z0-9]/g, '')}`,
@@ -235,11 +249,29 @@ export class ThirdPartyConnection extends Construct {
     });
   }
 
+  /** Raises the default timeout of `route`'s handler to cover a renewal by the broker; refuses an explicit lower one. */
+  private fitTimeoutForRenewal(route: ProtectedRoute): void {
+    const handler = route.handler;
+    const needed = TOKEN_ACCESS_HANDLER_TIMEOUT_SECS;
+    if (handler.timeoutSecs >= needed) return;
+    if (handler.timeoutExplicit) {
+      throw new Error(
+        `route "${route.routeKey}": handler.timeoutSecs is ${handler.timeoutSecs}, but a handler granted the tokens of ` +
+          `connection ${this.connectionName} needs at least ${needed} (the broker may take ${BROKER_RENEWAL_BUDGET_SECS} s ` +
+          'to renew a token, plus a margin to invoke it); raise timeoutSecs or leave it unset',
+      );
+    }
+    handler.setTimeoutSecs(needed);
+  }
+
   /** The consent URL without its `link` parameter (the CLI adds a signed one). */
   public get consentUrlBase(): string {
     return `${this.registry.issuer}/connections/${this.connectionName}/connect`;
   }
 }
+
+/** Terraform versions that know write-only attributes (`secret_string_wo`). */
+const WRITE_ONLY_TERRAFORM_VERSION = '>= 1.11';
 
 /** A JWT bearer assertion's `sub`: declared once for a shared connection, named by each broker call for a per-user one. */
 function checkAssertionSubject(where: string, grant: ConnectionGrant, mode: ConnectionMode): void {

@@ -33,14 +33,6 @@ export const scopesUsed = (clients: readonly Pick<ClientRegistration, 'scopes'>[
   [...new Set(clients.flatMap((c) => c.scopes))].sort();
 
 /**
- * The union of audiences: the registry's default (its `audience`, else the issuer) first, then each client's own. Not
- * what a route accepts (that is `routeAudiences`, per route); kept for the constructs until they emit per-route ones.
- */
-export const authorizerAudiences = (defaultAudience: string, clients: readonly Pick<ClientRegistration, 'audience'>[]): string[] => [
-  ...new Set([defaultAudience, ...clients.flatMap((c) => (c.audience === undefined ? [] : [c.audience]))]),
-];
-
-/**
  * The audiences one route accepts: its own `audiences` when declared, else only the registry's (`manifest.audience`,
  * else `issuer`). Never the union of the clients' audiences.
  */
@@ -158,8 +150,8 @@ export interface RouteRegistration {
    * The `aud` values this route's JWT authorizer accepts (a token passes when one of its audiences is listed). Unset:
    * only the registry's own audience (`RegistryManifest.audience`, else the issuer). Audience is a boundary: a token
    * minted for another API (a client declared with its own `audience`) opens only the routes that name that audience.
-   * Declared, the list replaces the default (list the registry's own audience too to keep accepting it); empty, the
-   * route accepts no token.
+   * Declared, the list replaces the default (list the registry's own audience too to keep accepting it); synth
+   * refuses an empty list.
    */
   readonly audiences?: readonly string[];
 }

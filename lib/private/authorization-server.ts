@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
-import { Lazy, Token } from 'cdktf';
+import { Lazy, Token, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/config';
 import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
@@ -29,6 +29,8 @@ const SERVER_ROUTE_IDS: Readonly<Record<ServerRoute, string>> = {
   introspect: 'IntrospectRoute',
   internalIntrospect: 'InternalIntrospectRoute',
 };
+/** The routes API Gateway reads when it creates a JWT authorizer: the discovery documents and the JWKS. */
+const ISSUER_ROUTES: readonly ServerRoute[] = ['openidConfiguration', 'authorizationServerMetadata', 'jwks'];
 /** Lambda's limit on the total size of a function's environment variables, in bytes. */
 const LAMBDA_ENV_LIMIT_BYTES = 4096;
 /** Size assumed for a value only known at deploy time (e.g. the issuer), when checking the env limit. */
@@ -42,6 +44,8 @@ export interface AuthorizationServerProps {
   /** The signing key and client secrets the server reads (the rotation function rotates the same ones). */
   readonly secretResources: readonly string[];
   readonly tags?: Readonly<Record<string, string>>;
+  /** The registry's `recoveryWindowInDays`. */
+  readonly recoveryWindowInDays: number;
 }
 
 /** The server's secret, function and routes, created in `scope` (the registry). */
@@ -49,6 +53,11 @@ export class AuthorizationServerParts {
   public readonly function: RegistryFunction;
   /** The secret an operator sets to the upstream provider's client secret (with `userAuthentication`). */
   public readonly userAuthenticationSecret?: SecretsmanagerSecret;
+  /**
+   * What serves the issuer's discovery and JWKS: the integration, the permission letting API Gateway invoke the
+   * server, and the discovery and JWKS routes.
+   */
+  public readonly issuerReadiness: readonly ITerraformDependable[];
   private readonly registry: OAuthRegistry;
   private readonly audience?: string;
 
@@ -64,6 +73,7 @@ export class AuthorizationServerParts {
           `Client secret the upstream OpenID provider issued to OAuth registry ${namePrefix}; ` +
           'set with `oauth-registry credentials set-upstream-secret`',
         kmsKeyId: registry.kmsKey.arn,
+        recoveryWindowInDays: props.recoveryWindowInDays,
         tags,
       });
     }
@@ -92,11 +102,12 @@ export class AuthorizationServerParts {
         { sid: 'UseRegistryKey', actions: ['kms:Decrypt'], resources: [registry.kmsKey.arn] },
       ],
     });
-    routeToFunction(scope, {
+    const serverRoutes = Object.entries(SERVER_ROUTES) as [ServerRoute, string][];
+    const { integration, routes, permission } = routeToFunction(scope, {
       api: registry.api,
       handler: this.function,
       integrationId: 'ServerIntegration',
-      routes: (Object.entries(SERVER_ROUTES) as [ServerRoute, string][]).map(([name, routeKey]) => ({
+      routes: serverRoutes.map(([name, routeKey]) => ({
         id: SERVER_ROUTE_IDS[name],
         routeKey,
         ...(IAM_SERVER_ROUTES.has(routeKey) ? { authorization: { authorizationType: 'AWS_IAM' } } : {}),
@@ -104,6 +115,8 @@ export class AuthorizationServerParts {
       permissionId: 'ServerInvokePermission',
       sourceArn: `${registry.api.executionArn}/*/*`,
     });
+    const issuerRoutes = routes.filter((_, i) => ISSUER_ROUTES.includes(serverRoutes[i]![0]));
+    this.issuerReadiness = [integration, permission, ...issuerRoutes];
   }
 
   /** Problems found at synth: an environment over Lambda's limit (too many, too long scopes). */

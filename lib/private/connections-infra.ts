@@ -22,6 +22,23 @@ const BROWSER_ROUTES: ReadonlySet<ConnectionRoute> = new Set(['connect', 'callba
 /** How often the consent-link key rotates (links live 10 minutes; the previous key keeps verifying meanwhile). */
 const LINK_KEY_ROTATION_DAYS = 30;
 
+/**
+ * The longest a broker call (`getConnectionToken`) can take to answer, in seconds, with the connections function's
+ * defaults (`lambdas/connections/`): the caller that renews the token set reads the provider's metadata when its
+ * container has none cached (`providers.ts`: RFC 8414, then OpenID discovery, 5 s timeout each = 10 s), then asks
+ * the token endpoint up to 3 times (`token-renewal.ts`, `retryDelaysMs` [250, 1000] in `token-sets.ts`: 3 × 5 s +
+ * 1.25 s of waits). A caller that finds another's renewal in progress waits at most `maxWaitMs` (20 s, polling
+ * every 100 ms), which is less. 10 + 15 + 1.25 = 26.25 s.
+ */
+export const BROKER_RENEWAL_BUDGET_SECS = 2 * 5 + 3 * 5 + (0.25 + 1);
+/** API Gateway's integration timeout: a route's handler cannot usefully run longer. */
+export const API_GATEWAY_TIMEOUT_SECS = 30;
+/**
+ * The timeout a protected route's handler granted a connection's tokens gets when it sets none: the renewal budget
+ * plus a margin for invoking the broker (a cold start of the connections function), within API Gateway's limit.
+ */
+export const TOKEN_ACCESS_HANDLER_TIMEOUT_SECS = Math.min(API_GATEWAY_TIMEOUT_SECS, Math.ceil(BROKER_RENEWAL_BUDGET_SECS + 3));
+
 /** The secret name segment the link key takes; no connection may be named so. */
 export const LINK_KEY_NAME = 'link-key';
 
@@ -44,6 +61,7 @@ export class ConnectionsInfra extends Construct {
       kind: 'link-key',
       rotator: registry._rotator,
       rotationDays: LINK_KEY_ROTATION_DAYS,
+      recoveryWindowInDays: registry.recoveryWindowInDays,
     });
     // The rotation function's own policy names client secrets and the signing key; it also rotates this one.
     registry.rotationFunction.addToPolicy({
@@ -62,7 +80,7 @@ export class ConnectionsInfra extends Construct {
       description: `Third-party connections of OAuth registry ${registry.namePrefix}: consent, token broker, proxy`,
       entry: path.join(PACKAGE_ROOT, 'lambdas', 'connections', 'index.ts'),
       memorySizeMb: 256,
-      // Long enough for a renewal's retries (3 attempts of 5 s) and a proxied call.
+      // Long enough for a renewal (BROKER_RENEWAL_BUDGET_SECS) and a proxied call.
       timeoutSecs: 29,
       logRetentionDays: registry.logRetentionDays,
       tags,

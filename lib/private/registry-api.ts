@@ -1,6 +1,7 @@
 /**
  * The registry's HTTP API: the API, its access-logged and throttled `$default` stage, the custom domain when there is
- * one (which makes the issuer), and the JWT authorizer of protected routes.
+ * one (which makes the issuer) with its Route 53 alias records when a hosted zone is given, and the JWT authorizers
+ * of protected routes.
  */
 import { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
 import { Apigatewayv2ApiMapping } from '@cdktf/provider-aws/lib/apigatewayv2-api-mapping';
@@ -8,7 +9,8 @@ import { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-aut
 import { Apigatewayv2DomainName } from '@cdktf/provider-aws/lib/apigatewayv2-domain-name';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import { Lazy } from 'cdktf';
+import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
+import type { ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { CustomDomainProps } from '../oauth-registry';
 
@@ -27,6 +29,10 @@ export class RegistryApiParts {
   public readonly stage: Apigatewayv2Stage;
   /** `https://<customDomain>`, else the API's endpoint. */
   public readonly issuerUrl: string;
+  /** The custom domain, when there is one. */
+  public readonly domainName?: Apigatewayv2DomainName;
+  /** What must exist before the issuer answers on the custom domain: the API mapping and the alias records. */
+  public readonly domainReadiness: readonly ITerraformDependable[];
 
   constructor(scope: Construct, props: RegistryApiProps) {
     const { namePrefix, tags } = props;
@@ -56,38 +62,62 @@ export class RegistryApiParts {
         domainNameConfiguration: {
           certificateArn: props.customDomain.certificateArn,
           endpointType: 'REGIONAL',
+          // IPv4 and IPv6 (the AAAA alias record resolves only to a dualstack domain).
+          ipAddressType: 'dualstack',
           securityPolicy: 'TLS_1_2',
         },
         tags,
       });
-      new Apigatewayv2ApiMapping(scope, 'ApiMapping', { apiId: this.api.id, domainName: domain.id, stage: this.stage.id });
+      this.domainName = domain;
+      const mapping = new Apigatewayv2ApiMapping(scope, 'ApiMapping', { apiId: this.api.id, domainName: domain.id, stage: this.stage.id });
+      this.domainReadiness = [mapping, ...aliasRecords(scope, domain, props.customDomain)];
       this.issuerUrl = `https://${props.customDomain.domainName}`;
     } else {
+      this.domainReadiness = [];
       // An HTTP API's `$default` stage serves at the root of its endpoint, which has no trailing slash.
       this.issuerUrl = this.api.apiEndpoint;
     }
   }
 }
 
-export interface RegistryAuthorizerProps {
-  readonly api: Apigatewayv2Api;
-  readonly namePrefix: string;
-  readonly issuer: string;
-  /** The audiences, computed at synth (clients may add theirs after the authorizer exists). */
-  readonly audiences: () => string[];
+/** The A and AAAA alias records of the custom domain in its hosted zone, when `hostedZoneId` is given. */
+function aliasRecords(scope: Construct, domain: Apigatewayv2DomainName, props: CustomDomainProps): Route53Record[] {
+  if (props.hostedZoneId === undefined) return [];
+  const target = domain.domainNameConfiguration;
+  return (['A', 'AAAA'] as const).map(
+    (type) =>
+      new Route53Record(scope, `DomainRecord${type}`, {
+        zoneId: props.hostedZoneId!,
+        name: props.domainName,
+        type,
+        alias: { name: target.targetDomainName, zoneId: target.hostedZoneId, evaluateTargetHealth: false },
+      }),
+  );
 }
 
-/** The JWT authorizer `Authorizer` of protected routes: tokens of this issuer, for one of the audiences. */
-export function registryAuthorizer(scope: Construct, props: RegistryAuthorizerProps): Apigatewayv2Authorizer {
-  return new Apigatewayv2Authorizer(scope, 'Authorizer', {
+export interface RegistryAuthorizerProps {
+  readonly api: Apigatewayv2Api;
+  /** The authorizer's name (unique in the API). */
+  readonly name: string;
+  readonly issuer: string;
+  /** The exact audiences a token must carry one of. */
+  readonly audiences: readonly string[];
+  /**
+   * What must exist before the authorizer: API Gateway reads `<issuer>/.well-known/openid-configuration` (and the
+   * JWKS) when it creates or updates a JWT authorizer, and refuses an issuer that does not answer.
+   */
+  readonly dependsOn: readonly ITerraformDependable[];
+}
+
+/** A JWT authorizer of protected routes: tokens of this issuer, for one of exactly `audiences`. */
+export function registryAuthorizer(scope: Construct, id: string, props: RegistryAuthorizerProps): Apigatewayv2Authorizer {
+  return new Apigatewayv2Authorizer(scope, id, {
     apiId: props.api.id,
-    name: `${props.namePrefix}-jwt`,
+    name: props.name,
     authorizerType: 'JWT',
     identitySources: ['$request.header.Authorization'],
-    jwtConfiguration: {
-      issuer: props.issuer,
-      audience: Lazy.listValue({ produce: () => props.audiences() }),
-    },
+    jwtConfiguration: { issuer: props.issuer, audience: [...props.audiences] },
+    dependsOn: [...props.dependsOn],
   });
 }
 

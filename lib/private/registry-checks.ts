@@ -6,6 +6,7 @@ import { Token } from 'cdktf';
 import type { ExternalClient } from '../external-client';
 import type { OAuthRegistry } from '../oauth-registry';
 import type { ProtectedRoute } from '../protected-route';
+import { outputName } from './outputs';
 
 /** Every problem of the declared clients and routes, as messages. */
 export function registryProblems(registry: OAuthRegistry): string[] {
@@ -15,6 +16,7 @@ export function registryProblems(registry: OAuthRegistry): string[] {
 function duplicates(registry: OAuthRegistry): string[] {
   const errors: string[] = [];
   const byName = new Map<string, ExternalClient>();
+  const byOutput = new Map<string, ExternalClient>();
   const byClientId = new Map<string, ExternalClient>();
   for (const client of registry.externalClients) {
     const { name, clientId } = client.registration;
@@ -24,7 +26,17 @@ function duplicates(registry: OAuthRegistry): string[] {
         `duplicate external client name "${name}" (${sameName.node.path} and ${client.node.path}): ` +
           `both would use secret "${registry.namePrefix}/clients/${name}"`,
       );
-    } else byName.set(name, client);
+    } else {
+      byName.set(name, client);
+      const output = outputName(registry.namePrefix, `client-${name}-id`);
+      const sameOutput = byOutput.get(output);
+      if (sameOutput) {
+        errors.push(
+          `external clients "${sameOutput.registration.name}" and "${name}" would both have the output "${output}" ` +
+            '(Terraform names allow only letters, digits, "_" and "-"); rename one',
+        );
+      } else byOutput.set(output, client);
+    }
     const sameId = byClientId.get(clientId);
     if (sameId) {
       errors.push(`duplicate clientId "${clientId}" (${sameId.node.path} and ${client.node.path})`);

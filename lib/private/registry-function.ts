@@ -9,7 +9,10 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { AssetType, Lazy, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { bundleEntry } from './bundle';
-import { validateIntRange } from './validate';
+import { fitName, validateIntRange } from './validate';
+
+/** IAM's limit on a role's `name_prefix` (AWS appends a unique suffix of 26 characters). */
+const ROLE_NAME_PREFIX_MAX = 38;
 
 /** One `Allow` statement of an IAM policy. */
 export interface PolicyStatement {
@@ -45,8 +48,11 @@ export class RegistryFunction extends Construct {
   public readonly role: IamRole;
   public readonly logGroup: CloudwatchLogGroup;
   public readonly policy: IamRolePolicy;
+  /** Whether the timeout was given (`timeoutSecs`), rather than left at the default. */
+  public readonly timeoutExplicit: boolean;
   private readonly statements: PolicyStatement[];
   private readonly environment: Record<string, string>;
+  private timeout: number;
 
   constructor(scope: Construct, id: string, props: RegistryFunctionProps) {
     super(scope, id);
@@ -55,6 +61,8 @@ export class RegistryFunction extends Construct {
     }
     const memorySizeMb = validateIntRange('memorySizeMb', props.memorySizeMb ?? 256, 128, 10_240);
     const timeoutSecs = validateIntRange('timeoutSecs', props.timeoutSecs ?? 10, 1, 900);
+    this.timeoutExplicit = props.timeoutSecs !== undefined;
+    this.timeout = timeoutSecs;
     const tags = props.tags ? { ...props.tags } : undefined;
 
     this.logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
@@ -63,8 +71,10 @@ export class RegistryFunction extends Construct {
       tags,
     });
 
+    // Role names are global to the account: the same registry in two regions would collide on a fixed name, so AWS
+    // completes the prefix with a unique suffix.
     this.role = new IamRole(this, 'ServiceRole', {
-      name: props.functionName,
+      namePrefix: `${fitName(props.functionName, ROLE_NAME_PREFIX_MAX - 1)}-`,
       assumeRolePolicy: JSON.stringify({
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -116,6 +126,17 @@ export class RegistryFunction extends Construct {
   public addEnvironment(name: string, value: string): void {
     this.environment[name] = value;
     this.function.putEnvironment({ variables: { ...this.environment } });
+  }
+
+  /** The function's timeout, in seconds. */
+  public get timeoutSecs(): number {
+    return this.timeout;
+  }
+
+  /** Sets the function's timeout, in seconds (1 to 900). */
+  public setTimeoutSecs(secs: number): void {
+    this.timeout = validateIntRange('timeoutSecs', secs, 1, 900);
+    this.function.timeout = this.timeout;
   }
 
   /** Adds a statement to the function's inline policy. */

@@ -27,7 +27,10 @@ export function registryManifest(registry: OAuthRegistry, audience: string | und
       (c): ClientRegistration =>
         c.registration.audience === undefined ? c.registration : { ...c.registration, audience: literal(c.registration.audience) },
     ),
-    routes: registry.protectedRoutes.map((r): RouteRegistration => r.registration),
+    routes: registry.protectedRoutes.map(
+      (r): RouteRegistration =>
+        r.registration.audiences === undefined ? r.registration : { ...r.registration, audiences: r.registration.audiences.map(literal) },
+    ),
     ...(connections.length > 0 ? { connections: connections.map((c) => c.registration) } : {}),
     ...(userAuthentication
       ? {

@@ -19,7 +19,14 @@ export interface RegistrySettings {
   readonly logRetentionDays: number;
   readonly throttlingBurstLimit: number;
   readonly throttlingRateLimit: number;
+  /** Days Secrets Manager keeps a destroyed secret of the registry (0: deleted at once). */
+  readonly recoveryWindowInDays: number;
+  readonly deletionProtection: boolean;
+  readonly pointInTimeRecovery: boolean;
 }
+
+/** Secrets Manager's own default recovery window, in days. */
+export const DEFAULT_RECOVERY_WINDOW_DAYS = 30;
 
 /** Validates `props` (throwing on the first problem) and fills in the defaults. */
 export function registrySettings(id: string, props: OAuthRegistryProps): RegistrySettings {
@@ -48,6 +55,17 @@ export function registrySettings(id: string, props: OAuthRegistryProps): Registr
   if (props.audience !== undefined && !Token.isUnresolved(props.audience) && props.audience.length === 0) {
     throw new Error('audience must not be empty, got ""');
   }
+  const recoveryWindowInDays = props.recoveryWindowInDays ?? DEFAULT_RECOVERY_WINDOW_DAYS;
+  if (
+    !Token.isUnresolved(recoveryWindowInDays) &&
+    recoveryWindowInDays !== 0 &&
+    !(Number.isInteger(recoveryWindowInDays) && recoveryWindowInDays >= 7 && recoveryWindowInDays <= 30)
+  ) {
+    throw new Error(
+      'recoveryWindowInDays must be 0 (delete at once: non-production only) or an integer between 7 and 30, ' +
+        `got ${JSON.stringify(recoveryWindowInDays)}`,
+    );
+  }
   return {
     namePrefix,
     accessTokenTtlSecs,
@@ -56,6 +74,9 @@ export function registrySettings(id: string, props: OAuthRegistryProps): Registr
     logRetentionDays,
     throttlingBurstLimit,
     throttlingRateLimit,
+    recoveryWindowInDays,
+    deletionProtection: props.deletionProtection ?? true,
+    pointInTimeRecovery: props.pointInTimeRecovery ?? true,
   };
 }
 

@@ -1,18 +1,58 @@
 /**
  * A secret whose value the registry's rotation function generates (signing key, client secrets, consent-link key):
- * created empty, rotated at once and then on a schedule, so no value ever passes through Terraform.
+ * created empty, given its first value by the registry's bootstrap invocation (inside Terraform, before anything
+ * reads it), then rotated on a schedule, so no value ever passes through Terraform.
  */
+import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import type { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation';
+import { Lazy } from 'cdktf';
 import type { Construct } from 'constructs';
 import { SECRET_KIND_TAG, type SecretKind } from '../../lambdas/shared/manifest';
 import type { RegistryFunction } from './registry-function';
 
-/** The registry's rotation function, and the permission that lets Secrets Manager invoke it. */
+/** The registry's rotation function, the permission that lets Secrets Manager invoke it, and the bootstrap. */
 export interface SecretRotator {
   readonly function: RegistryFunction;
   readonly permission: LambdaPermission;
+  /** Generates the first value of every generated secret during `terraform apply`. */
+  readonly bootstrap: SecretBootstrap;
+}
+
+/**
+ * One `aws_lambda_invocation` of the rotation function with `{"action":"bootstrap","secretIds":[…]}`, listing every
+ * secret the registry generates (by reference, so the invocation comes after them). The list is in the input, so
+ * adding a secret changes the input and re-invokes the function on the next apply; the handler is idempotent (a
+ * secret that already has a value keeps it) and returns a summary without secrets (Terraform keeps it in state).
+ */
+export class SecretBootstrap {
+  public readonly invocation: LambdaInvocation;
+  private readonly secrets: SecretsmanagerSecret[] = [];
+
+  constructor(scope: Construct, id: string, rotationFunction: RegistryFunction) {
+    this.invocation = new LambdaInvocation(scope, id, {
+      functionName: rotationFunction.function.functionName,
+      input: Lazy.stringValue({ produce: () => bootstrapInput(this.secrets.map((s) => s.name)) }),
+      // Invoke on create and whenever the input (the list of secrets) changes; never on destroy.
+      lifecycleScope: 'CREATE_ONLY',
+    });
+  }
+
+  /** Adds `secret` to the secrets the invocation bootstraps. */
+  public add(secret: SecretsmanagerSecret): void {
+    this.secrets.push(secret);
+  }
+
+  /** The names (tokens: `${aws_secretsmanager_secret.<id>.name}`) of the secrets bootstrapped, in declaration order. */
+  public get secretNames(): string[] {
+    return this.secrets.map((s) => s.name);
+  }
+}
+
+/** The bootstrap event of the rotation function. */
+export function bootstrapInput(secretIds: readonly string[]): string {
+  return JSON.stringify({ action: 'bootstrap', secretIds });
 }
 
 export interface GeneratedSecretProps {
@@ -24,6 +64,8 @@ export interface GeneratedSecretProps {
   readonly tags: Readonly<Record<string, string>>;
   readonly kind: SecretKind;
   readonly extraTags?: Readonly<Record<string, string>>;
+  /** Days Secrets Manager keeps the secret after a destroy (0: deleted at once), the registry's `recoveryWindowInDays`. */
+  readonly recoveryWindowInDays: number;
 }
 
 export interface RotatedSecretProps extends GeneratedSecretProps {
@@ -37,11 +79,16 @@ export function generatedSecret(scope: Construct, id: string, props: GeneratedSe
     name: props.name,
     description: props.description,
     kmsKeyId: props.kmsKeyId,
+    recoveryWindowInDays: props.recoveryWindowInDays,
     tags: { ...props.tags, [SECRET_KIND_TAG]: props.kind, ...props.extraTags },
   });
 }
 
-/** Rotation `<secret id>Rotation`: immediately (the first value), then every `days`, once the permission exists. */
+/**
+ * Rotation `<secret id>Rotation` every `days`, once the permission exists and the bootstrap has given the secret its
+ * first value. `rotate_immediately = false`: Secrets Manager only tests the configuration when the rotation is
+ * created or changed (with `true`, changing a schedule would rotate every secret at once, partners' included).
+ */
 export function rotateSecret(
   scope: Construct,
   secretId: string,
@@ -49,12 +96,13 @@ export function rotateSecret(
   rotator: SecretRotator,
   days: number,
 ): SecretsmanagerSecretRotation {
+  rotator.bootstrap.add(secret);
   return new SecretsmanagerSecretRotation(scope, `${secretId}Rotation`, {
     secretId: secret.id,
     rotationLambdaArn: rotator.function.functionArn,
-    rotateImmediately: true,
+    rotateImmediately: false,
     rotationRules: { automaticallyAfterDays: days },
-    dependsOn: [rotator.permission],
+    dependsOn: [rotator.permission, rotator.bootstrap.invocation],
   });
 }
 

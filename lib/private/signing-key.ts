@@ -1,7 +1,8 @@
 /**
  * The registry's signing key and the rotation that serves every generated secret: the signing-key secret, the
  * rotation function (it also generates client secrets and the consent-link key), the permission Secrets Manager
- * needs to invoke it, and the signing key's rotation.
+ * needs to invoke it, the bootstrap invocation that gives every generated secret its first value, and the signing
+ * key's rotation.
  */
 import * as path from 'node:path';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
@@ -9,7 +10,7 @@ import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanage
 import type { Construct } from 'constructs';
 import { PACKAGE_ROOT } from './bundle';
 import { RegistryFunction } from './registry-function';
-import { generatedSecret, rotateSecret, type SecretRotator } from './rotated-secret';
+import { SecretBootstrap, generatedSecret, rotateSecret, type SecretRotator } from './rotated-secret';
 
 export interface SigningKeyProps {
   readonly namePrefix: string;
@@ -25,6 +26,8 @@ export interface SigningKeyProps {
   readonly clientSecretArnPattern: string;
   /** The account whose Secrets Manager may invoke the rotation function. */
   readonly accountId: string;
+  /** The registry's `recoveryWindowInDays`. */
+  readonly recoveryWindowInDays: number;
 }
 
 /** The signing key, the rotation function and its permission, created in `scope` (the registry). */
@@ -43,6 +46,7 @@ export class SigningKeyParts {
       kmsKeyId: props.kmsKeyArn,
       tags: props.registryTags,
       kind: 'signing-key',
+      recoveryWindowInDays: props.recoveryWindowInDays,
     });
     this.rotationFunction = new RegistryFunction(scope, 'RotationFunction', {
       functionName: `${namePrefix}-rotation`,
@@ -72,7 +76,8 @@ export class SigningKeyParts {
       principal: 'secretsmanager.amazonaws.com',
       sourceAccount: props.accountId,
     });
-    this.rotator = { function: this.rotationFunction, permission };
+    const bootstrap = new SecretBootstrap(scope, 'SecretBootstrap', this.rotationFunction);
+    this.rotator = { function: this.rotationFunction, permission, bootstrap };
     // The rotation function's policy names the key, so the key's rotation comes after the function.
     rotateSecret(scope, 'SigningKey', this.secret, this.rotator, props.rotationDays);
   }

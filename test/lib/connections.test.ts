@@ -107,7 +107,7 @@ describe('ThirdPartyConnection synth', () => {
     ]);
     assert.equal(manifest.connections![0]!.pkce, true);
     assert.deepEqual(manifest.connections![0]!.provider, { issuer: 'https://login.salesforce.com' });
-    const outputs = Object.entries(tf.output ?? {}).filter(([id]) => id.includes('ConsentUrl'));
+    const outputs = Object.entries(tf.output ?? {}).filter(([id]) => id.endsWith('-consent-url'));
     assert.equal(outputs.length, 1, 'only authorization_code connections have a consent URL');
     assert.match((outputs[0]![1] as { value: string }).value, /\/connections\/Salesforce\/connect\?link=<signed link: oauth-registry connect Salesforce>$/);
     assert.ok(Testing.synth(stack).length > 0);

@@ -38,3 +38,44 @@ export function resource(tf: any, type: string, fragment: string): any {
 export function policyOf(tf: any, fragment: string): { Statement: Array<{ Action: string[]; Resource: string[]; Sid?: string }> } {
   return JSON.parse(resource(tf, 'aws_iam_role_policy', `${fragment}_Policy`).policy);
 }
+
+/** Every `type.name` (or `data.type.name`) a block depends on directly: its `depends_on` and the `${…}` references in it. */
+function directDependencies(config: unknown): Set<string> {
+  const found = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      for (const [, expression] of value.matchAll(/\$\{([^}]*)\}/g)) {
+        for (const [ref] of expression.matchAll(/\b(?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+/g)) found.add(ref);
+      }
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else if (typeof value === 'object' && value !== null) Object.values(value).forEach(visit);
+  };
+  visit(config);
+  for (const dependency of (config as { depends_on?: string[] } | undefined)?.depends_on ?? []) found.add(dependency);
+  return found;
+}
+
+/** Every resource and data source `address` (`type.name`) transitively depends on, in the synthesized graph. */
+export function ancestorsOf(tf: any, address: string): Set<string> {
+  const block = (addr: string): unknown => {
+    const [first, ...rest] = addr.split('.');
+    return first === 'data' ? tf.data?.[rest[0]]?.[rest[1]] : tf.resource?.[first]?.[rest[0]];
+  };
+  if (block(address) === undefined) throw new Error(`no ${address} in the configuration`);
+  const seen = new Set<string>();
+  const pending = [...directDependencies(block(address))];
+  while (pending.length > 0) {
+    const next = pending.pop()!;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    pending.push(...directDependencies(block(next)));
+  }
+  return seen;
+}
+
+/** The `type.name` address of the one resource of `type` whose logical id contains `fragment`. */
+export function addressOf(tf: any, type: string, fragment: string): string {
+  const matches = Object.keys(resources(tf, type)).filter((id) => id.includes(fragment));
+  if (matches.length !== 1) throw new Error(`expected one ${type} matching "${fragment}", got ${matches.length}`);
+  return `${type}.${matches[0]}`;
+}

@@ -72,10 +72,10 @@ describe('OAuthRegistry', () => {
     assert.equal(resource(tf, 'aws_cloudwatch_log_group', 'AccessLogs').retention_in_days, 90);
   });
 
-  it('creates the signing-key secret, tagged, with immediate rotation and no value', () => {
+  it('creates the signing-key secret, tagged, with a scheduled rotation (the bootstrap sets its value) and no value', () => {
     assertHas(synth, SecretsmanagerSecret, { name: 'acme-auth/signing-key', tags: { [SECRET_KIND_TAG]: 'signing-key' } });
     const rotation = resource(tf, 'aws_secretsmanager_secret_rotation', 'SigningKeyRotation');
-    assert.equal(rotation.rotate_immediately, true);
+    assert.equal(rotation.rotate_immediately, false);
     assert.equal(rotation.rotation_rules.automatically_after_days, 30);
     assert.match(rotation.rotation_lambda_arn, /aws_lambda_function\.Registry_RotationFunction_\w+\.arn/);
     assert.deepEqual(resources(tf, 'aws_secretsmanager_secret_version'), {});
@@ -143,16 +143,14 @@ describe('OAuthRegistry', () => {
     assert.match(permission.source_arn, /^\$\{aws_apigatewayv2_api\.Registry_Api_\w+\.execution_arn\}\/\*\/\*$/);
   });
 
-  it('creates a JWT authorizer for our issuer with the default and client audiences', () => {
+  it('creates a JWT authorizer for our issuer with the registry audience only, not the clients\' own', () => {
     assertHas(synth, Apigatewayv2Authorizer, {
       authorizer_type: 'JWT',
       identity_sources: ['$request.header.Authorization'],
     });
     const jwt = resource(tf, 'aws_apigatewayv2_authorizer', 'Authorizer').jwt_configuration;
     assert.match(jwt.issuer, /api_endpoint/);
-    assert.equal(jwt.audience.length, 2);
-    assert.equal(jwt.audience[0], jwt.issuer);
-    assert.equal(jwt.audience[1], 'https://api.example.com');
+    assert.deepEqual(jwt.audience, [jwt.issuer]);
   });
 
   it('protects routes with the JWT authorizer and their scopes', () => {
@@ -167,7 +165,7 @@ describe('OAuthRegistry', () => {
     assert.match(permission.source_arn, /execution_arn\}\/\*\/GET\/v1\/incidents$/);
   });
 
-  it('creates a secret, an immediate rotation and a registration item per client', () => {
+  it('creates a secret, a scheduled rotation and a registration item per client', () => {
     const secret = resource(tf, 'aws_secretsmanager_secret', 'Partner_Secret');
     assert.equal(secret.name, 'acme-auth/clients/Partner');
     assert.equal(secret.tags[SECRET_KIND_TAG], 'client-secret');
@@ -175,7 +173,7 @@ describe('OAuthRegistry', () => {
     assert.match(secret.kms_key_id, /aws_kms_key/);
     assert.equal(secret.secret_string, undefined);
     const rotation = resource(tf, 'aws_secretsmanager_secret_rotation', 'Reporter_SecretRotation');
-    assert.equal(rotation.rotate_immediately, true);
+    assert.equal(rotation.rotate_immediately, false);
     assert.equal(rotation.rotation_rules.automatically_after_days, 30);
     assert.ok(rotation.depends_on.some((d: string) => d.includes('RotationPermission')));
 

@@ -1,0 +1,388 @@
+/**
+ * Deploy-readiness, proven on the synthesized Terraform JSON: the first `apply` converges (secrets get their first
+ * value inside Terraform, authorizers come after their issuer answers), audiences are a boundary, a registry can be
+ * redeployed in another region and destroyed, and outputs have stable names.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TerraformVariable, Testing } from 'cdktf';
+import { ClientAuth, ConnectionCredentials, ConnectionGrant, GrantType, Provider, UserAuthentication } from '../../lib';
+import { BROKER_RENEWAL_BUDGET_SECS, TOKEN_ACCESS_HANDLER_TIMEOUT_SECS } from '../../lib/private/connections-infra';
+import { addressOf, ancestorsOf, fixture, resource, resources, synthJson } from './helpers';
+
+const hello = { entry: 'lambdas/examples/hello.ts' };
+const customDomain = { domainName: 'auth.example.com', certificateArn: 'arn:aws:acm:eu-west-1:1:certificate/x' };
+
+/** The bootstrap invocation's input, its `${…name}` references mapped to the secrets' names. */
+function bootstrapInput(tf: any): { action: string; secretIds: string[] } {
+  const invocations = Object.values<any>(resources(tf, 'aws_lambda_invocation'));
+  assert.equal(invocations.length, 1, 'one bootstrap invocation');
+  const input = JSON.parse(invocations[0].input);
+  const secrets = resources(tf, 'aws_secretsmanager_secret');
+  return {
+    ...input,
+    secretIds: input.secretIds.map((id: string) => {
+      const ref = /^\$\{aws_secretsmanager_secret\.([A-Za-z0-9_]+)\.name\}$/.exec(id);
+      return ref ? secrets[ref[1]].name : id;
+    }),
+  };
+}
+
+describe('bootstrap of generated secrets', () => {
+  it('invokes the rotation function once with every generated secret, and none an operator sets', () => {
+    const f = fixture({ namePrefix: 'reg', userAuthentication: UserAuthentication.oidc({ issuer: 'https://idp.example', clientId: 'r' }) });
+    f.registry.addExternalClient('Partner', { scopes: ['a'] });
+    f.registry.addExternalClient('Keyed', { scopes: ['a'], authMethod: ClientAuth.privateKeyJwt({ jwksUri: 'https://k.example/jwks' }) });
+    const web = { grantTypes: [GrantType.AUTHORIZATION_CODE], scopes: ['a'], redirectUris: ['https://app.example/cb'] };
+    f.registry.addExternalClient('Public', { ...web, publicClient: true });
+    f.registry.addConnection('Crm', { provider: Provider.discover('https://idp.example') });
+    const tf = synthJson(f.stack);
+    const invocation = resource(tf, 'aws_lambda_invocation', 'SecretBootstrap');
+    assert.match(invocation.function_name, /^\$\{aws_lambda_function\.Registry_RotationFunction_\w+\.function_name\}$/);
+    assert.equal(invocation.lifecycle_scope, 'CREATE_ONLY');
+    assert.deepEqual(bootstrapInput(tf), {
+      action: 'bootstrap',
+      secretIds: ['reg/signing-key', 'reg/clients/Partner', 'reg/connections/link-key'],
+    });
+  });
+
+  it('changes its input when a client is added, so the next apply bootstraps the new secret', () => {
+    const before = fixture();
+    before.registry.addExternalClient('A', { scopes: ['a'] });
+    const after = fixture();
+    after.registry.addExternalClient('A', { scopes: ['a'] });
+    after.registry.addExternalClient('B', { scopes: ['a'] });
+    const inputOf = (tf: any) => resource(tf, 'aws_lambda_invocation', 'SecretBootstrap').input;
+    const [one, two] = [synthJson(before.stack), synthJson(after.stack)];
+    assert.notEqual(inputOf(one), inputOf(two));
+    assert.deepEqual(bootstrapInput(two).secretIds, ['registry/signing-key', 'registry/clients/A', 'registry/clients/B']);
+  });
+
+  it('rotates nothing at apply: every rotation has rotate_immediately = false and comes after the bootstrap', () => {
+    const f = fixture();
+    f.registry.addExternalClient('A', { scopes: ['a'] });
+    f.registry.addConnection('Crm', { provider: Provider.discover('https://idp.example') });
+    const tf = synthJson(f.stack);
+    const bootstrap = addressOf(tf, 'aws_lambda_invocation', 'SecretBootstrap');
+    const rotations = Object.entries<any>(resources(tf, 'aws_secretsmanager_secret_rotation'));
+    assert.equal(rotations.length, 3);
+    for (const [id, rotation] of rotations) {
+      assert.equal(rotation.rotate_immediately, false, id);
+      assert.ok(rotation.depends_on.includes(bootstrap), id);
+      assert.ok(ancestorsOf(tf, `aws_secretsmanager_secret_rotation.${id}`).has(bootstrap), id);
+    }
+    // The bootstrap comes after the secrets and the function it invokes.
+    const before = ancestorsOf(tf, bootstrap);
+    for (const id of Object.keys(resources(tf, 'aws_secretsmanager_secret')).filter((s) => !s.includes('Crm_Credentials'))) {
+      assert.ok(before.has(`aws_secretsmanager_secret.${id}`), id);
+    }
+    assert.ok(before.has(addressOf(tf, 'aws_iam_role_policy', 'RotationFunction_Policy')));
+  });
+});
+
+describe('authorizers wait for their issuer', () => {
+  const prerequisites = (tf: any, withDomain: boolean): string[] => [
+    addressOf(tf, 'aws_lambda_invocation', 'SecretBootstrap'),
+    addressOf(tf, 'aws_apigatewayv2_stage', 'DefaultStage'),
+    addressOf(tf, 'aws_apigatewayv2_route', 'OpenIdConfigurationRoute'),
+    addressOf(tf, 'aws_apigatewayv2_route', 'AuthorizationServerMetadataRoute'),
+    addressOf(tf, 'aws_apigatewayv2_route', 'JwksRoute'),
+    addressOf(tf, 'aws_apigatewayv2_integration', 'ServerIntegration'),
+    addressOf(tf, 'aws_lambda_permission', 'ServerInvokePermission'),
+    addressOf(tf, 'aws_lambda_function', 'Registry_AuthorizationServer_'),
+    addressOf(tf, 'aws_secretsmanager_secret', 'SigningKey'),
+    ...(withDomain
+      ? [
+          addressOf(tf, 'aws_apigatewayv2_api_mapping', 'ApiMapping'),
+          addressOf(tf, 'aws_route53_record', 'DomainRecordA_'),
+          addressOf(tf, 'aws_route53_record', 'DomainRecordAAAA'),
+        ]
+      : []),
+  ];
+
+  for (const withDomain of [false, true]) {
+    it(`every authorizer descends from the bootstrap, stage, discovery and JWKS routes, server${withDomain ? ', domain' : ''}`, () => {
+      const f = fixture(withDomain ? { customDomain: { ...customDomain, hostedZoneId: 'Z123' } } : {});
+      f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
+      f.registry.addRoute('GET /v1/b', { handler: hello, scopes: ['a'], audiences: ['https://b.example.com'] });
+      const tf = synthJson(f.stack);
+      const authorizers = Object.keys(resources(tf, 'aws_apigatewayv2_authorizer'));
+      assert.equal(authorizers.length, 2);
+      for (const id of authorizers) {
+        const ancestors = ancestorsOf(tf, `aws_apigatewayv2_authorizer.${id}`);
+        for (const prerequisite of prerequisites(tf, withDomain)) assert.ok(ancestors.has(prerequisite), `${id} before ${prerequisite}`);
+      }
+    });
+  }
+});
+
+describe('audiences are a boundary', () => {
+  it('a route accepts the registry audience only, whatever audiences clients have', () => {
+    const f = fixture({ audience: 'https://incidents.example.com' });
+    f.registry.addExternalClient('Other', { scopes: ['a'], audience: 'https://other-api.example.com' });
+    const route = f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
+    const tf = synthJson(f.stack);
+    assert.deepEqual(
+      Object.values<any>(resources(tf, 'aws_apigatewayv2_authorizer')).map((a) => a.jwt_configuration.audience),
+      [['https://incidents.example.com']],
+    );
+    assert.match(
+      resource(tf, 'aws_apigatewayv2_route', 'GetV1A_').authorizer_id,
+      /aws_apigatewayv2_authorizer\.Registry_Authorizer_\w+\.id/,
+    );
+    assert.equal(route.registration.audiences, undefined);
+    assert.equal(f.registry.manifest().routes[0]?.audiences, undefined);
+  });
+
+  it('without an audience prop, the default authorizer accepts the issuer only', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Other', { scopes: ['a'], audience: 'https://other-api.example.com' });
+    const jwt = resource(synthJson(f.stack), 'aws_apigatewayv2_authorizer', 'Authorizer').jwt_configuration;
+    assert.deepEqual(jwt.audience, [jwt.issuer]);
+  });
+
+  it('a route naming audiences gets an authorizer for exactly them, shared by routes naming the same set', () => {
+    const f = fixture({ namePrefix: 'reg' });
+    f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
+    f.registry.addRoute('GET /v1/b', { handler: hello, scopes: ['a'], audiences: ['https://b.example.com', 'https://c.example.com'] });
+    f.registry.addRoute('GET /v1/c', { handler: hello, scopes: ['a'], audiences: ['https://c.example.com', 'https://b.example.com'] });
+    f.registry.addRoute('GET /v1/d', { handler: hello, scopes: ['a'], audiences: ['https://d.example.com'] });
+    const tf = synthJson(f.stack);
+    const authorizers = resources(tf, 'aws_apigatewayv2_authorizer');
+    assert.equal(Object.keys(authorizers).length, 3);
+    const idOf = (route: string) => /authorizer\.(\w+)\.id/.exec(resource(tf, 'aws_apigatewayv2_route', `${route}_`).authorizer_id)![1];
+    assert.match(idOf('GetV1A'), /^Registry_Authorizer_[0-9A-F]+$/);
+    assert.equal(idOf('GetV1B'), idOf('GetV1C'));
+    assert.notEqual(idOf('GetV1B'), idOf('GetV1D'));
+    assert.deepEqual(authorizers[idOf('GetV1B')].jwt_configuration.audience, ['https://b.example.com', 'https://c.example.com']);
+    assert.deepEqual(authorizers[idOf('GetV1D')].jwt_configuration.audience, ['https://d.example.com']);
+    assert.equal(new Set(Object.values<any>(authorizers).map((a) => a.name)).size, 3, 'names are unique in the API');
+    assert.deepEqual(
+      f.registry.manifest().routes.map((r) => r.audiences),
+      [
+        undefined,
+        ['https://b.example.com', 'https://c.example.com'],
+        ['https://c.example.com', 'https://b.example.com'],
+        ['https://d.example.com'],
+      ],
+    );
+  });
+
+  it('derives the id of an audience set from the set: stable whatever else is declared', () => {
+    const idFor = (extra: boolean) => {
+      const f = fixture();
+      if (extra) f.registry.addRoute('GET /v1/x', { handler: hello, scopes: ['a'], audiences: ['https://x.example.com'] });
+      f.registry.addRoute('GET /v1/y', { handler: hello, scopes: ['a'], audiences: ['https://y.example.com'] });
+      return resource(synthJson(f.stack), 'aws_apigatewayv2_route', 'GetV1Y_').authorizer_id;
+    };
+    assert.equal(idFor(false), idFor(true));
+  });
+
+  it('refuses an empty audience list or an empty audience', () => {
+    const { registry } = fixture();
+    assert.throws(
+      () => registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'], audiences: [] }),
+      /route "GET \/v1\/a": audiences must name at least one/,
+    );
+    assert.throws(
+      () => registry.addRoute('GET /v1/b', { handler: hello, scopes: ['a'], audiences: [''] }),
+      /audiences must be non-empty strings, got \[""\]/,
+    );
+  });
+});
+
+describe('redeploy and destroy', () => {
+  const names = (tf: any) => Object.values<any>(resources(tf, 'aws_secretsmanager_secret')).map((s) => [s.name, s.recovery_window_in_days]);
+
+  it('gives every secret the recovery window: 30 days by default, 0 or 7 to 30 when set', () => {
+    const build = (recoveryWindowInDays?: number) => {
+      const f = fixture({
+        namePrefix: 'reg',
+        recoveryWindowInDays,
+        userAuthentication: UserAuthentication.oidc({ issuer: 'https://idp.example', clientId: 'r' }),
+      });
+      f.registry.addExternalClient('Partner', { scopes: ['a'] });
+      f.registry.addConnection('Crm', { provider: Provider.discover('https://idp.example') });
+      return synthJson(f.stack);
+    };
+    const expected = (days: number) =>
+      ['reg/signing-key', 'reg/user-authentication', 'reg/clients/Partner', 'reg/connections/Crm', 'reg/connections/link-key'].map((n) => [
+        n,
+        days,
+      ]);
+    assert.deepEqual(names(build()).sort(), expected(30).sort());
+    assert.deepEqual(names(build(0)).sort(), expected(0).sort());
+    assert.deepEqual(names(build(7)).sort(), expected(7).sort());
+    for (const bad of [1, 6, 31, 7.5, -1]) {
+      assert.throws(
+        () => fixture({ recoveryWindowInDays: bad }),
+        new RegExp(`recoveryWindowInDays must be 0 .* or an integer between 7 and 30, got ${bad}`),
+      );
+    }
+  });
+
+  it('protects the table from deletion and keeps point-in-time recovery by default; both can be turned off', () => {
+    const table = (props = {}) => resource(synthJson(fixture(props).stack), 'aws_dynamodb_table', 'Table');
+    assert.equal(table().deletion_protection_enabled, true);
+    assert.deepEqual(table().point_in_time_recovery, { enabled: true });
+    const off = table({ deletionProtection: false, pointInTimeRecovery: false });
+    assert.equal(off.deletion_protection_enabled, false);
+    assert.deepEqual(off.point_in_time_recovery, { enabled: false });
+  });
+
+  it('names no account-global resource with a fixed name: IAM roles get a prefix AWS completes', () => {
+    const f = fixture({ namePrefix: 'a-rather-long-registry-prefix-x' });
+    f.registry.addRoute('GET /v1/some/rather/long/path/{id}', { handler: hello, scopes: ['a'] });
+    f.registry.addConnection('Crm', { provider: Provider.discover('https://idp.example') });
+    const tf = synthJson(f.stack);
+    const roles = Object.entries<any>(resources(tf, 'aws_iam_role'));
+    assert.equal(roles.length, 4);
+    for (const [id, role] of roles) {
+      assert.equal(role.name, undefined, id);
+      assert.ok(role.name_prefix.length <= 38 && role.name_prefix.endsWith('-'), `${id}: ${role.name_prefix}`);
+      assert.ok(role.name_prefix.startsWith('a-rather-long'), id);
+    }
+    assert.equal(new Set(roles.map(([, r]) => r.name_prefix)).size, roles.length);
+    // Account-global types this library could create: none may carry a literal name.
+    for (const type of ['aws_iam_role', 'aws_iam_policy', 'aws_iam_user', 'aws_iam_instance_profile', 'aws_s3_bucket']) {
+      for (const [id, r] of Object.entries<any>(resources(tf, type))) assert.equal(r.name ?? r.bucket, undefined, `${type}.${id}`);
+    }
+  });
+
+  it('requires Terraform 1.11 when a connection writes write-only credentials, and only then', () => {
+    const plain = fixture();
+    plain.registry.addConnection('Crm', { provider: Provider.discover('https://idp.example') });
+    assert.equal(synthJson(plain.stack).terraform.required_version, undefined);
+    const f = fixture();
+    const variable = new TerraformVariable(f.stack, 'crm', { type: 'string', sensitive: true });
+    f.registry.addConnection('Crm', {
+      provider: Provider.discover('https://idp.example'),
+      credentials: ConnectionCredentials.writeOnly({ value: variable.stringValue, version: 1 }),
+    });
+    const tf = synthJson(f.stack);
+    assert.equal(tf.terraform.required_version, '>= 1.11');
+    assert.ok(tf.terraform.required_providers.aws, 'the provider requirement is kept');
+  });
+});
+
+describe('custom domain', () => {
+  it('outputs the target domain and zone, and creates A and AAAA alias records with a hosted zone', () => {
+    const f = fixture({ namePrefix: 'reg', customDomain: { ...customDomain, hostedZoneId: 'Z123' } });
+    const tf = synthJson(f.stack);
+    const domain = addressOf(tf, 'aws_apigatewayv2_domain_name', 'DomainName');
+    assert.equal(resource(tf, 'aws_apigatewayv2_domain_name', 'DomainName').domain_name_configuration.ip_address_type, 'dualstack');
+    assert.equal(tf.output['reg-custom-domain-target'].value, `\${${domain}.domain_name_configuration[0].target_domain_name}`);
+    assert.equal(tf.output['reg-custom-domain-hosted-zone-id'].value, `\${${domain}.domain_name_configuration[0].hosted_zone_id}`);
+    const records = Object.values<any>(resources(tf, 'aws_route53_record'));
+    assert.deepEqual(records.map((r) => r.type).sort(), ['A', 'AAAA']);
+    for (const record of records) {
+      assert.equal(record.zone_id, 'Z123');
+      assert.equal(record.name, 'auth.example.com');
+      assert.deepEqual(record.alias, {
+        name: `\${${domain}.domain_name_configuration[0].target_domain_name}`,
+        zone_id: `\${${domain}.domain_name_configuration[0].hosted_zone_id}`,
+        evaluate_target_health: false,
+      });
+    }
+  });
+
+  it('creates no record without a hosted zone, and no domain output without a custom domain', () => {
+    const withDomain = synthJson(fixture({ customDomain }).stack);
+    assert.deepEqual(resources(withDomain, 'aws_route53_record'), {});
+    assert.ok(withDomain.output['registry-custom-domain-target']);
+    const plain = synthJson(fixture().stack);
+    assert.ok(!Object.keys(plain.output).some((name) => name.includes('custom-domain')));
+  });
+});
+
+describe('outputs', () => {
+  it('have stable names scripts can read', () => {
+    const f = fixture({
+      namePrefix: 'acme',
+      userAuthentication: UserAuthentication.oidc({ issuer: 'https://idp.example', clientId: 'r' }),
+    });
+    const partner = f.registry.addExternalClient('Partner', { scopes: ['a'] });
+    f.registry.addExternalClient('Job.v2', { scopes: ['a'], clientId: 'job-2' });
+    f.registry.addRoute('GET /v1/incidents/{id}', { handler: hello, scopes: ['a'] });
+    f.registry.addConnection('Salesforce', { provider: Provider.discover('https://login.salesforce.com') });
+    f.registry.addConnection('Billing', {
+      provider: Provider.endpoints({ tokenEndpoint: 'https://b.example/token' }),
+      grant: ConnectionGrant.clientCredentials(),
+    });
+    const tf = synthJson(f.stack);
+    assert.deepEqual(Object.keys(tf.output).sort(), [
+      'acme-authorize-endpoint',
+      'acme-client-Job_v2-id',
+      'acme-client-Partner-id',
+      'acme-connection-Salesforce-consent-url',
+      'acme-issuer',
+      'acme-jwks-uri',
+      'acme-route-GetV1IncidentsId-url',
+      'acme-token-endpoint',
+      'acme-user-authentication-redirect-uri',
+    ]);
+    const value = (name: string) => tf.output[name].value as string;
+    const issuer = value('acme-issuer');
+    assert.match(issuer, /^\$\{aws_apigatewayv2_api\.Registry_Api_\w+\.api_endpoint\}$/);
+    assert.equal(value('acme-token-endpoint'), `${issuer}/oauth2/token`);
+    assert.equal(value('acme-jwks-uri'), `${issuer}/.well-known/jwks.json`);
+    assert.equal(value('acme-authorize-endpoint'), `${issuer}/oauth2/authorize`);
+    assert.equal(value('acme-user-authentication-redirect-uri'), `${issuer}/oauth2/callback`);
+    assert.equal(value('acme-client-Partner-id'), partner.clientId);
+    assert.equal(value('acme-client-Job_v2-id'), 'job-2');
+    assert.equal(value('acme-route-GetV1IncidentsId-url'), `${issuer}/v1/incidents/{id}`);
+    assert.match(value('acme-connection-Salesforce-consent-url'), /\/connections\/Salesforce\/connect\?link=/);
+  });
+
+  it('start with a letter or "_" even when the namePrefix starts with a digit', () => {
+    const f = fixture({ namePrefix: '1password' });
+    f.registry.addExternalClient('A', { scopes: ['a'] });
+    const names = Object.keys(synthJson(f.stack).output);
+    assert.ok(names.includes('_1password-issuer'), names.join());
+    for (const name of names) assert.match(name, /^[A-Za-z_][A-Za-z0-9_-]*$/);
+  });
+
+  it('refuses two clients whose output names would be the same', () => {
+    const f = fixture();
+    f.registry.addExternalClient('a.b', { scopes: ['a'] });
+    f.registry.addExternalClient('a_b', { scopes: ['a'] });
+    assert.throws(
+      () => Testing.synth(f.stack, true),
+      /external clients "a.b" and "a_b" would both have the output "registry-client-a_b-id"/,
+    );
+  });
+});
+
+describe('handlers granted token access outlive a renewal', () => {
+  const discover = Provider.discover('https://idp.example');
+
+  it("budgets the broker honestly, and leaves a margin within API Gateway's 30 s", () => {
+    assert.equal(BROKER_RENEWAL_BUDGET_SECS, 26.25);
+    assert.ok(TOKEN_ACCESS_HANDLER_TIMEOUT_SECS > BROKER_RENEWAL_BUDGET_SECS);
+    assert.ok(TOKEN_ACCESS_HANDLER_TIMEOUT_SECS <= 30);
+  });
+
+  it("raises a default handler timeout when the route is granted a connection's tokens", () => {
+    const f = fixture();
+    const granted = f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
+    f.registry.addRoute('GET /v1/b', { handler: hello, scopes: ['a'] });
+    f.registry.addConnection('Crm', { provider: discover }).grantTokenAccess(granted);
+    const tf = synthJson(f.stack);
+    assert.equal(resource(tf, 'aws_lambda_function', 'GetV1A_Handler').timeout, TOKEN_ACCESS_HANDLER_TIMEOUT_SECS);
+    assert.equal(resource(tf, 'aws_lambda_function', 'GetV1B_Handler').timeout, 10);
+  });
+
+  it('keeps an explicit timeout that covers the budget, and refuses a lower one naming both numbers', () => {
+    const f = fixture();
+    const ok = f.registry.addRoute('GET /v1/a', { handler: { ...hello, timeoutSecs: 30 }, scopes: ['a'] });
+    const low = f.registry.addRoute('GET /v1/b', { handler: { ...hello, timeoutSecs: 10 }, scopes: ['a'] });
+    const crm = f.registry.addConnection('Crm', { provider: discover });
+    crm.grantTokenAccess(ok);
+    assert.throws(
+      () => crm.grantTokenAccess(low),
+      new RegExp(
+        `route "GET /v1/b": handler.timeoutSecs is 10, but .* connection Crm needs at least ${TOKEN_ACCESS_HANDLER_TIMEOUT_SECS} .*26.25 s`,
+      ),
+    );
+  });
+});
