@@ -180,7 +180,7 @@ export class OAuthRegistry extends Construct {
 
     this.addOutputs();
     this.node.addValidation({ validate: () => [...registryProblems(this), ...this.server.validate()] });
-    Aspects.of(this).add(new RegistryRulesAspect());
+    Aspects.of(this).add(new RegistryRulesAspect({ table: this.registrations }));
     writeManifestOnSynth(this);
   }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { Testing } from 'cdktf';
 import { findLogGroupsWithoutRetention, findRegistrationWrites, findSecretValues, findWildcardDataActions } from '../../lib';
@@ -123,6 +124,27 @@ describe('rules', () => {
       assert.throws(() => Testing.fullSynth(stack), (error: Error) => {
         assert.match(error.message, /\[log-group-without-retention\] aws_cloudwatch_log_group\.Registry_Forever_\w+ has no retention_in_days/);
         assert.match(error.message, /\[secret-value\] aws_secretsmanager_secret_version\.Registry_Leak_\w+ sets secret_string/);
+        return true;
+      });
+    });
+
+    it('fails synth when a policy in the registry lets a function write registrations', () => {
+      const { stack, registry } = fixture();
+      new IamRolePolicy(registry, 'HandAdded', {
+        role: registry.authorizationServer.role.id,
+        policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], Resource: registry.table.arn }],
+        }),
+      });
+      registry.rotationFunction.addToPolicy({ sid: 'Sloppy', actions: ['dynamodb:UpdateItem'], resources: [registry.table.arn] });
+      assert.throws(() => Testing.fullSynth(stack), (error: Error) => {
+        const handAdded = /\[registration-write\] aws_iam_role_policy\.Registry_HandAdded_\w+ allows dynamodb:PutItem, dynamodb:DeleteItem/;
+        assert.match(error.message, handAdded);
+        assert.match(error.message, /HandAdded_\w+ allows [^\n]* on the registry's table without a ForAllValues:StringLike condition/);
+        assert.match(error.message, /it could write the registrations \(client#, connection#\), which only Terraform may/);
+        const sloppy = /\[registration-write\] aws_iam_role_policy\.Registry_RotationFunction_Policy_\w+ \(statement "Sloppy"\)/;
+        assert.match(error.message, sloppy);
         return true;
       });
     });
