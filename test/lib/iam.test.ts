@@ -115,7 +115,10 @@ describe('least privilege', () => {
   });
 
   it('lets only Lambda assume each role', () => {
-    for (const role of Object.values<any>(resources(tf, 'aws_iam_role'))) {
+    const roles = Object.values<any>(resources(tf, 'aws_iam_role'));
+    // The authorization server, the rotation function, the route's handler.
+    assert.equal(roles.length, 3);
+    for (const role of roles) {
       const doc = JSON.parse(role.assume_role_policy);
       assert.deepEqual(doc.Statement.map((s: any) => s.Principal), [{ Service: 'lambda.amazonaws.com' }]);
     }
