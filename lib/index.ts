@@ -10,8 +10,11 @@ export { escapeTemplates } from './private/registration-item';
 export {
   checkAll,
   findLogGroupsWithoutRetention,
+  findRegistrationWrites,
   findSecretValues,
   findWildcardDataActions,
   RegistryRulesAspect,
+  type CheckOptions,
   type Finding,
+  type RegistryTableRef,
 } from './private/rules';

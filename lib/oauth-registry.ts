@@ -25,6 +25,7 @@ import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
 import { registryProblems } from './private/registry-checks';
 import { registryManifest, writeManifestOnSynth } from './private/registry-manifest';
 import type { RegistryFunction } from './private/registry-function';
+import { keyPolicy } from './private/registry-policies';
 import { registrySettings } from './private/registry-settings';
 import { resolveTokens } from './private/resolve';
 import type { SecretRotator } from './private/rotated-secret';
@@ -188,6 +189,7 @@ export class OAuthRegistry extends Construct {
       logRetentionDays: this.logRetentionDays,
       rotationDays: this.signingKeyRotationDays,
       clientSecretArnPattern: this.clientSecretArnPattern,
+      secretsViaService: this._viaService('secretsmanager'),
       accountId: this.callerIdentity.accountId,
       recoveryWindowInDays: this.recoveryWindowInDays,
     });
@@ -218,7 +220,7 @@ export class OAuthRegistry extends Construct {
 
     this.addOutputs();
     this.node.addValidation({ validate: () => [...registryProblems(this), ...this.server.validate()] });
-    Aspects.of(this).add(new RegistryRulesAspect());
+    Aspects.of(this).add(new RegistryRulesAspect({ table: this.registrations }));
     writeManifestOnSynth(this);
   }
 
@@ -330,6 +332,16 @@ export class OAuthRegistry extends Construct {
     return `arn:${this.partition.partition}:${service}:${this.region.region}:${this.callerIdentity.accountId}:${resource}`;
   }
 
+  /** @internal `<service>.<region>.<dns suffix>`: the `kms:ViaService` of a call `service` makes in the registry's region. */
+  public _viaService(service: string): string {
+    return `${service}.${this.region.region}.${this.partition.dnsSuffix}`;
+  }
+
+  /** @internal The registry's account id. */
+  public get _accountId(): string {
+    return this.callerIdentity.accountId;
+  }
+
   /** Everything this registry declares, without secrets (also written next to the synthesized stack). */
   public manifest(): RegistryManifest {
     return registryManifest(this, this.props.audience);
@@ -394,6 +406,7 @@ export class OAuthRegistry extends Construct {
       description: `OAuth registry ${this.namePrefix}: client secrets, signing keys, registrations`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
+      policy: JSON.stringify(keyPolicy(`arn:${this.partition.partition}:iam::${this.callerIdentity.accountId}:root`)),
       tags,
     });
   }

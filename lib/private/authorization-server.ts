@@ -14,6 +14,7 @@ import type { OAuthRegistry } from '../oauth-registry';
 import { PACKAGE_ROOT } from './bundle';
 import { routeToFunction } from './function-routes';
 import { RegistryFunction } from './registry-function';
+import { secretsKeyStatement, tableKeyStatement, tableStatements } from './registry-policies';
 
 /** Construct id of each authorization-server route (part of the ID tree: renaming one replaces the route). */
 const SERVER_ROUTE_IDS: Readonly<Record<ServerRoute, string>> = {
@@ -93,13 +94,21 @@ export class AuthorizationServerParts {
           actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
           resources: readableSecrets,
         },
-        // Registrations, and state (conditional writes): codes, refresh-token families, revocations, assertion `jti`s.
-        {
-          sid: 'UseRegistryTable',
-          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-          resources: [registry.table.arn],
-        },
-        { sid: 'UseRegistryKey', actions: ['kms:Decrypt'], resources: [registry.kmsKey.arn] },
+        // Reads registrations and state; writes its own state only (TABLE_WRITES.authorizationServer).
+        ...tableStatements(registry.table.arn, 'authorizationServer'),
+        secretsKeyStatement({
+          sid: 'DecryptOwnSecrets',
+          keyArn: registry.kmsKey.arn,
+          actions: ['kms:Decrypt'],
+          viaService: registry._viaService('secretsmanager'),
+          secretArns: readableSecrets,
+        }),
+        tableKeyStatement({
+          keyArn: registry.kmsKey.arn,
+          viaService: registry._viaService('dynamodb'),
+          tableName: registry.table.name,
+          accountId: registry._accountId,
+        }),
       ],
     });
     const serverRoutes = Object.entries(SERVER_ROUTES) as [ServerRoute, string][];

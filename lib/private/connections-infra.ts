@@ -13,6 +13,7 @@ import type { OAuthRegistry } from '../oauth-registry';
 import { PACKAGE_ROOT } from './bundle';
 import { routeToFunction } from './function-routes';
 import { RegistryFunction } from './registry-function';
+import { secretsKeyStatement, tableKeyStatement, tableStatements, tokenSetCipherStatement } from './registry-policies';
 import { rotatedSecret } from './rotated-secret';
 
 /** Construct id of each connection route (part of the ID tree). */
@@ -74,6 +75,15 @@ export class ConnectionsInfra extends Construct {
       ],
       resources: [this.linkKeySecret.arn],
     });
+    registry.rotationFunction.addToPolicy(
+      secretsKeyStatement({
+        sid: 'UseRegistryKeyForLinkKey',
+        keyArn: registry.kmsKey.arn,
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        viaService: registry._viaService('secretsmanager'),
+        secretArns: [this.linkKeySecret.arn],
+      }),
+    );
 
     this.function = new RegistryFunction(this, 'Function', {
       functionName: `${registry.namePrefix}-connections`,
@@ -97,12 +107,22 @@ export class ConnectionsInfra extends Construct {
           actions: ['secretsmanager:GetSecretValue'],
           resources: [registry.connectionSecretArnPattern],
         },
-        {
-          sid: 'ConnectionState',
-          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-          resources: [registry.table.arn],
-        },
-        { sid: 'EncryptRefreshTokens', actions: ['kms:Encrypt', 'kms:Decrypt'], resources: [registry.kmsKey.arn] },
+        secretsKeyStatement({
+          sid: 'DecryptConnectionSecrets',
+          keyArn: registry.kmsKey.arn,
+          actions: ['kms:Decrypt'],
+          viaService: registry._viaService('secretsmanager'),
+          secretArns: [registry.connectionSecretArnPattern],
+        }),
+        // Reads registrations and state; writes its own state only (TABLE_WRITES.connections).
+        ...tableStatements(registry.table.arn, 'connections'),
+        tableKeyStatement({
+          keyArn: registry.kmsKey.arn,
+          viaService: registry._viaService('dynamodb'),
+          tableName: registry.table.name,
+          accountId: registry._accountId,
+        }),
+        tokenSetCipherStatement(registry.kmsKey.arn),
         { sid: 'PublishHealthEvents', actions: ['events:PutEvents'], resources: [registry._regionalArn('events', 'event-bus/default')] },
       ],
     });

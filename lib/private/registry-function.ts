@@ -14,11 +14,16 @@ import { fitName, validateIntRange } from './validate';
 /** IAM's limit on a role's `name_prefix` (AWS appends a unique suffix of 26 characters). */
 const ROLE_NAME_PREFIX_MAX = 38;
 
+/** Values of one condition operator, by condition key (`{ 'kms:ViaService': 'secretsmanager.…' }`). */
+export type PolicyConditionValues = Readonly<Record<string, string | readonly string[]>>;
+
 /** One `Allow` statement of an IAM policy. */
 export interface PolicyStatement {
   readonly sid?: string;
   readonly actions: readonly string[];
   readonly resources: readonly string[];
+  /** The statement's `Condition` block, by operator (`StringEquals`, `ForAllValues:StringLike`…). @default none */
+  readonly conditions?: Readonly<Record<string, PolicyConditionValues>>;
 }
 
 export interface RegistryFunctionProps {
@@ -158,6 +163,17 @@ export function policyDocument(statements: readonly PolicyStatement[]): string {
       Effect: 'Allow',
       Action: [...s.actions],
       Resource: [...s.resources],
+      ...(s.conditions && Object.keys(s.conditions).length > 0 ? { Condition: conditionBlock(s.conditions) } : {}),
     })),
   });
+}
+
+/** A statement's `Condition` block, copied so that later changes to the statement's objects do not leak in. */
+function conditionBlock(conditions: Readonly<Record<string, PolicyConditionValues>>): Record<string, Record<string, string | string[]>> {
+  return Object.fromEntries(
+    Object.entries(conditions).map(([operator, byKey]) => [
+      operator,
+      Object.fromEntries(Object.entries(byKey).map(([key, value]) => [key, typeof value === 'string' ? value : [...value]])),
+    ]),
+  );
 }

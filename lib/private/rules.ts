@@ -4,12 +4,14 @@
  */
 import { Annotations, TerraformElement, type IAspect } from 'cdktf';
 import type { IConstruct } from 'constructs';
+import type { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { PRIVATE_JWK_MEMBERS } from '../../lambdas/shared/oauth-syntax';
+import { KEY_PREFIX, REGISTRATION_KEY_KINDS } from '../../lambdas/shared/table-keys';
 import { resolveTokens } from './resolve';
 
 /** One rule violation: where (Terraform address) and what. */
 export interface Finding {
-  readonly rule: 'wildcard-data-action' | 'log-group-without-retention' | 'secret-value';
+  readonly rule: 'wildcard-data-action' | 'registration-write' | 'log-group-without-retention' | 'secret-value';
   /** `type.name` of the resource or data source. */
   readonly address: string;
   readonly message: string;
@@ -85,6 +87,165 @@ export function findWildcardDataActions(tfJson: Json): Finding[] {
           message: `${address} allows "${action}" on every resource ("*"); name the secret, table or key ARN instead`,
         });
       }
+    }
+  }
+  return findings;
+}
+
+/** The registry's table as IAM policies name it. */
+export interface RegistryTableRef {
+  /** Its ARN as the configuration writes it: `${aws_dynamodb_table.<name>.arn}`, or a literal ARN. */
+  readonly arn: string;
+  /** Its name, to recognize ARNs written out (`arn:…:table/<name>`) and patterns. @default patterns only */
+  readonly name?: string;
+}
+
+/** Every `aws_dynamodb_table` of a configuration. */
+function tablesIn(tfJson: Json): RegistryTableRef[] {
+  return [...resourcesOfType(tfJson, 'aws_dynamodb_table')].map(([address, config]) => ({
+    arn: `\${${address}.arn}`,
+    ...(typeof config.name === 'string' ? { name: config.name } : {}),
+  }));
+}
+
+/** Key prefixes of the items only Terraform writes (`client#`, `connection#`). */
+const REGISTRATION_PREFIXES: readonly string[] = REGISTRATION_KEY_KINDS.map((kind) => KEY_PREFIX[kind]);
+
+/** Item writes of DynamoDB (IAM actions). */
+const ITEM_WRITE_ACTIONS: readonly string[] = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+];
+/** Actions whose every request names an item's partition key, so `dynamodb:LeadingKeys` is never empty. */
+const KEYED_ACTIONS: ReadonlySet<string> = new Set(
+  ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'].map(
+    (a) => `dynamodb:${a}`.toLowerCase(),
+  ),
+);
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** An IAM glob (`*`, `?`) as an anchored regular expression; `caseless` for actions. */
+const globRegExp = (glob: string, caseless: boolean): RegExp =>
+  new RegExp(`^${glob.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escapeRegExp(c))).join('')}$`, caseless ? 'is' : 's');
+
+/**
+ * Whether `resource` may name `table`: `*`, its ARN reference, or a pattern or written-out ARN that matches its ARN
+ * in some partition, region and account (the registry's are only known at deploy). Another `${…}` reference stands for
+ * one ARN segment (a partition, region or account), never for a whole table.
+ */
+function coversTable(resource: string, table: RegistryTableRef): boolean {
+  if (resource === '*' || resource === table.arn) return true;
+  // A name no table has when it is unknown: then only patterns match.
+  const tableArn = (partition: string, region: string, account: string) =>
+    `arn:${partition}:dynamodb:${region}:${account}:table/${table.name ?? '\u0000'}`;
+  const written = resource.split(table.arn).join(tableArn('x', 'x', 'x'));
+  // The table's ARN in the resource's own partition, region and account, where it writes them out.
+  const literal = (segment: string | undefined) => (segment && /^[A-Za-z0-9-]+$/.test(segment) ? segment : 'x');
+  const segments = written.split(':');
+  const sample = tableArn(literal(segments[1]), literal(segments[3]), literal(segments[4]));
+  const source = written
+    .split(/(\$\{[^}]*\})/)
+    .map((part, i) => (i % 2 === 0 ? globRegExp(part, false).source.slice(1, -1) : '[^:/]*'))
+    .join('');
+  return new RegExp(`^${source}$`, 's').test(sample);
+}
+
+/** Whether some key starting with `prefix` matches the `StringLike` pattern (`*`, `?`). */
+function patternMayMatchPrefix(pattern: string, prefix: string): boolean {
+  let i = 0;
+  for (const c of pattern) {
+    if (i === prefix.length || c === '*') return true; // the rest of the pattern matches some continuation
+    if (c !== '?' && c !== prefix[i]) return false;
+    i++;
+  }
+  return i === prefix.length;
+}
+
+/** A condition block's entries for one key (case-insensitive): `[operator, values]`. */
+function conditionsOn(condition: Json, key: string): Array<[string, string[]]> {
+  const entries: Array<[string, string[]]> = [];
+  if (typeof condition !== 'object' || condition === null) return entries;
+  for (const [operator, byKey] of Object.entries(condition as Record<string, Json>)) {
+    if (typeof byKey !== 'object' || byKey === null) continue;
+    for (const [k, value] of Object.entries(byKey as Record<string, Json>)) {
+      if (k.toLowerCase() === key.toLowerCase()) entries.push([operator, asArray(value as string | string[]).map(String)]);
+    }
+  }
+  return entries;
+}
+
+/**
+ * Why a statement's `dynamodb:LeadingKeys` conditions do not keep it off the registrations, or `undefined` when they
+ * do: a `ForAllValues:StringLike`/`StringEquals` whose every value can match no registration key, and, when the
+ * statement allows actions that may carry no key (`ForAllValues` over no key is true), `Null` `false` on the key.
+ */
+function leadingKeysProblem(condition: Json, mayCarryNoKey: boolean): string | undefined {
+  const conditions = conditionsOn(condition, 'dynamodb:LeadingKeys');
+  const limits = conditions.filter(([op]) => /^ForAllValues:String(Like|Equals)$/i.test(op));
+  if (limits.length === 0) return 'without a ForAllValues:StringLike condition on dynamodb:LeadingKeys';
+  const problems = limits.map(([, values]) => {
+    for (const value of values) {
+      // A `${…}` (Terraform or IAM policy variable) may be anything.
+      const pattern = value.replace(/\$\{[^}]*\}/g, '*');
+      const prefix = REGISTRATION_PREFIXES.find((p) => patternMayMatchPrefix(pattern, p));
+      if (prefix !== undefined) return `with the leading-key pattern "${value}", which matches "${prefix}…" items`;
+    }
+    return undefined;
+  });
+  if (problems.every((p) => p !== undefined)) return problems[0];
+  const keyRequired = conditions.some(([op, values]) => /^Null$/i.test(op) && values.length > 0 && values.every((v) => v === 'false'));
+  if (mayCarryNoKey && !keyRequired) {
+    return (
+      'with actions that may carry no leading key, which a ForAllValues condition lets through ' +
+      '(add Null "dynamodb:LeadingKeys": "false", or name only item actions)'
+    );
+  }
+  return undefined;
+}
+
+/**
+ * IAM statements that let a function write registration items (`client#`, `connection#`) of the registry's table:
+ * an item write (PutItem, UpdateItem, DeleteItem, BatchWriteItem, PartiQL writes) on the table without a
+ * `dynamodb:LeadingKeys` condition that leaves them out. Registrations are Terraform's; at run time they are
+ * read-only. Over a whole configuration, every `aws_dynamodb_table` in it counts as the registry's unless `tables`
+ * names them.
+ */
+export function findRegistrationWrites(tfJson: Json, tables: readonly RegistryTableRef[] = tablesIn(tfJson)): Finding[] {
+  const findings: Finding[] = [];
+  if (tables.length === 0) return findings;
+  for (const [address, policy] of policiesOf(tfJson)) {
+    const document = parsePolicy(policy);
+    for (const statement of asArray(document?.Statement as Json[] | undefined)) {
+      const s = statement as Record<string, Json>;
+      if (s.Effect !== 'Allow') continue;
+      const notActions = 'NotAction' in s ? asArray(s.NotAction as string | string[]).map(String) : undefined;
+      const actions = asArray(s.Action as string | string[] | undefined).map(String);
+      const allows = (action: string): boolean =>
+        notActions ? !notActions.some((p) => globRegExp(p, true).test(action)) : actions.some((p) => globRegExp(p, true).test(action));
+      const writes = ITEM_WRITE_ACTIONS.filter(allows);
+      if (writes.length === 0) continue;
+      const resources = 'NotResource' in s ? ['*'] : asArray(s.Resource as string | string[] | undefined).map(String);
+      const table = tables.find((t) => resources.some((r) => coversTable(r, t)));
+      if (!table) continue;
+      const mayCarryNoKey =
+        notActions !== undefined ||
+        actions.some((a) => (a === '*' || /^dynamodb:/i.test(a)) && (/[*?]/.test(a) || !KEYED_ACTIONS.has(a.toLowerCase())));
+      const problem = leadingKeysProblem(s.Condition, mayCarryNoKey);
+      if (problem === undefined) continue;
+      const where = typeof s.Sid === 'string' ? `${address} (statement "${s.Sid}")` : address;
+      findings.push({
+        rule: 'registration-write',
+        address,
+        message:
+          `${where} allows ${writes.join(', ')} on the registry's table ${problem}: it could write the registrations ` +
+          `(${REGISTRATION_PREFIXES.join(', ')}), which only Terraform may; name the writer's own key prefixes instead ` +
+          `("ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["code#*", …] })`,
+      });
     }
   }
   return findings;
@@ -174,9 +335,19 @@ export function findSecretValues(tfJson: Json): Finding[] {
   return findings;
 }
 
+export interface CheckOptions {
+  /** The registry's table(s). @default every `aws_dynamodb_table` of the configuration */
+  readonly registryTables?: readonly RegistryTableRef[];
+}
+
 /** Every rule, over one configuration. */
-export function checkAll(tfJson: Json): Finding[] {
-  return [...findWildcardDataActions(tfJson), ...findLogGroupsWithoutRetention(tfJson), ...findSecretValues(tfJson)];
+export function checkAll(tfJson: Json, options: CheckOptions = {}): Finding[] {
+  return [
+    ...findWildcardDataActions(tfJson),
+    ...findRegistrationWrites(tfJson, options.registryTables),
+    ...findLogGroupsWithoutRetention(tfJson),
+    ...findSecretValues(tfJson),
+  ];
 }
 
 /**
@@ -184,6 +355,11 @@ export function checkAll(tfJson: Json): Finding[] {
  * each finding as an error annotation on that element, which fails `cdktf synth`.
  */
 export class RegistryRulesAspect implements IAspect {
+  private tableRef?: RegistryTableRef;
+
+  /** `table`: the registry's table, whose registrations no IAM policy may let a function write. */
+  constructor(private readonly options: { readonly table?: DynamodbTable } = {}) {}
+
   /** Element types no rule can flag; skipped to keep synth of large registries fast. */
   private static readonly SKIPPED_TYPES = new Set([
     'aws_secretsmanager_secret_rotation',
@@ -197,8 +373,17 @@ export class RegistryRulesAspect implements IAspect {
     const type = (node as unknown as { terraformResourceType?: string }).terraformResourceType;
     if (type && RegistryRulesAspect.SKIPPED_TYPES.has(type)) return;
     const fragment = resolveTokens(node, node.toTerraform());
-    for (const finding of checkAll(fragment)) {
+    for (const finding of checkAll(fragment, { registryTables: this.registryTables(node) })) {
       Annotations.of(node).addError(`[${finding.rule}] ${finding.message}`);
     }
+  }
+
+  /** The registry's table as the resolved fragments name it (`${aws_dynamodb_table.<id>.arn}`), and its name. */
+  private registryTables(scope: IConstruct): RegistryTableRef[] {
+    const { table } = this.options;
+    if (!table) return [];
+    const name = table.nameInput === undefined ? undefined : resolveTokens(scope, table.nameInput);
+    this.tableRef ??= { arn: resolveTokens(scope, table.arn), ...(name !== undefined ? { name } : {}) };
+    return [this.tableRef];
   }
 }

@@ -10,6 +10,7 @@ import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanage
 import type { Construct } from 'constructs';
 import { PACKAGE_ROOT } from './bundle';
 import { RegistryFunction } from './registry-function';
+import { secretsKeyStatement } from './registry-policies';
 import { SecretBootstrap, generatedSecret, rotateSecret, type SecretRotator } from './rotated-secret';
 
 export interface SigningKeyProps {
@@ -24,6 +25,8 @@ export interface SigningKeyProps {
   readonly rotationDays: number;
   /** The secrets the rotation function rotates besides the signing key (`<namePrefix>/clients/*`). */
   readonly clientSecretArnPattern: string;
+  /** `secretsmanager.<region>.<dns suffix>`: the only way the rotation function may use the registry's key. */
+  readonly secretsViaService: string;
   /** The account whose Secrets Manager may invoke the rotation function. */
   readonly accountId: string;
   /** The registry's `recoveryWindowInDays`. */
@@ -67,7 +70,13 @@ export class SigningKeyParts {
           ],
           resources: [this.secret.arn, props.clientSecretArnPattern],
         },
-        { sid: 'UseRegistryKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.kmsKeyArn] },
+        secretsKeyStatement({
+          sid: 'UseRegistryKeyForOwnSecrets',
+          keyArn: props.kmsKeyArn,
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          viaService: props.secretsViaService,
+          secretArns: [this.secret.arn, props.clientSecretArnPattern],
+        }),
       ],
     });
     const permission = new LambdaPermission(scope, 'RotationPermission', {

@@ -59,10 +59,15 @@ describe('ThirdPartyConnection synth', () => {
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     assert.deepEqual(bySid.ReadConnectionSecrets!.Action, ['secretsmanager:GetSecretValue']);
     assert.deepEqual(bySid.ReadConnectionSecrets!.Resource.map((r: string) => r.replace(/\$\{[^}]+\}/g, 'X')), ['arn:X:secretsmanager:X:X:secret:reg/connections/*']);
-    assert.deepEqual(bySid.ConnectionState!.Action, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
-    assert.match(bySid.ConnectionState!.Resource[0]!, /aws_dynamodb_table\.Registry_Table_[A-Z0-9]+\.arn/);
+    assert.deepEqual(bySid.ReadRegistryTable!.Action, ['dynamodb:GetItem']);
+    assert.match(bySid.ReadRegistryTable!.Resource[0]!, /aws_dynamodb_table\.Registry_Table_[A-Z0-9]+\.arn/);
+    assert.deepEqual(bySid.WriteOwnTableItems!.Action, ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    assert.deepEqual(bySid.WriteOwnTableItems!.Condition, {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['tokenset#*', 'consentstate#*', 'consentlink#*'] },
+    });
     assert.deepEqual(bySid.EncryptRefreshTokens!.Action, ['kms:Encrypt', 'kms:Decrypt']);
     assert.match(bySid.EncryptRefreshTokens!.Resource[0]!, /aws_kms_key\.Registry_Key_[A-Z0-9]+\.arn/);
+    assert.ok(bySid.EncryptRefreshTokens!.Condition, 'the refresh-token cipher is bound to its encryption context');
     assert.deepEqual(bySid.PublishHealthEvents!.Action, ['events:PutEvents']);
     assert.match(bySid.PublishHealthEvents!.Resource[0]!, /:events:.*:event-bus\/default$/);
     for (const s of statements) assert.ok(!s.Resource.includes('*'), `${s.Sid} has a bare * resource`);

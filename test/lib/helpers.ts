@@ -35,7 +35,10 @@ export function resource(tf: any, type: string, fragment: string): any {
 }
 
 /** The parsed inline policy of the function whose logical id contains `fragment`. */
-export function policyOf(tf: any, fragment: string): { Statement: Array<{ Action: string[]; Resource: string[]; Sid?: string }> } {
+export function policyOf(
+  tf: any,
+  fragment: string,
+): { Statement: Array<{ Action: string[]; Resource: string[]; Sid?: string; Condition?: any }> } {
   return JSON.parse(resource(tf, 'aws_iam_role_policy', `${fragment}_Policy`).policy);
 }
 

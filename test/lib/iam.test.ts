@@ -1,9 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findWildcardDataActions } from '../../lib';
-import { fixture, policyOf, resources, synthJson } from './helpers';
+import { ConnectionGrant, Provider, UserAuthentication, findRegistrationWrites, findWildcardDataActions } from '../../lib';
+import { TABLE_WRITES, TOKEN_SET_CONTEXT_KEYS } from '../../lib/private/registry-policies';
+import { sealRefreshToken, tokenSetKey } from '../../lambdas/connections/token-set-item';
+import type { ConnectionRegistration } from '../../lambdas/shared/manifest';
+import { KEY_PREFIX, REGISTRATION_KEY_KINDS, type KeyKind } from '../../lambdas/shared/table-keys';
+import { fixture, policyOf, resource, resources, synthJson } from './helpers';
 
 const DATA_SERVICES = /^(secretsmanager|dynamodb|kms):/;
+const DYNAMODB_WRITE = /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|PartiQL(Insert|Update|Delete)|\*)$/;
+const PARTITION = '\\$\\{data\\.aws_partition\\.\\w+\\.partition\\}';
+const REGION = '\\$\\{data\\.aws_region\\.\\w+\\.region\\}';
+const DNS_SUFFIX = '\\$\\{data\\.aws_partition\\.\\w+\\.dns_suffix\\}';
+const ACCOUNT = '\\$\\{data\\.aws_caller_identity\\.\\w+\\.account_id\\}';
+const KEY_ARN = /^\$\{aws_kms_key\.Registry_Key_\w+\.arn\}$/;
+const viaService = (service: string) => new RegExp(`^${service}\\.${REGION}\\.${DNS_SUFFIX}$`);
 
 function synthesized() {
   const f = fixture({ namePrefix: 'acme-auth' });
@@ -11,6 +22,23 @@ function synthesized() {
   f.registry.addRoute('GET /v1/hello', { handler: { entry: 'lambdas/examples/hello.ts' }, scopes: ['incidents.read'] });
   return synthJson(f.stack);
 }
+
+/** A registry with every function: authorization server (with sign-in), rotation, connections, a route handler. */
+function everyFunction() {
+  const f = fixture({
+    namePrefix: 'acme-auth',
+    userAuthentication: UserAuthentication.oidc({ issuer: 'https://login.example.com', clientId: 'registry' }),
+  });
+  f.registry.addExternalClient('Partner', { scopes: ['incidents.read'] });
+  f.registry.addConnection('Billing', {
+    provider: Provider.endpoints({ tokenEndpoint: 'https://billing.example/oauth/token' }),
+    grant: ConnectionGrant.clientCredentials(),
+  });
+  f.registry.addRoute('GET /v1/hello', { handler: { entry: 'lambdas/examples/hello.ts' }, scopes: ['incidents.read'] });
+  return synthJson(f.stack);
+}
+
+const patterns = (kinds: readonly KeyKind[]) => kinds.map((kind) => `${KEY_PREFIX[kind]}*`);
 
 describe('least privilege', () => {
   const tf = synthesized();
@@ -32,13 +60,14 @@ describe('least privilege', () => {
     assert.deepEqual(byAction('dynamodb:PutItem'), table);
     assert.deepEqual(byAction('dynamodb:UpdateItem'), table);
     assert.deepEqual(byAction('dynamodb:DeleteItem'), table);
-    assert.match(byAction('kms:Decrypt')[0]!, /^\$\{aws_kms_key\.Registry_Key_\w+\.arn\}$/);
+    for (const s of Statement.filter((s) => s.Action.some((a) => a.startsWith('kms:')))) assert.match(s.Resource[0]!, KEY_ARN);
     const actions = Statement.flatMap((s) => s.Action).sort();
     assert.deepEqual(actions, [
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
+      'kms:Decrypt',
       'kms:Decrypt',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
@@ -61,9 +90,12 @@ describe('least privilege', () => {
     ]);
     assert.match(secrets.Resource[0]!, signingKeyArn);
     assert.match(secrets.Resource[1]!, clientsPattern);
-    const kms = Statement.find((s) => s.Action.includes('kms:Decrypt'))!;
-    assert.deepEqual([...kms.Action].sort(), ['kms:Decrypt', 'kms:GenerateDataKey']);
-    assert.match(kms.Resource[0]!, /aws_kms_key\.Registry_Key_\w+\.arn/);
+    const kms = Statement.filter((s) => s.Action.some((a) => a.startsWith('kms:')));
+    assert.equal(kms.length, 1);
+    assert.deepEqual([...kms[0]!.Action].sort(), ['kms:Decrypt', 'kms:GenerateDataKey']);
+    assert.match(kms[0]!.Resource[0]!, KEY_ARN);
+    assert.match(kms[0]!.Condition.StringEquals['kms:ViaService'], viaService('secretsmanager'));
+    assert.deepEqual(kms[0]!.Condition.StringLike['kms:EncryptionContext:SecretARN'], secrets.Resource);
     assert.ok(!Statement.some((s) => s.Action.some((a) => a.startsWith('dynamodb:'))));
   });
 
@@ -83,9 +115,175 @@ describe('least privilege', () => {
   });
 
   it('lets only Lambda assume each role', () => {
-    for (const role of Object.values<any>(resources(tf, 'aws_iam_role'))) {
+    const roles = Object.values<any>(resources(tf, 'aws_iam_role'));
+    // The authorization server, the rotation function, the route's handler.
+    assert.equal(roles.length, 3);
+    for (const role of roles) {
       const doc = JSON.parse(role.assume_role_policy);
       assert.deepEqual(doc.Statement.map((s: any) => s.Principal), [{ Service: 'lambda.amazonaws.com' }]);
     }
+  });
+});
+
+describe('table least privilege', () => {
+  const tf = everyFunction();
+
+  it('assigns every state item kind to exactly one writer, and the registrations to none', () => {
+    const written = Object.values(TABLE_WRITES).flat();
+    assert.equal(new Set(written).size, written.length, 'no kind has two writers');
+    for (const kind of REGISTRATION_KEY_KINDS) assert.ok(!written.includes(kind), `${kind} is Terraform's`);
+    const state = (Object.keys(KEY_PREFIX) as KeyKind[]).filter((kind) => !REGISTRATION_KEY_KINDS.includes(kind));
+    assert.deepEqual([...written].sort(), [...state].sort());
+  });
+
+  it('lets the authorization server read any item and write only its own state', () => {
+    const { Statement } = policyOf(tf, 'Registry_AuthorizationServer');
+    const dynamodb = Statement.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
+    assert.deepEqual(
+      dynamodb.map((s) => [s.Action, s.Condition]),
+      [
+        [['dynamodb:GetItem'], undefined],
+        [
+          ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          {
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': patterns([
+                'code', 'family', 'refreshToken', 'revokedJti', 'authRequest', 'consent', 'assertionJti', 'bearerJti',
+              ]),
+            },
+          },
+        ],
+      ],
+    );
+    assert.deepEqual(dynamodb[1]!.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'], [
+      'code#*', 'family#*', 'rt#*', 'revoked#*', 'authreq#*', 'consent#*', 'jti#*', 'bearer-jti#*',
+    ]);
+  });
+
+  it('lets the connections function read any item and write only token sets, consent states and used links', () => {
+    const { Statement } = policyOf(tf, 'Registry_Connections_Function');
+    const dynamodb = Statement.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
+    assert.deepEqual(
+      dynamodb.map((s) => [s.Action, s.Condition]),
+      [
+        [['dynamodb:GetItem'], undefined],
+        [
+          ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns(['tokenSet', 'consentState', 'consentLink']) } },
+        ],
+      ],
+    );
+  });
+
+  it('grants no DynamoDB write without a leading-key condition, and no Scan, Query, batch or PartiQL action', () => {
+    for (const [id, policy] of Object.entries<any>(resources(tf, 'aws_iam_role_policy'))) {
+      for (const s of JSON.parse(policy.policy).Statement) {
+        const actions: string[] = s.Action;
+        assert.ok(!actions.some((a) => /^dynamodb:(Scan|Query|Batch|PartiQL|Transact)/.test(a)), `${id}: ${actions}`);
+        if (!actions.some((a) => DYNAMODB_WRITE.test(a))) continue;
+        assert.ok(s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']?.length > 0, `${id} ${s.Sid}`);
+      }
+    }
+    assert.deepEqual(findRegistrationWrites(tf), []);
+  });
+});
+
+describe('KMS least privilege', () => {
+  const tf = everyFunction();
+  const kmsStatements = (fragment: string) =>
+    policyOf(tf, fragment).Statement.filter((s) => s.Action.some((a) => a.startsWith('kms:')));
+
+  it('conditions every KMS statement of every function', () => {
+    let count = 0;
+    for (const [id, policy] of Object.entries<any>(resources(tf, 'aws_iam_role_policy'))) {
+      for (const s of JSON.parse(policy.policy).Statement) {
+        if (!s.Action.some((a: string) => a.startsWith('kms:'))) continue;
+        count++;
+        assert.ok(s.Condition && Object.keys(s.Condition).length > 0, `${id} ${s.Sid} has no condition`);
+        assert.deepEqual(s.Resource.length, 1);
+        assert.match(s.Resource[0], KEY_ARN);
+      }
+    }
+    // Server: secrets, table. Rotation: own secrets, link key. Connections: secrets, table, refresh tokens.
+    assert.equal(count, 7);
+  });
+
+  it('lets Secrets Manager use the key for each function\'s own secrets only', () => {
+    const secretArns = (fragment: string) => {
+      const [s, ...others] = kmsStatements(fragment).filter((s) => s.Condition.StringLike?.['kms:EncryptionContext:SecretARN']);
+      assert.equal(others.length, 0);
+      assert.match(s!.Condition.StringEquals['kms:ViaService'], viaService('secretsmanager'));
+      assert.deepEqual(Object.keys(s!.Condition).sort(), ['StringEquals', 'StringLike']);
+      return { actions: s!.Action, arns: s!.Condition.StringLike['kms:EncryptionContext:SecretARN'] as string[] };
+    };
+    const server = secretArns('Registry_AuthorizationServer');
+    assert.deepEqual(server.actions, ['kms:Decrypt']);
+    const readable = policyOf(tf, 'Registry_AuthorizationServer').Statement.find((s) => s.Sid === 'ReadOwnSecrets')!.Resource;
+    assert.deepEqual(server.arns, readable);
+    assert.equal(server.arns.length, 3); // signing key, client secrets, upstream client secret
+    const connections = secretArns('Registry_Connections_Function');
+    assert.deepEqual(connections.actions, ['kms:Decrypt']);
+    assert.deepEqual(connections.arns.map((a) => a.replace(new RegExp(`${PARTITION}|${REGION}|${ACCOUNT}`, 'g'), 'X')), [
+      'arn:X:secretsmanager:X:X:secret:acme-auth/connections/*',
+    ]);
+    const rotation = kmsStatements('Registry_RotationFunction');
+    assert.equal(rotation.length, 2);
+    for (const s of rotation) {
+      assert.deepEqual(s.Action, ['kms:Decrypt', 'kms:GenerateDataKey']);
+      assert.match(s.Condition.StringEquals['kms:ViaService'], viaService('secretsmanager'));
+    }
+    const rotated = rotation.flatMap((s) => s.Condition.StringLike['kms:EncryptionContext:SecretARN'] as string[]);
+    const rotatable = policyOf(tf, 'Registry_RotationFunction').Statement.filter((s) => s.Action.includes('secretsmanager:PutSecretValue'));
+    assert.deepEqual(rotated, rotatable.flatMap((s) => s.Resource));
+  });
+
+  it('lets DynamoDB decrypt the table key for the registry\'s table only', () => {
+    for (const fragment of ['Registry_AuthorizationServer', 'Registry_Connections_Function']) {
+      const table = kmsStatements(fragment).filter((s) => s.Condition.StringEquals?.['kms:ViaService']?.startsWith('dynamodb.'));
+      assert.equal(table.length, 1, fragment);
+      assert.deepEqual(table[0]!.Action, ['kms:Decrypt']);
+      const equals = table[0]!.Condition.StringEquals;
+      assert.match(equals['kms:ViaService'], viaService('dynamodb'));
+      assert.match(equals['kms:EncryptionContext:aws:dynamodb:tableName'], /^\$\{aws_dynamodb_table\.Registry_Table_\w+\.name\}$/);
+      assert.match(equals['kms:EncryptionContext:aws:dynamodb:subscriberId'], new RegExp(`^${ACCOUNT}$`));
+    }
+    assert.deepEqual(kmsStatements('Registry_RotationFunction').filter((s) => JSON.stringify(s).includes('dynamodb')), []);
+  });
+
+  it('binds the connections function\'s own Encrypt/Decrypt to a token set\'s encryption context', () => {
+    const cipher = kmsStatements('Registry_Connections_Function').filter((s) => s.Action.includes('kms:Encrypt'));
+    assert.equal(cipher.length, 1);
+    assert.deepEqual(cipher[0]!.Action, ['kms:Encrypt', 'kms:Decrypt']);
+    assert.deepEqual(cipher[0]!.Condition, {
+      StringLike: {
+        'kms:EncryptionContext:oauth-registry:token-set': 'tokenset#*',
+        'kms:EncryptionContext:oauth-registry:connection': '*',
+      },
+      'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['oauth-registry:connection', 'oauth-registry:token-set'] },
+    });
+  });
+
+  it('names the encryption context keys the connections function sends', async () => {
+    const contexts: Array<Readonly<Record<string, string>>> = [];
+    const cipher = {
+      encrypt: async (_: string, context: Readonly<Record<string, string>>) => (contexts.push(context), 'sealed'),
+      decrypt: async () => 'plain',
+    };
+    const pk = tokenSetKey('Billing', undefined);
+    await sealRefreshToken(cipher, pk, { name: 'Billing' } as ConnectionRegistration, { refresh_token: 'r' } as never, undefined);
+    assert.equal(contexts.length, 1);
+    assert.deepEqual(contexts[0], { [TOKEN_SET_CONTEXT_KEYS.connection]: 'Billing', [TOKEN_SET_CONTEXT_KEYS.tokenSet]: pk });
+    assert.ok(pk.startsWith(KEY_PREFIX.tokenSet));
+  });
+
+  it('gives the key an explicit policy: the account administers it, nobody else', () => {
+    const policy = JSON.parse(resource(tf, 'aws_kms_key', 'Registry_Key').policy);
+    assert.equal(policy.Statement.length, 1);
+    const [statement] = policy.Statement;
+    assert.equal(statement.Effect, 'Allow');
+    assert.deepEqual(Object.keys(statement.Principal), ['AWS']);
+    assert.match(statement.Principal.AWS, new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}:root$`));
+    assert.equal(statement.Condition, undefined);
+    assert.ok(!JSON.stringify(policy.Statement.map((s: any) => s.Principal)).includes('"*"'));
   });
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { Testing } from 'cdktf';
-import { findLogGroupsWithoutRetention, findSecretValues, findWildcardDataActions } from '../../lib';
+import { findLogGroupsWithoutRetention, findRegistrationWrites, findSecretValues, findWildcardDataActions } from '../../lib';
 import { fixture } from './helpers';
 
 const policy = (statement: object) => ({
@@ -27,6 +28,52 @@ describe('rules', () => {
       assert.deepEqual(findings.map((f) => f.message.match(/"([^"]+)"/)![1]), ['kms:Decrypt', 'dynamodb:*']);
       assert.equal(findings[0]!.address, 'aws_iam_role_policy.p');
       assert.equal(findWildcardDataActions(policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ['*'] })).length, 1);
+    });
+  });
+
+  describe('findRegistrationWrites', () => {
+    const TABLE = '${aws_dynamodb_table.t.arn}';
+    const withTable = (statement: object) => ({
+      ...policy(statement),
+      resource: { ...policy(statement).resource, aws_dynamodb_table: { t: { name: 'reg-registry' } } },
+    });
+    const write = (extra: object = {}) => ({ Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: [TABLE], ...extra });
+    const leadingKeys = (keys: string[], operator = 'ForAllValues:StringLike') => ({
+      Condition: { [operator]: { 'dynamodb:LeadingKeys': keys } },
+    });
+
+    it('passes reads, writes limited to state prefixes, and writes on other tables', () => {
+      assert.deepEqual(findRegistrationWrites(withTable({ Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: [TABLE] })), []);
+      assert.deepEqual(findRegistrationWrites(withTable(write(leadingKeys(['code#*', 'consent#*', 'consentstate#*'])))), []);
+      assert.deepEqual(findRegistrationWrites(withTable(write(leadingKeys(['tokenset#x'], 'ForAllValues:StringEquals')))), []);
+      assert.deepEqual(findRegistrationWrites(withTable(write({ Resource: ['${aws_dynamodb_table.orders.arn}'] }))), []);
+      assert.deepEqual(findRegistrationWrites(withTable(write({ Resource: ['arn:aws:dynamodb:eu-west-1:1:table/orders'] }))), []);
+      assert.deepEqual(findRegistrationWrites(withTable(write({ Resource: [`${TABLE}/index/*`] }))), []);
+      assert.deepEqual(findRegistrationWrites(withTable(write({ Effect: 'Deny' }))), []);
+      const wildcardWithKey = { ...leadingKeys(['code#*']).Condition, Null: { 'dynamodb:LeadingKeys': 'false' } };
+      assert.deepEqual(findRegistrationWrites(withTable(write({ Action: 'dynamodb:*', Condition: wildcardWithKey }))), []);
+    });
+
+    it('flags a write on the registry\'s table that could reach the registrations', () => {
+      const flagged = (statement: object) => findRegistrationWrites(withTable(statement)).map((f) => f.message);
+      assert.match(flagged(write())[0]!, /^aws_iam_role_policy\.p allows dynamodb:PutItem on the registry's table without a /);
+      assert.match(flagged(write(leadingKeys(['*'])))[0]!, /leading-key pattern "\*", which matches "client#…" items/);
+      assert.match(flagged(write(leadingKeys(['code#*', 'c*'])))[0]!, /leading-key pattern "c\*"/);
+      assert.match(flagged(write(leadingKeys(['conn?ction#*'])))[0]!, /matches "connection#…" items/);
+      assert.match(flagged(write(leadingKeys(['client#abc'], 'ForAllValues:StringEquals')))[0]!, /"client#abc"/);
+      assert.match(flagged(write(leadingKeys(['${aws:username}'])))[0]!, /leading-key pattern/);
+      assert.equal(flagged(write(leadingKeys(['code#*'], 'ForAllValues:StringLikeIfExists'))).length, 1);
+      assert.equal(flagged(write(leadingKeys(['code#*'], 'ForAnyValue:StringLike'))).length, 1);
+      // `ForAllValues` is true over no key at all: a wildcard grants table actions that carry none.
+      assert.match(flagged(write({ Action: 'dynamodb:*', ...leadingKeys(['code#*']) }))[0]!, /may carry no leading key/);
+      assert.equal(flagged(write({ Action: undefined, NotAction: ['dynamodb:GetItem'], ...leadingKeys(['code#*']) })).length, 1);
+      // Other spellings of the same table.
+      assert.equal(flagged(write({ Resource: '*' })).length, 1);
+      assert.equal(flagged(write({ Resource: ['arn:aws:dynamodb:*:*:table/*'] })).length, 1);
+      const writtenOut = 'arn:${data.aws_partition.p.partition}:dynamodb:eu-west-1:1:table/reg-registry';
+      assert.equal(flagged(write({ Resource: [writtenOut] })).length, 1);
+      assert.equal(flagged(write({ Action: ['dynamodb:batchwriteitem'] })).length, 1);
+      assert.match(flagged(write({ Sid: 'Mine' }))[0]!, /^aws_iam_role_policy\.p \(statement "Mine"\)/);
     });
   });
 
@@ -77,6 +124,27 @@ describe('rules', () => {
       assert.throws(() => Testing.fullSynth(stack), (error: Error) => {
         assert.match(error.message, /\[log-group-without-retention\] aws_cloudwatch_log_group\.Registry_Forever_\w+ has no retention_in_days/);
         assert.match(error.message, /\[secret-value\] aws_secretsmanager_secret_version\.Registry_Leak_\w+ sets secret_string/);
+        return true;
+      });
+    });
+
+    it('fails synth when a policy in the registry lets a function write registrations', () => {
+      const { stack, registry } = fixture();
+      new IamRolePolicy(registry, 'HandAdded', {
+        role: registry.authorizationServer.role.id,
+        policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], Resource: registry.table.arn }],
+        }),
+      });
+      registry.rotationFunction.addToPolicy({ sid: 'Sloppy', actions: ['dynamodb:UpdateItem'], resources: [registry.table.arn] });
+      assert.throws(() => Testing.fullSynth(stack), (error: Error) => {
+        const handAdded = /\[registration-write\] aws_iam_role_policy\.Registry_HandAdded_\w+ allows dynamodb:PutItem, dynamodb:DeleteItem/;
+        assert.match(error.message, handAdded);
+        assert.match(error.message, /HandAdded_\w+ allows [^\n]* on the registry's table without a ForAllValues:StringLike condition/);
+        assert.match(error.message, /it could write the registrations \(client#, connection#\), which only Terraform may/);
+        const sloppy = /\[registration-write\] aws_iam_role_policy\.Registry_RotationFunction_Policy_\w+ \(statement "Sloppy"\)/;
+        assert.match(error.message, sloppy);
         return true;
       });
     });

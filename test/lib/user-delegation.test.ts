@@ -22,7 +22,11 @@ describe('user-delegated access (synth)', () => {
     assert.deepEqual(resources(tf, 'aws_secretsmanager_secret_version'), {});
     const statements = policyOf(tf, 'AuthorizationServer').Statement;
     assert.ok(statements.find((s) => s.Sid === 'ReadOwnSecrets')!.Resource.some((r) => String(r).includes('UserAuthenticationSecret')));
-    assert.deepEqual(statements.find((s) => s.Sid === 'UseRegistryTable')!.Action, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    assert.deepEqual(statements.find((s) => s.Sid === 'ReadRegistryTable')!.Action, ['dynamodb:GetItem']);
+    const writes = statements.find((s) => s.Sid === 'WriteOwnTableItems')!;
+    assert.deepEqual(writes.Action, ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    const decrypt = statements.find((s) => s.Sid === 'DecryptOwnSecrets')!.Condition.StringLike['kms:EncryptionContext:SecretARN'];
+    assert.ok(decrypt.some((r: string) => r.includes('UserAuthenticationSecret')), 'Secrets Manager decrypts the upstream secret');
     assert.ok(!policyOf(tf, 'RotationFunction').Statement.some((s) => s.Resource.some((r) => String(r).includes('UserAuthenticationSecret'))));
     const env = resource(tf, 'aws_lambda_function', 'AuthorizationServer').environment.variables;
     assert.equal(env.OAUTH_USER_AUTH_ISSUER, 'https://login.example.com');
