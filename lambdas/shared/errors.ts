@@ -6,7 +6,10 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { jsonResponse } from './http';
 import type { Logger } from './log';
 
-/** Error codes of RFC 6749 §5.2 (plus `server_error` and `temporarily_unavailable` from §4.1.2.1), the `error` member of an error response. */
+/**
+ * Error codes of RFC 6749 §5.2 (plus `server_error` and `temporarily_unavailable` from §4.1.2.1), the `error` member of
+ * an error response.
+ */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'

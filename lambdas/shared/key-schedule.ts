@@ -113,9 +113,9 @@ export function maxRingKeys(schedule: KeySchedule): number {
   return 2 + Math.ceil(alive / schedule.rotationPeriodSecs);
 }
 
-/** Ring keys in schedule order: by `activatesAt`, then `createdAt`, then `kid` (the last active one signs). */
+/** Ring keys in schedule order: by `activatesAt`, then `createdAt`, then position in the ring (the last active one signs). */
 export function scheduleOrder(keys: readonly RingKey[]): RingKey[] {
-  return [...keys].sort((a, b) => a.activatesAt - b.activatesAt || a.createdAt - b.createdAt || kidOf(a).localeCompare(kidOf(b)));
+  return [...keys].sort((a, b) => a.activatesAt - b.activatesAt || a.createdAt - b.createdAt);
 }
 
 /** The key that signs at `nowSecs`: the greatest `activatesAt <= now`; undefined when none is active. */
@@ -179,7 +179,8 @@ export function readKeyRing(current: StoredRingValue, previous?: StoredRingValue
     return { keys: keys.map((entry, i) => ringKey(entry, `keys[${i}]`)) };
   }
   const jwk = privateRsaJwk(parsed, 'the signing key');
-  const old = previous && !isKeyRingValue(previous.value) ? privateRsaJwk(parseJson(previous.value), 'the previous signing key') : undefined;
+  const legacyPrevious = previous && !isKeyRingValue(previous.value);
+  const old = legacyPrevious ? privateRsaJwk(parseJson(previous.value), 'the previous signing key') : undefined;
   if (!old || old.kid === jwk.kid) return { keys: [{ jwk, createdAt: current.createdAtSecs, activatesAt: 0 }] };
   return {
     keys: [
@@ -211,5 +212,3 @@ function parseJson(value: string): unknown {
     throw new Error('the signing key secret does not hold JSON');
   }
 }
-
-const kidOf = (key: RingKey): string => key.jwk.kid ?? '';
