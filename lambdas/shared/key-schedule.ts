@@ -120,7 +120,9 @@ export function scheduleOrder(keys: readonly RingKey[]): RingKey[] {
 
 /** The key that signs at `nowSecs`: the greatest `activatesAt <= now`; undefined when none is active. */
 export function signingKeyAt(ring: KeyRing, nowSecs: number): RingKey | undefined {
-  return scheduleOrder(ring.keys).filter((k) => k.activatesAt <= nowSecs).at(-1);
+  return scheduleOrder(ring.keys)
+    .filter((k) => k.activatesAt <= nowSecs)
+    .at(-1);
 }
 
 /** Publication order: the signer, then keys not active yet (soonest first), then retired keys (newest first). */

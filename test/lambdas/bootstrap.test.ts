@@ -65,11 +65,15 @@ describe('bootstrap', () => {
     const values = await snapshot(secrets);
     for (const v of Object.values(values)) assert.deepEqual([v.versionId, v.stages], [BOOTSTRAP_VERSION_ID, ['AWSCURRENT']]);
 
-    assert.deepEqual(JSON.parse(values[SECRETS.client]!.value).client_id, 'acme');
-    assert.equal(Buffer.from(JSON.parse(values[SECRETS.link]!.value).k, 'base64url').length, 32);
-    const ring = readKeyRing({ value: values[SECRETS.signing]!.value, createdAtSecs: 0 });
-    assert.deepEqual(ring.keys.map((k) => k.activatesAt), [NOW_MS / 1000, NOW_MS / 1000 + 86_400], 'a key signing now, a next key');
-    assert.equal(signingKeyAt(ring, NOW_MS / 1000)?.jwk.kid, await calculateJwkThumbprint(ring.keys[0]!.jwk));
+    assert.deepEqual(JSON.parse(values[SECRETS.client].value).client_id, 'acme');
+    assert.equal(Buffer.from(JSON.parse(values[SECRETS.link].value).k, 'base64url').length, 32);
+    const ring = readKeyRing({ value: values[SECRETS.signing].value, createdAtSecs: 0 });
+    assert.deepEqual(
+      ring.keys.map((k) => k.activatesAt),
+      [NOW_MS / 1000, NOW_MS / 1000 + 86_400],
+      'a key signing now, a next key',
+    );
+    assert.equal(signingKeyAt(ring, NOW_MS / 1000)?.jwk.kid, await calculateJwkThumbprint(ring.keys[0].jwk));
 
     const summary = JSON.stringify(first);
     for (const material of secretMaterial(Object.values(values).map((v) => v.value))) {
@@ -100,8 +104,14 @@ describe('bootstrap', () => {
   it('two bootstraps racing on one secret leave one first value', async () => {
     const secrets = new MemorySecretStore();
     declare(secrets);
-    const results = await Promise.all([bootstrapSecrets(secrets, event(SECRETS.signing)), bootstrapSecrets(secrets, event(SECRETS.signing))]);
-    assert.deepEqual(results.map((r) => r.created.length + r.existing.length), [1, 1]);
+    const results = await Promise.all([
+      bootstrapSecrets(secrets, event(SECRETS.signing)),
+      bootstrapSecrets(secrets, event(SECRETS.signing)),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.created.length + r.existing.length),
+      [1, 1],
+    );
     assert.equal(results.filter((r) => r.created.length === 1).length, 1);
     assert.deepEqual(Object.keys((await secrets.describeSecret(SECRETS.signing)).versionStages), [BOOTSTRAP_VERSION_ID]);
   });
@@ -115,8 +125,11 @@ describe('bootstrap', () => {
     assert.deepEqual(await run(), [SECRETS.signing, SECRETS.client]);
     const store = new LocalSecretStore(file);
     const before = await store.describeSecret(SECRETS.signing);
-    const values = [await store.getSecretVersion(SECRETS.signing, 'AWSCURRENT'), await store.getSecretVersion(SECRETS.client, 'AWSCURRENT')];
-    assert.equal(readKeyRing({ value: values[0]!.value, createdAtSecs: 0 }).keys[1]!.activatesAt, NOW_MS / 1000 + 30 * 86_400);
+    const values = [
+      await store.getSecretVersion(SECRETS.signing, 'AWSCURRENT'),
+      await store.getSecretVersion(SECRETS.client, 'AWSCURRENT'),
+    ];
+    assert.equal(readKeyRing({ value: values[0]!.value, createdAtSecs: 0 }).keys[1].activatesAt, NOW_MS / 1000 + 30 * 86_400);
 
     assert.deepEqual(await run(), [], 'second start: nothing generated');
     const again = new LocalSecretStore(file);
@@ -136,16 +149,20 @@ describe('rotation Lambda entry', () => {
     process.env.AWS_REGION ??= 'eu-west-1';
     process.env[ENV.SIGNING_KEY_ROTATION_SECS] = String(7 * 86_400);
     const { handler } = await import('../../lambdas/rotation/index');
-    sm.on(DescribeSecretCommand).resolves({ Name: 'reg/signing-key', RotationEnabled: false, Tags: [{ Key: SECRET_KIND_TAG, Value: 'signing-key' }] });
+    sm.on(DescribeSecretCommand).resolves({
+      Name: 'reg/signing-key',
+      RotationEnabled: false,
+      Tags: [{ Key: SECRET_KIND_TAG, Value: 'signing-key' }],
+    });
     sm.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: 'no AWSCURRENT', $metadata: {} }));
     sm.on(PutSecretValueCommand).resolves({});
 
     const result = await handler({ action: 'bootstrap', secretIds: ['arn:aws:secretsmanager:eu-west-1:1:secret:reg/signing-key'] });
     assert.deepEqual(result, { created: ['reg/signing-key'], existing: [] });
-    const put = sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input;
+    const put = sm.commandCalls(PutSecretValueCommand)[0].args[0].input;
     assert.deepEqual([put.ClientRequestToken, put.VersionStages], [BOOTSTRAP_VERSION_ID, ['AWSCURRENT']]);
     const ring = readKeyRing({ value: put.SecretString!, createdAtSecs: 0 });
-    assert.equal(ring.keys[1]!.activatesAt - ring.keys[0]!.activatesAt, 7 * 86_400, 'the schedule comes from the environment');
+    assert.equal(ring.keys[1].activatesAt - ring.keys[0].activatesAt, 7 * 86_400, 'the schedule comes from the environment');
 
     const step = { SecretId: 'reg/signing-key', ClientRequestToken: 'v2', Step: 'createSecret' as const };
     await assert.rejects(handler(step), /does not have rotation enabled/);

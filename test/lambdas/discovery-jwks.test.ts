@@ -137,7 +137,8 @@ describe('JWKS', () => {
     });
     const fresh = await createHarness({ secrets });
     const secret = await h.secretOf(CLIENTS.basic);
-    const request = () => fresh.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic: [CLIENTS.basic.clientId, secret] }));
+    const basic = [CLIENTS.basic.clientId, secret] as const;
+    const request = () => fresh.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic }));
     const refused = await request();
     assert.equal(structured(refused).statusCode, 503);
     assert.equal(jsonBody(refused).error, 'temporarily_unavailable');

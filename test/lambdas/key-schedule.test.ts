@@ -19,7 +19,9 @@ import {
 } from '../../lambdas/shared/key-schedule';
 
 const key = (kid: string): JWK => ({ kty: 'RSA', n: 'n', e: 'AQAB', d: 'd', kid });
-const ring = (...keys: [string, number][]): KeyRing => ({ keys: keys.map(([kid, at]) => ({ jwk: key(kid), createdAt: 0, activatesAt: at })) });
+const ring = (...keys: [string, number][]): KeyRing => ({
+  keys: keys.map(([kid, at]) => ({ jwk: key(kid), createdAt: 0, activatesAt: at })),
+});
 const kids = (keys: readonly { jwk: JWK }[]) => keys.map((k) => k.jwk.kid);
 const SCHEDULE = { rotationPeriodSecs: 1000, prePublishSecs: 200, longestTokenTtlSecs: 50 };
 
@@ -40,10 +42,13 @@ describe('key schedule', () => {
   it('a first ring signs now and publishes the next key one lead (max of period and pre-publish window) ahead', () => {
     assert.deepEqual(
       firstKeyRing(key('a'), key('b'), 500, SCHEDULE).keys.map((k) => [k.jwk.kid, k.activatesAt]),
-      [['a', 500], ['b', 1500]],
+      [
+        ['a', 500],
+        ['b', 1500],
+      ],
     );
     const longWindow = { ...SCHEDULE, prePublishSecs: 5000 };
-    assert.equal(firstKeyRing(key('a'), key('b'), 500, longWindow).keys[1]!.activatesAt, 5500);
+    assert.equal(firstKeyRing(key('a'), key('b'), 500, longWindow).keys[1].activatesAt, 5500);
   });
 
   it('a rotation drops a key only when it stopped signing at least the longest token lifetime plus skew ago', () => {
@@ -52,7 +57,7 @@ describe('key schedule', () => {
     assert.deepEqual(kids(rotateKeyRing(r, key('d'), keep - 1, SCHEDULE).keys), ['a', 'b', 'c', 'd']);
     const rotated = rotateKeyRing(r, key('d'), keep, SCHEDULE);
     assert.deepEqual(kids(rotated.keys), ['b', 'c', 'd']);
-    assert.equal(rotated.keys[2]!.activatesAt, keep + 1000);
+    assert.equal(rotated.keys[2].activatesAt, keep + 1000);
     // The signer and the keys after it are never dropped, however late the rotation.
     assert.deepEqual(kids(rotateKeyRing(ring(['a', 0]), key('b'), 1e9, SCHEDULE).keys), ['a', 'b']);
   });
@@ -74,15 +79,18 @@ describe('key schedule', () => {
 
   it('keyScheduleProblems names the numbers when a window cannot be kept', () => {
     const [short] = keyScheduleProblems({ rotationDays: 30, longestTokenTtlSecs: 900, prePublishSecs: 600 });
-    assert.match(short!, /pre-publish window \(600 s\) is shorter than API Gateway's JWKS cache \(7200 s\)/);
+    assert.match(short, /pre-publish window \(600 s\) is shorter than API Gateway's JWKS cache \(7200 s\)/);
     const [lead] = keyScheduleProblems({ rotationDays: 1, longestTokenTtlSecs: 900, prePublishSecs: 86_400 });
-    assert.match(lead!, /signs 86400 s after its rotation, but verifiers may see it only after 86460 s/);
+    assert.match(lead, /signs 86400 s after its rotation, but verifiers may see it only after 86460 s/);
     const [size] = keyScheduleProblems({ rotationDays: 1, longestTokenTtlSecs: 40 * 86_400, prePublishSecs: 7200 });
-    assert.match(size!, /the key ring would hold up to 44 keys \(about 79200 bytes\), over Secrets Manager's 65536-byte limit/);
-    assert.match(keyScheduleProblems({ rotationDays: 0, longestTokenTtlSecs: 900, prePublishSecs: 7200 })[0]!, /signingKeyRotationDays \(0\)/);
+    assert.match(size, /the key ring would hold up to 44 keys \(about 79200 bytes\), over Secrets Manager's 65536-byte limit/);
+    assert.match(
+      keyScheduleProblems({ rotationDays: 0, longestTokenTtlSecs: 900, prePublishSecs: 7200 })[0],
+      /signingKeyRotationDays \(0\)/,
+    );
   });
 
-  it('reads the rotation function\'s schedule from the environment, with safe defaults', () => {
+  it("reads the rotation function's schedule from the environment, with safe defaults", () => {
     assert.deepEqual(keyScheduleFromEnv({}), DEFAULT_KEY_SCHEDULE);
     assert.deepEqual(DEFAULT_KEY_SCHEDULE, { rotationPeriodSecs: 30 * 86_400, prePublishSecs: 7200, longestTokenTtlSecs: 86_400 });
     const env = {

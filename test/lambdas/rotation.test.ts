@@ -152,10 +152,12 @@ describe('rotation handler', () => {
 
   it('testSecret fails on a malformed pending value', async () => {
     const { secrets, step } = setup();
-    await secrets.putSecretValue(CLIENT_SECRET, 'bad', JSON.stringify({ client_id: 'other-client', client_secret: 'x'.repeat(43) }), ['AWSPENDING']);
+    const otherClient = JSON.stringify({ client_id: 'other-client', client_secret: 'x'.repeat(43) });
+    await secrets.putSecretValue(CLIENT_SECRET, 'bad', otherClient, ['AWSPENDING']);
     await assert.rejects(step(CLIENT_SECRET, 'bad', 'testSecret'), /names another client/);
     const badKey = { kty: 'RSA', n: 'AQAB', e: 'AQAB', kid: 'x' };
-    await secrets.putSecretValue(SIGNING_KEY, 'bad', JSON.stringify({ keys: [{ jwk: badKey, createdAt: 0, activatesAt: 0 }] }), ['AWSPENDING']);
+    const badRing = JSON.stringify({ keys: [{ jwk: badKey, createdAt: 0, activatesAt: 0 }] });
+    await secrets.putSecretValue(SIGNING_KEY, 'bad', badRing, ['AWSPENDING']);
     await assert.rejects(step(SIGNING_KEY, 'bad', 'testSecret'), /not a private RSA JWK/);
     await secrets.putSecretValue(SIGNING_KEY, 'legacy', JSON.stringify(await generateSigningKey()), ['AWSPENDING']);
     await assert.rejects(step(SIGNING_KEY, 'legacy', 'testSecret'), /not a key ring/);
