@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { createRotationHandler } from '../../lambdas/rotation/rotation';
+import { createRotationHandler, generateSigningKey } from '../../lambdas/rotation/rotation';
 import { silentLogger } from '../../lambdas/shared/log';
 import { apiEvent, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CACHE_TTL_SECS, CLIENTS, ISSUER, SIGNING_KEY_SECRET_ID, createHarness, type Harness } from './fixtures';
@@ -126,6 +126,18 @@ describe('JWKS', () => {
     assert.equal((await jwks(h)).keys[0]!.kid, next.jwk.kid);
     assert.equal((await verifyWith(h, lastOfFirst)).payload.sub, CLIENTS.basic.clientId);
     assert.equal((await verifyWith(h, afterSwitch)).payload.sub, CLIENTS.basic.clientId);
+  });
+
+  it('serves a legacy value (one JWK per version): the current key signs, the previous one stays published', async () => {
+    const h = await createHarness();
+    const [previous, current] = [await generateSigningKey(), await generateSigningKey()];
+    await h.secrets.putSecretValue(SIGNING_KEY_SECRET_ID, 'legacy-1', JSON.stringify(previous), ['AWSCURRENT']);
+    await h.secrets.putSecretValue(SIGNING_KEY_SECRET_ID, 'legacy-2', JSON.stringify(current), ['AWSCURRENT']);
+    h.clock.advance(CACHE_TTL_SECS);
+    const jwt = await token(h);
+    assert.equal(decodeProtectedHeader(jwt).kid, current.kid);
+    assert.deepEqual((await jwks(h)).keys.map((k) => k.kid), [current.kid, previous.kid]);
+    assert.equal((await verifyWith(h, jwt)).payload.sub, CLIENTS.basic.clientId);
   });
 
   it('answers 503 temporarily_unavailable with Retry-After while the signing key secret has no value, and never caches that', async () => {
