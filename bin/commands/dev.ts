@@ -7,12 +7,15 @@ import { appOptions } from './common';
 import { consoleLogger } from '../local/console-logger';
 import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../local/local-registry';
 import { loadRegistry, type AppOptions } from '../local/synth';
+import { GATEWAY_JWKS_CACHE_SECS } from '../../lambdas/shared/key-schedule';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
 import { connectionPath } from '../../lambdas/shared/routes';
 
 interface DevOptions extends AppOptions {
   port: string;
   quiet?: boolean;
+  jwksCacheSecs: string;
+  jwksRefetch: boolean;
 }
 
 export function registerDevCommand(program: Command): void {
@@ -21,8 +24,18 @@ export function registerDevCommand(program: Command): void {
       .command('dev')
       .description('synthesize the app and serve its registry locally (token endpoint, discovery, JWKS, protected routes)')
       .option('-p, --port <port>', 'port on 127.0.0.1', process.env.PORT ?? '8787')
-      .option('-q, --quiet', 'do not log each request'),
+      .option('-q, --quiet', 'do not log each request')
+      .option(
+        '--jwks-cache-secs <secs>',
+        'seconds the emulated JWT authorizer keeps the JWKS (API Gateway: up to 7200); new signing keys are published this long first',
+        String(GATEWAY_JWKS_CACHE_SECS),
+      )
+      .option('--no-jwks-refetch', 'the emulated authorizer does not refetch the JWKS for a token whose kid it does not know'),
   ).action(async (options: DevOptions) => {
+    const jwksCacheSecs = Number(options.jwksCacheSecs);
+    if (!Number.isInteger(jwksCacheSecs) || jwksCacheSecs < 0) {
+      throw new Error(`--jwks-cache-secs must be a whole number of seconds, got ${options.jwksCacheSecs}`);
+    }
     const started = Date.now();
     const { manifest, stack } = loadRegistry(options);
     const local = await startLocalRegistry({
@@ -31,6 +44,8 @@ export function registerDevCommand(program: Command): void {
       stateDir: options.stateDir,
       port: Number(options.port),
       log: options.quiet ? undefined : consoleLogger(),
+      jwksCacheSecs,
+      jwksRefetchOnUnknownKid: options.jwksRefetch,
     });
     process.stdout.write(banner(local, manifest, stack, options.stateDir, Date.now() - started));
     const stop = () => void local.close().then(() => process.exit(0));

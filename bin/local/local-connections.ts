@@ -9,7 +9,7 @@ import { signConsentLink, linkKeySecretName } from '../../lambdas/connections/li
 import { manifestConnections } from '../../lambdas/connections/registrations';
 import { createConnectionsServer, type ConnectionsServer } from '../../lambdas/connections/server';
 import { STATUS_BY_CODE } from '../../lambdas/connections/errors';
-import { rotateSecret } from '../../lambdas/rotation/rotation';
+import { bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
 import { LocalCipher } from '../../lambdas/shared/adapters/local-cipher';
 import type { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
@@ -47,7 +47,7 @@ export async function startLocalConnections(options: {
   if (!manifest.connections?.length) return undefined;
   const linkKeySecretId = linkKeySecretName(manifest.namePrefix);
   secrets.createSecret(linkKeySecretId, { [SECRET_KIND_TAG]: 'link-key' });
-  if (!(await secrets.getSecretVersion(linkKeySecretId, 'AWSCURRENT'))) await rotateSecret(secrets, linkKeySecretId);
+  await bootstrapSecrets(secrets, { action: 'bootstrap', secretIds: [linkKeySecretId] }, { clock: options.clock });
   // Credentials are the operator's to set (`connections set-credentials <name> --local`), never generated.
   for (const c of manifest.connections) secrets.createSecret(c.credentialsSecretId, {}, { rotationEnabled: false });
 

@@ -10,11 +10,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
+import { bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
 import { rotateSecret } from '../../lambdas/rotation/rotation';
 import { parseClientSecretValue, type ClientSecretValue } from '../../lambdas/shared/client-secret';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
+import { GATEWAY_JWKS_CACHE_SECS, longestAccessTokenTtlSecs, type KeySchedule } from '../../lambdas/shared/key-schedule';
 import { silentLogger, type Logger } from '../../lambdas/shared/log';
 import {
   CLIENT_ID_TAG,
@@ -48,6 +50,10 @@ export interface LocalRegistryOptions {
   readonly host?: string;
   readonly log?: Logger;
   readonly clock?: Clock;
+  /** Seconds the emulated JWT authorizer keeps the JWKS (and new keys are published before they sign). @default 7200 */
+  readonly jwksCacheSecs?: number;
+  /** Whether the emulated authorizer refetches the JWKS for a token whose kid it does not know. @default true */
+  readonly jwksRefetchOnUnknownKid?: boolean;
 }
 
 export interface LocalRegistry {
@@ -76,8 +82,10 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   const paths = localStatePaths(path.resolve(options.stateDir ?? '.oauth-registry'));
   mkdirSync(path.dirname(paths.secrets), { recursive: true });
   const secrets = new LocalSecretStore(paths.secrets, { clock: options.clock });
+  const jwksCacheSecs = options.jwksCacheSecs ?? GATEWAY_JWKS_CACHE_SECS;
+  const schedule = localKeySchedule(manifest, jwksCacheSecs);
 
-  const generated = await ensureSecrets(secrets, manifest);
+  const generated = await ensureSecrets(secrets, manifest, { clock: options.clock, schedule });
   // The upstream client secret is the operator's to set (`credentials set-upstream-secret --local`), never generated.
   if (manifest.userAuthentication) secrets.createSecret(manifest.userAuthentication.secretId, {}, { rotationEnabled: false });
   let credentials = await readCredentials(secrets, manifest);
@@ -107,7 +115,13 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     clock: options.clock,
     log: log ?? silentLogger,
   });
-  const authorize = createJwtAuthorizer({ issuer, jwksUri: `${issuer}/.well-known/jwks.json` });
+  const authorize = createJwtAuthorizer({
+    issuer,
+    jwksUri: `${issuer}/.well-known/jwks.json`,
+    jwksCacheSecs,
+    refetchOnUnknownKid: options.jwksRefetchOnUnknownKid ?? true,
+    clock: options.clock,
+  });
   // One authorizer configuration per route, as API Gateway gets: its own audiences, never the union of the clients'.
   const routes = manifest.routes.map((route) => ({
     route,
@@ -196,7 +210,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
             : `no client named ${JSON.stringify(name)} in this registry`,
         );
       }
-      await rotateSecret(secrets, secretId);
+      await rotateSecret(secrets, secretId, undefined, { clock: options.clock, schedule });
       credentials = await readCredentials(secrets, manifest);
       writeCredentialsFile(paths.clients, credentials);
     },
@@ -207,8 +221,27 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   };
 }
 
-/** Declares every secret the manifest names and gives a first value (through the rotation handler) to any without one. */
-export async function ensureSecrets(secrets: LocalSecretStore, manifest: RegistryManifest): Promise<string[]> {
+/**
+ * The signing-key schedule of local mode, from the manifest: its rotation period, the longest access-token lifetime of
+ * the registry and its clients, and a pre-publish window covering the emulated authorizer's JWKS cache.
+ */
+export function localKeySchedule(manifest: RegistryManifest, jwksCacheSecs = GATEWAY_JWKS_CACHE_SECS): KeySchedule {
+  return {
+    rotationPeriodSecs: manifest.signingKeyRotationDays * 86_400,
+    prePublishSecs: Math.max(GATEWAY_JWKS_CACHE_SECS, jwksCacheSecs),
+    longestTokenTtlSecs: longestAccessTokenTtlSecs(manifest),
+  };
+}
+
+/**
+ * Declares every secret the manifest names and gives a first value to any without one, through the bootstrap the
+ * deployed registry runs at apply time. Returns the names of the secrets it gave a value.
+ */
+export async function ensureSecrets(
+  secrets: LocalSecretStore,
+  manifest: RegistryManifest,
+  deps: { clock?: Clock; schedule?: KeySchedule } = {},
+): Promise<string[]> {
   const wanted = [
     { secretId: manifest.signingKeySecretId, tags: { [SECRET_KIND_TAG]: 'signing-key' } },
     // Clients without a shared secret (private_key_jwt, none) have no secret to declare.
@@ -216,15 +249,11 @@ export async function ensureSecrets(secrets: LocalSecretStore, manifest: Registr
       c.secretId === undefined ? [] : [{ secretId: c.secretId, tags: { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: c.clientId } }],
     ),
   ];
-  const generated: string[] = [];
-  for (const { secretId, tags } of wanted) {
-    secrets.createSecret(secretId, tags);
-    if (!(await secrets.getSecretVersion(secretId, 'AWSCURRENT'))) {
-      await rotateSecret(secrets, secretId);
-      generated.push(secretId);
-    }
-  }
-  return generated;
+  for (const { secretId, tags } of wanted) secrets.createSecret(secretId, tags);
+  const schedule = deps.schedule ?? localKeySchedule(manifest);
+  const secretIds = wanted.map((w) => w.secretId);
+  const { created } = await bootstrapSecrets(secrets, { action: 'bootstrap', secretIds }, { ...deps, schedule });
+  return created;
 }
 
 export async function readCredentials(secrets: LocalSecretStore, manifest: RegistryManifest): Promise<Record<string, ClientSecretValue>> {

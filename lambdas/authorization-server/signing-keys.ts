@@ -1,12 +1,18 @@
 /**
- * The RS256 signing keys, from the signing-key secret's versions: AWSCURRENT signs; AWSCURRENT, AWSPREVIOUS and
- * AWSPENDING are published, so tokens signed before a rotation keep verifying. Imported keys are kept per version id,
- * so a warm function neither fetches nor imports a key per request, and a reload after a rotation imports only the new one.
+ * The RS256 signing keys, from the key ring in the signing-key secret's AWSCURRENT version (`../shared/key-schedule.ts`):
+ * the key with the greatest `activatesAt <= now` signs, and every key of the ring is published, so a key is known to
+ * verifiers before it signs and after it stops. The ring is cached (a failed reload serves the last good one; a missing
+ * or empty ring is never cached); imported keys are kept per kid, so a reload imports only new keys.
  */
 import { importJWK, type CryptoKey, type JWK } from 'jose';
 import { TtlCache } from '../shared/cache';
+import { TemporarilyUnavailableError } from '../shared/errors';
+import { isKeyRingValue, publicationOrder, readKeyRing, signingKeyAt, type KeyRing } from '../shared/key-schedule';
 import type { Logger } from '../shared/log';
-import type { Clock, SecretStore, VersionStage } from '../shared/ports';
+import type { Clock, SecretStore, SecretVersion } from '../shared/ports';
+
+/** `Retry-After` of the 503 answered while there is no usable signing key (the secret's first value is being made). */
+export const SIGNING_KEY_RETRY_AFTER_SECS = 5;
 
 /** A public RSA JWK as published in the JWKS: only these members, so a private one can never leak. */
 export interface PublicJwk {
@@ -24,20 +30,17 @@ export interface SigningKey {
   readonly publicJwk: PublicJwk;
 }
 
-interface Keyring {
-  readonly current?: SigningKey;
-  readonly jwks: { readonly keys: readonly PublicJwk[] };
-}
-
 export interface SigningKeys {
-  /** The key to sign with now (AWSCURRENT); throws when the secret has no current version yet. */
+  /** The key to sign with now; throws `TemporarilyUnavailableError` (503) when there is none. */
   current(): Promise<SigningKey>;
-  /** The JWK Set to publish: current first, then previous and pending, one entry per kid. */
+  /** The JWK Set to publish: the signer, then next keys, then retired ones; throws `TemporarilyUnavailableError` when empty. */
   jwks(): Promise<{ readonly keys: readonly PublicJwk[] }>;
 }
 
-/** Publication order: the current key first, as verifiers that try keys in order will find it first. */
-const PUBLISHED_STAGES: readonly VersionStage[] = ['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING'];
+interface LoadedRing {
+  readonly ring: KeyRing;
+  readonly keys: ReadonlyMap<string, SigningKey>;
+}
 
 export function createSigningKeys(options: {
   readonly secrets: SecretStore;
@@ -46,42 +49,58 @@ export function createSigningKeys(options: {
   readonly ttlMs: number;
   readonly log: Logger;
 }): SigningKeys {
-  const { secrets, secretId } = options;
-  const cache = new TtlCache<'keyring', Keyring>({ ttlMs: options.ttlMs, clock: options.clock, log: options.log, name: 'signing-keys' });
+  const { secrets, secretId, clock, log } = options;
+  const cache = new TtlCache<'ring', LoadedRing>({ ttlMs: options.ttlMs, clock, log, name: 'signing-keys' });
   let imported = new Map<string, Promise<SigningKey>>();
 
-  const load = async (): Promise<Keyring> => {
-    const versions = await Promise.all(PUBLISHED_STAGES.map((stage) => secrets.getSecretVersion(secretId, stage)));
+  // Throws when there is no ring or it holds no key, so the cache keeps nothing (or keeps serving the last good ring).
+  const load = async (): Promise<LoadedRing> => {
+    const current = await secrets.getSecretVersion(secretId, 'AWSCURRENT');
+    if (!current) throw new Error(`signing key secret ${secretId} has no AWSCURRENT value yet`);
+    // A legacy value (one JWK) is migrating: its AWSPREVIOUS key may still verify live tokens, so it stays published.
+    const previous = isKeyRingValue(current.value) ? undefined : await secrets.getSecretVersion(secretId, 'AWSPREVIOUS');
+    const ring = readKeyRing(stored(current), previous && stored(previous));
+    if (ring.keys.length === 0) throw new Error(`signing key secret ${secretId} holds an empty key ring`);
     const next = new Map<string, Promise<SigningKey>>();
-    const keys = await Promise.all(
-      versions.map((version) => {
-        if (!version) return undefined;
-        const key = imported.get(version.versionId) ?? importSigningKey(version.value);
-        next.set(version.versionId, key);
-        return key;
-      }),
-    );
-    imported = next; // forget keys of versions that no longer hold a label
-    const jwks: PublicJwk[] = [];
-    for (const key of keys) if (key && !jwks.some((k) => k.kid === key.kid)) jwks.push(key.publicJwk);
-    return { current: keys[0], jwks: { keys: jwks } };
+    for (const { jwk } of ring.keys) next.set(jwk.kid!, imported.get(jwk.kid!) ?? importSigningKey(jwk));
+    const keys = new Map((await Promise.all(next.values())).map((key) => [key.kid, key]));
+    imported = next; // forget keys the ring dropped
+    return { ring, keys };
   };
+
+  const loaded = async (): Promise<LoadedRing> => {
+    try {
+      return await cache.get('ring', load);
+    } catch (err) {
+      log.error('signing_key_unavailable', { secret_id: secretId, error: err instanceof Error ? err.message : String(err) });
+      throw new TemporarilyUnavailableError('no signing key is available yet', SIGNING_KEY_RETRY_AFTER_SECS);
+    }
+  };
+  const nowSecs = () => Math.floor(clock() / 1000);
 
   return {
     async current() {
-      const { current } = await cache.get('keyring', load);
-      if (!current) throw new Error(`signing key secret ${secretId} has no AWSCURRENT version`);
-      return current;
+      const { ring, keys } = await loaded();
+      const signer = signingKeyAt(ring, nowSecs());
+      if (!signer) throw new TemporarilyUnavailableError('no signing key is active yet', SIGNING_KEY_RETRY_AFTER_SECS);
+      return keys.get(signer.jwk.kid!)!;
     },
     async jwks() {
-      return (await cache.get('keyring', load)).jwks;
+      const { ring, keys } = await loaded();
+      const published: PublicJwk[] = [];
+      for (const { jwk } of publicationOrder(ring, nowSecs())) {
+        if (!published.some((k) => k.kid === jwk.kid)) published.push(keys.get(jwk.kid!)!.publicJwk);
+      }
+      return { keys: published };
     },
   };
 }
 
-/** Parses a private RSA JWK (the rotation Lambda's format) and imports it for RS256 signing. */
-export async function importSigningKey(value: string): Promise<SigningKey> {
-  const jwk = JSON.parse(value) as JWK;
+const stored = (version: SecretVersion) => ({ value: version.value, createdAtSecs: Math.floor(version.createdAt.getTime() / 1000) });
+
+/** Imports a private RSA JWK (a ring entry's `jwk`, or its JSON) for RS256 signing. */
+export async function importSigningKey(value: JWK | string): Promise<SigningKey> {
+  const jwk = (typeof value === 'string' ? JSON.parse(value) : value) as JWK;
   if (jwk.kty !== 'RSA' || !jwk.n || !jwk.e || !jwk.d || !jwk.kid) throw new Error('signing key is not a private RSA JWK with a kid');
   const privateKey = (await importJWK({ ...jwk, alg: 'RS256' }, 'RS256')) as CryptoKey;
   return { kid: jwk.kid, privateKey, publicJwk: { kty: 'RSA', kid: jwk.kid, use: 'sig', alg: 'RS256', n: jwk.n, e: jwk.e } };

@@ -1,8 +1,21 @@
-/** Lambda entry of the rotation function Secrets Manager invokes for client secrets and signing keys. */
+/**
+ * Lambda entry of the rotation function: Secrets Manager invokes it with a rotation step for client secrets, signing
+ * keys and link keys; Terraform invokes it with `{"action":"bootstrap","secretIds":[...]}` for first values.
+ */
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { AwsSecretStore } from '../shared/adapters/aws-secret-store';
+import { keyScheduleFromEnv } from '../shared/config';
+import { createJsonLogger } from '../shared/log';
+import { bootstrapSecrets, isBootstrapEvent, type BootstrapEvent, type BootstrapResult } from './bootstrap';
 import { createRotationHandler } from './rotation';
 
-const rotate = createRotationHandler({ secrets: new AwsSecretStore() });
+const secrets = new AwsSecretStore();
+const log = createJsonLogger();
+const schedule = keyScheduleFromEnv();
+const rotate = createRotationHandler({ secrets, log, schedule });
 
-export const handler = (event: SecretsManagerRotationEvent): Promise<void> => rotate(event);
+export function handler(event: BootstrapEvent): Promise<BootstrapResult>;
+export function handler(event: SecretsManagerRotationEvent): Promise<void>;
+export function handler(event: SecretsManagerRotationEvent | BootstrapEvent): Promise<BootstrapResult | void> {
+  return isBootstrapEvent(event) ? bootstrapSecrets(secrets, event, { log, schedule }) : rotate(event);
+}

@@ -1,14 +1,17 @@
 /**
  * Secrets Manager rotation for the registry's secrets, per AWS's rotation Lambda contract: four steps, each called with
  * `{ SecretId, ClientRequestToken, Step }`, each idempotent because Secrets Manager retries. The secret's
- * `oauth-registry:kind` tag says what to generate: a client secret, an RSA signing key or a consent-link key.
+ * `oauth-registry:kind` tag says what to generate (`values.ts`): a client secret, a consent-link key, or, for the
+ * signing key, the next key ring (a new key that signs one lead later; retired keys dropped once their tokens expired).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK } from 'jose';
-import { CLIENT_SECRET_BYTES, CLIENT_SECRET_PATTERN, parseClientSecretValue, serializeClientSecretValue } from '../shared/client-secret';
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_KEY_SCHEDULE, type KeySchedule } from '../shared/key-schedule';
 import { silentLogger, createJsonLogger, type Logger } from '../shared/log';
-import { CLIENT_ID_TAG, SECRET_KIND_TAG, type SecretKind } from '../shared/manifest';
+import { CLIENT_ID_TAG, SECRET_KIND_TAG } from '../shared/manifest';
 import type { Clock, SecretDescription, SecretStore } from '../shared/ports';
+import { newValue, testValue, type ValueContext } from './values';
+
+export { LINK_KEY_BYTES, generateLinkKey, generateSigningKey } from './values';
 
 export type RotationStep = 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
 
@@ -21,23 +24,42 @@ export interface RotationEvent {
 
 export type RotationHandler = (event: RotationEvent) => Promise<void>;
 
-export function createRotationHandler(deps: { secrets: SecretStore; clock?: Clock; log?: Logger }): RotationHandler {
+export interface RotationDeps {
+  readonly secrets: SecretStore;
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  /** The signing-key schedule (AWS: `keyScheduleFromEnv()`). @default DEFAULT_KEY_SCHEDULE */
+  readonly schedule?: KeySchedule;
+}
+
+export function createRotationHandler(deps: RotationDeps): RotationHandler {
   const { secrets } = deps;
   const log = deps.log ?? createJsonLogger();
   const clock = deps.clock ?? Date.now;
+  const context = ({ secretId, description }: StepContext): ValueContext => ({
+    secrets,
+    secretId,
+    description,
+    nowMs: clock(),
+    schedule: deps.schedule ?? DEFAULT_KEY_SCHEDULE,
+  });
 
   const steps: Readonly<Record<RotationStep, (ctx: StepContext) => Promise<void>>> = {
-    async createSecret({ secretId, token, description }) {
-      if (await secrets.getSecretVersionById(secretId, token)) return; // a retry: the pending value exists
-      const value = await generateValue(kindOf(description), description);
-      await secrets.putSecretValue(secretId, token, value, ['AWSPENDING']);
+    async createSecret(ctx) {
+      if (await secrets.getSecretVersionById(ctx.secretId, ctx.token)) return; // a retry: the pending value exists
+      await secrets.putSecretValue(ctx.secretId, ctx.token, await newValue(context(ctx)), ['AWSPENDING']);
     },
     // Nothing outside Secrets Manager holds these values: the authorization server reads them from there.
     async setSecret() {},
-    async testSecret({ secretId, token, description }) {
-      const pending = await secrets.getSecretVersionById(secretId, token);
-      if (!pending) throw new Error(`version ${token} of ${secretId} has no value to test`);
-      await testValue(kindOf(description), description, pending.value, clock);
+    async testSecret(ctx) {
+      const pending = await secrets.getSecretVersionById(ctx.secretId, ctx.token);
+      // Enabling rotation without rotating (`rotate_immediately = false`), Secrets Manager tests the configuration with
+      // testSecret on an AWSPENDING version it made without a value (no createSecret ran): nothing to test.
+      if (!pending) {
+        log.info('rotation_test_without_value', { secret_id: ctx.secretId, version: ctx.token, reason: 'configuration test' });
+        return;
+      }
+      await testValue(context(ctx), pending.value);
     },
     async finishSecret({ secretId, token, description }) {
       const holder = Object.keys(description.versionStages).find((id) => description.versionStages[id]!.includes('AWSCURRENT'));
@@ -80,9 +102,9 @@ export async function rotateSecret(
   secrets: SecretStore,
   secretId: string,
   versionId: string = randomUUID(),
-  deps: { clock?: Clock; log?: Logger } = {},
+  deps: Omit<RotationDeps, 'secrets'> = {},
 ): Promise<string> {
-  const handler = createRotationHandler({ secrets, clock: deps.clock, log: deps.log ?? silentLogger });
+  const handler = createRotationHandler({ ...deps, secrets, log: deps.log ?? silentLogger });
   for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const) {
     await handler({ SecretId: secretId, ClientRequestToken: versionId, Step });
   }
@@ -97,72 +119,4 @@ interface StepContext {
   readonly secretId: string;
   readonly token: string;
   readonly description: SecretDescription;
-}
-
-function kindOf(description: SecretDescription): SecretKind {
-  const kind = description.tags[SECRET_KIND_TAG];
-  if (kind === 'client-secret' || kind === 'signing-key' || kind === 'link-key') return kind;
-  throw new Error(`secret ${description.name} has no valid ${SECRET_KIND_TAG} tag (got ${JSON.stringify(kind)})`);
-}
-
-function taggedClientId(description: SecretDescription): string {
-  const clientId = description.tags[CLIENT_ID_TAG];
-  if (!clientId) throw new Error(`client secret ${description.name} has no ${CLIENT_ID_TAG} tag`);
-  return clientId;
-}
-
-async function generateValue(kind: SecretKind, description: SecretDescription): Promise<string> {
-  if (kind === 'client-secret') {
-    const clientSecret = randomBytes(CLIENT_SECRET_BYTES).toString('base64url');
-    return serializeClientSecretValue({ client_id: taggedClientId(description), client_secret: clientSecret });
-  }
-  if (kind === 'link-key') return JSON.stringify(generateLinkKey());
-  return JSON.stringify(await generateSigningKey());
-}
-
-/** Bytes of the HS256 key consent links of third-party connections are signed with (256 bits). */
-export const LINK_KEY_BYTES = 32;
-
-/** A random symmetric JWK for HS256 with a random `kid` (links name the key that signed them). */
-export function generateLinkKey(): JWK {
-  return { kty: 'oct', k: randomBytes(LINK_KEY_BYTES).toString('base64url'), alg: 'HS256', kid: randomBytes(8).toString('hex') };
-}
-
-/** A private RSA 2048 JWK for RS256, its `kid` the RFC 7638 thumbprint. */
-export async function generateSigningKey(): Promise<JWK> {
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
-  const jwk = await exportJWK(privateKey);
-  return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'RS256', use: 'sig' };
-}
-
-async function testValue(kind: SecretKind, description: SecretDescription, value: string, clock: Clock): Promise<void> {
-  const parsed = JSON.parse(value) as Record<string, unknown>;
-  if (kind === 'client-secret') {
-    if (parsed.client_id !== taggedClientId(description)) throw new Error(`client secret ${description.name} names another client`);
-    const secret = parseClientSecretValue(value);
-    if (!secret || !CLIENT_SECRET_PATTERN.test(secret.client_secret)) {
-      throw new Error(`client secret ${description.name} is malformed`);
-    }
-    return;
-  }
-  if (kind === 'link-key') {
-    const k = (parsed as JWK).k;
-    if (parsed.kty !== 'oct' || typeof k !== 'string' || Buffer.from(k, 'base64url').length !== LINK_KEY_BYTES || !parsed.kid) {
-      throw new Error(`link key ${description.name} is not a ${LINK_KEY_BYTES}-byte oct JWK with a kid`);
-    }
-    return;
-  }
-  // A signing key must sign a token its public half verifies, under the kid it claims.
-  const jwk = parsed as JWK;
-  if (jwk.kty !== 'RSA' || !jwk.d || jwk.kid !== (await calculateJwkThumbprint(jwk))) {
-    throw new Error(`signing key ${description.name} is not a private RSA JWK with its thumbprint as kid`);
-  }
-  const { kty, n, e, kid } = jwk;
-  const now = Math.floor(clock() / 1000);
-  const token = await new SignJWT({})
-    .setProtectedHeader({ alg: 'RS256', kid })
-    .setIssuedAt(now)
-    .setExpirationTime(now + 60)
-    .sign(await importJWK(jwk, 'RS256'));
-  await jwtVerify(token, await importJWK({ kty, n, e }, 'RS256'), { algorithms: ['RS256'], currentDate: new Date(clock()) });
 }

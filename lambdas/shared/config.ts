@@ -1,4 +1,5 @@
 import { CACHE_TTL_SECS, CLIENT_SECRET_OVERLAP_SECS } from './defaults';
+import { DEFAULT_KEY_SCHEDULE, type KeySchedule } from './key-schedule';
 import type { UserAuthenticationRegistration } from './manifest';
 
 /**
@@ -35,6 +36,12 @@ export const ENV = {
   LINK_KEY_SECRET_ID: 'OAUTH_LINK_KEY_SECRET_ID',
   /** Set on functions granted a connection's tokens: the connections function `getConnectionToken` invokes. */
   CONNECTIONS_FUNCTION: 'OAUTH_CONNECTIONS_FUNCTION',
+  /** Rotation function: the signing key's rotation period (`signingKeyRotationDays` × 86400), seconds. @default 30 days */
+  SIGNING_KEY_ROTATION_SECS: 'OAUTH_SIGNING_KEY_ROTATION_SECS',
+  /** Rotation function: how long a new signing key is published before it signs, seconds. @default 7200 */
+  SIGNING_KEY_PRE_PUBLISH_SECS: 'OAUTH_SIGNING_KEY_PRE_PUBLISH_SECS',
+  /** Rotation function: the longest access-token lifetime of any client, seconds. @default 86400 (the most allowed) */
+  LONGEST_ACCESS_TOKEN_TTL_SECS: 'OAUTH_LONGEST_ACCESS_TOKEN_TTL_SECS',
   /** Local mode only: base URL of the local registry, where `getConnectionToken` asks for tokens instead. */
   CONNECTIONS_LOCAL_URL: 'OAUTH_CONNECTIONS_LOCAL_URL',
 } as const;
@@ -84,5 +91,24 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Authorizati
           },
         }
       : {}),
+  };
+}
+
+/**
+ * The signing-key schedule the rotation function runs with. Unset variables take safe defaults (30-day rotation, the
+ * gateway's 2-hour JWKS cache, the longest token lifetime a registry allows); a set one that is not a number throws.
+ */
+export function keyScheduleFromEnv(env: NodeJS.ProcessEnv = process.env): KeySchedule {
+  const seconds = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0) throw new Error(`environment variable ${name} must be a number of seconds, got ${raw}`);
+    return value;
+  };
+  return {
+    rotationPeriodSecs: seconds(ENV.SIGNING_KEY_ROTATION_SECS, DEFAULT_KEY_SCHEDULE.rotationPeriodSecs),
+    prePublishSecs: seconds(ENV.SIGNING_KEY_PRE_PUBLISH_SECS, DEFAULT_KEY_SCHEDULE.prePublishSecs),
+    longestTokenTtlSecs: seconds(ENV.LONGEST_ACCESS_TOKEN_TTL_SECS, DEFAULT_KEY_SCHEDULE.longestTokenTtlSecs),
   };
 }

@@ -8,6 +8,9 @@ export const CACHE_TTL_SECS = 60;
 /** Default lifetime of access tokens, in seconds (15 minutes). */
 export const ACCESS_TOKEN_TTL_SECS = 900;
 
+/** Longest access-token lifetime a registry or client may set, in seconds (one day). */
+export const MAX_ACCESS_TOKEN_TTL_SECS = 86_400;
+
 /** Default signing-key rotation period, in days. */
 export const SIGNING_KEY_ROTATION_DAYS = 30;
 

@@ -6,7 +6,10 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { jsonResponse } from './http';
 import type { Logger } from './log';
 
-/** Error codes of RFC 6749 §5.2 (plus `server_error` from §4.1.2.1), the `error` member of an error response. */
+/**
+ * Error codes of RFC 6749 §5.2 (plus `server_error` and `temporarily_unavailable` from §4.1.2.1), the `error` member of
+ * an error response.
+ */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -14,7 +17,8 @@ export type OAuthErrorCode =
   | 'unauthorized_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'
-  | 'server_error';
+  | 'server_error'
+  | 'temporarily_unavailable';
 
 /** Realm of the `WWW-Authenticate` challenge sent with `invalid_client`. */
 export const AUTH_REALM = 'oauth-registry';
@@ -88,12 +92,18 @@ export class ServerError extends OAuthError {
   }
 }
 
+/** A dependency is not ready (no signing key yet): 503 with `Retry-After`, so clients retry rather than give up. */
+export class TemporarilyUnavailableError extends OAuthError {
+  constructor(description: string, retryAfterSecs: number) {
+    super(503, 'temporarily_unavailable', description, { 'Retry-After': String(retryAfterSecs) });
+  }
+}
+
 /** Turns any throw into an RFC 6749 §5.2 response; unexpected errors are logged (name, message) and hidden. */
 export function errorResponse(err: unknown, log: Logger): APIGatewayProxyStructuredResultV2 {
   const oauth = err instanceof OAuthError ? err : undefined;
-  if (!oauth || oauth.status >= 500) {
-    log.error('unexpected_error', { error: err instanceof Error ? err : String(err) });
-  }
+  if (oauth instanceof TemporarilyUnavailableError) log.warn('temporarily_unavailable', { error: oauth.description });
+  else if (!oauth || oauth.status >= 500) log.error('unexpected_error', { error: err instanceof Error ? err : String(err) });
   const e = oauth ?? new ServerError();
   return jsonResponse(e.status, { error: e.error, error_description: e.description }, e.headers);
 }

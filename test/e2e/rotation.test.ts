@@ -1,6 +1,7 @@
 /**
- * Rotation through the local server: client secrets overlap then expire; tokens signed with a rotated-out signing
- * key keep verifying through the JWKS (and the protected route) until they expire.
+ * Rotation through the local server: client secrets overlap then expire; a signing key is published before it signs,
+ * so the emulated gateway (2-hour JWKS cache, no refetch on an unknown kid) verifies it from its first token, and tokens
+ * of the key it replaced keep verifying.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ describe('rotation in local mode', () => {
   let registry: LocalRegistry;
   let now = Date.now();
   before(async () => {
-    registry = await startExample({ clock: () => now });
+    registry = await startExample({ clock: () => now, jwksRefetchOnUnknownKid: false });
   });
   after(() => registry.close());
 
@@ -36,23 +37,38 @@ describe('rotation in local mode', () => {
     assert.equal(late.body.error, 'invalid_client');
   });
 
-  it('keeps tokens signed by the previous signing key valid through the JWKS and the protected route', async () => {
+  it('pre-publishes the next signing key, so the gateway\'s cached JWKS verifies it from its first token', async () => {
     const { client_id, client_secret } = registry.credentials.AcmeMonitoring;
-    const old = (await token(client_id, client_secret)).body.access_token as string;
-    const oldKid = JSON.parse(Buffer.from(old.split('.')[0], 'base64url').toString()).kid as string;
+    const issue = async () => (await token(client_id, client_secret)).body.access_token as string;
+    const kidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()).kid as string;
+    const hello = (jwt: string) => fetch(`${registry.url}/v1/hello`, { headers: { authorization: `Bearer ${jwt}` } });
+    const published = async () =>
+      ((await (await fetch(`${registry.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    const ring = async () => {
+      const current = await registry.secrets.getSecretVersion(exampleManifest().signingKeySecretId, 'AWSCURRENT');
+      return (JSON.parse(current!.value) as { keys: { jwk: { kid: string }; activatesAt: number }[] }).keys;
+    };
 
+    const first = await issue();
+    const [signer, next] = await ring();
+    assert.equal(kidOf(first), signer!.jwk.kid);
+    assert.deepEqual(await published(), [signer!.jwk.kid, next!.jwk.kid], 'the next key is published from the start');
+
+    const rotatedAt = Math.floor(now / 1000);
     await registry.rotate('signing-key');
     now += 2_000;
-    const fresh = (await token(client_id, client_secret)).body.access_token as string;
-    const freshKid = JSON.parse(Buffer.from(fresh.split('.')[0], 'base64url').toString()).kid as string;
-    assert.notEqual(freshKid, oldKid, 'new tokens are signed with the new key');
+    assert.equal(kidOf(await issue()), signer!.jwk.kid, 'a rotation adds a key; it does not switch the signer');
+    const added = (await ring()).at(-1)!;
+    assert.equal(added.activatesAt, rotatedAt + exampleManifest().signingKeyRotationDays * 86_400, 'it signs a full period later');
 
-    const jwks = (await (await fetch(`${registry.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
-    assert.deepEqual(new Set(jwks.keys.map((k) => k.kid)), new Set([oldKid, freshKid]));
-
-    for (const accessToken of [old, fresh]) {
-      const response = await fetch(`${registry.url}/v1/hello`, { headers: { authorization: `Bearer ${accessToken}` } });
-      assert.equal(response.status, 200);
-    }
+    now = next!.activatesAt * 1000 - 60_000; // a minute before the switch, the gateway fetches the JWKS and keeps it 2 h
+    const lastOfFirst = await issue();
+    assert.equal((await hello(lastOfFirst)).status, 200);
+    now += 62_000;
+    const fresh = await issue();
+    assert.equal(kidOf(fresh), next!.jwk.kid, 'the next key signs from its activatesAt');
+    assert.deepEqual(await published(), [next!.jwk.kid, added.jwk.kid, signer!.jwk.kid]);
+    // The emulated gateway does not refetch for an unknown kid: the key it verifies with came in the cached JWKS.
+    for (const accessToken of [fresh, lastOfFirst]) assert.equal((await hello(accessToken)).status, 200);
   });
 });

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { createRotationHandler } from '../../lambdas/rotation/rotation';
+import { createRotationHandler, generateSigningKey } from '../../lambdas/rotation/rotation';
 import { silentLogger } from '../../lambdas/shared/log';
 import { apiEvent, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CACHE_TTL_SECS, CLIENTS, ISSUER, SIGNING_KEY_SECRET_ID, createHarness, type Harness } from './fixtures';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+interface RingValue {
+  keys: { jwk: { kid: string }; createdAt: number; activatesAt: number }[];
+}
 
 async function jwks(h: Harness): Promise<JSONWebKeySet> {
   const result = await h.server.handle(apiEvent({ path: '/.well-known/jwks.json' }));
@@ -70,7 +73,7 @@ describe('JWKS', () => {
     assert.equal(header(result, 'content-type'), 'application/json');
     assert.equal(header(result, 'cache-control'), 'public, max-age=60');
     const { keys } = jsonBody<JSONWebKeySet>(result);
-    assert.equal(keys.length, 1);
+    assert.equal(keys.length, 2, 'the signing key and the next one');
     for (const key of keys) {
       assert.deepEqual(Object.keys(key).sort(), ['alg', 'e', 'kid', 'kty', 'n', 'use']);
       assert.deepEqual({ kty: key.kty, alg: key.alg, use: key.use }, { kty: 'RSA', alg: 'RS256', use: 'sig' });
@@ -79,64 +82,87 @@ describe('JWKS', () => {
     assert.doesNotMatch(structured(result).body!, /"(d|p|q|dp|dq|qi)"/);
   });
 
-  it('publishes current, previous and pending keys, current first, one per kid', async () => {
+  it('publishes the ring: the signer first, then the next key, then retired keys; never a pending ring', async () => {
     const h = await createHarness();
-    const first = (await jwks(h)).keys[0]!.kid;
-    await h.rotate(SIGNING_KEY_SECRET_ID);
-    // Start a third rotation without finishing it: its key is staged AWSPENDING.
-    const rotation = createRotationHandler({ secrets: h.secrets, clock: h.clock.now, log: silentLogger });
-    const pendingVersion = randomUUID();
-    await rotation({ SecretId: SIGNING_KEY_SECRET_ID, ClientRequestToken: pendingVersion, Step: 'createSecret' });
-    h.clock.advance(CACHE_TTL_SECS);
-    const kids = (await jwks(h)).keys.map((k) => k.kid!);
-    const kidOf = async (stage: 'AWSCURRENT' | 'AWSPREVIOUS' | 'AWSPENDING') =>
-      (JSON.parse((await h.secrets.getSecretVersion(SIGNING_KEY_SECRET_ID, stage))!.value) as { kid: string }).kid;
-    assert.deepEqual(kids, [await kidOf('AWSCURRENT'), await kidOf('AWSPREVIOUS'), await kidOf('AWSPENDING')]);
-    assert.equal(kids[1], first);
-    assert.equal(new Set(kids).size, 3);
+    const ring = async (stage: 'AWSCURRENT' | 'AWSPENDING' = 'AWSCURRENT') =>
+      (JSON.parse((await h.secrets.getSecretVersion(SIGNING_KEY_SECRET_ID, stage))!.value) as RingValue).keys;
+    const [first, second] = await ring();
+    assert.deepEqual((await jwks(h)).keys.map((k) => k.kid), [first!.jwk.kid, second!.jwk.kid]);
 
-    // Finishing it leaves AWSPENDING on the new current version as well: still one entry per kid.
+    h.clock.advance(second!.activatesAt - h.clock.now() / 1000); // the next key's time: it signs, the first retires
+    await h.rotate(SIGNING_KEY_SECRET_ID);
+    const third = (await ring())[2]!;
+    assert.deepEqual((await jwks(h)).keys.map((k) => k.kid), [second!.jwk.kid, third.jwk.kid, first!.jwk.kid]);
+
+    // A rotation under way: its new key is in the AWSPENDING ring only, and is published once that ring is AWSCURRENT.
+    const rotation = createRotationHandler({ secrets: h.secrets, clock: h.clock.now, log: silentLogger });
+    await rotation({ SecretId: SIGNING_KEY_SECRET_ID, ClientRequestToken: 'pending', Step: 'createSecret' });
+    const fourth = (await ring('AWSPENDING')).at(-1)!;
+    h.clock.advance(CACHE_TTL_SECS);
+    assert.equal((await jwks(h)).keys.some((k) => k.kid === fourth.jwk.kid), false);
     for (const Step of ['setSecret', 'testSecret', 'finishSecret'] as const) {
-      await rotation({ SecretId: SIGNING_KEY_SECRET_ID, ClientRequestToken: pendingVersion, Step });
+      await rotation({ SecretId: SIGNING_KEY_SECRET_ID, ClientRequestToken: 'pending', Step });
     }
     h.clock.advance(CACHE_TTL_SECS);
-    assert.deepEqual(
-      (await jwks(h)).keys.map((k) => k.kid),
-      [await kidOf('AWSCURRENT'), await kidOf('AWSPREVIOUS')],
-    );
+    assert.deepEqual((await jwks(h)).keys.map((k) => k.kid), [second!.jwk.kid, third.jwk.kid, fourth.jwk.kid, first!.jwk.kid]);
   });
 
-  it('picks up a rotated signing key after the cache TTL; old tokens verify until two rotations later', async () => {
+  it('signs with the next key from its activatesAt; tokens of the retired key verify until they expire', async () => {
     const h = await createHarness();
-    const beforeRotation = await token(h);
-    const firstKid = decodeProtectedHeader(beforeRotation).kid;
+    const beforeSwitch = await token(h);
+    const firstKid = decodeProtectedHeader(beforeSwitch).kid;
+    const next = (JSON.parse((await h.secrets.getSecretVersion(SIGNING_KEY_SECRET_ID, 'AWSCURRENT'))!.value) as RingValue).keys[1]!;
 
-    await h.rotate(SIGNING_KEY_SECRET_ID);
-    assert.equal(decodeProtectedHeader(await token(h)).kid, firstKid, 'within the TTL the cached key still signs');
     h.clock.advance(CACHE_TTL_SECS);
-    const afterRotation = await token(h);
-    const secondKid = decodeProtectedHeader(afterRotation).kid;
-    assert.notEqual(secondKid, firstKid);
-    assert.deepEqual((await jwks(h)).keys.map((k) => k.kid), [secondKid, firstKid]);
-    assert.equal((await verifyWith(h, beforeRotation)).payload.sub, CLIENTS.basic.clientId);
-    assert.equal((await verifyWith(h, afterRotation)).payload.sub, CLIENTS.basic.clientId);
-
     await h.rotate(SIGNING_KEY_SECRET_ID);
     h.clock.advance(CACHE_TTL_SECS);
-    await assert.rejects(verifyWith(h, beforeRotation), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
-    assert.equal((await verifyWith(h, afterRotation)).payload.sub, CLIENTS.basic.clientId);
-    assert.notEqual(decodeProtectedHeader(await token(h)).kid, secondKid);
+    assert.equal(decodeProtectedHeader(await token(h)).kid, firstKid, 'a rotation does not change the signer');
+    h.clock.advance(next.activatesAt - h.clock.now() / 1000 - 1);
+    const lastOfFirst = await token(h);
+    assert.equal(decodeProtectedHeader(lastOfFirst).kid, firstKid);
+    h.clock.advance(1);
+    const afterSwitch = await token(h);
+    assert.equal(decodeProtectedHeader(afterSwitch).kid, next.jwk.kid, 'the next key signs from its activatesAt, not cached');
+    assert.equal((await jwks(h)).keys[0]!.kid, next.jwk.kid);
+    assert.equal((await verifyWith(h, lastOfFirst)).payload.sub, CLIENTS.basic.clientId);
+    assert.equal((await verifyWith(h, afterSwitch)).payload.sub, CLIENTS.basic.clientId);
   });
 
-  it('answers 500 server_error when the signing key secret has no value yet', async () => {
+  it('serves a legacy value (one JWK per version): the current key signs, the previous one stays published', async () => {
     const h = await createHarness();
-    const empty = await createHarness({ secrets: Object.assign(Object.create(h.secrets) as typeof h.secrets, {
-      getSecretVersion: async (id: string, stage: 'AWSCURRENT') => (id === SIGNING_KEY_SECRET_ID ? undefined : h.secrets.getSecretVersion(id, stage)),
-    }) });
+    const [previous, current] = [await generateSigningKey(), await generateSigningKey()];
+    await h.secrets.putSecretValue(SIGNING_KEY_SECRET_ID, 'legacy-1', JSON.stringify(previous), ['AWSCURRENT']);
+    await h.secrets.putSecretValue(SIGNING_KEY_SECRET_ID, 'legacy-2', JSON.stringify(current), ['AWSCURRENT']);
+    h.clock.advance(CACHE_TTL_SECS);
+    const jwt = await token(h);
+    assert.equal(decodeProtectedHeader(jwt).kid, current.kid);
+    assert.deepEqual((await jwks(h)).keys.map((k) => k.kid), [current.kid, previous.kid]);
+    assert.equal((await verifyWith(h, jwt)).payload.sub, CLIENTS.basic.clientId);
+  });
+
+  it('answers 503 temporarily_unavailable with Retry-After while the signing key secret has no value, and never caches that', async () => {
+    const h = await createHarness();
+    let empty = true;
+    const secrets = Object.assign(Object.create(h.secrets) as typeof h.secrets, {
+      getSecretVersion: async (id: string, stage: 'AWSCURRENT') =>
+        empty && id === SIGNING_KEY_SECRET_ID ? undefined : h.secrets.getSecretVersion(id, stage),
+    });
+    const fresh = await createHarness({ secrets });
     const secret = await h.secretOf(CLIENTS.basic);
-    const result = await empty.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic: [CLIENTS.basic.clientId, secret] }));
-    assert.equal(structured(result).statusCode, 500);
-    assert.equal(jsonBody(result).error, 'server_error');
-    assert.deepEqual((await jwks(empty)).keys, []);
+    const basic = [CLIENTS.basic.clientId, secret] as const;
+    const request = () => fresh.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic }));
+    const refused = await request();
+    assert.equal(structured(refused).statusCode, 503);
+    assert.equal(jsonBody(refused).error, 'temporarily_unavailable');
+    assert.equal(header(refused, 'retry-after'), '5');
+    const keyless = await fresh.server.handle(apiEvent({ path: '/.well-known/jwks.json' }));
+    assert.equal(structured(keyless).statusCode, 503);
+    assert.equal(header(keyless, 'retry-after'), '5');
+    assert.equal(header(keyless, 'cache-control'), 'no-store');
+    assert.equal(jsonBody(keyless).error, 'temporarily_unavailable');
+
+    empty = false; // the bootstrap ran: the very next request finds the key, without waiting for a cache TTL
+    assert.equal(structured(await request()).statusCode, 200);
+    assert.equal((await jwks(fresh)).keys.length, 2);
   });
 });

@@ -1,19 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { createRotationHandler, rotateSecret, type RotationHandler } from '../../lambdas/rotation/rotation';
+import { createRotationHandler, generateSigningKey, rotateSecret, type RotationHandler } from '../../lambdas/rotation/rotation';
 import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
-import { silentLogger } from '../../lambdas/shared/log';
+import { KEY_RETIREMENT_SKEW_SECS, type KeySchedule } from '../../lambdas/shared/key-schedule';
+import { createJsonLogger, silentLogger } from '../../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG } from '../../lambdas/shared/manifest';
 
 const CLIENT_SECRET = 'test/clients/Acme';
 const SIGNING_KEY = 'test/signing-key';
+const NOW_MS = Date.UTC(2025, 0, 1);
+const NOW = NOW_MS / 1000;
+const SCHEDULE: KeySchedule = { rotationPeriodSecs: 86_400, prePublishSecs: 7200, longestTokenTtlSecs: 3600 };
+
+interface RingValue {
+  keys: { jwk: JWK; createdAt: number; activatesAt: number }[];
+}
 
 function setup() {
-  const secrets = new MemorySecretStore({ clock: () => Date.UTC(2025, 0, 1) });
+  const secrets = new MemorySecretStore({ clock: () => NOW_MS });
   secrets.createSecret(CLIENT_SECRET, { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: 'acme-client' });
   secrets.createSecret(SIGNING_KEY, { [SECRET_KIND_TAG]: 'signing-key' });
-  const handler = createRotationHandler({ secrets, log: silentLogger });
+  const handler = createRotationHandler({ secrets, log: silentLogger, clock: () => NOW_MS, schedule: SCHEDULE });
   const step = (SecretId: string, ClientRequestToken: string, Step: string) => handler({ SecretId, ClientRequestToken, Step });
   return { secrets, handler, step };
 }
@@ -77,24 +85,111 @@ describe('rotation handler', () => {
     assert.notEqual(next.client_secret, value.client_secret);
   });
 
-  it('signing key value is a private RSA 2048 JWK with its thumbprint as kid, alg RS256, use sig', async () => {
+  it('first signing key value is a ring: a key signing now and a next key one lead later, private RSA 2048 JWKs', async () => {
     const { secrets } = setup();
-    await rotateSecret(secrets, SIGNING_KEY);
-    const jwk = JSON.parse((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value) as JWK;
-    assert.equal(jwk.kty, 'RSA');
-    assert.equal(jwk.alg, 'RS256');
-    assert.equal(jwk.use, 'sig');
-    assert.equal(jwk.kid, await calculateJwkThumbprint(jwk));
-    assert.equal(Buffer.from(jwk.n!, 'base64url').length * 8, 2048);
-    for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const) assert.equal(typeof jwk[member], 'string');
+    await rotateSecret(secrets, SIGNING_KEY, undefined, { clock: () => NOW_MS, schedule: SCHEDULE });
+    const ring = JSON.parse((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value) as RingValue;
+    assert.deepEqual(Object.keys(ring), ['keys']);
+    assert.deepEqual(
+      ring.keys.map((k) => [k.createdAt, k.activatesAt]),
+      [
+        [NOW, NOW],
+        [NOW, NOW + SCHEDULE.rotationPeriodSecs],
+      ],
+    );
+    for (const { jwk } of ring.keys) {
+      assert.equal(jwk.kty, 'RSA');
+      assert.equal(jwk.alg, 'RS256');
+      assert.equal(jwk.use, 'sig');
+      assert.equal(jwk.kid, await calculateJwkThumbprint(jwk));
+      assert.equal(Buffer.from(jwk.n!, 'base64url').length * 8, 2048);
+      for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const) assert.equal(typeof jwk[member], 'string');
+    }
+    assert.notEqual(ring.keys[0]!.jwk.kid, ring.keys[1]!.jwk.kid);
+  });
+
+  it('a rotation keeps the ring, adds a key signing a full period later, and retires keys only after their tokens', async () => {
+    const { secrets } = setup();
+    let now = NOW_MS;
+    const rotate = () => rotateSecret(secrets, SIGNING_KEY, undefined, { clock: () => now, schedule: SCHEDULE });
+    const ring = async () => (JSON.parse((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value) as RingValue).keys;
+    await rotate();
+    const [a, b] = await ring();
+    const period = SCHEDULE.rotationPeriodSecs;
+    now += period * 1000; // b starts signing now; a stops
+    await rotate();
+    const third = await ring();
+    assert.deepEqual(third.slice(0, 2), [a, b], 'a is kept: tokens it signed a moment ago still live');
+    assert.equal(third[2]!.activatesAt, NOW + 2 * period);
+    now += (SCHEDULE.longestTokenTtlSecs + KEY_RETIREMENT_SKEW_SECS - 1) * 1000;
+    await rotate();
+    assert.equal((await ring()).length, 4, 'one second short of the longest token lifetime plus skew: a stays');
+    now += 1000;
+    await rotate();
+    const kids = (await ring()).map((k) => k.jwk.kid);
+    assert.equal(kids.includes(a!.jwk.kid), false, 'a is dropped once every token it signed has expired');
+    assert.equal(kids[0], b!.jwk.kid);
+    assert.equal(kids.length, 4);
+  });
+
+  it('reads a legacy value (one JWK) as a ring: it keeps signing, and the legacy previous key stays while needed', async () => {
+    const { secrets } = setup();
+    const [old, current] = [await generateSigningKey(), await generateSigningKey()];
+    await secrets.putSecretValue(SIGNING_KEY, 'legacy-1', JSON.stringify(old), ['AWSCURRENT']);
+    await secrets.putSecretValue(SIGNING_KEY, 'legacy-2', JSON.stringify(current), ['AWSCURRENT']);
+    await rotateSecret(secrets, SIGNING_KEY, undefined, { clock: () => NOW_MS, schedule: SCHEDULE });
+    const ring = JSON.parse((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value) as RingValue;
+    // The store stamps versions with its clock (NOW), so `current` has signed since NOW and `old` stopped then.
+    assert.deepEqual(
+      ring.keys.map((k) => [k.jwk.kid, k.activatesAt]),
+      [
+        [old.kid, 0],
+        [current.kid, NOW],
+        [ring.keys[2]!.jwk.kid, NOW + SCHEDULE.rotationPeriodSecs],
+      ],
+    );
   });
 
   it('testSecret fails on a malformed pending value', async () => {
     const { secrets, step } = setup();
-    await secrets.putSecretValue(CLIENT_SECRET, 'bad', JSON.stringify({ client_id: 'other-client', client_secret: 'x'.repeat(43) }), ['AWSPENDING']);
+    const otherClient = JSON.stringify({ client_id: 'other-client', client_secret: 'x'.repeat(43) });
+    await secrets.putSecretValue(CLIENT_SECRET, 'bad', otherClient, ['AWSPENDING']);
     await assert.rejects(step(CLIENT_SECRET, 'bad', 'testSecret'), /names another client/);
-    await secrets.putSecretValue(SIGNING_KEY, 'bad', JSON.stringify({ kty: 'RSA', n: 'AQAB', e: 'AQAB', kid: 'x' }), ['AWSPENDING']);
+    const badKey = { kty: 'RSA', n: 'AQAB', e: 'AQAB', kid: 'x' };
+    const badRing = JSON.stringify({ keys: [{ jwk: badKey, createdAt: 0, activatesAt: 0 }] });
+    await secrets.putSecretValue(SIGNING_KEY, 'bad', badRing, ['AWSPENDING']);
     await assert.rejects(step(SIGNING_KEY, 'bad', 'testSecret'), /not a private RSA JWK/);
+    await secrets.putSecretValue(SIGNING_KEY, 'legacy', JSON.stringify(await generateSigningKey()), ['AWSPENDING']);
+    await assert.rejects(step(SIGNING_KEY, 'legacy', 'testSecret'), /not a key ring/);
+    const future = { keys: [{ jwk: await generateSigningKey(), createdAt: 0, activatesAt: Date.UTC(2030, 0, 1) / 1000 }] };
+    await secrets.putSecretValue(SIGNING_KEY, 'future', JSON.stringify(future), ['AWSPENDING']);
+    await assert.rejects(step(SIGNING_KEY, 'future', 'testSecret'), /no key active now/);
+  });
+
+  it('testSecret refuses a ring that drops a key tokens may still need', async () => {
+    const { secrets, step } = setup();
+    await rotateSecret(secrets, SIGNING_KEY, 'v1', { clock: () => NOW_MS, schedule: SCHEDULE });
+    const [signer, next] = (JSON.parse((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value) as RingValue).keys;
+    const withoutSigner = { keys: [next, { jwk: await generateSigningKey(), createdAt: NOW, activatesAt: NOW }] };
+    await secrets.putSecretValue(SIGNING_KEY, 'v2', JSON.stringify(withoutSigner), ['AWSPENDING']);
+    await assert.rejects(step(SIGNING_KEY, 'v2', 'testSecret'), new RegExp(`drops key ${signer!.jwk.kid}`));
+  });
+
+  it('testSecret succeeds, logging it, on an AWSPENDING version without a value (Secrets Manager testing the setup)', async () => {
+    const logs: Record<string, unknown>[] = [];
+    const { secrets } = setup();
+    await rotateSecret(secrets, SIGNING_KEY, 'v1');
+    // DescribeSecret lists the pending version Secrets Manager made, but GetSecretValue finds no value in it.
+    const configTest = Object.assign(Object.create(secrets) as MemorySecretStore, {
+      describeSecret: async (id: string) => {
+        const d = await secrets.describeSecret(id);
+        return { ...d, versionStages: { ...d.versionStages, probe: ['AWSPENDING'] } };
+      },
+    });
+    const handler = createRotationHandler({ secrets: configTest, log: createJsonLogger((l) => logs.push(JSON.parse(l))) });
+    await handler({ SecretId: SIGNING_KEY, ClientRequestToken: 'probe', Step: 'testSecret' });
+    assert.equal(logs.some((l) => l.msg === 'rotation_test_without_value' && l.version === 'probe'), true);
+    assert.equal((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))?.versionId, 'v1', 'nothing changed');
   });
 
   it('refuses secrets without rotation enabled, without a kind tag, versions not pending, and unknown steps', async () => {

@@ -1,0 +1,170 @@
+/**
+ * The bootstrap: first values, synchronously, for secrets without one (whatever their rotation setting); idempotent;
+ * a summary without secret values; a missing secret fails it. Through the function itself, the local adapters and
+ * local mode's `ensureSecrets`, and the Lambda entry (Secrets Manager mocked at the SDK).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import { ensureSecrets } from '../../bin/local/local-registry';
+import { BOOTSTRAP_VERSION_ID, bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
+import { LocalSecretStore, MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
+import { ENV } from '../../lambdas/shared/config';
+import { signingKeyAt, readKeyRing } from '../../lambdas/shared/key-schedule';
+import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../../lambdas/shared/manifest';
+
+const NOW_MS = Date.UTC(2025, 0, 1);
+const SCHEDULE = { rotationPeriodSecs: 86_400, prePublishSecs: 7200, longestTokenTtlSecs: 900 };
+const SECRETS = { client: 'reg/clients/Acme', signing: 'reg/signing-key', link: 'reg/connections/link-key' };
+
+function declare(secrets: LocalSecretStore) {
+  // Rotation is not enabled yet: the bootstrap must not need it.
+  secrets.createSecret(SECRETS.client, { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: 'acme' }, { rotationEnabled: false });
+  secrets.createSecret(SECRETS.signing, { [SECRET_KIND_TAG]: 'signing-key' }, { rotationEnabled: false });
+  secrets.createSecret(SECRETS.link, { [SECRET_KIND_TAG]: 'link-key' }, { rotationEnabled: false });
+}
+
+const event = (...secretIds: string[]) => ({ action: 'bootstrap' as const, secretIds });
+
+async function snapshot(secrets: LocalSecretStore) {
+  const out: Record<string, { versionId: string; value: string; stages: readonly string[] }> = {};
+  for (const id of Object.values(SECRETS)) {
+    const v = (await secrets.getSecretVersion(id, 'AWSCURRENT'))!;
+    out[id] = { versionId: v.versionId, value: v.value, stages: v.stages };
+  }
+  return out;
+}
+
+/** Every string of secret material in the values: client secrets, symmetric keys, private RSA members. */
+function secretMaterial(values: readonly string[]): string[] {
+  return values.flatMap((value) => {
+    const parsed = JSON.parse(value) as { client_secret?: string; k?: string; keys?: { jwk: JWK }[] };
+    if (parsed.client_secret) return [parsed.client_secret];
+    if (parsed.k) return [parsed.k];
+    return (parsed.keys ?? []).flatMap(({ jwk }) => [jwk.d!, jwk.p!, jwk.q!, jwk.dp!, jwk.dq!, jwk.qi!]);
+  });
+}
+
+describe('bootstrap', () => {
+  it('gives each listed secret without a value its first value as AWSCURRENT, and a second run changes nothing', async () => {
+    const secrets = new MemorySecretStore({ clock: () => NOW_MS });
+    declare(secrets);
+    const first = await bootstrapSecrets(secrets, event(...Object.values(SECRETS)), { clock: () => NOW_MS, schedule: SCHEDULE });
+    assert.deepEqual(first, { created: Object.values(SECRETS), existing: [] });
+    const values = await snapshot(secrets);
+    for (const v of Object.values(values)) assert.deepEqual([v.versionId, v.stages], [BOOTSTRAP_VERSION_ID, ['AWSCURRENT']]);
+
+    assert.deepEqual(JSON.parse(values[SECRETS.client].value).client_id, 'acme');
+    assert.equal(Buffer.from(JSON.parse(values[SECRETS.link].value).k, 'base64url').length, 32);
+    const ring = readKeyRing({ value: values[SECRETS.signing].value, createdAtSecs: 0 });
+    assert.deepEqual(
+      ring.keys.map((k) => k.activatesAt),
+      [NOW_MS / 1000, NOW_MS / 1000 + 86_400],
+      'a key signing now, a next key',
+    );
+    assert.equal(signingKeyAt(ring, NOW_MS / 1000)?.jwk.kid, await calculateJwkThumbprint(ring.keys[0].jwk));
+
+    const summary = JSON.stringify(first);
+    for (const material of secretMaterial(Object.values(values).map((v) => v.value))) {
+      assert.equal(summary.includes(material), false, 'the summary (Terraform state) holds no secret value');
+    }
+
+    const second = await bootstrapSecrets(secrets, event(...Object.values(SECRETS)), { clock: () => NOW_MS + 1000, schedule: SCHEDULE });
+    assert.deepEqual(second, { created: [], existing: Object.values(SECRETS) });
+    assert.deepEqual(await snapshot(secrets), values, 'same version ids, same values');
+  });
+
+  it('leaves a secret that has a value alone, and fails before writing anything when a listed secret is missing', async () => {
+    const secrets = new MemorySecretStore();
+    declare(secrets);
+    await secrets.putSecretValue(SECRETS.client, 'operator-set', JSON.stringify({ client_id: 'acme', client_secret: 'y'.repeat(43) }), []);
+    await assert.rejects(bootstrapSecrets(secrets, event(SECRETS.signing, 'reg/nope', 'reg/gone')), /no such secret: reg\/nope, reg\/gone/);
+    assert.equal(await secrets.getSecretVersion(SECRETS.signing, 'AWSCURRENT'), undefined, 'nothing written');
+    assert.deepEqual(await bootstrapSecrets(secrets, event(SECRETS.client, SECRETS.signing)), {
+      created: [SECRETS.signing],
+      existing: [SECRETS.client],
+    });
+    assert.equal((await secrets.getSecretVersion(SECRETS.client, 'AWSCURRENT'))?.versionId, 'operator-set');
+    secrets.createSecret('reg/untagged');
+    await assert.rejects(bootstrapSecrets(secrets, event('reg/untagged')), /oauth-registry:kind/);
+    await assert.rejects(bootstrapSecrets(secrets, { action: 'bootstrap', secretIds: 'reg/x' } as never), /secretIds must be a list/);
+  });
+
+  it('two bootstraps racing on one secret leave one first value', async () => {
+    const secrets = new MemorySecretStore();
+    declare(secrets);
+    const results = await Promise.all([
+      bootstrapSecrets(secrets, event(SECRETS.signing)),
+      bootstrapSecrets(secrets, event(SECRETS.signing)),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.created.length + r.existing.length),
+      [1, 1],
+    );
+    assert.equal(results.filter((r) => r.created.length === 1).length, 1);
+    assert.deepEqual(Object.keys((await secrets.describeSecret(SECRETS.signing)).versionStages), [BOOTSTRAP_VERSION_ID]);
+  });
+
+  it('local mode: ensureSecrets declares and bootstraps the file-backed secrets; a restart changes nothing', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'oauth-registry-bootstrap-')), 'secrets.json');
+    const client = { name: 'Acme', clientId: 'acme', secretId: SECRETS.client, accessTokenTtlSecs: 600 };
+    const manifest = { signingKeySecretId: SECRETS.signing, signingKeyRotationDays: 30, accessTokenTtlSecs: 900, clients: [client] };
+    const clock = () => NOW_MS;
+    const run = () => ensureSecrets(new LocalSecretStore(file, { clock }), manifest as unknown as RegistryManifest, { clock });
+    assert.deepEqual(await run(), [SECRETS.signing, SECRETS.client]);
+    const store = new LocalSecretStore(file);
+    const before = await store.describeSecret(SECRETS.signing);
+    const values = [
+      await store.getSecretVersion(SECRETS.signing, 'AWSCURRENT'),
+      await store.getSecretVersion(SECRETS.client, 'AWSCURRENT'),
+    ];
+    assert.equal(readKeyRing({ value: values[0]!.value, createdAtSecs: 0 }).keys[1].activatesAt, NOW_MS / 1000 + 30 * 86_400);
+
+    assert.deepEqual(await run(), [], 'second start: nothing generated');
+    const again = new LocalSecretStore(file);
+    assert.deepEqual(await again.describeSecret(SECRETS.signing), before);
+    assert.deepEqual(
+      [await again.getSecretVersion(SECRETS.signing, 'AWSCURRENT'), await again.getSecretVersion(SECRETS.client, 'AWSCURRENT')],
+      values,
+    );
+  });
+});
+
+describe('rotation Lambda entry', () => {
+  const sm = mockClient(SecretsManagerClient);
+  after(() => sm.restore());
+
+  it('runs the bootstrap for {"action":"bootstrap"} and a rotation step otherwise', async () => {
+    process.env.AWS_REGION ??= 'eu-west-1';
+    process.env[ENV.SIGNING_KEY_ROTATION_SECS] = String(7 * 86_400);
+    const { handler } = await import('../../lambdas/rotation/index');
+    sm.on(DescribeSecretCommand).resolves({
+      Name: 'reg/signing-key',
+      RotationEnabled: false,
+      Tags: [{ Key: SECRET_KIND_TAG, Value: 'signing-key' }],
+    });
+    sm.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: 'no AWSCURRENT', $metadata: {} }));
+    sm.on(PutSecretValueCommand).resolves({});
+
+    const result = await handler({ action: 'bootstrap', secretIds: ['arn:aws:secretsmanager:eu-west-1:1:secret:reg/signing-key'] });
+    assert.deepEqual(result, { created: ['reg/signing-key'], existing: [] });
+    const put = sm.commandCalls(PutSecretValueCommand)[0].args[0].input;
+    assert.deepEqual([put.ClientRequestToken, put.VersionStages], [BOOTSTRAP_VERSION_ID, ['AWSCURRENT']]);
+    const ring = readKeyRing({ value: put.SecretString!, createdAtSecs: 0 });
+    assert.equal(ring.keys[1].activatesAt - ring.keys[0].activatesAt, 7 * 86_400, 'the schedule comes from the environment');
+
+    const step = { SecretId: 'reg/signing-key', ClientRequestToken: 'v2', Step: 'createSecret' as const };
+    await assert.rejects(handler(step), /does not have rotation enabled/);
+  });
+});
