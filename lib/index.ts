@@ -1,5 +1,6 @@
 export * from './client-options';
 export * from './oauth-registry';
+export * from './registry-options';
 export * from './external-client';
 export * from './user-authentication';
 export * from './protected-route';

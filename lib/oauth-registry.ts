@@ -8,25 +8,26 @@ import type { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-sta
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
-import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import type { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import type { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
-import { Aspects, TerraformOutput, type ITerraformDependable } from 'cdktf';
+import { Aspects, type ITerraformDependable, type TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
-import { authMethodsUsed, scopesUsed, stateTableName, type RegistryManifest } from '../lambdas/shared/manifest';
+import { authMethodsUsed, scopesUsed, type RegistryManifest } from '../lambdas/shared/manifest';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
 import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
-import { outputName } from './private/outputs';
+import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
 import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
 import { registryProblems } from './private/registry-checks';
 import { registryManifest, writeManifestOnSynth } from './private/registry-manifest';
 import type { RegistryFunction } from './private/registry-function';
-import { keyPolicy } from './private/registry-policies';
 import { registrySettings } from './private/registry-settings';
+import { RegistryStorage } from './private/registry-storage';
 import { resolveTokens } from './private/resolve';
 import type { SecretRotator } from './private/rotated-secret';
 import { RegistryRulesAspect } from './private/rules';
@@ -34,75 +35,8 @@ import { SigningKeyParts } from './private/signing-key';
 import { parseRouteKey, shortHash } from './private/validate';
 import { ProtectedRoute, type ProtectedRouteOptions } from './protected-route';
 import { ThirdPartyConnection, type ThirdPartyConnectionOptions } from './third-party-connection';
+import type { OAuthRegistryProps } from './registry-options';
 import type { UserAuthentication } from './user-authentication';
-
-/** A custom domain for the issuer, instead of the API's generated `execute-api` host. */
-export interface CustomDomainProps {
-  /** The host name, e.g. `auth.example.com` (the issuer becomes `https://auth.example.com`). */
-  readonly domainName: string;
-  /** ACM certificate for `domainName`, in the registry's region. */
-  readonly certificateArn: string;
-  /**
-   * The Route 53 hosted zone of `domainName`: the registry creates the A and AAAA alias records pointing the name at
-   * the API's custom domain, and its authorizers wait for them.
-   * @default none: create the records yourself, from the outputs `<namePrefix>-custom-domain-target` and
-   * `<namePrefix>-custom-domain-hosted-zone-id` (the authorizer is then created once the API mapping exists, and fails
-   * if the name does not resolve to the API yet)
-   */
-  readonly hostedZoneId?: string;
-}
-
-export interface OAuthRegistryProps {
-  /**
-   * Prefix of every named resource (secrets, functions, table, API). Lower-kebab, 1 to 32 characters.
-   * @default the construct id in lower-kebab case (`AuthRegistry` → `auth-registry`)
-   */
-  readonly namePrefix?: string;
-  /** Lifetime of access tokens, in seconds (60 to 86400). Clients may override it. @default 900 (15 minutes) */
-  readonly accessTokenTtlSecs?: number;
-  /** How often the RSA signing key rotates, in days (1 to 365). @default 30 */
-  readonly signingKeyRotationDays?: number;
-  /**
-   * How long the previous client secret keeps working after a rotation, in hours (0 to 720).
-   * @default 24 (partners have a day to pick up the new secret)
-   */
-  readonly clientSecretOverlapHours?: number;
-  /**
-   * The registry's own audience: the default `aud` of access tokens, and the only audience a protected route accepts
-   * unless it names its own (`addRoute(key, { audiences })`). @default the issuer
-   */
-  readonly audience?: string;
-  /** Serve the issuer on your own domain. @default none: the issuer is the HTTP API's `execute-api` endpoint */
-  readonly customDomain?: CustomDomainProps;
-  /** Retention of every log group of the registry, in days (a value CloudWatch allows). @default 30 */
-  readonly logRetentionDays?: number;
-  /** API-wide burst limit (requests) of the `$default` stage. @default 100 */
-  readonly throttlingBurstLimit?: number;
-  /** API-wide steady rate limit (requests per second) of the `$default` stage. @default 50 */
-  readonly throttlingRateLimit?: number;
-  /** Tags added to every taggable resource of the registry. @default none */
-  readonly tags?: Readonly<Record<string, string>>;
-  /**
-   * Where users sign in for clients using `GrantType.AUTHORIZATION_CODE` (`UserAuthentication.oidc({ issuer, clientId })`).
-   * The registry creates the empty secret `<namePrefix>/user-authentication` for the provider's client secret.
-   * @default none: no authorization endpoint; declaring an authorization_code client is an error
-   */
-  readonly userAuthentication?: UserAuthentication;
-  /**
-   * Days Secrets Manager keeps each secret of the registry after it is destroyed (signing key, client secrets,
-   * connection secrets, the upstream secret). Meanwhile a secret of the same name cannot be created again, so a
-   * destroyed registry cannot be redeployed under the same `namePrefix`. 0 deletes at once (non-production only:
-   * nothing can be recovered); otherwise 7 to 30. @default 30 (Secrets Manager's own default)
-   */
-  readonly recoveryWindowInDays?: number;
-  /**
-   * Deletion protection of the registry's table (registrations, refresh tokens, connection token sets): with it,
-   * `cdktf destroy` fails on the table. Turn it off only for a registry you mean to destroy. @default true
-   */
-  readonly deletionProtection?: boolean;
-  /** Point-in-time recovery (35 days of continuous backups) of the registry's table. @default true */
-  readonly pointInTimeRecovery?: boolean;
-}
 
 /**
  * An OAuth 2.0 authorization server for external clients, in your AWS account: declare clients with
@@ -173,8 +107,15 @@ export class OAuthRegistry extends Construct {
     this.partition = new DataAwsPartition(this, 'Partition');
     this.region = new DataAwsRegion(this, 'Region');
     this.callerIdentity = new DataAwsCallerIdentity(this, 'CallerIdentity');
-    this.key = this.createKey(tags);
-    this.registrations = this.createTable(tags, settings);
+    const storage = new RegistryStorage(this, {
+      namePrefix: this.namePrefix,
+      rootArn: `arn:${this.partition.partition}:iam::${this.callerIdentity.accountId}:root`,
+      deletionProtection: settings.deletionProtection,
+      pointInTimeRecovery: settings.pointInTimeRecovery,
+      tags,
+    });
+    this.key = storage.key;
+    this.registrations = storage.table;
 
     const api = new RegistryApiParts(this, { ...settings, customDomain: props.customDomain, tags });
     this.api = api.api;
@@ -192,6 +133,8 @@ export class OAuthRegistry extends Construct {
       secretsViaService: this._viaService('secretsmanager'),
       accountId: this.callerIdentity.accountId,
       recoveryWindowInDays: this.recoveryWindowInDays,
+      longestTokenTtlSecs: () =>
+        Math.max(this.accessTokenTtlSecs, ...this.externalClients.map((c) => c.registration.accessTokenTtlSecs)),
     });
     this.signingKeySecret = signingKey.secret;
     this.rotationFunction = signingKey.rotationFunction;
@@ -209,16 +152,18 @@ export class OAuthRegistry extends Construct {
 
     // API Gateway reads the issuer's discovery document and JWKS when it creates an authorizer: the signing key must
     // have its first value (the bootstrap), and the stage, routes, integration, permission and domain must serve them.
-    this.issuerReadiness = [
-      this.rotator.bootstrap.invocation,
-      this.stage,
-      ...this.server.issuerReadiness,
-      ...api.domainReadiness,
-    ];
+    // Created is not answering (the stage deploys routes asynchronously; a custom domain needs DNS): the rotation
+    // function polls the issuer until it serves both documents, and the authorizers wait for that.
+    const served = [this.rotator.bootstrap.invocation, this.stage, ...this.server.issuerReadiness, ...api.domainReadiness];
+    const issuerCheck = new LambdaInvocation(this, 'IssuerCheck', {
+      functionName: this.rotationFunction.function.functionName,
+      input: JSON.stringify({ action: 'await-issuer', issuer: this.issuerUrl }),
+      lifecycleScope: 'CREATE_ONLY',
+      dependsOn: served,
+    });
+    this.issuerReadiness = [...served, issuerCheck];
     this.authorizer = this.authorizerFor();
-    this.addDomainOutputs(api);
-
-    this.addOutputs();
+    addRegistryOutputs(this, api.domainName);
     this.node.addValidation({ validate: () => [...registryProblems(this), ...this.server.validate()] });
     Aspects.of(this).add(new RegistryRulesAspect({ table: this.registrations }));
     writeManifestOnSynth(this);
@@ -400,85 +345,12 @@ export class OAuthRegistry extends Construct {
 
   // --- Internals ---------------------------------------------------------------------------------------------------
 
-  /** The KMS key of the registry's secrets and table. */
-  private createKey(tags: Record<string, string> | undefined): KmsKey {
-    return new KmsKey(this, 'Key', {
-      description: `OAuth registry ${this.namePrefix}: client secrets, signing keys, registrations`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: JSON.stringify(keyPolicy(`arn:${this.partition.partition}:iam::${this.callerIdentity.accountId}:root`)),
-      tags,
-    });
-  }
-
-  /** The table of registrations and state (single-key items with a TTL attribute). */
-  private createTable(
-    tags: Record<string, string> | undefined,
-    settings: { deletionProtection: boolean; pointInTimeRecovery: boolean },
-  ): DynamodbTable {
-    return new DynamodbTable(this, 'Table', {
-      name: stateTableName(this.namePrefix),
-      billingMode: 'PAY_PER_REQUEST',
-      hashKey: 'pk',
-      attribute: [{ name: 'pk', type: 'S' }],
-      ttl: { attributeName: 'expiresAt', enabled: true },
-      pointInTimeRecovery: { enabled: settings.pointInTimeRecovery },
-      deletionProtectionEnabled: settings.deletionProtection,
-      serverSideEncryption: { enabled: true, kmsKeyArn: this.key.arn },
-      tags,
-    });
-  }
-
   /**
    * @internal A Terraform output named `<namePrefix>-<suffix>` (see `outputName`), whatever the construct path: the
    * stable names scripts read with `terraform output`.
    */
   public _output(scope: Construct, id: string, suffix: string, value: string, description: string): TerraformOutput {
-    const output = new TerraformOutput(scope, id, { value, description });
-    output.overrideLogicalId(outputName(this.namePrefix, suffix));
-    return output;
-  }
-
-  private addOutputs(): void {
-    this._output(this, 'Issuer', 'issuer', this.issuer, 'OAuth 2.0 issuer identifier');
-    this._output(this, 'TokenEndpoint', 'token-endpoint', this.tokenEndpoint, 'OAuth 2.0 token endpoint');
-    this._output(this, 'JwksUri', 'jwks-uri', this.jwksUri, 'JSON Web Key Set of the issuer');
-    if (this.userAuthentication) {
-      this._output(
-        this,
-        'AuthorizeEndpoint',
-        'authorize-endpoint',
-        `${this.issuerUrl}${routePath(SERVER_ROUTES.authorize)}`,
-        'OAuth 2.0 authorization endpoint (users sign in through the upstream OpenID provider)',
-      );
-      this._output(
-        this,
-        'UserAuthenticationRedirectUri',
-        'user-authentication-redirect-uri',
-        `${this.issuerUrl}${routePath(SERVER_ROUTES.callback)}`,
-        'Redirect URI to register at the upstream OpenID provider',
-      );
-    }
-  }
-
-  /** Where to point the custom domain's DNS records (an alias, or a CNAME), when there is a custom domain. */
-  private addDomainOutputs(api: RegistryApiParts): void {
-    const target = api.domainName?.domainNameConfiguration;
-    if (!target) return;
-    this._output(
-      this,
-      'CustomDomainTarget',
-      'custom-domain-target',
-      target.targetDomainName,
-      'API Gateway domain name the custom domain resolves to (alias or CNAME target)',
-    );
-    this._output(
-      this,
-      'CustomDomainHostedZoneId',
-      'custom-domain-hosted-zone-id',
-      target.hostedZoneId,
-      'Route 53 hosted zone id of the API Gateway domain name (for an alias record)',
-    );
+    return registryOutput(scope, id, outputName(this.namePrefix, suffix), value, description);
   }
 }
 

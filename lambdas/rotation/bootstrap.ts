@@ -35,7 +35,7 @@ export const BOOTSTRAP_VERSION_ID = 'oauth-registry-bootstrap-000000000000000000
 export async function bootstrapSecrets(
   secrets: SecretStore,
   event: BootstrapEvent,
-  deps: { clock?: Clock; log?: Logger; schedule?: KeySchedule } = {},
+  deps: { clock?: Clock; log?: Logger; schedule?: KeySchedule; sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<BootstrapResult> {
   const { secretIds } = event;
   if (!Array.isArray(secretIds) || secretIds.some((id) => typeof id !== 'string' || id === '')) {
@@ -44,30 +44,66 @@ export async function bootstrapSecrets(
   const log = deps.log ?? silentLogger;
   const clock = deps.clock ?? Date.now;
   // Every secret must exist before anything is written: a missing one fails the apply without a half-made state.
-  const described = await Promise.all(secretIds.map((id) => describeOrMissing(secrets, id)));
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const described: (SecretDescription | undefined)[] = [];
+  // The function's policy is created just before this first call, and IAM takes a few seconds to apply it everywhere.
+  await retryWhileAccessDenied(() => describeOrMissing(secrets, secretIds[0]!), sleep, log);
+  await forEachLimited(secretIds.entries(), BOOTSTRAP_CONCURRENCY, async ([i, id]) => {
+    described[i] = await describeOrMissing(secrets, id);
+  });
   const missing = secretIds.filter((_, i) => described[i] === undefined);
   if (missing.length > 0) throw new Error(`bootstrap: no such secret: ${missing.join(', ')}`);
 
-  const result: BootstrapResult = { created: [], existing: [] };
-  for (const [i, secretId] of secretIds.entries()) {
+  const outcome: ('created' | 'existing')[] = [];
+  // A few secrets at a time: PutSecretValue allows 50 calls a second per account, and a registry may hold 1000 clients.
+  await forEachLimited(secretIds.entries(), BOOTSTRAP_CONCURRENCY, async ([i, secretId]) => {
     const description = described[i]!;
     if (await secrets.getSecretVersion(secretId, 'AWSCURRENT')) {
-      result.existing.push(description.name);
-      continue;
+      outcome[i] = 'existing';
+      return;
     }
     const value = await newValue({ secrets, secretId, description, nowMs: clock(), schedule: deps.schedule ?? DEFAULT_KEY_SCHEDULE });
     try {
       await secrets.putSecretValue(secretId, BOOTSTRAP_VERSION_ID, value, ['AWSCURRENT']);
-      result.created.push(description.name);
+      outcome[i] = 'created';
     } catch (err) {
-      // Another bootstrap put its first value under the same version id in the meantime: that one stands.
       if ((err as { name?: string }).name !== 'ResourceExistsException') throw err;
       if (!(await secrets.getSecretVersion(secretId, 'AWSCURRENT'))) throw err;
-      result.existing.push(description.name);
+      outcome[i] = 'existing';
     }
-  }
+  });
+  // In the order listed, whatever order the work finished in.
+  const result: BootstrapResult = { created: [], existing: [] };
+  described.forEach((description, i) => result[outcome[i]!].push(description!.name));
   log.info('bootstrap_done', { created: result.created, existing: result.existing });
   return result;
+}
+
+/** Secrets worked on at once. */
+const BOOTSTRAP_CONCURRENCY = 4;
+/** How long a new role's policy may take to apply before AccessDenied is an answer, not a delay. */
+const IAM_PROPAGATION_WAIT_MS = 20_000;
+
+/** Runs `work` on every item of `items`, at most `limit` at a time. */
+async function forEachLimited<T>(items: Iterable<T>, limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  const iterator = items[Symbol.iterator]();
+  const worker = async (): Promise<void> => {
+    for (let next = iterator.next(); !next.done; next = iterator.next()) await work(next.value);
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+}
+
+async function retryWhileAccessDenied<T>(call: () => Promise<T>, sleep: (ms: number) => Promise<void>, log: Logger): Promise<T> {
+  for (let waited = 0; ; waited += 2_000) {
+    try {
+      return await call();
+    } catch (err) {
+      const denied = (err as { name?: string }).name === 'AccessDeniedException';
+      if (!denied || waited >= IAM_PROPAGATION_WAIT_MS) throw err;
+      log.warn('bootstrap_waiting_for_iam', { waited_ms: waited });
+      await sleep(2_000);
+    }
+  }
 }
 
 async function describeOrMissing(secrets: SecretStore, secretId: string): Promise<SecretDescription | undefined> {

@@ -1,11 +1,13 @@
 /**
  * Lambda entry of the rotation function: Secrets Manager invokes it with a rotation step for client secrets, signing
- * keys and link keys; Terraform invokes it with `{"action":"bootstrap","secretIds":[...]}` for first values.
+ * keys and link keys; Terraform invokes it with `{"action":"bootstrap","secretIds":[...]}` for first values, then
+ * with `{"action":"await-issuer","issuer":…}` to wait until the issuer answers before it creates the JWT authorizers.
  */
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { AwsSecretStore } from '../shared/adapters/aws-secret-store';
 import { keyScheduleFromEnv } from '../shared/config';
 import { createJsonLogger } from '../shared/log';
+import { awaitIssuer, isAwaitIssuerEvent, type AwaitIssuerEvent, type AwaitIssuerResult } from './await-issuer';
 import { bootstrapSecrets, isBootstrapEvent, type BootstrapEvent, type BootstrapResult } from './bootstrap';
 import { createRotationHandler } from './rotation';
 
@@ -15,7 +17,12 @@ const schedule = keyScheduleFromEnv();
 const rotate = createRotationHandler({ secrets, log, schedule });
 
 export function handler(event: BootstrapEvent): Promise<BootstrapResult>;
+export function handler(event: AwaitIssuerEvent): Promise<AwaitIssuerResult>;
 export function handler(event: SecretsManagerRotationEvent): Promise<void>;
-export function handler(event: SecretsManagerRotationEvent | BootstrapEvent): Promise<BootstrapResult | void> {
-  return isBootstrapEvent(event) ? bootstrapSecrets(secrets, event, { log, schedule }) : rotate(event);
+export function handler(
+  event: SecretsManagerRotationEvent | BootstrapEvent | AwaitIssuerEvent,
+): Promise<BootstrapResult | AwaitIssuerResult | void> {
+  if (isBootstrapEvent(event)) return bootstrapSecrets(secrets, event, { log, schedule });
+  if (isAwaitIssuerEvent(event)) return awaitIssuer(event);
+  return rotate(event);
 }

@@ -12,7 +12,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
 import type { ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { CustomDomainProps } from '../oauth-registry';
+import type { CustomDomainProps } from '../registry-options';
 
 export interface RegistryApiProps {
   readonly namePrefix: string;

@@ -1,8 +1,10 @@
 /**
  * Checks of the whole registry that can only run once every client and route is declared (at synth): duplicate
- * client names, client ids and route keys, and signing keys that would leave the JWKS before their tokens expire.
+ * client names, client ids and route keys, and a signing-key schedule that could not keep its windows.
  */
 import { Token } from 'cdktf';
+import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
+import { GATEWAY_JWKS_CACHE_SECS, keyScheduleProblems } from '../../lambdas/shared/key-schedule';
 import type { ExternalClient } from '../external-client';
 import type { OAuthRegistry } from '../oauth-registry';
 import type { ProtectedRoute } from '../protected-route';
@@ -10,7 +12,7 @@ import { outputName } from './outputs';
 
 /** Every problem of the declared clients and routes, as messages. */
 export function registryProblems(registry: OAuthRegistry): string[] {
-  return [...duplicates(registry), ...keyOverlapProblems(registry)];
+  return [...duplicates(registry), ...keyScheduleProblemsOf(registry)];
 }
 
 function duplicates(registry: OAuthRegistry): string[] {
@@ -52,19 +54,16 @@ function duplicates(registry: OAuthRegistry): string[] {
 }
 
 /**
- * The JWKS keeps a key for one rotation after it stops signing (as AWSPREVIOUS). A token signed just before a
- * rotation must expire before the next one removes its key, with room for Secrets Manager's schedule window:
- * hence twice the longest access token lifetime.
+ * The signing-key schedule (lambdas/shared/key-schedule.ts) must keep both windows: a key published at least API
+ * Gateway's JWKS cache before it signs, and kept as long as the tokens it signed live after it stops.
  */
-function keyOverlapProblems(registry: OAuthRegistry): string[] {
-  const { signingKeyRotationDays } = registry;
+function keyScheduleProblemsOf(registry: OAuthRegistry): string[] {
   const ttls = [registry.accessTokenTtlSecs, ...registry.externalClients.map((c) => c.registration.accessTokenTtlSecs)];
-  if ([signingKeyRotationDays, ...ttls].some((v) => Token.isUnresolved(v))) return [];
-  const longest = Math.max(...ttls);
-  const rotationSecs = signingKeyRotationDays * 86_400;
-  if (2 * longest <= rotationSecs) return [];
-  return [
-    `signingKeyRotationDays (${signingKeyRotationDays}) must be at least twice the longest access token lifetime ` +
-      `(${longest} s): a token could outlive its signing key in the JWKS`,
-  ];
+  if (ttls.some((v) => Token.isUnresolved(v))) return [];
+  return keyScheduleProblems({
+    rotationDays: registry.signingKeyRotationDays,
+    longestTokenTtlSecs: Math.max(...ttls),
+    prePublishSecs: GATEWAY_JWKS_CACHE_SECS,
+    cacheTtlSecs: CACHE_TTL_SECS,
+  });
 }

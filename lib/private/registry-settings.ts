@@ -7,7 +7,7 @@ import {
   CLIENT_SECRET_OVERLAP_HOURS,
   SIGNING_KEY_ROTATION_DAYS,
 } from '../../lambdas/shared/defaults';
-import type { OAuthRegistryProps } from '../oauth-registry';
+import type { OAuthRegistryProps } from '../registry-options';
 import { toKebab, validateIntRange, validateLogRetentionDays, validateNamePrefix } from './validate';
 
 export interface RegistrySettings {
@@ -32,6 +32,9 @@ export const DEFAULT_RECOVERY_WINDOW_DAYS = 30;
 export function registrySettings(id: string, props: OAuthRegistryProps): RegistrySettings {
   const namePrefix = validateNamePrefix(props.namePrefix ?? defaultNamePrefix(id));
   const accessTokenTtlSecs = validateIntRange('accessTokenTtlSecs', props.accessTokenTtlSecs ?? ACCESS_TOKEN_TTL_SECS, 60, 86_400);
+  if (Token.isUnresolved(props.signingKeyRotationDays)) {
+    throw new Error('signingKeyRotationDays must be a literal number known at synth time (the key schedule is checked from it)');
+  }
   const signingKeyRotationDays = validateIntRange(
     'signingKeyRotationDays',
     props.signingKeyRotationDays ?? SIGNING_KEY_ROTATION_DAYS,

@@ -7,7 +7,10 @@
 import * as path from 'node:path';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { Lazy } from 'cdktf';
 import type { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/config';
+import { GATEWAY_JWKS_CACHE_SECS } from '../../lambdas/shared/key-schedule';
 import { PACKAGE_ROOT } from './bundle';
 import { RegistryFunction } from './registry-function';
 import { secretsKeyStatement } from './registry-policies';
@@ -31,6 +34,8 @@ export interface SigningKeyProps {
   readonly accountId: string;
   /** The registry's `recoveryWindowInDays`. */
   readonly recoveryWindowInDays: number;
+  /** The longest access-token lifetime of the registry and its clients, known once every client is declared. */
+  readonly longestTokenTtlSecs: () => number;
 }
 
 /** The signing key, the rotation function and its permission, created in `scope` (the registry). */
@@ -56,7 +61,14 @@ export class SigningKeyParts {
       description: `Rotates signing keys and client secrets of OAuth registry ${namePrefix}`,
       entry: path.join(PACKAGE_ROOT, 'lambdas', 'rotation', 'index.ts'),
       memorySizeMb: 256,
-      timeoutSecs: 30,
+      // The bootstrap gives a registry of 1000 clients their first secrets in one invocation (PutSecretValue: 50/s).
+      timeoutSecs: 300,
+      // The key schedule: how far ahead a new key is published, and how long a retired one stays (key-schedule.ts).
+      environment: {
+        [ENV.SIGNING_KEY_ROTATION_SECS]: String(props.rotationDays * 86_400),
+        [ENV.SIGNING_KEY_PRE_PUBLISH_SECS]: String(GATEWAY_JWKS_CACHE_SECS),
+        [ENV.LONGEST_ACCESS_TOKEN_TTL_SECS]: Lazy.stringValue({ produce: () => String(props.longestTokenTtlSecs()) }),
+      },
       logRetentionDays: props.logRetentionDays,
       tags: props.tags,
       statements: [

@@ -1,0 +1,81 @@
+/**
+ * The last step before Terraform creates the JWT authorizers: API Gateway reads `{issuer}/.well-known/openid-configuration`
+ * (and then the JWKS) when an authorizer is created or updated, and refuses one whose issuer does not answer. The
+ * `$default` stage deploys new routes asynchronously, and a custom domain needs its DNS record, so "created" is not
+ * "answering": Terraform invokes the rotation function with `{"action":"await-issuer","issuer":…}` and this polls until
+ * the issuer serves both documents (a key in the JWKS), or fails the apply saying what is missing.
+ */
+import { routePath, SERVER_ROUTES } from '../shared/routes';
+
+export interface AwaitIssuerEvent {
+  readonly action: 'await-issuer';
+  readonly issuer: string;
+}
+
+export interface AwaitIssuerResult {
+  readonly issuer: string;
+  readonly attempts: number;
+  readonly waitedMs: number;
+}
+
+export function isAwaitIssuerEvent(event: unknown): event is AwaitIssuerEvent {
+  const e = event as Partial<AwaitIssuerEvent> | null;
+  return typeof e === 'object' && e !== null && e.action === 'await-issuer';
+}
+
+/** The rotation function's timeout is 300 s; give up well before, with a message instead of a Lambda timeout. */
+export const AWAIT_ISSUER_DEADLINE_MS = 240_000;
+const POLL_INTERVAL_MS = 3_000;
+/** Each document is small; a slow or huge answer is a problem, not something to wait out. */
+const REQUEST_TIMEOUT_MS = 5_000;
+
+export async function awaitIssuer(
+  event: AwaitIssuerEvent,
+  deps: { fetch?: typeof fetch; sleep?: (ms: number) => Promise<void>; clock?: () => number; deadlineMs?: number } = {},
+): Promise<AwaitIssuerResult> {
+  const issuer = typeof event.issuer === 'string' ? event.issuer.replace(/\/+$/, '') : '';
+  if (!/^https?:\/\//.test(issuer)) throw new Error(`await-issuer: issuer must be an http(s) URL, got ${JSON.stringify(event.issuer)}`);
+  const doFetch = deps.fetch ?? fetch;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const clock = deps.clock ?? Date.now;
+  const started = clock();
+  const deadline = started + (deps.deadlineMs ?? AWAIT_ISSUER_DEADLINE_MS);
+  for (let attempts = 1; ; attempts++) {
+    const problem = await issuerProblem(issuer, doFetch);
+    if (problem === undefined) return { issuer, attempts, waitedMs: clock() - started };
+    if (clock() + POLL_INTERVAL_MS > deadline) {
+      throw new Error(
+        `the issuer ${issuer} did not answer as API Gateway needs before creating the JWT authorizer ` +
+          `(${problem}) within ${Math.round((clock() - started) / 1000)} s. With a custom domain, check its DNS record ` +
+          '(the custom-domain outputs); then apply again.',
+      );
+    }
+    await sleep(POLL_INTERVAL_MS);
+  }
+}
+
+/** What is still wrong with the issuer's discovery document or JWKS, or `undefined` when both answer correctly. */
+async function issuerProblem(issuer: string, doFetch: typeof fetch): Promise<string | undefined> {
+  const discoveryUrl = `${issuer}${routePath(SERVER_ROUTES.openidConfiguration)}`;
+  const discovery = await getJson(discoveryUrl, doFetch);
+  if (typeof discovery === 'string') return discovery;
+  const announced = (discovery as { issuer?: unknown; jwks_uri?: unknown }) ?? {};
+  if (announced.issuer !== issuer) return `${discoveryUrl} announces issuer ${JSON.stringify(announced.issuer)}`;
+  if (typeof announced.jwks_uri !== 'string') return `${discoveryUrl} has no jwks_uri`;
+  const jwks = await getJson(announced.jwks_uri, doFetch);
+  if (typeof jwks === 'string') return jwks;
+  const keys = (jwks as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) return `${announced.jwks_uri} publishes no key`;
+  return undefined;
+}
+
+/** The parsed JSON body of a 200 answer, or a string saying why there is none. */
+async function getJson(url: string, doFetch: typeof fetch): Promise<unknown> {
+  try {
+    const response = await doFetch(url, { redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    if (response.status !== 200) return `${url} answered HTTP ${response.status}`;
+    return (await response.json()) as unknown;
+  } catch (err) {
+    return `${url} could not be read: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}

@@ -1,0 +1,70 @@
+/** The options of `new OAuthRegistry(scope, id, props)`: the registry-wide settings, each with its documented default. */
+import type { UserAuthentication } from './user-authentication';
+
+/** A custom domain for the issuer, instead of the API's generated `execute-api` host. */
+export interface CustomDomainProps {
+  /** The host name, e.g. `auth.example.com` (the issuer becomes `https://auth.example.com`). */
+  readonly domainName: string;
+  /** ACM certificate for `domainName`, in the registry's region. */
+  readonly certificateArn: string;
+  /**
+   * The Route 53 hosted zone of `domainName`: the registry creates the A and AAAA alias records pointing the name at
+   * the API's custom domain, and its authorizers wait for them.
+   * @default none: create the records yourself, from the outputs `<namePrefix>-custom-domain-target` and
+   * `<namePrefix>-custom-domain-hosted-zone-id` (the authorizer is then created once the API mapping exists, and fails
+   * if the name does not resolve to the API yet)
+   */
+  readonly hostedZoneId?: string;
+}
+
+export interface OAuthRegistryProps {
+  /**
+   * Prefix of every named resource (secrets, functions, table, API). Lower-kebab, 1 to 32 characters.
+   * @default the construct id in lower-kebab case (`AuthRegistry` → `auth-registry`)
+   */
+  readonly namePrefix?: string;
+  /** Lifetime of access tokens, in seconds (60 to 86400). Clients may override it. @default 900 (15 minutes) */
+  readonly accessTokenTtlSecs?: number;
+  /** How often the RSA signing key rotates, in days (1 to 365). @default 30 */
+  readonly signingKeyRotationDays?: number;
+  /**
+   * How long the previous client secret keeps working after a rotation, in hours (0 to 720).
+   * @default 24 (partners have a day to pick up the new secret)
+   */
+  readonly clientSecretOverlapHours?: number;
+  /**
+   * The registry's own audience: the default `aud` of access tokens, and the only audience a protected route accepts
+   * unless it names its own (`addRoute(key, { audiences })`). @default the issuer
+   */
+  readonly audience?: string;
+  /** Serve the issuer on your own domain. @default none: the issuer is the HTTP API's `execute-api` endpoint */
+  readonly customDomain?: CustomDomainProps;
+  /** Retention of every log group of the registry, in days (a value CloudWatch allows). @default 30 */
+  readonly logRetentionDays?: number;
+  /** API-wide burst limit (requests) of the `$default` stage. @default 100 */
+  readonly throttlingBurstLimit?: number;
+  /** API-wide steady rate limit (requests per second) of the `$default` stage. @default 50 */
+  readonly throttlingRateLimit?: number;
+  /** Tags added to every taggable resource of the registry. @default none */
+  readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Where users sign in for clients using `GrantType.AUTHORIZATION_CODE` (`UserAuthentication.oidc({ issuer, clientId })`).
+   * The registry creates the empty secret `<namePrefix>/user-authentication` for the provider's client secret.
+   * @default none: no authorization endpoint; declaring an authorization_code client is an error
+   */
+  readonly userAuthentication?: UserAuthentication;
+  /**
+   * Days Secrets Manager keeps each secret of the registry after it is destroyed (signing key, client secrets,
+   * connection secrets, the upstream secret). Meanwhile a secret of the same name cannot be created again, so a
+   * destroyed registry cannot be redeployed under the same `namePrefix`. 0 deletes at once (non-production only:
+   * nothing can be recovered); otherwise 7 to 30. @default 30 (Secrets Manager's own default)
+   */
+  readonly recoveryWindowInDays?: number;
+  /**
+   * Deletion protection of the registry's table (registrations, refresh tokens, connection token sets): with it,
+   * `cdktf destroy` fails on the table. Turn it off only for a registry you mean to destroy. @default true
+   */
+  readonly deletionProtection?: boolean;
+  /** Point-in-time recovery (35 days of continuous backups) of the registry's table. @default true */
+  readonly pointInTimeRecovery?: boolean;
+}

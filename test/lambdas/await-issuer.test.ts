@@ -1,0 +1,71 @@
+/**
+ * The issuer check Terraform runs before it creates the JWT authorizers: it waits, over real HTTP, until the issuer
+ * serves its discovery document and a JWKS with a key, and fails the apply with the reason when it never does.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { awaitIssuer } from '../../lambdas/rotation/await-issuer';
+
+describe('await-issuer', () => {
+  let server: Server;
+  let issuer: string;
+  const state = { discoveryMisses: 0, keys: [] as unknown[], announced: '' };
+
+  before(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/.well-known/openid-configuration') {
+        if (state.discoveryMisses > 0) {
+          state.discoveryMisses--;
+          res.writeHead(404).end('{"message":"Not Found"}');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ issuer: state.announced || issuer, jwks_uri: `${issuer}/.well-known/jwks.json` }));
+        return;
+      }
+      if (req.url === '/.well-known/jwks.json') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys }));
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  /** A clock that moves only when the check sleeps, so the deadline is tested without waiting. */
+  const simulatedTime = () => {
+    let now = 0;
+    return { clock: () => now, sleep: async (ms: number) => void (now += ms) };
+  };
+
+  it('waits while routes are not deployed yet, and returns once discovery and a key answer', async () => {
+    Object.assign(state, { discoveryMisses: 2, keys: [{ kty: 'RSA', kid: 'k1', n: 'x', e: 'AQAB' }], announced: '' });
+    const result = await awaitIssuer({ action: 'await-issuer', issuer: `${issuer}/` }, simulatedTime());
+    assert.equal(result.issuer, issuer);
+    assert.equal(result.attempts, 3);
+  });
+
+  it('fails the apply, saying what is missing, when the JWKS never has a key', async () => {
+    Object.assign(state, { discoveryMisses: 0, keys: [], announced: '' });
+    await assert.rejects(
+      awaitIssuer({ action: 'await-issuer', issuer }, { ...simulatedTime(), deadlineMs: 30_000 }),
+      /did not answer as API Gateway needs .*jwks\.json publishes no key.* within \d+ s/,
+    );
+  });
+
+  it('fails when the discovery document announces another issuer', async () => {
+    Object.assign(state, { discoveryMisses: 0, keys: [{ kty: 'RSA', kid: 'k1' }], announced: 'https://elsewhere.example' });
+    await assert.rejects(
+      awaitIssuer({ action: 'await-issuer', issuer }, { ...simulatedTime(), deadlineMs: 10_000 }),
+      /announces issuer "https:\/\/elsewhere\.example"/,
+    );
+  });
+
+  it('fails at once on an issuer that is not a URL', async () => {
+    await assert.rejects(awaitIssuer({ action: 'await-issuer', issuer: 'not a url' }), /issuer must be an http\(s\) URL/);
+  });
+});
