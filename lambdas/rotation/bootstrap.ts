@@ -47,7 +47,7 @@ export async function bootstrapSecrets(
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const described: (SecretDescription | undefined)[] = [];
   // The function's policy is created just before this first call, and IAM takes a few seconds to apply it everywhere.
-  await retryWhileAccessDenied(() => describeOrMissing(secrets, secretIds[0]!), sleep, log);
+  if (secretIds.length > 0) await retryWhileAccessDenied(() => describeOrMissing(secrets, secretIds[0]!), sleep, log);
   await forEachLimited(secretIds.entries(), BOOTSTRAP_CONCURRENCY, async ([i, id]) => {
     described[i] = await describeOrMissing(secrets, id);
   });

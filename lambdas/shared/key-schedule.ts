@@ -2,7 +2,7 @@
  * The signing-key schedule, as pure arithmetic on a key ring. The signing-key secret holds one ring per version:
  * `{"keys":[{"jwk":<private RSA JWK>,"createdAt":<epoch s>,"activatesAt":<epoch s>}]}`. The key with the greatest
  * `activatesAt <= now` signs; every key is published. A rotation adds a key that starts signing
- * `max(rotationPeriodSecs, prePublishSecs)` later (so verifiers that cache the JWKS, API Gateway's for up to two hours,
+ * `max(rotationPeriodSecs + a day of slack, prePublishSecs)` later (so verifiers that cache the JWKS, API Gateway's for up to two hours,
  * know it before it signs) and drops a key only once the tokens it signed have all expired.
  */
 import type { JWK } from 'jose';
@@ -52,8 +52,15 @@ export interface StoredRingValue {
   readonly createdAtSecs: number;
 }
 
-/** Seconds between the rotation that adds a key and the moment it signs. */
-export const keyLeadSecs = (schedule: KeySchedule): number => Math.max(schedule.rotationPeriodSecs, schedule.prePublishSecs);
+/**
+ * Secrets Manager runs a scheduled rotation at some time on its day, up to a day after the period ends: a key added
+ * this much beyond the period still has a successor published when it starts signing.
+ */
+export const ROTATION_SLACK_SECS = 86_400;
+
+/** Seconds between the rotation that adds a key and the moment it signs: a full period (plus slack) ahead. */
+export const keyLeadSecs = (schedule: KeySchedule): number =>
+  Math.max(schedule.rotationPeriodSecs + ROTATION_SLACK_SECS, schedule.prePublishSecs);
 
 /** The longest access-token lifetime a registry issues: its default and every client's. */
 export function longestAccessTokenTtlSecs(registry: {

@@ -5,7 +5,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LocalRegistry } from '../../bin/local/local-registry';
+import { localKeySchedule, type LocalRegistry } from '../../bin/local/local-registry';
+import { ROTATION_SLACK_SECS, keyLeadSecs } from '../../lambdas/shared/key-schedule';
 import { basic, exampleManifest, startExample, tokenRequest } from './fixture';
 
 describe('rotation in local mode', () => {
@@ -59,7 +60,9 @@ describe('rotation in local mode', () => {
     now += 2_000;
     assert.equal(kidOf(await issue()), signer!.jwk.kid, 'a rotation adds a key; it does not switch the signer');
     const added = (await ring()).at(-1)!;
-    assert.equal(added.activatesAt, rotatedAt + exampleManifest().signingKeyRotationDays * 86_400, 'it signs a full period later');
+    const lead = exampleManifest().signingKeyRotationDays * 86_400 + ROTATION_SLACK_SECS;
+    assert.equal(keyLeadSecs(localKeySchedule(exampleManifest())), lead);
+    assert.equal(added.activatesAt, rotatedAt + lead, 'it signs a full period plus a day of slack later');
 
     now = next!.activatesAt * 1000 - 60_000; // a minute before the switch, the gateway fetches the JWKS and keeps it 2 h
     const lastOfFirst = await issue();

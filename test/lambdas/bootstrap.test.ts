@@ -21,7 +21,7 @@ import { ensureSecrets } from '../../bin/local/local-registry';
 import { BOOTSTRAP_VERSION_ID, bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
 import { LocalSecretStore, MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { ENV } from '../../lambdas/shared/config';
-import { signingKeyAt, readKeyRing } from '../../lambdas/shared/key-schedule';
+import { ROTATION_SLACK_SECS, keyLeadSecs, signingKeyAt, readKeyRing } from '../../lambdas/shared/key-schedule';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../../lambdas/shared/manifest';
 
 const NOW_MS = Date.UTC(2025, 0, 1);
@@ -61,6 +61,7 @@ describe('bootstrap', () => {
     const secrets = new MemorySecretStore({ clock: () => NOW_MS });
     declare(secrets);
     const first = await bootstrapSecrets(secrets, event(...Object.values(SECRETS)), { clock: () => NOW_MS, schedule: SCHEDULE });
+    // In the order listed, whatever order the values were made in (secrets are worked on a few at a time).
     assert.deepEqual(first, { created: Object.values(SECRETS), existing: [] });
     const values = await snapshot(secrets);
     for (const v of Object.values(values)) assert.deepEqual([v.versionId, v.stages], [BOOTSTRAP_VERSION_ID, ['AWSCURRENT']]);
@@ -70,7 +71,7 @@ describe('bootstrap', () => {
     const ring = readKeyRing({ value: values[SECRETS.signing].value, createdAtSecs: 0 });
     assert.deepEqual(
       ring.keys.map((k) => k.activatesAt),
-      [NOW_MS / 1000, NOW_MS / 1000 + 86_400],
+      [NOW_MS / 1000, NOW_MS / 1000 + keyLeadSecs(SCHEDULE)],
       'a key signing now, a next key',
     );
     assert.equal(signingKeyAt(ring, NOW_MS / 1000)?.jwk.kid, await calculateJwkThumbprint(ring.keys[0].jwk));
@@ -129,7 +130,7 @@ describe('bootstrap', () => {
       await store.getSecretVersion(SECRETS.signing, 'AWSCURRENT'),
       await store.getSecretVersion(SECRETS.client, 'AWSCURRENT'),
     ];
-    assert.equal(readKeyRing({ value: values[0]!.value, createdAtSecs: 0 }).keys[1].activatesAt, NOW_MS / 1000 + 30 * 86_400);
+    assert.equal(readKeyRing({ value: values[0]!.value, createdAtSecs: 0 }).keys[1].activatesAt, NOW_MS / 1000 + 30 * 86_400 + ROTATION_SLACK_SECS);
 
     assert.deepEqual(await run(), [], 'second start: nothing generated');
     const again = new LocalSecretStore(file);
@@ -162,7 +163,7 @@ describe('rotation Lambda entry', () => {
     const put = sm.commandCalls(PutSecretValueCommand)[0].args[0].input;
     assert.deepEqual([put.ClientRequestToken, put.VersionStages], [BOOTSTRAP_VERSION_ID, ['AWSCURRENT']]);
     const ring = readKeyRing({ value: put.SecretString!, createdAtSecs: 0 });
-    assert.equal(ring.keys[1].activatesAt - ring.keys[0].activatesAt, 7 * 86_400, 'the schedule comes from the environment');
+    assert.equal(ring.keys[1].activatesAt - ring.keys[0].activatesAt, 7 * 86_400 + ROTATION_SLACK_SECS, 'the schedule comes from the environment');
 
     const step = { SecretId: 'reg/signing-key', ClientRequestToken: 'v2', Step: 'createSecret' as const };
     await assert.rejects(handler(step), /does not have rotation enabled/);

@@ -7,7 +7,10 @@ import { keyScheduleFromEnv, ENV } from '../../lambdas/shared/config';
 import {
   DEFAULT_KEY_SCHEDULE,
   KEY_RETIREMENT_SKEW_SECS,
+  RING_KEY_BYTES,
+  ROTATION_SLACK_SECS,
   firstKeyRing,
+  keyLeadSecs,
   keyScheduleProblems,
   maxRingKeys,
   publicationOrder,
@@ -16,6 +19,7 @@ import {
   serializeKeyRing,
   signingKeyAt,
   type KeyRing,
+  type KeySchedule,
 } from '../../lambdas/shared/key-schedule';
 
 const key = (kid: string): JWK => ({ kty: 'RSA', n: 'n', e: 'AQAB', d: 'd', kid });
@@ -39,16 +43,20 @@ describe('key schedule', () => {
     assert.deepEqual(kids(publicationOrder(r, 25)), ['cur', 'n1', 'n2', 'r2', 'r1']);
   });
 
-  it('a first ring signs now and publishes the next key one lead (max of period and pre-publish window) ahead', () => {
+  it('a first ring signs now and publishes the next key one lead (max of period plus a day of slack, and pre-publish window) ahead', () => {
+    assert.equal(ROTATION_SLACK_SECS, 86_400, 'Secrets Manager may run a scheduled rotation up to a day late');
+    assert.equal(keyLeadSecs(SCHEDULE), SCHEDULE.rotationPeriodSecs + ROTATION_SLACK_SECS);
     assert.deepEqual(
       firstKeyRing(key('a'), key('b'), 500, SCHEDULE).keys.map((k) => [k.jwk.kid, k.activatesAt]),
       [
         ['a', 500],
-        ['b', 1500],
+        ['b', 500 + SCHEDULE.rotationPeriodSecs + ROTATION_SLACK_SECS],
       ],
     );
-    const longWindow = { ...SCHEDULE, prePublishSecs: 5000 };
-    assert.equal(firstKeyRing(key('a'), key('b'), 500, longWindow).keys[1].activatesAt, 5500);
+    // A pre-publish window longer than a period plus the slack sets the lead.
+    const longWindow = { ...SCHEDULE, prePublishSecs: SCHEDULE.rotationPeriodSecs + ROTATION_SLACK_SECS + 5000 };
+    assert.equal(keyLeadSecs(longWindow), longWindow.prePublishSecs);
+    assert.equal(firstKeyRing(key('a'), key('b'), 500, longWindow).keys[1].activatesAt, 500 + longWindow.prePublishSecs);
   });
 
   it('a rotation drops a key only when it stopped signing at least the longest token lifetime plus skew ago', () => {
@@ -57,7 +65,7 @@ describe('key schedule', () => {
     assert.deepEqual(kids(rotateKeyRing(r, key('d'), keep - 1, SCHEDULE).keys), ['a', 'b', 'c', 'd']);
     const rotated = rotateKeyRing(r, key('d'), keep, SCHEDULE);
     assert.deepEqual(kids(rotated.keys), ['b', 'c', 'd']);
-    assert.equal(rotated.keys[2].activatesAt, keep + 1000);
+    assert.equal(rotated.keys[2].activatesAt, keep + SCHEDULE.rotationPeriodSecs + ROTATION_SLACK_SECS);
     // The signer and the keys after it are never dropped, however late the rotation.
     assert.deepEqual(kids(rotateKeyRing(ring(['a', 0]), key('b'), 1e9, SCHEDULE).keys), ['a', 'b']);
   });
@@ -80,14 +88,75 @@ describe('key schedule', () => {
   it('keyScheduleProblems names the numbers when a window cannot be kept', () => {
     const [short] = keyScheduleProblems({ rotationDays: 30, longestTokenTtlSecs: 900, prePublishSecs: 600 });
     assert.match(short, /pre-publish window \(600 s\) is shorter than API Gateway's JWKS cache \(7200 s\)/);
-    const [lead] = keyScheduleProblems({ rotationDays: 1, longestTokenTtlSecs: 900, prePublishSecs: 86_400 });
-    assert.match(lead, /signs 86400 s after its rotation, but verifiers may see it only after 86460 s/);
+    // A window of a full period fits in the lead (a period plus the slack); one as long as the lead leaves no time for
+    // the server's key cache.
+    assert.deepEqual(keyScheduleProblems({ rotationDays: 1, longestTokenTtlSecs: 900, prePublishSecs: 86_400 }), []);
+    const window = 86_400 + ROTATION_SLACK_SECS;
+    const [lead] = keyScheduleProblems({ rotationDays: 1, longestTokenTtlSecs: 900, prePublishSecs: window });
+    assert.match(lead, new RegExp(`signs ${window} s after its rotation, but verifiers may see it only after ${window + 60} s`));
     const [size] = keyScheduleProblems({ rotationDays: 1, longestTokenTtlSecs: 40 * 86_400, prePublishSecs: 7200 });
-    assert.match(size, /the key ring would hold up to 44 keys \(about 79200 bytes\), over Secrets Manager's 65536-byte limit/);
+    // Each key stays a lead (two days) before it signs and 40 days plus skew after: 43 periods, plus two.
+    const keys = maxRingKeys({ rotationPeriodSecs: 86_400, prePublishSecs: 7200, longestTokenTtlSecs: 40 * 86_400 });
+    assert.equal(keys, 2 + Math.ceil((86_400 + ROTATION_SLACK_SECS + 40 * 86_400 + KEY_RETIREMENT_SKEW_SECS) / 86_400));
+    assert.match(
+      size,
+      new RegExp(
+        `the key ring would hold up to ${keys} keys \\(about ${keys * RING_KEY_BYTES} bytes\\), over Secrets Manager's 65536-byte limit: ` +
+          `with a 1-day rotation, keys stay ${86_400 + ROTATION_SLACK_SECS} s before`,
+      ),
+    );
     assert.match(
       keyScheduleProblems({ rotationDays: 0, longestTokenTtlSecs: 900, prePublishSecs: 7200 })[0],
       /signingKeyRotationDays \(0\)/,
     );
+  });
+
+  it('with rotations up to a day late, a key always has its successor published when it starts signing, and the ring stays within maxRingKeys', () => {
+    // Secrets Manager runs rotation n on its scheduled day, at any time up to a day after it: n periods plus `late(n)`.
+    const lateRuns = (schedule: KeySchedule, late: (n: number) => number, rotations = 200, period = schedule.rotationPeriodSecs) => {
+      const start = 1_700_000_000;
+      let r = firstKeyRing(key('k0'), key('k1'), start, schedule);
+      const added = [...r.keys];
+      let largestRing = r.keys.length;
+      for (let n = 1; n <= rotations; n++) {
+        const now = start + n * period + late(n);
+        r = rotateKeyRing(r, key(`k${n + 1}`), now, schedule);
+        assert.ok(signingKeyAt(r, now), `a key signs after rotation ${n}`);
+        added.push(r.keys.at(-1)!);
+        largestRing = Math.max(largestRing, r.keys.length);
+      }
+      // Keys are added in signing order; count those that started signing before their successor was added.
+      const lastRotation = start + rotations * period + late(rotations);
+      const withoutSuccessor = added.filter(
+        (k, i) => k.activatesAt <= lastRotation && added[i + 1] !== undefined && added[i + 1]!.createdAt > k.activatesAt,
+      ).length;
+      return { largestRing, withoutSuccessor };
+    };
+    // A seeded generator, so a failure reproduces.
+    let seed = 42;
+    const random = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
+    const randomLate = Array.from({ length: 201 }, () => Math.floor(random() * (ROTATION_SLACK_SECS + 1)));
+    // One rotation a full day late, then several on time: the shortest gaps, and a late one after an on-time one.
+    const lateThenOnTime = (n: number) => (n % 5 === 0 ? ROTATION_SLACK_SECS : 0);
+    for (const rotationDays of [1, 2, 7, 30]) {
+      for (const longestTokenTtlSecs of [900, 86_400, 3 * 86_400]) {
+        const schedule = { rotationPeriodSecs: rotationDays * 86_400, prePublishSecs: 7200, longestTokenTtlSecs };
+        const limit = maxRingKeys(schedule);
+        for (const late of [(n: number) => randomLate[n]!, lateThenOnTime]) {
+          const { largestRing, withoutSuccessor } = lateRuns(schedule, late);
+          const at = `${rotationDays}-day rotation, ${longestTokenTtlSecs} s tokens`;
+          assert.equal(withoutSuccessor, 0, `${at}: a key signed before its successor was published`);
+          assert.ok(largestRing <= limit, `${at}: the ring grew to ${largestRing} keys, maxRingKeys says ${limit}`);
+        }
+        // On a 1-day rotation, a late rotation followed by on-time ones keeps a key more: the bound is reached.
+        if (rotationDays === 1) assert.equal(lateRuns(schedule, lateThenOnTime).largestRing, limit);
+      }
+    }
+    // Without the slack (the old lead, exactly one period), a late rotation leaves the signer without a published
+    // successor: a schedule whose lead is one day, rotated every day.
+    const noSlack = { rotationPeriodSecs: 86_400 - ROTATION_SLACK_SECS, prePublishSecs: 86_400, longestTokenTtlSecs: 900 };
+    assert.equal(keyLeadSecs(noSlack), 86_400);
+    assert.ok(lateRuns(noSlack, lateThenOnTime, 20, 86_400).withoutSuccessor > 0);
   });
 
   it("reads the rotation function's schedule from the environment, with safe defaults", () => {

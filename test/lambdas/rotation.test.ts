@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { createRotationHandler, generateSigningKey, rotateSecret, type RotationHandler } from '../../lambdas/rotation/rotation';
 import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
-import { KEY_RETIREMENT_SKEW_SECS, type KeySchedule } from '../../lambdas/shared/key-schedule';
+import { KEY_RETIREMENT_SKEW_SECS, ROTATION_SLACK_SECS, keyLeadSecs, type KeySchedule } from '../../lambdas/shared/key-schedule';
 import { createJsonLogger, silentLogger } from '../../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG } from '../../lambdas/shared/manifest';
 
@@ -94,7 +94,7 @@ describe('rotation handler', () => {
       ring.keys.map((k) => [k.createdAt, k.activatesAt]),
       [
         [NOW, NOW],
-        [NOW, NOW + SCHEDULE.rotationPeriodSecs],
+        [NOW, NOW + keyLeadSecs(SCHEDULE)],
       ],
     );
     for (const { jwk } of ring.keys) {
@@ -108,7 +108,7 @@ describe('rotation handler', () => {
     assert.notEqual(ring.keys[0]!.jwk.kid, ring.keys[1]!.jwk.kid);
   });
 
-  it('a rotation keeps the ring, adds a key signing a full period later, and retires keys only after their tokens', async () => {
+  it('a rotation keeps the ring, adds a key signing a full period plus a day later, and retires keys only after their tokens', async () => {
     const { secrets } = setup();
     let now = NOW_MS;
     const rotate = () => rotateSecret(secrets, SIGNING_KEY, undefined, { clock: () => now, schedule: SCHEDULE });
@@ -116,20 +116,27 @@ describe('rotation handler', () => {
     await rotate();
     const [a, b] = await ring();
     const period = SCHEDULE.rotationPeriodSecs;
-    now += period * 1000; // b starts signing now; a stops
+    const lead = period + ROTATION_SLACK_SECS;
+    assert.equal(keyLeadSecs(SCHEDULE), lead);
+    now += period * 1000; // the next rotation: a still signs, b is published and signs at NOW + lead
+    await rotate();
+    const second = await ring();
+    assert.deepEqual(second.slice(0, 2), [a, b]);
+    assert.equal(second[2]!.activatesAt, NOW + period + lead, 'the added key signs a full period plus the slack later');
+    now = (NOW + lead) * 1000; // b starts signing now; a stops
     await rotate();
     const third = await ring();
-    assert.deepEqual(third.slice(0, 2), [a, b], 'a is kept: tokens it signed a moment ago still live');
-    assert.equal(third[2]!.activatesAt, NOW + 2 * period);
+    assert.deepEqual(third.slice(0, 3), second, 'a is kept: tokens it signed a moment ago still live');
+    assert.equal(third[3]!.activatesAt, NOW + 2 * lead);
     now += (SCHEDULE.longestTokenTtlSecs + KEY_RETIREMENT_SKEW_SECS - 1) * 1000;
     await rotate();
-    assert.equal((await ring()).length, 4, 'one second short of the longest token lifetime plus skew: a stays');
+    assert.equal((await ring()).length, 5, 'one second short of the longest token lifetime plus skew: a stays');
     now += 1000;
     await rotate();
     const kids = (await ring()).map((k) => k.jwk.kid);
     assert.equal(kids.includes(a!.jwk.kid), false, 'a is dropped once every token it signed has expired');
     assert.equal(kids[0], b!.jwk.kid);
-    assert.equal(kids.length, 4);
+    assert.equal(kids.length, 5);
   });
 
   it('reads a legacy value (one JWK) as a ring: it keeps signing, and the legacy previous key stays while needed', async () => {
@@ -145,7 +152,7 @@ describe('rotation handler', () => {
       [
         [old.kid, 0],
         [current.kid, NOW],
-        [ring.keys[2]!.jwk.kid, NOW + SCHEDULE.rotationPeriodSecs],
+        [ring.keys[2]!.jwk.kid, NOW + keyLeadSecs(SCHEDULE)],
       ],
     );
   });

@@ -1,9 +1,10 @@
 /**
  * Rotation stress test, in process on a controlled clock: the real authorization-server handler issues
  * client_credentials tokens every 10 simulated minutes, the real rotation handler rotates the signing key once a
- * period (six times), and local mode's emulation of API Gateway's JWT authorizer (JWKS cached 2 hours, no refetch on an
- * unknown kid, JWKS fetched from the handler) verifies every token still live at each step. With the key schedule no
- * verification fails; with keys that sign as soon as they are made (the old order) the same scenario fails.
+ * period (six times, on time or up to a day late as Secrets Manager may), and local mode's emulation of API Gateway's
+ * JWT authorizer (JWKS cached 2 hours, no refetch on an unknown kid, JWKS fetched from the handler) verifies every token
+ * still live at each step, until the last key added has signed. With the key schedule no verification fails; with keys
+ * that sign as soon as they are made (the old order) the same scenario fails.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -15,7 +16,14 @@ import { rotateSecret } from '../../lambdas/rotation/rotation';
 import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
-import { GATEWAY_JWKS_CACHE_SECS, maxRingKeys, readKeyRing, type KeySchedule } from '../../lambdas/shared/key-schedule';
+import {
+  GATEWAY_JWKS_CACHE_SECS,
+  ROTATION_SLACK_SECS,
+  keyLeadSecs,
+  maxRingKeys,
+  readKeyRing,
+  type KeySchedule,
+} from '../../lambdas/shared/key-schedule';
 import { silentLogger } from '../../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../../lambdas/shared/manifest';
 import { FrozenClock } from '../../testing/clock';
@@ -44,6 +52,8 @@ const SCHEDULE: KeySchedule = {
   prePublishSecs: GATEWAY_JWKS_CACHE_SECS,
   longestTokenTtlSecs: TOKEN_TTL_SECS,
 };
+/** Keys that sign as soon as a rotation adds them: a schedule whose lead is zero. */
+const SIGN_AT_ONCE: KeySchedule = { ...SCHEDULE, rotationPeriodSecs: -ROTATION_SLACK_SECS, prePublishSecs: 0 };
 
 interface Outcome {
   verifications: number;
@@ -51,13 +61,14 @@ interface Outcome {
   rotations: number;
   signers: Set<string>;
   largestRing: number;
-  /** Steps after a rotation at which no key was published ahead of its time. */
+  /** Steps up to the last rotation (before and after each rotation) at which no key was published ahead of its time. */
   withoutNextKey: number;
   /** Steps at which the fresh token's kid was not the JWKS's first key. */
   signerNotFirst: number;
 }
 
-async function simulate(rotationSchedule: KeySchedule): Promise<Outcome> {
+/** `lateSecs(n)`: how long after its scheduled time (n periods in) rotation n runs, a multiple of the step. */
+async function simulate(rotationSchedule: KeySchedule, lateSecs: (n: number) => number = () => 0): Promise<Outcome> {
   const clock = new FrozenClock();
   const start = clock.nowMs;
   const secrets = new MemorySecretStore({ clock: clock.now });
@@ -115,17 +126,24 @@ async function simulate(rotationSchedule: KeySchedule): Promise<Outcome> {
     }
   };
   const ring = async () => readKeyRing({ value: (await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value, createdAtSecs: 0 });
+  const checkNextKey = async () => {
+    if (!(await ring()).keys.some((k) => k.activatesAt > clock.now() / 1000)) outcome.withoutNextKey++;
+  };
 
-  for (let t = 0; t <= ROTATIONS * PERIOD_SECS; t += STEP_SECS) {
+  const rotationAt = Array.from({ length: ROTATIONS }, (_, i) => (i + 1) * PERIOD_SECS + lateSecs(i + 1));
+  const lastRotation = rotationAt.at(-1)!;
+  // Past the last rotation until the key it added has signed for a while.
+  const end = lastRotation + keyLeadSecs(rotationSchedule) + 2 * GATEWAY_JWKS_CACHE_SECS;
+  for (let t = 0; t <= end; t += STEP_SECS) {
     clock.nowMs = start + t * 1000;
     // Verifying first lets the emulated gateway refresh its JWKS just before a rotation: the worst moment for a new key.
     await issueAndVerify();
-    if (t === 0 || t % PERIOD_SECS !== 0) continue;
+    if (t <= lastRotation) await checkNextKey();
+    if (t !== rotationAt[outcome.rotations]) continue;
     await rotateSecret(secrets, SIGNING_KEY, undefined, { clock: clock.now, schedule: rotationSchedule });
     outcome.rotations++;
-    const keys = (await ring()).keys;
-    outcome.largestRing = Math.max(outcome.largestRing, keys.length);
-    if (!keys.some((k) => k.activatesAt > clock.now() / 1000)) outcome.withoutNextKey++;
+    outcome.largestRing = Math.max(outcome.largestRing, (await ring()).keys.length);
+    await checkNextKey();
     await issueAndVerify();
   }
   return outcome;
@@ -137,15 +155,32 @@ describe("signing-key rotation under the gateway's JWKS cache", () => {
     assert.equal(outcome.rotations, ROTATIONS);
     assert.ok(outcome.verifications > 4000, `verified ${outcome.verifications} tokens`);
     assert.equal(outcome.failures, 0, `${outcome.failures} of ${outcome.verifications} verifications failed`);
-    assert.equal(outcome.signers.size, ROTATIONS + 1, 'a new key signed each period');
+    // The bootstrap's two keys, then the key of each rotation, a period apart.
+    assert.equal(outcome.signers.size, ROTATIONS + 2, 'a new key signed each period');
     assert.equal(outcome.signerNotFirst, 0, 'the key that signs is always the first in the JWKS');
-    assert.equal(outcome.withoutNextKey, 0, 'after each rotation a key is published ahead of its time');
+    assert.equal(outcome.withoutNextKey, 0, 'until the last rotation a key is always published ahead of its time');
     assert.ok(outcome.largestRing <= maxRingKeys(SCHEDULE), `the ring grew to ${outcome.largestRing} keys`);
     assert.ok(outcome.largestRing <= 4);
   });
 
+  it('verifies every token, with a next key always published and the ring within maxRingKeys, when rotations run up to a day late', async () => {
+    // Rotation 1 runs at the end of its day, 2 to 4 on time (2 ten minutes after 1), 5 late again after an on-time one,
+    // 6 three hours late.
+    const late = [0, ROTATION_SLACK_SECS - STEP_SECS, 0, 0, 0, ROTATION_SLACK_SECS - STEP_SECS, 3 * 3600];
+    const outcome = await simulate(SCHEDULE, (n) => late[n]!);
+    assert.equal(outcome.rotations, ROTATIONS);
+    assert.equal(outcome.failures, 0, `${outcome.failures} of ${outcome.verifications} verifications failed`);
+    assert.equal(outcome.signers.size, ROTATIONS + 2, 'every key added signed in its turn');
+    assert.equal(outcome.signerNotFirst, 0, 'the key that signs is always the first in the JWKS');
+    assert.equal(outcome.withoutNextKey, 0, 'until the last rotation a key is always published ahead of its time');
+    // Rotation 1's key signs late, so the key before it (the bootstrap's next) stays one rotation longer: the ring
+    // reaches its bound, and keeps within it.
+    assert.equal(outcome.largestRing, maxRingKeys(SCHEDULE), `the ring grew to ${outcome.largestRing} keys`);
+  });
+
   it('fails verifications in the same scenario when a new key signs as soon as it is made (the old order)', async () => {
-    const outcome = await simulate({ ...SCHEDULE, rotationPeriodSecs: 0, prePublishSecs: 0 });
+    assert.equal(keyLeadSecs(SIGN_AT_ONCE), 0);
+    const outcome = await simulate(SIGN_AT_ONCE);
     assert.equal(outcome.rotations, ROTATIONS);
     assert.ok(outcome.failures > 0, 'the gateway cannot verify a key it has not fetched');
     // Each new key fails until the gateway's cached JWKS expires: up to two hours of tokens per rotation.
