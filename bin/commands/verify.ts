@@ -18,7 +18,6 @@ interface VerifyOptions extends AppOptions {
   port: string;
   issuer?: string;
   client?: string;
-  requireNextKey?: boolean;
   callUnsafeRoutes?: boolean;
   json?: boolean;
 }
@@ -36,7 +35,6 @@ export function registerVerifyCommand(program: Command): void {
       .option('--issuer <url>', 'the issuer to check (default: Terraform output <namePrefix>-issuer; --local: 127.0.0.1:<port>)')
       .option('--client <name>', 'the client to get a token with (default: the first with client_credentials and a shared secret)')
       .option('--call-unsafe-routes', 'also call POST/PUT/PATCH/DELETE routes with a valid token (runs their handlers)')
-      .option('--require-next-key', 'fail, instead of warn, when the JWKS publishes no key besides the current one')
       .option('--json', 'print {issuer, rows, summary} as JSON for pipelines instead of a table')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (options: VerifyOptions) => {
@@ -47,9 +45,7 @@ export function registerVerifyCommand(program: Command): void {
     const issuer = expected.replace(/\/+$/, '');
     const secretOf = async (client: ClientRegistration): Promise<string> =>
       (options.local ? readLocal(client, options.stateDir) : await readDeployed(client, options)).client_secret;
-    const report = await verifyRegistry({ issuer, manifest, client: options.client, requireNextKey: options.requireNextKey,
-      callUnsafeRoutes: options.callUnsafeRoutes,
-      secretOf });
+    const report = await verifyRegistry({ issuer, manifest, client: options.client, callUnsafeRoutes: options.callUnsafeRoutes, secretOf });
     const about = `registry ${manifest.registryPath}, ${options.local ? 'local' : 'deployed'}`;
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyTable(report, about));
     if (!report.summary.passed) process.exitCode = 1;

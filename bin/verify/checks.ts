@@ -61,8 +61,6 @@ export interface VerifyInput {
   readonly manifest: RegistryManifest;
   /** The client to get the token with. @default the first active client with client_credentials and a shared secret */
   readonly client?: string;
-  /** A JWKS with one key is a failure instead of a warning. @default false */
-  readonly requireNextKey?: boolean;
   /**
    * Call routes whose method may change data (POST, PUT, PATCH, DELETE) with a valid token, which runs their handler.
    * Without it, those routes are checked only where the gateway refuses before the handler (no token, wrong audience).
@@ -148,10 +146,11 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
           .join(', ')}`,
       );
     } else {
+      // The key schedule always publishes the next key a rotation period before it signs (key-schedule.ts).
       const detail =
-        `only the current key ${keys[0].kid} is published: verifiers meet the next key only when tokens signed with it ` +
-        'arrive (they must refetch on an unknown kid)';
-      row('jwks-next-key', jwksUri, input.requireNextKey ? 'fail' : 'warn', detail);
+        `only the current key ${keys[0].kid} is published: the next key must be published before it signs, or ` +
+        'API Gateway, which caches the JWKS for up to 2 hours, will refuse the tokens it signs';
+      row('jwks-next-key', jwksUri, 'fail', detail);
     }
   }
 

@@ -90,7 +90,7 @@ describe('oauth-registry verify --local against the example app (oauth-registry 
       (c) => c.client_secret,
     );
 
-  it('passes: every check ok, the single published key a warning, nothing secret printed', async () => {
+  it('passes: every check ok (the next signing key pre-published), nothing secret printed', async () => {
     const run = await runCli(local());
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const rows = rowsOf(run.stdout);
@@ -99,14 +99,14 @@ describe('oauth-registry verify --local against the example app (oauth-registry 
     assert.equal(result('metadata', '/.well-known/openid-configuration'), 'ok');
     assert.equal(result('metadata', '/.well-known/oauth-authorization-server'), 'ok');
     assert.equal(result('jwks'), 'ok');
-    assert.equal(result('jwks-next-key'), 'warn');
+    assert.equal(result('jwks-next-key'), 'ok');
     assert.equal(result('token', 'AcmeMonitoring'), 'ok');
     assert.equal(result('token-verification', 'AcmeMonitoring'), 'ok');
     assert.equal(result('route-no-token', 'GET /v1/hello'), 'ok');
     assert.equal(result('route-token', 'GET /v1/hello'), 'ok');
     assert.equal(result('route-foreign-audience', 'GET /v1/hello'), 'skip');
     assert.equal(result('authorize-pkce'), 'skip');
-    assert.match(run.stdout, /\nPASSED: 7 ok, 1 warn, 2 skip, 0 fail\n$/);
+    assert.match(run.stdout, /\nPASSED: 8 ok, 0 warn, 2 skip, 0 fail\n$/);
     assertNothingSecret(run, secrets());
   });
 
@@ -115,18 +115,11 @@ describe('oauth-registry verify --local against the example app (oauth-registry 
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const report = JSON.parse(run.stdout) as VerifyReport;
     assert.equal(report.issuer, `http://127.0.0.1:${port}`);
-    assert.deepEqual(report.summary, { ok: 7, fail: 0, warn: 1, skip: 2, passed: true });
+    assert.deepEqual(report.summary, { ok: 8, fail: 0, warn: 0, skip: 2, passed: true });
     const routeToken = report.rows.find((r) => r.check === 'route-token')!;
     assert.equal(routeToken.result, 'ok');
     assert.match(routeToken.detail, /HTTP 403 \(expected 403/);
     assertNothingSecret(run, secrets());
-  });
-
-  it('--require-next-key turns the single-key JWKS into a failure (exit 1)', async () => {
-    const run = await runCli([...local(), '--require-next-key']);
-    assert.equal(run.code, 1);
-    assert.deepEqual(rowsOf(run.stdout).find(([c]) => c === 'jwks-next-key')?.[2], 'fail');
-    assert.match(run.stdout, /\nFAILED: 7 ok, 0 warn, 2 skip, 1 fail\n$/);
   });
 });
 
@@ -211,7 +204,7 @@ describe('oauth-registry verify fails on a server whose tokens are signed with a
       ['token-verification', 'Partner', 'fail'],
     );
     assert.match(run.stdout, /signed with kid unpublished-key, not the JWKS's first key published-key: that key is not published/);
-    assert.match(run.stdout, /\nFAILED: .* 1 fail\n$/);
+    assert.match(run.stdout, /\nFAILED: .* 2 fail\n$/); // and jwks-next-key: one key, none pre-published
     assert.equal(issued.length, 1, 'verify got a real token from the server');
     assert.ok(!run.stdout.includes(issued[0]));
     assertNothingSecret(run, [secret]);
