@@ -2,9 +2,9 @@
  * The example app: one registry, two external clients, one protected route, one third-party connection.
  * `npm start` serves it locally; `cdktf deploy` puts it in your AWS account.
  */
-import { App, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { Construct } from 'constructs';
+import { App, TerraformStack } from 'cdktf';
+import { type Construct } from 'constructs';
 import { ClientAuth, ConnectionMode, GrantType, OAuthRegistry, Provider } from './lib';
 
 class IncidentApiStack extends TerraformStack {

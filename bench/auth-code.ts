@@ -17,10 +17,9 @@ import { ACCESS_TOKEN_TTL_SECS, CACHE_TTL_SECS, CLIENT_SECRET_OVERLAP_SECS } fro
 import { createJsonLogger } from '../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../lambdas/shared/manifest';
 import type { StateStore } from '../lambdas/shared/ports';
-import { measureOps } from './load';
 import { startDynalite } from '../testing/dynalite';
 import { tokenEvent } from '../testing/events';
-
+import { measureOps } from './load';
 
 export type BenchStore = 'memory' | 'dynalite';
 
@@ -128,7 +127,7 @@ export async function measureUserGrants(store: BenchStore, { durationMs = 3_000 
       );
     const redemptionsPerSecond = await timedBatches(issueCodes, redeem, durationMs);
 
-    let refreshToken = (await redeem((await issueCodes())[0]!)).refresh_token!;
+    let refreshToken = (await redeem((await issueCodes())[0])).refresh_token;
     const refreshesPerSecond = await measureOps(
       async () => {
         const refreshed = await token(server, tokenEvent({ grant_type: 'refresh_token', refresh_token: refreshToken }, { headers }));

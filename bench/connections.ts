@@ -7,16 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { createConnectionsServer, type ConnectionsServer } from '../lambdas/connections/server';
 import { tokenSetKey } from '../lambdas/connections/token-set-item';
 import { LocalCipher } from '../lambdas/shared/adapters/local-cipher';
-import { LogEventPublisher } from '../lambdas/shared/adapters/log-event-publisher';
 import { MemorySecretStore } from '../lambdas/shared/adapters/local-secret-store';
 import { MemoryStateStore } from '../lambdas/shared/adapters/local-state-store';
+import { LogEventPublisher } from '../lambdas/shared/adapters/log-event-publisher';
 import { CACHE_TTL_SECS } from '../lambdas/shared/defaults';
 import { silentLogger } from '../lambdas/shared/log';
 import { startHarness, connection } from '../testing/connections/harness';
 import { browse, SECRET_BASIC, startThirdParty } from '../testing/connections/third-party';
 import { measureOps } from './load';
 import { fmt, median, type Row } from './report';
-
 
 /** Broker calls per second served from memory, next to reading the same token set from the (in-memory) state store. */
 async function warmRate(quick: boolean): Promise<{ row: Row; raw: Record<string, number> }> {
@@ -51,7 +50,7 @@ async function warmRate(quick: boolean): Promise<{ row: Row; raw: Record<string,
     raw: { brokerWarmPerSecond: brokerRate, stateStoreReadsPerSecond: storeRate },
     row: {
       section: 'e',
-      metric: 'token broker, warm (token in the container\'s memory; calls/s)',
+      metric: "token broker, warm (token in the container's memory; calls/s)",
       ours: fmt(brokerRate),
       peer: `${fmt(storeRate)} in-memory state store reads`,
       ratio: fmt(brokerRate / storeRate, 2),

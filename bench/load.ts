@@ -22,10 +22,7 @@ export interface PostTarget {
  * node:http rather than fetch: undici's fetch costs the generator ~0.35 ms of CPU per request, which on a 2-core
  * machine capped every server measured at the generator's own rate (both servers then looked equal).
  */
-export async function measureRate(
-  target: PostTarget,
-  { concurrency = 16, durationMs = 3_000, warmupMs = 500 } = {},
-): Promise<LoadResult> {
+export async function measureRate(target: PostTarget, { concurrency = 16, durationMs = 3_000, warmupMs = 500 } = {}): Promise<LoadResult> {
   const url = new URL(target.url);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const headers = { ...target.headers, 'content-length': String(Buffer.byteLength(target.body)) };

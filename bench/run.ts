@@ -9,19 +9,19 @@ import path from 'node:path';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { createAuthorizationServer } from '../lambdas/authorization-server/server';
 import { rotateSecret } from '../lambdas/rotation/rotation';
+import { MemorySecretStore } from '../lambdas/shared/adapters/local-secret-store';
+import { MemoryStateStore } from '../lambdas/shared/adapters/local-state-store';
+import { ManifestRegistrationStore } from '../lambdas/shared/adapters/manifest-registration-store';
 import { parseClientSecretValue } from '../lambdas/shared/client-secret';
 import { ACCESS_TOKEN_TTL_SECS, CACHE_TTL_SECS, CLIENT_SECRET_OVERLAP_SECS, SIGNING_KEY_ROTATION_DAYS } from '../lambdas/shared/defaults';
 import { createJsonLogger } from '../lambdas/shared/log';
-import { MemorySecretStore } from '../lambdas/shared/adapters/local-secret-store';
-import { ManifestRegistrationStore } from '../lambdas/shared/adapters/manifest-registration-store';
-import { MemoryStateStore } from '../lambdas/shared/adapters/local-state-store';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../lambdas/shared/manifest';
 import { bundleEntry } from '../lib';
+import { tokenEvent } from '../testing/events';
+import { measureUserGrants, type BenchStore } from './auth-code';
 import { connectionFigures } from './connections';
 import { measureOps, measureRate } from './load';
 import { fmt, median, type Row } from './report';
-import { tokenEvent } from '../testing/events';
-import { measureUserGrants, type BenchStore } from './auth-code';
 
 const root = path.resolve(__dirname, '..');
 const quick = process.argv.includes('--quick');
@@ -143,7 +143,7 @@ async function startServer(script: string): Promise<{ child: ChildProcess; info:
   });
   const info = await new Promise<ServerInfo>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk) => {
+    child.stdout.on('data', (chunk) => {
       out += chunk;
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (line) resolve(JSON.parse(line));
@@ -156,7 +156,10 @@ async function startServer(script: string): Promise<{ child: ChildProcess; info:
 async function httpTokenRates(): Promise<void> {
   const durationMs = quick ? 1_500 : 4_000;
   const results: Record<string, Awaited<ReturnType<typeof measureRate>>> = {};
-  for (const [name, script] of [['ours', 'local-registry.ts'], ['oidc-provider', 'oidc-provider.ts']] as const) {
+  for (const [name, script] of [
+    ['ours', 'local-registry.ts'],
+    ['oidc-provider', 'oidc-provider.ts'],
+  ] as const) {
     const { child, info } = await startServer(script);
     try {
       const credentials = `${encodeURIComponent(info.client_id)}:${encodeURIComponent(info.client_secret)}`;
@@ -232,7 +235,6 @@ function bundles(): void {
   }
 }
 
-
 function synthTimes(): void {
   const counts = quick ? [10, 100] : [10, 100, 1000];
   const results = counts.map((n) => {
@@ -260,7 +262,11 @@ function print(): void {
   const met = (r: Row) => (r.met === undefined ? '' : r.met ? 'yes' : 'NO');
   const lines = rows.map((r) => [r.section, r.metric, r.ours, r.peer, r.ratio ?? '', r.goal, met(r)]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const render = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const render = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${render(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(render).join('\n')}\n`);
 }
 

@@ -11,7 +11,7 @@ import { registerVerifyCommand } from './commands/verify';
 
 export function buildProgram(): Command {
   const program = new Command('oauth-registry')
-    .description('OAuth registrations as code: serve a registry locally and manage its clients\' credentials')
+    .description("OAuth registrations as code: serve a registry locally and manage its clients' credentials")
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
   registerDevCommand(program);
@@ -23,5 +23,5 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  await buildProgram().parseAsync(argv as string[]);
+  await buildProgram().parseAsync(argv);
 }

@@ -113,8 +113,7 @@ export class ClientAuth {
 
 /** A client's (or a trusted issuer's) public keys: a JWK Set inline, or the https URL it is published at. */
 export type ClientKeys =
-  | { readonly jwks: PublicJwkSet; readonly jwksUri?: undefined }
-  | { readonly jwksUri: string; readonly jwks?: undefined };
+  { readonly jwks: PublicJwkSet; readonly jwksUri?: undefined } | { readonly jwksUri: string; readonly jwks?: undefined };
 
 /** The issuer whose user assertions a client may exchange with `GrantType.JWT_BEARER`, and its keys. */
 export type JwtBearerOptions = { readonly issuer: string } & ClientKeys;

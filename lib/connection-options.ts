@@ -4,13 +4,13 @@
  * shared or per user, and where the credentials it issued us come from.
  */
 import { Token } from 'cdktf';
-import { SUBJECT_PATTERN, urlProblem, type UrlRules } from '../lambdas/shared/oauth-syntax';
 import type {
   ConnectionAssertionRegistration,
   ConnectionAuthMethod,
   ConnectionGrantType,
   ProviderRegistration,
 } from '../lambdas/shared/manifest';
+import { SUBJECT_PATTERN, urlProblem, type UrlRules } from '../lambdas/shared/oauth-syntax';
 
 /**
  * Throws unless `url` is an https URL (or http on the loopback interface, for local providers) without fragment or
@@ -201,7 +201,7 @@ export class ConnectionCredentials {
     if (typeof options?.value !== 'string' || !Token.isUnresolved(options.value)) {
       const got = typeof options?.value === 'string' ? `${options.value.length} characters, not shown` : JSON.stringify(options?.value);
       throw new Error(
-        'ConnectionCredentials.writeOnly: value must be a reference such as a sensitive TerraformVariable\'s stringValue, ' +
+        "ConnectionCredentials.writeOnly: value must be a reference such as a sensitive TerraformVariable's stringValue, " +
           `got a literal string (${got}): it would be written to cdktf.out`,
       );
     }

@@ -7,6 +7,7 @@ import type { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-i
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
+import { REFRESH_TOKEN_ABSOLUTE_TTL_SECS, REFRESH_TOKEN_IDLE_TTL_SECS } from '../lambdas/shared/defaults';
 import {
   CLIENT_ID_TAG,
   JWT_BEARER_GRANT_TYPE,
@@ -15,7 +16,6 @@ import {
   type ClientRegistration,
   type SupportedGrantType,
 } from '../lambdas/shared/manifest';
-import { REFRESH_TOKEN_ABSOLUTE_TTL_SECS, REFRESH_TOKEN_IDLE_TTL_SECS } from '../lambdas/shared/defaults';
 import { ClientAuth, GrantType, scopeName, type JwtBearerOptions, type ScopeLike } from './client-options';
 import type { OAuthRegistry } from './oauth-registry';
 import { registrationItem } from './private/registration-item';
@@ -119,7 +119,7 @@ export class ExternalClient extends Construct {
       try {
         return g.toSupported();
       } catch (error) {
-        throw new Error(`${where}: ${(error as Error).message}`);
+        throw new Error(`${where}: ${(error as Error).message}`, { cause: error });
       }
     });
     if (grantTypes.length === 0) throw new Error(`${where}: grantTypes must not be empty, got []`);

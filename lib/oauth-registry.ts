@@ -16,16 +16,17 @@ import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Aspects, type ITerraformDependable, type TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
+import { type RegistryManifest } from '../lambdas/shared/manifest';
+import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
 import { SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
-import { authMethodsUsed, scopesUsed, type RegistryManifest } from '../lambdas/shared/manifest';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
 import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
 import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
 import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
 import { registryProblems } from './private/registry-checks';
-import { registryManifest, writeManifestOnSynth } from './private/registry-manifest';
 import type { RegistryFunction } from './private/registry-function';
+import { registryManifest, writeManifestOnSynth } from './private/registry-manifest';
 import { registrySettings } from './private/registry-settings';
 import { RegistryStorage } from './private/registry-storage';
 import { resolveTokens } from './private/resolve';
@@ -34,8 +35,8 @@ import { RegistryRulesAspect } from './private/rules';
 import { SigningKeyParts } from './private/signing-key';
 import { parseRouteKey, shortHash } from './private/validate';
 import { ProtectedRoute, type ProtectedRouteOptions } from './protected-route';
-import { ThirdPartyConnection, type ThirdPartyConnectionOptions } from './third-party-connection';
 import type { OAuthRegistryProps } from './registry-options';
+import { ThirdPartyConnection, type ThirdPartyConnectionOptions } from './third-party-connection';
 import type { UserAuthentication } from './user-authentication';
 
 /**
@@ -133,8 +134,7 @@ export class OAuthRegistry extends Construct {
       secretsViaService: this._viaService('secretsmanager'),
       accountId: this.callerIdentity.accountId,
       recoveryWindowInDays: this.recoveryWindowInDays,
-      longestTokenTtlSecs: () =>
-        Math.max(this.accessTokenTtlSecs, ...this.externalClients.map((c) => c.registration.accessTokenTtlSecs)),
+      longestTokenTtlSecs: () => Math.max(this.accessTokenTtlSecs, ...this.externalClients.map((c) => c.registration.accessTokenTtlSecs)),
     });
     this.signingKeySecret = signingKey.secret;
     this.rotationFunction = signingKey.rotationFunction;

@@ -7,12 +7,12 @@ import type { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-rou
 import { Annotations, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { RouteRegistration } from '../lambdas/shared/manifest';
+import { RESERVED_PATH_PREFIXES, routePath as pathOfRouteKey } from '../lambdas/shared/routes';
 import { scopeName, type ScopeLike } from './client-options';
 import type { OAuthRegistry } from './oauth-registry';
 import { routeToFunction } from './private/function-routes';
 import { RegistryFunction } from './private/registry-function';
 import { fitName, parseRouteKey, toKebab, validateScope } from './private/validate';
-import { RESERVED_PATH_PREFIXES, routePath as pathOfRouteKey } from '../lambdas/shared/routes';
 
 /** Your Lambda handler for a protected route. */
 export interface RouteHandlerProps {
@@ -67,9 +67,7 @@ export class ProtectedRoute extends Construct {
     const { registry } = props;
     const { method, path: routePath } = parseRouteKey(props.routeKey);
     if (RESERVED_PATH_PREFIXES.some((prefix) => `${routePath}/`.startsWith(prefix))) {
-      throw new Error(
-        `route "${props.routeKey}" is under a path the registry serves itself (${RESERVED_PATH_PREFIXES.join(', ')})`,
-      );
+      throw new Error(`route "${props.routeKey}" is under a path the registry serves itself (${RESERVED_PATH_PREFIXES.join(', ')})`);
     }
     const where = `route "${props.routeKey}"`;
     const scopes = [...new Set(props.scopes.map((s) => validateScope(where, scopeName(s))))];
@@ -128,9 +126,7 @@ export class ProtectedRoute extends Construct {
       validate: () => {
         const granted = new Set(registry.externalClients.flatMap((c) => c.registration.scopes));
         if (!scopes.some((s) => granted.has(s))) {
-          Annotations.of(this).addWarning(
-            `${where}: no external client of the registry may be granted any of ${JSON.stringify(scopes)}`,
-          );
+          Annotations.of(this).addWarning(`${where}: no external client of the registry may be granted any of ${JSON.stringify(scopes)}`);
         }
         return [];
       },

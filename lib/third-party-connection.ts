@@ -12,6 +12,14 @@ import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
 import { connectionAlias, connectionItemKey, type ConnectionRegistration } from '../lambdas/shared/manifest';
 import { scopeName, type ScopeLike } from './client-options';
+import {
+  ConnectionClientAuth,
+  ConnectionCredentials,
+  ConnectionGrant,
+  ConnectionMode,
+  validateProviderUrl,
+  type Provider,
+} from './connection-options';
 import type { OAuthRegistry } from './oauth-registry';
 import {
   BROKER_RENEWAL_BUDGET_SECS,
@@ -23,14 +31,6 @@ import { registrationItem } from './private/registration-item';
 import type { RegistryFunction } from './private/registry-function';
 import { validateScope } from './private/validate';
 import { ProtectedRoute } from './protected-route';
-import {
-  ConnectionClientAuth,
-  ConnectionCredentials,
-  ConnectionGrant,
-  ConnectionMode,
-  validateProviderUrl,
-  type Provider,
-} from './connection-options';
 
 /** What you declare about a connection (`registry.addConnection(id, options)`). */
 export interface ThirdPartyConnectionOptions {
@@ -120,9 +120,7 @@ export class ThirdPartyConnection extends Construct {
     }
     const { registry } = props;
     if (!props.provider || typeof props.provider !== 'object' || !('registration' in props.provider)) {
-      throw new Error(
-        `${where}: provider must be Provider.discover(…) or Provider.endpoints(…), got ${JSON.stringify(props.provider)}`,
-      );
+      throw new Error(`${where}: provider must be Provider.discover(…) or Provider.endpoints(…), got ${JSON.stringify(props.provider)}`);
     }
     const grant = props.grant ?? ConnectionGrant.authorizationCode();
     const mode = props.mode ?? ConnectionMode.SHARED;

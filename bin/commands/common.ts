@@ -9,7 +9,7 @@ export function appOptions(command: Command): Command {
     .addOption(new Option('--outdir <dir>', 'where the app is synthesized').default('cdktf.out'))
     .addOption(new Option('--registry <name>', 'which registry, when the app declares several (stack name or construct path)'))
     .addOption(new Option('--state-dir <dir>', 'local mode state').default('.oauth-registry'))
-    .addOption(new Option('--region <region>', 'AWS region of the deployed registry (default: the AWS SDK\'s, e.g. AWS_REGION)'));
+    .addOption(new Option('--region <region>', "AWS region of the deployed registry (default: the AWS SDK's, e.g. AWS_REGION)"));
 }
 
 /** Secrets Manager where the deployed registry lives: `--region`, else the AWS SDK's default chain. */

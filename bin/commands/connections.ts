@@ -11,10 +11,10 @@ import { checkSubject } from '../../lambdas/connections/registrations';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { connectionCredentialsNeeded, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
 import type { SecretStore } from '../../lambdas/shared/ports';
-import { appOptions, deployedSecrets } from './common';
 import { localStatePaths } from '../local/local-registry';
 import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';
+import { appOptions, deployedSecrets } from './common';
 
 interface ConnectionOptions extends AppOptions {
   local?: boolean;
@@ -31,14 +31,14 @@ export function registerConnectionCommands(program: Command): void {
       .option('--subject <id>', 'the user whose token set this consent creates (perUser connections)')
       .option('--local', 'a link to the local registry (npm start) instead of the deployed one')
       .option('-p, --port <port>', 'port of the local registry (with --local)', process.env.PORT ?? '8787')
-      .option('--base-url <url>', 'the deployed registry\'s API URL (its issuer; default $OAUTH_REGISTRY_URL)')
+      .option('--base-url <url>', "the deployed registry's API URL (its issuer; default $OAUTH_REGISTRY_URL)")
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (name: string, options: ConnectionOptions) => {
     const { manifest, connection } = findConnection(name, options);
     if (connection.grant !== 'authorization_code') throw new Error(`connection ${name} uses ${connection.grant}: it needs no consent`);
     const subject = checkSubjectOrThrow(connection, options.subject);
     const baseUrl = options.local ? `http://127.0.0.1:${Number(options.port)}` : (options.baseUrl ?? process.env.OAUTH_REGISTRY_URL);
-    if (!baseUrl) throw new Error('the deployed registry\'s URL is unknown: pass --base-url (the Issuer output) or set OAUTH_REGISTRY_URL');
+    if (!baseUrl) throw new Error("the deployed registry's URL is unknown: pass --base-url (the Issuer output) or set OAUTH_REGISTRY_URL");
     const secretId = linkKeySecretName(manifest.namePrefix);
     const link = await signConsentLink({ secrets: secretStore(options), secretId, baseUrl, connection: name, subject });
     process.stdout.write(`${link}\n`);
@@ -84,7 +84,7 @@ function checkSubjectOrThrow(connection: ConnectionRegistration, subject: string
   try {
     return checkSubject(connection, subject);
   } catch (err) {
-    throw new Error(`${(err as Error).message} (--subject)`);
+    throw new Error(`${(err as Error).message} (--subject)`, { cause: err });
   }
 }
 

@@ -2,16 +2,16 @@
  * `oauth-registry credentials show <client>`: the credentials to hand a partner, read from where they live
  * (Secrets Manager when deployed, `.oauth-registry/local/` in local mode). Nothing is printed but to stdout.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
-import { appOptions, deployedSecrets } from './common';
-import { clientSecretOf, localStatePaths } from '../local/local-registry';
 import type { ClientSecretValue } from '../../lambdas/shared/client-secret';
+import type { ClientRegistration } from '../../lambdas/shared/manifest';
+import { clientSecretOf, localStatePaths } from '../local/local-registry';
 import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';
-import type { ClientRegistration } from '../../lambdas/shared/manifest';
+import { appOptions, deployedSecrets } from './common';
 
 interface ShowOptions extends AppOptions {
   local?: boolean;
@@ -23,8 +23,8 @@ export function registerCredentialsCommands(program: Command): void {
     credentials
       .command('show <client>')
       .description(
-        'print a client\'s client_id and client_secret as JSON ' +
-          '(deployed: Secrets Manager, with the AWS SDK\'s default credentials; --local: local mode)',
+        "print a client's client_id and client_secret as JSON " +
+          "(deployed: Secrets Manager, with the AWS SDK's default credentials; --local: local mode)",
       )
       .option('--local', 'read the local-mode secret instead of the deployed one')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
@@ -45,7 +45,7 @@ function registerSetUpstreamSecret(credentials: Command): void {
     credentials
       .command('set-upstream-secret')
       .description(
-        'read the upstream OpenID provider\'s client secret from stdin and store it (deployed: Secrets Manager; --local: local mode)',
+        "read the upstream OpenID provider's client secret from stdin and store it (deployed: Secrets Manager; --local: local mode)",
       )
       .option('--local', 'store it in the local-mode secret store')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),

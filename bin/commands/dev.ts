@@ -3,13 +3,13 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { appOptions } from './common';
-import { consoleLogger } from '../local/console-logger';
-import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../local/local-registry';
-import { loadRegistry, type AppOptions } from '../local/synth';
 import { GATEWAY_JWKS_CACHE_SECS } from '../../lambdas/shared/key-schedule';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
 import { connectionPath } from '../../lambdas/shared/routes';
+import { consoleLogger } from '../local/console-logger';
+import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../local/local-registry';
+import { loadRegistry, type AppOptions } from '../local/synth';
+import { appOptions } from './common';
 
 interface DevOptions extends AppOptions {
   port: string;

@@ -16,9 +16,9 @@ import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { stateTableName, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
 import type { StateLister, StateStore } from '../../lambdas/shared/ports';
-import { appOptions } from './common';
 import { localStatePaths } from '../local/local-registry';
 import { loadRegistry, type AppOptions } from '../local/synth';
+import { appOptions } from './common';
 
 interface StatusOptions extends AppOptions {
   local?: boolean;
@@ -44,7 +44,7 @@ export function registerStatusCommand(program: Command): void {
     program
       .command('status')
       .description('show the health of every third-party connection (and stored subject): expiry, last error, retryAfter; never a token')
-      .option('--local', 'read the local-mode state (npm start) instead of the deployed registry\'s table')
+      .option('--local', "read the local-mode state (npm start) instead of the deployed registry's table")
       .option('--json', 'print JSON for scripts instead of a table')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (options: StatusOptions) => {
@@ -101,8 +101,13 @@ export function formatStatusTable(report: StatusReport, nowMs: number): string {
   const header = `registry ${report.registry} (${report.source === 'local' ? 'local state' : `table ${report.source}`})\n`;
   if (report.connections.length === 0) return `${header}no third-party connections declared\n`;
   const cells = [COLUMNS.map((c) => c.title), ...report.connections.map((row) => COLUMNS.map((c) => c.value(row, nowMs)))];
-  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
-  const lines = cells.map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
+  const lines = cells.map((line) =>
+    line
+      .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd(),
+  );
   return `${header}${lines.join('\n')}\n`;
 }
 

@@ -62,7 +62,9 @@ export function createJwtAuthorizer(config: AuthorizerConfig) {
     if (!audiences.some((aud) => route.audiences.includes(aud))) {
       return deny(401, 'Bearer error="invalid_token", error_description="the token audience is not accepted"');
     }
-    const tokenScopes = String(payload.scope ?? payload.scp ?? '').split(' ').filter(Boolean);
+    const tokenScopes = String(payload.scope ?? payload.scp ?? '')
+      .split(' ')
+      .filter(Boolean);
     if (route.scopes.length > 0 && !route.scopes.some((scope) => tokenScopes.includes(scope))) {
       return deny(403, `Bearer error="insufficient_scope", scope="${route.scopes.join(' ')}"`);
     }

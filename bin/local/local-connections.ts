@@ -5,10 +5,10 @@
  * whoever reaches 127.0.0.1 may use it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_BY_CODE } from '../../lambdas/connections/errors';
 import { signConsentLink, linkKeySecretName } from '../../lambdas/connections/links';
 import { manifestConnections } from '../../lambdas/connections/registrations';
 import { createConnectionsServer, type ConnectionsServer } from '../../lambdas/connections/server';
-import { STATUS_BY_CODE } from '../../lambdas/connections/errors';
 import { bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
 import { LocalCipher } from '../../lambdas/shared/adapters/local-cipher';
 import type { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
@@ -84,7 +84,7 @@ export async function startLocalConnections(options: {
     async serve(req, res, body, method, pathname) {
       const brokerParams = broker(method, pathname);
       if (brokerParams) {
-        await serveBroker(res, body, brokerParams.name!);
+        await serveBroker(res, body, brokerParams.name);
         return true;
       }
       for (const { routeKey, match } of routes) {

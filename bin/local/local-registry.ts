@@ -3,8 +3,8 @@
  * adapters behind the same ports (a file-backed secret store with Secrets Manager's staging rules, the manifest as
  * the registration store) and API Gateway's JWT authorizer emulated in front of protected routes.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,28 +12,20 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
 import { bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
 import { rotateSecret } from '../../lambdas/rotation/rotation';
-import { parseClientSecretValue, type ClientSecretValue } from '../../lambdas/shared/client-secret';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
+import { parseClientSecretValue, type ClientSecretValue } from '../../lambdas/shared/client-secret';
 import { GATEWAY_JWKS_CACHE_SECS, longestAccessTokenTtlSecs, type KeySchedule } from '../../lambdas/shared/key-schedule';
 import { silentLogger, type Logger } from '../../lambdas/shared/log';
-import {
-  CLIENT_ID_TAG,
-  SECRET_KIND_TAG,
-  authMethodsUsed,
-  grantTypesUsed,
-  routeAudiences,
-  scopesUsed,
-  type RegistryManifest,
-  type RouteRegistration,
-} from '../../lambdas/shared/manifest';
+import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
+import { authMethodsUsed, grantTypesUsed, routeAudiences, scopesUsed } from '../../lambdas/shared/manifest-queries';
 import type { Clock } from '../../lambdas/shared/ports';
+import { SERVER_ROUTES } from '../../lambdas/shared/routes';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
 import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
 import { routeMatcher } from './route-matcher';
-import { SERVER_ROUTES } from '../../lambdas/shared/routes';
 
 // Every server route, including `POST /internal/introspect`: API Gateway authorizes that one with IAM (SigV4), which
 // local mode does not emulate, so here it is served to anyone who can reach 127.0.0.1.
@@ -214,10 +206,11 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       credentials = await readCredentials(secrets, manifest);
       writeCredentialsFile(paths.clients, credentials);
     },
-    close: () => new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((err) => (err ? reject(err) : resolve()));
-    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
   };
 }
 

@@ -8,12 +8,11 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
 import {
   SHARED_SECRET_AUTH_METHODS,
-  clientAudience,
-  routeAudiences,
   type ClientRegistration,
   type RegistryManifest,
   type RouteRegistration,
 } from '../../lambdas/shared/manifest';
+import { clientAudience, routeAudiences } from '../../lambdas/shared/manifest-queries';
 import { SERVER_ROUTES, routePath } from '../../lambdas/shared/routes';
 
 export type VerifyResult = 'ok' | 'fail' | 'warn' | 'skip';

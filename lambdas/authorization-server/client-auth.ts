@@ -40,7 +40,7 @@ export function readClientCredentials(event: APIGatewayProxyEventV2, params: Rea
   if (assertion !== undefined) {
     if (bodySecret !== undefined) throw new InvalidClientError('use one client authentication method, not two');
     const clientId = assertedClientId(assertion, CLIENT_AUTH_FAILED);
-    if (bodyId !== undefined && bodyId !== clientId) throw new InvalidClientError('client_id differs from the client assertion\'s subject');
+    if (bodyId !== undefined && bodyId !== clientId) throw new InvalidClientError("client_id differs from the client assertion's subject");
     return { method: 'private_key_jwt', clientId, clientAssertion: assertion };
   }
   if (bodyId !== undefined && bodySecret !== undefined) {
@@ -54,7 +54,7 @@ export function readClientCredentials(event: APIGatewayProxyEventV2, params: Rea
 function readBasic(header: string): PresentedCredentials {
   const match = /^basic +(\S+) *$/i.exec(header);
   if (!match) throw new InvalidClientError('unsupported authentication scheme; use Basic');
-  const encoded = match[1]!;
+  const encoded = match[1];
   if (!BASE64.test(encoded) || encoded.length % 4 === 1) throw new InvalidRequestError('malformed Basic credentials');
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');

@@ -21,5 +21,4 @@ function build(): AuthorizationServer {
 // no environment; a missing variable still fails the first request loudly, and every later one reuses the server.
 let server: AuthorizationServer | undefined;
 
-export const handler = (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> =>
-  (server ??= build()).handle(event);
+export const handler = (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => (server ??= build()).handle(event);

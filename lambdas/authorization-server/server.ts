@@ -15,11 +15,6 @@ import { createAccessTokenIssuer } from './access-token';
 import { createClientAssertionVerifier } from './client-assertion';
 import { CLIENT_AUTH_FAILED, createClientAuthenticator } from './client-auth';
 import { createClientSecretVerifier } from './client-secrets';
-import { GRANTS } from './grants';
-import { createAssertionVerifier } from './jwt-assertion';
-import { createSigningKeys } from './signing-keys';
-import { createTokenInspector } from './token-inspector';
-import { createUpstreamLogin } from './upstream';
 import type { AuthorizationFlowDeps } from './endpoints/authorization-flow';
 import { createAuthorizeEndpoint } from './endpoints/authorize';
 import { createCallbackEndpoint } from './endpoints/callback';
@@ -29,6 +24,11 @@ import { createInternalIntrospectionEndpoint, createIntrospectionEndpoint } from
 import { createJwksEndpoint } from './endpoints/jwks';
 import { createRevocationEndpoint } from './endpoints/revoke';
 import { createTokenEndpoint } from './endpoints/token';
+import { GRANTS } from './grants';
+import { createAssertionVerifier } from './jwt-assertion';
+import { createSigningKeys } from './signing-keys';
+import { createTokenInspector } from './token-inspector';
+import { createUpstreamLogin } from './upstream';
 
 export interface AuthorizationServerDeps {
   readonly config: AuthorizationServerConfig;

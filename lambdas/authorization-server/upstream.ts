@@ -4,8 +4,8 @@
  */
 import * as oauth from 'oauth4webapi';
 import { TtlCache } from '../shared/cache';
-import { isLoopbackHttp } from '../shared/oauth-syntax';
 import type { UserAuthenticationRegistration } from '../shared/manifest';
+import { isLoopbackHttp } from '../shared/oauth-syntax';
 import type { Clock, SecretStore } from '../shared/ports';
 
 /** What we keep between sending the user upstream and their return. */
@@ -24,7 +24,10 @@ export interface UpstreamLogin {
 
 /** Thrown when the upstream provider reports an error or its response does not validate. */
 export class UpstreamLoginError extends Error {
-  constructor(readonly error: string, message: string) {
+  constructor(
+    readonly error: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'UpstreamLoginError';
   }

@@ -3,11 +3,11 @@
  * `{ action: 'token', connection, subject? }`, it answers `{ access_token, expires_at, token_type }`, renewing the
  * token set when needed, or `{ error, error_description, consent_url? }`.
  */
+import { connectionAlias } from '../shared/manifest';
 import type { ConnectionsContext } from './context';
 import { errorBody, invalidRequest, unknownConnection, type ConnectionErrorBody } from './errors';
 import { checkSubject } from './registrations';
 import type { ConnectionToken } from './token-set-item';
-import { connectionAlias } from '../shared/manifest';
 
 export interface BrokerEvent {
   readonly action: 'token';

@@ -6,9 +6,9 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as oauth from 'oauth4webapi';
-import { callbackUrl, connectionOf, type ConnectionsContext } from './context';
 import { consentErrorPage, consentStateKey, type PendingConsent } from './connect';
 import { clearConsentCookie, sentByConsentingBrowser } from './consent-cookie';
+import { callbackUrl, connectionOf, type ConnectionsContext } from './context';
 import { invalidRequest, providerError, providerUnavailable } from './errors';
 import { messagePage } from './pages';
 import { classifyProviderError, describeProviderError } from './providers';

@@ -49,5 +49,8 @@ export function sentByConsentingBrowser(event: APIGatewayProxyEventV2, hash: str
 function cookieValues(event: APIGatewayProxyEventV2): string[] {
   const pairs = event.cookies ?? (event.headers?.cookie ?? '').split(/;\s*/);
   const prefix = `${CONSENT_COOKIE}=`;
-  return pairs.filter((pair) => pair.startsWith(prefix)).map((pair) => pair.slice(prefix.length)).filter(Boolean);
+  return pairs
+    .filter((pair) => pair.startsWith(prefix))
+    .map((pair) => pair.slice(prefix.length))
+    .filter(Boolean);
 }

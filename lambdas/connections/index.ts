@@ -35,5 +35,5 @@ export function handler(event: BrokerEvent, context: Context): Promise<BrokerRes
 export function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2>;
 export function handler(event: APIGatewayProxyEventV2 | BrokerEvent, context: Context): Promise<unknown> {
   server ??= build();
-  return isBrokerEvent(event) ? server.invoke(event, context.invokedFunctionArn) : server.handle(event as APIGatewayProxyEventV2);
+  return isBrokerEvent(event) ? server.invoke(event, context.invokedFunctionArn) : server.handle(event);
 }

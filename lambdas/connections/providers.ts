@@ -6,8 +6,8 @@
 import { importJWK, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { TtlCache } from '../shared/cache';
-import { isLoopbackHttp } from '../shared/oauth-syntax';
 import { connectionCredentialsNeeded, type ConnectionAuthMethod, type ConnectionRegistration } from '../shared/manifest';
+import { isLoopbackHttp } from '../shared/oauth-syntax';
 import type { Clock, SecretStore } from '../shared/ports';
 import { ConnectionError, notConfigured, providerUnavailable } from './errors';
 import { setCredentialsHint } from './token-set-health';

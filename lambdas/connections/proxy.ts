@@ -16,13 +16,38 @@ export const SUBJECT_HEADER = 'x-oauth-registry-subject';
 
 /** Headers never forwarded in either direction (RFC 9110 §7.6.1 hop-by-hop, plus what is ours to set). */
 const DROPPED_REQUEST_HEADERS = new Set([
-  'authorization', 'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
-  'transfer-encoding', 'upgrade', 'host', 'content-length', 'cookie', 'forwarded', 'x-forwarded-for',
-  'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-real-ip', SUBJECT_HEADER,
+  'authorization',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'cookie',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-proto',
+  'x-real-ip',
+  SUBJECT_HEADER,
 ]);
 const DROPPED_RESPONSE_HEADERS = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding',
-  'upgrade', 'content-length', 'content-encoding', 'set-cookie',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'content-encoding',
+  'set-cookie',
 ]);
 const TEXT_CONTENT = /^(text\/|application\/([\w.+-]*json|[\w.+-]*xml|x-www-form-urlencoded|javascript))/i;
 
@@ -41,7 +66,8 @@ export function resolveProxyTarget(base: string, rawRest: string, rawQuery: stri
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(decoded) || decoded.startsWith('/') || decoded.includes('\\')) throw refuse();
   // `..;/x`: servlet containers drop path parameters (`;…`) before resolving dot segments.
-  if (decoded.split('/').some((segment) => isDotSegment(segment.split(';')[0]!))) throw refuse();
+  if (decoded.split('/').some((segment) => isDotSegment(segment.split(';')[0]))) throw refuse();
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a path must not hold
   if (/%(2e|2f|5c)/i.test(decoded) || /[\0-\x1f]/.test(decoded)) throw refuse();
   const baseUrl = new URL(base.endsWith('/') ? base : `${base}/`);
   const target = new URL(rawRest, baseUrl);

@@ -13,14 +13,6 @@ import { ConnectionError } from './errors';
 import { classifyProviderError, describeProviderError } from './providers';
 import type { TokenCache } from './token-cache';
 import {
-  connectedItem,
-  sealRefreshToken,
-  unsealRefreshToken,
-  type ConnectionToken,
-  type TokenSetItem,
-  type TokenSetWithToken,
-} from './token-set-item';
-import {
   needsConsentError,
   needsTrustError,
   publishHealth,
@@ -28,6 +20,14 @@ import {
   renewalFailedError,
   type HealthContext,
 } from './token-set-health';
+import {
+  connectedItem,
+  sealRefreshToken,
+  unsealRefreshToken,
+  type ConnectionToken,
+  type TokenSetItem,
+  type TokenSetWithToken,
+} from './token-set-item';
 
 /** What a renewal is for: the stored refresh token (authorization_code), the token set's subject (JWT bearer). */
 export interface RenewalRequest {
@@ -162,7 +162,7 @@ async function obtainWithRetry(
       const failure = classifyProviderError(err);
       if (failure !== 'transient' || attempt >= ctx.retryDelaysMs.length) throw err;
       ctx.log.warn('token_renewal_retry', { connection: connection.name, attempt: attempt + 1, reason: describeProviderError(err) });
-      await ctx.sleep(ctx.retryDelaysMs[attempt]!);
+      await ctx.sleep(ctx.retryDelaysMs[attempt]);
     }
   }
 }

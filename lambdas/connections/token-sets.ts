@@ -12,15 +12,6 @@ import type { Cipher, Clock, EventPublisher, StateStore } from '../shared/ports'
 import { TokenCache } from './token-cache';
 import { acquireLease, renewUnderLease, type RenewalContext, type TokenSource } from './token-renewal';
 import {
-  connectedItem,
-  sealRefreshToken,
-  tokenSetKey,
-  tokenSetStatus,
-  type ConnectionToken,
-  type TokenSetItem,
-  type TokenSetStatus,
-} from './token-set-item';
-import {
   backingOffError,
   needsConsentError,
   needsTrustError,
@@ -29,6 +20,15 @@ import {
   renewalTooSlowError,
   type HealthContext,
 } from './token-set-health';
+import {
+  connectedItem,
+  sealRefreshToken,
+  tokenSetKey,
+  tokenSetStatus,
+  type ConnectionToken,
+  type TokenSetItem,
+  type TokenSetStatus,
+} from './token-set-item';
 
 export interface TokenSetsOptions {
   readonly state: StateStore;

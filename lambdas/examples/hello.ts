@@ -12,7 +12,11 @@ export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
     body: JSON.stringify({
       message: `hello, ${claims.client_id}`,
       client_id: claims.client_id,
-      scopes: scopes ?? String(claims.scope ?? '').split(' ').filter(Boolean),
+      scopes:
+        scopes ??
+        String(claims.scope ?? '')
+          .split(' ')
+          .filter(Boolean),
     }),
   };
 }

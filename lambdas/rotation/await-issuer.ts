@@ -74,7 +74,7 @@ async function getJson(url: string, doFetch: typeof fetch): Promise<unknown> {
   try {
     const response = await doFetch(url, { redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     if (response.status !== 200) return `${url} answered HTTP ${response.status}`;
-    return (await response.json()) as unknown;
+    return await response.json();
   } catch (err) {
     return `${url} could not be read: ${err instanceof Error ? err.message : String(err)}`;
   }

@@ -47,7 +47,7 @@ export async function bootstrapSecrets(
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const described: (SecretDescription | undefined)[] = [];
   // The function's policy is created just before this first call, and IAM takes a few seconds to apply it everywhere.
-  if (secretIds.length > 0) await retryWhileAccessDenied(() => describeOrMissing(secrets, secretIds[0]!), sleep, log);
+  if (secretIds.length > 0) await retryWhileAccessDenied(() => describeOrMissing(secrets, secretIds[0]), sleep, log);
   await forEachLimited(secretIds.entries(), BOOTSTRAP_CONCURRENCY, async ([i, id]) => {
     described[i] = await describeOrMissing(secrets, id);
   });
@@ -74,7 +74,7 @@ export async function bootstrapSecrets(
   });
   // In the order listed, whatever order the work finished in.
   const result: BootstrapResult = { created: [], existing: [] };
-  described.forEach((description, i) => result[outcome[i]!].push(description!.name));
+  described.forEach((description, i) => result[outcome[i]].push(description!.name));
   log.info('bootstrap_done', { created: result.created, existing: result.existing });
   return result;
 }

@@ -62,7 +62,7 @@ export function createRotationHandler(deps: RotationDeps): RotationHandler {
       await testValue(context(ctx), pending.value);
     },
     async finishSecret({ secretId, token, description }) {
-      const holder = Object.keys(description.versionStages).find((id) => description.versionStages[id]!.includes('AWSCURRENT'));
+      const holder = Object.keys(description.versionStages).find((id) => description.versionStages[id].includes('AWSCURRENT'));
       if (holder === token) return;
       await secrets.updateVersionStage(secretId, 'AWSCURRENT', { moveToVersionId: token, removeFromVersionId: holder });
     },

@@ -37,7 +37,7 @@ export function decodeBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase6
 export function mediaType(event: Pick<APIGatewayProxyEventV2, 'headers'>): string | undefined {
   const value = getHeader(event, 'content-type');
   if (value === undefined) return undefined;
-  return value.split(';', 1)[0]!.trim().toLowerCase() || undefined;
+  return value.split(';', 1)[0].trim().toLowerCase() || undefined;
 }
 
 /**

@@ -12,46 +12,12 @@ import { tableKey } from './table-keys';
 export { JWT_BEARER_GRANT_TYPE };
 
 /** Grant types the token endpoint implements today. */
-export const SUPPORTED_GRANT_TYPES = [
-  'client_credentials',
-  JWT_BEARER_GRANT_TYPE,
-  'authorization_code',
-  'refresh_token',
-] as const;
+export const SUPPORTED_GRANT_TYPES = ['client_credentials', JWT_BEARER_GRANT_TYPE, 'authorization_code', 'refresh_token'] as const;
 export type SupportedGrantType = (typeof SUPPORTED_GRANT_TYPES)[number];
 
 /** Client authentication methods at the token endpoint (RFC 8414 `token_endpoint_auth_methods_supported`). */
 export const SUPPORTED_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export type ClientAuthMethod = (typeof SUPPORTED_AUTH_METHODS)[number];
-
-/** The authentication methods `clients` use, in `SUPPORTED_AUTH_METHODS` order (discovery lists exactly these). */
-export const authMethodsUsed = (clients: readonly Pick<ClientRegistration, 'authMethod'>[]): ClientAuthMethod[] =>
-  SUPPORTED_AUTH_METHODS.filter((method) => clients.some((c) => c.authMethod === method));
-
-/** Sorted union of every client's scopes: discovery's `scopes_supported`. */
-export const scopesUsed = (clients: readonly Pick<ClientRegistration, 'scopes'>[]): string[] =>
-  [...new Set(clients.flatMap((c) => c.scopes))].sort();
-
-/**
- * The audiences one route accepts: its own `audiences` when declared, else only the registry's (`manifest.audience`,
- * else `issuer`). Never the union of the clients' audiences.
- */
-export const routeAudiences = (
-  manifest: Pick<RegistryManifest, 'audience'>,
-  issuer: string,
-  route: Pick<RouteRegistration, 'audiences'>,
-): readonly string[] => (route.audiences !== undefined ? route.audiences : [manifest.audience ?? issuer]);
-
-/** The `aud` a client's access tokens carry: its own `audience`, else the registry's, else the issuer. */
-export const clientAudience = (
-  manifest: Pick<RegistryManifest, 'audience'>,
-  issuer: string,
-  client: Pick<ClientRegistration, 'audience'>,
-): string => client.audience || (manifest.audience ?? issuer);
-
-/** The grant types some client uses, in SUPPORTED_GRANT_TYPES order (discovery lists exactly these). */
-export const grantTypesUsed = (clients: readonly Pick<ClientRegistration, 'grantTypes'>[]): SupportedGrantType[] =>
-  SUPPORTED_GRANT_TYPES.filter((grant) => clients.some((c) => c.grantTypes.includes(grant)));
 
 /** Methods that authenticate with a shared secret; only their clients get a Secrets Manager secret and rotation. */
 export const SHARED_SECRET_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post'];

@@ -14,7 +14,7 @@ const PAGE_HEADERS: Readonly<Record<string, string>> = {
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+  return value.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
 /** A complete HTML page; `body` must already be escaped. */

@@ -8,7 +8,7 @@ import { Lazy, Token, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/config';
 import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
-import { grantTypesUsed } from '../../lambdas/shared/manifest';
+import { grantTypesUsed } from '../../lambdas/shared/manifest-queries';
 import { IAM_SERVER_ROUTES, SERVER_ROUTES, type ServerRoute } from '../../lambdas/shared/routes';
 import type { OAuthRegistry } from '../oauth-registry';
 import { PACKAGE_ROOT } from './bundle';
@@ -124,7 +124,7 @@ export class AuthorizationServerParts {
       permissionId: 'ServerInvokePermission',
       sourceArn: `${registry.api.executionArn}/*/*`,
     });
-    const issuerRoutes = routes.filter((_, i) => ISSUER_ROUTES.includes(serverRoutes[i]![0]));
+    const issuerRoutes = routes.filter((_, i) => ISSUER_ROUTES.includes(serverRoutes[i][0]));
     this.issuerReadiness = [integration, permission, ...issuerRoutes];
   }
 

@@ -58,7 +58,7 @@ export function bundleEntry(entryPath: string): Bundle {
     if (!output) throw new Error('esbuild produced no output');
     code = output.text;
   } catch (error) {
-    throw new Error(`cannot bundle Lambda entry "${entryPath}": ${(error as Error).message}`);
+    throw new Error(`cannot bundle Lambda entry "${entryPath}": ${(error as Error).message}`, { cause: error });
   }
 
   const zip = zipSync({ 'index.js': [Buffer.from(code), { mtime: FIXED_MTIME, level: 9 }] });

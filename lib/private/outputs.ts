@@ -30,7 +30,8 @@ export function registryOutput(scope: Construct, id: string, name: string, value
 
 /** The registry's own outputs: issuer, endpoints, and where a custom domain's DNS records must point. */
 export function addRegistryOutputs(registry: OAuthRegistry, domainName: Apigatewayv2DomainName | undefined): void {
-  const out = (id: string, suffix: string, value: string, description: string) => registry._output(registry, id, suffix, value, description);
+  const out = (id: string, suffix: string, value: string, description: string) =>
+    registry._output(registry, id, suffix, value, description);
   out('Issuer', 'issuer', registry.issuer, 'OAuth 2.0 issuer identifier');
   out('TokenEndpoint', 'token-endpoint', registry.tokenEndpoint, 'OAuth 2.0 token endpoint');
   out('JwksUri', 'jwks-uri', registry.jwksUri, 'JSON Web Key Set of the issuer');

@@ -2,8 +2,8 @@
  * A registration as a Terraform-managed item of the registry's table (clients, connections): the runtime reads the
  * item, `cdktf diff` shows each change.
  */
-import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
 import type { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
 import type { Construct } from 'constructs';
 
 /**

@@ -23,13 +23,11 @@ export function registryManifest(registry: OAuthRegistry, audience: string | und
     secretOverlapSecs: registry.secretOverlapSecs,
     signingKeySecretId: `${namePrefix}/signing-key`,
     signingKeyRotationDays: registry.signingKeyRotationDays,
-    clients: registry.externalClients.map(
-      (c): ClientRegistration =>
-        c.registration.audience === undefined ? c.registration : { ...c.registration, audience: literal(c.registration.audience) },
+    clients: registry.externalClients.map((c): ClientRegistration =>
+      c.registration.audience === undefined ? c.registration : { ...c.registration, audience: literal(c.registration.audience) },
     ),
-    routes: registry.protectedRoutes.map(
-      (r): RouteRegistration =>
-        r.registration.audiences === undefined ? r.registration : { ...r.registration, audiences: r.registration.audiences.map(literal) },
+    routes: registry.protectedRoutes.map((r): RouteRegistration =>
+      r.registration.audiences === undefined ? r.registration : { ...r.registration, audiences: r.registration.audiences.map(literal) },
     ),
     ...(connections.length > 0 ? { connections: connections.map((c) => c.registration) } : {}),
     ...(userAuthentication

@@ -2,11 +2,7 @@
  * The registry's props, validated and with their defaults: what the constructor needs before it creates anything.
  */
 import { Token } from 'cdktf';
-import {
-  ACCESS_TOKEN_TTL_SECS,
-  CLIENT_SECRET_OVERLAP_HOURS,
-  SIGNING_KEY_ROTATION_DAYS,
-} from '../../lambdas/shared/defaults';
+import { ACCESS_TOKEN_TTL_SECS, CLIENT_SECRET_OVERLAP_HOURS, SIGNING_KEY_ROTATION_DAYS } from '../../lambdas/shared/defaults';
 import type { OAuthRegistryProps } from '../registry-options';
 import { toKebab, validateIntRange, validateLogRetentionDays, validateNamePrefix } from './validate';
 

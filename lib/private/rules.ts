@@ -2,9 +2,9 @@
  * Infrastructure rules as code: pure functions over a synthesized Terraform JSON configuration
  * (`stack.toTerraform()`, or the parsed `cdk.tf.json`), plus an Aspect that applies them to a construct tree.
  */
+import type { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { Annotations, TerraformElement, type IAspect } from 'cdktf';
 import type { IConstruct } from 'constructs';
-import type { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { PRIVATE_JWK_MEMBERS } from '../../lambdas/shared/oauth-syntax';
 import { KEY_PREFIX, REGISTRATION_KEY_KINDS } from '../../lambdas/shared/table-keys';
 import { resolveTokens } from './resolve';
@@ -27,7 +27,7 @@ function blocksOf(tfJson: Json, kind: 'resource' | 'data'): Blocks {
 
 function* resourcesOfType(tfJson: Json, type: string): Generator<[string, Record<string, Json>]> {
   for (const [name, config] of Object.entries(blocksOf(tfJson, 'resource')[type] ?? {})) {
-    yield [`${type}.${name}`, (config ?? {}) as Record<string, Json>];
+    yield [`${type}.${name}`, config ?? {}];
   }
 }
 
@@ -45,7 +45,7 @@ const DATA_ACTION_PATTERNS: readonly RegExp[] = [
 const isDataAction = (action: string): boolean => DATA_ACTION_PATTERNS.some((p) => p.test(action));
 
 function parsePolicy(policy: Json): { Statement?: Json } | undefined {
-  if (typeof policy === 'object' && policy !== null) return policy as { Statement?: Json };
+  if (typeof policy === 'object' && policy !== null) return policy;
   if (typeof policy !== 'string') return undefined;
   try {
     return JSON.parse(policy) as { Statement?: Json };
@@ -123,15 +123,21 @@ const ITEM_WRITE_ACTIONS: readonly string[] = [
 ];
 /** Actions whose every request names an item's partition key, so `dynamodb:LeadingKeys` is never empty. */
 const KEYED_ACTIONS: ReadonlySet<string> = new Set(
-  ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'].map(
-    (a) => `dynamodb:${a}`.toLowerCase(),
+  ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'].map((a) =>
+    `dynamodb:${a}`.toLowerCase(),
   ),
 );
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** An IAM glob (`*`, `?`) as an anchored regular expression; `caseless` for actions. */
 const globRegExp = (glob: string, caseless: boolean): RegExp =>
-  new RegExp(`^${glob.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escapeRegExp(c))).join('')}$`, caseless ? 'is' : 's');
+  new RegExp(
+    `^${glob
+      .split('')
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escapeRegExp(c)))
+      .join('')}$`,
+    caseless ? 'is' : 's',
+  );
 
 /**
  * Whether `resource` may name `table`: `*`, its ARN reference, or a pattern or written-out ARN that matches its ARN

@@ -4,8 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Token } from 'cdktf';
-import { ASSERTION_SIGNING_ALGORITHMS } from '../../lambdas/shared/manifest';
-import { CLIENT_ID_PATTERN } from '../../lambdas/shared/manifest';
+import { ASSERTION_SIGNING_ALGORITHMS, CLIENT_ID_PATTERN } from '../../lambdas/shared/manifest';
 import { PRIVATE_JWK_MEMBERS, SCOPE_TOKEN_PATTERN, urlProblem, type UrlRules } from '../../lambdas/shared/oauth-syntax';
 
 /** Throws unless `value` is an integer in `[min, max]` (tokens pass). */
@@ -172,9 +171,7 @@ function validateJwks(where: string, jwks: unknown): void {
     const name = typeof jwk.kid === 'string' ? `key "${jwk.kid}"` : `key #${index} (no kid)`;
     const secretMembers = PRIVATE_JWK_MEMBERS.filter((member) => jwk[member] !== undefined);
     if (secretMembers.length > 0) {
-      throw new Error(
-        `${where}: jwks ${name} holds private key material (${secretMembers.join(', ')}); register the public key only`,
-      );
+      throw new Error(`${where}: jwks ${name} holds private key material (${secretMembers.join(', ')}); register the public key only`);
     }
     if (!(ASYMMETRIC_KTYS as readonly unknown[]).includes(jwk.kty)) {
       throw new Error(`${where}: jwks ${name} must be a public ${ASYMMETRIC_KTYS.join(', ')} key, got kty ${JSON.stringify(jwk.kty)}`);

@@ -1,9 +1,9 @@
 /** The small pieces around connections: ciphers, the event publisher, the caller helper, link-key rotation. */
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { describe, it } from 'node:test';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { getConnectionToken, ConnectionTokenError } from '../../lambdas/connections/client';
@@ -42,22 +42,31 @@ describe('AWS adapters of connections', () => {
     kms.on(DecryptCommand).resolves({ Plaintext: Buffer.from('plain') });
     const cipher = new AwsCipher({ keyId: 'arn:aws:kms:eu-west-1:1:key/k', client: kms as unknown as KMSClient });
     assert.equal(await cipher.encrypt('plain', context), Buffer.from('sealed').toString('base64'));
-    assert.deepEqual(kms.commandCalls(EncryptCommand)[0]!.args[0].input, {
+    assert.deepEqual(kms.commandCalls(EncryptCommand)[0].args[0].input, {
       KeyId: 'arn:aws:kms:eu-west-1:1:key/k',
       Plaintext: Buffer.from('plain'),
       EncryptionContext: context,
     });
     assert.equal(await cipher.decrypt(Buffer.from('sealed').toString('base64'), context), 'plain');
-    assert.deepEqual(kms.commandCalls(DecryptCommand)[0]!.args[0].input.EncryptionContext, context);
+    assert.deepEqual(kms.commandCalls(DecryptCommand)[0].args[0].input.EncryptionContext, context);
   });
 
   it('AwsEventPublisher puts one event on the default bus, and reports a refused entry', async () => {
     const eb = mockClient(EventBridgeClient);
-    eb.on(PutEventsCommand).resolvesOnce({ FailedEntryCount: 0 }).resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDenied' }] });
+    eb.on(PutEventsCommand)
+      .resolvesOnce({ FailedEntryCount: 0 })
+      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDenied' }] });
     const events = new AwsEventPublisher({ client: eb as unknown as EventBridgeClient });
     await events.publish('Connection Health Changed', { connection: 'Crm', to: 'needs_consent' });
-    assert.deepEqual(eb.commandCalls(PutEventsCommand)[0]!.args[0].input, {
-      Entries: [{ Source: 'oauth-registry', DetailType: 'Connection Health Changed', Detail: '{"connection":"Crm","to":"needs_consent"}', EventBusName: 'default' }],
+    assert.deepEqual(eb.commandCalls(PutEventsCommand)[0].args[0].input, {
+      Entries: [
+        {
+          Source: 'oauth-registry',
+          DetailType: 'Connection Health Changed',
+          Detail: '{"connection":"Crm","to":"needs_consent"}',
+          EventBusName: 'default',
+        },
+      ],
     });
     await assert.rejects(events.publish('x', {}), /EventBridge refused the event: AccessDenied/);
   });
@@ -66,18 +75,22 @@ describe('AWS adapters of connections', () => {
 describe('getConnectionToken', () => {
   const env = { OAUTH_CONNECTIONS_FUNCTION: 'reg-connections' };
 
-  it('invokes the broker through the connection\'s alias', async () => {
+  it("invokes the broker through the connection's alias", async () => {
     const lambda = mockClient(LambdaClient);
     const token = { access_token: 'at', expires_at: 1, token_type: 'Bearer' };
     lambda.on(InvokeCommand).resolves({ Payload: Buffer.from(JSON.stringify(token)) as never });
     assert.deepEqual(await getConnectionToken('Salesforce', { subject: 'alice', env, lambda: lambda as unknown as LambdaClient }), token);
-    const input = lambda.commandCalls(InvokeCommand)[0]!.args[0].input;
+    const input = lambda.commandCalls(InvokeCommand)[0].args[0].input;
     assert.equal(input.FunctionName, 'reg-connections');
     assert.equal(input.Qualifier, 'connection-Salesforce');
-    assert.deepEqual(JSON.parse(Buffer.from(input.Payload as Uint8Array).toString()), { action: 'token', connection: 'Salesforce', subject: 'alice' });
+    assert.deepEqual(JSON.parse(Buffer.from(input.Payload as Uint8Array).toString()), {
+      action: 'token',
+      connection: 'Salesforce',
+      subject: 'alice',
+    });
   });
 
-  it('throws the broker\'s error with its code and consent link', async () => {
+  it("throws the broker's error with its code and consent link", async () => {
     const lambda = mockClient(LambdaClient);
     const refusal = { error: 'needs_consent', error_description: 'consent again', consent_url: 'https://x/connect?link=l' };
     lambda.on(InvokeCommand).resolves({ Payload: Buffer.from(JSON.stringify(refusal)) as never });
@@ -90,7 +103,10 @@ describe('getConnectionToken', () => {
   });
 
   it('says what to do when the function was not granted access', async () => {
-    await assert.rejects(getConnectionToken('Salesforce', { env: {} }), /OAUTH_CONNECTIONS_FUNCTION is not set: grant this function .*connection\.grantTokenAccess\(fn\)/);
+    await assert.rejects(
+      getConnectionToken('Salesforce', { env: {} }),
+      /OAUTH_CONNECTIONS_FUNCTION is not set: grant this function .*connection\.grantTokenAccess\(fn\)/,
+    );
   });
 });
 
@@ -108,6 +124,9 @@ describe('link-key rotation', () => {
     const { createRotationHandler } = await import('../../lambdas/rotation/rotation');
     const rotate = createRotationHandler({ secrets });
     await secrets.putSecretValue('p/connections/link-key', 'bad', JSON.stringify({ kty: 'oct', k: 'c2hvcnQ', kid: 'x' }), ['AWSPENDING']);
-    await assert.rejects(rotate({ SecretId: 'p/connections/link-key', ClientRequestToken: 'bad', Step: 'testSecret' }), /is not a 32-byte oct JWK with a kid/);
+    await assert.rejects(
+      rotate({ SecretId: 'p/connections/link-key', ClientRequestToken: 'bad', Step: 'testSecret' }),
+      /is not a 32-byte oct JWK with a kid/,
+    );
   });
 });

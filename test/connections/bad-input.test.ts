@@ -1,18 +1,18 @@
 /**
  * Each bad input to a connection gets a clear error, leaves the stored token set as it was, and leaks nothing.
  */
-import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
-import { resolveProxyTarget } from '../../lambdas/connections/proxy';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { consentStateKey, type PendingConsent } from '../../lambdas/connections/connect';
+import { resolveProxyTarget } from '../../lambdas/connections/proxy';
+import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
 import { CONNECTION_ROUTES } from '../../lambdas/shared/routes';
-import { apiEvent, header, jsonBody } from '../../testing/events';
-import { browse, cookieFetch, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
 import { connection, startHarness, type Harness } from '../../testing/connections/harness';
+import { browse, cookieFetch, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
+import { apiEvent, header, jsonBody } from '../../testing/events';
 
 const TTL = 120;
 
@@ -66,7 +66,7 @@ describe('connection bad input', () => {
       assert.equal(params.response_type, 'code');
       assert.equal(params.redirect_uri, ours.callbackUrl('Crm'));
       assert.equal(params.code_challenge_method, 'S256');
-      assert.match(params.code_challenge!, /^[A-Za-z0-9_-]{43}$/);
+      assert.match(params.code_challenge, /^[A-Za-z0-9_-]{43}$/);
       assert.equal(params.scope, 'openid offline_access api:read');
       assert.equal(params.prompt, 'consent');
     });
@@ -75,10 +75,10 @@ describe('connection bad input', () => {
       const response = await fetch(await ours.link('Crm'), { redirect: 'manual' });
       const [set, ...others] = response.headers.getSetCookie();
       assert.equal(others.length, 0);
-      assert.match(set!, /^oauth_registry_consent=[A-Za-z0-9_-]{43}; Path=\/connections\/Crm\/; Max-Age=600; HttpOnly; SameSite=Lax$/);
+      assert.match(set, /^oauth_registry_consent=[A-Za-z0-9_-]{43}; Path=\/connections\/Crm\/; Max-Age=600; HttpOnly; SameSite=Lax$/);
       const state = new URL(response.headers.get('location')!).searchParams.get('state')!;
       const pending = await ours.state.get<PendingConsent>(consentStateKey(state));
-      const value = set!.split(';')[0]!.split('=')[1]!;
+      const value = set.split(';')[0].split('=')[1];
       assert.equal(pending?.browserBinding, createHash('sha256').update(value).digest('base64url'), 'only the hash is stored');
     });
 
@@ -122,12 +122,15 @@ describe('connection bad input', () => {
       assert.match(await unknown.text(), /no connection named &quot;Nope&quot;/);
     });
 
-    it('error pages carry the same headers as the authorization server\'s pages', async () => {
+    it("error pages carry the same headers as the authorization server's pages", async () => {
       const response = await fetch(`${ours.url}/connections/Crm/connect`, { redirect: 'manual' });
       assert.equal(response.status, 400);
       assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
       assert.equal(response.headers.get('cache-control'), 'no-store');
-      assert.equal(response.headers.get('content-security-policy'), "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+      assert.equal(
+        response.headers.get('content-security-policy'),
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      );
       assert.equal(response.headers.get('x-frame-options'), 'DENY');
       assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
       assert.equal(response.headers.get('referrer-policy'), 'no-referrer');
@@ -155,14 +158,13 @@ describe('connection bad input', () => {
 
     it('refuses a reused state (a replayed callback) and keeps the stored token set', async () => {
       const link = await ours.link('Crm');
-      let callbackUrl = '';
       const { response } = await browse(link);
       assert.equal(response.status, 200);
       // Run a second consent but stop at the callback, to replay it.
       const first = await fetch(await ours.link('Crm'), { redirect: 'manual' });
       const authUrl = first.headers.get('location')!;
       const walk = await browseUntil(authUrl, ours.callbackUrl('Crm'));
-      callbackUrl = walk;
+      const callbackUrl = walk;
       const cookie = consentCookieOf(first);
       assert.equal((await fetch(callbackUrl, { headers: { cookie } })).status, 200);
       const kept = await stored();
@@ -174,7 +176,7 @@ describe('connection bad input', () => {
 
     for (const [what, cookieFor] of [
       ['no cookie', () => undefined],
-      ['another browser\'s cookie', (own: string) => `${own.slice(0, -4)}AAAA`],
+      ["another browser's cookie", (own: string) => `${own.slice(0, -4)}AAAA`],
       ['an empty cookie', () => 'oauth_registry_consent='],
     ] as const) {
       it(`refuses a real callback that arrives with ${what} (login CSRF), token set unchanged`, async () => {
@@ -186,16 +188,22 @@ describe('connection bad input', () => {
         const response = await fetch(callbackUrl, { headers: cookie ? { cookie } : {} });
         assert.equal(response.status, 400);
         assert.equal(response.headers.get('x-frame-options'), 'DENY');
-        assert.match(await response.text(), /this consent was started in another browser \(or its cookie was blocked\): open the consent link again/);
+        assert.match(
+          await response.text(),
+          /this consent was started in another browser \(or its cookie was blocked\): open the consent link again/,
+        );
         assert.equal(provider.tokenRequests.authorization_code, exchanges, 'the code was not exchanged');
         assert.deepEqual(await stored(), before);
       });
     }
 
-    it('shows the provider\'s error response and stores nothing', async () => {
+    it("shows the provider's error response and stores nothing", async () => {
       const before = await stored();
       const { state, cookie } = await pendingState();
-      const response = await callback({ error: 'access_denied', error_description: 'the user said <no>', state, iss: provider.issuer }, cookie);
+      const response = await callback(
+        { error: 'access_denied', error_description: 'the user said <no>', state, iss: provider.issuer },
+        cookie,
+      );
       assert.equal(response.status, 400);
       assert.match(response.body, /<h1>The provider did not grant access<\/h1>/);
       assert.match(response.body, /The provider answered: access_denied \(the user said &lt;no&gt;\)\./);
@@ -228,7 +236,7 @@ describe('connection bad input', () => {
       assert.equal(connected.response.status, 200, connected.body);
     });
 
-    it('reports a failed code exchange (invalid code) as the provider\'s error, storing nothing', async () => {
+    it("reports a failed code exchange (invalid code) as the provider's error, storing nothing", async () => {
       const before = await stored();
       const { state, cookie } = await pendingState();
       const response = await callback({ code: 'not-a-code', state, iss: provider.issuer }, cookie);
@@ -263,7 +271,7 @@ describe('connection bad input', () => {
       assert.equal(after.accessToken, before.accessToken);
       assert.equal(after.leaseUntil, undefined);
       assert.equal(ours.events.events.at(-1)?.detail.to, 'error');
-      assert.equal(provider.tokenRequests.refresh_token ?? 0, attemptsBefore, 'no request reached the provider\'s token logic');
+      assert.equal(provider.tokenRequests.refresh_token ?? 0, attemptsBefore, "no request reached the provider's token logic");
 
       // Once the token has really expired, callers get a clear 503 error; the record stays.
       ours.clock.advance(60);
@@ -281,12 +289,18 @@ describe('connection bad input', () => {
       const back = await ours.server.invoke({ action: 'token', connection: 'Crm' });
       assert.ok('access_token' in back);
       assert.equal((await stored())!.health, 'connected');
-      assert.deepEqual(ours.events.events.slice(-1).map((e) => [e.detail.from, e.detail.to]), [['error', 'connected']]);
+      assert.deepEqual(
+        ours.events.events.slice(-1).map((e) => [e.detail.from, e.detail.to]),
+        [['error', 'connected']],
+      );
     });
 
     it('invalid_grant (a garbage refresh token) marks needs_consent and keeps the record', async () => {
       const item = (await stored())!;
-      const garbage = await ours.cipher.encrypt('not-a-refresh-token', { 'oauth-registry:connection': 'Crm', 'oauth-registry:token-set': item.pk });
+      const garbage = await ours.cipher.encrypt('not-a-refresh-token', {
+        'oauth-registry:connection': 'Crm',
+        'oauth-registry:token-set': item.pk,
+      });
       await ours.state.put({ ...item, refreshToken: garbage, accessTokenExpiresAt: ours.clock.now() - 1000 });
       const fresh = ours.newInstance();
       const result = await fresh.invoke({ action: 'token', connection: 'Crm' });
@@ -314,7 +328,10 @@ describe('connection bad input', () => {
       const unknownSubject = await ours.server.invoke({ action: 'token', connection: 'Mail', subject: 'carol' });
       assert.ok('error' in unknownSubject);
       assert.equal(unknownSubject.error, 'not_connected');
-      assert.match(unknownSubject.error_description, /no token set for subject carol: consent first \(oauth-registry connect Mail --subject carol\)/);
+      assert.match(
+        unknownSubject.error_description,
+        /no token set for subject carol: consent first \(oauth-registry connect Mail --subject carol\)/,
+      );
       assert.ok(unknownSubject.consent_url?.includes('/connections/Mail/connect?link='));
       assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Crm', subject: 'bob' }), {
         error: 'invalid_request',
@@ -322,7 +339,7 @@ describe('connection bad input', () => {
       });
     });
 
-    it('refuses a caller that invoked another connection\'s alias', async () => {
+    it("refuses a caller that invoked another connection's alias", async () => {
       const arn = 'arn:aws:lambda:eu-west-1:123456789012:function:reg-connections:connection-Mail';
       const result = await ours.server.invoke({ action: 'token', connection: 'Crm' }, arn);
       assert.deepEqual(result, {
@@ -364,11 +381,29 @@ describe('connection bad input', () => {
     const proxyEvent = (rawPath: string, headers: Record<string, string> = {}) =>
       apiEvent({ method: 'GET', path: rawPath, routeKey: CONNECTION_ROUTES.proxy, headers });
 
-    for (const rest of ['..', '../admin', 'a/../../admin', '%2e%2e/admin', '%2E%2e%2fadmin', 'a/%252e%252e/x', '..%5cadmin', 'http:%2F%2Fevil.example/x', '%2F%2Fevil.example/x', 'https://evil.example/', '..;/admin', 'a/..;/..;/admin', '%2e%2e;/admin', '.;x/..;jsessionid=1/admin']) {
+    for (const rest of [
+      '..',
+      '../admin',
+      'a/../../admin',
+      '%2e%2e/admin',
+      '%2E%2e%2fadmin',
+      'a/%252e%252e/x',
+      '..%5cadmin',
+      'http:%2F%2Fevil.example/x',
+      '%2F%2Fevil.example/x',
+      'https://evil.example/',
+      '..;/admin',
+      'a/..;/..;/admin',
+      '%2e%2e;/admin',
+      '.;x/..;jsessionid=1/admin',
+    ]) {
       it(`refuses a path escaping the base: ${rest}`, async () => {
         const result = await ours.server.handle(proxyEvent(`/connections/Crm/proxy/${rest}`));
         assert.equal(result.statusCode, 400);
-        assert.deepEqual(jsonBody(result), { error: 'invalid_request', error_description: 'the path leaves the API base URL of this connection' });
+        assert.deepEqual(jsonBody(result), {
+          error: 'invalid_request',
+          error_description: 'the path leaves the API base URL of this connection',
+        });
         assert.equal(header(result, 'cache-control'), 'no-store');
       });
     }
@@ -386,7 +421,10 @@ describe('connection bad input', () => {
       await ours.add(connection('NoApi', { provider: { issuer: provider.issuer } }));
       const noApi = await ours.server.handle(proxyEvent('/connections/NoApi/proxy/x'));
       assert.equal(noApi.statusCode, 404);
-      assert.deepEqual(jsonBody(noApi), { error: 'no_api_base_url', error_description: 'connection NoApi declares no apiBaseUrl to proxy to' });
+      assert.deepEqual(jsonBody(noApi), {
+        error: 'no_api_base_url',
+        error_description: 'connection NoApi declares no apiBaseUrl to proxy to',
+      });
     });
   });
 
@@ -402,7 +440,7 @@ describe('connection bad input', () => {
 function consentCookieOf(response: Response): string {
   const set = response.headers.getSetCookie().find((c) => c.startsWith('oauth_registry_consent='));
   assert.ok(set, 'the connect response sets the consent cookie');
-  return set.split(';')[0]!;
+  return set.split(';')[0];
 }
 
 /** Follows the provider's flow like `browse`, but stops at (and returns) the first URL under `stopAt`. */
@@ -420,10 +458,14 @@ async function browseUntil(start: string, stopAt: string): Promise<string> {
       continue;
     }
     const body = await response.text();
-    const action = /<form[^>]*action="([^"]+)"/.exec(body)?.[1]!;
-    const prompt = /name="prompt" value="(\w+)"/.exec(body)?.[1]!;
+    const action = /<form[^>]*action="([^"]+)"/.exec(body)![1];
+    const prompt = /name="prompt" value="(\w+)"/.exec(body)![1];
     url = new URL(action, url).href;
-    init = { method: 'POST', body: new URLSearchParams({ prompt, login: 'alice', password: 'x' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+    init = {
+      method: 'POST',
+      body: new URLSearchParams({ prompt, login: 'alice', password: 'x' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    };
   }
   throw new Error('browseUntil: too many steps');
 }

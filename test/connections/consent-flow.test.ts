@@ -2,11 +2,11 @@
  * The whole life of an authorization_code connection against a real third-party provider (oidc-provider): consent
  * over HTTP, broker, refresh once under contention, proxy, revocation → needs_consent.
  */
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
-import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
 import { connection, startHarness, type Harness } from '../../testing/connections/harness';
+import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
 
 const TTL = 120;
 
@@ -37,7 +37,10 @@ describe('authorization_code connection against oidc-provider', () => {
     assert.equal(item.health, 'connected');
     assert.ok(item.refreshToken && item.accessToken);
     assert.match(item.refreshToken, /^v1\./, 'the refresh token is stored encrypted');
-    assert.deepEqual(ours.events.events.map((e) => [e.detailType, e.detail.to]), [['Connection Health Changed', 'connected']]);
+    assert.deepEqual(
+      ours.events.events.map((e) => [e.detailType, e.detail.to]),
+      [['Connection Health Changed', 'connected']],
+    );
   });
 
   it('the broker returns a token the resource server accepts', async () => {
@@ -67,12 +70,18 @@ describe('authorization_code connection against oidc-provider', () => {
     assert.equal(after.health, 'connected');
   });
 
-  it('the proxy fetches data from the resource server with the bearer token, not the caller\'s credentials', async () => {
+  it("the proxy fetches data from the resource server with the bearer token, not the caller's credentials", async () => {
     const response = await fetch(`${ours.url}/connections/Crm/proxy/incidents/42?state=open`, {
       headers: { authorization: 'AWS4-HMAC-SHA256 Credential=caller', 'x-request-id': 'r-1', connection: 'keep-alive' },
     });
     assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { data: 'incidents', path: '/api/incidents/42?state=open', sub: 'alice', client_id: 'basic-client', scope: 'api:read' });
+    assert.deepEqual(await response.json(), {
+      data: 'incidents',
+      path: '/api/incidents/42?state=open',
+      sub: 'alice',
+      client_id: 'basic-client',
+      scope: 'api:read',
+    });
     assert.equal(response.headers.get('x-api'), 'resource');
     const seen = provider.lastApiRequest!;
     assert.match(seen.headers.authorization!, /^Bearer ey/);
@@ -95,7 +104,10 @@ describe('authorization_code connection against oidc-provider', () => {
     });
     const revoked = await fetch(`${provider.issuer}/token/revocation`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`basic-client:${SECRET_BASIC}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`basic-client:${SECRET_BASIC}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token' }).toString(),
     });
     assert.equal(revoked.status, 200);

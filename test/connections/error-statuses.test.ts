@@ -4,16 +4,16 @@
  * fact of its registration (`no_api_base_url`, 404), credentials the operator has not set yet are `not_configured`
  * (503), and an API behind the proxy that cannot be reached or does not answer is `provider_unavailable` (503).
  */
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
 import * as errors from '../../lambdas/connections/errors';
 import { STATUS_BY_CODE, type ConnectionError, type ConnectionErrorCode } from '../../lambdas/connections/errors';
 import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
 import { CONNECTION_ROUTES } from '../../lambdas/shared/routes';
-import { apiEvent, jsonBody } from '../../testing/events';
 import { connection, startHarness, type Harness } from '../../testing/connections/harness';
+import { apiEvent, jsonBody } from '../../testing/events';
 
 const listen = async (server: Server): Promise<string> => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -66,7 +66,7 @@ describe('connection error statuses', () => {
     assert.equal(STATUS_BY_CODE.provider_error, 502);
   });
 
-  it('every factory makes an error whose status is its code\'s', () => {
+  it("every factory makes an error whose status is its code's", () => {
     const made: ConnectionError[] = [
       errors.invalidRequest('x'),
       errors.unknownConnection('x'),
@@ -87,11 +87,16 @@ describe('connection error statuses', () => {
     await connectedTo('NoApi', undefined);
     const result = await proxy('NoApi');
     assert.equal(result.statusCode, 404);
-    assert.deepEqual(jsonBody(result), { error: 'no_api_base_url', error_description: 'connection NoApi declares no apiBaseUrl to proxy to' });
+    assert.deepEqual(jsonBody(result), {
+      error: 'no_api_base_url',
+      error_description: 'connection NoApi declares no apiBaseUrl to proxy to',
+    });
   });
 
   it('credentials not set yet: not_configured, 503 on the wire (broker and proxy)', async () => {
-    await ours.add(connection('Unset', { provider: { tokenEndpoint: `${deadUrl}/token` }, grant: 'client_credentials', apiBaseUrl: deadUrl }));
+    await ours.add(
+      connection('Unset', { provider: { tokenEndpoint: `${deadUrl}/token` }, grant: 'client_credentials', apiBaseUrl: deadUrl }),
+    );
     const result = await ours.server.invoke({ action: 'token', connection: 'Unset' });
     assert.ok('error' in result);
     assert.equal(result.error, 'not_configured');
@@ -115,7 +120,7 @@ describe('connection error statuses', () => {
     assert.deepEqual(jsonBody(result), { error: 'provider_unavailable', error_description: 'the API did not answer in time' });
   });
 
-  it('every error the proxy answers carries its code\'s status', async () => {
+  it("every error the proxy answers carries its code's status", async () => {
     for (const name of ['NoApi', 'Unset', 'DeadApi', 'SlowApi', 'Nope']) {
       const result = await proxy(name);
       const code = jsonBody(result).error as ConnectionErrorCode;

@@ -3,20 +3,20 @@
  * server in local mode, whose clients trust our connection's public key for user assertions; our connections (declared
  * with the constructs, served by the connections harness) get tokens from it through the broker, with no consent.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
 import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
 import { ClientAuth, ConnectionClientAuth, ConnectionGrant, ConnectionMode, GrantType, Provider } from '../../lib';
+import { startHarness, type Harness } from '../../testing/connections/harness';
+import { repoRoot } from '../e2e/fixture';
 import { testKey, type TestKey } from '../helpers/assertions';
 import { fixture } from '../lib/helpers';
-import { repoRoot } from '../e2e/fixture';
-import { startHarness, type Harness } from '../../testing/connections/harness';
 
 const OUR_ISSUER = 'https://registry.ours.example';
 const TTL = 300;
@@ -68,8 +68,12 @@ describe('JWT bearer connections against our own authorization server as the thi
     });
     const users = registry.addConnection('Users', { provider, grant: ConnectionGrant.jwtBearer(), mode: ConnectionMode.PER_USER });
     const forged = registry.addConnection('Forged', { provider, grant: ConnectionGrant.jwtBearer({ subject: 'svc-reports' }) });
-    const impostor = registry.addConnection('Impostor', { provider, grant: ConnectionGrant.jwtBearer({ issuer: OUR_ISSUER, subject: 'svc' }), clientAuth: ConnectionClientAuth.PRIVATE_KEY_JWT });
-    const usersSecret = partner.credentials.OurUsers!.client_secret;
+    const impostor = registry.addConnection('Impostor', {
+      provider,
+      grant: ConnectionGrant.jwtBearer({ issuer: OUR_ISSUER, subject: 'svc' }),
+      clientAuth: ConnectionClientAuth.PRIVATE_KEY_JWT,
+    });
+    const usersSecret = partner.credentials.OurUsers.client_secret;
     await ours.add(reports.registration, { client_id: 'our-app', private_jwk: await privateJwk(ourKey) });
     await ours.add(users.registration, { client_id: 'our-users', client_secret: usersSecret, private_jwk: await privateJwk(ourKey) });
     await ours.add(impostor.registration, { client_id: 'our-app', private_jwk: await privateJwk(strangerKey) });
@@ -85,7 +89,10 @@ describe('JWT bearer connections against our own authorization server as the thi
     const issuer = new URL(partner.issuer);
     const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }));
     const request = new Request('http://resource.example/', { headers: { authorization: `Bearer ${token}` } });
-    return oauth.validateJwtAccessToken(as, request, partner.issuer, { ...insecure, [oauth.clockSkew]: (Date.now() - ours.clock.now()) / 1000 });
+    return oauth.validateJwtAccessToken(as, request, partner.issuer, {
+      ...insecure,
+      [oauth.clockSkew]: (Date.now() - ours.clock.now()) / 1000,
+    });
   }
 
   const stored = (name: string, subject?: string) => ours.state.get<TokenSetItem>(tokenSetKey(name, subject));
@@ -117,7 +124,10 @@ describe('JWT bearer connections against our own authorization server as the thi
     assert.equal(item.health, 'connected');
     assert.equal(item.accessToken, token.access_token);
     assert.equal(item.refreshToken, undefined);
-    assert.deepEqual(ours.events.events.map((e) => [e.detail.connection, e.detail.from, e.detail.to]), [['Reports', 'not_connected', 'connected']]);
+    assert.deepEqual(
+      ours.events.events.map((e) => [e.detail.connection, e.detail.from, e.detail.to]),
+      [['Reports', 'not_connected', 'connected']],
+    );
   });
 
   it('perUser with client_secret_basic: each subject gets its own token set; iss defaults to our client id', async () => {
@@ -165,7 +175,10 @@ describe('JWT bearer connections against our own authorization server as the thi
 
   it('a client assertion the provider refuses (401 invalid_client) is an error, not retried as transient', async () => {
     const refused = await ours.server.invoke({ action: 'token', connection: 'Impostor' });
-    assert.deepEqual(refused, { error: 'provider_error', error_description: 'connection Impostor: the provider answered 401 invalid_client: our client authentication was refused' });
+    assert.deepEqual(refused, {
+      error: 'provider_error',
+      error_description: 'connection Impostor: the provider answered 401 invalid_client: our client authentication was refused',
+    });
     const item = (await stored('Impostor'))!;
     assert.equal(item.health, 'error');
     assert.equal(item.retryAfter, undefined);
@@ -182,7 +195,7 @@ describe('JWT bearer connections against our own authorization server as the thi
     assert.equal(tokens.size, 1, [...tokens].join('\n'));
     const [token] = tokens;
     assert.notEqual(token, before.accessToken);
-    assert.equal((await validated(token!)).sub, 'our-users|alice');
+    assert.equal((await validated(token)).sub, 'our-users|alice');
     assert.equal((await stored('Users', 'alice'))!.leaseUntil, undefined);
   });
 
@@ -190,7 +203,11 @@ describe('JWT bearer connections against our own authorization server as the thi
     await ours.secrets.putSecretValue(
       'ours/connections/Forged',
       'fixed',
-      JSON.stringify({ client_id: 'our-users', client_secret: partner.credentials.OurUsers!.client_secret, private_jwk: await privateJwk(ourKey) }),
+      JSON.stringify({
+        client_id: 'our-users',
+        client_secret: partner.credentials.OurUsers.client_secret,
+        private_jwk: await privateJwk(ourKey),
+      }),
       ['AWSCURRENT'],
     );
     ours.clock.advance(61); // past the backoff and the credentials cache
@@ -219,19 +236,22 @@ describe('ConnectionGrant.jwtBearer at synth', () => {
 
   it('fails when a shared connection declares no subject', () => {
     assert.throws(() => add('Erp', { grant: ConnectionGrant.jwtBearer() }), {
-      message: 'connection "Erp": a shared JWT bearer connection asserts one fixed subject: pass ConnectionGrant.jwtBearer({ subject }) (or use ConnectionMode.PER_USER)',
+      message:
+        'connection "Erp": a shared JWT bearer connection asserts one fixed subject: pass ConnectionGrant.jwtBearer({ subject }) (or use ConnectionMode.PER_USER)',
     });
   });
 
   it('fails when a per-user connection declares a fixed subject', () => {
     assert.throws(() => add('Erp', { grant: ConnectionGrant.jwtBearer({ subject: 'svc' }), mode: ConnectionMode.PER_USER }), {
-      message: 'connection "Erp": a per-user JWT bearer connection asserts the subject each broker call names, so it takes no fixed subject, got "svc"',
+      message:
+        'connection "Erp": a per-user JWT bearer connection asserts the subject each broker call names, so it takes no fixed subject, got "svc"',
     });
   });
 
   it('fails when ConnectionClientAuth.NONE is used without the JWT bearer grant', () => {
     assert.throws(() => add('Erp', { grant: ConnectionGrant.clientCredentials(), clientAuth: ConnectionClientAuth.NONE }), {
-      message: 'connection "Erp": ConnectionClientAuth.NONE proves nothing to the provider, so only ConnectionGrant.jwtBearer() may use it, got client_credentials',
+      message:
+        'connection "Erp": ConnectionClientAuth.NONE proves nothing to the provider, so only ConnectionGrant.jwtBearer() may use it, got client_credentials',
     });
   });
 
@@ -246,7 +266,10 @@ describe('ConnectionGrant.jwtBearer at synth', () => {
 
   it('fails on authorizationParams and on an assertion token parameter', () => {
     const grant = ConnectionGrant.jwtBearer({ subject: 'svc' });
-    assert.throws(() => add('Erp', { grant, authorizationParams: { prompt: 'consent' } }), /authorizationParams only apply to authorization_code/);
+    assert.throws(
+      () => add('Erp', { grant, authorizationParams: { prompt: 'consent' } }),
+      /authorizationParams only apply to authorization_code/,
+    );
     assert.throws(() => add('Erp', { grant, tokenParams: { assertion: 'x' } }), /tokenParams must not set "assertion"/);
   });
 });

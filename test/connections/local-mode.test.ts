@@ -2,7 +2,6 @@
  * Local mode serves connections too: the CLI stores credentials (stdin) and prints a local consent link, the consent
  * completes against oidc-provider, `getConnectionToken` gets a token from the local broker, the proxy forwards.
  */
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,11 +9,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { startLocalRegistry, localStatePaths, type LocalRegistry } from '../../bin/local/local-registry';
 import { getConnectionToken, ConnectionTokenError } from '../../lambdas/connections/client';
-import { exampleManifest, repoRoot } from '../e2e/fixture';
-import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
 import { connection } from '../../testing/connections/harness';
+import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
+import { exampleManifest, repoRoot } from '../e2e/fixture';
 
 const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
 
@@ -56,7 +56,11 @@ describe('connections in local mode', () => {
       ...example,
       connections: [
         ...(example.connections ?? []),
-        connection('Crm', { provider: { issuer: provider.issuer }, apiBaseUrl: provider.apiBaseUrl, credentialsSecretId: `${example.namePrefix}/connections/Crm` }),
+        connection('Crm', {
+          provider: { issuer: provider.issuer },
+          apiBaseUrl: provider.apiBaseUrl,
+          credentialsSecretId: `${example.namePrefix}/connections/Crm`,
+        }),
       ],
     };
     mkdirSync(path.join(outdir, 'stacks', 'test'), { recursive: true });
@@ -77,7 +81,10 @@ describe('connections in local mode', () => {
     assert.equal(notJson.code, 1);
     assert.match(notJson.stderr, /stdin must be JSON/);
 
-    const ok = await runCli(['connections', 'set-credentials', 'Crm', ...common], JSON.stringify({ client_id: 'basic-client', client_secret: SECRET_BASIC }));
+    const ok = await runCli(
+      ['connections', 'set-credentials', 'Crm', ...common],
+      JSON.stringify({ client_id: 'basic-client', client_secret: SECRET_BASIC }),
+    );
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /stored the credentials of Crm \(client_id basic-client\) in incident-api\/connections\/Crm/);
     assert.ok(!ok.stderr.includes(SECRET_BASIC) && !ok.stdout.includes(SECRET_BASIC));

@@ -2,15 +2,15 @@
  * Renewal failures, on the token sets alone (frozen clock, a provider and a cipher that fail on demand): backoff
  * after transient failures, the lease released on every way out, a rotated refresh token that cannot be stored.
  */
-import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { beforeEach, describe, it } from 'node:test';
 import type * as oauth from 'oauth4webapi';
 import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
 import { createTokenSets, type TokenSets } from '../../lambdas/connections/token-sets';
 import { LocalCipher } from '../../lambdas/shared/adapters/local-cipher';
-import { LogEventPublisher } from '../../lambdas/shared/adapters/log-event-publisher';
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
+import { LogEventPublisher } from '../../lambdas/shared/adapters/log-event-publisher';
 import { createJsonLogger } from '../../lambdas/shared/log';
 import type { Cipher } from '../../lambdas/shared/ports';
 import { FrozenClock } from '../../testing/clock';
@@ -19,7 +19,12 @@ import { connection, yieldSleep } from '../../testing/connections/harness';
 const crm = connection('Crm');
 const pk = tokenSetKey('Crm', undefined);
 const tokens = (access: string, refresh?: string, expiresIn = 3600) =>
-  ({ access_token: access, token_type: 'bearer', expires_in: expiresIn, ...(refresh ? { refresh_token: refresh } : {}) }) as oauth.TokenEndpointResponse;
+  ({
+    access_token: access,
+    token_type: 'bearer',
+    expires_in: expiresIn,
+    ...(refresh ? { refresh_token: refresh } : {}),
+  }) as oauth.TokenEndpointResponse;
 
 describe('token set renewal failures', () => {
   let clock: FrozenClock;
@@ -99,7 +104,7 @@ describe('token set renewal failures', () => {
     await assert.rejects(container().get(crm, undefined), {
       code: 'provider_unavailable',
       status: 503,
-      description: `connection Crm: the provider could not be reached; the next attempt is not before ${new Date(item.retryAfter!).toISOString()}`,
+      description: `connection Crm: the provider could not be reached; the next attempt is not before ${new Date(item.retryAfter).toISOString()}`,
     });
     assert.equal(provider.calls, 3);
 
@@ -144,7 +149,10 @@ describe('token set renewal failures', () => {
     assert.equal(item.accessToken, 'at-2');
     assert.equal(item.refreshToken, undefined, 'the old, rotated-out refresh token is not kept');
     assert.equal(item.health, 'error');
-    assert.match(item.lastError!, /the provider rotated the refresh token and the new one could not be encrypted, so it was not stored: consent again/);
+    assert.match(
+      item.lastError!,
+      /the provider rotated the refresh token and the new one could not be encrypted, so it was not stored: consent again/,
+    );
     assert.equal(item.leaseOwner, undefined);
     const text = logs.join('\n');
     assert.match(text, /"refresh_token_lost"/);

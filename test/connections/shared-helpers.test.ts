@@ -1,6 +1,6 @@
 /** The helpers both functions share (one copy each): loopback check, required environment variables. */
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { requiredEnv } from '../../lambdas/shared/config';
 import { isLoopbackHttp } from '../../lambdas/shared/oauth-syntax';
 
@@ -14,6 +14,9 @@ describe('shared helpers', () => {
 
   it('requiredEnv names the missing variable', () => {
     assert.equal(requiredEnv('A', { A: 'x' }), 'x');
-    assert.throws(() => requiredEnv('OAUTH_TABLE_NAME', { OAUTH_TABLE_NAME: '' }), /^Error: environment variable OAUTH_TABLE_NAME is not set$/);
+    assert.throws(
+      () => requiredEnv('OAUTH_TABLE_NAME', { OAUTH_TABLE_NAME: '' }),
+      /^Error: environment variable OAUTH_TABLE_NAME is not set$/,
+    );
   });
 });

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -57,9 +57,9 @@ function storeCookies(jar: Jar, url: URL, response: Response): void {
   jar.set(url.host, cookies);
   for (const set of response.headers.getSetCookie()) {
     const [pair, ...attributes] = set.split(';');
-    const eq = pair!.indexOf('=');
-    const name = pair!.slice(0, eq).trim();
-    const value = pair!.slice(eq + 1).trim();
+    const eq = pair.indexOf('=');
+    const name = pair.slice(0, eq).trim();
+    const value = pair.slice(eq + 1).trim();
     const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a)) || value === '';
     if (expired) cookies.delete(name);
     else cookies.set(name, value);
@@ -75,7 +75,12 @@ async function browserFetch(jar: Jar, url: URL, init: RequestInit = {}): Promise
 }
 
 const unescapeHtml = (value: string): string =>
-  value.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  value
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 const hidden = (html: string, name: string): string | undefined =>
   new RegExp(`<input type="hidden" name="${name}" value="([^"]*)"`).exec(html)?.[1];
@@ -117,7 +122,8 @@ async function signIn(
         callback = url;
         if (options.stopAtCallback) return { location: url, hosts, callback };
       }
-      if (url.href.startsWith(`${REDIRECT_URI}?`)) return { location: url, hosts, ...(consentPage ? { consentPage } : {}), ...(callback ? { callback } : {}) };
+      if (url.href.startsWith(`${REDIRECT_URI}?`))
+        return { location: url, hosts, ...(consentPage ? { consentPage } : {}), ...(callback ? { callback } : {}) };
       continue;
     }
     const html = await response.text();
@@ -137,7 +143,11 @@ async function signIn(
     else {
       // Our consent page: the pending request's id and the CSRF token bound to this browser.
       consentPage = html;
-      form = new URLSearchParams({ request: hidden(html, 'request')!, csrf: hidden(html, 'csrf')!, decision: options.decision ?? 'approve' });
+      form = new URLSearchParams({
+        request: hidden(html, 'request')!,
+        csrf: hidden(html, 'csrf')!,
+        decision: options.decision ?? 'approve',
+      });
     }
     url = target;
     init = { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
@@ -219,12 +229,14 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
     await new Promise<void>((resolve) => upstreamServer.close(() => resolve()));
   });
 
-  const webSecret = () => registry.credentials.WebApp!.client_secret;
+  const webSecret = () => registry.credentials.WebApp.client_secret;
   const expectedSub = () => `${upstreamIssuer}|${USER}`;
 
   describe('openid-client 6', () => {
     const discover = () =>
-      client.discovery(new URL(registry.issuer), WEB.clientId, webSecret(), client.ClientSecretBasic(), { execute: [client.allowInsecureRequests] });
+      client.discovery(new URL(registry.issuer), WEB.clientId, webSecret(), client.ClientSecretBasic(), {
+        execute: [client.allowInsecureRequests],
+      });
 
     async function authorize(config: client.Configuration, jar?: Jar) {
       const verifier = client.randomPKCECodeVerifier();
@@ -245,7 +257,10 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
       const config = await discover();
       const { location, hosts, consentPage, tokens } = await authorize(config);
       assert.equal(location.searchParams.get('iss'), registry.issuer);
-      assert.deepEqual([...new Set(hosts)].sort(), [new URL(registry.issuer).host, new URL(upstreamIssuer).host, new URL(REDIRECT_URI).host].sort());
+      assert.deepEqual(
+        [...new Set(hosts)].sort(),
+        [new URL(registry.issuer).host, new URL(upstreamIssuer).host, new URL(REDIRECT_URI).host].sort(),
+      );
       assert.match(consentPage!, /Allow WebApp to access your account\?/);
       assert.match(consentPage!, /<code>incidents\.read<\/code>/);
 
@@ -275,8 +290,8 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
         return true;
       });
       // The successor, never used, went down with its family.
-      await assert.rejects(client.refreshTokenGrant(config, refreshed.refresh_token!), { error: 'invalid_grant' });
-      assert.deepEqual(await client.tokenIntrospection(config, refreshed.refresh_token!), { active: false });
+      await assert.rejects(client.refreshTokenGrant(config, refreshed.refresh_token), { error: 'invalid_grant' });
+      assert.deepEqual(await client.tokenIntrospection(config, refreshed.refresh_token), { active: false });
     });
 
     it('introspects access and refresh tokens, then revokes them', async () => {
@@ -317,7 +332,9 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
     });
 
     it('a public client completes the flow with PKCE and `none` authentication', async () => {
-      const config = await client.discovery(new URL(registry.issuer), NATIVE.clientId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
+      const config = await client.discovery(new URL(registry.issuer), NATIVE.clientId, undefined, client.None(), {
+        execute: [client.allowInsecureRequests],
+      });
       const verifier = client.randomPKCECodeVerifier();
       const state = client.randomState();
       const url = client.buildAuthorizationUrl(config, {
@@ -375,13 +392,21 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
       const refreshed = await oauth.processRefreshTokenResponse(as, c, refreshResponse);
       assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
 
-      const introspected = await oauth.processIntrospectionResponse(as, c, await oauth.introspectionRequest(as, c, auth, refreshed.access_token, insecure));
+      const introspected = await oauth.processIntrospectionResponse(
+        as,
+        c,
+        await oauth.introspectionRequest(as, c, auth, refreshed.access_token, insecure),
+      );
       assert.equal(introspected.active, true);
       assert.equal(introspected.sub, expectedSub());
       assert.equal(introspected.client_id, WEB.clientId);
 
       await oauth.processRevocationResponse(await oauth.revocationRequest(as, c, auth, refreshed.refresh_token!, insecure));
-      const after = await oauth.processIntrospectionResponse(as, c, await oauth.introspectionRequest(as, c, auth, refreshed.refresh_token!, insecure));
+      const after = await oauth.processIntrospectionResponse(
+        as,
+        c,
+        await oauth.introspectionRequest(as, c, auth, refreshed.refresh_token!, insecure),
+      );
       assert.deepEqual(after, { active: false });
     });
 
@@ -419,11 +444,17 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
     }
 
     it('code_challenge_method=plain: invalid_request at the (trusted) redirect URI', async () => {
-      assertErrorRedirect(await get(authorizeUrl(registry, { code_challenge_method: 'plain', code_challenge: 'p'.repeat(43) })), 'invalid_request');
+      assertErrorRedirect(
+        await get(authorizeUrl(registry, { code_challenge_method: 'plain', code_challenge: 'p'.repeat(43) })),
+        'invalid_request',
+      );
     });
 
     it('no PKCE at all: invalid_request at the redirect URI', async () => {
-      assertErrorRedirect(await get(authorizeUrl(registry, { code_challenge: undefined, code_challenge_method: undefined })), 'invalid_request');
+      assertErrorRedirect(
+        await get(authorizeUrl(registry, { code_challenge: undefined, code_challenge_method: undefined })),
+        'invalid_request',
+      );
     });
 
     it('response_type=token: unsupported_response_type, and nothing in a fragment', async () => {
@@ -433,7 +464,12 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
     });
 
     it('a redirect URI that differs by one character: an error page, no Location', async () => {
-      for (const redirect of ['http://127.0.0.1:53682/callbacK', 'http://127.0.0.1:53683/callback', `${REDIRECT_URI}/`, 'https://evil.example/callback']) {
+      for (const redirect of [
+        'http://127.0.0.1:53682/callbacK',
+        'http://127.0.0.1:53683/callback',
+        `${REDIRECT_URI}/`,
+        'https://evil.example/callback',
+      ]) {
         assertErrorPage(await get(authorizeUrl(registry, { redirect_uri: redirect })), 'invalid_request');
       }
     });
@@ -443,7 +479,7 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
     });
 
     it('a client_credentials client has no redirect URI to trust: an error page', async () => {
-      const acme = registry.credentials.AcmeMonitoring!;
+      const acme = registry.credentials.AcmeMonitoring;
       assertErrorPage(await get(authorizeUrl(registry, { client_id: acme.client_id })), 'invalid_request');
     });
 
@@ -491,7 +527,7 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
           consent = html;
           break;
         }
-        url = new URL(unescapeHtml(/<form[^>]*action="([^"]+)"/.exec(html)![1]!), url);
+        url = new URL(unescapeHtml(/<form[^>]*action="([^"]+)"/.exec(html)![1]), url);
         const form = new URLSearchParams(prompt === 'login' ? { prompt, login: USER, password: 'any' } : { prompt });
         init = { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
       }

@@ -2,8 +2,8 @@
  * Bad input at the token endpoint, through real HTTP on the local server: the RFC 6749 §5.2 error, the right status,
  * no-store, and never a 5xx for a client's mistake.
  */
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import type { LocalRegistry } from '../../bin/local/local-registry';
 import { basic, exampleManifest, startExample, tokenRequest } from './fixture';
 
@@ -16,7 +16,10 @@ describe('token endpoint rejects bad input over HTTP', () => {
     registry = await startExample({
       manifest: {
         ...manifest,
-        clients: [...manifest.clients, { ...acme, name: 'Retired', clientId: 'retired-client', secretId: `${acme.secretId}-retired`, active: false }],
+        clients: [
+          ...manifest.clients,
+          { ...acme, name: 'Retired', clientId: 'retired-client', secretId: `${acme.secretId}-retired`, active: false },
+        ],
       },
     });
   });
@@ -24,11 +27,7 @@ describe('token endpoint rejects bad input over HTTP', () => {
 
   const acmeBasic = () => basic(registry.credentials.AcmeMonitoring.client_id, registry.credentials.AcmeMonitoring.client_secret);
 
-  async function expectError(
-    response: Awaited<ReturnType<typeof tokenRequest>>,
-    status: number,
-    error: string,
-  ): Promise<void> {
+  async function expectError(response: Awaited<ReturnType<typeof tokenRequest>>, status: number, error: string): Promise<void> {
     assert.equal(response.status, status, JSON.stringify(response.body));
     assert.equal(response.body.error, error);
     assert.equal(typeof response.body.error_description, 'string');
@@ -51,21 +50,37 @@ describe('token endpoint rejects bad input over HTTP', () => {
   });
 
   it('unknown grant_type → 400 unsupported_grant_type', async () => {
-    await expectError(await tokenRequest(registry, { grant_type: 'password' }, { authorization: acmeBasic() }), 400, 'unsupported_grant_type');
+    await expectError(
+      await tokenRequest(registry, { grant_type: 'password' }, { authorization: acmeBasic() }),
+      400,
+      'unsupported_grant_type',
+    );
   });
 
   it('wrong secret → 401 invalid_client', async () => {
     const { client_id } = registry.credentials.AcmeMonitoring;
-    await expectError(await tokenRequest(registry, { grant_type: 'client_credentials' }, { authorization: basic(client_id, 'wrong') }), 401, 'invalid_client');
+    await expectError(
+      await tokenRequest(registry, { grant_type: 'client_credentials' }, { authorization: basic(client_id, 'wrong') }),
+      401,
+      'invalid_client',
+    );
   });
 
   it('unknown client → 401 invalid_client', async () => {
-    await expectError(await tokenRequest(registry, { grant_type: 'client_credentials' }, { authorization: basic('nobody', 'x') }), 401, 'invalid_client');
+    await expectError(
+      await tokenRequest(registry, { grant_type: 'client_credentials' }, { authorization: basic('nobody', 'x') }),
+      401,
+      'invalid_client',
+    );
   });
 
   it('inactive client with its right secret → 401 invalid_client', async () => {
     const { client_id, client_secret } = registry.credentials.Retired;
-    await expectError(await tokenRequest(registry, { grant_type: 'client_credentials' }, { authorization: basic(client_id, client_secret) }), 401, 'invalid_client');
+    await expectError(
+      await tokenRequest(registry, { grant_type: 'client_credentials' }, { authorization: basic(client_id, client_secret) }),
+      401,
+      'invalid_client',
+    );
   });
 
   it('two authentication methods at once → 401 invalid_client', async () => {
@@ -82,9 +97,13 @@ describe('token endpoint rejects bad input over HTTP', () => {
     await expectError(await tokenRequest(registry, { grant_type: 'client_credentials', client_id, client_secret }), 401, 'invalid_client');
   });
 
-  it('scope outside the client\'s → 400 invalid_scope', async () => {
+  it("scope outside the client's → 400 invalid_scope", async () => {
     await expectError(
-      await tokenRequest(registry, { grant_type: 'client_credentials', scope: 'incidents.read reports.read' }, { authorization: acmeBasic() }),
+      await tokenRequest(
+        registry,
+        { grant_type: 'client_credentials', scope: 'incidents.read reports.read' },
+        { authorization: acmeBasic() },
+      ),
       400,
       'invalid_scope',
     );
@@ -92,7 +111,10 @@ describe('token endpoint rejects bad input over HTTP', () => {
 
   it('non-form body → 400 invalid_request', async () => {
     await expectError(
-      await tokenRequest(registry, JSON.stringify({ grant_type: 'client_credentials' }), { authorization: acmeBasic(), 'content-type': 'application/json' }),
+      await tokenRequest(registry, JSON.stringify({ grant_type: 'client_credentials' }), {
+        authorization: acmeBasic(),
+        'content-type': 'application/json',
+      }),
       400,
       'invalid_request',
     );
@@ -107,9 +129,17 @@ describe('token endpoint rejects bad input over HTTP', () => {
   });
 
   it('bad Basic encoding → 400 invalid_request', async () => {
-    await expectError(await tokenRequest(registry, { grant_type: 'client_credentials' }, { authorization: 'Basic %%%not-base64' }), 400, 'invalid_request');
     await expectError(
-      await tokenRequest(registry, { grant_type: 'client_credentials' }, { authorization: `Basic ${Buffer.from('no-colon').toString('base64')}` }),
+      await tokenRequest(registry, { grant_type: 'client_credentials' }, { authorization: 'Basic %%%not-base64' }),
+      400,
+      'invalid_request',
+    );
+    await expectError(
+      await tokenRequest(
+        registry,
+        { grant_type: 'client_credentials' },
+        { authorization: `Basic ${Buffer.from('no-colon').toString('base64')}` },
+      ),
       400,
       'invalid_request',
     );

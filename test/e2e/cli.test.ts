@@ -2,12 +2,12 @@
  * The CLI as a user runs it: `oauth-registry dev` (what `npm start` runs) in a child process, its printed curl line
  * run for real, `credentials show --local`, and `--help` on every command.
  */
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { buildProgram } from '../../bin/cli';
@@ -61,13 +61,19 @@ describe('oauth-registry CLI', () => {
     const clients = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { client_id: string; client_secret: string }>;
     assert.deepEqual(Object.keys(clients).sort(), ['AcmeMonitoring', 'ReportingJob']);
     assert.equal(statSync(file).mode & 0o777, 0o600);
-    const { stdout } = await run(process.execPath, [cli, 'credentials', 'show', 'AcmeMonitoring', '--local', '--no-synth', '--outdir', outdir, '--state-dir', stateDir], { cwd: repoRoot });
+    const { stdout } = await run(
+      process.execPath,
+      [cli, 'credentials', 'show', 'AcmeMonitoring', '--local', '--no-synth', '--outdir', outdir, '--state-dir', stateDir],
+      { cwd: repoRoot },
+    );
     assert.deepEqual(JSON.parse(stdout), clients.AcmeMonitoring);
   });
 
   it('credentials show names the known clients when asked for an unknown one', async () => {
     await assert.rejects(
-      run(process.execPath, [cli, 'credentials', 'show', 'Nobody', '--local', '--no-synth', '--outdir', outdir, '--state-dir', stateDir], { cwd: repoRoot }),
+      run(process.execPath, [cli, 'credentials', 'show', 'Nobody', '--local', '--no-synth', '--outdir', outdir, '--state-dir', stateDir], {
+        cwd: repoRoot,
+      }),
       (err: { stderr: string; code: number }) => {
         assert.equal(err.code, 1);
         assert.match(err.stderr, /no external client named "Nobody" \(clients: AcmeMonitoring, ReportingJob\)/);
@@ -77,7 +83,9 @@ describe('oauth-registry CLI', () => {
   });
 
   it('a restart keeps the same credentials (state survives) and generates nothing', async () => {
-    const again = spawn(process.execPath, [cli, 'dev', '--port', '0', '--quiet', '--state-dir', stateDir, '--outdir', outdir], { cwd: repoRoot });
+    const again = spawn(process.execPath, [cli, 'dev', '--port', '0', '--quiet', '--state-dir', stateDir, '--outdir', outdir], {
+      cwd: repoRoot,
+    });
     let out = '';
     await new Promise<void>((resolve) => again.stdout.on('data', (c) => ((out += c), out.includes('Ctrl-C stops') && resolve())));
     again.kill('SIGTERM');

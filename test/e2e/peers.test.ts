@@ -1,11 +1,11 @@
 /**
  * Peers no one here wrote get tokens from the local server using discovery, and call the protected route.
  */
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { LocalRegistry } from '../../bin/local/local-registry';
 import { startExample } from './fixture';
 
@@ -29,11 +29,15 @@ describe('external clients against the local server', () => {
     assert.equal(tokens.scope, 'incidents.read');
     assert.ok(tokens.expires_in! > 0 && tokens.expires_in! <= 900);
 
-    const { payload, protectedHeader } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!)), {
-      issuer: registry.issuer,
-      algorithms: ['RS256'],
-      typ: 'at+jwt',
-    });
+    const { payload, protectedHeader } = await jwtVerify(
+      tokens.access_token,
+      createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!)),
+      {
+        issuer: registry.issuer,
+        algorithms: ['RS256'],
+        typ: 'at+jwt',
+      },
+    );
     assert.equal(protectedHeader.alg, 'RS256');
     assert.ok(protectedHeader.kid);
     assert.equal(payload.client_id, acme().client_id);
@@ -49,9 +53,15 @@ describe('external clients against the local server', () => {
       await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true }),
     );
     const c: oauth.Client = { client_id: reporting().client_id };
-    const response = await oauth.clientCredentialsGrantRequest(as, c, oauth.ClientSecretPost(reporting().client_secret), new URLSearchParams(), {
-      [oauth.allowInsecureRequests]: true,
-    });
+    const response = await oauth.clientCredentialsGrantRequest(
+      as,
+      c,
+      oauth.ClientSecretPost(reporting().client_secret),
+      new URLSearchParams(),
+      {
+        [oauth.allowInsecureRequests]: true,
+      },
+    );
     const tokens = await oauth.processClientCredentialsResponse(as, c, response);
     assert.equal(tokens.scope, 'reports.read');
     assert.equal(tokens.expires_in, 300);
@@ -64,8 +74,7 @@ describe('external clients against the local server', () => {
   });
 
   describe('GET /v1/hello behind the JWT authorizer', () => {
-    const hello = (authorization?: string) =>
-      fetch(`${registry.url}/v1/hello`, { headers: authorization ? { authorization } : {} });
+    const hello = (authorization?: string) => fetch(`${registry.url}/v1/hello`, { headers: authorization ? { authorization } : {} });
 
     it('answers 401 without a token', async () => {
       const response = await hello();
@@ -80,10 +89,18 @@ describe('external clients against the local server', () => {
 
     it('answers 403 for a token without incidents.read', async () => {
       const issuer = new URL(registry.issuer);
-      const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true }));
+      const as = await oauth.processDiscoveryResponse(
+        issuer,
+        await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true }),
+      );
       const c = { client_id: reporting().client_id };
-      const tokens = await oauth.processClientCredentialsResponse(as, c,
-        await oauth.clientCredentialsGrantRequest(as, c, oauth.ClientSecretPost(reporting().client_secret), new URLSearchParams(), { [oauth.allowInsecureRequests]: true }));
+      const tokens = await oauth.processClientCredentialsResponse(
+        as,
+        c,
+        await oauth.clientCredentialsGrantRequest(as, c, oauth.ClientSecretPost(reporting().client_secret), new URLSearchParams(), {
+          [oauth.allowInsecureRequests]: true,
+        }),
+      );
       const response = await hello(`Bearer ${tokens.access_token}`);
       assert.equal(response.status, 403);
       assert.deepEqual(await response.json(), { message: 'Forbidden' });

@@ -2,10 +2,10 @@
  * Peers no one here wrote authenticate with `private_key_jwt` against the local server, and exchange a user assertion
  * with the JWT bearer grant: the registry is declared with the constructs, its manifest served by local mode.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
@@ -76,9 +76,15 @@ describe('private_key_jwt and the JWT bearer grant against the local server', ()
 
   /** openid-client configured from our discovery document, authenticating with the partner's private key. */
   const discoverAsPartner = () =>
-    client.discovery(new URL(registry.issuer), 'partner-app', undefined, client.PrivateKeyJwt({ key: clientKey.privateKey, kid: clientKey.kid }), {
-      execute: [client.allowInsecureRequests],
-    });
+    client.discovery(
+      new URL(registry.issuer),
+      'partner-app',
+      undefined,
+      client.PrivateKeyJwt({ key: clientKey.privateKey, kid: clientKey.kid }),
+      {
+        execute: [client.allowInsecureRequests],
+      },
+    );
 
   it('openid-client PrivateKeyJwt completes client_credentials', async () => {
     const config = await discoverAsPartner();
@@ -89,7 +95,12 @@ describe('private_key_jwt and the JWT bearer grant against the local server', ()
 
   it('openid-client exchanges a user assertion (JWT bearer grant) for a token acting for the user', async () => {
     const config = await discoverAsPartner();
-    const assertion = await signAssertion(idpKey, { iss: 'https://login.partner.example', sub: 'alice', aud: registry.issuer, nowSecs: nowSecs() });
+    const assertion = await signAssertion(idpKey, {
+      iss: 'https://login.partner.example',
+      sub: 'alice',
+      aud: registry.issuer,
+      nowSecs: nowSecs(),
+    });
     const tokens = await client.genericGrantRequest(config, JWT_BEARER_GRANT_TYPE, { assertion, scope: 'incidents.read' });
     // oauth4webapi validates the result the way a resource server would.
     const as = await discover();
@@ -101,7 +112,12 @@ describe('private_key_jwt and the JWT bearer grant against the local server', ()
   });
 
   it('issues exactly one token to 50 parallel requests replaying one client assertion', async () => {
-    const assertion = await signAssertion(clientKey, { iss: 'partner-app', sub: 'partner-app', aud: `${registry.issuer}/oauth2/token`, nowSecs: nowSecs() });
+    const assertion = await signAssertion(clientKey, {
+      iss: 'partner-app',
+      sub: 'partner-app',
+      aud: `${registry.issuer}/oauth2/token`,
+      nowSecs: nowSecs(),
+    });
     const form = { grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion };
     const results = await Promise.all(Array.from({ length: 50 }, () => tokenRequest(registry, form)));
     assert.equal(results.filter((r) => r.status === 200).length, 1);

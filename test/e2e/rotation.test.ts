@@ -3,8 +3,8 @@
  * so the emulated gateway (2-hour JWKS cache, no refetch on an unknown kid) verifies it from its first token, and tokens
  * of the key it replaced keep verifying.
  */
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import { localKeySchedule, type LocalRegistry } from '../../bin/local/local-registry';
 import { ROTATION_SLACK_SECS, keyLeadSecs } from '../../lambdas/shared/key-schedule';
 import { basic, exampleManifest, startExample, tokenRequest } from './fixture';
@@ -38,10 +38,10 @@ describe('rotation in local mode', () => {
     assert.equal(late.body.error, 'invalid_client');
   });
 
-  it('pre-publishes the next signing key, so the gateway\'s cached JWKS verifies it from its first token', async () => {
+  it("pre-publishes the next signing key, so the gateway's cached JWKS verifies it from its first token", async () => {
     const { client_id, client_secret } = registry.credentials.AcmeMonitoring;
     const issue = async () => (await token(client_id, client_secret)).body.access_token as string;
-    const kidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()).kid as string;
+    const kidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()).kid as string;
     const hello = (jwt: string) => fetch(`${registry.url}/v1/hello`, { headers: { authorization: `Bearer ${jwt}` } });
     const published = async () =>
       ((await (await fetch(`${registry.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
@@ -52,25 +52,25 @@ describe('rotation in local mode', () => {
 
     const first = await issue();
     const [signer, next] = await ring();
-    assert.equal(kidOf(first), signer!.jwk.kid);
-    assert.deepEqual(await published(), [signer!.jwk.kid, next!.jwk.kid], 'the next key is published from the start');
+    assert.equal(kidOf(first), signer.jwk.kid);
+    assert.deepEqual(await published(), [signer.jwk.kid, next.jwk.kid], 'the next key is published from the start');
 
     const rotatedAt = Math.floor(now / 1000);
     await registry.rotate('signing-key');
     now += 2_000;
-    assert.equal(kidOf(await issue()), signer!.jwk.kid, 'a rotation adds a key; it does not switch the signer');
+    assert.equal(kidOf(await issue()), signer.jwk.kid, 'a rotation adds a key; it does not switch the signer');
     const added = (await ring()).at(-1)!;
     const lead = exampleManifest().signingKeyRotationDays * 86_400 + ROTATION_SLACK_SECS;
     assert.equal(keyLeadSecs(localKeySchedule(exampleManifest())), lead);
     assert.equal(added.activatesAt, rotatedAt + lead, 'it signs a full period plus a day of slack later');
 
-    now = next!.activatesAt * 1000 - 60_000; // a minute before the switch, the gateway fetches the JWKS and keeps it 2 h
+    now = next.activatesAt * 1000 - 60_000; // a minute before the switch, the gateway fetches the JWKS and keeps it 2 h
     const lastOfFirst = await issue();
     assert.equal((await hello(lastOfFirst)).status, 200);
     now += 62_000;
     const fresh = await issue();
-    assert.equal(kidOf(fresh), next!.jwk.kid, 'the next key signs from its activatesAt');
-    assert.deepEqual(await published(), [next!.jwk.kid, added.jwk.kid, signer!.jwk.kid]);
+    assert.equal(kidOf(fresh), next.jwk.kid, 'the next key signs from its activatesAt');
+    assert.deepEqual(await published(), [next.jwk.kid, added.jwk.kid, signer.jwk.kid]);
     // The emulated gateway does not refetch for an unknown kid: the key it verifies with came in the cached JWKS.
     for (const accessToken of [fresh, lastOfFirst]) assert.equal((await hello(accessToken)).status, 200);
   });

@@ -12,7 +12,10 @@ export interface TestKey {
 }
 
 /** A fresh key pair with its public JWK (kid, alg, use: sig). */
-export async function testKey(alg: 'RS256' | 'PS256' | 'ES256' | 'EdDSA' = 'ES256', kid = `key-${randomUUID().slice(0, 8)}`): Promise<TestKey> {
+export async function testKey(
+  alg: 'RS256' | 'PS256' | 'ES256' | 'EdDSA' = 'ES256',
+  kid = `key-${randomUUID().slice(0, 8)}`,
+): Promise<TestKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } as PublicJwk;
   return { kid, alg, privateKey, publicKey, publicJwk };
@@ -41,7 +44,7 @@ export function assertionClaims(o: AssertionOptions): JWTPayload {
     jti: randomUUID(),
     ...o.claims,
   };
-  return Object.fromEntries(Object.entries(claims).filter(([, v]) => v !== undefined)) as JWTPayload;
+  return Object.fromEntries(Object.entries(claims).filter(([, v]) => v !== undefined));
 }
 
 /** An assertion signed with `key`. */

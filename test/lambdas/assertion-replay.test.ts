@@ -9,10 +9,10 @@ import { CLIENT_ASSERTION_TYPE } from '../../lambdas/authorization-server/client
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { JWT_BEARER_GRANT_TYPE, type ClientRegistration } from '../../lambdas/shared/manifest';
-import { signAssertion, testKey, type TestKey } from '../helpers/assertions';
-import { jsonBody, structured, tokenEvent } from '../../testing/events';
-import { ISSUER, createHarness, type Harness } from './fixtures';
 import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
+import { jsonBody, structured, tokenEvent } from '../../testing/events';
+import { signAssertion, testKey, type TestKey } from '../helpers/assertions';
+import { ISSUER, createHarness, type Harness } from './fixtures';
 
 const TABLE = 'oauth-registry-replay';
 const PARALLEL = 50;
@@ -50,7 +50,8 @@ describe('assertion replay on DynamoDB (dynalite)', () => {
   });
 
   const nowSecs = () => Math.floor(h.clock.now() / 1000);
-  const clientAssertion = () => signAssertion(clientKey, { iss: partner.clientId, sub: partner.clientId, aud: `${ISSUER}/oauth2/token`, nowSecs: nowSecs() });
+  const clientAssertion = () =>
+    signAssertion(clientKey, { iss: partner.clientId, sub: partner.clientId, aud: `${ISSUER}/oauth2/token`, nowSecs: nowSecs() });
 
   async function replayInParallel(form: Record<string, string>) {
     const results = await Promise.all(Array.from({ length: PARALLEL }, () => h.server.handle(tokenEvent(form))));
@@ -60,9 +61,16 @@ describe('assertion replay on DynamoDB (dynalite)', () => {
   }
 
   it('client assertion: exactly one token, 49 × 401 invalid_client', async () => {
-    const form = { grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: await clientAssertion() };
+    const form = {
+      grant_type: 'client_credentials',
+      client_assertion_type: CLIENT_ASSERTION_TYPE,
+      client_assertion: await clientAssertion(),
+    };
     const { results, byStatus } = await replayInParallel(form);
-    assert.deepEqual([...byStatus].sort(), [[200, 1], [401, PARALLEL - 1]]);
+    assert.deepEqual([...byStatus].sort(), [
+      [200, 1],
+      [401, PARALLEL - 1],
+    ]);
     for (const r of results.filter((x) => structured(x).statusCode === 401)) {
       assert.deepEqual(jsonBody(r), { error: 'invalid_client', error_description: 'client assertion "jti" has already been used' });
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -24,21 +24,37 @@ describe('AwsSecretStore (aws-sdk-client-mock)', () => {
   after(() => sm.restore());
 
   it('reads a version by stage with GetSecretValue', async () => {
-    sm.on(GetSecretValueCommand).resolves({ VersionId: 'v1', SecretString: '{"a":1}', CreatedDate: created, VersionStages: ['AWSCURRENT'] });
-    assert.deepEqual(await store.getSecretVersion('s', 'AWSCURRENT'), { versionId: 'v1', value: '{"a":1}', createdAt: created, stages: ['AWSCURRENT'] });
-    assert.deepEqual(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input), [{ SecretId: 's', VersionStage: 'AWSCURRENT' }]);
+    sm.on(GetSecretValueCommand).resolves({
+      VersionId: 'v1',
+      SecretString: '{"a":1}',
+      CreatedDate: created,
+      VersionStages: ['AWSCURRENT'],
+    });
+    assert.deepEqual(await store.getSecretVersion('s', 'AWSCURRENT'), {
+      versionId: 'v1',
+      value: '{"a":1}',
+      createdAt: created,
+      stages: ['AWSCURRENT'],
+    });
+    assert.deepEqual(
+      sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input),
+      [{ SecretId: 's', VersionStage: 'AWSCURRENT' }],
+    );
   });
 
   it('reads a version by id with GetSecretValue', async () => {
     sm.on(GetSecretValueCommand).resolves({ VersionId: 'v2', SecretString: 'x', CreatedDate: created, VersionStages: ['AWSPENDING'] });
     assert.equal((await store.getSecretVersionById('s', 'v2'))?.versionId, 'v2');
-    assert.deepEqual(sm.commandCalls(GetSecretValueCommand)[0]!.args[0].input, { SecretId: 's', VersionId: 'v2' });
+    assert.deepEqual(sm.commandCalls(GetSecretValueCommand)[0].args[0].input, { SecretId: 's', VersionId: 'v2' });
   });
 
   it('maps ResourceNotFoundException to undefined and rethrows other errors', async () => {
-    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING' })
-      .rejects(new ResourceNotFoundException({ message: "can't find staging label AWSPENDING", $metadata: {} }));
-    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING' }).rejects(
+      new ResourceNotFoundException({ message: "can't find staging label AWSPENDING", $metadata: {} }),
+    );
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).rejects(
+      Object.assign(new Error('denied'), { name: 'AccessDeniedException' }),
+    );
     assert.equal(await store.getSecretVersion('s', 'AWSPENDING'), undefined);
     await assert.rejects(store.getSecretVersion('s', 'AWSPREVIOUS'), { name: 'AccessDeniedException' });
   });
@@ -47,7 +63,10 @@ describe('AwsSecretStore (aws-sdk-client-mock)', () => {
     sm.on(DescribeSecretCommand).resolves({
       Name: 'reg/clients/Acme',
       RotationEnabled: true,
-      Tags: [{ Key: 'oauth-registry:kind', Value: 'client-secret' }, { Key: 'oauth-registry:client-id', Value: 'acme' }],
+      Tags: [
+        { Key: 'oauth-registry:kind', Value: 'client-secret' },
+        { Key: 'oauth-registry:client-id', Value: 'acme' },
+      ],
       VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] },
     });
     assert.deepEqual(await store.describeSecret('arn:secret'), {
@@ -56,13 +75,13 @@ describe('AwsSecretStore (aws-sdk-client-mock)', () => {
       rotationEnabled: true,
       versionStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] },
     });
-    assert.deepEqual(sm.commandCalls(DescribeSecretCommand)[0]!.args[0].input, { SecretId: 'arn:secret' });
+    assert.deepEqual(sm.commandCalls(DescribeSecretCommand)[0].args[0].input, { SecretId: 'arn:secret' });
   });
 
   it('puts a value with ClientRequestToken and VersionStages', async () => {
     sm.on(PutSecretValueCommand).resolves({});
     await store.putSecretValue('s', 'token-1', 'value', ['AWSPENDING']);
-    assert.deepEqual(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input, {
+    assert.deepEqual(sm.commandCalls(PutSecretValueCommand)[0].args[0].input, {
       SecretId: 's',
       ClientRequestToken: 'token-1',
       SecretString: 'value',
@@ -104,7 +123,9 @@ describe('AwsRegistrationStore (dynalite)', () => {
   before(async () => {
     dynamo = await startDynalite(TABLE);
     client = dynamo.client;
-    await client.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: clientItemKey(acme.clientId) }, data: { S: JSON.stringify(acme) } } }));
+    await client.send(
+      new PutItemCommand({ TableName: TABLE, Item: { pk: { S: clientItemKey(acme.clientId) }, data: { S: JSON.stringify(acme) } } }),
+    );
     await client.send(
       new PutItemCommand({ TableName: TABLE, Item: { pk: { S: clientItemKey('impostor') }, data: { S: JSON.stringify(acme) } } }),
     );
@@ -113,7 +134,7 @@ describe('AwsRegistrationStore (dynalite)', () => {
     await dynamo?.close();
   });
 
-  it('returns the registration stored in the item\'s data attribute', async () => {
+  it("returns the registration stored in the item's data attribute", async () => {
     const store = new AwsRegistrationStore({ tableName: TABLE, client });
     assert.deepEqual(await store.getClient('acme-client'), acme);
   });

@@ -130,7 +130,10 @@ describe('bootstrap', () => {
       await store.getSecretVersion(SECRETS.signing, 'AWSCURRENT'),
       await store.getSecretVersion(SECRETS.client, 'AWSCURRENT'),
     ];
-    assert.equal(readKeyRing({ value: values[0]!.value, createdAtSecs: 0 }).keys[1].activatesAt, NOW_MS / 1000 + 30 * 86_400 + ROTATION_SLACK_SECS);
+    assert.equal(
+      readKeyRing({ value: values[0]!.value, createdAtSecs: 0 }).keys[1].activatesAt,
+      NOW_MS / 1000 + 30 * 86_400 + ROTATION_SLACK_SECS,
+    );
 
     assert.deepEqual(await run(), [], 'second start: nothing generated');
     const again = new LocalSecretStore(file);
@@ -163,7 +166,11 @@ describe('rotation Lambda entry', () => {
     const put = sm.commandCalls(PutSecretValueCommand)[0].args[0].input;
     assert.deepEqual([put.ClientRequestToken, put.VersionStages], [BOOTSTRAP_VERSION_ID, ['AWSCURRENT']]);
     const ring = readKeyRing({ value: put.SecretString!, createdAtSecs: 0 });
-    assert.equal(ring.keys[1].activatesAt - ring.keys[0].activatesAt, 7 * 86_400 + ROTATION_SLACK_SECS, 'the schedule comes from the environment');
+    assert.equal(
+      ring.keys[1].activatesAt - ring.keys[0].activatesAt,
+      7 * 86_400 + ROTATION_SLACK_SECS,
+      'the schedule comes from the environment',
+    );
 
     const step = { SecretId: 'reg/signing-key', ClientRequestToken: 'v2', Step: 'createSecret' as const };
     await assert.rejects(handler(step), /does not have rotation enabled/);

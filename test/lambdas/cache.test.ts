@@ -8,8 +8,8 @@ import { beforeEach, describe, it } from 'node:test';
 import { TtlCache } from '../../lambdas/shared/cache';
 import { createJsonLogger } from '../../lambdas/shared/log';
 import type { SecretStore } from '../../lambdas/shared/ports';
-import { jsonBody, structured, tokenEvent } from '../../testing/events';
 import { FrozenClock } from '../../testing/clock';
+import { jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CACHE_TTL_SECS, CLIENTS, createHarness, type Harness } from './fixtures';
 
 describe('TtlCache', () => {
@@ -105,7 +105,10 @@ describe('token endpoint during a Secrets Manager outage', () => {
     h.clock.advance(CACHE_TTL_SECS + 1);
     const result = await h.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic: [CLIENTS.basic.clientId, secret] }));
     assert.equal(structured(result).statusCode, 200, structured(result).body);
-    const warned = h.logs.filter((l) => l.msg === 'cache_refresh_failed').map((l) => l.cache).sort();
+    const warned = h.logs
+      .filter((l) => l.msg === 'cache_refresh_failed')
+      .map((l) => l.cache)
+      .sort();
     assert.deepEqual(warned, ['client-secrets', 'signing-keys']);
   });
 
@@ -113,7 +116,9 @@ describe('token endpoint during a Secrets Manager outage', () => {
     assert.equal(structured(await request()).statusCode, 200);
     const secret = await h.secretOf(CLIENTS.post);
     flaky.failing = true;
-    const result = await h.server.handle(tokenEvent({ grant_type: 'client_credentials', client_id: CLIENTS.post.clientId, client_secret: secret }));
+    const result = await h.server.handle(
+      tokenEvent({ grant_type: 'client_credentials', client_id: CLIENTS.post.clientId, client_secret: secret }),
+    );
     assert.equal(structured(result).statusCode, 500);
     assert.equal(jsonBody(result).error, 'server_error');
   });

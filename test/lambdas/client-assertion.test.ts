@@ -14,14 +14,18 @@ import { MAX_ASSERTION_LIFETIME_SECS } from '../../lambdas/authorization-server/
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import type { ClientRegistration } from '../../lambdas/shared/manifest';
 import type { StateStore } from '../../lambdas/shared/ports';
-import { hmacWithPublicKey, signAssertion, testKey, unsignedAssertion, type AssertionOptions, type TestKey } from '../helpers/assertions';
 import { apiEvent, header, jsonBody, structured, tokenEvent } from '../../testing/events';
+import { hmacWithPublicKey, signAssertion, testKey, unsignedAssertion, type AssertionOptions, type TestKey } from '../helpers/assertions';
 import { CLIENTS, ISSUER, createHarness, type Harness } from './fixtures';
 
 const TOKEN_ENDPOINT = `${ISSUER}/oauth2/token`;
 const AUTH_FAILED = 'client authentication failed';
 
-const keyClient = (name: string, keys: Pick<ClientRegistration, 'jwks' | 'jwksUri'>, overrides: Partial<ClientRegistration> = {}): ClientRegistration => ({
+const keyClient = (
+  name: string,
+  keys: Pick<ClientRegistration, 'jwks' | 'jwksUri'>,
+  overrides: Partial<ClientRegistration> = {},
+): ClientRegistration => ({
   name,
   clientId: `${name.toLowerCase()}-client`,
   grantTypes: ['client_credentials'],
@@ -96,19 +100,24 @@ describe('private_key_jwt client authentication', () => {
 
   async function verifyToken(token: string) {
     const jwks = jsonBody<{ keys: [] }>(await h.server.handle(apiEvent({ path: '/.well-known/jwks.json' })));
-    return (await jwtVerify(token, createLocalJWKSet(jwks), { issuer: ISSUER, algorithms: ['RS256'], currentDate: new Date(h.clock.now()) })).payload;
+    return (
+      await jwtVerify(token, createLocalJWKSet(jwks), { issuer: ISSUER, algorithms: ['RS256'], currentDate: new Date(h.clock.now()) })
+    ).payload;
   }
 
   it('issues a token for a valid assertion (aud = token endpoint), with the client as sub and client_id', async () => {
     const result = await request(await signAssertion(key, claimsFor(inline)), { client_id: inline.clientId });
     assert.equal(structured(result).statusCode, 200, structured(result).body);
     const body = jsonBody<{ access_token: string; token_type: string; expires_in: number; scope: string }>(result);
-    assert.deepEqual({ ...body, access_token: typeof body.access_token }, {
-      access_token: 'string',
-      token_type: 'Bearer',
-      expires_in: 600,
-      scope: 'incidents.read',
-    });
+    assert.deepEqual(
+      { ...body, access_token: typeof body.access_token },
+      {
+        access_token: 'string',
+        token_type: 'Bearer',
+        expires_in: 600,
+        scope: 'incidents.read',
+      },
+    );
     const claims = await verifyToken(body.access_token);
     assert.equal(claims.sub, inline.clientId);
     assert.equal(claims.client_id, inline.clientId);
@@ -134,17 +143,45 @@ describe('private_key_jwt client authentication', () => {
 
   describe('refuses with 401 invalid_client, issuing nothing', () => {
     const cases: Array<[string, () => Promise<string>, string]> = [
-      ['a wrong aud', () => signAssertion(key, claimsFor(inline, { aud: 'https://elsewhere.example/token' })), 'client assertion unexpected "aud" claim value'],
-      ['an expired assertion', () => signAssertion(key, claimsFor(inline, { claims: { iat: nowSecs() - 600, exp: nowSecs() - 120 } })), 'client assertion "exp" claim timestamp check failed'],
-      ['an exp more than five minutes away', () => signAssertion(key, claimsFor(inline, { lifetimeSecs: MAX_ASSERTION_LIFETIME_SECS + 120 })), 'client assertion "exp" claim is more than 300 seconds away'],
-      ['a missing exp', () => signAssertion(key, claimsFor(inline, { claims: { exp: undefined } })), 'client assertion missing required "exp" claim'],
-      ['a missing jti', () => signAssertion(key, claimsFor(inline, { claims: { jti: undefined } })), 'client assertion missing required "jti" claim'],
-      ['a jti longer than 256 characters', () => signAssertion(key, claimsFor(inline, { claims: { jti: 'j'.repeat(257) } })), 'client assertion "jti" claim must be a string of 1 to 256 characters'],
-      ['an iss that is not the client', () => signAssertion(key, claimsFor(inline, { iss: 'someone-else' })), 'client assertion unexpected "iss" claim value'],
+      [
+        'a wrong aud',
+        () => signAssertion(key, claimsFor(inline, { aud: 'https://elsewhere.example/token' })),
+        'client assertion unexpected "aud" claim value',
+      ],
+      [
+        'an expired assertion',
+        () => signAssertion(key, claimsFor(inline, { claims: { iat: nowSecs() - 600, exp: nowSecs() - 120 } })),
+        'client assertion "exp" claim timestamp check failed',
+      ],
+      [
+        'an exp more than five minutes away',
+        () => signAssertion(key, claimsFor(inline, { lifetimeSecs: MAX_ASSERTION_LIFETIME_SECS + 120 })),
+        'client assertion "exp" claim is more than 300 seconds away',
+      ],
+      [
+        'a missing exp',
+        () => signAssertion(key, claimsFor(inline, { claims: { exp: undefined } })),
+        'client assertion missing required "exp" claim',
+      ],
+      [
+        'a missing jti',
+        () => signAssertion(key, claimsFor(inline, { claims: { jti: undefined } })),
+        'client assertion missing required "jti" claim',
+      ],
+      [
+        'a jti longer than 256 characters',
+        () => signAssertion(key, claimsFor(inline, { claims: { jti: 'j'.repeat(257) } })),
+        'client assertion "jti" claim must be a string of 1 to 256 characters',
+      ],
+      [
+        'an iss that is not the client',
+        () => signAssertion(key, claimsFor(inline, { iss: 'someone-else' })),
+        'client assertion unexpected "iss" claim value',
+      ],
       ['an unknown key', () => signAssertion(otherKey, claimsFor(inline)), AUTH_FAILED],
       ['a registered kid with a wrong signature', () => signAssertion({ ...otherKey, kid: key.kid }, claimsFor(inline)), AUTH_FAILED],
       ['alg: none', async () => unsignedAssertion(key, claimsFor(inline)), AUTH_FAILED],
-      ['HS256 signed with the public key\'s bytes', () => hmacWithPublicKey(key, claimsFor(inline)), AUTH_FAILED],
+      ["HS256 signed with the public key's bytes", () => hmacWithPublicKey(key, claimsFor(inline)), AUTH_FAILED],
       ['a sub naming an unknown client', () => signAssertion(key, claimsFor(inline, { iss: 'nobody', sub: 'nobody' })), AUTH_FAILED],
       ['an inactive client', () => signAssertion(key, claimsFor(inactive)), AUTH_FAILED],
       ['a client_assertion that is not a JWT', async () => 'not-a-jwt', AUTH_FAILED],
@@ -166,13 +203,15 @@ describe('private_key_jwt client authentication', () => {
 
   it('refuses a client_id parameter that differs from the assertion', async () => {
     const result = await request(await signAssertion(key, claimsFor(inline)), { client_id: CLIENTS.basic.clientId });
-    assertError(result, 401, 'invalid_client', 'client_id differs from the client assertion\'s subject');
+    assertError(result, 401, 'invalid_client', "client_id differs from the client assertion's subject");
   });
 
   it('refuses an unknown client_assertion_type, and a lone assertion parameter', async () => {
     const assertion = await signAssertion(key, claimsFor(inline));
     assertError(
-      await h.server.handle(tokenEvent({ grant_type: 'client_credentials', client_assertion_type: 'urn:example:saml', client_assertion: assertion })),
+      await h.server.handle(
+        tokenEvent({ grant_type: 'client_credentials', client_assertion_type: 'urn:example:saml', client_assertion: assertion }),
+      ),
       401,
       'invalid_client',
       `unsupported client_assertion_type; use ${CLIENT_ASSERTION_TYPE}`,
@@ -188,12 +227,27 @@ describe('private_key_jwt client authentication', () => {
   it('refuses an assertion together with Basic credentials or a client_secret', async () => {
     const assertion = await signAssertion(key, claimsFor(inline));
     const form = { grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion };
-    assertError(await h.server.handle(tokenEvent(form, { basic: [inline.clientId, 'x'] })), 401, 'invalid_client', 'use one client authentication method, not two');
-    assertError(await h.server.handle(tokenEvent({ ...form, client_secret: 'x' })), 401, 'invalid_client', 'use one client authentication method, not two');
+    assertError(
+      await h.server.handle(tokenEvent(form, { basic: [inline.clientId, 'x'] })),
+      401,
+      'invalid_client',
+      'use one client authentication method, not two',
+    );
+    assertError(
+      await h.server.handle(tokenEvent({ ...form, client_secret: 'x' })),
+      401,
+      'invalid_client',
+      'use one client authentication method, not two',
+    );
   });
 
   it('refuses a secret for a private_key_jwt client, and an assertion for a secret client', async () => {
-    assertError(await h.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic: [inline.clientId, 'guess'] })), 401, 'invalid_client', AUTH_FAILED);
+    assertError(
+      await h.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic: [inline.clientId, 'guess'] })),
+      401,
+      'invalid_client',
+      AUTH_FAILED,
+    );
     const forged = await signAssertion(key, claimsFor(CLIENTS.basic));
     assertError(await request(forged), 401, 'invalid_client', AUTH_FAILED);
   });
@@ -211,7 +265,12 @@ describe('private_key_jwt client authentication', () => {
   it('answers invalid_client, not a 5xx, when the jwksUri cannot be fetched', async () => {
     const unreachable = keyClient('Unreachable', { jwksUri: 'http://127.0.0.1:9/jwks.json' });
     const h2 = await createHarness({ registrations: new ManifestRegistrationStore({ clients: [unreachable] }) });
-    const assertion = await signAssertion(key, { iss: unreachable.clientId, sub: unreachable.clientId, aud: TOKEN_ENDPOINT, nowSecs: nowSecs() });
+    const assertion = await signAssertion(key, {
+      iss: unreachable.clientId,
+      sub: unreachable.clientId,
+      aud: TOKEN_ENDPOINT,
+      nowSecs: nowSecs(),
+    });
     const result = await h2.server.handle(
       tokenEvent({ grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion }),
     );
@@ -247,7 +306,12 @@ describe('private_key_jwt client authentication', () => {
     });
 
     it('refuses a confidential client presenting only its client_id', async () => {
-      assertError(await h.server.handle(tokenEvent({ grant_type: 'client_credentials', client_id: CLIENTS.basic.clientId })), 401, 'invalid_client', AUTH_FAILED);
+      assertError(
+        await h.server.handle(tokenEvent({ grant_type: 'client_credentials', client_id: CLIENTS.basic.clientId })),
+        401,
+        'invalid_client',
+        AUTH_FAILED,
+      );
     });
   });
 

@@ -27,7 +27,12 @@ async function token(h: Harness): Promise<string> {
 }
 
 const verifyWith = async (h: Harness, jwt: string) =>
-  jwtVerify(jwt, createLocalJWKSet(await jwks(h)), { algorithms: ['RS256'], typ: 'at+jwt', issuer: ISSUER, currentDate: new Date(h.clock.now()) });
+  jwtVerify(jwt, createLocalJWKSet(await jwks(h)), {
+    algorithms: ['RS256'],
+    typ: 'at+jwt',
+    issuer: ISSUER,
+    currentDate: new Date(h.clock.now()),
+  });
 
 describe('discovery', () => {
   let h: Harness;
@@ -87,31 +92,43 @@ describe('JWKS', () => {
     const ring = async (stage: 'AWSCURRENT' | 'AWSPENDING' = 'AWSCURRENT') =>
       (JSON.parse((await h.secrets.getSecretVersion(SIGNING_KEY_SECRET_ID, stage))!.value) as RingValue).keys;
     const [first, second] = await ring();
-    assert.deepEqual((await jwks(h)).keys.map((k) => k.kid), [first!.jwk.kid, second!.jwk.kid]);
+    assert.deepEqual(
+      (await jwks(h)).keys.map((k) => k.kid),
+      [first.jwk.kid, second.jwk.kid],
+    );
 
-    h.clock.advance(second!.activatesAt - h.clock.now() / 1000); // the next key's time: it signs, the first retires
+    h.clock.advance(second.activatesAt - h.clock.now() / 1000); // the next key's time: it signs, the first retires
     await h.rotate(SIGNING_KEY_SECRET_ID);
-    const third = (await ring())[2]!;
-    assert.deepEqual((await jwks(h)).keys.map((k) => k.kid), [second!.jwk.kid, third.jwk.kid, first!.jwk.kid]);
+    const third = (await ring())[2];
+    assert.deepEqual(
+      (await jwks(h)).keys.map((k) => k.kid),
+      [second.jwk.kid, third.jwk.kid, first.jwk.kid],
+    );
 
     // A rotation under way: its new key is in the AWSPENDING ring only, and is published once that ring is AWSCURRENT.
     const rotation = createRotationHandler({ secrets: h.secrets, clock: h.clock.now, log: silentLogger });
     await rotation({ SecretId: SIGNING_KEY_SECRET_ID, ClientRequestToken: 'pending', Step: 'createSecret' });
     const fourth = (await ring('AWSPENDING')).at(-1)!;
     h.clock.advance(CACHE_TTL_SECS);
-    assert.equal((await jwks(h)).keys.some((k) => k.kid === fourth.jwk.kid), false);
+    assert.equal(
+      (await jwks(h)).keys.some((k) => k.kid === fourth.jwk.kid),
+      false,
+    );
     for (const Step of ['setSecret', 'testSecret', 'finishSecret'] as const) {
       await rotation({ SecretId: SIGNING_KEY_SECRET_ID, ClientRequestToken: 'pending', Step });
     }
     h.clock.advance(CACHE_TTL_SECS);
-    assert.deepEqual((await jwks(h)).keys.map((k) => k.kid), [second!.jwk.kid, third.jwk.kid, fourth.jwk.kid, first!.jwk.kid]);
+    assert.deepEqual(
+      (await jwks(h)).keys.map((k) => k.kid),
+      [second.jwk.kid, third.jwk.kid, fourth.jwk.kid, first.jwk.kid],
+    );
   });
 
   it('signs with the next key from its activatesAt; tokens of the retired key verify until they expire', async () => {
     const h = await createHarness();
     const beforeSwitch = await token(h);
     const firstKid = decodeProtectedHeader(beforeSwitch).kid;
-    const next = (JSON.parse((await h.secrets.getSecretVersion(SIGNING_KEY_SECRET_ID, 'AWSCURRENT'))!.value) as RingValue).keys[1]!;
+    const next = (JSON.parse((await h.secrets.getSecretVersion(SIGNING_KEY_SECRET_ID, 'AWSCURRENT'))!.value) as RingValue).keys[1];
 
     h.clock.advance(CACHE_TTL_SECS);
     await h.rotate(SIGNING_KEY_SECRET_ID);
@@ -123,7 +140,7 @@ describe('JWKS', () => {
     h.clock.advance(1);
     const afterSwitch = await token(h);
     assert.equal(decodeProtectedHeader(afterSwitch).kid, next.jwk.kid, 'the next key signs from its activatesAt, not cached');
-    assert.equal((await jwks(h)).keys[0]!.kid, next.jwk.kid);
+    assert.equal((await jwks(h)).keys[0].kid, next.jwk.kid);
     assert.equal((await verifyWith(h, lastOfFirst)).payload.sub, CLIENTS.basic.clientId);
     assert.equal((await verifyWith(h, afterSwitch)).payload.sub, CLIENTS.basic.clientId);
   });
@@ -136,7 +153,10 @@ describe('JWKS', () => {
     h.clock.advance(CACHE_TTL_SECS);
     const jwt = await token(h);
     assert.equal(decodeProtectedHeader(jwt).kid, current.kid);
-    assert.deepEqual((await jwks(h)).keys.map((k) => k.kid), [current.kid, previous.kid]);
+    assert.deepEqual(
+      (await jwks(h)).keys.map((k) => k.kid),
+      [current.kid, previous.kid],
+    );
     assert.equal((await verifyWith(h, jwt)).payload.sub, CLIENTS.basic.clientId);
   });
 

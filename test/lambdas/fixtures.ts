@@ -2,11 +2,12 @@
 import { createAuthorizationServer, type AuthorizationServer } from '../../lambdas/authorization-server/server';
 import { rotateSecret } from '../../lambdas/rotation/rotation';
 import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
-import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
+import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import type { AuthorizationServerConfig } from '../../lambdas/shared/config';
 import { createJsonLogger, type Logger } from '../../lambdas/shared/log';
-import { CLIENT_ID_TAG, SECRET_KIND_TAG, authMethodsUsed, grantTypesUsed, type ClientRegistration } from '../../lambdas/shared/manifest';
+import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../../lambdas/shared/manifest';
+import { authMethodsUsed, grantTypesUsed } from '../../lambdas/shared/manifest-queries';
 import type { RegistrationStore, SecretStore, StateStore } from '../../lambdas/shared/ports';
 import { FrozenClock } from '../../testing/clock';
 

@@ -12,8 +12,8 @@ import { CLIENT_ASSERTION_TYPE } from '../../lambdas/authorization-server/client
 import { jwtBearerReplayKey } from '../../lambdas/authorization-server/grants/jwt-bearer';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { CLIENT_ID_TAG, JWT_BEARER_GRANT_TYPE, SECRET_KIND_TAG, type ClientRegistration } from '../../lambdas/shared/manifest';
-import { hmacWithPublicKey, signAssertion, testKey, unsignedAssertion, type AssertionOptions, type TestKey } from '../helpers/assertions';
 import { apiEvent, header, jsonBody, structured, tokenEvent } from '../../testing/events';
+import { hmacWithPublicKey, signAssertion, testKey, unsignedAssertion, type AssertionOptions, type TestKey } from '../helpers/assertions';
 import { CLIENTS, ISSUER, createHarness, type Harness } from './fixtures';
 
 const TOKEN_ENDPOINT = `${ISSUER}/oauth2/token`;
@@ -39,8 +39,15 @@ describe('JWT bearer grant', () => {
   let jwksServer: Server;
 
   before(async () => {
-    [idpKey, remoteIdpKey, clientKey, strangerKey] = await Promise.all([testKey('RS256'), testKey('EdDSA'), testKey('ES256'), testKey('RS256')]);
-    jwksServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [remoteIdpKey.publicJwk] })));
+    [idpKey, remoteIdpKey, clientKey, strangerKey] = await Promise.all([
+      testKey('RS256'),
+      testKey('EdDSA'),
+      testKey('ES256'),
+      testKey('RS256'),
+    ]);
+    jwksServer = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [remoteIdpKey.publicJwk] })),
+    );
     await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
     bearer = {
       ...CLIENTS.basic,
@@ -56,7 +63,10 @@ describe('JWT bearer grant', () => {
       grantTypes: [JWT_BEARER_GRANT_TYPE, 'client_credentials'],
       authMethod: 'private_key_jwt',
       jwks: { keys: [clientKey.publicJwk] },
-      jwtBearer: { issuer: 'https://login.partner.example', jwksUri: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/keys` },
+      jwtBearer: {
+        issuer: 'https://login.partner.example',
+        jwksUri: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/keys`,
+      },
       scopes: ['incidents.read', 'incidents.write'],
       accessTokenTtlSecs: 300,
       active: true,
@@ -69,7 +79,13 @@ describe('JWT bearer grant', () => {
   after(() => new Promise<void>((resolve) => jwksServer.close(() => resolve())));
 
   const nowSecs = () => Math.floor(h.clock.now() / 1000);
-  const userClaims = (extra: Partial<AssertionOptions> = {}): AssertionOptions => ({ iss: IDP, sub: 'alice@example.com', aud: TOKEN_ENDPOINT, nowSecs: nowSecs(), ...extra });
+  const userClaims = (extra: Partial<AssertionOptions> = {}): AssertionOptions => ({
+    iss: IDP,
+    sub: 'alice@example.com',
+    aud: TOKEN_ENDPOINT,
+    nowSecs: nowSecs(),
+    ...extra,
+  });
   const exchange = (assertion: string, form: Record<string, string> = {}) =>
     h.server.handle(tokenEvent({ grant_type: JWT_BEARER_GRANT_TYPE, assertion, ...form }, { basic: [bearer.clientId, bearerSecret] }));
   const issuedCount = () => h.logs.filter((l) => l.msg === 'token_issued').length;
@@ -78,7 +94,14 @@ describe('JWT bearer grant', () => {
     assert.equal(structured(result).statusCode, 200, structured(result).body);
     const jwks = jsonBody<{ keys: [] }>(await h.server.handle(apiEvent({ path: '/.well-known/jwks.json' })));
     const { access_token } = jsonBody<{ access_token: string }>(result);
-    return (await jwtVerify(access_token, createLocalJWKSet(jwks), { issuer: ISSUER, algorithms: ['RS256'], typ: 'at+jwt', currentDate: new Date(h.clock.now()) })).payload;
+    return (
+      await jwtVerify(access_token, createLocalJWKSet(jwks), {
+        issuer: ISSUER,
+        algorithms: ['RS256'],
+        typ: 'at+jwt',
+        currentDate: new Date(h.clock.now()),
+      })
+    ).payload;
   }
 
   it('issues a token acting for the asserted user: sub = <issuer>|<user>, client_id = client', async () => {
@@ -105,10 +128,20 @@ describe('JWT bearer grant', () => {
   });
 
   it('works with a private_key_jwt client and a remote JWKS for the trusted issuer', async () => {
-    const clientAssertion = await signAssertion(clientKey, { iss: keyBearer.clientId, sub: keyBearer.clientId, aud: TOKEN_ENDPOINT, nowSecs: nowSecs() });
+    const clientAssertion = await signAssertion(clientKey, {
+      iss: keyBearer.clientId,
+      sub: keyBearer.clientId,
+      aud: TOKEN_ENDPOINT,
+      nowSecs: nowSecs(),
+    });
     const user = await signAssertion(remoteIdpKey, { iss: 'https://login.partner.example', sub: 'bob', aud: ISSUER, nowSecs: nowSecs() });
     const result = await h.server.handle(
-      tokenEvent({ grant_type: JWT_BEARER_GRANT_TYPE, assertion: user, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: clientAssertion }),
+      tokenEvent({
+        grant_type: JWT_BEARER_GRANT_TYPE,
+        assertion: user,
+        client_assertion_type: CLIENT_ASSERTION_TYPE,
+        client_assertion: clientAssertion,
+      }),
     );
     const claims = await claimsOf(result);
     assert.equal(claims.sub, 'https://login.partner.example|bob');
@@ -126,18 +159,38 @@ describe('JWT bearer grant', () => {
 
   describe('refuses a bad assertion with 400 invalid_grant', () => {
     const cases: Array<[string, () => Promise<string>, string]> = [
-      ['a wrong aud', () => signAssertion(idpKey, userClaims({ aud: 'https://other.example/token' })), 'assertion unexpected "aud" claim value'],
-      ['an expired assertion', () => signAssertion(idpKey, userClaims({ claims: { iat: nowSecs() - 900, exp: nowSecs() - 60 } })), 'assertion "exp" claim timestamp check failed'],
-      ['an exp more than five minutes away', () => signAssertion(idpKey, userClaims({ lifetimeSecs: 3600 })), 'assertion "exp" claim is more than 300 seconds away'],
+      [
+        'a wrong aud',
+        () => signAssertion(idpKey, userClaims({ aud: 'https://other.example/token' })),
+        'assertion unexpected "aud" claim value',
+      ],
+      [
+        'an expired assertion',
+        () => signAssertion(idpKey, userClaims({ claims: { iat: nowSecs() - 900, exp: nowSecs() - 60 } })),
+        'assertion "exp" claim timestamp check failed',
+      ],
+      [
+        'an exp more than five minutes away',
+        () => signAssertion(idpKey, userClaims({ lifetimeSecs: 3600 })),
+        'assertion "exp" claim is more than 300 seconds away',
+      ],
       ['a missing exp', () => signAssertion(idpKey, userClaims({ claims: { exp: undefined } })), 'assertion missing required "exp" claim'],
       ['a missing jti', () => signAssertion(idpKey, userClaims({ claims: { jti: undefined } })), 'assertion missing required "jti" claim'],
-      ['a jti longer than 256 characters', () => signAssertion(idpKey, userClaims({ claims: { jti: 'j'.repeat(257) } })), 'assertion "jti" claim must be a string of 1 to 256 characters'],
+      [
+        'a jti longer than 256 characters',
+        () => signAssertion(idpKey, userClaims({ claims: { jti: 'j'.repeat(257) } })),
+        'assertion "jti" claim must be a string of 1 to 256 characters',
+      ],
       ['a missing sub', () => signAssertion(idpKey, userClaims({ claims: { sub: undefined } })), 'assertion missing required "sub" claim'],
-      ['an issuer the client is not trusted for', () => signAssertion(idpKey, userClaims({ iss: 'https://evil.example' })), 'assertion unexpected "iss" claim value'],
+      [
+        'an issuer the client is not trusted for',
+        () => signAssertion(idpKey, userClaims({ iss: 'https://evil.example' })),
+        'assertion unexpected "iss" claim value',
+      ],
       ['an unknown key', () => signAssertion(strangerKey, userClaims()), UNVERIFIED],
-      ['the client\'s own key instead of the issuer\'s', () => signAssertion(clientKey, userClaims()), UNVERIFIED],
+      ["the client's own key instead of the issuer's", () => signAssertion(clientKey, userClaims()), UNVERIFIED],
       ['alg: none', async () => unsignedAssertion(idpKey, userClaims()), UNVERIFIED],
-      ['HS256 signed with the public key\'s bytes', () => hmacWithPublicKey(idpKey, userClaims()), UNVERIFIED],
+      ["HS256 signed with the public key's bytes", () => hmacWithPublicKey(idpKey, userClaims()), UNVERIFIED],
       ['garbage', async () => 'a.b.c', UNVERIFIED],
     ];
     for (const [what, make, description] of cases) {
@@ -167,7 +220,14 @@ describe('JWT bearer grant', () => {
       nowSecs: nowSecs() - 1000,
     });
     assertError(
-      await h.server.handle(tokenEvent({ grant_type: JWT_BEARER_GRANT_TYPE, assertion: user, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: expiredClientAssertion })),
+      await h.server.handle(
+        tokenEvent({
+          grant_type: JWT_BEARER_GRANT_TYPE,
+          assertion: user,
+          client_assertion_type: CLIENT_ASSERTION_TYPE,
+          client_assertion: expiredClientAssertion,
+        }),
+      ),
       401,
       'invalid_client',
       'client assertion "exp" claim timestamp check failed',
@@ -181,7 +241,9 @@ describe('JWT bearer grant', () => {
     assert.equal(await h.state.get(jwtBearerReplayKey(bearer.clientId, 'kept-for-later')), undefined);
     const basicSecret = await h.secretOf(CLIENTS.basic);
     assertError(
-      await h.server.handle(tokenEvent({ grant_type: JWT_BEARER_GRANT_TYPE, assertion: user }, { basic: [CLIENTS.basic.clientId, basicSecret] })),
+      await h.server.handle(
+        tokenEvent({ grant_type: JWT_BEARER_GRANT_TYPE, assertion: user }, { basic: [CLIENTS.basic.clientId, basicSecret] }),
+      ),
       400,
       'unauthorized_client',
       `this client is not registered for ${JWT_BEARER_GRANT_TYPE}`,

@@ -128,7 +128,7 @@ describe('key schedule', () => {
       // Keys are added in signing order; count those that started signing before their successor was added.
       const lastRotation = start + rotations * period + late(rotations);
       const withoutSuccessor = added.filter(
-        (k, i) => k.activatesAt <= lastRotation && added[i + 1] !== undefined && added[i + 1]!.createdAt > k.activatesAt,
+        (k, i) => k.activatesAt <= lastRotation && added[i + 1] !== undefined && added[i + 1].createdAt > k.activatesAt,
       ).length;
       return { largestRing, withoutSuccessor };
     };
@@ -142,7 +142,7 @@ describe('key schedule', () => {
       for (const longestTokenTtlSecs of [900, 86_400, 3 * 86_400]) {
         const schedule = { rotationPeriodSecs: rotationDays * 86_400, prePublishSecs: 7200, longestTokenTtlSecs };
         const limit = maxRingKeys(schedule);
-        for (const late of [(n: number) => randomLate[n]!, lateThenOnTime]) {
+        for (const late of [(n: number) => randomLate[n], lateThenOnTime]) {
           const { largestRing, withoutSuccessor } = lateRuns(schedule, late);
           const at = `${rotationDays}-day rotation, ${longestTokenTtlSecs} s tokens`;
           assert.equal(withoutSuccessor, 0, `${at}: a key signed before its successor was published`);

@@ -37,10 +37,9 @@ describe('LocalSecretStore staging rules', () => {
     await store.putSecretValue('s', 'v1', 'one', ['AWSCURRENT']);
     await store.putSecretValue('s', 'v2', 'two', ['AWSPENDING']);
     await assert.rejects(store.updateVersionStage('s', 'AWSCURRENT', { moveToVersionId: 'v2' }), { name: 'InvalidParameterException' });
-    await assert.rejects(
-      store.updateVersionStage('s', 'AWSCURRENT', { moveToVersionId: 'v2', removeFromVersionId: 'v2' }),
-      { name: 'InvalidParameterException' },
-    );
+    await assert.rejects(store.updateVersionStage('s', 'AWSCURRENT', { moveToVersionId: 'v2', removeFromVersionId: 'v2' }), {
+      name: 'InvalidParameterException',
+    });
     await assert.rejects(store.describeSecret('missing'), { name: 'ResourceNotFoundException' });
     await assert.rejects(store.putSecretValue('missing', 'v1', 'x', []), { name: 'ResourceNotFoundException' });
     assert.equal(await store.getSecretVersion('missing', 'AWSCURRENT'), undefined);
@@ -55,7 +54,7 @@ describe('LocalSecretStore staging rules', () => {
 });
 
 describe('LocalSecretStore file backing', () => {
-  it('writes atomically with mode 0600, survives a restart, and sees another instance\'s writes', async () => {
+  it("writes atomically with mode 0600, survives a restart, and sees another instance's writes", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'oauth-registry-secrets-'));
     const file = path.join(dir, 'local', 'secrets.json');
     const first = new LocalSecretStore(file);

@@ -78,8 +78,8 @@ describe('rotation handler', () => {
     const value = JSON.parse((await secrets.getSecretVersion(CLIENT_SECRET, 'AWSCURRENT'))!.value) as Record<string, string>;
     assert.deepEqual(Object.keys(value).sort(), ['client_id', 'client_secret']);
     assert.equal(value.client_id, 'acme-client');
-    assert.match(value.client_secret!, /^[A-Za-z0-9_-]{43}$/);
-    assert.equal(Buffer.from(value.client_secret!, 'base64url').length, 32);
+    assert.match(value.client_secret, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(Buffer.from(value.client_secret, 'base64url').length, 32);
     await rotateSecret(secrets, CLIENT_SECRET);
     const next = JSON.parse((await secrets.getSecretVersion(CLIENT_SECRET, 'AWSCURRENT'))!.value) as Record<string, string>;
     assert.notEqual(next.client_secret, value.client_secret);
@@ -105,7 +105,7 @@ describe('rotation handler', () => {
       assert.equal(Buffer.from(jwk.n!, 'base64url').length * 8, 2048);
       for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const) assert.equal(typeof jwk[member], 'string');
     }
-    assert.notEqual(ring.keys[0]!.jwk.kid, ring.keys[1]!.jwk.kid);
+    assert.notEqual(ring.keys[0].jwk.kid, ring.keys[1].jwk.kid);
   });
 
   it('a rotation keeps the ring, adds a key signing a full period plus a day later, and retires keys only after their tokens', async () => {
@@ -122,20 +122,20 @@ describe('rotation handler', () => {
     await rotate();
     const second = await ring();
     assert.deepEqual(second.slice(0, 2), [a, b]);
-    assert.equal(second[2]!.activatesAt, NOW + period + lead, 'the added key signs a full period plus the slack later');
+    assert.equal(second[2].activatesAt, NOW + period + lead, 'the added key signs a full period plus the slack later');
     now = (NOW + lead) * 1000; // b starts signing now; a stops
     await rotate();
     const third = await ring();
     assert.deepEqual(third.slice(0, 3), second, 'a is kept: tokens it signed a moment ago still live');
-    assert.equal(third[3]!.activatesAt, NOW + 2 * lead);
+    assert.equal(third[3].activatesAt, NOW + 2 * lead);
     now += (SCHEDULE.longestTokenTtlSecs + KEY_RETIREMENT_SKEW_SECS - 1) * 1000;
     await rotate();
     assert.equal((await ring()).length, 5, 'one second short of the longest token lifetime plus skew: a stays');
     now += 1000;
     await rotate();
     const kids = (await ring()).map((k) => k.jwk.kid);
-    assert.equal(kids.includes(a!.jwk.kid), false, 'a is dropped once every token it signed has expired');
-    assert.equal(kids[0], b!.jwk.kid);
+    assert.equal(kids.includes(a.jwk.kid), false, 'a is dropped once every token it signed has expired');
+    assert.equal(kids[0], b.jwk.kid);
     assert.equal(kids.length, 5);
   });
 
@@ -152,7 +152,7 @@ describe('rotation handler', () => {
       [
         [old.kid, 0],
         [current.kid, NOW],
-        [ring.keys[2]!.jwk.kid, NOW + keyLeadSecs(SCHEDULE)],
+        [ring.keys[2].jwk.kid, NOW + keyLeadSecs(SCHEDULE)],
       ],
     );
   });
@@ -179,7 +179,7 @@ describe('rotation handler', () => {
     const [signer, next] = (JSON.parse((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value) as RingValue).keys;
     const withoutSigner = { keys: [next, { jwk: await generateSigningKey(), createdAt: NOW, activatesAt: NOW }] };
     await secrets.putSecretValue(SIGNING_KEY, 'v2', JSON.stringify(withoutSigner), ['AWSPENDING']);
-    await assert.rejects(step(SIGNING_KEY, 'v2', 'testSecret'), new RegExp(`drops key ${signer!.jwk.kid}`));
+    await assert.rejects(step(SIGNING_KEY, 'v2', 'testSecret'), new RegExp(`drops key ${signer.jwk.kid}`));
   });
 
   it('testSecret succeeds, logging it, on an AWSPENDING version without a value (Secrets Manager testing the setup)', async () => {
@@ -195,7 +195,10 @@ describe('rotation handler', () => {
     });
     const handler = createRotationHandler({ secrets: configTest, log: createJsonLogger((l) => logs.push(JSON.parse(l))) });
     await handler({ SecretId: SIGNING_KEY, ClientRequestToken: 'probe', Step: 'testSecret' });
-    assert.equal(logs.some((l) => l.msg === 'rotation_test_without_value' && l.version === 'probe'), true);
+    assert.equal(
+      logs.some((l) => l.msg === 'rotation_test_without_value' && l.version === 'probe'),
+      true,
+    );
     assert.equal((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))?.versionId, 'v1', 'nothing changed');
   });
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalStateStore, MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { MAX_STATE_KEY_BYTES, StateKeyTooLongError, type Clock, type StateStore } from '../../lambdas/shared/ports';
@@ -90,11 +90,29 @@ function contract(name: string, make: () => Promise<{ store: StateStore; clock: 
     it('and / or combine conditions', async () => {
       const pk = key();
       await store.put({ pk, a: 'x', b: 1 });
-      const both = { kind: 'and', conditions: [{ kind: 'equals', attribute: 'a', value: 'x' }, { kind: 'equals', attribute: 'b', value: 2 }] } as const;
-      const either = { kind: 'or', conditions: [{ kind: 'equals', attribute: 'a', value: 'y' }, { kind: 'equals', attribute: 'b', value: 1 }] } as const;
+      const both = {
+        kind: 'and',
+        conditions: [
+          { kind: 'equals', attribute: 'a', value: 'x' },
+          { kind: 'equals', attribute: 'b', value: 2 },
+        ],
+      } as const;
+      const either = {
+        kind: 'or',
+        conditions: [
+          { kind: 'equals', attribute: 'a', value: 'y' },
+          { kind: 'equals', attribute: 'b', value: 1 },
+        ],
+      } as const;
       assert.equal(await store.update(pk, { c: true }, both), false);
       assert.equal(await store.update(pk, { c: true }, either), true);
-      assert.equal(await store.put({ pk, fresh: 1 }, { kind: 'or', conditions: [{ kind: 'notExists' }, { kind: 'equals', attribute: 'c', value: true }] }), true);
+      assert.equal(
+        await store.put(
+          { pk, fresh: 1 },
+          { kind: 'or', conditions: [{ kind: 'notExists' }, { kind: 'equals', attribute: 'c', value: true }] },
+        ),
+        true,
+      );
       assert.deepEqual(await store.get(pk), { pk, fresh: 1 });
     });
 
@@ -130,7 +148,11 @@ function contract(name: string, make: () => Promise<{ store: StateStore; clock: 
         assert.equal(await store.delete(pk), undefined);
         assert.equal(await store.put({ pk, a: 3 }, { kind: 'exists' }), false);
         assert.equal(await store.put({ pk, a: 3 }, { kind: 'equals', attribute: 'a', value: 1 }), false);
-        assert.equal(await store.put({ pk, a: 3 }, { kind: 'notEquals', attribute: 'a', value: 1 }), true, 'an expired attribute is absent');
+        assert.equal(
+          await store.put({ pk, a: 3 }, { kind: 'notEquals', attribute: 'a', value: 1 }),
+          true,
+          'an expired attribute is absent',
+        );
         await store.put({ pk: `${pk}b`, a: 1, expiresAt: SECS });
         assert.equal(await store.put({ pk: `${pk}b`, a: 4 }, { kind: 'missing', attribute: 'a' }), true);
         assert.equal(await store.put({ pk: `${pk}c`, a: 4, expiresAt: SECS }, { kind: 'notExists' }), true);
@@ -158,7 +180,10 @@ function contract(name: string, make: () => Promise<{ store: StateStore; clock: 
         assert.equal(await store.update(pk, { a: 2 }), false);
         assert.equal(await store.update(pk, { a: 2 }, { kind: 'missing', attribute: 'a' }), false);
         assert.equal(await store.delete(pk), undefined);
-        await assert.rejects(store.put({ pk, a: 1 }), (err: unknown) => err instanceof StateKeyTooLongError && err.code === 'ERR_STATE_KEY_TOO_LONG');
+        await assert.rejects(
+          store.put({ pk, a: 1 }),
+          (err: unknown) => err instanceof StateKeyTooLongError && err.code === 'ERR_STATE_KEY_TOO_LONG',
+        );
         await assert.rejects(store.put({ pk, a: 1 }, { kind: 'notExists' }), StateKeyTooLongError);
       }
     });
@@ -177,7 +202,9 @@ function contract(name: string, make: () => Promise<{ store: StateStore; clock: 
       const pk = key();
       await store.put({ pk, state: 'active' });
       const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store.update(pk, { state: 'rotated', by: i }, { kind: 'equals', attribute: 'state', value: 'active' })),
+        Array.from({ length: 50 }, (_, i) =>
+          store.update(pk, { state: 'rotated', by: i }, { kind: 'equals', attribute: 'state', value: 'active' }),
+        ),
       );
       assert.equal(results.filter(Boolean).length, 1);
       assert.equal((await store.get(pk))?.by, results.indexOf(true));
@@ -218,7 +245,12 @@ describe('AwsStateStore (dynalite)', () => {
     const store = new AwsStateStore({ tableName: TABLE, client, clock: () => T0 });
     await store.put({ pk: 'shape', expiresAt: SECS + 5, scopes: ['a', 'b'], n: 1 });
     const out = await client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'shape' } } }));
-    assert.deepEqual(out.Item, { pk: { S: 'shape' }, expiresAt: { N: String(SECS + 5) }, scopes: { L: [{ S: 'a' }, { S: 'b' }] }, n: { N: '1' } });
+    assert.deepEqual(out.Item, {
+      pk: { S: 'shape' },
+      expiresAt: { N: String(SECS + 5) },
+      scopes: { L: [{ S: 'a' }, { S: 'b' }] },
+      n: { N: '1' },
+    });
   });
 
   it('rethrows errors other than a failed condition', async () => {

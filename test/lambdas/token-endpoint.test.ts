@@ -48,7 +48,7 @@ describe('token endpoint: client_credentials', () => {
   const basicCreds = () => [CLIENTS.basic.clientId, basicSecret] as const;
   const grant = { grant_type: 'client_credentials' };
 
-  it('issues an RFC 9068 RS256 JWT with all the client\'s scopes when none is requested', async () => {
+  it("issues an RFC 9068 RS256 JWT with all the client's scopes when none is requested", async () => {
     const result = await h.server.handle(tokenEvent(grant, { basic: basicCreds() }));
     assert.equal(structured(result).statusCode, 200);
     assertNoStore(result);
@@ -60,7 +60,7 @@ describe('token endpoint: client_credentials', () => {
 
     const { payload, protectedHeader } = await verify(h, body.access_token as string);
     const jwks = jsonBody<{ keys: { kid: string }[] }>(await h.server.handle(apiEvent({ path: '/.well-known/jwks.json' })));
-    assert.deepEqual(protectedHeader, { alg: 'RS256', typ: 'at+jwt', kid: jwks.keys[0]!.kid });
+    assert.deepEqual(protectedHeader, { alg: 'RS256', typ: 'at+jwt', kid: jwks.keys[0].kid });
     const iat = Math.floor(h.clock.now() / 1000);
     assert.deepEqual(
       { ...payload, jti: undefined },
@@ -140,7 +140,9 @@ describe('token endpoint: client_credentials', () => {
 
   it('refuses a repeated parameter with invalid_request', async () => {
     const description = assertOAuthError(
-      await h.server.handle(tokenEvent('grant_type=client_credentials&scope=incidents.read&scope=incidents.write', { basic: basicCreds() })),
+      await h.server.handle(
+        tokenEvent('grant_type=client_credentials&scope=incidents.read&scope=incidents.write', { basic: basicCreds() }),
+      ),
       400,
       'invalid_request',
     );
@@ -156,7 +158,9 @@ describe('token endpoint: client_credentials', () => {
     assertOAuthError(await h.server.handle(tokenEvent({ scope: 'incidents.read' }, { basic: basicCreds() })), 400, 'invalid_request');
     assertOAuthError(await h.server.handle(tokenEvent({ grant_type: 'password' }, { basic: basicCreds() })), 400, 'unsupported_grant_type');
     assertOAuthError(
-      await h.server.handle(tokenEvent({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'x' }, { basic: basicCreds() })),
+      await h.server.handle(
+        tokenEvent({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'x' }, { basic: basicCreds() }),
+      ),
       400,
       'unsupported_grant_type',
     );
@@ -169,9 +173,7 @@ describe('token endpoint: client_credentials', () => {
 
   it('decodes form-urlencoding inside Basic credentials', async () => {
     const raw = `${encodeURIComponent(CLIENTS.basic.clientId).replace('-', '%2D')}:${basicSecret}`;
-    const result = await h.server.handle(
-      tokenEvent(grant, { headers: { authorization: `Basic ${Buffer.from(raw).toString('base64')}` } }),
-    );
+    const result = await h.server.handle(tokenEvent(grant, { headers: { authorization: `Basic ${Buffer.from(raw).toString('base64')}` } }));
     assert.equal(structured(result).statusCode, 200);
   });
 
@@ -184,7 +186,9 @@ describe('token endpoint: client_credentials', () => {
   });
 
   it('refuses two authentication methods at once with invalid_client', async () => {
-    const result = await h.server.handle(tokenEvent({ ...grant, client_id: CLIENTS.basic.clientId, client_secret: basicSecret }, { basic: basicCreds() }));
+    const result = await h.server.handle(
+      tokenEvent({ ...grant, client_id: CLIENTS.basic.clientId, client_secret: basicSecret }, { basic: basicCreds() }),
+    );
     assertOAuthError(result, 401, 'invalid_client');
   });
 
@@ -198,9 +202,17 @@ describe('token endpoint: client_credentials', () => {
   it('answers wrong secret, unknown client and inactive client alike: 401 invalid_client, same description', async () => {
     const inactiveSecret = await h.secretOf(CLIENTS.inactive);
     const descriptions = [
-      assertOAuthError(await h.server.handle(tokenEvent(grant, { basic: [CLIENTS.basic.clientId, `${basicSecret}x`] })), 401, 'invalid_client'),
+      assertOAuthError(
+        await h.server.handle(tokenEvent(grant, { basic: [CLIENTS.basic.clientId, `${basicSecret}x`] })),
+        401,
+        'invalid_client',
+      ),
       assertOAuthError(await h.server.handle(tokenEvent(grant, { basic: ['nobody', basicSecret] })), 401, 'invalid_client'),
-      assertOAuthError(await h.server.handle(tokenEvent(grant, { basic: [CLIENTS.inactive.clientId, inactiveSecret] })), 401, 'invalid_client'),
+      assertOAuthError(
+        await h.server.handle(tokenEvent(grant, { basic: [CLIENTS.inactive.clientId, inactiveSecret] })),
+        401,
+        'invalid_client',
+      ),
       assertOAuthError(
         await h.server.handle(tokenEvent({ ...grant, client_id: CLIENTS.post.clientId, client_secret: 'wrong' })),
         401,
@@ -222,7 +234,7 @@ describe('token endpoint: client_credentials', () => {
     }
   });
 
-  it('refuses a scope beyond the client\'s with invalid_scope', async () => {
+  it("refuses a scope beyond the client's with invalid_scope", async () => {
     const description = assertOAuthError(
       await h.server.handle(tokenEvent({ ...grant, scope: 'incidents.read reports.read' }, { basic: basicCreds() })),
       400,
@@ -233,7 +245,9 @@ describe('token endpoint: client_credentials', () => {
 
   it('logs one JSON line per outcome with the client id, never the secret or the token', async () => {
     h.logs.length = 0;
-    const ok = jsonBody<{ access_token: string }>(await h.server.handle(tokenEvent({ ...grant, scope: 'incidents.read' }, { basic: basicCreds() })));
+    const ok = jsonBody<{ access_token: string }>(
+      await h.server.handle(tokenEvent({ ...grant, scope: 'incidents.read' }, { basic: basicCreds() })),
+    );
     await h.server.handle(tokenEvent(grant, { basic: [CLIENTS.basic.clientId, 'wrong-secret'] }));
     assert.deepEqual(
       h.logs.map(({ level, msg, client_id, scope, error }) => ({ level, msg, client_id, scope, error })),
@@ -243,7 +257,7 @@ describe('token endpoint: client_credentials', () => {
       ],
     );
     const text = JSON.stringify(h.logs);
-    for (const secret of [basicSecret, 'wrong-secret', ok.access_token, ok.access_token.split('.')[2]!]) assert.ok(!text.includes(secret));
+    for (const secret of [basicSecret, 'wrong-secret', ok.access_token, ok.access_token.split('.')[2]]) assert.ok(!text.includes(secret));
   });
 });
 
@@ -256,7 +270,8 @@ describe('token endpoint: client secret rotation', () => {
     const newSecret = await h.secretOf(CLIENTS.basic);
     assert.notEqual(newSecret, oldSecret);
     h.clock.advance(CACHE_TTL_SECS); // past the cache TTL: the rotation is seen
-    const request = (secret: string) => h.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic: [CLIENTS.basic.clientId, secret] }));
+    const request = (secret: string) =>
+      h.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic: [CLIENTS.basic.clientId, secret] }));
 
     assert.equal(structured(await request(oldSecret)).statusCode, 200);
     assert.equal(structured(await request(newSecret)).statusCode, 200);
@@ -270,7 +285,8 @@ describe('token endpoint: client secret rotation', () => {
 
   it('a secret rotated moments ago works before the cache TTL (one reload on a miss)', async () => {
     const h = await createHarness();
-    const request = (secret: string) => h.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic: [CLIENTS.basic.clientId, secret] }));
+    const request = (secret: string) =>
+      h.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic: [CLIENTS.basic.clientId, secret] }));
     assert.equal(structured(await request(await h.secretOf(CLIENTS.basic))).statusCode, 200); // warms the cache
     await h.rotate(CLIENTS.basic.secretId);
     const newSecret = await h.secretOf(CLIENTS.basic);

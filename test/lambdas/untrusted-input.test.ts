@@ -16,8 +16,8 @@ import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-stor
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { createJsonLogger } from '../../lambdas/shared/log';
 import type { RegistrationStore, StateStore } from '../../lambdas/shared/ports';
-import { apiEvent, basicAuth, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
+import { apiEvent, basicAuth, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CLIENTS, ISSUER, createHarness, type Harness } from './fixtures';
 
 const LONG_ID = 'a'.repeat(3000);
@@ -47,7 +47,16 @@ function requests(clientId: string): Array<[string, APIGatewayProxyEventV2]> {
   return [
     ['token, client_secret_basic', tokenEvent({ grant_type: 'client_credentials' }, { basic: [clientId, 'secret'] })],
     ['token, client_secret_post', tokenEvent({ grant_type: 'client_credentials', client_id: clientId, client_secret: 'secret' })],
-    ['token, public client', tokenEvent({ grant_type: 'authorization_code', client_id: clientId, code: 'c', redirect_uri: 'https://x', code_verifier: 'v'.repeat(43) })],
+    [
+      'token, public client',
+      tokenEvent({
+        grant_type: 'authorization_code',
+        client_id: clientId,
+        code: 'c',
+        redirect_uri: 'https://x',
+        code_verifier: 'v'.repeat(43),
+      }),
+    ],
     [
       'token, private_key_jwt naming it as sub',
       tokenEvent({
@@ -79,7 +88,10 @@ function unknownClientCases(name: string, setup: () => Promise<{ h: Harness; reg
           assert.equal(structured(result).statusCode, 401, structured(result).body);
           assert.deepEqual(jsonBody(result), AUTH_FAILED);
           assert.equal(header(result, 'cache-control'), 'no-store');
-          assert.deepEqual(registrations.asked.filter((id) => id === clientId), []);
+          assert.deepEqual(
+            registrations.asked.filter((id) => id === clientId),
+            [],
+          );
         });
       }
     }
@@ -91,7 +103,9 @@ function unknownClientCases(name: string, setup: () => Promise<{ h: Harness; reg
     });
 
     it('a registered client still authenticates', async () => {
-      const result = await h.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic: [CLIENTS.basic.clientId, await h.secretOf(CLIENTS.basic)] }));
+      const result = await h.server.handle(
+        tokenEvent({ grant_type: 'client_credentials' }, { basic: [CLIENTS.basic.clientId, await h.secretOf(CLIENTS.basic)] }),
+      );
       assert.equal(structured(result).statusCode, 200, structured(result).body);
     });
   });
@@ -111,7 +125,10 @@ describe('on DynamoDB (dynalite)', () => {
     const { client, tableName } = dynamo;
     const { PutItemCommand } = await import('@aws-sdk/client-dynamodb');
     await client.send(
-      new PutItemCommand({ TableName: tableName, Item: { pk: { S: `client#${CLIENTS.basic.clientId}` }, data: { S: JSON.stringify(CLIENTS.basic) } } }),
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { pk: { S: `client#${CLIENTS.basic.clientId}` }, data: { S: JSON.stringify(CLIENTS.basic) } },
+      }),
     );
     const registrations = new RecordingRegistrations(new AwsRegistrationStore({ tableName, client }));
     const h = await createHarness({ registrations, state: (clock) => new AwsStateStore({ tableName, client, clock }) });

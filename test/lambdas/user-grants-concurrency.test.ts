@@ -3,15 +3,15 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { issueCode } from '../../lambdas/authorization-server/user-grants';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../../lambdas/shared/manifest';
 import type { StateStore } from '../../lambdas/shared/ports';
-import { issueCode } from '../../lambdas/authorization-server/user-grants';
+import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
 import { apiEvent, basicAuth, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CLIENTS, createHarness, type Harness } from './fixtures';
-import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
 
 const REDIRECT = 'https://app.example.test/cb';
 const VERIFIER = 'c'.repeat(64);
@@ -62,7 +62,13 @@ describe('user grants under concurrency (dynalite)', () => {
   const redeem = (c: ClientRegistration, code: string) =>
     send(c, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
   const newCode = (c: ClientRegistration) =>
-    issueCode(h.state, h.clock.now, { clientId: c.clientId, redirectUri: REDIRECT, codeChallenge: CHALLENGE, scope: 'incidents.read', sub: 'iss|u' });
+    issueCode(h.state, h.clock.now, {
+      clientId: c.clientId,
+      redirectUri: REDIRECT,
+      codeChallenge: CHALLENGE,
+      scope: 'incidents.read',
+      sub: 'iss|u',
+    });
 
   it('50 parallel redemptions of one code: exactly one token', async () => {
     const code = await newCode(STRICT);
@@ -92,13 +98,19 @@ describe('user grants under concurrency (dynalite)', () => {
       const won = results.filter((r) => r.status === 200);
       assert.equal(won.length, 1);
       for (const r of results.filter((x) => x.status !== 200)) {
-        assert.deepEqual(r, { status: 400, body: { error: 'invalid_grant', error_description: 'authorization code is invalid, expired or already used' } });
+        assert.deepEqual(r, {
+          status: 400,
+          body: { error: 'invalid_grant', error_description: 'authorization code is invalid, expired or already used' },
+        });
       }
-      const { access_token, refresh_token } = won[0]!.body as { access_token: string; refresh_token: string };
+      const { access_token, refresh_token } = won[0].body as { access_token: string; refresh_token: string };
       assert.deepEqual(await introspect(STRICT, access_token), { active: false });
       assert.deepEqual(await introspect(STRICT, refresh_token), { active: false });
       const later = await send(STRICT, { grant_type: 'refresh_token', refresh_token });
-      assert.deepEqual(later, { status: 400, body: { error: 'invalid_grant', error_description: 'refresh token is invalid, expired or revoked' } });
+      assert.deepEqual(later, {
+        status: 400,
+        body: { error: 'invalid_grant', error_description: 'refresh token is invalid, expired or revoked' },
+      });
     });
   }
 
@@ -125,7 +137,7 @@ describe('user grants under concurrency (dynalite)', () => {
     assert.equal(new Set(results.map((r) => JSON.stringify(r.body))).size, 1);
     h.clock.advance(31);
     assert.equal((await send(GRACEFUL, form)).body.error, 'invalid_grant');
-    const next = await send(GRACEFUL, { grant_type: 'refresh_token', refresh_token: results[0]!.body.refresh_token as string });
+    const next = await send(GRACEFUL, { grant_type: 'refresh_token', refresh_token: results[0].body.refresh_token as string });
     assert.equal(next.body.error, 'invalid_grant');
   });
 });
@@ -159,7 +171,13 @@ describe('a replay that overtakes the redemption it replays (deterministic)', ()
     h.secrets.createSecret(STRICT.secretId, { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: STRICT.clientId });
     await h.rotate(STRICT.secretId);
     const basic: [string, string] = [STRICT.clientId, await h.secretOf(STRICT)];
-    const code = await issueCode(h.state, h.clock.now, { clientId: STRICT.clientId, redirectUri: REDIRECT, codeChallenge: CHALLENGE, scope: 'incidents.read', sub: 'iss|u' });
+    const code = await issueCode(h.state, h.clock.now, {
+      clientId: STRICT.clientId,
+      redirectUri: REDIRECT,
+      codeChallenge: CHALLENGE,
+      scope: 'incidents.read',
+      sub: 'iss|u',
+    });
     const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER };
 
     const winner = h.server.handle(tokenEvent(form, { basic }));

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
+import { issueCode } from '../../lambdas/authorization-server/user-grants';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type ClientRegistration } from '../../lambdas/shared/manifest';
-import { issueCode } from '../../lambdas/authorization-server/user-grants';
 import { apiEvent, basicAuth, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CLIENTS, createHarness, type Harness } from './fixtures';
 
@@ -52,12 +52,22 @@ beforeEach(async () => {
 const creds = (c: ClientRegistration): [string, string] => [c.clientId, secrets.get(c.clientId)!];
 
 function code(c: ClientRegistration = WEB, overrides: Partial<{ redirectUri: string; codeChallenge: string; scope: string }> = {}) {
-  return issueCode(h.state, h.clock.now, { clientId: c.clientId, redirectUri: REDIRECT, codeChallenge: CHALLENGE, scope: 'incidents.read', sub: SUB, ...overrides });
+  return issueCode(h.state, h.clock.now, {
+    clientId: c.clientId,
+    redirectUri: REDIRECT,
+    codeChallenge: CHALLENGE,
+    scope: 'incidents.read',
+    sub: SUB,
+    ...overrides,
+  });
 }
 
 async function redeem(value: string, c: ClientRegistration = WEB, form: Record<string, string> = {}) {
   const result = await h.server.handle(
-    tokenEvent({ grant_type: 'authorization_code', code: value, redirect_uri: REDIRECT, code_verifier: VERIFIER, ...form }, { basic: creds(c) }),
+    tokenEvent(
+      { grant_type: 'authorization_code', code: value, redirect_uri: REDIRECT, code_verifier: VERIFIER, ...form },
+      { basic: creds(c) },
+    ),
   );
   return { status: structured(result).statusCode, body: jsonBody(result), result };
 }
@@ -101,7 +111,13 @@ describe('authorization_code grant', () => {
     const { body } = await redeem(value);
     const state = JSON.stringify(await h.state.get(`code#${createHash('sha256').update(value).digest('base64url')}`));
     assert.ok(!state.includes(value));
-    assert.ok(await h.state.get(`rt#${createHash('sha256').update(body.refresh_token as string).digest('base64url')}`));
+    assert.ok(
+      await h.state.get(
+        `rt#${createHash('sha256')
+          .update(body.refresh_token as string)
+          .digest('base64url')}`,
+      ),
+    );
   });
 
   it('issues no refresh token to a client not registered for refresh_token', async () => {
@@ -169,7 +185,10 @@ describe('authorization_code grant', () => {
 
   it('refuses a client not registered for authorization_code with unauthorized_client', async () => {
     const result = await h.server.handle(
-      tokenEvent({ grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT, code_verifier: VERIFIER }, { basic: ['basic-client', await h.secretOf(CLIENTS.basic)] }),
+      tokenEvent(
+        { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT, code_verifier: VERIFIER },
+        { basic: ['basic-client', await h.secretOf(CLIENTS.basic)] },
+      ),
     );
     assert.equal(structured(result).statusCode, 400);
     assert.equal(jsonBody(result).error, 'unauthorized_client');
@@ -196,7 +215,10 @@ describe('refresh_token grant', () => {
     const again = await refresh(narrowed.body.refresh_token as string);
     assert.equal(again.body.scope, 'incidents.read incidents.write');
     const wider = await refresh(again.body.refresh_token as string, WEB, { scope: 'reports.read' });
-    assert.deepEqual(wider, { status: 400, body: { error: 'invalid_scope', error_description: 'scope exceeds what the user granted: reports.read' } });
+    assert.deepEqual(wider, {
+      status: 400,
+      body: { error: 'invalid_scope', error_description: 'scope exceeds what the user granted: reports.read' },
+    });
   });
 
   it('reuse of a rotated refresh token revokes the family', async () => {
@@ -254,19 +276,35 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
     assert.equal(access.status, 200);
     const claims = decodeJwt(body.access_token as string);
     assert.deepEqual(access.body, {
-      active: true, token_type: 'Bearer', scope: 'incidents.read', client_id: WEB.clientId, sub: SUB,
-      aud: claims.aud, iss: h.config.issuer, exp: claims.exp, iat: claims.iat, jti: claims.jti,
+      active: true,
+      token_type: 'Bearer',
+      scope: 'incidents.read',
+      client_id: WEB.clientId,
+      sub: SUB,
+      aud: claims.aud,
+      iss: h.config.issuer,
+      exp: claims.exp,
+      iat: claims.iat,
+      jti: claims.jti,
     });
     const rt = await post('/oauth2/introspect', { token: body.refresh_token as string });
     assert.equal(rt.body.active, true);
     assert.equal(rt.body.token_type, 'refresh_token');
-    assert.deepEqual(await post('/oauth2/introspect', { token: body.access_token as string }, OTHER), { status: 200, body: { active: false } });
+    assert.deepEqual(await post('/oauth2/introspect', { token: body.access_token as string }, OTHER), {
+      status: 200,
+      body: { active: false },
+    });
     assert.deepEqual(await post('/oauth2/introspect', { token: 'unknown' }), { status: 200, body: { active: false } });
   });
 
   it('requires client authentication', async () => {
     const result = await h.server.handle(
-      apiEvent({ method: 'POST', path: '/oauth2/introspect', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' }),
+      apiEvent({
+        method: 'POST',
+        path: '/oauth2/introspect',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'token=x',
+      }),
     );
     assert.equal(structured(result).statusCode, 401);
     assert.equal(jsonBody(result).error, 'invalid_client');
@@ -278,8 +316,14 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
     assert.deepEqual(await post('/oauth2/revoke', { token: body.refresh_token as string }), { status: 200, body: {} });
     assert.deepEqual(await refresh(next.body.refresh_token as string), { status: 400, body: INVALID_REFRESH });
 
-    assert.deepEqual(await post('/oauth2/revoke', { token: next.body.access_token as string, token_type_hint: 'access_token' }), { status: 200, body: {} });
-    assert.deepEqual(await post('/oauth2/introspect', { token: next.body.access_token as string }), { status: 200, body: { active: false } });
+    assert.deepEqual(await post('/oauth2/revoke', { token: next.body.access_token as string, token_type_hint: 'access_token' }), {
+      status: 200,
+      body: {},
+    });
+    assert.deepEqual(await post('/oauth2/introspect', { token: next.body.access_token as string }), {
+      status: 200,
+      body: { active: false },
+    });
   });
 
   it('access tokens from a family carry its id as fid; client_credentials tokens carry none', async () => {
@@ -289,7 +333,9 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
     const next = await refresh(body.refresh_token as string);
     assert.equal(decodeJwt(next.body.access_token as string).fid, fid);
     assert.equal(decodeJwt((await redeem(await code(NO_REFRESH), NO_REFRESH)).body.access_token as string).fid, undefined);
-    const cc = await h.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic: ['basic-client', await h.secretOf(CLIENTS.basic)] }));
+    const cc = await h.server.handle(
+      tokenEvent({ grant_type: 'client_credentials' }, { basic: ['basic-client', await h.secretOf(CLIENTS.basic)] }),
+    );
     assert.equal(decodeJwt(jsonBody<{ access_token: string }>(cc).access_token).fid, undefined);
   });
 
@@ -301,13 +347,18 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
     for (const token of [body.access_token, next.body.access_token] as string[]) {
       assert.deepEqual(await post('/oauth2/introspect', { token }), { status: 200, body: { active: false } });
       const internal = await h.server.handle(
-        apiEvent({ method: 'POST', path: '/internal/introspect', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${token}` }),
+        apiEvent({
+          method: 'POST',
+          path: '/internal/introspect',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: `token=${token}`,
+        }),
       );
       assert.deepEqual(jsonBody(internal), { active: false });
     }
   });
 
-  it('refresh-token reuse revokes the family\'s access tokens too', async () => {
+  it("refresh-token reuse revokes the family's access tokens too", async () => {
     const { body } = await redeem(await code());
     const next = await refresh(body.refresh_token as string);
     assert.equal((await refresh(body.refresh_token as string)).status, 400);
@@ -323,7 +374,7 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
     assert.deepEqual(await post('/oauth2/introspect', { token: body.access_token as string }), { status: 200, body: { active: false } });
   });
 
-  it('answers 200 for an unknown token and for another client\'s token, which stays valid', async () => {
+  it("answers 200 for an unknown token and for another client's token, which stays valid", async () => {
     assert.deepEqual(await post('/oauth2/revoke', { token: 'nothing-we-issued' }), { status: 200, body: {} });
     const { body } = await redeem(await code());
     assert.deepEqual(await post('/oauth2/revoke', { token: body.refresh_token as string }, OTHER), { status: 200, body: {} });
@@ -331,13 +382,21 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
   });
 
   it('refuses a revocation request without token with invalid_request', async () => {
-    assert.deepEqual(await post('/oauth2/revoke', {}), { status: 400, body: { error: 'invalid_request', error_description: 'token is required' } });
+    assert.deepEqual(await post('/oauth2/revoke', {}), {
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'token is required' },
+    });
   });
 
-  it('internal introspection answers for any client\'s token', async () => {
+  it("internal introspection answers for any client's token", async () => {
     const { body } = await redeem(await code());
     const result = await h.server.handle(
-      apiEvent({ method: 'POST', path: '/internal/introspect', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${body.access_token}` }),
+      apiEvent({
+        method: 'POST',
+        path: '/internal/introspect',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `token=${body.access_token}`,
+      }),
     );
     assert.equal(jsonBody(result).active, true);
     assert.equal(jsonBody(result).client_id, WEB.clientId);

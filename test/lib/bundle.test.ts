@@ -16,7 +16,7 @@ describe('bundleEntry', () => {
     assert.equal(bundle.zipSha256Base64, createHash('sha256').update(zip).digest('base64'));
     const files = unzipSync(zip);
     assert.deepEqual(Object.keys(files), ['index.js']);
-    assert.equal(Buffer.from(files['index.js']!).toString(), bundle.code);
+    assert.equal(Buffer.from(files['index.js']).toString(), bundle.code);
     assert.equal(bundle.bytes, Buffer.byteLength(bundle.code));
     assert.match(bundle.code, /handler/);
     assert.equal(bundleEntry(path.resolve('lambdas/examples/hello.ts')), bundle, 'memoized by absolute path');

@@ -9,8 +9,21 @@ import { JWT_BEARER_GRANT_TYPE } from '../../lambdas/shared/manifest';
 import { ClientAuth, GrantType } from '../../lib';
 import { fixture, resource, resources, synthJson } from './helpers';
 
-const RSA_PUBLIC = { kty: 'RSA', kid: 'partner-2025', alg: 'RS256', use: 'sig', n: 'sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw', e: 'AQAB' };
-const EC_PUBLIC = { kty: 'EC', kid: 'ec-1', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' };
+const RSA_PUBLIC = {
+  kty: 'RSA',
+  kid: 'partner-2025',
+  alg: 'RS256',
+  use: 'sig',
+  n: 'sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw',
+  e: 'AQAB',
+};
+const EC_PUBLIC = {
+  kty: 'EC',
+  kid: 'ec-1',
+  crv: 'P-256',
+  x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+  y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+};
 
 describe('clients without a shared secret', () => {
   it('creates no secret and no rotation for private_key_jwt and public clients, and registers their keys', () => {
@@ -29,9 +42,16 @@ describe('clients without a shared secret', () => {
       scopes: ['a'],
     });
     const tf = synthJson(stack);
-    assert.deepEqual(Object.keys(resources(tf, 'aws_secretsmanager_secret')).filter((id) => id.includes('_Secret_')).map((id) => id.split('_')[1]), ['Shared']);
     assert.deepEqual(
-      Object.keys(resources(tf, 'aws_secretsmanager_secret_rotation')).filter((id) => id.includes('SecretRotation')).map((id) => id.split('_')[1]),
+      Object.keys(resources(tf, 'aws_secretsmanager_secret'))
+        .filter((id) => id.includes('_Secret_'))
+        .map((id) => id.split('_')[1]),
+      ['Shared'],
+    );
+    assert.deepEqual(
+      Object.keys(resources(tf, 'aws_secretsmanager_secret_rotation'))
+        .filter((id) => id.includes('SecretRotation'))
+        .map((id) => id.split('_')[1]),
       ['Shared'],
     );
     assert.equal(keyed.secret, undefined);
@@ -84,14 +104,32 @@ describe('clients without a shared secret', () => {
 
   it('fails on keys it cannot use, showing the value', () => {
     const { registry } = fixture();
-    const keyed = (id: string, keys: any) => () => registry.addExternalClient(id, { authMethod: ClientAuth.privateKeyJwt(keys), scopes: ['a'] });
-    assert.throws(keyed('A', { jwksUri: 'http://partner.example/jwks.json' }), /jwksUri must be an https URL without credentials, got "http:\/\/partner.example\/jwks.json"/);
-    assert.throws(keyed('B', { jwks: { keys: [] } }), /jwks must be a JWK Set with at least one key/);
-    assert.throws(keyed('C', { jwks: { keys: [{ ...RSA_PUBLIC, alg: 'HS256' }] } }), /jwks key "partner-2025" has alg "HS256"; use one of RS256, PS256, ES256, EdDSA/);
-    assert.throws(keyed('D', { jwks: { keys: [{ kid: 'k', kty: 'XYZ' }] } }), /jwks key "k" must be a public RSA, EC, OKP key, got kty "XYZ"/);
-    assert.throws(() => ClientAuth.privateKeyJwt({ jwks: { keys: [RSA_PUBLIC] }, jwksUri: 'https://x.example' } as any), /exactly one of \{ jwks \} or \{ jwksUri \}/);
+    const keyed = (id: string, keys: any) => () =>
+      registry.addExternalClient(id, { authMethod: ClientAuth.privateKeyJwt(keys), scopes: ['a'] });
     assert.throws(
-      () => registry.addExternalClient('E', { authMethod: ClientAuth.privateKeyJwt({ jwks: { keys: [RSA_PUBLIC] } }), secretRotationDays: 30, scopes: ['a'] }),
+      keyed('A', { jwksUri: 'http://partner.example/jwks.json' }),
+      /jwksUri must be an https URL without credentials, got "http:\/\/partner.example\/jwks.json"/,
+    );
+    assert.throws(keyed('B', { jwks: { keys: [] } }), /jwks must be a JWK Set with at least one key/);
+    assert.throws(
+      keyed('C', { jwks: { keys: [{ ...RSA_PUBLIC, alg: 'HS256' }] } }),
+      /jwks key "partner-2025" has alg "HS256"; use one of RS256, PS256, ES256, EdDSA/,
+    );
+    assert.throws(
+      keyed('D', { jwks: { keys: [{ kid: 'k', kty: 'XYZ' }] } }),
+      /jwks key "k" must be a public RSA, EC, OKP key, got kty "XYZ"/,
+    );
+    assert.throws(
+      () => ClientAuth.privateKeyJwt({ jwks: { keys: [RSA_PUBLIC] }, jwksUri: 'https://x.example' } as any),
+      /exactly one of \{ jwks \} or \{ jwksUri \}/,
+    );
+    assert.throws(
+      () =>
+        registry.addExternalClient('E', {
+          authMethod: ClientAuth.privateKeyJwt({ jwks: { keys: [RSA_PUBLIC] } }),
+          secretRotationDays: 30,
+          scopes: ['a'],
+        }),
       /secretRotationDays applies to shared secrets; a private_key_jwt client has none, got 30/,
     );
   });
@@ -103,7 +141,13 @@ describe('clients without a shared secret', () => {
       /external client "App": a public client \(ClientAuth.NONE\) cannot use client_credentials; it may use authorization_code, refresh_token/,
     );
     assert.throws(
-      () => registry.addExternalClient('App2', { authMethod: ClientAuth.NONE, grantTypes: [GrantType.JWT_BEARER], jwtBearer: { issuer: 'https://i.example', jwks: { keys: [EC_PUBLIC] } }, scopes: ['a'] }),
+      () =>
+        registry.addExternalClient('App2', {
+          authMethod: ClientAuth.NONE,
+          grantTypes: [GrantType.JWT_BEARER],
+          jwtBearer: { issuer: 'https://i.example', jwks: { keys: [EC_PUBLIC] } },
+          scopes: ['a'],
+        }),
       /a public client \(ClientAuth.NONE\) cannot use urn:ietf:params:oauth:grant-type:jwt-bearer/,
     );
   });
@@ -119,11 +163,21 @@ describe('clients without a shared secret', () => {
       /external client "B": jwtBearer is set but grantTypes does not include GrantType.JWT_BEARER/,
     );
     assert.throws(
-      () => registry.addExternalClient('C', { grantTypes: [GrantType.JWT_BEARER], jwtBearer: { issuer: '', jwks: { keys: [EC_PUBLIC] } }, scopes: ['a'] }),
+      () =>
+        registry.addExternalClient('C', {
+          grantTypes: [GrantType.JWT_BEARER],
+          jwtBearer: { issuer: '', jwks: { keys: [EC_PUBLIC] } },
+          scopes: ['a'],
+        }),
       /jwtBearer.issuer must be a non-empty literal string, got ""/,
     );
     assert.throws(
-      () => registry.addExternalClient('D', { grantTypes: [GrantType.JWT_BEARER], jwtBearer: { issuer: 'https://i.example' } as any, scopes: ['a'] }),
+      () =>
+        registry.addExternalClient('D', {
+          grantTypes: [GrantType.JWT_BEARER],
+          jwtBearer: { issuer: 'https://i.example' } as any,
+          scopes: ['a'],
+        }),
       /external client "D": jwtBearer: give exactly one of jwks or jwksUri, got neither/,
     );
   });

@@ -1,6 +1,6 @@
 /** Synth of third-party connections: valueless secrets, least-privilege IAM, routes and authorizers, manifest. */
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { Testing, TerraformVariable } from 'cdktf';
 import {
   ConnectionClientAuth,
@@ -46,7 +46,7 @@ describe('ThirdPartyConnection synth', () => {
     assert.deepEqual(findWildcardDataActions(tf), []);
   });
 
-  it('rotates the link key with the registry\'s rotation function', () => {
+  it("rotates the link key with the registry's rotation function", () => {
     const rotation = resource(tf, 'aws_secretsmanager_secret_rotation', 'LinkKeyRotation');
     assert.match(rotation.secret_id, /Connections_LinkKey_[A-Z0-9]+\.id/);
     assert.match(rotation.rotation_lambda_arn, /RotationFunction/);
@@ -58,31 +58,37 @@ describe('ThirdPartyConnection synth', () => {
     const statements = policyOf(tf, 'Connections_Function').Statement;
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     assert.deepEqual(bySid.ReadConnectionSecrets!.Action, ['secretsmanager:GetSecretValue']);
-    assert.deepEqual(bySid.ReadConnectionSecrets!.Resource.map((r: string) => r.replace(/\$\{[^}]+\}/g, 'X')), ['arn:X:secretsmanager:X:X:secret:reg/connections/*']);
+    assert.deepEqual(
+      bySid.ReadConnectionSecrets!.Resource.map((r: string) => r.replace(/\$\{[^}]+\}/g, 'X')),
+      ['arn:X:secretsmanager:X:X:secret:reg/connections/*'],
+    );
     assert.deepEqual(bySid.ReadRegistryTable!.Action, ['dynamodb:GetItem']);
-    assert.match(bySid.ReadRegistryTable!.Resource[0]!, /aws_dynamodb_table\.Registry_Table_[A-Z0-9]+\.arn/);
+    assert.match(bySid.ReadRegistryTable!.Resource[0], /aws_dynamodb_table\.Registry_Table_[A-Z0-9]+\.arn/);
     assert.deepEqual(bySid.WriteOwnTableItems!.Action, ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
     assert.deepEqual(bySid.WriteOwnTableItems!.Condition, {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['tokenset#*', 'consentstate#*', 'consentlink#*'] },
     });
     assert.deepEqual(bySid.EncryptRefreshTokens!.Action, ['kms:Encrypt', 'kms:Decrypt']);
-    assert.match(bySid.EncryptRefreshTokens!.Resource[0]!, /aws_kms_key\.Registry_Key_[A-Z0-9]+\.arn/);
+    assert.match(bySid.EncryptRefreshTokens!.Resource[0], /aws_kms_key\.Registry_Key_[A-Z0-9]+\.arn/);
     assert.ok(bySid.EncryptRefreshTokens!.Condition, 'the refresh-token cipher is bound to its encryption context');
     assert.deepEqual(bySid.PublishHealthEvents!.Action, ['events:PutEvents']);
-    assert.match(bySid.PublishHealthEvents!.Resource[0]!, /:events:.*:event-bus\/default$/);
+    assert.match(bySid.PublishHealthEvents!.Resource[0], /:events:.*:event-bus\/default$/);
     for (const s of statements) assert.ok(!s.Resource.includes('*'), `${s.Sid} has a bare * resource`);
   });
 
-  it('grantTokenAccess adds one InvokeFunction statement on the connection\'s alias only, and the env var', () => {
+  it("grantTokenAccess adds one InvokeFunction statement on the connection's alias only, and the env var", () => {
     const statements = policyOf(tf, 'GetV1Accounts_Handler').Statement;
     const invoke = statements.filter((s) => s.Action.includes('lambda:InvokeFunction'));
     assert.equal(invoke.length, 1);
-    assert.deepEqual(invoke[0]!.Action, ['lambda:InvokeFunction']);
-    assert.equal(invoke[0]!.Resource.length, 1);
-    assert.match(invoke[0]!.Resource[0]!, /^\$\{aws_lambda_alias\.Registry_Salesforce_BrokerAlias_[A-Z0-9]+\.arn\}$/);
+    assert.deepEqual(invoke[0].Action, ['lambda:InvokeFunction']);
+    assert.equal(invoke[0].Resource.length, 1);
+    assert.match(invoke[0].Resource[0], /^\$\{aws_lambda_alias\.Registry_Salesforce_BrokerAlias_[A-Z0-9]+\.arn\}$/);
     const proxy = statements.filter((s) => s.Action.includes('execute-api:Invoke'));
     assert.equal(proxy.length, 1);
-    assert.match(proxy[0]!.Resource[0]!, /^\$\{aws_apigatewayv2_api\.Registry_Api_[A-Z0-9]+\.execution_arn\}\/\*\/\*\/connections\/Salesforce\/proxy\/\*$/);
+    assert.match(
+      proxy[0].Resource[0],
+      /^\$\{aws_apigatewayv2_api\.Registry_Api_[A-Z0-9]+\.execution_arn\}\/\*\/\*\/connections\/Salesforce\/proxy\/\*$/,
+    );
     const alias = resource(tf, 'aws_lambda_alias', 'Salesforce_BrokerAlias');
     assert.equal(alias.name, 'connection-Salesforce');
     assert.equal(alias.function_version, '$LATEST');
@@ -97,7 +103,10 @@ describe('ThirdPartyConnection synth', () => {
       ['GET /connections/{name}/callback', 'NONE'],
       ['ANY /connections/{name}/proxy/{proxy+}', 'AWS_IAM'],
     ]) {
-      assert.ok(routes.some((r) => r[0] === expected[0] && r[1] === expected[1]), `${expected.join(' ')} in ${JSON.stringify(routes)}`);
+      assert.ok(
+        routes.some((r) => r[0] === expected[0] && r[1] === expected[1]),
+        `${expected.join(' ')} in ${JSON.stringify(routes)}`,
+      );
     }
   });
 
@@ -106,15 +115,21 @@ describe('ThirdPartyConnection synth', () => {
     assert.equal(item.pk.S, 'connection#Salesforce');
     assert.deepEqual(JSON.parse(item.data.S), registry.manifest().connections![1 - 1]);
     const manifest = registry.manifest();
-    assert.deepEqual(manifest.connections!.map((c) => [c.name, c.grant, c.mode, c.clientAuth]), [
-      ['Salesforce', 'authorization_code', 'perUser', 'client_secret_basic'],
-      ['Billing', 'client_credentials', 'shared', 'private_key_jwt'],
-    ]);
-    assert.equal(manifest.connections![0]!.pkce, true);
-    assert.deepEqual(manifest.connections![0]!.provider, { issuer: 'https://login.salesforce.com' });
+    assert.deepEqual(
+      manifest.connections!.map((c) => [c.name, c.grant, c.mode, c.clientAuth]),
+      [
+        ['Salesforce', 'authorization_code', 'perUser', 'client_secret_basic'],
+        ['Billing', 'client_credentials', 'shared', 'private_key_jwt'],
+      ],
+    );
+    assert.equal(manifest.connections![0].pkce, true);
+    assert.deepEqual(manifest.connections![0].provider, { issuer: 'https://login.salesforce.com' });
     const outputs = Object.entries(tf.output ?? {}).filter(([id]) => id.endsWith('-consent-url'));
     assert.equal(outputs.length, 1, 'only authorization_code connections have a consent URL');
-    assert.match((outputs[0]![1] as { value: string }).value, /\/connections\/Salesforce\/connect\?link=<signed link: oauth-registry connect Salesforce>$/);
+    assert.match(
+      (outputs[0][1] as { value: string }).value,
+      /\/connections\/Salesforce\/connect\?link=<signed link: oauth-registry connect Salesforce>$/,
+    );
     assert.ok(Testing.synth(stack).length > 0);
   });
 
@@ -136,7 +151,7 @@ describe('ThirdPartyConnection write-only credentials', () => {
       credentials: ConnectionCredentials.writeOnly({ value: variable.stringValue, version: 3 }),
     });
     const tf = synthJson(f.stack);
-    const [version, ...others] = Object.values(resources(tf, 'aws_secretsmanager_secret_version')) as any[];
+    const [version, ...others] = Object.values<any>(resources(tf, 'aws_secretsmanager_secret_version'));
     assert.equal(others.length, 0);
     assert.deepEqual(version, {
       secret_id: `\${aws_secretsmanager_secret.${crm.credentialsSecret.friendlyUniqueId}.id}`,
@@ -151,24 +166,45 @@ describe('ThirdPartyConnection write-only credentials', () => {
     assert.throws(
       () => ConnectionCredentials.writeOnly({ value: '{"client_id":"a","client_secret":"s3cr3t"}', version: 1 }),
       (err: Error) =>
-        /value must be a reference such as a sensitive TerraformVariable's stringValue, got a literal string \(42 characters, not shown\): it would be written to cdktf\.out/.test(err.message) &&
-        !err.message.includes('s3cr3t'),
+        /value must be a reference such as a sensitive TerraformVariable's stringValue, got a literal string \(42 characters, not shown\): it would be written to cdktf\.out/.test(
+          err.message,
+        ) && !err.message.includes('s3cr3t'),
     );
-    assert.throws(() => ConnectionCredentials.writeOnly({ value: new TerraformVariable(fixture().stack, 'v', {}).stringValue, version: 0 }), /version must be a positive integer, got 0/);
+    assert.throws(
+      () => ConnectionCredentials.writeOnly({ value: new TerraformVariable(fixture().stack, 'v', {}).stringValue, version: 0 }),
+      /version must be a positive integer, got 0/,
+    );
   });
 });
 
 describe('ThirdPartyConnection validation', () => {
   const discover = Provider.discover('https://idp.example');
   const cases: [string, () => unknown, RegExp][] = [
-    ['an id that is not a path segment', () => fixture().registry.addConnection('My Conn', { provider: discover }), /must match .* got "My Conn"/],
+    [
+      'an id that is not a path segment',
+      () => fixture().registry.addConnection('My Conn', { provider: discover }),
+      /must match .* got "My Conn"/,
+    ],
     ['the reserved id link-key', () => fixture().registry.addConnection('link-key', { provider: discover }), /not be "link-key"/],
-    ['a plain-http provider', () => Provider.discover('http://idp.example'), /must be https \(or http on 127\.0\.0\.1\), got "http:\/\/idp\.example"/],
+    [
+      'a plain-http provider',
+      () => Provider.discover('http://idp.example'),
+      /must be https \(or http on 127\.0\.0\.1\), got "http:\/\/idp\.example"/,
+    ],
     ['a provider URL with a fragment', () => Provider.endpoints({ tokenEndpoint: 'https://x.example/token#a' }), /no fragment/],
-    ['a declared issuer that is not https', () => Provider.endpoints({ tokenEndpoint: 'https://x.example/token', issuer: 'http://x.example' }), /Provider\.endpoints: issuer must be https/],
+    [
+      'a declared issuer that is not https',
+      () => Provider.endpoints({ tokenEndpoint: 'https://x.example/token', issuer: 'http://x.example' }),
+      /Provider\.endpoints: issuer must be https/,
+    ],
     [
       'client_credentials per user',
-      () => fixture().registry.addConnection('C', { provider: discover, grant: ConnectionGrant.clientCredentials(), mode: ConnectionMode.PER_USER }),
+      () =>
+        fixture().registry.addConnection('C', {
+          provider: discover,
+          grant: ConnectionGrant.clientCredentials(),
+          mode: ConnectionMode.PER_USER,
+        }),
       /mode must be ConnectionMode\.SHARED, got PER_USER/,
     ],
     [
@@ -176,9 +212,21 @@ describe('ThirdPartyConnection validation', () => {
       () => fixture().registry.addConnection('C', { provider: Provider.endpoints({ tokenEndpoint: 'https://x.example/token' }) }),
       /needs the provider's authorizationEndpoint/,
     ],
-    ['a reserved authorization parameter', () => fixture().registry.addConnection('C', { provider: discover, authorizationParams: { state: 'x' } }), /must not set "state"/],
-    ['a reserved token parameter', () => fixture().registry.addConnection('C', { provider: discover, tokenParams: { grant_type: 'x' } }), /must not set "grant_type"/],
-    ['an invalid scope', () => fixture().registry.addConnection('C', { provider: discover, scopes: ['a b'] }), /not a valid RFC 6749 scope-token/],
+    [
+      'a reserved authorization parameter',
+      () => fixture().registry.addConnection('C', { provider: discover, authorizationParams: { state: 'x' } }),
+      /must not set "state"/,
+    ],
+    [
+      'a reserved token parameter',
+      () => fixture().registry.addConnection('C', { provider: discover, tokenParams: { grant_type: 'x' } }),
+      /must not set "grant_type"/,
+    ],
+    [
+      'an invalid scope',
+      () => fixture().registry.addConnection('C', { provider: discover, scopes: ['a b'] }),
+      /not a valid RFC 6749 scope-token/,
+    ],
     [
       'grantProxyAccess without apiBaseUrl',
       () => {
@@ -188,7 +236,11 @@ describe('ThirdPartyConnection validation', () => {
       },
       /connection "C": grantProxyAccess needs apiBaseUrl/,
     ],
-    ['an apiBaseUrl with a query', () => fixture().registry.addConnection('C', { provider: discover, apiBaseUrl: 'https://api.example/v1?x=1' }), /must have no query/],
+    [
+      'an apiBaseUrl with a query',
+      () => fixture().registry.addConnection('C', { provider: discover, apiBaseUrl: 'https://api.example/v1?x=1' }),
+      /must have no query/,
+    ],
   ];
   for (const [name, run, message] of cases) {
     it(`fails on ${name}`, () => assert.throws(run, message));

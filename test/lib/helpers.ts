@@ -1,6 +1,6 @@
 /** Shared fixtures of the construct tests. */
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { App, TerraformStack, Testing } from 'cdktf';
+import { type App, TerraformStack, Testing } from 'cdktf';
 import { OAuthRegistry, type OAuthRegistryProps } from '../../lib';
 
 export interface Fixture {
@@ -31,7 +31,7 @@ export function resources(tf: any, type: string): Record<string, any> {
 export function resource(tf: any, type: string, fragment: string): any {
   const matches = Object.entries(resources(tf, type)).filter(([id]) => id.includes(fragment));
   if (matches.length !== 1) throw new Error(`expected one ${type} matching "${fragment}", got ${matches.length}`);
-  return matches[0]![1];
+  return matches[0][1];
 }
 
 /** The parsed inline policy of the function whose logical id contains `fragment`. */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConnectionGrant, Provider, UserAuthentication, findRegistrationWrites, findWildcardDataActions } from '../../lib';
-import { TABLE_WRITES, TOKEN_SET_CONTEXT_KEYS } from '../../lib/private/registry-policies';
 import { sealRefreshToken, tokenSetKey } from '../../lambdas/connections/token-set-item';
 import type { ConnectionRegistration } from '../../lambdas/shared/manifest';
 import { KEY_PREFIX, REGISTRATION_KEY_KINDS, type KeyKind } from '../../lambdas/shared/table-keys';
+import { ConnectionGrant, Provider, UserAuthentication, findRegistrationWrites, findWildcardDataActions } from '../../lib';
+import { TABLE_WRITES, TOKEN_SET_CONTEXT_KEYS } from '../../lib/private/registry-policies';
 import { fixture, policyOf, resource, resources, synthJson } from './helpers';
 
 const DATA_SERVICES = /^(secretsmanager|dynamodb|kms):/;
@@ -51,16 +51,16 @@ describe('least privilege', () => {
     const byAction = (action: string) => Statement.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource);
     const secrets = byAction('secretsmanager:GetSecretValue');
     assert.equal(secrets.length, 2);
-    assert.match(secrets[0]!, signingKeyArn);
-    assert.match(secrets[1]!, clientsPattern);
+    assert.match(secrets[0], signingKeyArn);
+    assert.match(secrets[1], clientsPattern);
     assert.deepEqual(byAction('secretsmanager:DescribeSecret'), secrets);
     const table = byAction('dynamodb:GetItem');
     assert.equal(table.length, 1);
-    assert.match(table[0]!, /^\$\{aws_dynamodb_table\.Registry_Table_\w+\.arn\}$/);
+    assert.match(table[0], /^\$\{aws_dynamodb_table\.Registry_Table_\w+\.arn\}$/);
     assert.deepEqual(byAction('dynamodb:PutItem'), table);
     assert.deepEqual(byAction('dynamodb:UpdateItem'), table);
     assert.deepEqual(byAction('dynamodb:DeleteItem'), table);
-    for (const s of Statement.filter((s) => s.Action.some((a) => a.startsWith('kms:')))) assert.match(s.Resource[0]!, KEY_ARN);
+    for (const s of Statement.filter((s) => s.Action.some((a) => a.startsWith('kms:')))) assert.match(s.Resource[0], KEY_ARN);
     const actions = Statement.flatMap((s) => s.Action).sort();
     assert.deepEqual(actions, [
       'dynamodb:DeleteItem',
@@ -76,7 +76,7 @@ describe('least privilege', () => {
     ]);
     const logs = Statement.find((s) => s.Action.includes('logs:PutLogEvents'))!;
     assert.deepEqual(logs.Resource.length, 1);
-    assert.match(logs.Resource[0]!, /^\$\{aws_cloudwatch_log_group\.Registry_AuthorizationServer_LogGroup_\w+\.arn\}:\*$/);
+    assert.match(logs.Resource[0], /^\$\{aws_cloudwatch_log_group\.Registry_AuthorizationServer_LogGroup_\w+\.arn\}:\*$/);
   });
 
   it('gives the rotation function rotation rights on the same secrets and its key only', () => {
@@ -88,14 +88,14 @@ describe('least privilege', () => {
       'secretsmanager:PutSecretValue',
       'secretsmanager:UpdateSecretVersionStage',
     ]);
-    assert.match(secrets.Resource[0]!, signingKeyArn);
-    assert.match(secrets.Resource[1]!, clientsPattern);
+    assert.match(secrets.Resource[0], signingKeyArn);
+    assert.match(secrets.Resource[1], clientsPattern);
     const kms = Statement.filter((s) => s.Action.some((a) => a.startsWith('kms:')));
     assert.equal(kms.length, 1);
-    assert.deepEqual([...kms[0]!.Action].sort(), ['kms:Decrypt', 'kms:GenerateDataKey']);
-    assert.match(kms[0]!.Resource[0]!, KEY_ARN);
-    assert.match(kms[0]!.Condition.StringEquals['kms:ViaService'], viaService('secretsmanager'));
-    assert.deepEqual(kms[0]!.Condition.StringLike['kms:EncryptionContext:SecretARN'], secrets.Resource);
+    assert.deepEqual([...kms[0].Action].sort(), ['kms:Decrypt', 'kms:GenerateDataKey']);
+    assert.match(kms[0].Resource[0], KEY_ARN);
+    assert.match(kms[0].Condition.StringEquals['kms:ViaService'], viaService('secretsmanager'));
+    assert.deepEqual(kms[0].Condition.StringLike['kms:EncryptionContext:SecretARN'], secrets.Resource);
     assert.ok(!Statement.some((s) => s.Action.some((a) => a.startsWith('dynamodb:'))));
   });
 
@@ -120,7 +120,10 @@ describe('least privilege', () => {
     assert.equal(roles.length, 3);
     for (const role of roles) {
       const doc = JSON.parse(role.assume_role_policy);
-      assert.deepEqual(doc.Statement.map((s: any) => s.Principal), [{ Service: 'lambda.amazonaws.com' }]);
+      assert.deepEqual(
+        doc.Statement.map((s: any) => s.Principal),
+        [{ Service: 'lambda.amazonaws.com' }],
+      );
     }
   });
 });
@@ -148,15 +151,29 @@ describe('table least privilege', () => {
           {
             'ForAllValues:StringLike': {
               'dynamodb:LeadingKeys': patterns([
-                'code', 'family', 'refreshToken', 'revokedJti', 'authRequest', 'consent', 'assertionJti', 'bearerJti',
+                'code',
+                'family',
+                'refreshToken',
+                'revokedJti',
+                'authRequest',
+                'consent',
+                'assertionJti',
+                'bearerJti',
               ]),
             },
           },
         ],
       ],
     );
-    assert.deepEqual(dynamodb[1]!.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'], [
-      'code#*', 'family#*', 'rt#*', 'revoked#*', 'authreq#*', 'consent#*', 'jti#*', 'bearer-jti#*',
+    assert.deepEqual(dynamodb[1].Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'], [
+      'code#*',
+      'family#*',
+      'rt#*',
+      'revoked#*',
+      'authreq#*',
+      'consent#*',
+      'jti#*',
+      'bearer-jti#*',
     ]);
   });
 
@@ -190,8 +207,7 @@ describe('table least privilege', () => {
 
 describe('KMS least privilege', () => {
   const tf = everyFunction();
-  const kmsStatements = (fragment: string) =>
-    policyOf(tf, fragment).Statement.filter((s) => s.Action.some((a) => a.startsWith('kms:')));
+  const kmsStatements = (fragment: string) => policyOf(tf, fragment).Statement.filter((s) => s.Action.some((a) => a.startsWith('kms:')));
 
   it('conditions every KMS statement of every function', () => {
     let count = 0;
@@ -208,13 +224,13 @@ describe('KMS least privilege', () => {
     assert.equal(count, 7);
   });
 
-  it('lets Secrets Manager use the key for each function\'s own secrets only', () => {
+  it("lets Secrets Manager use the key for each function's own secrets only", () => {
     const secretArns = (fragment: string) => {
       const [s, ...others] = kmsStatements(fragment).filter((s) => s.Condition.StringLike?.['kms:EncryptionContext:SecretARN']);
       assert.equal(others.length, 0);
-      assert.match(s!.Condition.StringEquals['kms:ViaService'], viaService('secretsmanager'));
-      assert.deepEqual(Object.keys(s!.Condition).sort(), ['StringEquals', 'StringLike']);
-      return { actions: s!.Action, arns: s!.Condition.StringLike['kms:EncryptionContext:SecretARN'] as string[] };
+      assert.match(s.Condition.StringEquals['kms:ViaService'], viaService('secretsmanager'));
+      assert.deepEqual(Object.keys(s.Condition).sort(), ['StringEquals', 'StringLike']);
+      return { actions: s.Action, arns: s.Condition.StringLike['kms:EncryptionContext:SecretARN'] as string[] };
     };
     const server = secretArns('Registry_AuthorizationServer');
     assert.deepEqual(server.actions, ['kms:Decrypt']);
@@ -223,9 +239,10 @@ describe('KMS least privilege', () => {
     assert.equal(server.arns.length, 3); // signing key, client secrets, upstream client secret
     const connections = secretArns('Registry_Connections_Function');
     assert.deepEqual(connections.actions, ['kms:Decrypt']);
-    assert.deepEqual(connections.arns.map((a) => a.replace(new RegExp(`${PARTITION}|${REGION}|${ACCOUNT}`, 'g'), 'X')), [
-      'arn:X:secretsmanager:X:X:secret:acme-auth/connections/*',
-    ]);
+    assert.deepEqual(
+      connections.arns.map((a) => a.replace(new RegExp(`${PARTITION}|${REGION}|${ACCOUNT}`, 'g'), 'X')),
+      ['arn:X:secretsmanager:X:X:secret:acme-auth/connections/*'],
+    );
     const rotation = kmsStatements('Registry_RotationFunction');
     assert.equal(rotation.length, 2);
     for (const s of rotation) {
@@ -234,27 +251,33 @@ describe('KMS least privilege', () => {
     }
     const rotated = rotation.flatMap((s) => s.Condition.StringLike['kms:EncryptionContext:SecretARN'] as string[]);
     const rotatable = policyOf(tf, 'Registry_RotationFunction').Statement.filter((s) => s.Action.includes('secretsmanager:PutSecretValue'));
-    assert.deepEqual(rotated, rotatable.flatMap((s) => s.Resource));
+    assert.deepEqual(
+      rotated,
+      rotatable.flatMap((s) => s.Resource),
+    );
   });
 
-  it('lets DynamoDB decrypt the table key for the registry\'s table only', () => {
+  it("lets DynamoDB decrypt the table key for the registry's table only", () => {
     for (const fragment of ['Registry_AuthorizationServer', 'Registry_Connections_Function']) {
       const table = kmsStatements(fragment).filter((s) => s.Condition.StringEquals?.['kms:ViaService']?.startsWith('dynamodb.'));
       assert.equal(table.length, 1, fragment);
-      assert.deepEqual(table[0]!.Action, ['kms:Decrypt']);
-      const equals = table[0]!.Condition.StringEquals;
+      assert.deepEqual(table[0].Action, ['kms:Decrypt']);
+      const equals = table[0].Condition.StringEquals;
       assert.match(equals['kms:ViaService'], viaService('dynamodb'));
       assert.match(equals['kms:EncryptionContext:aws:dynamodb:tableName'], /^\$\{aws_dynamodb_table\.Registry_Table_\w+\.name\}$/);
       assert.match(equals['kms:EncryptionContext:aws:dynamodb:subscriberId'], new RegExp(`^${ACCOUNT}$`));
     }
-    assert.deepEqual(kmsStatements('Registry_RotationFunction').filter((s) => JSON.stringify(s).includes('dynamodb')), []);
+    assert.deepEqual(
+      kmsStatements('Registry_RotationFunction').filter((s) => JSON.stringify(s).includes('dynamodb')),
+      [],
+    );
   });
 
-  it('binds the connections function\'s own Encrypt/Decrypt to a token set\'s encryption context', () => {
+  it("binds the connections function's own Encrypt/Decrypt to a token set's encryption context", () => {
     const cipher = kmsStatements('Registry_Connections_Function').filter((s) => s.Action.includes('kms:Encrypt'));
     assert.equal(cipher.length, 1);
-    assert.deepEqual(cipher[0]!.Action, ['kms:Encrypt', 'kms:Decrypt']);
-    assert.deepEqual(cipher[0]!.Condition, {
+    assert.deepEqual(cipher[0].Action, ['kms:Encrypt', 'kms:Decrypt']);
+    assert.deepEqual(cipher[0].Condition, {
       StringLike: {
         'kms:EncryptionContext:oauth-registry:token-set': 'tokenset#*',
         'kms:EncryptionContext:oauth-registry:connection': '*',

@@ -100,7 +100,10 @@ describe('OAuthRegistry', () => {
       const logGroup = resource(tf, 'aws_cloudwatch_log_group', id.replace(/_[0-9A-F]{8}$/, '_LogGroup'));
       assert.equal(logGroup.name, `/aws/lambda/${fn.function_name}`);
       assert.equal(logGroup.retention_in_days, 90);
-      assert.ok(fn.depends_on.some((d: string) => d.startsWith('aws_cloudwatch_log_group.')), id);
+      assert.ok(
+        fn.depends_on.some((d: string) => d.startsWith('aws_cloudwatch_log_group.')),
+        id,
+      );
     }
     const handler = resource(tf, 'aws_lambda_function', 'GetV1Incidents_Handler');
     assert.equal(handler.memory_size, 512);
@@ -143,7 +146,7 @@ describe('OAuthRegistry', () => {
     assert.match(permission.source_arn, /^\$\{aws_apigatewayv2_api\.Registry_Api_\w+\.execution_arn\}\/\*\/\*$/);
   });
 
-  it('creates a JWT authorizer for our issuer with the registry audience only, not the clients\' own', () => {
+  it("creates a JWT authorizer for our issuer with the registry audience only, not the clients' own", () => {
     assertHas(synth, Apigatewayv2Authorizer, {
       authorizer_type: 'JWT',
       identity_sources: ['$request.header.Authorization'],
@@ -169,7 +172,7 @@ describe('OAuthRegistry', () => {
     const secret = resource(tf, 'aws_secretsmanager_secret', 'Partner_Secret');
     assert.equal(secret.name, 'acme-auth/clients/Partner');
     assert.equal(secret.tags[SECRET_KIND_TAG], 'client-secret');
-    assert.equal(secret.tags[CLIENT_ID_TAG], registry.externalClients[0]!.clientId);
+    assert.equal(secret.tags[CLIENT_ID_TAG], registry.externalClients[0].clientId);
     assert.match(secret.kms_key_id, /aws_kms_key/);
     assert.equal(secret.secret_string, undefined);
     const rotation = resource(tf, 'aws_secretsmanager_secret_rotation', 'Reporter_SecretRotation');
@@ -196,10 +199,10 @@ describe('OAuthRegistry', () => {
   });
 
   it('generates a stable, URL-safe client id from the construct path', () => {
-    const again = exampleStack().registry.externalClients[0]!;
-    assert.equal(again.clientId, registry.externalClients[0]!.clientId);
+    const again = exampleStack().registry.externalClients[0];
+    assert.equal(again.clientId, registry.externalClients[0].clientId);
     assert.match(again.clientId, /^[0-9a-f]{24}$/);
-    assert.notEqual(registry.externalClients[0]!.clientId, fixture().registry.addExternalClient('Other', { scopes: ['a'] }).clientId);
+    assert.notEqual(registry.externalClients[0].clientId, fixture().registry.addExternalClient('Other', { scopes: ['a'] }).clientId);
   });
 
   it('outputs the issuer, token endpoint and JWKS URI', () => {

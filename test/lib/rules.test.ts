@@ -17,7 +17,13 @@ describe('rules', () => {
   describe('findWildcardDataActions', () => {
     it('passes statements scoped to named resources, and non-data actions on "*"', () => {
       assert.deepEqual(
-        findWildcardDataActions(policy({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: ['arn:aws:secretsmanager:eu-west-1:1:secret:x/clients/*'] })),
+        findWildcardDataActions(
+          policy({
+            Effect: 'Allow',
+            Action: ['secretsmanager:GetSecretValue'],
+            Resource: ['arn:aws:secretsmanager:eu-west-1:1:secret:x/clients/*'],
+          }),
+        ),
         [],
       );
       assert.deepEqual(findWildcardDataActions(policy({ Effect: 'Allow', Action: 'xray:PutTraceSegments', Resource: '*' })), []);
@@ -25,9 +31,15 @@ describe('rules', () => {
 
     it('flags a data action on "*"', () => {
       const findings = findWildcardDataActions(policy({ Effect: 'Allow', Action: ['kms:Decrypt', 'dynamodb:*'], Resource: '*' }));
-      assert.deepEqual(findings.map((f) => f.message.match(/"([^"]+)"/)![1]), ['kms:Decrypt', 'dynamodb:*']);
-      assert.equal(findings[0]!.address, 'aws_iam_role_policy.p');
-      assert.equal(findWildcardDataActions(policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ['*'] })).length, 1);
+      assert.deepEqual(
+        findings.map((f) => f.message.match(/"([^"]+)"/)![1]),
+        ['kms:Decrypt', 'dynamodb:*'],
+      );
+      assert.equal(findings[0].address, 'aws_iam_role_policy.p');
+      assert.equal(
+        findWildcardDataActions(policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ['*'] })).length,
+        1,
+      );
     });
   });
 
@@ -54,18 +66,18 @@ describe('rules', () => {
       assert.deepEqual(findRegistrationWrites(withTable(write({ Action: 'dynamodb:*', Condition: wildcardWithKey }))), []);
     });
 
-    it('flags a write on the registry\'s table that could reach the registrations', () => {
+    it("flags a write on the registry's table that could reach the registrations", () => {
       const flagged = (statement: object) => findRegistrationWrites(withTable(statement)).map((f) => f.message);
-      assert.match(flagged(write())[0]!, /^aws_iam_role_policy\.p allows dynamodb:PutItem on the registry's table without a /);
-      assert.match(flagged(write(leadingKeys(['*'])))[0]!, /leading-key pattern "\*", which matches "client#…" items/);
-      assert.match(flagged(write(leadingKeys(['code#*', 'c*'])))[0]!, /leading-key pattern "c\*"/);
-      assert.match(flagged(write(leadingKeys(['conn?ction#*'])))[0]!, /matches "connection#…" items/);
-      assert.match(flagged(write(leadingKeys(['client#abc'], 'ForAllValues:StringEquals')))[0]!, /"client#abc"/);
-      assert.match(flagged(write(leadingKeys(['${aws:username}'])))[0]!, /leading-key pattern/);
+      assert.match(flagged(write())[0], /^aws_iam_role_policy\.p allows dynamodb:PutItem on the registry's table without a /);
+      assert.match(flagged(write(leadingKeys(['*'])))[0], /leading-key pattern "\*", which matches "client#…" items/);
+      assert.match(flagged(write(leadingKeys(['code#*', 'c*'])))[0], /leading-key pattern "c\*"/);
+      assert.match(flagged(write(leadingKeys(['conn?ction#*'])))[0], /matches "connection#…" items/);
+      assert.match(flagged(write(leadingKeys(['client#abc'], 'ForAllValues:StringEquals')))[0], /"client#abc"/);
+      assert.match(flagged(write(leadingKeys(['${aws:username}'])))[0], /leading-key pattern/);
       assert.equal(flagged(write(leadingKeys(['code#*'], 'ForAllValues:StringLikeIfExists'))).length, 1);
       assert.equal(flagged(write(leadingKeys(['code#*'], 'ForAnyValue:StringLike'))).length, 1);
       // `ForAllValues` is true over no key at all: a wildcard grants table actions that carry none.
-      assert.match(flagged(write({ Action: 'dynamodb:*', ...leadingKeys(['code#*']) }))[0]!, /may carry no leading key/);
+      assert.match(flagged(write({ Action: 'dynamodb:*', ...leadingKeys(['code#*']) }))[0], /may carry no leading key/);
       assert.equal(flagged(write({ Action: undefined, NotAction: ['dynamodb:GetItem'], ...leadingKeys(['code#*']) })).length, 1);
       // Other spellings of the same table.
       assert.equal(flagged(write({ Resource: '*' })).length, 1);
@@ -73,7 +85,7 @@ describe('rules', () => {
       const writtenOut = 'arn:${data.aws_partition.p.partition}:dynamodb:eu-west-1:1:table/reg-registry';
       assert.equal(flagged(write({ Resource: [writtenOut] })).length, 1);
       assert.equal(flagged(write({ Action: ['dynamodb:batchwriteitem'] })).length, 1);
-      assert.match(flagged(write({ Sid: 'Mine' }))[0]!, /^aws_iam_role_policy\.p \(statement "Mine"\)/);
+      assert.match(flagged(write({ Sid: 'Mine' }))[0], /^aws_iam_role_policy\.p \(statement "Mine"\)/);
     });
   });
 
@@ -82,8 +94,13 @@ describe('rules', () => {
       assert.deepEqual(findLogGroupsWithoutRetention({ resource: { aws_cloudwatch_log_group: { g: { retention_in_days: 30 } } } }), []);
     });
     it('flags a log group without retention', () => {
-      const findings = findLogGroupsWithoutRetention({ resource: { aws_cloudwatch_log_group: { g: { name: 'x' }, h: { retention_in_days: 0 } } } });
-      assert.deepEqual(findings.map((f) => f.address), ['aws_cloudwatch_log_group.g', 'aws_cloudwatch_log_group.h']);
+      const findings = findLogGroupsWithoutRetention({
+        resource: { aws_cloudwatch_log_group: { g: { name: 'x' }, h: { retention_in_days: 0 } } },
+      });
+      assert.deepEqual(
+        findings.map((f) => f.address),
+        ['aws_cloudwatch_log_group.g', 'aws_cloudwatch_log_group.h'],
+      );
     });
   });
 
@@ -92,7 +109,9 @@ describe('rules', () => {
       const config = {
         resource: {
           aws_secretsmanager_secret: { s: { name: 'x/signing-key' } },
-          aws_lambda_function: { f: { environment: { variables: { JWKS: JSON.stringify({ keys: [{ kty: 'RSA', n: 'abc', e: 'AQAB' }] }) } } } },
+          aws_lambda_function: {
+            f: { environment: { variables: { JWKS: JSON.stringify({ keys: [{ kty: 'RSA', n: 'abc', e: 'AQAB' }] }) } } },
+          },
         },
       };
       assert.deepEqual(findSecretValues(config), []);
@@ -105,14 +124,15 @@ describe('rules', () => {
         resource: {
           aws_secretsmanager_secret_version: { v: { secret_id: 'x', secret_string: 'hunter2' } },
           aws_ssm_parameter: { p: { value: pem } },
-          aws_lambda_function: { f: { environment: { variables: { KEY: JSON.stringify({ kty: 'RSA', n: 'n', e: 'AQAB', d: 'private' }) } } } },
+          aws_lambda_function: {
+            f: { environment: { variables: { KEY: JSON.stringify({ kty: 'RSA', n: 'n', e: 'AQAB', d: 'private' }) } } },
+          },
         },
       };
-      assert.deepEqual(findSecretValues(config).map((f) => f.address), [
-        'aws_secretsmanager_secret_version.v',
-        'aws_ssm_parameter.p',
-        'aws_lambda_function.f',
-      ]);
+      assert.deepEqual(
+        findSecretValues(config).map((f) => f.address),
+        ['aws_secretsmanager_secret_version.v', 'aws_ssm_parameter.p', 'aws_lambda_function.f'],
+      );
     });
   });
 
@@ -121,11 +141,17 @@ describe('rules', () => {
       const { stack, registry } = fixture();
       new CloudwatchLogGroup(registry, 'Forever', { name: 'forever' });
       new SecretsmanagerSecretVersion(registry, 'Leak', { secretId: 'x', secretString: 'hunter2' });
-      assert.throws(() => Testing.fullSynth(stack), (error: Error) => {
-        assert.match(error.message, /\[log-group-without-retention\] aws_cloudwatch_log_group\.Registry_Forever_\w+ has no retention_in_days/);
-        assert.match(error.message, /\[secret-value\] aws_secretsmanager_secret_version\.Registry_Leak_\w+ sets secret_string/);
-        return true;
-      });
+      assert.throws(
+        () => Testing.fullSynth(stack),
+        (error: Error) => {
+          assert.match(
+            error.message,
+            /\[log-group-without-retention\] aws_cloudwatch_log_group\.Registry_Forever_\w+ has no retention_in_days/,
+          );
+          assert.match(error.message, /\[secret-value\] aws_secretsmanager_secret_version\.Registry_Leak_\w+ sets secret_string/);
+          return true;
+        },
+      );
     });
 
     it('fails synth when a policy in the registry lets a function write registrations', () => {
@@ -138,15 +164,19 @@ describe('rules', () => {
         }),
       });
       registry.rotationFunction.addToPolicy({ sid: 'Sloppy', actions: ['dynamodb:UpdateItem'], resources: [registry.table.arn] });
-      assert.throws(() => Testing.fullSynth(stack), (error: Error) => {
-        const handAdded = /\[registration-write\] aws_iam_role_policy\.Registry_HandAdded_\w+ allows dynamodb:PutItem, dynamodb:DeleteItem/;
-        assert.match(error.message, handAdded);
-        assert.match(error.message, /HandAdded_\w+ allows [^\n]* on the registry's table without a ForAllValues:StringLike condition/);
-        assert.match(error.message, /it could write the registrations \(client#, connection#\), which only Terraform may/);
-        const sloppy = /\[registration-write\] aws_iam_role_policy\.Registry_RotationFunction_Policy_\w+ \(statement "Sloppy"\)/;
-        assert.match(error.message, sloppy);
-        return true;
-      });
+      assert.throws(
+        () => Testing.fullSynth(stack),
+        (error: Error) => {
+          const handAdded =
+            /\[registration-write\] aws_iam_role_policy\.Registry_HandAdded_\w+ allows dynamodb:PutItem, dynamodb:DeleteItem/;
+          assert.match(error.message, handAdded);
+          assert.match(error.message, /HandAdded_\w+ allows [^\n]* on the registry's table without a ForAllValues:StringLike condition/);
+          assert.match(error.message, /it could write the registrations \(client#, connection#\), which only Terraform may/);
+          const sloppy = /\[registration-write\] aws_iam_role_policy\.Registry_RotationFunction_Policy_\w+ \(statement "Sloppy"\)/;
+          assert.match(error.message, sloppy);
+          return true;
+        },
+      );
     });
 
     it('finds nothing in a registry as built', () => {

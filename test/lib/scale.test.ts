@@ -19,6 +19,9 @@ describe('scale', () => {
     one.stack.runAllValidations();
     const sizes = (config: any) => Object.values<any>(config.resource.aws_iam_role_policy).map((p) => p.policy.length);
     assert.deepEqual(sizes(tf), sizes(one.stack.toTerraform()));
-    assert.ok(sizes(tf).every((size) => size < 4096), `policy sizes ${sizes(tf)}`);
+    assert.ok(
+      sizes(tf).every((size) => size < 4096),
+      `policy sizes ${sizes(tf)}`,
+    );
   });
 });

@@ -58,7 +58,7 @@ describe('full synth', () => {
       manifest.clients.map((c) => [c.name, c.clientId, c.active, c.audience, c.secretId]),
       [
         ['Partner', partner.clientId, true, undefined, 'acme-auth/clients/Partner'],
-        ['Reporter', f.registry.externalClients[1]!.clientId, false, 'https://api.example.com', 'acme-auth/clients/Reporter'],
+        ['Reporter', f.registry.externalClients[1].clientId, false, 'https://api.example.com', 'acme-auth/clients/Reporter'],
       ],
     );
     assert.deepEqual(manifest.routes, [

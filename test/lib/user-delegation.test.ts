@@ -26,8 +26,13 @@ describe('user-delegated access (synth)', () => {
     const writes = statements.find((s) => s.Sid === 'WriteOwnTableItems')!;
     assert.deepEqual(writes.Action, ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
     const decrypt = statements.find((s) => s.Sid === 'DecryptOwnSecrets')!.Condition.StringLike['kms:EncryptionContext:SecretARN'];
-    assert.ok(decrypt.some((r: string) => r.includes('UserAuthenticationSecret')), 'Secrets Manager decrypts the upstream secret');
-    assert.ok(!policyOf(tf, 'RotationFunction').Statement.some((s) => s.Resource.some((r) => String(r).includes('UserAuthenticationSecret'))));
+    assert.ok(
+      decrypt.some((r: string) => r.includes('UserAuthenticationSecret')),
+      'Secrets Manager decrypts the upstream secret',
+    );
+    assert.ok(
+      !policyOf(tf, 'RotationFunction').Statement.some((s) => s.Resource.some((r) => String(r).includes('UserAuthenticationSecret'))),
+    );
     const env = resource(tf, 'aws_lambda_function', 'AuthorizationServer').environment.variables;
     assert.equal(env.OAUTH_USER_AUTH_ISSUER, 'https://login.example.com');
     assert.equal(env.OAUTH_USER_AUTH_SECRET_ID, 'registry/user-authentication');
@@ -38,7 +43,14 @@ describe('user-delegated access (synth)', () => {
     const { stack } = fixture({ userAuthentication });
     const tf = synthJson(stack);
     const routes = Object.values(resources(tf, 'aws_apigatewayv2_route')) as Array<{ route_key: string; authorization_type?: string }>;
-    for (const key of ['GET /oauth2/authorize', 'GET /oauth2/callback', 'GET /oauth2/consent', 'POST /oauth2/consent', 'POST /oauth2/revoke', 'POST /oauth2/introspect']) {
+    for (const key of [
+      'GET /oauth2/authorize',
+      'GET /oauth2/callback',
+      'GET /oauth2/consent',
+      'POST /oauth2/consent',
+      'POST /oauth2/revoke',
+      'POST /oauth2/introspect',
+    ]) {
       assert.equal(routes.find((r) => r.route_key === key)?.authorization_type, undefined, key);
     }
     assert.equal(routes.find((r) => r.route_key === 'POST /internal/introspect')?.authorization_type, 'AWS_IAM');
@@ -61,11 +73,17 @@ describe('user-delegated access (synth)', () => {
     assert.equal(app.registration.authMethod, 'none');
     assert.equal(app.registration.secretId, undefined);
     const tf = synthJson(stack);
-    assert.deepEqual(Object.keys(resources(tf, 'aws_secretsmanager_secret_rotation')).filter((id) => id.includes('App')), []);
+    assert.deepEqual(
+      Object.keys(resources(tf, 'aws_secretsmanager_secret_rotation')).filter((id) => id.includes('App')),
+      [],
+    );
   });
 
   it('fails at synth on authorization_code without redirectUris, without userAuthentication, and bad redirect URIs', () => {
-    assert.throws(() => fixture({ userAuthentication }).registry.addExternalClient('A', { ...webOptions, redirectUris: [] }), /needs redirectUris, got \[\]/);
+    assert.throws(
+      () => fixture({ userAuthentication }).registry.addExternalClient('A', { ...webOptions, redirectUris: [] }),
+      /needs redirectUris, got \[\]/,
+    );
     assert.throws(() => fixture().registry.addExternalClient('A', webOptions), /needs userAuthentication on the registry/);
     for (const uri of ['http://app.example.com/cb', 'https://app.example.com/cb#x', 'app://cb']) {
       assert.throws(
@@ -74,7 +92,13 @@ describe('user-delegated access (synth)', () => {
       );
     }
     assert.throws(
-      () => fixture({ userAuthentication }).registry.addExternalClient('A', { ...webOptions, grantTypes: [GrantType.CLIENT_CREDENTIALS], publicClient: true, redirectUris: undefined }),
+      () =>
+        fixture({ userAuthentication }).registry.addExternalClient('A', {
+          ...webOptions,
+          grantTypes: [GrantType.CLIENT_CREDENTIALS],
+          publicClient: true,
+          redirectUris: undefined,
+        }),
       /cannot use client_credentials/,
     );
   });

@@ -29,10 +29,7 @@ describe('validation', () => {
     assert.throws(() => registry.addExternalClient('C', { scopes: ['back\\slash'] }), /scope "back\\\\slash"/);
     assert.throws(() => registry.addExternalClient('D', { scopes: ['caf\u00e9'] }), /scope "café"/);
     assert.throws(() => registry.addExternalClient('E', { scopes: [] }), /at least one scope/);
-    assert.throws(
-      () => registry.addRoute('GET /v1/x', { handler: hello, scopes: ['x y'] }),
-      /route "GET \/v1\/x": scope "x y"/,
-    );
+    assert.throws(() => registry.addRoute('GET /v1/x', { handler: hello, scopes: ['x y'] }), /route "GET \/v1\/x": scope "x y"/);
     assert.doesNotThrow(() => registry.addExternalClient('F', { scopes: ['https://api.example.com/read', 'a:b!#$%&'] }));
   });
 
@@ -87,7 +84,10 @@ describe('validation', () => {
   it('fails on a bad name prefix or client id, showing the value', () => {
     assert.throws(() => fixture({ namePrefix: 'Acme_Auth' }), /namePrefix must match .* got "Acme_Auth"/);
     const { registry } = fixture();
-    assert.throws(() => registry.addExternalClient('A', { scopes: ['a'], clientId: 'has space' }), /clientId must match .* got "has space"/);
+    assert.throws(
+      () => registry.addExternalClient('A', { scopes: ['a'], clientId: 'has space' }),
+      /clientId must match .* got "has space"/,
+    );
   });
 
   it('hands the key schedule to the rotation function; a 1-day rotation with 1-day tokens keeps both windows', () => {
@@ -112,7 +112,10 @@ describe('validation', () => {
     const { stack, registry } = fixture();
     const scopes = Array.from({ length: 200 }, (_, i) => `some.rather.long.scope.name.${i}`);
     registry.addExternalClient('Big', { scopes });
-    assert.throws(() => Testing.synth(stack, true), /environment would be \d+ bytes, over Lambda's 4096: OAUTH_SCOPES_SUPPORTED holds 200 scopes/);
+    assert.throws(
+      () => Testing.synth(stack, true),
+      /environment would be \d+ bytes, over Lambda's 4096: OAUTH_SCOPES_SUPPORTED holds 200 scopes/,
+    );
   });
 
   it('lets unresolved tokens through range checks', () => {
@@ -128,6 +131,6 @@ describe('validation', () => {
     const tf = JSON.parse(Testing.synth(stack, true));
     const item = Object.values<any>(tf.resource.aws_dynamodb_table_item)[0].item as string;
     assert.ok(item.includes('costs $${x} and %%{y}'), item);
-    assert.equal(registry.manifest().clients[0]!.description, 'costs ${x} and %{y}');
+    assert.equal(registry.manifest().clients[0].description, 'costs ${x} and %{y}');
   });
 });

@@ -7,16 +7,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { readBody, toApiGatewayEvent, writeApiGatewayResult } from '../../bin/local/http-adapter';
 import { routeMatcher } from '../../bin/local/route-matcher';
-import { createConnectionsServer, type ConnectionsDeps, type ConnectionsServer } from '../../lambdas/connections/server';
 import { signConsentLink } from '../../lambdas/connections/links';
+import { createConnectionsServer, type ConnectionsDeps, type ConnectionsServer } from '../../lambdas/connections/server';
+import { rotateSecret } from '../../lambdas/rotation/rotation';
 import { LocalCipher } from '../../lambdas/shared/adapters/local-cipher';
-import { LogEventPublisher } from '../../lambdas/shared/adapters/log-event-publisher';
 import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
+import { LogEventPublisher } from '../../lambdas/shared/adapters/log-event-publisher';
 import { createJsonLogger } from '../../lambdas/shared/log';
 import { SECRET_KIND_TAG, type ConnectionRegistration } from '../../lambdas/shared/manifest';
 import { CONNECTION_ROUTES } from '../../lambdas/shared/routes';
-import { rotateSecret } from '../../lambdas/rotation/rotation';
 import { FrozenClock } from '../clock';
 
 export const LINK_KEY_SECRET_ID = 'test/connections/link-key';
@@ -114,9 +114,13 @@ export async function startHarness(
     async add(registration, credentials) {
       registrations.set(registration.name, registration);
       secrets.createSecret(registration.credentialsSecretId, {}, { rotationEnabled: false });
-      if (credentials) await secrets.putSecretValue(registration.credentialsSecretId, randomBytes(8).toString('hex'), JSON.stringify(credentials), ['AWSCURRENT']);
+      if (credentials)
+        await secrets.putSecretValue(registration.credentialsSecretId, randomBytes(8).toString('hex'), JSON.stringify(credentials), [
+          'AWSCURRENT',
+        ]);
     },
-    link: (name, subject) => signConsentLink({ secrets, secretId: LINK_KEY_SECRET_ID, baseUrl: url, connection: name, subject, clock: clock.now }),
+    link: (name, subject) =>
+      signConsentLink({ secrets, secretId: LINK_KEY_SECRET_ID, baseUrl: url, connection: name, subject, clock: clock.now }),
     callbackUrl: (name) => `${url}/connections/${name}/callback`,
     close: async () => {
       http.closeAllConnections();

@@ -88,7 +88,13 @@ export async function startThirdParty(options: ThirdPartyOptions): Promise<Third
         enabled: true,
         defaultResource: () => RESOURCE,
         useGrantedResource: () => true,
-        getResourceServerInfo: () => ({ scope: 'api:read', audience: RESOURCE, accessTokenTTL: ttl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+        getResourceServerInfo: () => ({
+          scope: 'api:read',
+          audience: RESOURCE,
+          accessTokenTTL: ttl,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        }),
       },
     },
   });
@@ -135,9 +141,16 @@ export async function startThirdParty(options: ThirdPartyOptions): Promise<Third
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
-      state.lastApiRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      state.lastApiRequest = {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       const deny = (why: string): void => {
-        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': `Bearer error="invalid_token"` }).end(JSON.stringify({ error: why }));
+        res
+          .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': `Bearer error="invalid_token"` })
+          .end(JSON.stringify({ error: why }));
       };
       if (state.rejectNextApiRequests > 0) {
         state.rejectNextApiRequests -= 1;
@@ -147,9 +160,15 @@ export async function startThirdParty(options: ThirdPartyOptions): Promise<Third
       if (!token) return deny('no bearer token');
       try {
         const { payload } = await jwtVerify(token, jwks, { issuer, audience: RESOURCE, algorithms: ['RS256'] });
-        res
-          .writeHead(200, { 'content-type': 'application/json', 'x-api': 'resource', connection: 'close' })
-          .end(JSON.stringify({ data: 'incidents', path: req.url, sub: payload.sub ?? null, client_id: payload.client_id, scope: payload.scope }));
+        res.writeHead(200, { 'content-type': 'application/json', 'x-api': 'resource', connection: 'close' }).end(
+          JSON.stringify({
+            data: 'incidents',
+            path: req.url,
+            sub: payload.sub ?? null,
+            client_id: payload.client_id,
+            scope: payload.scope,
+          }),
+        );
       } catch {
         deny('invalid token');
       }
@@ -161,17 +180,24 @@ export async function startThirdParty(options: ThirdPartyOptions): Promise<Third
 /** One request of a cookie-keeping browser: sends the jar's cookies, keeps what the response sets, follows nothing. */
 export async function cookieFetch(cookies: Map<string, string>, url: string, init: RequestInit = {}): Promise<Response> {
   const cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) } });
+  const response = await fetch(url, {
+    ...init,
+    redirect: 'manual',
+    headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
+  });
   for (const set of response.headers.getSetCookie()) {
     const [pair] = set.split(';');
-    const eq = pair!.indexOf('=');
-    cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+    const eq = pair.indexOf('=');
+    cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
   }
   return response;
 }
 
 /** A cookie-keeping "browser" that follows redirects and submits oidc-provider's dev login and consent forms. */
-export async function browse(start: string, options: { login?: string; maxSteps?: number } = {}): Promise<{ url: string; response: Response; body: string }> {
+export async function browse(
+  start: string,
+  options: { login?: string; maxSteps?: number } = {},
+): Promise<{ url: string; response: Response; body: string }> {
   const cookies = new Map<string, string>();
   let url = start;
   let init: RequestInit = {};

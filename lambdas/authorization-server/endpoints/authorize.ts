@@ -7,6 +7,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { OAuthError } from '../../shared/errors';
 import type { RouteHandler } from '../../shared/http';
 import type { ClientRegistration } from '../../shared/manifest';
+import { errorPage, redirect } from '../../shared/pages';
+import { resolveScope } from '../scope';
+import { nowSecs, randomToken, sha256url } from '../user-grants';
 import {
   PENDING_TTL_SECS,
   bindingCookie,
@@ -15,16 +18,16 @@ import {
   type AuthorizationFlowDeps,
   type PendingItem,
 } from './authorization-flow';
-import { errorPage, redirect } from '../../shared/pages';
-import { resolveScope } from '../scope';
-import { nowSecs, randomToken, sha256url } from '../user-grants';
 
 // code_challenge = BASE64URL(SHA256(verifier)): 43 characters (RFC 7636 §4.2)
 const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
 /** An error the client learns at its redirect URI. */
 class RedirectableError extends Error {
-  constructor(readonly error: string, readonly description: string) {
+  constructor(
+    readonly error: string,
+    readonly description: string,
+  ) {
     super(description);
   }
 }

@@ -5,6 +5,9 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { RouteHandler } from '../../shared/http';
+import { errorPage, redirect } from '../../shared/pages';
+import { routePath, SERVER_ROUTES } from '../../shared/routes';
+import { UpstreamLoginError } from '../upstream';
 import {
   browserBound,
   completeAuthorization,
@@ -15,9 +18,6 @@ import {
   type AuthorizationFlowDeps,
   type PendingItem,
 } from './authorization-flow';
-import { errorPage, redirect } from '../../shared/pages';
-import { routePath, SERVER_ROUTES } from '../../shared/routes';
-import { UpstreamLoginError } from '../upstream';
 
 export function createCallbackEndpoint(deps: AuthorizationFlowDeps): RouteHandler {
   return async (event) => {

@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { decodeBody, mediaType, type RouteHandler } from '../../shared/http';
+import { errorPage, escapeHtml, htmlPage } from '../../shared/pages';
 import { routePath, SERVER_ROUTES } from '../../shared/routes';
 import {
   bindingCookieName,
@@ -20,7 +21,6 @@ import {
   type AuthorizationFlowDeps,
   type PendingItem,
 } from './authorization-flow';
-import { errorPage, escapeHtml, htmlPage } from '../../shared/pages';
 
 const UNKNOWN = 'this sign-in is unknown, expired, already decided, or was started in another browser';
 

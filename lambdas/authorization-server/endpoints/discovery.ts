@@ -1,7 +1,7 @@
 /** Authorization server metadata (RFC 8414), served at both well-known paths. */
+import type { AuthorizationServerConfig } from '../../shared/config';
 import { publicJsonResponse, type RouteHandler } from '../../shared/http';
 import { ASSERTION_SIGNING_ALGORITHMS, SUPPORTED_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../../shared/manifest';
-import type { AuthorizationServerConfig } from '../../shared/config';
 import { SERVER_ROUTES, routePath } from '../../shared/routes';
 
 /** Metadata changes only with a deployment, so shared caches may keep it for five minutes. */
@@ -56,9 +56,7 @@ function endpointAuthMetadata(endpoint: 'revocation' | 'introspection', methods:
 function tokenEndpointAuthMetadata(methods: readonly string[]): Record<string, string[]> {
   return {
     token_endpoint_auth_methods_supported: [...methods],
-    ...(methods.includes('private_key_jwt')
-      ? { token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_SIGNING_ALGORITHMS] }
-      : {}),
+    ...(methods.includes('private_key_jwt') ? { token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_SIGNING_ALGORITHMS] } : {}),
   };
 }
 

@@ -23,9 +23,7 @@ export class AwsRegistrationStore implements RegistrationStore {
   }
 
   async getClient(clientId: string): Promise<ClientRegistration | undefined> {
-    const out = await this.ddb.send(
-      new GetItemCommand({ TableName: this.options.tableName, Key: { pk: { S: clientItemKey(clientId) } } }),
-    );
+    const out = await this.ddb.send(new GetItemCommand({ TableName: this.options.tableName, Key: { pk: { S: clientItemKey(clientId) } } }));
     const data = out.Item?.data?.S;
     if (data === undefined) return undefined;
     const registration = JSON.parse(data) as ClientRegistration;

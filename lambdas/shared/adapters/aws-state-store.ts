@@ -160,7 +160,7 @@ export class AwsStateStore implements StateStore, StateLister {
   }
 
   async update(pk: string, changes: Readonly<Record<string, unknown>>, condition?: Condition): Promise<boolean> {
-    if ('pk' in changes) throw new Error('update cannot change an item\'s key');
+    if ('pk' in changes) throw new Error("update cannot change an item's key");
     const entries = Object.entries(changes);
     if (entries.length === 0) throw new Error('update needs at least one change');
     if (stateKeyTooLong(pk)) return false;

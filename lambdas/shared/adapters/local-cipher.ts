@@ -10,7 +10,14 @@ const VERSION = 'v1';
 
 /** Canonical bytes of an encryption context: sorted keys, so `{a,b}` and `{b,a}` agree. */
 function aad(context: Readonly<Record<string, string>>): Buffer {
-  return Buffer.from(JSON.stringify(Object.keys(context).sort().map((k) => [k, context[k]])), 'utf8');
+  return Buffer.from(
+    JSON.stringify(
+      Object.keys(context)
+        .sort()
+        .map((k) => [k, context[k]]),
+    ),
+    'utf8',
+  );
 }
 
 export class LocalCipher implements Cipher {

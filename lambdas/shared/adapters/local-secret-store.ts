@@ -2,8 +2,8 @@
  * `SecretStore` with Secrets Manager's staging semantics, in memory or backed by a JSON file (local mode keeps it under
  * `.oauth-registry/local/`). Errors carry the names the AWS SDK uses, so callers handle both adapters alike.
  */
-import { JsonFile } from './json-file';
 import type { Clock, SecretDescription, SecretStore, SecretVersion, VersionStage } from '../ports';
+import { JsonFile } from './json-file';
 
 interface StoredVersion {
   value: string;
@@ -124,7 +124,7 @@ export class LocalSecretStore implements SecretStore {
   ): Promise<void> {
     this.reload();
     const secret = this.secret(secretId);
-    const holder = Object.keys(secret.versions).find((id) => secret.versions[id]!.stages.includes(stage));
+    const holder = Object.keys(secret.versions).find((id) => secret.versions[id].stages.includes(stage));
     const { moveToVersionId: to, removeFromVersionId: from } = move;
     if (to !== undefined && !secret.versions[to]) {
       throw awsError('ResourceNotFoundException', `version ${to} of ${secretId} not found`);
@@ -170,19 +170,19 @@ function toVersion(versionId: string, v: StoredVersion): SecretVersion {
 
 /** Puts `stage` on `versionId`, taking it from its holder; AWSCURRENT's old holder becomes AWSPREVIOUS. */
 function attach(secret: StoredSecret, stage: string, versionId: string): void {
-  const target = secret.versions[versionId]!;
+  const target = secret.versions[versionId];
   if (target.stages.includes(stage)) return;
-  const holder = Object.keys(secret.versions).find((id) => secret.versions[id]!.stages.includes(stage));
+  const holder = Object.keys(secret.versions).find((id) => secret.versions[id].stages.includes(stage));
   if (holder !== undefined) detach(secret, stage, holder);
   if (stage === 'AWSCURRENT' && holder !== undefined) {
     for (const id of Object.keys(secret.versions)) detach(secret, 'AWSPREVIOUS', id);
-    secret.versions[holder]!.stages.push('AWSPREVIOUS');
+    secret.versions[holder].stages.push('AWSPREVIOUS');
   }
   target.stages.push(stage);
 }
 
 function detach(secret: StoredSecret, stage: string, versionId: string): void {
-  const v = secret.versions[versionId]!;
+  const v = secret.versions[versionId];
   v.stages = v.stages.filter((s) => s !== stage);
 }
 

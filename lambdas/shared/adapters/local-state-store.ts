@@ -3,7 +3,6 @@
  * Node runs one callback at a time, so each operation reads, checks its condition and writes synchronously: that is
  * what makes a condition atomic here, as DynamoDB's condition expressions are in AWS.
  */
-import { JsonFile } from './json-file';
 import {
   StateKeyTooLongError,
   stateKeyTooLong,
@@ -13,6 +12,7 @@ import {
   type StateLister,
   type StateStore,
 } from '../ports';
+import { JsonFile } from './json-file';
 
 interface StoreFile {
   version: 1;
@@ -93,9 +93,9 @@ export class LocalStateStore implements StateStore, StateLister {
   async update(pk: string, changes: Readonly<Record<string, unknown>>, condition?: Condition): Promise<boolean> {
     this.reload();
     const item = this.live(pk);
-    if ('pk' in changes) throw new Error('update cannot change an item\'s key');
+    if ('pk' in changes) throw new Error("update cannot change an item's key");
     if (!item || !conditionHolds(condition, item)) return false;
-    this.data.items[pk] = withoutUndefined({ ...item, ...structuredClone(changes) } as StateItem);
+    this.data.items[pk] = withoutUndefined({ ...item, ...structuredClone(changes) });
     this.persist();
     return true;
   }
@@ -115,9 +115,9 @@ export class LocalStateStore implements StateStore, StateLister {
     return Object.keys(this.data.items)
       .filter((pk) => pk.startsWith(prefix))
       .sort()
-      .flatMap((pk) => {
-        const item = this.live(pk);
-        return item ? [structuredClone(item) as T] : [];
+      .flatMap((pk): T[] => {
+        const item = this.live(pk) as T | undefined;
+        return item ? [structuredClone(item)] : [];
       });
   }
 
