@@ -13,6 +13,7 @@ import {
   type RouteRegistration,
 } from '../../lambdas/shared/manifest';
 import { clientAudience, routeAudiences } from '../../lambdas/shared/manifest-queries';
+import { PRIVATE_JWK_MEMBERS } from '../../lambdas/shared/oauth-syntax';
 import { SERVER_ROUTES, routePath } from '../../lambdas/shared/routes';
 
 export type VerifyResult = 'ok' | 'fail' | 'warn' | 'skip';
@@ -326,7 +327,7 @@ export function jwksProblems(body: { keys?: unknown }): string[] {
     if (typeof key.kid !== 'string' || !key.kid) problems.push(`key #${i} has no kid`);
     if (key.kty !== 'RSA') problems.push(`key ${name} is ${String(key.kty)}, not RSA`);
     else if (modulusBits(key) < 2048) problems.push(`key ${name} has a ${modulusBits(key)}-bit modulus (minimum 2048)`);
-    if (['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((member) => member in key)) problems.push(`key ${name} has private members`);
+    if (PRIVATE_JWK_MEMBERS.some((member) => member in key)) problems.push(`key ${name} has private members`);
   });
   return problems;
 }

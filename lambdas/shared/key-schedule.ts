@@ -6,7 +6,7 @@
  * know it before it signs) and drops a key only once the tokens it signed have all expired.
  */
 import type { JWK } from 'jose';
-import { MAX_ACCESS_TOKEN_TTL_SECS, SIGNING_KEY_ROTATION_DAYS } from './defaults';
+import { CACHE_TTL_SECS, MAX_ACCESS_TOKEN_TTL_SECS, SIGNING_KEY_ROTATION_DAYS } from './defaults';
 
 /** API Gateway's HTTP API JWT authorizer caches the issuer's JWKS for up to this long (AWS: publish keys before use). */
 export const GATEWAY_JWKS_CACHE_SECS = 7200;
@@ -82,7 +82,7 @@ export function keyScheduleProblems(settings: {
   readonly cacheTtlSecs?: number;
 }): string[] {
   const { rotationDays, longestTokenTtlSecs: ttl, prePublishSecs } = settings;
-  const cacheTtlSecs = settings.cacheTtlSecs ?? 60;
+  const cacheTtlSecs = settings.cacheTtlSecs ?? CACHE_TTL_SECS;
   const problems: string[] = [];
   if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 1000) {
     problems.push(`signingKeyRotationDays (${rotationDays}) must be an integer from 1 to 1000 (Secrets Manager's rotation schedule)`);
