@@ -148,7 +148,7 @@ async function load(
     }
     const leased = item?.leaseUntil !== undefined && item.leaseUntil >= ctx.clock();
     if (!leased) {
-      const renewal = { pk, connection, subject, item, owner: randomUUID() };
+      const renewal = { pk, connection, subject, item, owner: randomUUID(), rejected };
       if (await acquireLease(ctx, renewal)) return renewUnderLease(ctx, renewal);
     }
     if (waitedMs >= ctx.maxWaitMs) throw renewalTooSlowError(connection);
