@@ -52,7 +52,8 @@ export async function startLocalConnections(options: {
   for (const c of manifest.connections) secrets.createSecret(c.credentialsSecretId, {}, { rotationEnabled: false });
 
   const server = createConnectionsServer({
-    config: { baseUrl, linkKeySecretId, cacheTtlSecs: 1 },
+    // Local providers and APIs are often on 127.0.0.1: the deployed default refuses private addresses.
+    config: { baseUrl, linkKeySecretId, cacheTtlSecs: 1, allowPrivateNetwork: true },
     registrations: manifestConnections(manifest),
     secrets,
     state: new LocalStateStore(options.statePath, { clock: options.clock }),

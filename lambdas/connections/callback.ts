@@ -76,7 +76,7 @@ export function createCallbackEndpoint(ctx: ConnectionsContext) {
             : 'The provider gave no refresh token: consent again when the access token expires.',
           'You can close this window.',
         ],
-        [clearConsentCookie(callbackUrl(ctx, connection.name))],
+        [clearConsentCookie(state, callbackUrl(ctx, connection.name))],
       );
     } catch (err) {
       return consentErrorPage(ctx, err, 'The connection could not be completed');

@@ -44,7 +44,7 @@ export function createConnectEndpoint(ctx: ConnectionsContext) {
       }
       const state = oauth.generateRandomState();
       const codeVerifier = connection.pkce ? oauth.generateRandomCodeVerifier() : undefined;
-      const binding = newConsentBinding(callbackUrl(ctx, connection.name), CONSENT_LINK_TTL_SECS);
+      const binding = newConsentBinding(state, callbackUrl(ctx, connection.name), CONSENT_LINK_TTL_SECS);
       const pending: PendingConsent = {
         pk: consentStateKey(state),
         connection: connection.name,

@@ -20,7 +20,7 @@ export interface ConnectionsContext {
   readonly state: StateStore;
   readonly clock: Clock;
   readonly log: Logger;
-  /** Timeout of each request to a provider or its API, in ms. */
+  /** Timeout of each request to a provider, in ms (the proxy's API requests have their own: `PROXY_LIMITS`). */
   readonly timeoutMs: number;
 }
 

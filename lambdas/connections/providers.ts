@@ -1,15 +1,17 @@
 /**
  * The third-party provider as an OAuth client sees it (oauth4webapi): its metadata (discovered once and cached, or
  * declared), the credentials it issued us (from the connection's secret, cached), and the token requests we make.
- * Every request to the provider carries a timeout.
+ * Every request to the provider goes through the bounded fetch `server.ts` hands in (size cap, deadline, no redirects,
+ * no private addresses unless allowed): a provider's discovery document and token responses are small documents.
  */
 import { importJWK, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
+import { PrivateAddressError, ResponseTooLargeError } from '../shared/bounded-fetch';
 import { TtlCache } from '../shared/cache';
 import { connectionCredentialsNeeded, type ConnectionAuthMethod, type ConnectionRegistration } from '../shared/manifest';
 import { isLoopbackHttp } from '../shared/oauth-syntax';
 import type { Clock, SecretStore } from '../shared/ports';
-import { ConnectionError, notConfigured, providerUnavailable } from './errors';
+import { ConnectionError, notConfigured, providerError, providerUnavailable } from './errors';
 import { setCredentialsHint } from './token-set-health';
 
 /** The value of a connection's secret (JSON), as `set-credentials` stores it: the credentials the provider issued us. */
@@ -33,7 +35,7 @@ export interface ProviderClient {
   readonly auth: oauth.ClientAuth;
   /** Our private key, when the credentials hold one (`private_key_jwt`, JWT bearer). */
   readonly privateKey?: OurPrivateKey;
-  /** Options for every oauth4webapi request: timeout, and plain HTTP only for loopback providers. */
+  /** Options for every oauth4webapi request: the bounded fetch, and plain HTTP only for loopback providers. */
   readonly options: () => oauth.TokenEndpointRequestOptions & oauth.DiscoveryRequestOptions;
 }
 
@@ -45,12 +47,10 @@ export interface Providers {
 export interface ProvidersOptions {
   readonly secrets: SecretStore;
   readonly clock: Clock;
-  /** Timeout of each request to a provider, in ms. */
-  readonly timeoutMs: number;
   /** How long metadata and credentials stay cached, in ms. */
   readonly ttlMs: number;
-  /** @default globalThis.fetch */
-  readonly fetch?: typeof fetch;
+  /** The fetch of every provider request (server.ts: `boundedFetch` with `DOCUMENT_LIMITS`). */
+  readonly fetch: typeof fetch;
 }
 
 export function createProviders(options: ProvidersOptions): Providers {
@@ -58,9 +58,8 @@ export function createProviders(options: ProvidersOptions): Providers {
   const credentials = new TtlCache<string, ConnectionSecretValue>({ ttlMs: options.ttlMs, clock: options.clock });
 
   const requestOptions = (url: string) => () => ({
-    signal: AbortSignal.timeout(options.timeoutMs),
     ...(isLoopbackHttp(url) ? { [oauth.allowInsecureRequests]: true } : {}),
-    ...(options.fetch ? { [oauth.customFetch]: options.fetch } : {}),
+    [oauth.customFetch]: options.fetch,
   });
 
   async function loadMetadata(connection: ConnectionRegistration): Promise<oauth.AuthorizationServer> {
@@ -86,7 +85,8 @@ export function createProviders(options: ProvidersOptions): Providers {
         if (classifyProviderError(err) === 'transient') break; // down or slow: the other document will not help
       }
     }
-    throw providerUnavailable(`the metadata of ${connection.name}'s provider could not be read: ${describeProviderError(firstError)}`);
+    const failed = classifyProviderError(firstError) === 'transient' ? providerUnavailable : providerError;
+    throw failed(`the metadata of ${connection.name}'s provider could not be read: ${describeProviderError(firstError)}`);
   }
 
   async function loadCredentials(connection: ConnectionRegistration): Promise<ConnectionSecretValue> {
@@ -165,6 +165,8 @@ export function classifyProviderError(err: unknown): ProviderFailure {
     return 'rejected';
   }
   if (err instanceof ConnectionError) return err.code === 'provider_unavailable' ? 'transient' : 'rejected';
+  // The bounded fetch's refusals: an oversized document or a private address will not change by retrying.
+  if (err instanceof ResponseTooLargeError || err instanceof PrivateAddressError) return 'rejected';
   // A 401 with WWW-Authenticate (invalid_client): oauth4webapi throws before reading the body.
   if (err instanceof oauth.WWWAuthenticateChallengeError) return err.status >= 500 ? 'transient' : 'rejected';
   if (err instanceof oauth.OperationProcessingError) {
@@ -181,6 +183,8 @@ export function describeProviderError(err: unknown): string {
     return `the provider answered ${err.status} ${err.error}${err.error_description ? `: ${err.error_description}` : ''}`;
   }
   if (err instanceof ConnectionError) return err.description;
+  if (err instanceof ResponseTooLargeError) return `the provider's response was too large: ${err.message}`;
+  if (err instanceof PrivateAddressError) return `the provider's address was refused: ${err.message}`;
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
     const error = err.cause.find((c) => c.parameters.error)?.parameters.error;
     return `the provider answered ${err.status} ${error ?? 'invalid_client'}: our client authentication was refused`;
@@ -191,6 +195,10 @@ export function describeProviderError(err: unknown): string {
     if (typeof status === 'number' && status >= 500) return `the provider answered ${status}`;
     return `the provider's response was not valid: ${err.message}`;
   }
-  if (err instanceof TypeError) return 'the provider could not be reached';
+  // fetch's TypeError; node's socket errors (ECONNREFUSED, ENOTFOUND, ECONNRESET…) from the bounded fetch.
+  if (err instanceof TypeError || isSystemError(err)) return 'the provider could not be reached';
   return 'the provider request failed';
 }
+
+const isSystemError = (err: unknown): boolean =>
+  err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code!);

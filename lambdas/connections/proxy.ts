@@ -1,18 +1,39 @@
 /**
  * `ANY /connections/{name}/proxy/{proxy+}` (AWS_IAM authorization): forwards the request to the connection's
  * `apiBaseUrl` with its access token. Paths that would leave the base are refused (400); the caller's
- * Authorization and hop-by-hop headers are dropped; a 401 from the API gets one retry with a renewed token.
+ * Authorization and hop-by-hop headers are dropped; a 401 from the API gets one retry with a renewed token, never
+ * with the refused one (when no other token can be had, the caller gets the renewal's error, saying so).
  * `perUser` connections take the subject in the `X-OAuth-Registry-Subject` header.
+ *
+ * The API's answer is read through a bounded fetch (`PROXY_LIMITS`: no redirects followed, a deadline covering the
+ * body, a size cap) and must fit in Lambda's response payload (6 MB, JSON-encoded, base64 for binary bodies): a
+ * larger one is answered `provider_error` (502) saying so, never a crash or a truncated body.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { PrivateAddressError, ResponseTooLargeError } from '../shared/bounded-fetch';
 import { bodyBytes, getHeader, jsonResponse } from '../shared/http';
 import { connectionPath } from '../shared/routes';
 import { connectionOf, type ConnectionsContext } from './context';
-import { ConnectionError, errorBody, invalidRequest, noApiBaseUrl, providerUnavailable, statusOf } from './errors';
+import { ConnectionError, errorBody, invalidRequest, noApiBaseUrl, providerError, providerUnavailable, statusOf } from './errors';
 import { checkSubject } from './registrations';
 import type { ConnectionToken } from './token-set-item';
 
 export const SUBJECT_HEADER = 'x-oauth-registry-subject';
+
+/** Lambda's synchronous response payload limit: the proxy's whole answer, JSON-encoded, must fit in it. */
+export const LAMBDA_RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024;
+
+/**
+ * Limits of the proxy's requests to a connection's API: bodies up to Lambda's response limit are read (a larger one
+ * could not be returned anyway), and the deadline leaves the 29 s function room for a token renewal and the one retry.
+ */
+export const PROXY_LIMITS = { maxBytes: LAMBDA_RESPONSE_LIMIT_BYTES, timeoutMs: 10_000 } as const;
+
+const tooLarge = () =>
+  providerError(
+    `the API's response is larger than the proxy can return (${LAMBDA_RESPONSE_LIMIT_BYTES / 1024 / 1024} MB, Lambda's response ` +
+      'payload limit): ask for less (a page, a range), or call the API with a token from getConnectionToken',
+  );
 
 /** Headers never forwarded in either direction (RFC 9110 §7.6.1 hop-by-hop, plus what is ours to set). */
 const DROPPED_REQUEST_HEADERS = new Set([
@@ -78,7 +99,8 @@ export function resolveProxyTarget(base: string, rawRest: string, rawQuery: stri
 
 const isDotSegment = (segment: string): boolean => segment === '.' || segment === '..';
 
-export function createProxyEndpoint(ctx: ConnectionsContext, fetchImpl: typeof fetch = fetch) {
+/** The proxy route; `fetchImpl` is the bounded fetch of API requests (server.ts: `PROXY_LIMITS`). */
+export function createProxyEndpoint(ctx: ConnectionsContext, fetchImpl: typeof fetch) {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
       const connection = await connectionOf(ctx, event);
@@ -89,13 +111,13 @@ export function createProxyEndpoint(ctx: ConnectionsContext, fetchImpl: typeof f
       if (!rawPath.startsWith(prefix)) throw invalidRequest('the path must be under /connections/<name>/proxy/');
       const target = resolveProxyTarget(connection.apiBaseUrl, rawPath.slice(prefix.length), event.rawQueryString ?? '');
 
-      const send = (token: ConnectionToken) => forward(ctx, fetchImpl, event, target, token);
+      const send = (token: ConnectionToken) => forward(fetchImpl, event, target, token);
       const first = await ctx.tokenSets.get(connection, subject);
       let response = await send(first);
       if (response.status === 401) {
         await response.arrayBuffer();
         ctx.log.info('proxy_retry_after_401', { connection: connection.name, subject });
-        response = await send(await ctx.tokenSets.get(connection, subject, { rejected: first.access_token }));
+        response = await send(await renewedAfter401(() => ctx.tokenSets.get(connection, subject, { rejected: first.access_token })));
       }
       return await toResult(response);
     } catch (err) {
@@ -105,13 +127,18 @@ export function createProxyEndpoint(ctx: ConnectionsContext, fetchImpl: typeof f
   };
 }
 
-async function forward(
-  ctx: ConnectionsContext,
-  fetchImpl: typeof fetch,
-  event: APIGatewayProxyEventV2,
-  target: URL,
-  token: ConnectionToken,
-): Promise<Response> {
+/** Another token than the one the API refused, or the renewal's error (same code), saying the API refused the token. */
+async function renewedAfter401(renew: () => Promise<ConnectionToken>): Promise<ConnectionToken> {
+  try {
+    return await renew();
+  } catch (err) {
+    if (!(err instanceof ConnectionError)) throw err;
+    const description = `the API refused the access token (401) and no new one could be had: ${err.description}`;
+    throw ConnectionError.of(err.code, description, err.consentUrl);
+  }
+}
+
+async function forward(fetchImpl: typeof fetch, event: APIGatewayProxyEventV2, target: URL, token: ConnectionToken): Promise<Response> {
   const headers = new Headers();
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     const lower = name.toLowerCase();
@@ -128,9 +155,10 @@ async function forward(
       body: body && body.length > 0 ? body : undefined,
       // A redirect could carry the token elsewhere: hand it back to the caller instead of following it.
       redirect: 'manual',
-      signal: AbortSignal.timeout(ctx.timeoutMs),
     });
   } catch (err) {
+    if (err instanceof ResponseTooLargeError) throw tooLarge();
+    if (err instanceof PrivateAddressError) throw providerError(`the API's address was refused: ${err.message}`);
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     throw providerUnavailable(timedOut ? 'the API did not answer in time' : 'the API could not be reached');
   }
@@ -143,10 +171,13 @@ async function toResult(response: Response): Promise<APIGatewayProxyStructuredRe
   });
   const bytes = Buffer.from(await response.arrayBuffer());
   const text = TEXT_CONTENT.test(response.headers.get('content-type') ?? '');
-  return {
+  const result = {
     statusCode: response.status,
     headers,
     body: text ? bytes.toString('utf8') : bytes.toString('base64'),
     isBase64Encoded: !text,
   };
+  // What Lambda would refuse to return (a binary body grows by a third in base64; JSON escapes text).
+  if (Buffer.byteLength(JSON.stringify(result)) > LAMBDA_RESPONSE_LIMIT_BYTES) throw tooLarge();
+  return result;
 }

@@ -4,6 +4,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as oauth from 'oauth4webapi';
+import { boundedFetch, DOCUMENT_LIMITS } from '../shared/bounded-fetch';
 import { jsonResponse, routeKeyOf, type RouteHandler } from '../shared/http';
 import { createJsonLogger, type Logger } from '../shared/log';
 import type { ConnectionRegistration } from '../shared/manifest';
@@ -17,7 +18,7 @@ import { unknownConnection } from './errors';
 import { jwtBearerGrant } from './jwt-bearer';
 import { createConsentLinks } from './links';
 import { createProviders, type ProviderClient } from './providers';
-import { createProxyEndpoint } from './proxy';
+import { createProxyEndpoint, PROXY_LIMITS } from './proxy';
 import type { ConnectionRegistrations } from './registrations';
 import type { RenewalRequest } from './token-renewal';
 import type { TokenSetStatus } from './token-set-item';
@@ -30,8 +31,15 @@ export interface ConnectionsConfig {
   readonly linkKeySecretId: string;
   /** Seconds credentials and link keys stay cached (provider metadata: at least an hour). */
   readonly cacheTtlSecs: number;
-  /** Timeout of each request to a provider or its API, in ms. @default 5000 */
+  /** Timeout of each request to a provider (discovery, token requests), in ms. @default 5000 (`DOCUMENT_LIMITS`) */
   readonly timeoutMs?: number;
+  /** Timeout of each request the proxy makes to a connection's API, body included, in ms. @default 10000 (`PROXY_LIMITS`) */
+  readonly proxyTimeoutMs?: number;
+  /**
+   * Let providers and APIs live on loopback, private or link-local addresses (local mode and tests, whose providers
+   * run on 127.0.0.1). Off, such addresses are refused at connect time, after DNS. @default false
+   */
+  readonly allowPrivateNetwork?: boolean;
 }
 
 export interface ConnectionsDeps {
@@ -47,8 +55,6 @@ export interface ConnectionsDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** @default JSON lines on stdout */
   readonly log?: Logger;
-  /** @default globalThis.fetch (provider and API requests) */
-  readonly fetch?: typeof fetch;
   /** Tuning of token renewal (skew, lease, polling, retries, backoff). */
   readonly renewal?: Pick<
     TokenSetsOptions,
@@ -69,11 +75,19 @@ export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServe
   const clock = deps.clock ?? Date.now;
   const log = deps.log ?? createJsonLogger();
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const timeoutMs = deps.config.timeoutMs ?? 5_000;
+  const timeoutMs = deps.config.timeoutMs ?? DOCUMENT_LIMITS.timeoutMs;
   const ttlMs = deps.config.cacheTtlSecs * 1000;
   const baseUrl = deps.config.baseUrl.replace(/\/+$/, '');
+  const allowPrivateNetwork = deps.config.allowPrivateNetwork ?? false;
+  // Provider documents are small; the proxied API's responses get the proxy's own, larger cap (proxy.ts).
+  const documentFetch = boundedFetch({ maxBytes: DOCUMENT_LIMITS.maxBytes, timeoutMs, allowPrivateNetwork });
+  const apiFetch = boundedFetch({
+    maxBytes: PROXY_LIMITS.maxBytes,
+    timeoutMs: deps.config.proxyTimeoutMs ?? PROXY_LIMITS.timeoutMs,
+    allowPrivateNetwork,
+  });
 
-  const providers = createProviders({ secrets: deps.secrets, clock, timeoutMs, ttlMs, fetch: deps.fetch });
+  const providers = createProviders({ secrets: deps.secrets, clock, ttlMs, fetch: documentFetch });
   const links = createConsentLinks({
     secrets: deps.secrets,
     secretId: deps.config.linkKeySecretId,
@@ -109,7 +123,7 @@ export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServe
   const routes: ReadonlyMap<string, RouteHandler> = new Map([
     [CONNECTION_ROUTES.connect, createConnectEndpoint(ctx)],
     [CONNECTION_ROUTES.callback, createCallbackEndpoint(ctx)],
-    [CONNECTION_ROUTES.proxy, createProxyEndpoint(ctx, deps.fetch)],
+    [CONNECTION_ROUTES.proxy, createProxyEndpoint(ctx, apiFetch)],
   ]);
   const broker = createBroker(ctx);
 

@@ -1,41 +1,54 @@
 /**
  * The warm path of the token sets: access tokens this container already read, by token-set key (at most 1000, the
- * oldest dropped first). A token is handed out from here only while it is fresh: `skewMs` before it expires, it is
- * renewed instead.
+ * oldest dropped first). A token is handed out, from here or from the table, only while it is fresh (`renewAheadMs`):
+ * a share of its lifetime before it expires, it is renewed instead.
  */
 import type { Clock } from '../shared/ports';
 import { tokenOf, type ConnectionToken, type TokenSetItem, type TokenSetWithToken } from './token-set-item';
 
 const MAX_CACHED = 1000;
 
+/**
+ * How long before expiry a token is renewed: `skewMs` (60 s by default), but at most a quarter of its lifetime.
+ * A fixed 60 s would make every token that lives 60 s or less stale at birth, renewed on every call (one provider
+ * request per broker call; with rotating refresh tokens, one rotation per call). A quarter keeps three quarters of
+ * the lifetime in use (at most 4 renewals per 3 lifetimes) and still hands out no token with less than a quarter of
+ * its life left (11 s of a 45 s token) for clock skew and the caller's own request. A stored set without its issue
+ * time (written before it was kept) gets the fixed `skewMs`.
+ */
+export function renewAheadMs(skewMs: number, expiresAtMs: number, issuedAtMs: number | undefined): number {
+  if (issuedAtMs === undefined) return skewMs;
+  return Math.min(skewMs, Math.max(0, expiresAtMs - issuedAtMs) / 4);
+}
+
 export class TokenCache {
-  private readonly entries = new Map<string, ConnectionToken & { expiresAtMs: number }>();
+  private readonly entries = new Map<string, ConnectionToken & { expiresAtMs: number; issuedAtMs?: number }>();
 
   constructor(
     private readonly clock: Clock,
     private readonly skewMs: number,
   ) {}
 
-  /** Whether a token expiring at `expiresAtMs` is still handed out without renewal. */
-  fresh(expiresAtMs: number | undefined): boolean {
-    return expiresAtMs !== undefined && expiresAtMs - this.skewMs > this.clock();
+  /** Whether a token expiring at `expiresAtMs` (issued at `issuedAtMs`) is still handed out without renewal. */
+  fresh(expiresAtMs: number | undefined, issuedAtMs: number | undefined): boolean {
+    return expiresAtMs !== undefined && expiresAtMs - renewAheadMs(this.skewMs, expiresAtMs, issuedAtMs) > this.clock();
   }
 
   /** The cached token of `pk`, if fresh and not the one the API just refused. */
   get(pk: string, rejected: string | undefined): ConnectionToken | undefined {
     const cached = this.entries.get(pk);
-    if (cached && this.fresh(cached.expiresAtMs) && cached.access_token !== rejected) return publicToken(cached);
+    if (cached && this.fresh(cached.expiresAtMs, cached.issuedAtMs) && cached.access_token !== rejected) return publicToken(cached);
     return undefined;
   }
 
   /** Whether the stored `item` holds a token to hand out as it is. */
   usable(item: TokenSetItem | undefined, rejected: string | undefined): item is TokenSetWithToken {
-    return !!item?.accessToken && this.fresh(item.accessTokenExpiresAt) && item.accessToken !== rejected;
+    return !!item?.accessToken && this.fresh(item.accessTokenExpiresAt, item.accessTokenIssuedAt) && item.accessToken !== rejected;
   }
 
   /** Caches the token of `item` and returns it. */
   remember(pk: string, item: TokenSetWithToken): ConnectionToken {
-    const token = { ...tokenOf(item), expiresAtMs: item.accessTokenExpiresAt };
+    const token = { ...tokenOf(item), expiresAtMs: item.accessTokenExpiresAt, issuedAtMs: item.accessTokenIssuedAt };
     this.entries.delete(pk);
     this.entries.set(pk, token);
     if (this.entries.size > MAX_CACHED) this.entries.delete(this.entries.keys().next().value as string);

@@ -60,6 +60,8 @@ export interface Renewal {
   readonly subject: string | undefined;
   readonly item: TokenSetItem | undefined;
   readonly owner: string;
+  /** The access token an API just refused (401): never handed back as the last good token. */
+  readonly rejected?: string;
 }
 
 /** Backoff after `failures` consecutive transient failures, doubling from `backoffInitialMs` up to `backoffMaxMs`. */
@@ -224,7 +226,7 @@ async function recordFailure(ctx: RenewalContext, r: Renewal, lease: Lease, err:
   await lease.release({ health: 'error', lastError: reason, failures, retryAfter });
   await publishHealth(ctx, connection.name, subject, item?.health, 'error', reason);
   if (failure === 'transient') {
-    const last = ctx.tokens.lastGood(pk, item, undefined);
+    const last = ctx.tokens.lastGood(pk, item, r.rejected);
     if (last) return last;
   }
   if (err instanceof ConnectionError) throw err; // already says what to do (set credentials, provider down)

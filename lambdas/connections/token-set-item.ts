@@ -19,6 +19,8 @@ export interface TokenSetItem extends StateItem {
   readonly accessToken?: string;
   readonly tokenType?: string;
   readonly accessTokenExpiresAt?: number;
+  /** When the access token was received: its lifetime decides how early it is renewed (token-cache.ts). */
+  readonly accessTokenIssuedAt?: number;
   readonly scope?: string;
   /** The refresh token, encrypted. */
   readonly refreshToken?: string;
@@ -62,6 +64,7 @@ export interface TokenSetStatus {
   readonly connection: string;
   readonly subject?: string;
   readonly health: Health | 'not_connected';
+  /** Expiry of the access token handed out (seconds since the epoch); none while the set needs consent or trust. */
   readonly expiresAt?: number;
   readonly scope?: string;
   readonly hasRefreshToken: boolean;
@@ -79,11 +82,13 @@ export function tokenSetStatus(
 ): TokenSetStatus {
   if (!item) return { connection, subject, health: 'not_connected', hasRefreshToken: false };
   const leased = item.leaseUntil !== undefined && item.leaseUntil >= nowMs;
+  // A set that needs consent (or trust) hands out no token, whatever the expiry of the one it still holds.
+  const handsOut = item.health !== 'needs_consent' && item.health !== 'needs_trust';
   return {
     connection,
     subject,
     health: leased ? 'refreshing' : item.health,
-    expiresAt: item.accessTokenExpiresAt !== undefined ? Math.floor(item.accessTokenExpiresAt / 1000) : undefined,
+    expiresAt: handsOut && item.accessTokenExpiresAt !== undefined ? Math.floor(item.accessTokenExpiresAt / 1000) : undefined,
     scope: item.scope,
     hasRefreshToken: item.refreshToken !== undefined,
     lastError: item.lastError,
@@ -118,6 +123,7 @@ export function connectedItem(input: ConnectedItemInput): TokenSetWithToken {
     accessToken: tokens.access_token,
     tokenType: normalizeTokenType(tokens.token_type),
     accessTokenExpiresAt: nowMs + expiresInMs,
+    accessTokenIssuedAt: nowMs,
     ...(tokens.scope !== undefined ? { scope: tokens.scope } : previous?.scope !== undefined ? { scope: previous.scope } : {}),
     ...(refreshToken ? { refreshToken } : {}),
     updatedAt: nowMs,

@@ -1,7 +1,7 @@
 /**
  * Token sets of third-party connections (the item: token-set-item.ts), and the one way to get a usable access token
  * from them: from this container's cache, else from the table, else renewed under the lease (token-renewal.ts).
- * A token is renewed 60 s before it expires. While another renewer holds the lease, callers poll (bounded, injected
+ * A token is renewed ahead of expiry: 60 s before, or a quarter of its lifetime when that is shorter (token-cache.ts). While another renewer holds the lease, callers poll (bounded, injected
  * clock and sleep) and re-read. Health outcomes and their errors: token-set-health.ts.
  */
 import { randomUUID } from 'node:crypto';
@@ -41,7 +41,7 @@ export interface TokenSetsOptions {
   readonly log: Logger;
   /** A consent link for `needs_consent` errors; absent when links cannot be signed here. */
   readonly consentUrl?: HealthContext['consentUrl'];
-  /** Renew this long before expiry, in seconds. @default 60 */
+  /** Renew this long before expiry, in seconds, or a quarter of the token's lifetime when that is shorter. @default 60 */
   readonly skewSecs?: number;
   /** How long a renewer holds the lease, in ms (more than all its attempts take). @default 30000 */
   readonly leaseMs?: number;
@@ -148,7 +148,7 @@ async function load(
     }
     const leased = item?.leaseUntil !== undefined && item.leaseUntil >= ctx.clock();
     if (!leased) {
-      const renewal = { pk, connection, subject, item, owner: randomUUID() };
+      const renewal = { pk, connection, subject, item, owner: randomUUID(), rejected };
       if (await acquireLease(ctx, renewal)) return renewUnderLease(ctx, renewal);
     }
     if (waitedMs >= ctx.maxWaitMs) throw renewalTooSlowError(connection);

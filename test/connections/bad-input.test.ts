@@ -75,8 +75,9 @@ describe('connection bad input', () => {
       const response = await fetch(await ours.link('Crm'), { redirect: 'manual' });
       const [set, ...others] = response.headers.getSetCookie();
       assert.equal(others.length, 0);
-      assert.match(set, /^oauth_registry_consent=[A-Za-z0-9_-]{43}; Path=\/connections\/Crm\/; Max-Age=600; HttpOnly; SameSite=Lax$/);
       const state = new URL(response.headers.get('location')!).searchParams.get('state')!;
+      const name = `oauth_registry_consent_${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
+      assert.match(set, new RegExp(`^${name}=[A-Za-z0-9_-]{43}; Path=/connections/Crm/; Max-Age=600; HttpOnly; SameSite=Lax$`));
       const pending = await ours.state.get<PendingConsent>(consentStateKey(state));
       const value = set.split(';')[0].split('=')[1];
       assert.equal(pending?.browserBinding, createHash('sha256').update(value).digest('base64url'), 'only the hash is stored');
@@ -177,7 +178,7 @@ describe('connection bad input', () => {
     for (const [what, cookieFor] of [
       ['no cookie', () => undefined],
       ["another browser's cookie", (own: string) => `${own.slice(0, -4)}AAAA`],
-      ['an empty cookie', () => 'oauth_registry_consent='],
+      ['an empty cookie', (own: string) => `${own.split('=')[0]}=`],
     ] as const) {
       it(`refuses a real callback that arrives with ${what} (login CSRF), token set unchanged`, async () => {
         const before = await stored();
@@ -438,7 +439,7 @@ describe('connection bad input', () => {
 
 /** `name=value` of the consent cookie a connect response set. */
 function consentCookieOf(response: Response): string {
-  const set = response.headers.getSetCookie().find((c) => c.startsWith('oauth_registry_consent='));
+  const set = response.headers.getSetCookie().find((c) => c.startsWith('oauth_registry_consent_'));
   assert.ok(set, 'the connect response sets the consent cookie');
   return set.split(';')[0];
 }

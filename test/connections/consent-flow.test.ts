@@ -96,6 +96,22 @@ describe('authorization_code connection against oidc-provider', () => {
     assert.equal(provider.tokenRequests.refresh_token, refreshes + 1);
   });
 
+  it('a 401 when the token cannot be renewed: a clear error, never a retry with the refused token', async () => {
+    provider.rejectNextApiRequests = 2; // the API refuses this token, whoever presents it
+    provider.tokenEndpointMode = 'unavailable';
+    try {
+      const response = await fetch(`${ours.url}/connections/Crm/proxy/incidents`);
+      assert.equal(response.status, 503);
+      const body = (await response.json()) as { error: string; error_description: string };
+      assert.equal(body.error, 'provider_unavailable');
+      assert.match(body.error_description, /^the API refused the access token \(401\) and no new one could be had: connection Crm: /);
+      assert.equal(provider.rejectNextApiRequests, 1, 'the API got one request: the refused token was not sent again');
+    } finally {
+      provider.rejectNextApiRequests = 0;
+      provider.tokenEndpointMode = 'normal';
+    }
+  });
+
   it('revoking the refresh token at the provider turns the connection into needs_consent, record kept', async () => {
     const item = (await ours.state.get<TokenSetItem>(tokenSetKey('Crm', undefined)))!;
     const refreshToken = await ours.cipher.decrypt(item.refreshToken!, {

@@ -65,8 +65,9 @@ describe('token set renewal failures', () => {
       decrypt: (text, context) => (cipherFails.decrypt ? Promise.reject(new Error('KMS is down')) : real.decrypt(text, context)),
     };
     provider = { calls: 0, next: down };
-    // Consented a while ago: the access token has 30 s left, inside the 60 s renewal skew.
+    // Consented an hour ago: the hour-long access token has 30 s left, inside the 60 s renewal skew.
     await container().storeConsent(crm, undefined, tokens('at-1', 'rt-1', 30));
+    await state.update(pk, { accessTokenIssuedAt: clock.now() - 3_570_000 });
   });
 
   it('backs off after a transient failure: the last good token, no new lease, no provider call until retryAfter', async () => {
@@ -168,9 +169,10 @@ describe('token set renewal failures', () => {
       retryAfter: undefined,
     });
 
-    // Once it is due, the set says a person must consent again (no silent use of a dead refresh token).
+    // Once it is due (30 s, a quarter of its 120 s, before expiry), the set says a person must consent again (no
+    // silent use of a dead refresh token).
     cipherFails.encrypt = false;
-    clock.advance(61);
+    clock.advance(91);
     await assert.rejects(container().get(crm, undefined), { code: 'needs_consent' });
     assert.equal(provider.calls, 1);
   });

@@ -58,9 +58,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(
-  options: { timeoutMs?: number; renewal?: ConnectionsDeps['renewal']; sleep?: ConnectionsDeps['sleep'] } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  /** Provider requests' timeout, in ms (and the proxy's, unless `proxyTimeoutMs`). @default 3000 */
+  readonly timeoutMs?: number;
+  readonly proxyTimeoutMs?: number;
+  /** The test peers live on 127.0.0.1: allowed unless a test checks the deployed default (false). @default true */
+  readonly allowPrivateNetwork?: boolean;
+  readonly renewal?: ConnectionsDeps['renewal'];
+  readonly sleep?: ConnectionsDeps['sleep'];
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = new FrozenClock(Date.now());
   const logs: string[] = [];
   const log = createJsonLogger((line) => logs.push(line));
@@ -78,7 +86,14 @@ export async function startHarness(
 
   const newInstance = () =>
     createConnectionsServer({
-      config: { baseUrl: url, linkKeySecretId: LINK_KEY_SECRET_ID, cacheTtlSecs: 60, timeoutMs: options.timeoutMs ?? 3_000 },
+      config: {
+        baseUrl: url,
+        linkKeySecretId: LINK_KEY_SECRET_ID,
+        cacheTtlSecs: 60,
+        timeoutMs: options.timeoutMs ?? 3_000,
+        proxyTimeoutMs: options.proxyTimeoutMs ?? options.timeoutMs ?? 3_000,
+        allowPrivateNetwork: options.allowPrivateNetwork ?? true,
+      },
       registrations: { get: async (name) => registrations.get(name) },
       secrets,
       state,

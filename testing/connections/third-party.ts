@@ -21,8 +21,14 @@ export interface ThirdParty {
   lastApiRequest?: { method: string; url: string; headers: IncomingMessage['headers']; body: string };
   /** Our private key for the `private_key_jwt` client. */
   readonly privateJwk: JWK;
-  /** Makes the token endpoint hang (never answer) or fail with 503 until reset. */
-  tokenEndpointMode: 'normal' | 'hang' | 'unavailable';
+  /** Makes the token endpoint hang (never answer), fail with 503, or stream an endless JSON body, until reset. */
+  tokenEndpointMode: 'normal' | 'hang' | 'unavailable' | 'oversized';
+  /** Makes the discovery documents stream an endless JSON body, until reset. */
+  discoveryMode: 'normal' | 'oversized';
+  /** Bytes of the oversized bodies the provider got to write before the reader hung up. */
+  oversizedBytesSent: number;
+  /** Makes the resource server answer accepted requests with a body of this many bytes of this type (not JSON). */
+  apiBody?: { bytes: number; contentType: string };
   /** Makes the resource server answer 401 to the next N requests. */
   rejectNextApiRequests: number;
   readonly provider: { on(event: string, listener: (...args: any[]) => void): void };
@@ -114,6 +120,8 @@ export async function startThirdParty(options: ThirdPartyOptions): Promise<Third
     tokenRequests,
     privateJwk,
     tokenEndpointMode: 'normal',
+    discoveryMode: 'normal',
+    oversizedBytesSent: 0,
     rejectNextApiRequests: 0,
     provider,
     close: async () => {
@@ -131,6 +139,11 @@ export async function startThirdParty(options: ThirdPartyOptions): Promise<Third
       // never answers; the client's timeout must end it
     } else if (tokenRequest && state.tokenEndpointMode === 'unavailable') {
       res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"temporarily_unavailable"}');
+    } else if (
+      (tokenRequest && state.tokenEndpointMode === 'oversized') ||
+      (req.url?.startsWith('/.well-known/') && state.discoveryMode === 'oversized')
+    ) {
+      streamEndlessJson(res, (n) => (state.oversizedBytesSent += n));
     } else {
       callback(req, res);
     }
@@ -160,6 +173,10 @@ export async function startThirdParty(options: ThirdPartyOptions): Promise<Third
       if (!token) return deny('no bearer token');
       try {
         const { payload } = await jwtVerify(token, jwks, { issuer, audience: RESOURCE, algorithms: ['RS256'] });
+        if (state.apiBody) {
+          const { bytes, contentType } = state.apiBody;
+          return void res.writeHead(200, { 'content-type': contentType, connection: 'close' }).end(Buffer.alloc(bytes, 0x61));
+        }
         res.writeHead(200, { 'content-type': 'application/json', 'x-api': 'resource', connection: 'close' }).end(
           JSON.stringify({
             data: 'incidents',
@@ -175,6 +192,24 @@ export async function startThirdParty(options: ThirdPartyOptions): Promise<Third
     });
   });
   return state;
+}
+
+/** A 200 JSON answer that never ends (64 MiB, no content-length), counting what it got to write, until the reader hangs up. */
+function streamEndlessJson(res: ServerResponse, sent: (bytes: number) => void): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.write('{"access_token":"');
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  let left = 1024;
+  res.on('close', () => (left = 0));
+  const pump = (): void => {
+    while (left > 0) {
+      left--;
+      sent(chunk.length);
+      if (!res.write(chunk)) return void res.once('drain', pump);
+    }
+    if (!res.destroyed) res.end('"}');
+  };
+  pump();
 }
 
 /** One request of a cookie-keeping browser: sends the jar's cookies, keeps what the response sets, follows nothing. */
@@ -196,9 +231,9 @@ export async function cookieFetch(cookies: Map<string, string>, url: string, ini
 /** A cookie-keeping "browser" that follows redirects and submits oidc-provider's dev login and consent forms. */
 export async function browse(
   start: string,
-  options: { login?: string; maxSteps?: number } = {},
+  options: { login?: string; maxSteps?: number; cookies?: Map<string, string> } = {},
 ): Promise<{ url: string; response: Response; body: string }> {
-  const cookies = new Map<string, string>();
+  const cookies = options.cookies ?? new Map<string, string>();
   let url = start;
   let init: RequestInit = {};
   for (let step = 0; step < (options.maxSteps ?? 20); step++) {
