@@ -463,10 +463,13 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
       assert.equal(new URL(result.headers.get('location')!).hash, '');
     });
 
-    it('a redirect URI that differs by one character: an error page, no Location', async () => {
+    it('a redirect URI that differs by one character (other than a loopback port): an error page, no Location', async () => {
       for (const redirect of [
         'http://127.0.0.1:53682/callbacK',
-        'http://127.0.0.1:53683/callback',
+        'http://127.0.0.2:53682/callback',
+        'http://localhost:53682/callback',
+        'http://127.0.0.1:53682/callback?x=1',
+        'http://127.0.0.1:0/callback',
         `${REDIRECT_URI}/`,
         'https://evil.example/callback',
       ]) {
