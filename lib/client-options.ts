@@ -111,9 +111,14 @@ export class ClientAuth {
   }
 }
 
-/** A client's (or a trusted issuer's) public keys: a JWK Set inline, or the https URL it is published at. */
+/**
+ * A client's (or a trusted issuer's) public keys: a JWK Set inline, or the https URL it is published at. A deployed
+ * registry refuses a `jwksUri` on a loopback, private or link-local host (at synth, and at fetch time after DNS),
+ * unless `allowPrivateNetwork: true` says that host is meant to be reached.
+ */
 export type ClientKeys =
-  { readonly jwks: PublicJwkSet; readonly jwksUri?: undefined } | { readonly jwksUri: string; readonly jwks?: undefined };
+  | { readonly jwks: PublicJwkSet; readonly jwksUri?: undefined; readonly allowPrivateNetwork?: undefined }
+  | { readonly jwksUri: string; readonly jwks?: undefined; readonly allowPrivateNetwork?: boolean };
 
 /** The issuer whose user assertions a client may exchange with `GrantType.JWT_BEARER`, and its keys. */
 export type JwtBearerOptions = { readonly issuer: string } & ClientKeys;

@@ -4,6 +4,7 @@
  * shared or per user, and where the credentials it issued us come from.
  */
 import { Token } from 'cdktf';
+import type { IConstruct } from 'constructs';
 import type {
   ConnectionAssertionRegistration,
   ConnectionAuthMethod,
@@ -11,6 +12,7 @@ import type {
   ProviderRegistration,
 } from '../lambdas/shared/manifest';
 import { SUBJECT_PATTERN, urlProblem, type UrlRules } from '../lambdas/shared/oauth-syntax';
+import { validatePublicHost } from './private/validate';
 
 /**
  * Throws unless `url` is an https URL (or http on the loopback interface, for local providers) without fragment or
@@ -24,14 +26,43 @@ export function validateProviderUrl(what: string, url: string, rules: UrlRules =
   throw new Error(`${what} ${problem.replace(/^it /, '').replace('a loopback host', '127.0.0.1')}, got ${JSON.stringify(url)}`);
 }
 
+/**
+ * Refuses, at synth, provider URLs on a loopback, private or link-local host unless the provider was declared with
+ * `allowPrivateNetwork: true` (or local mode synthesizes); the connection construct calls it with itself as scope.
+ */
+export function validateProviderHosts(scope: IConstruct, where: string, provider: ProviderRegistration): void {
+  const urls: Record<string, string | undefined> =
+    'tokenEndpoint' in provider
+      ? {
+          tokenEndpoint: provider.tokenEndpoint,
+          authorizationEndpoint: provider.authorizationEndpoint,
+          revocationEndpoint: provider.revocationEndpoint,
+        }
+      : { issuer: provider.issuer };
+  for (const [name, url] of Object.entries(urls))
+    validatePublicHost(scope, `${where}: provider ${name}`, url, provider.allowPrivateNetwork);
+}
+
+/** Options of `Provider.discover`. */
+export interface DiscoverOptions {
+  /**
+   * The provider is on a loopback, private or link-local address and is meant to be reached from the registry's
+   * functions. Without it, a deployed registry refuses such a host at synth and at fetch time. @default false
+   */
+  readonly allowPrivateNetwork?: boolean;
+}
+
 /** Where a third-party provider's endpoints come from. */
 export class Provider {
   /**
    * Read the provider's metadata (RFC 8414, else OpenID Connect Discovery) from its issuer URL when the connection
    * is first used; the connections function caches it. E.g. `Provider.discover('https://login.salesforce.com')`.
    */
-  public static discover(issuerUrl: string): Provider {
-    return new Provider({ issuer: validateProviderUrl('Provider.discover: issuerUrl', issuerUrl).replace(/\/+$/, '') });
+  public static discover(issuerUrl: string, options: DiscoverOptions = {}): Provider {
+    return new Provider({
+      issuer: validateProviderUrl('Provider.discover: issuerUrl', issuerUrl).replace(/\/+$/, ''),
+      ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}),
+    });
   }
 
   /**
@@ -41,7 +72,7 @@ export class Provider {
    * 9207) or ID tokens with another value is then refused at the callback, and one that sends neither is not checked.
    */
   public static endpoints(endpoints: ProviderEndpoints): Provider {
-    const check = (name: keyof ProviderEndpoints) => {
+    const check = (name: 'authorizationEndpoint' | 'revocationEndpoint') => {
       const value = endpoints[name];
       return value === undefined ? {} : { [name]: validateProviderUrl(`Provider.endpoints: ${name}`, value) };
     };
@@ -53,6 +84,7 @@ export class Provider {
       ...check('authorizationEndpoint'),
       ...check('revocationEndpoint'),
       ...(endpoints.issuer !== undefined ? { issuer: validateProviderUrl('Provider.endpoints: issuer', endpoints.issuer) } : {}),
+      ...(endpoints.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}),
     });
   }
 
@@ -76,6 +108,8 @@ export interface ProviderEndpoints {
   readonly revocationEndpoint?: string;
   /** The provider's issuer identifier (RFC 8414 `issuer`), exact as it sends it in `iss`. @default the token endpoint's origin */
   readonly issuer?: string;
+  /** These endpoints are on a loopback, private or link-local address and are meant to be reached. @default false */
+  readonly allowPrivateNetwork?: boolean;
 }
 
 /** Options of `ConnectionGrant.authorizationCode()`. */

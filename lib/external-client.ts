@@ -26,6 +26,7 @@ import {
   validateClientId,
   validateIntRange,
   validateKeys,
+  validatePublicHost,
   validateScope,
   validateUrl,
 } from './private/validate';
@@ -139,6 +140,8 @@ export class ExternalClient extends Construct {
     const auth = props.authMethod ?? (props.publicClient ? ClientAuth.NONE : ClientAuth.CLIENT_SECRET_BASIC);
     if (!(auth instanceof ClientAuth)) throw new Error(`${where}: authMethod must be a ClientAuth value, got ${JSON.stringify(auth)}`);
     if (auth.keys) validateKeys(`${where}: ClientAuth.privateKeyJwt`, auth.keys);
+    validatePublicHost(this, `${where}: ClientAuth.privateKeyJwt jwksUri`, auth.keys?.jwksUri, auth.keys?.allowPrivateNetwork);
+    validatePublicHost(this, `${where}: jwtBearer.jwksUri`, props.jwtBearer?.jwksUri, props.jwtBearer?.allowPrivateNetwork);
     validateGrantsForAuth(where, auth, grantTypes);
     validateJwtBearer(where, props.jwtBearer, grantTypes);
     const userDelegation = validateUserDelegation(where, props, grantTypes);
@@ -168,6 +171,7 @@ export class ExternalClient extends Construct {
       ...(auth.usesSharedSecret ? { secretId: secretName, secretRotationDays } : {}),
       ...(auth.keys?.jwks !== undefined ? { jwks: auth.keys.jwks } : {}),
       ...(auth.keys?.jwksUri !== undefined ? { jwksUri: auth.keys.jwksUri } : {}),
+      ...(auth.keys?.jwksUri !== undefined && auth.keys.allowPrivateNetwork === true ? { jwksUriAllowPrivateNetwork: true } : {}),
       ...(props.jwtBearer !== undefined ? { jwtBearer: props.jwtBearer } : {}),
       ...userDelegation,
     };

@@ -33,7 +33,7 @@ import { resolveTokens } from './private/resolve';
 import type { SecretRotator } from './private/rotated-secret';
 import { RegistryRulesAspect } from './private/rules';
 import { SigningKeyParts } from './private/signing-key';
-import { parseRouteKey, shortHash } from './private/validate';
+import { parseRouteKey, shortHash, validatePublicHost } from './private/validate';
 import { ProtectedRoute, type ProtectedRouteOptions } from './protected-route';
 import type { OAuthRegistryProps } from './registry-options';
 import { ThirdPartyConnection, type ThirdPartyConnectionOptions } from './third-party-connection';
@@ -71,6 +71,8 @@ export class OAuthRegistry extends Construct {
   public readonly userAuthentication?: UserAuthentication;
   /** The secret an operator sets to the upstream provider's client secret (with `userAuthentication`). */
   public readonly userAuthenticationSecret?: SecretsmanagerSecret;
+  /** Origins browser scripts may call the API from (CORS, API-wide); empty: none. */
+  public readonly corsAllowedOrigins: readonly string[];
 
   private readonly props: OAuthRegistryProps;
   private readonly key: KmsKey;
@@ -103,6 +105,9 @@ export class OAuthRegistry extends Construct {
     this.recoveryWindowInDays = settings.recoveryWindowInDays;
     this.tags = { ...(props.tags ?? {}) };
     this.userAuthentication = props.userAuthentication;
+    const upstream = props.userAuthentication;
+    validatePublicHost(this, 'userAuthentication issuer', upstream?.issuer, upstream?.allowPrivateNetwork);
+    this.corsAllowedOrigins = settings.corsAllowedOrigins;
     const tags = props.tags ? { ...props.tags } : undefined;
 
     this.partition = new DataAwsPartition(this, 'Partition');

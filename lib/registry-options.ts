@@ -67,4 +67,12 @@ export interface OAuthRegistryProps {
   readonly deletionProtection?: boolean;
   /** Point-in-time recovery (35 days of continuous backups) of the registry's table. @default true */
   readonly pointInTimeRecovery?: boolean;
+  /**
+   * Origins of browser apps (`https://app.example.com`, exactly as a browser sends `Origin`; `http:` only on a loopback
+   * host) that may call the API from script: the token, revocation, introspection, discovery and JWKS endpoints, so a
+   * public client in a browser can redeem its code. API Gateway's CORS configuration is API-wide: these origins may
+   * also call your protected routes (GET and POST, still with a bearer token; cookies are never allowed cross-origin).
+   * @default none: no CORS (a browser refuses script access from other origins)
+   */
+  readonly corsAllowedOrigins?: readonly string[];
 }

@@ -17,6 +17,7 @@ import {
   ConnectionCredentials,
   ConnectionGrant,
   ConnectionMode,
+  validateProviderHosts,
   validateProviderUrl,
   type Provider,
 } from './connection-options';
@@ -122,6 +123,7 @@ export class ThirdPartyConnection extends Construct {
     if (!props.provider || typeof props.provider !== 'object' || !('registration' in props.provider)) {
       throw new Error(`${where}: provider must be Provider.discover(…) or Provider.endpoints(…), got ${JSON.stringify(props.provider)}`);
     }
+    validateProviderHosts(this, where, props.provider.registration);
     const grant = props.grant ?? ConnectionGrant.authorizationCode();
     const mode = props.mode ?? ConnectionMode.SHARED;
     const clientAuth = props.clientAuth ?? ConnectionClientAuth.CLIENT_SECRET_BASIC;

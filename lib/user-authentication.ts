@@ -17,6 +17,12 @@ export interface OidcUserAuthenticationProps {
   readonly clientId: string;
   /** Scopes asked of the provider (`openid` is always added). @default ['openid'] */
   readonly scopes?: readonly string[];
+  /**
+   * The issuer is on a loopback, private or link-local address and is meant to be reached from the registry's
+   * functions (a provider inside your network). Without it, a deployed registry refuses such a host at synth and at
+   * fetch time (local mode always allows it). @default false
+   */
+  readonly allowPrivateNetwork?: boolean;
 }
 
 /**
@@ -36,7 +42,7 @@ export class UserAuthentication {
     for (const scope of scopes) {
       if (!SCOPE_TOKEN_PATTERN.test(scope)) throw new Error(`userAuthentication scopes must be scope tokens, got "${scope}"`);
     }
-    return new UserAuthentication(issuer.replace(/\/+$/, ''), clientId, scopes);
+    return new UserAuthentication(issuer.replace(/\/+$/, ''), clientId, scopes, props.allowPrivateNetwork === true);
   }
 
   private constructor(
@@ -44,5 +50,7 @@ export class UserAuthentication {
     public readonly issuer: string,
     public readonly clientId: string,
     public readonly scopes: readonly string[],
+    /** The issuer may be on a loopback, private or link-local address (the operator opted in). */
+    public readonly allowPrivateNetwork: boolean = false,
   ) {}
 }

@@ -22,6 +22,7 @@ import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest, type RouteRegist
 import { authMethodsUsed, grantTypesUsed, routeAudiences, scopesUsed } from '../../lambdas/shared/manifest-queries';
 import type { Clock } from '../../lambdas/shared/ports';
 import { SERVER_ROUTES } from '../../lambdas/shared/routes';
+import { localCors } from './cors';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
 import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
@@ -100,6 +101,8 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       ...(manifest.userAuthentication ? { userAuthentication: manifest.userAuthentication } : {}),
       // Short, so a rotation done from another terminal shows up within a second or two.
       cacheTtlSecs: 1,
+      // Local providers and key sets run on this machine.
+      allowPrivateNetwork: true,
     },
     secrets,
     registrations: new ManifestRegistrationStore(manifest),
@@ -141,7 +144,10 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     });
   });
 
+  const cors = localCors(manifest.corsAllowedOrigins);
+
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (cors?.handle(req, res)) return;
     let body: Buffer;
     try {
       body = await readBody(req);

@@ -4,7 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RegistryManifest } from '../../lambdas/shared/manifest';
+import { LOCAL_MODE_CONTEXT, type RegistryManifest } from '../../lambdas/shared/manifest';
+
+/** The environment variable cdktf's `App` reads extra context from (cdktf's `CONTEXT_ENV`). */
+const CDKTF_CONTEXT_ENV = 'CDKTF_CONTEXT_JSON';
 
 export interface SynthesizedRegistry {
   readonly stack: string;
@@ -12,13 +15,18 @@ export interface SynthesizedRegistry {
   readonly manifest: RegistryManifest;
 }
 
-/** Runs `app` (a TypeScript or JavaScript file calling `app.synth()`) with tsx, writing to `outdir`. */
+/**
+ * Runs `app` (a TypeScript or JavaScript file calling `app.synth()`) with tsx, writing to `outdir`. This synth feeds
+ * local mode and the CLI, never a deployment: it sets `LOCAL_MODE_CONTEXT`, so providers and key sets on this machine
+ * (loopback) are not refused as they are when a deployed stack is synthesized.
+ */
 export function synthesizeApp(app: string, outdir: string): void {
   const appFile = path.resolve(app);
   if (!existsSync(appFile)) throw new Error(`app file not found: ${app}`);
+  const context = { ...(JSON.parse(process.env[CDKTF_CONTEXT_ENV] || '{}') as object), [LOCAL_MODE_CONTEXT]: true };
   const result = spawnSync(process.execPath, ['--import', 'tsx', appFile], {
     cwd: path.dirname(appFile),
-    env: { ...process.env, CDKTF_OUTDIR: path.resolve(outdir) },
+    env: { ...process.env, CDKTF_OUTDIR: path.resolve(outdir), [CDKTF_CONTEXT_ENV]: JSON.stringify(context) },
     encoding: 'utf8',
   });
   if (result.status !== 0) {

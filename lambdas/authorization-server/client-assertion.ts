@@ -6,7 +6,7 @@
  */
 import { decodeJwt } from 'jose';
 import { InvalidClientError, InvalidRequestError } from '../shared/errors';
-import type { ClientRegistration } from '../shared/manifest';
+import type { AssertionKeys, ClientRegistration } from '../shared/manifest';
 import { CLIENT_ASSERTION_TYPE } from '../shared/oauth-syntax';
 import { tableKey } from '../shared/table-keys';
 import { AssertionError, type AssertionVerifier } from './jwt-assertion';
@@ -49,7 +49,12 @@ export type ClientAssertionVerifier = (client: ClientRegistration, assertion: st
  */
 export function createClientAssertionVerifier(assertions: AssertionVerifier, failure: string): ClientAssertionVerifier {
   return async (client, assertion) => {
-    const keys = client.jwks !== undefined ? { jwks: client.jwks } : client.jwksUri !== undefined ? { jwksUri: client.jwksUri } : undefined;
+    const keys: AssertionKeys | undefined =
+      client.jwks !== undefined
+        ? { jwks: client.jwks }
+        : client.jwksUri !== undefined
+          ? { jwksUri: client.jwksUri, allowPrivateNetwork: client.jwksUriAllowPrivateNetwork === true }
+          : undefined;
     if (!keys) return false;
     try {
       await assertions.verify(assertion, {

@@ -5,7 +5,17 @@
  * `jti` single use (recorded in the state store until the assertion could no longer be accepted anyway).
  */
 import { createHash } from 'node:crypto';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { boundedFetch, DOCUMENT_LIMITS } from '../shared/bounded-fetch';
 import { TtlCache } from '../shared/cache';
 import type { Logger } from '../shared/log';
 import { ASSERTION_SIGNING_ALGORITHMS, type AssertionKeys } from '../shared/manifest';
@@ -80,6 +90,8 @@ export interface AssertionVerifierOptions {
   /** Accepted `aud` values: the token endpoint URL and the issuer. */
   readonly audiences: readonly string[];
   readonly log: Logger;
+  /** Fetch every `jwksUri` even on a loopback, private or link-local address (local mode). @default false */
+  readonly allowPrivateNetwork?: boolean;
 }
 
 const CLAIM_FAILURES: Readonly<Record<string, AssertionErrorCode>> = {
@@ -93,8 +105,9 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
 
   const keysOf = (expect: AssertionExpectations): Promise<JWTVerifyGetKey> => {
     const { keys } = expect;
-    const source = keys.jwksUri !== undefined ? `uri:${keys.jwksUri}` : `jwks:${fingerprint(keys.jwks)}`;
-    return keySets.get(`${expect.keysOwner}\n${source}`, async () => keySet(keys));
+    const allowPrivateNetwork = options.allowPrivateNetwork === true || keys.allowPrivateNetwork === true;
+    const source = keys.jwksUri !== undefined ? `uri:${allowPrivateNetwork}:${keys.jwksUri}` : `jwks:${fingerprint(keys.jwks)}`;
+    return keySets.get(`${expect.keysOwner}\n${source}`, async () => keySet(keys, allowPrivateNetwork));
   };
 
   const checkSignatureAndClaims = async (jwt: string, expect: AssertionExpectations): Promise<JWTPayload> => {
@@ -143,10 +156,18 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
   };
 }
 
-/** A jose key resolver over the keys of a registration. */
-function keySet(keys: AssertionKeys): JWTVerifyGetKey {
+/**
+ * A jose key resolver over the keys of a registration. A remote set is fetched through `boundedFetch`: at most
+ * `DOCUMENT_LIMITS.maxBytes` are read (a huge key set cannot grow the function's memory), no redirect is followed, and
+ * a private address is refused unless allowed.
+ */
+function keySet(keys: AssertionKeys, allowPrivateNetwork: boolean): JWTVerifyGetKey {
   if (keys.jwksUri !== undefined) {
-    return createRemoteJWKSet(new URL(keys.jwksUri), { timeoutDuration: JWKS_FETCH_TIMEOUT_MS, cacheMaxAge: ASSERTION_KEYS_CACHE_MS });
+    return createRemoteJWKSet(new URL(keys.jwksUri), {
+      timeoutDuration: JWKS_FETCH_TIMEOUT_MS,
+      cacheMaxAge: ASSERTION_KEYS_CACHE_MS,
+      [customFetch]: boundedFetch({ ...DOCUMENT_LIMITS, timeoutMs: JWKS_FETCH_TIMEOUT_MS, allowPrivateNetwork }),
+    });
   }
   return createLocalJWKSet(keys.jwks as unknown as JSONWebKeySet);
 }

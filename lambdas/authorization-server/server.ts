@@ -66,6 +66,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
     clock,
     audiences: [`${config.issuer}${routePath(SERVER_ROUTES.token)}`, config.issuer],
     log,
+    allowPrivateNetwork: config.allowPrivateNetwork === true,
   });
   const authenticate = createClientAuthenticator({
     registrations,
@@ -95,6 +96,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
             secrets,
             clock,
             ttlMs,
+            allowPrivateNetwork: config.allowPrivateNetwork === true,
           }),
         }
       : {}),

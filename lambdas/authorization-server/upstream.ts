@@ -3,6 +3,7 @@
  * sends the user there with PKCE, `state` and `nonce`, and on return exchanges the code and validates the ID token.
  */
 import * as oauth from 'oauth4webapi';
+import { boundedFetch, DOCUMENT_LIMITS } from '../shared/bounded-fetch';
 import { TtlCache } from '../shared/cache';
 import type { UserAuthenticationRegistration } from '../shared/manifest';
 import { isLoopbackHttp } from '../shared/oauth-syntax';
@@ -22,15 +23,28 @@ export interface UpstreamLogin {
   finish(callback: URLSearchParams, challenge: UpstreamChallenge): Promise<{ sub: string }>;
 }
 
-/** Thrown when the upstream provider reports an error or its response does not validate. */
+/**
+ * Thrown when the sign-in cannot finish because of what the upstream provider answered. `clientError` is what our
+ * client hears: `access_denied` when the provider refused the sign-in at its authorization endpoint (the user said
+ * no, or could not sign in); `server_error` when the exchange behind the scenes failed (the provider refused our
+ * client credentials, or its token response does not validate): nothing the user did, and our operator must look.
+ */
 export class UpstreamLoginError extends Error {
   constructor(
     readonly error: string,
     message: string,
+    readonly clientError: 'access_denied' | 'server_error' = 'access_denied',
+    /** The provider's own `error_description`, for our log. */
+    readonly upstreamDescription?: string,
   ) {
     super(message);
     this.name = 'UpstreamLoginError';
   }
+}
+
+/** The upstream client secret has no value yet: an operator must set it (`credentials set-upstream-secret`). */
+export class UpstreamSecretMissingError extends Error {
+  override readonly name = 'UpstreamSecretMissingError';
 }
 
 /** Our user id for an upstream subject: issuer and subject, so two providers' subjects can never collide. */
@@ -43,11 +57,16 @@ export function createUpstreamLogin(options: {
   readonly secrets: SecretStore;
   readonly clock: Clock;
   readonly ttlMs: number;
+  /** Reach the provider even on a loopback, private or link-local address (local mode). @default false */
+  readonly allowPrivateNetwork?: boolean;
 }): UpstreamLogin {
   const { registration, redirectUri } = options;
   const issuerUrl = new URL(registration.issuer);
   const insecure = isLoopbackHttp(issuerUrl);
-  const http = { [oauth.allowInsecureRequests]: insecure };
+  // Discovery and token responses are read through the bounded fetch: size cap, deadline, no redirects, and no
+  // private address unless this registry runs locally or the operator opted the issuer in.
+  const allowPrivateNetwork = options.allowPrivateNetwork === true || registration.allowPrivateNetwork === true;
+  const http = { [oauth.allowInsecureRequests]: insecure, [oauth.customFetch]: boundedFetch({ ...DOCUMENT_LIMITS, allowPrivateNetwork }) };
   const client: oauth.Client = { client_id: registration.clientId };
   let metadata: Promise<oauth.AuthorizationServer> | undefined;
   const secretCache = new TtlCache<string, string>({ ttlMs: options.ttlMs, clock: options.clock });
@@ -66,7 +85,7 @@ export function createUpstreamLogin(options: {
     secretCache.get(registration.secretId, async (secretId) => {
       const current = await options.secrets.getSecretVersion(secretId, 'AWSCURRENT');
       if (!current?.value.trim()) {
-        throw new Error(`secret ${secretId} has no value: run \`oauth-registry credentials set-upstream-secret\``);
+        throw new UpstreamSecretMissingError(`secret ${secretId} has no value: run \`oauth-registry credentials set-upstream-secret\``);
       }
       return current.value.trim();
     });
@@ -107,10 +126,36 @@ export function createUpstreamLogin(options: {
         const result = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: nonce, requireIdToken: true });
         claims = oauth.getValidatedIdTokenClaims(result);
       } catch (err) {
-        throw new UpstreamLoginError('invalid_response', `the identity provider's token response is invalid: ${(err as Error).message}`);
+        throw await tokenExchangeError(err);
       }
       if (!claims?.sub) throw new UpstreamLoginError('invalid_response', 'the ID token names no subject');
       return { sub: namespacedSubject(claims.iss, claims.sub) };
     },
   };
+}
+
+/**
+ * Why the code exchange failed, as `server_error`: the provider's own error (`invalid_client` for a wrong upstream
+ * secret) and description are kept for our log, never shown to the client.
+ */
+async function tokenExchangeError(err: unknown): Promise<UpstreamLoginError> {
+  let reported: { error?: unknown; error_description?: unknown } | undefined;
+  let status: number | undefined;
+  if (err instanceof oauth.ResponseBodyError) {
+    reported = err;
+    status = err.status;
+  } else if (err instanceof oauth.WWWAuthenticateChallengeError) {
+    // A 401 with `WWW-Authenticate` (a wrong client secret, usually): the error is in the body, else in the challenge.
+    status = err.status;
+    const body: unknown = await err.response.json().catch(() => undefined);
+    reported = typeof body === 'object' && body !== null ? body : err.cause[0]?.parameters;
+  }
+  if (status !== undefined) {
+    const error = typeof reported?.error === 'string' ? reported.error : 'unknown_error';
+    const description = typeof reported?.error_description === 'string' ? reported.error_description : undefined;
+    const message = `the identity provider refused the code exchange (HTTP ${status}): ${error}`;
+    return new UpstreamLoginError(error, message, 'server_error', description);
+  }
+  const message = `the identity provider's token response is invalid: ${(err as Error).message}`;
+  return new UpstreamLoginError('invalid_response', message, 'server_error');
 }

@@ -30,6 +30,8 @@ export const ENV = {
   USER_AUTH_SCOPES: 'OAUTH_USER_AUTH_SCOPES',
   /** The secret holding the upstream client secret. */
   USER_AUTH_SECRET_ID: 'OAUTH_USER_AUTH_SECRET_ID',
+  /** `true`: the upstream provider may be on a loopback, private or link-local address (the operator opted in). */
+  USER_AUTH_ALLOW_PRIVATE_NETWORK: 'OAUTH_USER_AUTH_ALLOW_PRIVATE_NETWORK',
   /** Connections function: the registry's KMS key (ARN) encrypting third-party refresh tokens. */
   KMS_KEY_ID: 'OAUTH_KMS_KEY_ID',
   /** Connections function: the secret holding the HS256 key consent links are signed with. */
@@ -60,6 +62,12 @@ export interface AuthorizationServerConfig {
   readonly authMethodsSupported?: readonly string[];
   /** The upstream OpenID provider users sign in with; absent: no authorization endpoint. */
   readonly userAuthentication?: UserAuthenticationRegistration;
+  /**
+   * Every outbound fetch may reach loopback, private and link-local addresses. Local mode sets it (its providers and
+   * key sets run on 127.0.0.1); deployed functions never do (`configFromEnv` has no variable for it): there only a URL
+   * the operator opted in (`allowPrivateNetwork` next to it) may. @default false
+   */
+  readonly allowPrivateNetwork?: boolean;
 }
 
 /** The value of environment variable `name`; throws naming it when it is unset or empty. */
@@ -88,6 +96,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Authorizati
             clientId: required(ENV.USER_AUTH_CLIENT_ID),
             scopes: (env[ENV.USER_AUTH_SCOPES] ?? 'openid').split(' ').filter(Boolean),
             secretId: required(ENV.USER_AUTH_SECRET_ID),
+            ...(env[ENV.USER_AUTH_ALLOW_PRIVATE_NETWORK] === 'true' ? { allowPrivateNetwork: true } : {}),
           },
         }
       : {}),

@@ -45,8 +45,13 @@ export interface PublicJwkSet {
   readonly keys: readonly PublicJwk[];
 }
 
-/** Where the keys that verify an assertion come from: inline, or a JWK Set URL fetched and cached at runtime. */
-export type AssertionKeys = { readonly jwks: PublicJwkSet; readonly jwksUri?: never } | { readonly jwksUri: string; readonly jwks?: never };
+/**
+ * Where the keys that verify an assertion come from: inline, or a JWK Set URL fetched and cached at runtime. A URL whose
+ * host is loopback, private or link-local is fetched only with `allowPrivateNetwork` (the operator's opt-in).
+ */
+export type AssertionKeys =
+  | { readonly jwks: PublicJwkSet; readonly jwksUri?: never; readonly allowPrivateNetwork?: never }
+  | { readonly jwksUri: string; readonly jwks?: never; readonly allowPrivateNetwork?: boolean };
 
 /** Who may sign user assertions for a client's JWT bearer grant: the `iss` we expect and its keys. */
 export type JwtBearerTrust = { readonly issuer: string } & AssertionKeys;
@@ -80,6 +85,8 @@ export interface ClientRegistration {
   readonly jwks?: PublicJwkSet;
   /** `private_key_jwt`: where the client publishes its public keys (fetched and cached by the server). */
   readonly jwksUri?: string;
+  /** `private_key_jwt`: `jwksUri` may be on a loopback, private or link-local address (the operator opted in). */
+  readonly jwksUriAllowPrivateNetwork?: boolean;
   /** JWT bearer grant: the issuer whose user assertions this client may exchange, and its keys. */
   readonly jwtBearer?: JwtBearerTrust;
   /** authorization_code: the exact redirect URIs the client may use (https, or http on loopback). */
@@ -102,6 +109,8 @@ export interface UserAuthenticationRegistration {
   readonly scopes: readonly string[];
   /** Secret holding the upstream client secret (plain string), set by an operator (`credentials set-upstream-secret`). */
   readonly secretId: string;
+  /** The issuer may be on a loopback, private or link-local address (the operator opted in). */
+  readonly allowPrivateNetwork?: boolean;
 }
 
 /** A route of the registry's HTTP API that requires one of `scopes` in a token we issued. */
@@ -142,6 +151,8 @@ export interface RegistryManifest {
   readonly connections?: readonly ConnectionRegistration[];
   /** Where users sign in for authorization_code clients. Absent: no user-delegated access. */
   readonly userAuthentication?: UserAuthenticationRegistration;
+  /** Origins (`scheme://host[:port]`) browser apps may call the API from (CORS, API-wide). Absent: none. */
+  readonly corsAllowedOrigins?: readonly string[];
 }
 
 /** Grants we use at a third-party provider's token endpoint (`jwt_bearer`: RFC 7523 §2.1, our key signs the assertion). */
@@ -153,7 +164,7 @@ export const CONNECTION_AUTH_METHODS = ['client_secret_basic', 'client_secret_po
 export type ConnectionAuthMethod = (typeof CONNECTION_AUTH_METHODS)[number];
 
 /** Where a provider's endpoints come from: its RFC 8414 / OIDC metadata, or declared URLs. */
-export type ProviderRegistration =
+export type ProviderRegistration = (
   | { readonly issuer: string }
   | {
       readonly authorizationEndpoint?: string;
@@ -161,7 +172,11 @@ export type ProviderRegistration =
       readonly revocationEndpoint?: string;
       /** Declared issuer: RFC 9207 `iss` and ID tokens are checked against it; absent: the token endpoint's origin. */
       readonly issuer?: string;
-    };
+    }
+) & {
+  /** The provider's URLs may be on a loopback, private or link-local address (the operator opted in). */
+  readonly allowPrivateNetwork?: boolean;
+};
 
 /** A connection to a third-party OAuth provider (`registry.addConnection('Salesforce', …)`); no secret in it. */
 export interface ConnectionRegistration {
@@ -219,6 +234,12 @@ export const clientItemKey = (clientId: string): string => tableKey('client', cl
 
 /** What a client id may be (URL-safe, 1 to 128 characters): synth refuses others, and the server treats them as unknown. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
+
+/**
+ * Construct context key local mode sets (`true`) when it synthesizes the app: its providers and key sets may run on
+ * this machine, so synth does not refuse loopback or private hosts. A deployed stack's synth never has it.
+ */
+export const LOCAL_MODE_CONTEXT = 'oauth-registry:localMode';
 
 /** File name of a registry's manifest inside its stack's synth directory. */
 export const manifestFileName = (registryId: string): string => `oauth-registry.${registryId}.json`;

@@ -160,6 +160,7 @@ export class AuthorizationServerParts {
             [ENV.USER_AUTH_CLIENT_ID]: userAuthentication.clientId,
             [ENV.USER_AUTH_SCOPES]: userAuthentication.scopes.join(' '),
             [ENV.USER_AUTH_SECRET_ID]: `${registry.namePrefix}/user-authentication`,
+            ...(userAuthentication.allowPrivateNetwork ? { [ENV.USER_AUTH_ALLOW_PRIVATE_NETWORK]: 'true' } : {}),
           }
         : {}),
     };

@@ -12,6 +12,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
 import type { ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
+import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE_SECS } from '../../lambdas/shared/cors';
 import type { CustomDomainProps } from '../registry-options';
 
 export interface RegistryApiProps {
@@ -21,6 +22,8 @@ export interface RegistryApiProps {
   readonly throttlingRateLimit: number;
   readonly customDomain?: CustomDomainProps;
   readonly tags?: Readonly<Record<string, string>>;
+  /** Origins browser scripts may call the API from; empty or absent: no CORS configuration. */
+  readonly corsAllowedOrigins?: readonly string[];
 }
 
 /** The API, its stage and custom domain, created in `scope` (the registry). */
@@ -40,6 +43,20 @@ export class RegistryApiParts {
       name: `${namePrefix}-api`,
       protocolType: 'HTTP',
       description: `OAuth 2.0 authorization server ${namePrefix}`,
+      // API-wide (HTTP APIs have no per-route CORS): API Gateway answers every preflight itself and adds the headers
+      // to every response for these origins, protected routes included. No credentials: cookies never go cross-origin.
+      ...(props.corsAllowedOrigins?.length
+        ? {
+            corsConfiguration: {
+              allowOrigins: [...props.corsAllowedOrigins],
+              allowMethods: [...CORS_ALLOW_METHODS],
+              allowHeaders: [...CORS_ALLOW_HEADERS],
+              exposeHeaders: [...CORS_EXPOSE_HEADERS],
+              maxAge: CORS_MAX_AGE_SECS,
+              allowCredentials: false,
+            },
+          }
+        : {}),
       tags,
     });
     const accessLogs = new CloudwatchLogGroup(scope, 'AccessLogs', {

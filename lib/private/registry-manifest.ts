@@ -37,9 +37,11 @@ export function registryManifest(registry: OAuthRegistry, audience: string | und
             clientId: literal(userAuthentication.clientId),
             scopes: [...userAuthentication.scopes],
             secretId: `${namePrefix}/user-authentication`,
+            ...(userAuthentication.allowPrivateNetwork ? { allowPrivateNetwork: true } : {}),
           },
         }
       : {}),
+    ...(registry.corsAllowedOrigins.length > 0 ? { corsAllowedOrigins: [...registry.corsAllowedOrigins] } : {}),
   };
 }
 

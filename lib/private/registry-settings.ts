@@ -2,6 +2,7 @@
  * The registry's props, validated and with their defaults: what the constructor needs before it creates anything.
  */
 import { Token } from 'cdktf';
+import { originProblem } from '../../lambdas/shared/cors';
 import { ACCESS_TOKEN_TTL_SECS, CLIENT_SECRET_OVERLAP_HOURS, SIGNING_KEY_ROTATION_DAYS } from '../../lambdas/shared/defaults';
 import type { OAuthRegistryProps } from '../registry-options';
 import { toKebab, validateIntRange, validateLogRetentionDays, validateNamePrefix } from './validate';
@@ -19,6 +20,8 @@ export interface RegistrySettings {
   readonly recoveryWindowInDays: number;
   readonly deletionProtection: boolean;
   readonly pointInTimeRecovery: boolean;
+  /** Origins allowed to call the API from browser scripts (CORS); empty: none. */
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 /** Secrets Manager's own default recovery window, in days. */
@@ -76,7 +79,20 @@ export function registrySettings(id: string, props: OAuthRegistryProps): Registr
     recoveryWindowInDays,
     deletionProtection: props.deletionProtection ?? true,
     pointInTimeRecovery: props.pointInTimeRecovery ?? true,
+    corsAllowedOrigins: corsOrigins(props.corsAllowedOrigins),
   };
+}
+
+/** The CORS origins, each a literal origin (`originProblem`), without duplicates. */
+function corsOrigins(origins: readonly string[] | undefined): readonly string[] {
+  if (origins === undefined) return [];
+  if (!Array.isArray(origins)) throw new Error(`corsAllowedOrigins must be a list of origins, got ${JSON.stringify(origins)}`);
+  for (const origin of origins) {
+    if (Token.isUnresolved(origin)) throw new Error('corsAllowedOrigins must be literal strings known at synth time, got a token');
+    const problem = originProblem(origin);
+    if (problem !== undefined) throw new Error(`corsAllowedOrigins: ${problem.replace(/^it /, '')}, got ${JSON.stringify(origin)}`);
+  }
+  return [...new Set(origins)];
 }
 
 /** The construct id in lower-kebab case, at most 32 characters (`AuthRegistry` → `auth-registry`). */

@@ -4,7 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { Token } from 'cdktf';
-import { ASSERTION_SIGNING_ALGORITHMS, CLIENT_ID_PATTERN } from '../../lambdas/shared/manifest';
+import type { IConstruct } from 'constructs';
+import { isPrivateAddress } from '../../lambdas/shared/bounded-fetch';
+import { ASSERTION_SIGNING_ALGORITHMS, CLIENT_ID_PATTERN, LOCAL_MODE_CONTEXT } from '../../lambdas/shared/manifest';
 import { PRIVATE_JWK_MEMBERS, SCOPE_TOKEN_PATTERN, urlProblem, type UrlRules } from '../../lambdas/shared/oauth-syntax';
 
 /** Throws unless `value` is an integer in `[min, max]` (tokens pass). */
@@ -180,4 +182,34 @@ function validateJwks(where: string, jwks: unknown): void {
       throw new Error(`${where}: jwks ${name} has alg ${JSON.stringify(jwk.alg)}; use one of ${ASSERTION_SIGNING_ALGORITHMS.join(', ')}`);
     }
   });
+}
+
+/** Why the host of `url` is one a deployed registry will not fetch from (loopback, private, link-local), or undefined. */
+export function privateHostProblem(url: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return undefined; // the URL's own validation reports it
+  }
+  if (host === 'localhost' || host.endsWith('.localhost')) return 'a loopback host';
+  if (isPrivateAddress(host)) return 'a loopback, private or link-local address';
+  return undefined;
+}
+
+/**
+ * Refuses, at synth, a URL the registry fetches whose host is a loopback, private or link-local address (the instance
+ * metadata service, internal services: server-side request forgery), unless the operator opted this URL in
+ * (`allowPrivateNetwork: true` next to it) or local mode is synthesizing (`LOCAL_MODE_CONTEXT`). A name that resolves
+ * to such an address is refused at fetch time (the runtime checks every resolved address).
+ */
+export function validatePublicHost(scope: IConstruct, what: string, url: string | undefined, allowPrivateNetwork?: boolean): void {
+  if (url === undefined || Token.isUnresolved(url) || allowPrivateNetwork === true) return;
+  if (scope.node.tryGetContext(LOCAL_MODE_CONTEXT) === true) return;
+  const problem = privateHostProblem(url);
+  if (problem === undefined) return;
+  throw new Error(
+    `${what} is on ${problem}, which a deployed registry does not fetch from; if that host is meant to be reached ` +
+      `from the registry's functions, set allowPrivateNetwork: true next to the URL, got ${JSON.stringify(url)}`,
+  );
 }

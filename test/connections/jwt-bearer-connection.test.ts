@@ -8,10 +8,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Testing } from 'cdktf';
 import { exportJWK, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
 import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
+import { LOCAL_MODE_CONTEXT } from '../../lambdas/shared/manifest';
 import { ClientAuth, ConnectionClientAuth, ConnectionGrant, ConnectionMode, GrantType, Provider } from '../../lib';
 import { startHarness, type Harness } from '../../testing/connections/harness';
 import { repoRoot } from '../e2e/fixture';
@@ -58,7 +60,8 @@ describe('JWT bearer connections against our own authorization server as the thi
     });
 
     // Our side, declared with the constructs.
-    const { registry } = fixture({ namePrefix: 'ours' });
+    // The partner runs on 127.0.0.1: synthesized as local mode does, which does not refuse loopback providers.
+    const { registry } = fixture({ namePrefix: 'ours' }, Testing.app({ context: { [LOCAL_MODE_CONTEXT]: true } }));
     const provider = Provider.discover(partner.issuer);
     const reports = registry.addConnection('Reports', {
       provider,

@@ -16,10 +16,12 @@ import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { localStatePaths, type LocalRegistry } from '../../bin/local/local-registry';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
+import { createJsonLogger } from '../../lambdas/shared/log';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import { exampleManifest, startExample } from './fixture';
 
 const UPSTREAM_CLIENT_ID = 'oauth-registry';
+const UNSET_CLIENT_ID = 'oauth-registry-unset';
 const UPSTREAM_SECRET = 'upstream-secret-0123456789abcdef0123456789abcdef';
 const REDIRECT_URI = 'http://127.0.0.1:53682/callback';
 const USER = 'alice';
@@ -37,6 +39,20 @@ const WEB: ClientRegistration = {
   secretRotationDays: 90,
   redirectUris: [REDIRECT_URI],
 };
+/** A native app or CLI: loopback redirect URIs without a port (it listens wherever the OS lets it), no secret. */
+const LOOPBACK: ClientRegistration = {
+  name: 'Cli',
+  clientId: 'cli-app',
+  grantTypes: ['authorization_code', 'refresh_token'],
+  authMethod: 'none',
+  scopes: ['incidents.read'],
+  accessTokenTtlSecs: 300,
+  active: true,
+  redirectUris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
+};
+/** A single-page app served from SPA_ORIGIN: a public client that redeems its code from browser script (CORS). */
+const SPA_ORIGIN = 'https://spa.example';
+const SPA: ClientRegistration = { ...LOOPBACK, name: 'Spa', clientId: 'spa-app', redirectUris: [`${SPA_ORIGIN}/callback`] };
 const NATIVE: ClientRegistration = {
   name: 'NativeApp',
   clientId: 'native-app',
@@ -102,8 +118,17 @@ interface Landing {
  */
 async function signIn(
   start: URL | string,
-  options: { decision?: 'approve' | 'deny'; abortUpstream?: boolean; jar?: Jar; stopAtCallback?: boolean } = {},
+  options: {
+    decision?: 'approve' | 'deny';
+    abortUpstream?: boolean;
+    jar?: Jar;
+    stopAtCallback?: boolean;
+    stopAtConsent?: boolean;
+    /** Where the client's redirect URI is (the landing). @default REDIRECT_URI */
+    redirectUri?: string;
+  } = {},
 ): Promise<Landing> {
+  const landing = options.redirectUri ?? REDIRECT_URI;
   const jar = options.jar ?? new Map();
   const hosts: string[] = [];
   let url = new URL(start);
@@ -122,7 +147,7 @@ async function signIn(
         callback = url;
         if (options.stopAtCallback) return { location: url, hosts, callback };
       }
-      if (url.href.startsWith(`${REDIRECT_URI}?`))
+      if (url.href.startsWith(`${landing}?`))
         return { location: url, hosts, ...(consentPage ? { consentPage } : {}), ...(callback ? { callback } : {}) };
       continue;
     }
@@ -143,6 +168,7 @@ async function signIn(
     else {
       // Our consent page: the pending request's id and the CSRF token bound to this browser.
       consentPage = html;
+      if (options.stopAtConsent) return { location: url, hosts, consentPage };
       form = new URLSearchParams({
         request: hidden(html, 'request')!,
         csrf: hidden(html, 'csrf')!,
@@ -152,7 +178,7 @@ async function signIn(
     url = target;
     init = { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
   }
-  throw new Error(`sign-in did not reach ${REDIRECT_URI}`);
+  throw new Error(`sign-in did not reach ${landing}`);
 }
 
 async function listen(server: Server): Promise<string> {
@@ -180,19 +206,26 @@ function authorizeUrl(registry: LocalRegistry, overrides: Record<string, string 
 describe('authorization code flow, federated to an upstream OpenID provider', () => {
   let upstreamServer: Server;
   let upstreamIssuer: string;
+  let spareIssuer: string;
   let registry: LocalRegistry;
   let manifest: RegistryManifest;
+  const logs: Record<string, unknown>[] = [];
 
   before(async () => {
     // The upstream's address first: our manifest names it, and its client needs our callback URL.
     upstreamServer = createServer();
     upstreamIssuer = await listen(upstreamServer);
+    // A free port for a second registry (its upstream secret unset): the upstream must know its callback beforehand.
+    const spare = createServer();
+    spareIssuer = await listen(spare);
+    await new Promise<void>((resolve) => spare.close(() => resolve()));
 
     const example = exampleManifest();
     const secretId = `${example.namePrefix}/user-authentication`;
     manifest = {
       ...example,
-      clients: [...example.clients, WEB, NATIVE],
+      clients: [...example.clients, WEB, NATIVE, LOOPBACK, SPA],
+      corsAllowedOrigins: [SPA_ORIGIN],
       userAuthentication: { issuer: upstreamIssuer, clientId: UPSTREAM_CLIENT_ID, scopes: ['openid'], secretId },
     };
     // What `credentials set-upstream-secret --local` does, before the registry starts.
@@ -200,7 +233,7 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
     const store = new LocalSecretStore(localStatePaths(stateDir).secrets);
     store.createSecret(secretId, {}, { rotationEnabled: false });
     await store.putSecretValue(secretId, randomUUID(), UPSTREAM_SECRET, ['AWSCURRENT']);
-    registry = await startExample({ manifest, stateDir });
+    registry = await startExample({ manifest, stateDir, log: createJsonLogger((line) => logs.push(JSON.parse(line))) });
 
     const { default: Provider } = (await import('oidc-provider')) as { default: any };
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -210,6 +243,14 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
           client_id: UPSTREAM_CLIENT_ID,
           client_secret: UPSTREAM_SECRET,
           redirect_uris: [`${registry.issuer}/oauth2/callback`],
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'client_secret_basic',
+        },
+        {
+          client_id: UNSET_CLIENT_ID,
+          client_secret: UPSTREAM_SECRET,
+          redirect_uris: [`${spareIssuer}/oauth2/callback`],
           grant_types: ['authorization_code'],
           response_types: ['code'],
           token_endpoint_auth_method: 'client_secret_basic',
@@ -463,10 +504,26 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
       assert.equal(new URL(result.headers.get('location')!).hash, '');
     });
 
-    it('a redirect URI that differs by one character: an error page, no Location', async () => {
+    it('only the port may vary: scheme, host, path and query must match', async () => {
+      for (const redirect of [
+        'http://127.0.0.1:51234/callback/',
+        'http://127.0.0.1:51234/other',
+        'http://127.0.0.1:51234/callback?x=1',
+        'https://127.0.0.1:51234/callback',
+        'http://localhost:51234/callback',
+        'http://127.0.0.1:99999/callback',
+      ]) {
+        assertErrorPage(await get(authorizeUrl(registry, { redirect_uri: redirect }, LOOPBACK)), 'invalid_request');
+      }
+    });
+
+    it('a redirect URI that differs by one character (other than a loopback port): an error page, no Location', async () => {
       for (const redirect of [
         'http://127.0.0.1:53682/callbacK',
-        'http://127.0.0.1:53683/callback',
+        'http://127.0.0.2:53682/callback',
+        'http://localhost:53682/callback',
+        'http://127.0.0.1:53682/callback?x=1',
+        'http://127.0.0.1:0/callback',
         `${REDIRECT_URI}/`,
         'https://evil.example/callback',
       ]) {
@@ -548,6 +605,237 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
       });
       assert.equal(approved.status, 303);
       assert.ok(new URL(approved.headers.get('location')!).searchParams.get('code'));
+    });
+  });
+
+  describe('native apps: a loopback redirect URI on any port, and no state (PKCE is the CSRF protection)', () => {
+    const insecure = { [oauth.allowInsecureRequests]: true } as const;
+
+    it("openid-client's documented flow: a random port, PKCE without state, then refresh", async () => {
+      const config = await client.discovery(new URL(registry.issuer), LOOPBACK.clientId, undefined, client.None(), {
+        execute: [client.allowInsecureRequests],
+      });
+      const redirectUri = 'http://127.0.0.1:51234/callback';
+      const verifier = client.randomPKCECodeVerifier();
+      const url = client.buildAuthorizationUrl(config, {
+        redirect_uri: redirectUri,
+        scope: 'incidents.read',
+        code_challenge: await client.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+      });
+      assert.equal(url.searchParams.has('state'), false);
+      const { location } = await signIn(url, { redirectUri });
+      assert.equal(location.searchParams.has('state'), false, 'no state in the response when the request had none');
+      const tokens = await client.authorizationCodeGrant(config, location, { pkceCodeVerifier: verifier });
+      assert.equal(decodeJwt(tokens.access_token).client_id, LOOPBACK.clientId);
+      assert.ok(await client.refreshTokenGrant(config, tokens.refresh_token!));
+    });
+
+    it('oauth4webapi on [::1] with its own port; the code is bound to that port', async () => {
+      const issuer = new URL(registry.issuer);
+      const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }));
+      const c: oauth.Client = { client_id: LOOPBACK.clientId };
+      const redirectUri = 'http://[::1]:60123/callback';
+      const verifier = oauth.generateRandomCodeVerifier();
+      const url = new URL(as.authorization_endpoint!);
+      url.search = new URLSearchParams({
+        client_id: c.client_id,
+        redirect_uri: redirectUri,
+        response_type: 'code',
+        code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+      }).toString();
+      const { location } = await signIn(url, { redirectUri });
+      const params = oauth.validateAuthResponse(as, c, location, oauth.expectNoState);
+      // Another port than the authorization request's is another redirect URI: the code does not fit it.
+      const elsewhere = await oauth.authorizationCodeGrantRequest(
+        as,
+        c,
+        oauth.None(),
+        params,
+        'http://[::1]:60124/callback',
+        verifier,
+        insecure,
+      );
+      await assert.rejects(oauth.processAuthorizationCodeResponse(as, c, elsewhere), { error: 'invalid_grant' });
+      const response = await oauth.authorizationCodeGrantRequest(as, c, oauth.None(), params, redirectUri, verifier, insecure);
+      const tokens = await oauth.processAuthorizationCodeResponse(as, c, response);
+      assert.equal(tokens.scope, 'incidents.read');
+    });
+  });
+
+  describe('browser apps: CORS on the token, revocation and metadata endpoints', () => {
+    const SIMPLE_HEADERS = new Set(['accept', 'accept-language', 'content-language', 'content-type', 'user-agent']);
+    const SIMPLE_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
+
+    /** `fetch` as a page at `origin` has it: preflight when needed, and a response the script may read only if allowed. */
+    const browserCors =
+      (origin: string): typeof fetch =>
+      async (input, init) => {
+        const request = new Request(input, init);
+        const headers = new Headers(request.headers);
+        const custom = [...headers.keys()].filter((name) => !SIMPLE_HEADERS.has(name));
+        const type = headers.get('content-type')?.split(';')[0].trim();
+        const simple =
+          ['GET', 'HEAD', 'POST'].includes(request.method) && custom.length === 0 && (type === undefined || SIMPLE_TYPES.has(type));
+        if (!simple) {
+          const preflight = await fetch(request.url, {
+            method: 'OPTIONS',
+            headers: { origin, 'access-control-request-method': request.method, 'access-control-request-headers': custom.join(',') },
+          });
+          const methods = (preflight.headers.get('access-control-allow-methods') ?? '').toUpperCase().split(',');
+          const allowed = (preflight.headers.get('access-control-allow-headers') ?? '').toLowerCase().split(',');
+          if (
+            !preflight.ok ||
+            preflight.headers.get('access-control-allow-origin') !== origin ||
+            !methods.includes(request.method) ||
+            !custom.every((h) => allowed.includes(h))
+          ) {
+            throw new TypeError(`Failed to fetch: CORS preflight of ${request.method} ${request.url} refused`);
+          }
+        }
+        headers.set('origin', origin);
+        const body = request.body ? await request.arrayBuffer() : undefined;
+        const response = await fetch(request.url, { method: request.method, headers, body, redirect: 'manual' });
+        if (response.headers.get('access-control-allow-origin') !== origin) {
+          throw new TypeError(`Failed to fetch: ${request.url} does not allow ${origin}`);
+        }
+        return response;
+      };
+    const fromPage = (origin: string) => ({ [oauth.allowInsecureRequests]: true, [oauth.customFetch]: browserCors(origin) }) as const;
+
+    it('a public client in a browser discovers, redeems its code, refreshes and revokes from script', async () => {
+      const http = fromPage(SPA_ORIGIN);
+      const issuer = new URL(registry.issuer);
+      const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...http }));
+      const c: oauth.Client = { client_id: SPA.clientId };
+      const redirectUri = `${SPA_ORIGIN}/callback`;
+      const verifier = oauth.generateRandomCodeVerifier();
+      const state = oauth.generateRandomState();
+      const url = new URL(as.authorization_endpoint!);
+      url.search = new URLSearchParams({
+        client_id: c.client_id,
+        redirect_uri: redirectUri,
+        response_type: 'code',
+        state,
+        code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+      }).toString();
+      // The sign-in is top-level navigation (no CORS); only the app's script calls need it.
+      const { location } = await signIn(url, { redirectUri });
+      const params = oauth.validateAuthResponse(as, c, location, state);
+      const tokens = await oauth.processAuthorizationCodeResponse(
+        as,
+        c,
+        await oauth.authorizationCodeGrantRequest(as, c, oauth.None(), params, redirectUri, verifier, http),
+      );
+      const refreshed = await oauth.processRefreshTokenResponse(
+        as,
+        c,
+        await oauth.refreshTokenGrantRequest(as, c, oauth.None(), tokens.refresh_token!, http),
+      );
+      await oauth.processRevocationResponse(await oauth.revocationRequest(as, c, oauth.None(), refreshed.refresh_token!, http));
+      const jwks = await browserCors(SPA_ORIGIN)(as.jwks_uri!);
+      assert.ok(((await jwks.json()) as { keys: unknown[] }).keys.length > 0);
+    });
+
+    it('a preflight for the token endpoint (client authentication header) is answered for the allowed origin only', async () => {
+      const preflight = (origin: string) =>
+        fetch(`${registry.issuer}/oauth2/token`, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+        });
+      const allowed = await preflight(SPA_ORIGIN);
+      assert.equal(allowed.status, 204);
+      assert.equal(allowed.headers.get('access-control-allow-origin'), SPA_ORIGIN);
+      assert.match(allowed.headers.get('access-control-allow-headers')!, /authorization/);
+      const stranger = await preflight('https://evil.example');
+      assert.equal(stranger.headers.get('access-control-allow-origin'), null);
+    });
+
+    it('another origin cannot read the answers', async () => {
+      const issuer = new URL(registry.issuer);
+      await assert.rejects(
+        oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...fromPage('https://evil.example') }),
+        /does not allow https:\/\/evil\.example/,
+      );
+    });
+  });
+
+  describe('browser binding (CSRF) of the sign-in', () => {
+    it('the right consent cookie with a wrong CSRF token: 403, and the request stays pending', async () => {
+      const jar: Jar = new Map();
+      const { consentPage } = await signIn(authorizeUrl(registry), { jar, stopAtConsent: true });
+      const form = (csrf: string) =>
+        new URLSearchParams({ request: hidden(consentPage!, 'request')!, csrf, decision: 'approve' }).toString();
+      const post = (csrf: string) =>
+        browserFetch(jar, new URL(`${registry.issuer}/oauth2/consent`), {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: form(csrf),
+        });
+      const forged = await post('A'.repeat(43));
+      assert.equal(forged.status, 403);
+      assert.equal(forged.headers.get('location'), null);
+      const approved = await post(hidden(consentPage!, 'csrf')!);
+      assert.equal(approved.status, 303, 'still pending: the real form decides');
+      assert.ok(new URL(approved.headers.get('location')!).searchParams.get('code'));
+    });
+
+    it('login CSRF: a live sign-in completed in a browser without its cookie is refused, and nothing is finished', async () => {
+      const victim: Jar = new Map();
+      const { callback } = await signIn(authorizeUrl(registry), { jar: victim, stopAtCallback: true });
+      // The attacker's callback URL opened in another browser (no binding cookie for this sign-in).
+      const planted = await browserFetch(new Map(), callback!);
+      assert.equal(planted.status, 400);
+      assert.equal(planted.headers.get('location'), null);
+      // The sign-in was not consumed: the browser that started it finishes it.
+      const { location } = await signIn(callback!, { jar: victim });
+      assert.ok(location.searchParams.get('code'));
+      assert.equal(location.searchParams.get('state'), 'st-123');
+    });
+  });
+
+  describe('the upstream refuses our client credentials', () => {
+    const secretId = () => manifest.userAuthentication!.secretId;
+    const setUpstreamSecret = async (value: string) => {
+      await registry.secrets.putSecretValue(secretId(), randomUUID(), value, ['AWSCURRENT']);
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // local mode caches secrets for 1 s
+    };
+    after(() => setUpstreamSecret(UPSTREAM_SECRET));
+
+    it('a wrong upstream secret: server_error at the redirect URI (not access_denied), the upstream error logged', async () => {
+      await setUpstreamSecret('not-the-upstream-secret');
+      logs.length = 0;
+      const { location } = await signIn(authorizeUrl(registry));
+      assert.equal(location.searchParams.get('error'), 'server_error');
+      assert.equal(location.searchParams.get('state'), 'st-123');
+      const logged = logs.find((l) => l.msg === 'upstream_exchange_failed');
+      assert.equal(logged?.upstream_error, 'invalid_client');
+      assert.equal(typeof logged?.upstream_error_description, 'string');
+    });
+
+    it('an unset upstream secret: the page says so (not "could not be reached"), and reloading works once it is set', async () => {
+      // A registry whose upstream secret was never set, on the port the upstream knows its callback at.
+      const unset = await startExample({
+        manifest: { ...manifest, userAuthentication: { ...manifest.userAuthentication!, clientId: UNSET_CLIENT_ID } },
+        stateDir: mkdtempSync(path.join(tmpdir(), 'oauth-registry-state-')),
+        port: Number(new URL(spareIssuer).port),
+      });
+      try {
+        const jar: Jar = new Map();
+        const { callback } = await signIn(authorizeUrl(unset), { jar, stopAtCallback: true });
+        const response = await browserFetch(jar, callback!);
+        assert.equal(response.status, 503);
+        const page = await response.text();
+        assert.match(page, /upstream client secret has not been set/);
+        assert.doesNotMatch(page, /could not be reached/);
+        await unset.secrets.putSecretValue(manifest.userAuthentication!.secretId, randomUUID(), UPSTREAM_SECRET, ['AWSCURRENT']);
+        const { location } = await signIn(callback!, { jar });
+        assert.ok(location.searchParams.get('code'));
+      } finally {
+        await unset.close();
+      }
     });
   });
 

@@ -60,6 +60,8 @@ export async function createHarness(
     /** The state store, built on the harness clock. @default a MemoryStateStore */
     state?: (clock: () => number) => StateStore;
     log?: Logger;
+    /** Outbound fetches may reach loopback (the tests' key sets run on 127.0.0.1), as in local mode. @default true */
+    allowPrivateNetwork?: boolean;
   } = {},
 ): Promise<Harness> {
   const clock = new FrozenClock();
@@ -81,6 +83,7 @@ export async function createHarness(
     cacheTtlSecs: CACHE_TTL_SECS,
     authMethodsSupported: authMethodsUsed(Object.values(CLIENTS)),
     grantTypesSupported: grantTypesUsed(Object.values(CLIENTS)),
+    allowPrivateNetwork: options.allowPrivateNetwork ?? true,
   };
   const server = createAuthorizationServer({
     config,

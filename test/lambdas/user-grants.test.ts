@@ -35,7 +35,9 @@ const WEB = userClient('Web', { refreshTokenIdleTtlSecs: 3600, refreshTokenAbsol
 const OTHER = userClient('Other');
 const GRACE = userClient('Grace', { refreshTokenReuseGraceSecs: 30 });
 const NO_REFRESH = userClient('NoRefresh', { grantTypes: ['authorization_code'] });
-const USER_CLIENTS = [WEB, OTHER, GRACE, NO_REFRESH];
+// Idle expiry far inside the absolute lifetime, so only the idle rule can refuse.
+const IDLE = userClient('Idle', { refreshTokenIdleTtlSecs: 3600, refreshTokenAbsoluteTtlSecs: 30 * 86_400 });
+const USER_CLIENTS = [WEB, OTHER, GRACE, NO_REFRESH, IDLE];
 
 let h: Harness;
 const secrets = new Map<string, string>();
@@ -254,6 +256,15 @@ describe('refresh_token grant', () => {
     }
     h.clock.advance(1201); // 7201 s after sign-in: past the absolute lifetime though used recently
     assert.deepEqual(await refresh(token), { status: 400, body: INVALID_REFRESH });
+  });
+
+  it('an unused refresh token expires after the idle lifetime, long before the absolute one', async () => {
+    const first = await start(IDLE);
+    h.clock.advance(3599);
+    const second = await refresh(first.refresh_token as string, IDLE);
+    assert.equal(second.status, 200, 'used within the idle window');
+    h.clock.advance(3601); // 2 hours after sign-in: 29.9 days of the absolute lifetime are left
+    assert.deepEqual(await refresh(second.body.refresh_token as string, IDLE), { status: 400, body: INVALID_REFRESH });
   });
 
   it('within the grace window, a concurrent reuse gets the very same pair', async () => {

@@ -23,7 +23,8 @@ export type PendingItem = StateItem & {
   readonly stage: PendingStage;
   readonly clientId: string;
   readonly redirectUri: string;
-  readonly state: string;
+  /** The client's `state`; absent when it sent none (PKCE protects the request). */
+  readonly state?: string;
   readonly codeChallenge: string;
   readonly scope: string;
   /** SHA-256 of the browser cookie's value. */

@@ -8,6 +8,7 @@ import { OAuthError } from '../../shared/errors';
 import type { RouteHandler } from '../../shared/http';
 import type { ClientRegistration } from '../../shared/manifest';
 import { errorPage, redirect } from '../../shared/pages';
+import { isRegisteredRedirectUri } from '../redirect-uri';
 import { resolveScope } from '../scope';
 import { nowSecs, randomToken, sha256url } from '../user-grants';
 import {
@@ -79,15 +80,17 @@ async function trustedClient(
   if (!client || !client.active) return errorPage(400, 'invalid_client', 'unknown client');
   const redirectUri = params.get('redirect_uri');
   if (redirectUri === undefined) return errorPage(400, 'invalid_request', 'redirect_uri is required');
-  // Exact string comparison (RFC 9700 §4.1.3): no prefix, no normalisation, no fallback to a registered one.
-  if (!(client.redirectUris ?? []).includes(redirectUri)) {
+  // Exact string comparison (RFC 9700 §4.1.3): no prefix, no normalisation, no fallback to a registered one; only a
+  // loopback redirect URI's port may differ (RFC 8252 §7.3). The code is bound to the URI as presented.
+  if (!isRegisteredRedirectUri(client.redirectUris ?? [], redirectUri)) {
     return errorPage(400, 'invalid_request', 'redirect_uri is not registered for this client');
   }
   return { client, redirectUri };
 }
 
 interface ValidRequest {
-  readonly state: string;
+  /** Optional: PKCE, required here for every request, already protects against CSRF (OAuth 2.1 §7.5.1). */
+  readonly state?: string;
   readonly codeChallenge: string;
   readonly scope: string;
 }
@@ -101,7 +104,6 @@ function validateRequest(client: ClientRegistration, params: ReadonlyMap<string,
   if (responseType === undefined) throw new RedirectableError('invalid_request', 'response_type is required');
   if (responseType !== 'code') throw new RedirectableError('unsupported_response_type', 'only response_type=code is supported');
   const state = params.get('state');
-  if (state === undefined) throw new RedirectableError('invalid_request', 'state is required');
   if (params.get('code_challenge_method') !== 'S256') {
     throw new RedirectableError('invalid_request', 'code_challenge_method must be S256 (plain is not accepted)');
   }
@@ -116,7 +118,7 @@ function validateRequest(client: ClientRegistration, params: ReadonlyMap<string,
     if (err instanceof OAuthError) throw new RedirectableError(err.error, err.description);
     throw err;
   }
-  return { state, codeChallenge, scope };
+  return { ...(state !== undefined ? { state } : {}), codeChallenge, scope };
 }
 
 /** Stores the pending request, binds it to this browser and redirects to the identity provider. */

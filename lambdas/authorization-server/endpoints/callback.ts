@@ -7,7 +7,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { RouteHandler } from '../../shared/http';
 import { errorPage, redirect } from '../../shared/pages';
 import { routePath, SERVER_ROUTES } from '../../shared/routes';
-import { UpstreamLoginError } from '../upstream';
+import { UpstreamLoginError, UpstreamSecretMissingError } from '../upstream';
 import {
   browserBound,
   completeAuthorization,
@@ -43,11 +43,25 @@ export function createCallbackEndpoint(deps: AuthorizationFlowDeps): RouteHandle
     } catch (err) {
       if (!(err instanceof UpstreamLoginError)) return upstreamUnavailable(deps, id, pending, err);
       await deps.state.delete(pendingKey(id));
-      deps.log.warn('upstream_login_failed', { client_id: pending.clientId, error: err.error });
-      return errorRedirect(deps, pending, 'access_denied', 'the user could not be signed in');
+      return upstreamRefused(deps, pending, err);
     }
     return afterSignIn(deps, id, { ...pending, sub });
   };
+}
+
+/**
+ * The provider refused: at its authorization endpoint (the user said no, or could not sign in) the client hears
+ * `access_denied`; in the code exchange (our upstream client secret is wrong, its token response is invalid) it hears
+ * `server_error`, and the provider's error and description go to our log, where an operator can act on them.
+ */
+function upstreamRefused(deps: AuthorizationFlowDeps, pending: PendingItem, err: UpstreamLoginError): APIGatewayProxyStructuredResultV2 {
+  const logged = { client_id: pending.clientId, upstream_error: err.error, upstream_error_description: err.upstreamDescription };
+  if (err.clientError === 'access_denied') {
+    deps.log.warn('upstream_login_failed', logged);
+    return errorRedirect(deps, pending, 'access_denied', 'the user could not be signed in');
+  }
+  deps.log.error('upstream_exchange_failed', { ...logged, error: err.message });
+  return errorRedirect(deps, pending, 'server_error', 'the sign-in could not be completed with the identity provider');
 }
 
 /**
@@ -61,7 +75,13 @@ async function upstreamUnavailable(
   err: unknown,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   await deps.state.update(pendingKey(id), { stage: 'upstream' }, { kind: 'equals', attribute: 'stage', value: 'exchanging' });
-  deps.log.error('upstream_unavailable', { client_id: pending.clientId, error: err instanceof Error ? err.message : String(err) });
+  const error = err instanceof Error ? err.message : String(err);
+  if (err instanceof UpstreamSecretMissingError) {
+    deps.log.error('upstream_secret_missing', { client_id: pending.clientId, error });
+    const description = "sign-in is not set up yet: this registry's upstream client secret has not been set; reload once it is";
+    return errorPage(503, 'temporarily_unavailable', description);
+  }
+  deps.log.error('upstream_unavailable', { client_id: pending.clientId, error });
   return errorPage(502, 'temporarily_unavailable', 'the sign-in provider could not be reached; reload this page to try again');
 }
 

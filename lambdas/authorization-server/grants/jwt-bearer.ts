@@ -6,7 +6,7 @@
  * A bad assertion is `invalid_grant` (RFC 7523 §3.1).
  */
 import { InvalidGrantError, InvalidRequestError, UnauthorizedClientError } from '../../shared/errors';
-import type { ClientRegistration } from '../../shared/manifest';
+import type { AssertionKeys, ClientRegistration } from '../../shared/manifest';
 import { tableKey } from '../../shared/table-keys';
 import { AssertionError, type AssertionVerifier } from '../jwt-assertion';
 import { resolveScope } from '../scope';
@@ -28,7 +28,8 @@ export const jwtBearerGrant: Grant = async ({ params, client, tokens, assertions
 async function assertedUser(assertions: AssertionVerifier, client: ClientRegistration, assertion: string): Promise<string> {
   const trust = client.jwtBearer;
   if (!trust) throw new UnauthorizedClientError('this client has no trusted assertion issuer');
-  const keys = trust.jwks !== undefined ? { jwks: trust.jwks } : { jwksUri: trust.jwksUri };
+  const keys: AssertionKeys =
+    trust.jwks !== undefined ? { jwks: trust.jwks } : { jwksUri: trust.jwksUri, allowPrivateNetwork: trust.allowPrivateNetwork === true };
   try {
     const verified = await assertions.verify(assertion, {
       keys,
