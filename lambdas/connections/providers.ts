@@ -49,17 +49,20 @@ export interface ProvidersOptions {
   readonly clock: Clock;
   /** How long metadata and credentials stay cached, in ms. */
   readonly ttlMs: number;
-  /** The fetch of every provider request (server.ts: `boundedFetch` with `DOCUMENT_LIMITS`). */
-  readonly fetch: typeof fetch;
+  /**
+   * The fetch of every request to `connection`'s provider (server.ts: `boundedFetch` with `DOCUMENT_LIMITS`, private
+   * addresses allowed only where the connection's provider opts in, or in local mode).
+   */
+  readonly fetchFor: (connection: ConnectionRegistration) => typeof fetch;
 }
 
 export function createProviders(options: ProvidersOptions): Providers {
   const metadata = new TtlCache<string, oauth.AuthorizationServer>({ ttlMs: Math.max(options.ttlMs, 3_600_000), clock: options.clock });
   const credentials = new TtlCache<string, ConnectionSecretValue>({ ttlMs: options.ttlMs, clock: options.clock });
 
-  const requestOptions = (url: string) => () => ({
+  const requestOptions = (connection: ConnectionRegistration, url: string) => () => ({
     ...(isLoopbackHttp(url) ? { [oauth.allowInsecureRequests]: true } : {}),
-    [oauth.customFetch]: options.fetch,
+    [oauth.customFetch]: options.fetchFor(connection),
   });
 
   async function loadMetadata(connection: ConnectionRegistration): Promise<oauth.AuthorizationServer> {
@@ -78,7 +81,7 @@ export function createProviders(options: ProvidersOptions): Providers {
     let firstError: unknown;
     for (const algorithm of ['oauth2', 'oidc'] as const) {
       try {
-        const response = await oauth.discoveryRequest(issuer, { algorithm, ...requestOptions(provider.issuer)() });
+        const response = await oauth.discoveryRequest(issuer, { algorithm, ...requestOptions(connection, provider.issuer)() });
         return await oauth.processDiscoveryResponse(issuer, response);
       } catch (err) {
         firstError ??= err;
@@ -109,7 +112,7 @@ export function createProviders(options: ProvidersOptions): Providers {
         client: { client_id: creds.client_id },
         auth: CLIENT_AUTH[connection.clientAuth](creds, privateKey),
         ...(privateKey ? { privateKey } : {}),
-        options: requestOptions(as.token_endpoint ?? as.issuer),
+        options: requestOptions(connection, as.token_endpoint ?? as.issuer),
       };
     },
   };

@@ -81,13 +81,16 @@ export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServe
   const allowPrivateNetwork = deps.config.allowPrivateNetwork ?? false;
   // Provider documents are small; the proxied API's responses get the proxy's own, larger cap (proxy.ts).
   const documentFetch = boundedFetch({ maxBytes: DOCUMENT_LIMITS.maxBytes, timeoutMs, allowPrivateNetwork });
+  // A provider on a private network is reached only when its declaration opts in (`allowPrivateNetwork`).
+  const optedInFetch = boundedFetch({ maxBytes: DOCUMENT_LIMITS.maxBytes, timeoutMs, allowPrivateNetwork: true });
+  const fetchFor = (connection: ConnectionRegistration) => (connection.provider.allowPrivateNetwork ? optedInFetch : documentFetch);
   const apiFetch = boundedFetch({
     maxBytes: PROXY_LIMITS.maxBytes,
     timeoutMs: deps.config.proxyTimeoutMs ?? PROXY_LIMITS.timeoutMs,
     allowPrivateNetwork,
   });
 
-  const providers = createProviders({ secrets: deps.secrets, clock, ttlMs, fetch: documentFetch });
+  const providers = createProviders({ secrets: deps.secrets, clock, ttlMs, fetchFor });
   const links = createConsentLinks({
     secrets: deps.secrets,
     secretId: deps.config.linkKeySecretId,

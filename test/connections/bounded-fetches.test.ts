@@ -116,6 +116,13 @@ describe('bounded fetches of the connections function', () => {
       assert.deepEqual(provider.tokenRequests, before);
     });
 
+    it("a provider whose declaration opts in (allowPrivateNetwork) is reached: the operator's choice, per URL", async () => {
+      const optedIn = { ...reports('OptedIn'), provider: { issuer: provider.issuer, allowPrivateNetwork: true } };
+      await strict.add(optedIn, credentials);
+      const result = await strict.server.invoke({ action: 'token', connection: 'OptedIn' });
+      assert.ok('access_token' in result, JSON.stringify(result));
+    });
+
     it('a consent does not start against a loopback provider: a 502 page', async () => {
       await strict.add(connection('Crm', { provider: { issuer: provider.issuer } }), credentials);
       const response = await fetch(await strict.link('Crm'), { redirect: 'manual' });
