@@ -17,9 +17,9 @@ const DIST = path.join(ROOT, 'dist');
 /** The registry's handlers: `lambdas/<name>/index.ts`. */
 export const REGISTRY_HANDLERS = ['authorization-server', 'connections', 'rotation'] as const;
 
-/** `require("cdktf")`, `from "@cdktf/provider-aws/lib/x"`, `import("cdktf")` → the cdktn names; nothing else. */
+/** `require("cdktf")`, `"cdktf/lib/…"`, `from "@cdktf/provider-aws/lib/x"`, `import("cdktf")` → the cdktn names; nothing else. */
 export function toCdktn(source: string): string {
-  return source.replace(/(["'])cdktf\1/g, '$1cdktn$1').replace(/(["'])@cdktf\/provider-aws\//g, '$1@cdktn/provider-aws/');
+  return source.replace(/(["'])cdktf(\/[^"'\n]*)?\1/g, '$1cdktn$2$1').replace(/(["'])@cdktf\/provider-aws\//g, '$1@cdktn/provider-aws/');
 }
 
 function run(command: string, args: readonly string[]): void {

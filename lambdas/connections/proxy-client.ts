@@ -86,7 +86,7 @@ export interface SignRequestInput {
   readonly now?: Date | undefined;
 }
 
-/** AWS Signature Version 4: the headers to add (`authorization`, `x-amz-date`, `x-amz-security-token`, `host`). */
+/** AWS Signature Version 4: the headers to add (`authorization`, `x-amz-date`, `x-amz-content-sha256`, `x-amz-security-token`, `host`). */
 export function signRequest(input: SignRequestInput): Record<string, string> {
   const url = new URL(input.url);
   const amzDate = (input.now ?? new Date())
@@ -94,7 +94,8 @@ export function signRequest(input: SignRequestInput): Record<string, string> {
     .replace(/[-:]/g, '')
     .replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
-  const added: Record<string, string> = { host: url.host, 'x-amz-date': amzDate };
+  const payloadHash = sha256Hex(input.body ?? new Uint8Array());
+  const added: Record<string, string> = { host: url.host, 'x-amz-content-sha256': payloadHash, 'x-amz-date': amzDate };
   if (input.credentials.sessionToken) added['x-amz-security-token'] = input.credentials.sessionToken;
   const all: Record<string, string> = { ...input.headers, ...added };
   const names = Object.keys(all).sort();
@@ -106,7 +107,6 @@ export function signRequest(input: SignRequestInput): Record<string, string> {
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
   const canonicalPath = url.pathname.split('/').map(escapeUri).join('/') || '/';
-  const payloadHash = sha256Hex(input.body ?? new Uint8Array());
   const canonicalRequest = [input.method, canonicalPath, query, canonicalHeaders, signedHeaders, payloadHash].join('\n');
   const scope = `${day}/${input.region}/${input.service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(Buffer.from(canonicalRequest))].join('\n');
