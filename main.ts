@@ -5,7 +5,7 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformStack } from 'cdktf';
 import { type Construct } from 'constructs';
-import { ClientAuth, ConnectionMode, GrantType, OAuthRegistry, Provider } from './lib';
+import { ClientAuth, ConnectionMode, GrantType, OAuthRegistry, Provider } from 'oauth-registry';
 
 class IncidentApiStack extends TerraformStack {
   constructor(scope: Construct, id: string) {

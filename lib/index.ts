@@ -6,6 +6,7 @@ export * from './user-authentication';
 export * from './protected-route';
 export * from './connection-options';
 export * from './third-party-connection';
+export * from './grant';
 export { bundleEntry, type Bundle } from './private/bundle';
 export { escapeTemplates } from './private/registration-item';
 export {

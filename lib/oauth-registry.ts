@@ -9,17 +9,18 @@ import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
 import type { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
-import type { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Aspects, type ITerraformDependable, type TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
+import { ENV } from '../lambdas/shared/config';
 import { type RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
 import { SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
+import { grantTo, isGrantable, roleNameOf, type Grant, type Grantee } from './grant';
 import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
 import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
@@ -182,27 +183,32 @@ export class OAuthRegistry extends Construct {
   }
 
   /**
-   * Lets `role` (an internal service) introspect tokens with IAM (SigV4) at `POST /internal/introspect`, instead of
-   * client credentials: one `execute-api:Invoke` statement on that route's ARN.
+   * Lets `grantee` (an internal service: a route, a registry function, an `IamRole`, or a role's name or ARN)
+   * introspect tokens with IAM (SigV4) at `POST /internal/introspect`, instead of client credentials: one
+   * `execute-api:Invoke` statement on that route's ARN. `grant.environment` names the registry's URL.
    */
-  public grantIntrospection(role: IamRole): IamRolePolicy {
+  public grantIntrospection(grantee: Grantee): Grant {
     const [method, routePathPart] = SERVER_ROUTES.internalIntrospect.split(' ');
+    const statement = {
+      sid: 'IntrospectTokens',
+      actions: ['execute-api:Invoke'],
+      resources: [`${this.api.executionArn}/*/${method}${routePathPart}`],
+    };
+    const environment = { [ENV.ISSUER]: this.issuerUrl };
+    const policyName = `${this.namePrefix}-introspection`;
+    if (isGrantable(grantee)) return grantTo(this, grantee, statement, { idPrefix: 'IntrospectionGrant', policyName, environment });
+    // A role gets its own policy, with the ids this method always gave them (no replacement on upgrade).
     const id = `IntrospectionGrant${this.introspectionGrants++ || ''}`;
-    return new IamRolePolicy(this, id, {
-      name: `${this.namePrefix}-introspection`,
-      role: role.name,
+    const roleName = roleNameOf(grantee);
+    const policy = new IamRolePolicy(this, id, {
+      name: policyName,
+      role: roleName,
       policy: JSON.stringify({
         Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'IntrospectTokens',
-            Effect: 'Allow',
-            Action: 'execute-api:Invoke',
-            Resource: `${this.api.executionArn}/*/${method}${routePathPart}`,
-          },
-        ],
+        Statement: [{ Sid: statement.sid, Effect: 'Allow', Action: statement.actions[0], Resource: statement.resources[0] }],
       }),
     });
+    return { statement, policy, roleName, environment };
   }
 
   /**

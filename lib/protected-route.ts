@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import type { RouteRegistration } from '../lambdas/shared/manifest';
 import { RESERVED_PATH_PREFIXES, routePath as pathOfRouteKey } from '../lambdas/shared/routes';
 import { scopeName, type ScopeLike } from './client-options';
+import type { IGrantable, IGrantPrincipal } from './grant';
 import type { OAuthRegistry } from './oauth-registry';
 import { routeToFunction } from './private/function-routes';
 import { RegistryFunction } from './private/registry-function';
@@ -51,7 +52,7 @@ export interface ProtectedRouteProps extends ProtectedRouteOptions {
 }
 
 /** A route of the registry's API behind its JWT authorizer, served by a bundled Lambda handler. */
-export class ProtectedRoute extends Construct {
+export class ProtectedRoute extends Construct implements IGrantable {
   public readonly routeKey: string;
   /** The audiences the route accepts; undefined: the registry's own audience. */
   public readonly audiences?: readonly string[];
@@ -132,6 +133,11 @@ export class ProtectedRoute extends Construct {
       },
     });
     registry._registerRoute(this);
+  }
+
+  /** Grants (`connection.grantTokenAccess(route)`…) go to the handler's role, inline policy and environment. */
+  public get grantPrincipal(): IGrantPrincipal {
+    return this.handler;
   }
 }
 

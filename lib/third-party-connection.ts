@@ -11,6 +11,7 @@ import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
 import { connectionAlias, connectionItemKey, type ConnectionRegistration } from '../lambdas/shared/manifest';
+import { connectionPath } from '../lambdas/shared/routes';
 import { scopeName, type ScopeLike } from './client-options';
 import {
   ConnectionClientAuth,
@@ -21,6 +22,7 @@ import {
   validateProviderUrl,
   type Provider,
 } from './connection-options';
+import { grantTo, type Grant, type Grantee } from './grant';
 import type { OAuthRegistry } from './oauth-registry';
 import {
   BROKER_RENEWAL_BUDGET_SECS,
@@ -62,8 +64,8 @@ export interface ThirdPartyConnectionProps extends ThirdPartyConnectionOptions {
   readonly registry: OAuthRegistry;
 }
 
-/** A function that may get this connection's tokens: a registry function, or a protected route's handler. */
-export type TokenAccessGrantee = RegistryFunction | ProtectedRoute;
+/** Who may get a connection's tokens or use its proxy (kept for compatibility: any `Grantee`). */
+export type TokenAccessGrantee = Grantee;
 
 /** Connection ids are URL path segments, secret name segments and Lambda alias names. */
 const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -216,37 +218,85 @@ export class ThirdPartyConnection extends Construct {
     return this.infra.function;
   }
 
-  /**
-   * Lets `grantee` get this connection's tokens: one `lambda:InvokeFunction` statement on this connection's broker
-   * alias, and `OAUTH_CONNECTIONS_FUNCTION` set for `getConnectionToken`. A protected route's handler must outlive a
-   * token renewal: left at its default, its timeout is raised to `TOKEN_ACCESS_HANDLER_TIMEOUT_SECS`; set lower, this
-   * throws.
-   */
-  public grantTokenAccess(grantee: TokenAccessGrantee): void {
-    if (grantee instanceof ProtectedRoute) this.fitTimeoutForRenewal(grantee);
-    const fn = grantee instanceof ProtectedRoute ? grantee.handler : grantee;
-    fn.addToPolicy({
-      sid: `GetTokensOf${this.connectionName.replace(/[^A-Za-z0-9]/g, '')}`,
-      actions: ['lambda:InvokeFunction'],
-      resources: [this.brokerAlias.arn],
-    });
-    fn.addEnvironment(ENV.CONNECTIONS_FUNCTION, this.infra.function.function.functionName);
+  /** The broker's function name (the registry's connections function), for code outside this stack. */
+  public get brokerFunctionName(): string {
+    return this.infra.function.function.functionName;
+  }
+
+  /** The broker's function ARN. */
+  public get brokerFunctionArn(): string {
+    return this.infra.function.function.arn;
+  }
+
+  /** The ARN of this connection's broker alias: what `lambda:InvokeFunction` must allow to get its tokens. */
+  public get brokerAliasArn(): string {
+    return this.brokerAlias.arn;
+  }
+
+  /** The environment `getConnectionToken` reads (`OAUTH_CONNECTIONS_FUNCTION` = the broker's function name). */
+  public get tokenAccessEnvironment(): Readonly<Record<string, string>> {
+    return { [ENV.CONNECTIONS_FUNCTION]: this.brokerFunctionName };
+  }
+
+  /** The environment `connectionFetch` reads (`OAUTH_ISSUER` = the registry's URL). */
+  public get proxyEnvironment(): Readonly<Record<string, string>> {
+    return { [ENV.ISSUER]: this.registry.issuer };
+  }
+
+  /** The proxy's base URL (`<issuer>/connections/<name>/proxy`); requests under it need SigV4 in AWS. */
+  public get proxyUrl(): string {
+    return `${this.registry.issuer}${connectionPath(this.connectionName, 'proxy')}`;
   }
 
   /**
-   * Lets `grantee` call the provider's API through this connection's proxy route (SigV4-signed requests): one
-   * `execute-api:Invoke` statement on `ANY /connections/<name>/proxy/*` of the registry's API.
+   * Lets `grantee` get this connection's tokens: one `lambda:InvokeFunction` statement on this connection's broker
+   * alias only. `grantee` is a protected route, a registry function, an `IamRole` (or anything with a role `name`),
+   * or an existing role's name or ARN (an existing Lambda's, an ECS task's). Routes and registry functions also get
+   * `OAUTH_CONNECTIONS_FUNCTION` for `getConnectionToken`; for any other role, set `grant.environment` on its code.
+   * A protected route's handler must outlive a token renewal: left at its default, its timeout is raised to
+   * `TOKEN_ACCESS_HANDLER_TIMEOUT_SECS`; set lower, this throws.
    */
-  public grantProxyAccess(grantee: TokenAccessGrantee): void {
+  public grantTokenAccess(grantee: Grantee): Grant {
+    if (grantee instanceof ProtectedRoute) this.fitTimeoutForRenewal(grantee);
+    return grantTo(
+      this,
+      grantee,
+      {
+        sid: `GetTokensOf${this.connectionName.replace(/[^A-Za-z0-9]/g, '')}`,
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.brokerAlias.arn],
+      },
+      {
+        idPrefix: 'TokenAccess',
+        policyName: `${this.registry.namePrefix}-${this.connectionName}-tokens`,
+        environment: this.tokenAccessEnvironment,
+      },
+    );
+  }
+
+  /**
+   * Lets `grantee` (same shapes as `grantTokenAccess`) call the provider's API through this connection's proxy route
+   * (SigV4-signed requests, `connectionFetch`): one `execute-api:Invoke` statement on
+   * `ANY /connections/<name>/proxy/*` of the registry's API only.
+   */
+  public grantProxyAccess(grantee: Grantee): Grant {
     if (this.registration.apiBaseUrl === undefined) {
       throw new Error(`connection "${this.connectionName}": grantProxyAccess needs apiBaseUrl (the proxy forwards under it)`);
     }
-    const fn = grantee instanceof ProtectedRoute ? grantee.handler : grantee;
-    fn.addToPolicy({
-      sid: `ProxyTo${this.connectionName.replace(/[^A-Za-z0-9]/g, '')}`,
-      actions: ['execute-api:Invoke'],
-      resources: [`${this.registry.api.executionArn}/*/*/connections/${this.connectionName}/proxy/*`],
-    });
+    return grantTo(
+      this,
+      grantee,
+      {
+        sid: `ProxyTo${this.connectionName.replace(/[^A-Za-z0-9]/g, '')}`,
+        actions: ['execute-api:Invoke'],
+        resources: [`${this.registry.api.executionArn}/*/*/connections/${this.connectionName}/proxy/*`],
+      },
+      {
+        idPrefix: 'ProxyAccess',
+        policyName: `${this.registry.namePrefix}-${this.connectionName}-proxy`,
+        environment: this.proxyEnvironment,
+      },
+    );
   }
 
   /** Raises the default timeout of `route`'s handler to cover a renewal by the broker; refuses an explicit lower one. */

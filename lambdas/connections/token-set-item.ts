@@ -3,7 +3,7 @@
  * keys, what the broker hands out of it, and what `status` shows of it. The refresh token is stored encrypted
  * (`Cipher`, context naming the connection and token set).
  */
-import type * as oauth from 'oauth4webapi';
+import type * as oauth from 'oauth4webapi' with { 'resolution-mode': 'import' };
 import type { ConnectionRegistration } from '../shared/manifest';
 import type { Cipher, StateItem } from '../shared/ports';
 import { tableKey } from '../shared/table-keys';

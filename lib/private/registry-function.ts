@@ -8,6 +8,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { AssetType, Lazy, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
+import type { IGrantable, IGrantPrincipal } from '../grant';
 import { bundleEntry } from './bundle';
 import { fitName, validateIntRange } from './validate';
 
@@ -47,8 +48,8 @@ export interface RegistryFunctionProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-/** A Lambda function with its role, inline policy and log group. */
-export class RegistryFunction extends Construct {
+/** A Lambda function with its role, inline policy and log group; grants add to its inline policy and environment. */
+export class RegistryFunction extends Construct implements IGrantable, IGrantPrincipal {
   public readonly function: LambdaFunction;
   public readonly role: IamRole;
   public readonly logGroup: CloudwatchLogGroup;
@@ -147,6 +148,22 @@ export class RegistryFunction extends Construct {
   /** Adds a statement to the function's inline policy. */
   public addToPolicy(statement: PolicyStatement): void {
     this.statements.push(statement);
+  }
+
+  /** Grants go to this function's role, inline policy and environment. */
+  public get grantPrincipal(): IGrantPrincipal {
+    return this;
+  }
+
+  /** The name of the function's role. */
+  public get roleName(): string {
+    return this.role.name;
+  }
+
+  /** Adds `statement` to the function's inline policy, and returns that policy. */
+  public addToPrincipalPolicy(statement: PolicyStatement): IamRolePolicy {
+    this.addToPolicy(statement);
+    return this.policy;
   }
 
   public get functionArn(): string {
