@@ -25,7 +25,13 @@ export function escapeControl(text: string): string {
 function frames(err: Error): string[] {
   const stack = err.stack ?? '';
   const at = stack.indexOf('\n    at ');
-  return at < 0 ? [] : [escapeControl(stack.slice(at + 1)).replace(/\\n/g, '\n').replace(/^/gm, '  ')];
+  return at < 0
+    ? []
+    : [
+        escapeControl(stack.slice(at + 1))
+          .replace(/\\n/g, '\n')
+          .replace(/^/gm, '  '),
+      ];
 }
 
 function describe(value: unknown): string {
@@ -42,9 +48,7 @@ export function consoleLogger(stream: NodeJS.WritableStream = process.stderr, op
       const detail = Object.entries(fields)
         .map(([k, v]) => `${escapeControl(k)}=${escapeControl(describe(v))}`)
         .join(' ');
-      const stacks = debug
-        ? Object.values(fields).flatMap((v) => (v instanceof Error ? frames(v) : []))
-        : [];
+      const stacks = debug ? Object.values(fields).flatMap((v) => (v instanceof Error ? frames(v) : [])) : [];
       const line = `${new Date().toISOString().slice(11, 23)} ${level} ${escapeControl(msg)}${detail ? ` ${detail}` : ''}`;
       stream.write(`${[line, ...stacks].join('\n')}\n`);
     };

@@ -25,7 +25,7 @@ import { SERVER_ROUTES } from '../../lambdas/shared/routes';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
 import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
-import { requestGuard } from './request-guard';
+import { refuseConnect, requestGuard } from './request-guard';
 import { PENDING_SIGN_IN_QUOTA } from './state-quotas';
 import { MalformedPathError, routeMatcher } from './route-matcher';
 
@@ -88,7 +88,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   // Opened before listening: a damaged state file stops the start (named), with no port left open.
   const state = new LocalStateStore(paths.state, { clock: options.clock, quotas: [PENDING_SIGN_IN_QUOTA] });
 
-  const server = createServer();
+  const server = createServer().on('connect', refuseConnect);
   await listen(server, options.port ?? 8787, options.host ?? '127.0.0.1');
   const { port } = server.address() as AddressInfo;
   const guard = requestGuard(port, options.host);

@@ -16,6 +16,7 @@
  *    cross-site page can only send after a CORS preflight that local mode never grants.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export interface Refusal {
   readonly status: number;
@@ -55,4 +56,13 @@ export function requestGuard(port: number, boundHost?: string): (req: IncomingMe
     }
     return undefined;
   };
+}
+
+/** `CONNECT` (a proxy tunnel request): Node hands it to a `connect` listener or drops the connection; answer 405. */
+export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  socket.on('error', () => undefined);
+  const body = JSON.stringify({ message: 'Method Not Allowed' });
+  socket.end(
+    `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

@@ -165,8 +165,7 @@ export class LocalStateStore implements StateStore, StateLister {
       const members = groups.get(String(item[quota.groupBy])) ?? new Map<string, number>();
       if (members.has(item.pk)) continue;
       const total = [...groups.values()].reduce((n, m) => n + m.size, 0);
-      const victim =
-        members.size >= quota.perGroup ? soonest([members]) : total >= quota.total ? soonest([...groups.values()]) : undefined;
+      const victim = members.size >= quota.perGroup ? soonest([members]) : total >= quota.total ? soonest([...groups.values()]) : undefined;
       if (victim !== undefined) {
         this.records.remove(victim);
         this.untrack(victim);
