@@ -26,8 +26,8 @@ import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResul
 import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
 import { refuseConnect, requestGuard } from './request-guard';
-import { PENDING_SIGN_IN_QUOTA } from './state-quotas';
 import { MalformedPathError, routeMatcher } from './route-matcher';
+import { PENDING_SIGN_IN_QUOTA } from './state-quotas';
 
 // Every server route, including `POST /internal/introspect`: API Gateway authorizes that one with IAM (SigV4), which
 // local mode does not emulate, so here it is served to anyone who can reach 127.0.0.1.

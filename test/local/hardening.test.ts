@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { after, before, describe, it } from 'node:test';
 import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
 import { consoleLogger } from '../../bin/local/console-logger';
 import { startTarget, type FuzzTarget } from '../../fuzz/target';
 
@@ -111,7 +111,7 @@ describe('local mode hardening', () => {
 
   describe('cross-origin requests', () => {
     it('a cross-site text/plain POST cannot get a third-party token from the broker', async () => {
-      const attempts = [
+      const attempts: Record<string, string>[] = [
         { origin: 'http://evil.example', 'content-type': 'text/plain' },
         { origin: 'http://evil.example', ...json },
         { origin: 'null', ...json },
@@ -191,11 +191,20 @@ describe('local mode hardening', () => {
       await send(port, 'POST', `/_local/connections/${encodeURIComponent(forged)}/token`, json, '{}');
       await send(port, 'POST', '/_local/connections/Salesforce/token', json, JSON.stringify({ subject: forged }));
       const form = { 'content-type': 'application/x-www-form-urlencoded' };
-      await send(port, 'POST', '/oauth2/token', form, new URLSearchParams({ grant_type: 'client_credentials', client_id: forged }).toString());
+      await send(
+        port,
+        'POST',
+        '/oauth2/token',
+        form,
+        new URLSearchParams({ grant_type: 'client_credentials', client_id: forged }).toString(),
+      );
       const written = lines.slice(before);
       assert.ok(written.length >= 2, written.join('\n'));
       assert.ok(!written.some((line) => line.startsWith('00:00:00.000')), written.join('\n'));
-      assert.ok(written.some((line) => line.includes('x\\n00:00:00.000 info forged\\u001b[2J')), written.join('\n'));
+      assert.ok(
+        written.some((line) => line.includes('x\\n00:00:00.000 info forged\\u001b[2J')),
+        written.join('\n'),
+      );
       assert.ok(!written.some((line) => line.includes('\u001b')), written.join('\n'));
     });
 
