@@ -103,7 +103,7 @@ function connectionLines(local: LocalRegistry, manifest: RegistryManifest): stri
     lines.push(`    ${c.name} (${c.grant}, ${c.clientAuth}, ${c.mode})`);
     lines.push(`      credentials  npm run cli -- connections set-credentials ${c.name} --local < credentials.json`);
     if (c.grant === 'authorization_code') lines.push(`      consent      npm run cli -- connect ${c.name}${subject} --local`);
-    const body = c.mode === 'perUser' ? ` -d '{"subject":"<user>"}'` : '';
+    const body = ` -H 'content-type: application/json' -d '{${c.mode === 'perUser' ? '"subject":"<user>"' : ''}}'`;
     lines.push(`      token        curl -s -X POST ${local.issuer}${connectionPath(c.name, 'localBroker')}${body}`);
     if (c.apiBaseUrl) lines.push(`      proxy        ${local.issuer}${connectionPath(c.name, 'proxy')}/…  →  ${c.apiBaseUrl}/…`);
   }

@@ -69,14 +69,12 @@ export async function startLocalConnections(options: {
   const broker = routeMatcher(LOCAL_BROKER_ROUTE);
 
   async function serveBroker(res: ServerResponse, body: Buffer, name: string): Promise<void> {
-    let subject: unknown;
-    try {
-      subject = body.length ? (JSON.parse(body.toString('utf8')) as { subject?: unknown }).subject : undefined;
-    } catch {
-      const description = 'the body must be JSON: {"subject"?: string}';
+    const parsed = parseBrokerBody(body);
+    if (parsed === undefined) {
+      const description = 'the body must be a JSON object: {"subject"?: string}';
       return writeApiGatewayResult(res, jsonResponse(400, { error: 'invalid_request', error_description: description }));
     }
-    const result = await server.invoke({ action: 'token', connection: name, ...(typeof subject === 'string' ? { subject } : {}) });
+    const result = await server.invoke({ action: 'token', connection: name, ...parsed });
     writeApiGatewayResult(res, jsonResponse('error' in result ? STATUS_BY_CODE[result.error] : 200, result));
   }
 
@@ -100,4 +98,19 @@ export async function startLocalConnections(options: {
     consentLink: (connection, subject) =>
       signConsentLink({ secrets, secretId: linkKeySecretId, baseUrl, connection, subject, clock: options.clock }),
   };
+}
+
+/** The broker request's body (empty, or a JSON object whose `subject` is a string when present); undefined when it is not. */
+function parseBrokerBody(body: Buffer): { subject?: string } | undefined {
+  if (body.length === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { subject } = value as { subject?: unknown };
+  if (subject !== undefined && typeof subject !== 'string') return undefined;
+  return subject === undefined ? {} : { subject };
 }

@@ -26,7 +26,9 @@ import { localCors } from './cors';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
 import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
-import { routeMatcher } from './route-matcher';
+import { refuseConnect, requestGuard } from './request-guard';
+import { MalformedPathError, routeMatcher } from './route-matcher';
+import { PENDING_SIGN_IN_QUOTA } from './state-quotas';
 
 // Every server route, including `POST /internal/introspect`: API Gateway authorizes that one with IAM (SigV4), which
 // local mode does not emulate, so here it is served to anyone who can reach 127.0.0.1.
@@ -84,9 +86,13 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   let credentials = await readCredentials(secrets, manifest);
   writeCredentialsFile(paths.clients, credentials);
 
-  const server = createServer();
+  // Opened before listening: a damaged state file stops the start (named), with no port left open.
+  const state = new LocalStateStore(paths.state, { clock: options.clock, quotas: [PENDING_SIGN_IN_QUOTA] });
+
+  const server = createServer().on('connect', refuseConnect);
   await listen(server, options.port ?? 8787, options.host ?? '127.0.0.1');
   const { port } = server.address() as AddressInfo;
+  const guard = requestGuard(port, options.host);
   const issuer = `http://127.0.0.1:${port}`;
 
   const authorizationServer = createAuthorizationServer({
@@ -106,7 +112,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     },
     secrets,
     registrations: new ManifestRegistrationStore(manifest),
-    state: new LocalStateStore(paths.state, { clock: options.clock }),
+    state,
     clock: options.clock,
     log: log ?? silentLogger,
   });
@@ -138,7 +144,8 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       log?.info('request', { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started }),
     );
     void serve(req, res).catch((err: unknown) => {
-      log?.error('local_server_error', { error: err instanceof Error ? err.message : String(err) });
+      if (err instanceof MalformedPathError && !res.headersSent) return writeGatewayError(res, 400, 'Bad Request');
+      log?.error('local_server_error', { error: err });
       if (!res.headersSent) writeGatewayError(res, 500, 'Internal Server Error');
       else res.destroy();
     });
@@ -147,6 +154,8 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   const cors = localCors(manifest.corsAllowedOrigins);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = guard(req);
+    if (refusal) return writeGatewayError(res, refusal.status, refusal.message);
     if (cors?.handle(req, res)) return;
     let body: Buffer;
     try {

@@ -1,6 +1,26 @@
 /** API Gateway's route matching, for local mode's routes. */
 
-/** Matches `METHOD /path/{param}/{proxy+}` the way API Gateway does; returns path parameters or undefined. */
+/** A path whose percent-encoding does not decode (`%ZZ`, `%c0%ae`): the request is bad, whatever route it aims at. */
+export class MalformedPathError extends Error {
+  constructor(readonly segment: string) {
+    super('the request path has malformed percent-encoding');
+    this.name = 'MalformedPathError';
+  }
+}
+
+/** `decodeURIComponent`, throwing `MalformedPathError` instead of a bare `URIError`. */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new MalformedPathError(segment);
+  }
+}
+
+/**
+ * Matches `METHOD /path/{param}/{proxy+}` the way API Gateway does; returns decoded path parameters or undefined.
+ * Throws `MalformedPathError` when the path matches but a parameter does not decode.
+ */
 export function routeMatcher(routeKey: string): (method: string, pathname: string) => Record<string, string> | undefined {
   const [routeMethod, routePath] = routeKey.split(' ');
   const names: string[] = [];
@@ -18,6 +38,6 @@ export function routeMatcher(routeKey: string): (method: string, pathname: strin
     if (routeMethod !== 'ANY' && routeMethod !== method) return undefined;
     const found = regex.exec(pathname);
     if (!found) return undefined;
-    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found[i + 1])]));
+    return Object.fromEntries(names.map((name, i) => [name, decodePathSegment(found[i + 1])]));
   };
 }

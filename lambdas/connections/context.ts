@@ -26,10 +26,19 @@ export interface ConnectionsContext {
 
 /** The connection a request names in its path (`/connections/{name}/…`), or a 404 error. */
 export async function connectionOf(ctx: ConnectionsContext, event: APIGatewayProxyEventV2): Promise<ConnectionRegistration> {
-  const name = event.pathParameters?.name ?? /^\/connections\/([^/]+)\//.exec(event.rawPath ?? '')?.[1] ?? '';
-  const connection = await ctx.registrations.get(decodeURIComponent(name));
+  // API Gateway hands path parameters decoded: decode only the raw path's segment, and never let bad encoding throw.
+  const name = event.pathParameters?.name ?? safeDecode(/^\/connections\/([^/]+)\//.exec(event.rawPath ?? '')?.[1] ?? '');
+  const connection = await ctx.registrations.get(name);
   if (!connection) throw unknownConnection(name);
   return connection;
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 export const callbackUrl = (ctx: ConnectionsContext, connection: string): string =>

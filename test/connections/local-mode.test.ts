@@ -124,7 +124,10 @@ describe('connections in local mode', () => {
   });
 
   it('the local broker endpoint answers unknown connections with 404 JSON, and the proxy forwards', async () => {
-    const unknown = await fetch(`${local.url}/_local/connections/Nope/token`, { method: 'POST' });
+    const unknown = await fetch(`${local.url}/_local/connections/Nope/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(unknown.status, 404);
     assert.deepEqual(await unknown.json(), { error: 'unknown_connection', error_description: 'no connection named "Nope"' });
     const proxied = await fetch(`${local.url}/connections/Crm/proxy/incidents`);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
-import { LocalStateStore, MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
+import { LocalStateStore, MemoryStateStore, recordDirectory } from '../../lambdas/shared/adapters/local-state-store';
 import { MAX_STATE_KEY_BYTES, StateKeyTooLongError, type Clock, type StateStore } from '../../lambdas/shared/ports';
 import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
 
@@ -261,17 +261,23 @@ describe('AwsStateStore (dynalite)', () => {
 });
 
 describe('LocalStateStore file', () => {
-  it('writes the file with mode 0600 and sees writes made by another process', async () => {
+  it('writes one file per item with mode 0600 and sees writes made by another process', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'state-store-')), 'local', 'state.json');
     const a = new LocalStateStore(path);
     const b = new LocalStateStore(path);
     await a.put({ pk: 'k', v: 1 });
-    assert.equal(statSync(path).mode & 0o777, 0o600);
+    const dir = recordDirectory(path);
+    const files = readdirSync(dir);
+    assert.equal(files.length, 1);
+    assert.equal(statSync(join(dir, files[0])).mode & 0o777, 0o600);
     assert.deepEqual(await b.get('k'), { pk: 'k', v: 1 });
     assert.deepEqual(await b.delete('k'), { pk: 'k', v: 1 });
     assert.equal(await a.get('k'), undefined);
     assert.equal(await a.put({ pk: 'k', v: 2 }, { kind: 'notExists' }), true);
-    assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')).items, { k: { pk: 'k', v: 2 } });
+    assert.deepEqual(
+      readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown),
+      [{ pk: 'k', v: 2 }],
+    );
   });
 
   it('returns copies: mutating a result does not change the store', async () => {

@@ -52,7 +52,10 @@ export class LocalSecretStore implements SecretStore {
     options: LocalSecretStoreOptions = {},
   ) {
     this.clock = options.clock ?? Date.now;
-    this.file = new JsonFile(filePath);
+    this.file = new JsonFile(
+      filePath,
+      'every local secret is generated anew: client secrets and signing keys change, third-party and upstream credentials must be set again',
+    );
     this.reload();
   }
 

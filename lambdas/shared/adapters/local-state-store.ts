@@ -1,7 +1,7 @@
 /**
- * `StateStore` in memory or backed by a JSON file (local mode keeps it at `.oauth-registry/local/state.json`).
- * Node runs one callback at a time, so each operation reads, checks its condition and writes synchronously: that is
- * what makes a condition atomic here, as DynamoDB's condition expressions are in AWS.
+ * `StateStore` in memory or backed by files (local mode keeps one file per item under `.oauth-registry/local/state/`,
+ * see `local-record-files.ts`). Node runs one callback at a time, and each operation reads, checks its condition and
+ * writes synchronously: that is what makes a condition atomic here, as DynamoDB's condition expressions are in AWS.
  */
 import {
   StateKeyTooLongError,
@@ -12,18 +12,27 @@ import {
   type StateLister,
   type StateStore,
 } from '../ports';
-import { JsonFile } from './json-file';
+import { MemoryRecords, RecordFiles, type RecordBackend } from './local-record-files';
 
-interface StoreFile {
-  version: 1;
-  items: Record<string, StateItem>;
+/** In memory a sweep visits every item, so at most once a second; on disk it runs in the background, once a minute. */
+const SWEEP_INTERVAL_MS = { memory: 1_000, files: 60_000 };
+
+/**
+ * A bound on the live items under `prefix`, per value of their `groupBy` attribute and in total. A new item past a
+ * bound evicts the one that expires first (of its group, else of all): anonymous requests that each store an item
+ * (pending sign-ins) cannot grow local state without end, and the newest request always works.
+ */
+export interface StateQuota {
+  readonly prefix: string;
+  readonly groupBy: string;
+  readonly perGroup: number;
+  readonly total: number;
 }
-
-const SWEEP_INTERVAL_MS = 1_000;
 
 export interface LocalStateStoreOptions {
   /** Decides which items have expired; tests freeze it. @default Date.now */
   readonly clock?: Clock;
+  readonly quotas?: readonly StateQuota[];
 }
 
 /** Whether `condition` holds for `item` (undefined: no live item under the key). */
@@ -59,90 +68,134 @@ export function isExpired(item: StateItem, nowMs: number): boolean {
 
 /** The registry's state table, locally: conditional single-key writes with TTL; file-backed when given a path. */
 export class LocalStateStore implements StateStore, StateLister {
-  private data: StoreFile = { version: 1, items: {} };
   private readonly clock: Clock;
-  /** The backing file, shared with other local processes. */
-  private readonly file: JsonFile<StoreFile>;
+  private readonly records: RecordBackend;
+  private readonly sweepIntervalMs: number;
   private sweptAt = Number.NEGATIVE_INFINITY;
+  /** Per quota: group → (key → expiresAt) of the items under its prefix. */
+  private readonly quotas: { quota: StateQuota; groups: Map<string, Map<string, number>> }[];
 
-  /** `filePath`: JSON file to load from and persist to (mode 0600); none keeps everything in memory. */
+  /**
+   * `filePath`: where the state lives (`…/state.json`): items go to the directory beside it without `.json`
+   * (`…/state/`), and a `state.json` left by an earlier version is moved there once. None keeps everything in memory.
+   */
   constructor(
     readonly filePath?: string,
     options: LocalStateStoreOptions = {},
   ) {
     this.clock = options.clock ?? Date.now;
-    this.file = new JsonFile(filePath);
-    this.reload();
+    this.records = filePath ? new RecordFiles(recordDirectory(filePath), filePath) : new MemoryRecords();
+    this.sweepIntervalMs = filePath ? SWEEP_INTERVAL_MS.files : SWEEP_INTERVAL_MS.memory;
+    this.quotas = (options.quotas ?? []).map((quota) => ({ quota, groups: new Map() }));
+    // Reading every item once at start finds a damaged file now, not in the middle of a request.
+    const all = filePath ? this.records.all() : [];
+    for (const item of all) if (!isExpired(item, this.clock())) this.track(item);
   }
 
   async get<T extends StateItem = StateItem>(pk: string): Promise<T | undefined> {
-    this.reload();
     const item = this.live(pk);
     return item && (structuredClone(item) as T);
   }
 
   async put(item: StateItem, condition?: Condition): Promise<boolean> {
     if (stateKeyTooLong(item.pk)) throw new StateKeyTooLongError(item.pk);
-    this.reload();
     if (!conditionHolds(condition, this.live(item.pk))) return false;
-    this.data.items[item.pk] = withoutUndefined(structuredClone(item));
-    this.persist();
+    const stored = withoutUndefined(structuredClone(item));
+    this.makeRoom(stored);
+    this.records.set(stored);
+    this.track(stored);
+    this.sweep();
     return true;
   }
 
   async update(pk: string, changes: Readonly<Record<string, unknown>>, condition?: Condition): Promise<boolean> {
-    this.reload();
     const item = this.live(pk);
     if ('pk' in changes) throw new Error("update cannot change an item's key");
     if (!item || !conditionHolds(condition, item)) return false;
-    this.data.items[pk] = withoutUndefined({ ...item, ...structuredClone(changes) });
-    this.persist();
+    const stored = withoutUndefined({ ...item, ...structuredClone(changes) });
+    this.records.set(stored);
+    this.track(stored);
+    this.sweep();
     return true;
   }
 
   async delete<T extends StateItem = StateItem>(pk: string, condition?: Condition): Promise<T | undefined> {
-    this.reload();
     const item = this.live(pk);
     if (!item || !conditionHolds(condition, item)) return undefined;
-    delete this.data.items[pk];
-    this.persist();
+    this.records.remove(pk);
+    this.untrack(pk);
     return item as T;
   }
 
   /** Live items whose key starts with `prefix`, in key order. */
   async list<T extends StateItem = StateItem>(prefix: string): Promise<T[]> {
-    this.reload();
-    return Object.keys(this.data.items)
-      .filter((pk) => pk.startsWith(prefix))
-      .sort()
-      .flatMap((pk): T[] => {
-        const item = this.live(pk) as T | undefined;
-        return item ? [structuredClone(item)] : [];
-      });
+    const now = this.clock();
+    return this.records
+      .all()
+      .filter((item) => item.pk.startsWith(prefix) && !isExpired(item, now))
+      .sort((a, b) => (a.pk < b.pk ? -1 : a.pk > b.pk ? 1 : 0))
+      .map((item) => structuredClone(item) as T);
   }
 
   /** Also undefined for a key too long to be stored, so every operation treats it as absent (as AwsStateStore does). */
   private live(pk: string): StateItem | undefined {
     if (stateKeyTooLong(pk)) return undefined;
-    const item = Object.hasOwn(this.data.items, pk) ? this.data.items[pk] : undefined;
+    const item = this.records.get(pk);
     return item && !isExpired(item, this.clock()) ? item : undefined;
   }
 
-  private reload(): void {
-    this.data = this.file.readIfChanged() ?? this.data;
+  // Expired items are dropped as DynamoDB's TTL sweep would; reads already treat them as absent.
+  private sweep(): void {
+    const now = this.clock();
+    if (Math.abs(now - this.sweptAt) < this.sweepIntervalMs) return;
+    this.sweptAt = now;
+    this.records.sweep((item) => isExpired(item, this.clock()));
+    for (const { groups } of this.quotas) {
+      for (const [group, members] of groups) {
+        for (const [pk, expiresAt] of members) if (expiresAt < Math.floor(now / 1000)) members.delete(pk);
+        if (members.size === 0) groups.delete(group);
+      }
+    }
   }
 
-  // Expired items are dropped on the way out, as DynamoDB's TTL sweep would, at most once a second: a sweep visits
-  // every item, and reads already treat expired items as absent.
-  private persist(): void {
-    const now = this.clock();
-    if (Math.abs(now - this.sweptAt) >= SWEEP_INTERVAL_MS) {
-      for (const [pk, item] of Object.entries(this.data.items)) if (isExpired(item, now)) delete this.data.items[pk];
-      this.sweptAt = now;
+  /** Evicts, for each quota `item` falls under, the item expiring first of its group (or of all) when one is full. */
+  private makeRoom(item: StateItem): void {
+    for (const { quota, groups } of this.quotas) {
+      if (!item.pk.startsWith(quota.prefix)) continue;
+      const members = groups.get(String(item[quota.groupBy])) ?? new Map<string, number>();
+      if (members.has(item.pk)) continue;
+      const total = [...groups.values()].reduce((n, m) => n + m.size, 0);
+      const victim = members.size >= quota.perGroup ? soonest([members]) : total >= quota.total ? soonest([...groups.values()]) : undefined;
+      if (victim !== undefined) {
+        this.records.remove(victim);
+        this.untrack(victim);
+      }
     }
-    this.file.write(this.data);
+  }
+
+  private track(item: StateItem): void {
+    for (const { quota, groups } of this.quotas) {
+      if (!item.pk.startsWith(quota.prefix)) continue;
+      const group = String(item[quota.groupBy]);
+      if (!groups.has(group)) groups.set(group, new Map());
+      groups.get(group)!.set(item.pk, item.expiresAt ?? Number.POSITIVE_INFINITY);
+    }
+  }
+
+  private untrack(pk: string): void {
+    for (const { groups } of this.quotas) for (const members of groups.values()) members.delete(pk);
   }
 }
+
+/** The key expiring first among `groups`. */
+function soonest(groups: readonly Map<string, number>[]): string | undefined {
+  let found: [string, number] | undefined;
+  for (const members of groups) for (const [pk, at] of members) if (!found || at < found[1]) found = [pk, at];
+  return found?.[0];
+}
+
+/** `…/state.json` → `…/state` (the directory of per-item files). */
+export const recordDirectory = (filePath: string): string => (filePath.endsWith('.json') ? filePath.slice(0, -5) : `${filePath}.d`);
 
 /** In-memory `LocalStateStore` (tests, throwaway local runs). */
 export class MemoryStateStore extends LocalStateStore {

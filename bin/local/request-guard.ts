@@ -1,0 +1,68 @@
+/**
+ * What local mode refuses before any handler runs. The server listens on loopback, but any web page the developer
+ * opens can still send it requests: through DNS rebinding (a hostile name that resolves to 127.0.0.1, so the page
+ * reads the answers) or as a blind cross-site request (a form or `text/plain` POST, which needs no CORS preflight).
+ *
+ * 1. **Host**: only `127.0.0.1`, `localhost` or `[::1]` (or the host the server was bound to) with the server's port.
+ *    A rebound page carries its own name in Host, so it is refused on every route (421).
+ * 2. **Cross-origin, on local-only surfaces**: `/_local/…` (the token broker), the connections proxy and
+ *    `POST /internal/introspect` (IAM-authorized in AWS, open here). In AWS a browser cannot reach them at all (they
+ *    need SigV4, or do not exist), so locally a request carrying a foreign `Origin`, or a `Sec-Fetch-Site` other than
+ *    `same-origin` / `none`, is refused (403) whatever its method. The OAuth endpoints are left alone: the token,
+ *    revocation and introspection endpoints are called by browser apps with CORS (and by servers without Origin), the
+ *    consent form is same-origin with its own CSRF token, and connect/callback are top-level navigations from other
+ *    sites by design. Protected routes need a bearer token, which a browser never attaches by itself.
+ * 3. **JSON only on `/_local/`**: a POST there must say `Content-Type: application/json` (415 otherwise), which a
+ *    cross-site page can only send after a CORS preflight that local mode never grants.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+export interface Refusal {
+  readonly status: number;
+  readonly message: string;
+}
+
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+/** Surfaces that no browser should ever reach (see 2. above). */
+const LOCAL_ONLY = [/^\/_local\//, /^\/connections\/[^/]+\/proxy(\/|$)/, /^\/internal\/introspect$/];
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+/** The request guard of a local server listening on `port` (and bound to `boundHost`, when not a loopback name). */
+export function requestGuard(port: number, boundHost?: string): (req: IncomingMessage) => Refusal | undefined {
+  const names = new Set(LOOPBACK_NAMES);
+  if (boundHost) names.add(boundHost.includes(':') && !boundHost.startsWith('[') ? `[${boundHost}]` : boundHost);
+  const hosts = new Set([...names].map((name) => `${name}:${port}`.toLowerCase()));
+  const origins = new Set([...hosts].map((host) => `http://${host}`));
+
+  return (req) => {
+    const host = req.headers.host?.toLowerCase();
+    if (!host || !hosts.has(host)) {
+      return { status: 421, message: `Misdirected Request: this local server answers only to 127.0.0.1:${port} or localhost:${port}` };
+    }
+    const target = req.url ?? '';
+    // Origin-form only (RFC 9112 §3.2.1): an absolute or `//authority` target would be resolved against another host.
+    if (!target.startsWith('/') || target.startsWith('//')) return { status: 400, message: 'Bad Request' };
+    const pathname = target.split('?')[0];
+    if (!LOCAL_ONLY.some((pattern) => pattern.test(pathname))) return undefined;
+
+    const origin = req.headers.origin;
+    const site = req.headers['sec-fetch-site'];
+    if ((origin !== undefined && !origins.has(origin.toLowerCase())) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
+      return { status: 403, message: 'Forbidden: local-only endpoints refuse cross-origin requests' };
+    }
+    if (pathname.startsWith('/_local/') && req.method === 'POST' && !JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+      return { status: 415, message: 'Unsupported Media Type: send Content-Type: application/json' };
+    }
+    return undefined;
+  };
+}
+
+/** `CONNECT` (a proxy tunnel request): Node hands it to a `connect` listener or drops the connection; answer 405. */
+export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  socket.on('error', () => undefined);
+  const body = JSON.stringify({ message: 'Method Not Allowed' });
+  socket.end(
+    `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,180 @@
+/**
+ * Local state on disk: a damaged file stops the start at once, named, with the way out and without touching the file;
+ * one file per item, so a write costs the same whatever the number of items; crash safety under SIGKILL; the bound on
+ * pending sign-ins; moving an earlier version's `state.json` into the new layout.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { localStatePaths, startLocalRegistry } from '../../bin/local/local-registry';
+import { PENDING_SIGN_IN_QUOTA } from '../../bin/local/state-quotas';
+import { exampleManifest, repoRoot } from '../../fuzz/target';
+import { CorruptLocalFileError } from '../../lambdas/shared/adapters/json-file';
+import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
+import { LocalStateStore, recordDirectory } from '../../lambdas/shared/adapters/local-state-store';
+
+const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Whether nothing listens on `port` (we can bind it ourselves). */
+async function portFree(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A state directory as a first start leaves it, with one state item. */
+async function startedOnce(): Promise<string> {
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'oauth-registry-state-'));
+  const registry = await startLocalRegistry({ manifest: exampleManifest(), appDir: repoRoot, stateDir, port: 0 });
+  await registry.close();
+  await new LocalStateStore(localStatePaths(stateDir).state).put({ pk: 'code#x', expiresAt: 4_000_000_000, v: 'a'.repeat(50) });
+  return stateDir;
+}
+
+describe('a damaged local file', () => {
+  for (const which of ['secrets.json', 'a state item', 'state.json of an earlier version'] as const) {
+    it(`${which}: the start fails at once, naming the file and the way out; the file is untouched; no port stays open`, async () => {
+      const stateDir = await startedOnce();
+      const paths = localStatePaths(stateDir);
+      let file: string;
+      if (which === 'secrets.json') file = paths.secrets;
+      else if (which === 'a state item') {
+        const dir = recordDirectory(paths.state);
+        file = path.join(dir, readdirSync(dir)[0]);
+      } else {
+        file = paths.state;
+        writeFileSync(file, JSON.stringify({ version: 1, items: { 'code#y': { pk: 'code#y' } } }));
+      }
+      truncateSync(file, Math.floor(readFileSync(file).length / 2));
+      const damaged = readFileSync(file);
+      const port = await freePort();
+      await assert.rejects(startLocalRegistry({ manifest: exampleManifest(), appDir: repoRoot, stateDir, port }), (err: Error) => {
+        assert.ok(err instanceof CorruptLocalFileError, String(err));
+        assert.ok(err.message.includes(file), err.message);
+        assert.match(err.message, /is not valid JSON \(.+\)\. It was left as it is\./);
+        assert.ok(err.message.includes(`mv '${file}' '${file}.corrupt'`), err.message);
+        return true;
+      });
+      assert.ok(await portFree(port), 'the port was left open');
+      assert.deepEqual(readFileSync(file), damaged);
+    });
+  }
+
+  it('`oauth-registry dev` exits 1 at once and says which file', { timeout: 60_000 }, async () => {
+    const stateDir = await startedOnce();
+    const dir = recordDirectory(localStatePaths(stateDir).state);
+    const file = path.join(dir, readdirSync(dir)[0]);
+    truncateSync(file, 10);
+    const child = spawn(process.execPath, [cli, 'dev', '--port', '0', '--state-dir', stateDir], { cwd: repoRoot });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(killer);
+    assert.equal(code, 1, stderr);
+    assert.ok(stderr.includes(file), stderr);
+    assert.match(stderr, /mv '/);
+  });
+});
+
+describe('local state files', () => {
+  it('one file per item: a write touches one file, whatever the number of items', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'state-')), 'local', 'state.json');
+    const store = new LocalStateStore(file);
+    for (let i = 0; i < 500; i++) await store.put({ pk: `code#${i}`, expiresAt: 4_000_000_000 });
+    const dir = recordDirectory(file);
+    assert.equal(readdirSync(dir).length, 500);
+    const before = new Map(readdirSync(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+    await store.put({ pk: 'code#new' });
+    await store.update('code#7', { used: true });
+    const changed = readdirSync(dir).filter((f) => before.get(f) !== readFileSync(path.join(dir, f), 'utf8'));
+    assert.equal(changed.length, 2);
+    assert.deepEqual(await new LocalStateStore(file).get('code#7'), { pk: 'code#7', expiresAt: 4_000_000_000, used: true });
+  });
+
+  it('moves the state.json of an earlier version into the new layout, keeping the old file as .migrated', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'state-')), 'state.json');
+    const items = { 'tokenset#a': { pk: 'tokenset#a', v: 1 }, 'family#b': { pk: 'family#b', expiresAt: 4_000_000_000 } };
+    writeFileSync(file, JSON.stringify({ version: 1, items }));
+    const store = new LocalStateStore(file);
+    assert.deepEqual(await store.get('tokenset#a'), items['tokenset#a']);
+    assert.deepEqual(await store.list('family#'), [items['family#b']]);
+    assert.deepEqual(JSON.parse(readFileSync(`${file}.migrated`, 'utf8')).items, items);
+  });
+
+  it('pending sign-ins are bounded per client and in total; the newest always gets in', async () => {
+    const store = new LocalStateStore(path.join(mkdtempSync(path.join(tmpdir(), 'state-')), 'state.json'), {
+      quotas: [{ ...PENDING_SIGN_IN_QUOTA, perGroup: 5, total: 12 }],
+    });
+    const pending = (client: string, i: number) => ({ pk: `authreq#${client}-${i}`, clientId: client, expiresAt: 4_000_000_000 + i });
+    for (let i = 0; i < 20; i++) assert.equal(await store.put(pending('a', i), { kind: 'notExists' }), true);
+    assert.deepEqual(
+      (await store.list('authreq#')).map((item) => item.pk),
+      [15, 16, 17, 18, 19].map((i) => `authreq#a-${i}`),
+    );
+    for (const client of ['b', 'c', 'd']) for (let i = 0; i < 5; i++) await store.put(pending(client, i), { kind: 'notExists' });
+    const all = await store.list('authreq#');
+    assert.equal(all.length, 12);
+    assert.ok(all.some((item) => item.pk === 'authreq#d-4'));
+    // Other kinds are not bounded.
+    for (let i = 0; i < 30; i++) await store.put({ pk: `code#${i}` });
+    assert.equal((await store.list('code#')).length, 30);
+  });
+
+  it('the registry bounds pending sign-ins at 100 per client and 1,000 in all', () => {
+    assert.deepEqual(PENDING_SIGN_IN_QUOTA, { prefix: 'authreq#', groupBy: 'clientId', perGroup: 100, total: 1_000 });
+  });
+
+  it('kill -9 while writing in a loop leaves every file parseable', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'state-crash-'));
+    const stateFile = path.join(dir, 'state.json');
+    const secretsFile = path.join(dir, 'secrets.json');
+    const script = `
+      const { LocalStateStore } = require(${JSON.stringify(path.join(repoRoot, 'lambdas/shared/adapters/local-state-store.ts'))});
+      const { LocalSecretStore } = require(${JSON.stringify(path.join(repoRoot, 'lambdas/shared/adapters/local-secret-store.ts'))});
+      const state = new LocalStateStore(${JSON.stringify(stateFile)});
+      const secrets = new LocalSecretStore(${JSON.stringify(secretsFile)});
+      secrets.createSecret('s');
+      let i = 0;
+      (async () => {
+        for (;;) {
+          i++;
+          await state.put({ pk: 'k#' + (i % 50), n: i, pad: 'x'.repeat(i % 4000) });
+          await state.update('k#' + ((i * 7) % 50), { touched: i });
+          if (i % 3 === 0) await state.delete('k#' + ((i * 13) % 50));
+          await secrets.putSecretValue('s', 'v' + i, 'y'.repeat(i % 5000), ['AWSCURRENT']);
+          if (i === 200) process.stdout.write('running\\n');
+        }
+      })();
+    `;
+    for (const afterMs of [30, 170, 400]) {
+      const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      await new Promise((resolve) => setTimeout(resolve, afterMs));
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('close', resolve));
+      const state = new LocalStateStore(stateFile); // reads every item: throws on a damaged one
+      assert.ok((await state.list('k#')).length > 0);
+      for (const name of readdirSync(recordDirectory(stateFile)).filter((f) => f.endsWith('.json'))) {
+        JSON.parse(readFileSync(path.join(recordDirectory(stateFile), name), 'utf8'));
+      }
+      const secrets = new LocalSecretStore(secretsFile);
+      assert.ok(await secrets.getSecretVersion('s', 'AWSCURRENT'));
+    }
+  });
+});
