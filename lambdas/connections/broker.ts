@@ -24,7 +24,7 @@ export function createBroker(ctx: ConnectionsContext) {
   /** `invokedFunctionArn`: in AWS, the alias names the only connection this caller was granted. */
   return async (event: BrokerEvent, invokedFunctionArn?: string): Promise<BrokerResult> => {
     try {
-      if (typeof event.connection !== 'string' || !event.connection) throw invalidRequest('connection is required');
+      if (typeof event?.connection !== 'string' || !event.connection) throw invalidRequest('connection is required');
       checkAlias(event.connection, invokedFunctionArn);
       const connection = await ctx.registrations.get(event.connection);
       if (!connection) throw unknownConnection(event.connection);
@@ -33,7 +33,7 @@ export function createBroker(ctx: ConnectionsContext) {
     } catch (err) {
       const body = errorBody(err);
       if (body.error === 'server_error') ctx.log.error('broker_error', { error: err instanceof Error ? err : String(err) });
-      else ctx.log.info('broker_refused', { connection: event.connection, error: body.error });
+      else ctx.log.info('broker_refused', { connection: event?.connection, error: body.error });
       return body;
     }
   };

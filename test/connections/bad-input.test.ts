@@ -317,6 +317,13 @@ describe('connection bad input', () => {
   });
 
   describe('broker', () => {
+    it('answers invalid_request to an invocation whose payload is null or not an object', async () => {
+      for (const payload of [null, 'token', 42]) {
+        const result = await ours.server.invoke(payload as never);
+        assert.deepEqual(result, { error: 'invalid_request', error_description: 'connection is required' }, String(payload));
+      }
+    });
+
     it('answers an unknown connection, a missing subject, an unknown subject and a stray subject with clear errors', async () => {
       assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Nope' }), {
         error: 'unknown_connection',
