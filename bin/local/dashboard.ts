@@ -16,8 +16,9 @@ import { collectOperatorReport } from '../commands/operator-report';
 import { collectStatus } from '../commands/status';
 import type { LocalPages, LocalRegistry } from './local-registry';
 
-// The consent page's headers: no framing, no script, no caching, no referrer.
-const PAGE_HEADERS = htmlPage(200, '', '').headers as Record<string, string>;
+// The consent page's headers (no framing, no script, no caching), except the referrer policy: `same-origin`, so the
+// browser sends this page's Origin with the Connect form (under `no-referrer` it sends `Origin: null`).
+const PAGE_HEADERS = { ...(htmlPage(200, '', '').headers as Record<string, string>), 'Referrer-Policy': 'same-origin' };
 
 export interface DashboardDeps {
   readonly manifest: RegistryManifest;

@@ -5,23 +5,17 @@
  * without stack frames, `status` of every registration, the dashboard's headers and its Connect guard, `synth`'s summary.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { startDev, testAppDir, type Dev } from './dev-process';
 import { repoRoot } from './fixture';
 
 const exec = promisify(execFile);
 const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
-
-/** Test apps live under the repo (gitignored `.oauth-registry/`) so they resolve cdktf and lib like main.ts does. */
-export function testAppDir(): string {
-  const base = path.join(repoRoot, '.oauth-registry', 'test-apps');
-  mkdirSync(base, { recursive: true });
-  return mkdtempSync(path.join(base, 'app-'));
-}
 
 const OTHER_APP = `
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
@@ -51,41 +45,6 @@ registry.addConnection('Crm', {
 });
 app.synth();
 `;
-
-interface Dev {
-  readonly banner: string;
-  readonly issuer: string;
-  readonly process: ChildProcess;
-  stop(): Promise<void>;
-}
-
-/** `oauth-registry dev` in a child process, until its banner is complete. */
-export async function startDev(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Dev> {
-  const child = spawn(process.execPath, [cli, 'dev', '--port', '0', '--quiet', ...args], { cwd: repoRoot, env, stdio: 'pipe' });
-  let banner = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      banner += chunk;
-      if (banner.includes('Ctrl-C stops')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`dev exited with ${code}: ${stderr}${banner}`)));
-  });
-  const issuer = /issuer\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(banner)![1];
-  return {
-    banner,
-    issuer,
-    process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.removeAllListeners('exit');
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 async function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
   const child = spawn(process.execPath, [cli, ...args], { cwd: repoRoot, env: options.env ?? process.env });
@@ -330,7 +289,9 @@ describe('deployed commands use what the app knows; errors speak plainly', () =>
       }
       const manifest = JSON.parse(readFileSync(path.join(outdir, 'stacks', 'incident-api', 'oauth-registry.Registry.json'), 'utf8'));
       writeFileSync(path.join(stackDir, 'oauth-registry.Registry.json'), JSON.stringify({ ...manifest, namePrefix: 'tiny' }));
-      const run = await runCli(['connect', 'Salesforce', '--subject', 'alice', '--region', 'eu-west-1', '--no-synth', '--outdir', tiny], { env: noAwsEnv() });
+      const run = await runCli(['connect', 'Salesforce', '--subject', 'alice', '--region', 'eu-west-1', '--no-synth', '--outdir', tiny], {
+        env: noAwsEnv(),
+      });
       assert.equal(run.code, 1);
       assert.doesNotMatch(run.stderr, /--base-url|OAUTH_REGISTRY_URL/);
       assert.match(run.stderr, /no usable AWS credentials/); // it went on to read the link key: the URL was known
