@@ -57,15 +57,15 @@ export function registerDevCommand(program: Command): void {
     const serverFile = registryStatePaths(options.stateDir, manifest.namePrefix).server;
     const port = Number(new URL(local.issuer).port);
     writeServerFile(serverFile, { issuer: local.issuer, port, pid: process.pid, app: options.app, startedAt: new Date().toISOString() });
-    const cli = followUp(options, port, readManifests(options.outdir).length > 1 ? stack : undefined);
-    process.stdout.write(await banner(local, manifest, { stack, stateDir, cli, ms: Date.now() - started }));
-    const stop = () =>
-      void local.close().then(() => {
-        removeServerFile(serverFile);
-        process.exit(0);
-      });
+    // The port file goes first when stopping, so no command in another terminal finds a server that is going away.
+    const stop = () => {
+      removeServerFile(serverFile);
+      void local.close().finally(() => process.exit(0));
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    const cli = followUp(options, port, readManifests(options.outdir).length > 1 ? stack : undefined);
+    process.stdout.write(await banner(local, manifest, { stack, stateDir, cli, ms: Date.now() - started }));
   });
 }
 
