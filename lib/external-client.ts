@@ -20,6 +20,7 @@ import { ClientAuth, GrantType, scopeName, type JwtBearerOptions, type ScopeLike
 import type { OAuthRegistry } from './oauth-registry';
 import { registrationItem } from './private/registration-item';
 import { rotatedSecret } from './private/rotated-secret';
+import { vacantScope } from './private/unique-child';
 import {
   SECRET_NAME_SEGMENT_PATTERN,
   shortHash,
@@ -107,7 +108,10 @@ export class ExternalClient extends Construct {
   public readonly item: DynamodbTableItem;
 
   constructor(scope: Construct, id: string, props: ExternalClientProps) {
-    super(scope, id);
+    super(
+      vacantScope(scope, id, (existing) => `duplicate external client name "${id}" (${existing} is declared twice; names must be unique)`),
+      id,
+    );
     const { registry } = props;
     const where = `external client "${id}"`;
     if (!SECRET_NAME_SEGMENT_PATTERN.test(id)) {

@@ -4,15 +4,17 @@
  */
 import * as path from 'node:path';
 import type { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
-import { Annotations, Token } from 'cdktf';
+import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { RouteRegistration } from '../lambdas/shared/manifest';
 import { RESERVED_PATH_PREFIXES, routePath as pathOfRouteKey } from '../lambdas/shared/routes';
 import { scopeName, type ScopeLike } from './client-options';
 import type { IGrantable, IGrantPrincipal } from './grant';
 import type { OAuthRegistry } from './oauth-registry';
+import { entryExports } from './private/entry-exports';
 import { routeToFunction } from './private/function-routes';
 import { RegistryFunction } from './private/registry-function';
+import { vacantScope } from './private/unique-child';
 import { fitName, parseRouteKey, toKebab, validateScope } from './private/validate';
 
 /** Your Lambda handler for a protected route. */
@@ -64,7 +66,14 @@ export class ProtectedRoute extends Construct implements IGrantable {
   public readonly route: Apigatewayv2Route;
 
   constructor(scope: Construct, id: string, props: ProtectedRouteProps) {
-    super(scope, id);
+    super(
+      vacantScope(
+        scope,
+        id,
+        (existing) => `duplicate route "${props.routeKey}" (${existing} is declared twice; route keys must be unique)`,
+      ),
+      id,
+    );
     const { registry } = props;
     const { method, path: routePath } = parseRouteKey(props.routeKey);
     if (RESERVED_PATH_PREFIXES.some((prefix) => `${routePath}/`.startsWith(prefix))) {
@@ -83,6 +92,13 @@ export class ProtectedRoute extends Construct implements IGrantable {
     }
     if (handler.timeoutSecs !== undefined && handler.timeoutSecs > 30) {
       throw new Error(`${where}: handler.timeoutSecs must be at most 30 (API Gateway's limit), got ${handler.timeoutSecs}`);
+    }
+    const exported = entryExports(path.resolve(handler.entry));
+    if (exported && !exported.includes(exportName)) {
+      throw new Error(
+        `${where}: handler.entry "${handler.entry}" exports no "${exportName}" (it exports: ${exported.join(', ')}); ` +
+          'set handler.exportName to one of them',
+      );
     }
     const audiences = props.audiences === undefined ? undefined : validateAudiences(where, props.audiences);
     this.routeKey = props.routeKey;
@@ -125,11 +141,14 @@ export class ProtectedRoute extends Construct implements IGrantable {
 
     this.node.addValidation({
       validate: () => {
+        // Inactive clients count: deactivating a partner (active: false) must still deploy.
         const granted = new Set(registry.externalClients.flatMap((c) => c.registration.scopes));
-        if (!scopes.some((s) => granted.has(s))) {
-          Annotations.of(this).addWarning(`${where}: no external client of the registry may be granted any of ${JSON.stringify(scopes)}`);
-        }
-        return [];
+        if (scopes.some((s) => granted.has(s))) return [];
+        const known = [...granted].sort().join(' ') || 'none';
+        return [
+          `${where}: no external client of the registry can obtain any of its scopes ${JSON.stringify(scopes)} ` +
+            `(the clients' scopes: ${known}), so every call would be a 403; grant one to a client, or fix the route's scopes`,
+        ];
       },
     });
     registry._registerRoute(this);

@@ -11,16 +11,16 @@ import { checkSubject } from '../../lambdas/connections/registrations';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { connectionCredentialsNeeded, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
 import type { SecretStore } from '../../lambdas/shared/ports';
-import { localStatePaths } from '../local/local-registry';
 import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';
-import { appOptions, deployedSecrets } from './common';
+import { appOptions, deployedSecrets, localBaseUrl, localState } from './common';
+import { terraformIssuer } from './terraform-outputs';
 
 interface ConnectionOptions extends AppOptions {
   local?: boolean;
   subject?: string;
   baseUrl?: string;
-  port: string;
+  port?: string;
 }
 
 export function registerConnectionCommands(program: Command): void {
@@ -30,17 +30,21 @@ export function registerConnectionCommands(program: Command): void {
       .description('print a signed consent link (10 minutes, single use) for a third-party connection')
       .option('--subject <id>', 'the user whose token set this consent creates (perUser connections)')
       .option('--local', 'a link to the local registry (npm start) instead of the deployed one')
-      .option('-p, --port <port>', 'port of the local registry (with --local)', process.env.PORT ?? '8787')
-      .option('--base-url <url>', "the deployed registry's API URL (its issuer; default $OAUTH_REGISTRY_URL)")
+      .option('-p, --port <port>', 'port of the local registry (with --local; default: the one npm start recorded, else 8787)')
+      .option(
+        '--base-url <url>',
+        "the deployed registry's API URL (default: $OAUTH_REGISTRY_URL, else Terraform output <namePrefix>-issuer)",
+      )
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (name: string, options: ConnectionOptions) => {
-    const { manifest, connection } = findConnection(name, options);
+    const { manifest, stack, connection } = findConnection(name, options);
     if (connection.grant !== 'authorization_code') throw new Error(`connection ${name} uses ${connection.grant}: it needs no consent`);
     const subject = checkSubjectOrThrow(connection, options.subject);
-    const baseUrl = options.local ? `http://127.0.0.1:${Number(options.port)}` : (options.baseUrl ?? process.env.OAUTH_REGISTRY_URL);
-    if (!baseUrl) throw new Error("the deployed registry's URL is unknown: pass --base-url (the Issuer output) or set OAUTH_REGISTRY_URL");
+    const baseUrl = options.local
+      ? localBaseUrl(options, manifest)
+      : (options.baseUrl ?? process.env.OAUTH_REGISTRY_URL ?? terraformIssuer(options.outdir, stack, manifest.namePrefix));
     const secretId = linkKeySecretName(manifest.namePrefix);
-    const link = await signConsentLink({ secrets: secretStore(options), secretId, baseUrl, connection: name, subject });
+    const link = await signConsentLink({ secrets: secretStore(options, manifest, stack), secretId, baseUrl, connection: name, subject });
     process.stdout.write(`${link}\n`);
     process.stderr.write(`open it within 10 minutes; it works once\n`);
   });
@@ -56,9 +60,9 @@ export function registerConnectionCommands(program: Command): void {
       .option('--local', 'store it in the local-mode secret store')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (name: string, options: ConnectionOptions) => {
-    const { connection } = findConnection(name, options);
+    const { manifest, stack, connection } = findConnection(name, options);
     const value = parseCredentials(connection, await readStdin());
-    const store = secretStore(options);
+    const store = secretStore(options, manifest, stack);
     if (store instanceof LocalSecretStore) store.createSecret(connection.credentialsSecretId, {}, { rotationEnabled: false });
     await store.putSecretValue(connection.credentialsSecretId, randomUUID(), value, ['AWSCURRENT']);
     const clientId = (JSON.parse(value) as { client_id: string }).client_id;
@@ -66,18 +70,21 @@ export function registerConnectionCommands(program: Command): void {
   });
 }
 
-function findConnection(name: string, options: ConnectionOptions): { manifest: RegistryManifest; connection: ConnectionRegistration } {
-  const { manifest } = loadRegistry(options);
+function findConnection(
+  name: string,
+  options: ConnectionOptions,
+): { manifest: RegistryManifest; stack: string; connection: ConnectionRegistration } {
+  const { manifest, stack } = loadRegistry(options);
   const connection = manifest.connections?.find((c) => c.name === name);
   if (!connection) {
     const known = manifest.connections?.map((c) => c.name).join(', ') || 'none';
     throw new Error(`no connection named ${JSON.stringify(name)} (connections: ${known})`);
   }
-  return { manifest, connection };
+  return { manifest, stack, connection };
 }
 
-function secretStore(options: ConnectionOptions): SecretStore {
-  return options.local ? new LocalSecretStore(localStatePaths(options.stateDir).secrets) : deployedSecrets(options);
+function secretStore(options: ConnectionOptions, manifest: RegistryManifest, stack: string): SecretStore {
+  return options.local ? new LocalSecretStore(localState(options, manifest).secrets) : deployedSecrets(options, stack);
 }
 
 function checkSubjectOrThrow(connection: ConnectionRegistration, subject: string | undefined): string | undefined {

@@ -1,20 +1,27 @@
 /**
- * `oauth-registry credentials show <client>`: the credentials to hand a partner, read from where they live
- * (Secrets Manager when deployed, `.oauth-registry/local/` in local mode). Nothing is printed but to stdout.
+ * `oauth-registry credentials show <client>`: the complete hand-off for a partner (issuer, token endpoint, client id and
+ * secret, auth method, scopes, audience), the secret read from where it lives (Secrets Manager when deployed,
+ * `.oauth-registry/<namePrefix>/local/` in local mode). Nothing is printed but to stdout.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import type { ClientSecretValue } from '../../lambdas/shared/client-secret';
-import type { ClientRegistration } from '../../lambdas/shared/manifest';
+import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import { clientSecretOf, localStatePaths } from '../local/local-registry';
+import { registryStateDir } from '../local/local-state';
 import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';
-import { appOptions, deployedSecrets } from './common';
+import { appOptions, deployedRegion, deployedSecrets, localBaseUrl, localState } from './common';
+import { handoffEnv, handoffOf } from './handoff';
+import { terraformIssuer } from './terraform-outputs';
 
 interface ShowOptions extends AppOptions {
   local?: boolean;
+  port?: string;
+  issuer?: string;
+  format: string;
 }
 
 export function registerCredentialsCommands(program: Command): void {
@@ -23,15 +30,37 @@ export function registerCredentialsCommands(program: Command): void {
     credentials
       .command('show <client>')
       .description(
-        "print a client's client_id and client_secret as JSON " +
+        'print what a partner needs to get tokens: issuer, token endpoint, client id and secret, auth method, scopes, audience ' +
           "(deployed: Secrets Manager, with the AWS SDK's default credentials; --local: local mode)",
       )
       .option('--local', 'read the local-mode secret instead of the deployed one')
+      .option('-p, --port <port>', 'port of the local registry (with --local; default: the one npm start recorded, else 8787)')
+      .option('--issuer <url>', 'the deployed issuer (default: Terraform output <namePrefix>-issuer of the stack)')
+      .addOption(
+        new Option('--format <format>', 'json, or env (OAUTH_ISSUER=… lines for a .env file)').choices(['json', 'env']).default('json'),
+      )
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (name: string, options: ShowOptions) => {
-    const client = findClient(name, options);
-    const found = options.local ? readLocal(client, options.stateDir) : await readDeployed(client, options);
-    process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+    const { manifest, stack } = loadRegistry(options);
+    const client = findClient(manifest, name);
+    let issuer: string;
+    let secret: string | undefined;
+    if (options.local) {
+      issuer = options.issuer ?? localBaseUrl(options, manifest);
+      if (client.secretId !== undefined) secret = readLocal(client, registryStateDir(options.stateDir, manifest.namePrefix)).client_secret;
+    } else {
+      issuer = options.issuer ?? terraformIssuer(options.outdir, stack, manifest.namePrefix);
+      if (client.secretId !== undefined) secret = (await readDeployed(client, options, stack)).client_secret;
+    }
+    const handoff = handoffOf(manifest, client, issuer, secret);
+    process.stdout.write(options.format === 'env' ? handoffEnv(handoff) : `${JSON.stringify(handoff, null, 2)}\n`);
+    if (secret === undefined) {
+      const how =
+        client.authMethod === 'private_key_jwt'
+          ? 'it signs assertions with its private key (we hold only its public keys)'
+          : 'a public client: PKCE, no secret';
+      process.stderr.write(`${client.name} authenticates with ${client.authMethod}: no client secret exists (${how})\n`);
+    }
   });
   registerSetUpstreamSecret(credentials);
 }
@@ -50,37 +79,35 @@ function registerSetUpstreamSecret(credentials: Command): void {
       .option('--local', 'store it in the local-mode secret store')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (options: ShowOptions) => {
-    const { manifest } = loadRegistry(options);
+    const { manifest, stack } = loadRegistry(options);
     if (!manifest.userAuthentication) throw new Error('this registry declares no userAuthentication');
     const value = (await readStdin()).trim();
     if (!value) throw new Error('no secret on stdin: pipe it in, e.g. `pbpaste | oauth-registry credentials set-upstream-secret`');
     const { secretId } = manifest.userAuthentication;
     if (options.local) {
-      const store = new LocalSecretStore(localStatePaths(options.stateDir).secrets);
+      const store = new LocalSecretStore(localState(options, manifest).secrets);
       store.createSecret(secretId, {}, { rotationEnabled: false });
       await store.putSecretValue(secretId, randomUUID(), value, ['AWSCURRENT']);
     } else {
-      await deployedSecrets(options).putSecretValue(secretId, randomUUID(), value, ['AWSCURRENT']);
+      await deployedSecrets(options, stack).putSecretValue(secretId, randomUUID(), value, ['AWSCURRENT']);
     }
     process.stderr.write(`stored the upstream client secret in ${secretId}\n`);
   });
 }
 
-function findClient(name: string, options: ShowOptions): ClientRegistration {
-  const { manifest } = loadRegistry(options);
+function findClient(manifest: RegistryManifest, name: string): ClientRegistration {
   const client = manifest.clients.find((c) => c.name === name || c.clientId === name);
   if (!client) {
     const known = manifest.clients.map((c) => c.name).join(', ') || 'none';
     throw new Error(`no external client named ${JSON.stringify(name)} (clients: ${known})`);
   }
-  if (client.secretId === undefined) {
-    const method = client.authMethod;
-    throw new Error(`external client ${client.name} authenticates with ${method}: it has no secret, only its client_id ${client.clientId}`);
-  }
   return client;
 }
 
-/** A client's local-mode credentials, from `<stateDir>/local/clients.json` (written by `npm start`). */
+/**
+ * A client's local-mode credentials, from `<stateDir>/local/clients.json` (written by `npm start`); `stateDir` is the
+ * registry's own folder (`registryStateDir`).
+ */
 export function readLocal(client: ClientRegistration, stateDir: string): ClientSecretValue {
   const file = localStatePaths(stateDir).clients;
   const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, ClientSecretValue>) : {};
@@ -90,10 +117,15 @@ export function readLocal(client: ClientRegistration, stateDir: string): ClientS
 }
 
 /** A client's deployed credentials: the AWSCURRENT value of its Secrets Manager secret. */
-export async function readDeployed(client: ClientRegistration, options: { readonly region?: string }): Promise<ClientSecretValue> {
-  const current = await deployedSecrets(options).getSecretVersion(client.secretId!, 'AWSCURRENT');
+export async function readDeployed(
+  client: ClientRegistration,
+  options: Pick<AppOptions, 'region' | 'outdir'>,
+  stack?: string,
+): Promise<ClientSecretValue> {
+  const current = await deployedSecrets(options, stack).getSecretVersion(client.secretId!, 'AWSCURRENT');
   if (!current) {
-    const question = 'has the registry been deployed (in this region: --region) and rotated once?';
+    const region = deployedRegion(options, stack) ?? "the AWS SDK's default region";
+    const question = `has the registry been deployed (in ${region}; --region to choose another) and rotated once?`;
     throw new Error(`secret ${client.secretId} has no value yet: ${question}`);
   }
   return { client_id: client.clientId, client_secret: clientSecretOf(client.secretId!, current.value) };

@@ -1,9 +1,11 @@
 /**
- * `oauth-registry status [--local] [--json]`: the health of every third-party connection (every stored subject of a
- * perUser one): connected / refreshing / needs_consent / needs_trust / error, access token expiry, last error and
- * retryAfter. Read from the local state file, or from the deployed registry's DynamoDB table. Never prints a token.
+ * `oauth-registry status [--local] [--json] [--html <file>]`: every registration of the registry (clients and their
+ * secrets' timeline, signing keys, routes: `operator-report.ts`) and the health of every third-party connection (every
+ * stored subject of a perUser one): connected / refreshing / needs_consent / needs_trust / error, access token expiry,
+ * last error and retryAfter. Read from local state, or from the deployed registry's table and Secrets Manager. Never
+ * prints a secret, key material or a token.
  */
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   tokenSetKey,
@@ -13,16 +15,20 @@ import {
   type TokenSetStatus,
 } from '../../lambdas/connections/token-set-item';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
+import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { stateTableName, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
 import type { StateLister, StateStore } from '../../lambdas/shared/ports';
-import { localStatePaths } from '../local/local-registry';
 import { loadRegistry, type AppOptions } from '../local/synth';
-import { appOptions } from './common';
+import { appOptions, deployedRegion, deployedSecrets, localBaseUrl, localState } from './common';
+import { renderDashboard } from './operator-html';
+import { collectOperatorReport, formatRegistrySections } from './operator-report';
 
 interface StatusOptions extends AppOptions {
   local?: boolean;
   json?: boolean;
+  html?: string;
+  port?: string;
 }
 
 /** One line of `status`: a token set's state (no token in it), with the connection's grant and mode. */
@@ -31,7 +37,7 @@ export interface ConnectionStatusRow extends TokenSetStatus {
   readonly mode: ConnectionRegistration['mode'];
 }
 
-/** What `status --json` prints. */
+/** What `status --json` prints: the connections (as always), and the clients, signing keys and routes around them. */
 export interface StatusReport {
   readonly registry: string;
   /** Where the state was read: `local` (the state file) or the DynamoDB table's name. */
@@ -43,22 +49,41 @@ export function registerStatusCommand(program: Command): void {
   appOptions(
     program
       .command('status')
-      .description('show the health of every third-party connection (and stored subject): expiry, last error, retryAfter; never a token')
-      .option('--local', "read the local-mode state (npm start) instead of the deployed registry's table")
+      .description(
+        'show every registration: clients (secret age, next rotation, overlap left), signing keys (state, age, next rotation), ' +
+          'routes, and each connection per subject (health, expiry, last error); never a secret, key or token',
+      )
+      .option('--local', "read the local-mode state (npm start) instead of the deployed registry's")
       .option('--json', 'print JSON for scripts instead of a table')
+      .option('--html <file>', 'also write the report as a self-contained HTML page (the local dashboard, without its buttons)')
+      .option('-p, --port <port>', 'port of the local registry (with --local; default: the one npm start recorded, else 8787)')
       .option('--no-synth', 'use the manifest already in --outdir instead of synthesizing the app'),
   ).action(async (options: StatusOptions) => {
-    const { manifest } = loadRegistry(options);
+    const { manifest, stack } = loadRegistry(options);
     const tableName = stateTableName(manifest.namePrefix);
-    const store = options.local
-      ? new LocalStateStore(localStatePaths(path.resolve(options.stateDir)).state)
-      : new AwsStateStore({ tableName, ...(options.region ? { clientConfig: { region: options.region } } : {}) });
-    const report: StatusReport = {
-      registry: manifest.namePrefix,
+    const region = deployedRegion(options, stack);
+    const state = options.local
+      ? new LocalStateStore(localState(options, manifest).state)
+      : new AwsStateStore({ tableName, ...(region ? { clientConfig: { region } } : {}) });
+    const report = await collectOperatorReport(manifest, {
+      secrets: options.local ? new LocalSecretStore(localState(options, manifest).secrets) : deployedSecrets(options, stack),
+      connections: await collectStatus(manifest, state),
       source: options.local ? 'local' : tableName,
-      connections: await collectStatus(manifest, store),
-    };
-    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatusTable(report, Date.now()));
+      ...(options.local ? { issuer: localBaseUrl(options, manifest) } : {}),
+    });
+    if (options.html) {
+      writeFileSync(options.html, renderDashboard(report, { live: false }));
+      process.stderr.write(`wrote ${options.html}\n`);
+    }
+    if (options.json) return void process.stdout.write(`${JSON.stringify({ ...report, registry: manifest.namePrefix }, null, 2)}\n`);
+    const connections = formatStatusTable(
+      { registry: manifest.namePrefix, source: report.source, connections: report.connections },
+      Date.now(),
+    );
+    const newline = connections.indexOf('\n');
+    process.stdout.write(
+      `${connections.slice(0, newline + 1)}${formatRegistrySections(report)}\nconnections\n${connections.slice(newline + 1)}`,
+    );
   });
 }
 

@@ -49,6 +49,13 @@ export interface LocalRegistryOptions {
   readonly jwksCacheSecs?: number;
   /** Whether the emulated authorizer refetches the JWKS for a token whose kid it does not know. @default true */
   readonly jwksRefetchOnUnknownKid?: boolean;
+  /** Local-only pages (the dashboard at `/`), tried after the registry's own routes. @default none */
+  readonly pages?: LocalPages;
+}
+
+/** Extra local-only pages: `serve` answers the request and returns true, or returns false to let the registry 404. */
+export interface LocalPages {
+  serve(req: IncomingMessage, res: ServerResponse, body: Buffer, method: string, pathname: string): Promise<boolean>;
 }
 
 export interface LocalRegistry {
@@ -171,6 +178,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       if (params) return serveProtected(req, res, body, route, demands, params);
     }
     if (connections && (await connections.serve(req, res, body, method, pathname))) return;
+    if (options.pages && (await options.pages.serve(req, res, body, method, pathname))) return;
     const routeKey = `${method} ${pathname}`;
     // API Gateway answers a request matching no route itself, before any Lambda runs.
     if (!serverRouteKeys.has(routeKey)) return writeGatewayError(res, 404, 'Not Found');

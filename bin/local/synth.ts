@@ -4,7 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { LOCAL_MODE_CONTEXT, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { UserError } from './user-error';
 
 /** The environment variable cdktf's `App` reads extra context from (cdktf's `CONTEXT_ENV`). */
 const CDKTF_CONTEXT_ENV = 'CDKTF_CONTEXT_JSON';
@@ -24,23 +26,41 @@ export function synthesizeApp(app: string, outdir: string): void {
   const appFile = path.resolve(app);
   if (!existsSync(appFile)) throw new Error(`app file not found: ${app}`);
   const context = { ...(JSON.parse(process.env[CDKTF_CONTEXT_ENV] || '{}') as object), [LOCAL_MODE_CONTEXT]: true };
-  const result = spawnSync(process.execPath, ['--import', 'tsx', appFile], {
+  // tsx from this package, so an app outside it (with no tsx of its own) synthesizes too.
+  const tsx = pathToFileURL(path.join(path.dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
+  const result = spawnSync(process.execPath, ['--import', tsx, appFile], {
     cwd: path.dirname(appFile),
     env: { ...process.env, CDKTF_OUTDIR: path.resolve(outdir), [CDKTF_CONTEXT_ENV]: JSON.stringify(context) },
     encoding: 'utf8',
   });
   if (result.status !== 0) {
-    throw new Error(`synth of ${app} failed:\n${(result.stderr || result.stdout || '').trim()}`);
+    const output = (result.stderr || result.stdout || '').trim();
+    throw new UserError(`synth of ${app} failed: ${synthErrorMessage(output)}`, output);
   }
 }
 
-/** Every registry manifest under `outdir/stacks/*`, in stack then file order. */
-export function readManifests(outdir: string): SynthesizedRegistry[] {
+/**
+ * The stacks the last synth into `outdir` wrote, from cdktf's `manifest.json` (stack directories left over from
+ * another app are not in it); without that file, every directory under `stacks/`.
+ */
+export function synthesizedStacks(outdir: string): string[] {
+  const manifestFile = path.join(outdir, 'manifest.json');
+  if (existsSync(manifestFile)) {
+    const { stacks } = JSON.parse(readFileSync(manifestFile, 'utf8')) as { stacks?: Record<string, { name?: string }> };
+    return Object.entries(stacks ?? {})
+      .map(([key, stack]) => stack.name ?? key)
+      .sort();
+  }
   const stacksDir = path.join(outdir, 'stacks');
-  if (!existsSync(stacksDir)) return [];
+  return existsSync(stacksDir) ? readdirSync(stacksDir).sort() : [];
+}
+
+/** Every registry manifest of the stacks the last synth wrote (`synthesizedStacks`), in stack then file order. */
+export function readManifests(outdir: string): SynthesizedRegistry[] {
   const found: SynthesizedRegistry[] = [];
-  for (const stack of readdirSync(stacksDir).sort()) {
-    const dir = path.join(stacksDir, stack);
+  for (const stack of synthesizedStacks(outdir)) {
+    const dir = path.join(outdir, 'stacks', stack);
+    if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir).sort()) {
       if (!/^oauth-registry\..+\.json$/.test(name)) continue;
       const file = path.join(dir, name);
@@ -81,4 +101,26 @@ export interface AppOptions {
 export function loadRegistry(options: AppOptions): SynthesizedRegistry {
   if (options.synth !== false || readManifests(options.outdir).length === 0) synthesizeApp(options.app, options.outdir);
   return pickRegistry(readManifests(options.outdir), options.registry);
+}
+
+/**
+ * What a failed synth said, for a person: the error lines of the app's output without the stack frames of library
+ * internals (`at …` lines, source excerpts); the whole output is the error's `details` (`--verbose` prints it).
+ */
+export function synthErrorMessage(output: string): string {
+  const lines = output.split('\n');
+  const kept: string[] = [];
+  for (const line of lines) {
+    if (/^\s+at\s/.test(line)) continue; // a stack frame
+    if (/^\s*\^+\s*$/.test(line) || /^Node\.js v\d/.test(line)) continue; // the caret under a source excerpt, node's version
+    if (/^\/.*:\d+$/.test(line.trim())) continue; // "file:line" above a source excerpt
+    kept.push(line);
+  }
+  // Node prints the throwing source line before the error: keep from the first "Error:" line on when there is one.
+  const first = kept.findIndex((line) => /^(\w*Error|Error)\b.*:/.test(line.trim()));
+  const text = (first >= 0 ? kept.slice(first) : kept)
+    .join('\n')
+    .replace(/\n{2,}/g, '\n')
+    .trim();
+  return text || output.split('\n').at(-1) || 'no output';
 }

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startLocalRegistry, localStatePaths, type LocalRegistry } from '../../bin/local/local-registry';
+import { startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
+import { registryStateDir, registryStatePaths } from '../../bin/local/local-state';
 import { getConnectionToken, ConnectionTokenError } from '../../lambdas/connections/client';
 import { connection } from '../../testing/connections/harness';
 import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
@@ -65,7 +66,7 @@ describe('connections in local mode', () => {
     };
     mkdirSync(path.join(outdir, 'stacks', 'test'), { recursive: true });
     writeFileSync(path.join(outdir, 'stacks', 'test', 'oauth-registry.Registry.json'), JSON.stringify(manifest));
-    local = await startLocalRegistry({ manifest, appDir: repoRoot, stateDir, port });
+    local = await startLocalRegistry({ manifest, appDir: repoRoot, stateDir: registryStateDir(stateDir, manifest.namePrefix), port });
     common = ['--local', '--no-synth', '--outdir', outdir, '--state-dir', stateDir];
   });
   after(async () => {
@@ -88,7 +89,7 @@ describe('connections in local mode', () => {
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /stored the credentials of Crm \(client_id basic-client\) in incident-api\/connections\/Crm/);
     assert.ok(!ok.stderr.includes(SECRET_BASIC) && !ok.stdout.includes(SECRET_BASIC));
-    assert.ok(readFileSync(localStatePaths(stateDir).secrets, 'utf8').includes(SECRET_BASIC));
+    assert.ok(readFileSync(registryStatePaths(stateDir, 'incident-api').secrets, 'utf8').includes(SECRET_BASIC));
   });
 
   it('connect --local prints a link that completes the consent on the local registry', async () => {

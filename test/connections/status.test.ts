@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { collectStatus, formatStatusTable, type StatusReport } from '../../bin/commands/status';
-import { localStatePaths } from '../../bin/local/local-registry';
+import { registryStatePaths } from '../../bin/local/local-state';
 import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
@@ -166,8 +166,8 @@ describe('oauth-registry status', () => {
       path.join(outdir, 'stacks', 'Test', manifestFileName('Registry')),
       JSON.stringify({ namePrefix: 'status', registryPath: 'Test/Registry', ...manifest }),
     );
-    mkdirSync(path.dirname(localStatePaths(stateDir).state), { recursive: true });
-    const file = new LocalStateStore(localStatePaths(stateDir).state, { clock: ours.clock.now });
+    mkdirSync(path.dirname(registryStatePaths(stateDir, 'status').state), { recursive: true });
+    const file = new LocalStateStore(registryStatePaths(stateDir, 'status').state, { clock: ours.clock.now });
     const items = await ours.state.list<TokenSetItem>('tokenset#');
     for (const item of items) await file.put(item);
 

@@ -57,7 +57,7 @@ describe('oauth-registry CLI', () => {
   });
 
   it('writes clients.json (mode 0600) and credentials show --local reads it back', async () => {
-    const file = path.join(stateDir, 'local', 'clients.json');
+    const file = path.join(stateDir, 'incident-api', 'local', 'clients.json');
     const clients = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { client_id: string; client_secret: string }>;
     assert.deepEqual(Object.keys(clients).sort(), ['AcmeMonitoring', 'ReportingJob']);
     assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -66,7 +66,9 @@ describe('oauth-registry CLI', () => {
       [cli, 'credentials', 'show', 'AcmeMonitoring', '--local', '--no-synth', '--outdir', outdir, '--state-dir', stateDir],
       { cwd: repoRoot },
     );
-    assert.deepEqual(JSON.parse(stdout), clients.AcmeMonitoring);
+    const handoff = JSON.parse(stdout) as Record<string, unknown>;
+    assert.equal(handoff.client_id, clients.AcmeMonitoring.client_id);
+    assert.equal(handoff.client_secret, clients.AcmeMonitoring.client_secret);
   });
 
   it('credentials show names the known clients when asked for an unknown one', async () => {
@@ -90,7 +92,7 @@ describe('oauth-registry CLI', () => {
     await new Promise<void>((resolve) => again.stdout.on('data', (c) => ((out += c), out.includes('Ctrl-C stops') && resolve())));
     again.kill('SIGTERM');
     assert.doesNotMatch(out, /generated now/);
-    const clients = JSON.parse(readFileSync(path.join(stateDir, 'local', 'clients.json'), 'utf8'));
+    const clients = JSON.parse(readFileSync(path.join(stateDir, 'incident-api', 'local', 'clients.json'), 'utf8'));
     assert.match(out, new RegExp(`client_id\\s+${clients.AcmeMonitoring.client_id}`));
   });
 

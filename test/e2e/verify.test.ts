@@ -15,7 +15,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { terraformIssuer } from '../../bin/commands/verify';
-import { localStatePaths, type LocalRegistry } from '../../bin/local/local-registry';
+import { type LocalRegistry } from '../../bin/local/local-registry';
+import { registryStateDir, registryStatePaths } from '../../bin/local/local-state';
 import { PATH_PLACEHOLDER, jwksProblems, modulusBits, routeRequest, type VerifyReport } from '../../bin/verify/checks';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import { exampleManifest, repoRoot, startExample } from './fixture';
@@ -86,9 +87,9 @@ describe('oauth-registry verify --local against the example app (oauth-registry 
 
   const local = () => ['verify', '--local', '--port', port, '--no-synth', '--outdir', outdir, '--state-dir', stateDir];
   const secrets = () =>
-    Object.values(JSON.parse(readFileSync(localStatePaths(stateDir).clients, 'utf8')) as Record<string, { client_secret: string }>).map(
-      (c) => c.client_secret,
-    );
+    Object.values(
+      JSON.parse(readFileSync(registryStatePaths(stateDir, 'incident-api').clients, 'utf8')) as Record<string, { client_secret: string }>,
+    ).map((c) => c.client_secret);
 
   it('passes: every check ok (the next signing key pre-published), nothing secret printed', async () => {
     const run = await runCli(local());
@@ -189,8 +190,11 @@ describe('oauth-registry verify fails on a server whose tokens are signed with a
       routes: [],
     };
     writeManifest(outdir, 'tiny', manifest);
-    mkdirSync(path.dirname(localStatePaths(stateDir).clients), { recursive: true });
-    writeFileSync(localStatePaths(stateDir).clients, JSON.stringify({ Partner: { client_id: 'partner', client_secret: secret } }));
+    mkdirSync(path.dirname(registryStatePaths(stateDir, 'tiny').clients), { recursive: true });
+    writeFileSync(
+      registryStatePaths(stateDir, 'tiny').clients,
+      JSON.stringify({ Partner: { client_id: 'partner', client_secret: secret } }),
+    );
   });
   after(() => server.close());
 
@@ -258,7 +262,7 @@ describe('oauth-registry verify and audiences: a foreign-audience token must be 
   const started: LocalRegistry[] = [];
   const serve = async (manifest: RegistryManifest) => {
     const stateDir = mkdtempSync(path.join(work, 'state-'));
-    const registry = await startExample({ manifest, stateDir });
+    const registry = await startExample({ manifest, stateDir: registryStateDir(stateDir, manifest.namePrefix) });
     started.push(registry);
     const args = ['verify', '--local', '--port', new URL(registry.issuer).port, '--no-synth', '--outdir', outdir, '--state-dir', stateDir];
     return { registry, args };

@@ -27,6 +27,7 @@ function withConnections() {
     grant: ConnectionGrant.clientCredentials(),
     clientAuth: ConnectionClientAuth.PRIVATE_KEY_JWT,
   });
+  f.registry.addExternalClient('Caller', { scopes: ['accounts.read'] });
   const route = f.registry.addRoute('GET /v1/accounts', { handler: { entry: 'lambdas/examples/hello.ts' }, scopes: ['accounts.read'] });
   salesforce.grantTokenAccess(route);
   salesforce.grantProxyAccess(route);
@@ -231,6 +232,7 @@ describe('ThirdPartyConnection validation', () => {
       'grantProxyAccess without apiBaseUrl',
       () => {
         const f = fixture();
+        f.registry.addExternalClient('Caller', { scopes: ['x'] });
         const route = f.registry.addRoute('GET /v1/x', { handler: { entry: 'lambdas/examples/hello.ts' }, scopes: ['x'] });
         f.registry.addConnection('C', { provider: discover }).grantProxyAccess(route);
       },

@@ -103,6 +103,7 @@ describe('authorizers wait for their issuer', () => {
   for (const withDomain of [false, true]) {
     it(`every authorizer descends from the bootstrap, stage, discovery and JWKS routes, server${withDomain ? ', domain' : ''}`, () => {
       const f = fixture(withDomain ? { customDomain: { ...customDomain, hostedZoneId: 'Z123' } } : {});
+      f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
       f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
       f.registry.addRoute('GET /v1/b', { handler: hello, scopes: ['a'], audiences: ['https://b.example.com'] });
       const tf = synthJson(f.stack);
@@ -149,6 +150,7 @@ describe('audiences are a boundary', () => {
 
   it('a route naming audiences gets an authorizer for exactly them, shared by routes naming the same set', () => {
     const f = fixture({ namePrefix: 'reg' });
+    f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
     f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
     f.registry.addRoute('GET /v1/b', { handler: hello, scopes: ['a'], audiences: ['https://b.example.com', 'https://c.example.com'] });
     f.registry.addRoute('GET /v1/c', { handler: hello, scopes: ['a'], audiences: ['https://c.example.com', 'https://b.example.com'] });
@@ -178,6 +180,7 @@ describe('audiences are a boundary', () => {
     const idFor = (extra: boolean) => {
       const f = fixture();
       if (extra) f.registry.addRoute('GET /v1/x', { handler: hello, scopes: ['a'], audiences: ['https://x.example.com'] });
+      f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
       f.registry.addRoute('GET /v1/y', { handler: hello, scopes: ['a'], audiences: ['https://y.example.com'] });
       return resource(synthJson(f.stack), 'aws_apigatewayv2_route', 'GetV1Y_').authorizer_id;
     };
@@ -238,6 +241,7 @@ describe('redeploy and destroy', () => {
 
   it('names no account-global resource with a fixed name: IAM roles get a prefix AWS completes', () => {
     const f = fixture({ namePrefix: 'a-rather-long-registry-prefix-x' });
+    f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
     f.registry.addRoute('GET /v1/some/rather/long/path/{id}', { handler: hello, scopes: ['a'] });
     f.registry.addConnection('Crm', { provider: Provider.discover('https://idp.example') });
     const tf = synthJson(f.stack);
@@ -370,6 +374,7 @@ describe('handlers granted token access outlive a renewal', () => {
 
   it("raises a default handler timeout when the route is granted a connection's tokens", () => {
     const f = fixture();
+    f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
     const granted = f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
     f.registry.addRoute('GET /v1/b', { handler: hello, scopes: ['a'] });
     f.registry.addConnection('Crm', { provider: discover }).grantTokenAccess(granted);
@@ -380,6 +385,7 @@ describe('handlers granted token access outlive a renewal', () => {
 
   it('keeps an explicit timeout that covers the budget, and refuses a lower one naming both numbers', () => {
     const f = fixture();
+    f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
     const ok = f.registry.addRoute('GET /v1/a', { handler: { ...hello, timeoutSecs: 30 }, scopes: ['a'] });
     const low = f.registry.addRoute('GET /v1/b', { handler: { ...hello, timeoutSecs: 10 }, scopes: ['a'] });
     const crm = f.registry.addConnection('Crm', { provider: discover });

@@ -1,0 +1,295 @@
+/**
+ * The operator's picture of one registry (what `status` prints and the local dashboard shows): every client with its
+ * secret's timeline, the signing keys, the routes, the sign-in upstream and every connection's health per subject.
+ * Built from the manifest, the secret store and the state table; it holds no secret, key material or token.
+ */
+import type { TokenSetStatus } from '../../lambdas/connections/token-set-item';
+import { keyLeadSecs, readKeyRing, signingKeyAt, stopsSigningAt, type KeyRing } from '../../lambdas/shared/key-schedule';
+import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
+import type { SecretStore } from '../../lambdas/shared/ports';
+
+/** A connection's health for one subject (what `status` always printed; `collectStatus` in status.ts builds them). */
+export type ConnectionHealthRow = TokenSetStatus & {
+  readonly grant: ConnectionRegistration['grant'];
+  readonly mode: ConnectionRegistration['mode'];
+};
+
+/** A client's shared secret as the store holds it: when the current one was made, when the next is due, the overlap. */
+export interface SecretTimeline {
+  /** Whether the secret has a value yet (deployed: after the first apply's bootstrap). */
+  readonly hasValue: boolean;
+  /** When the current secret was created (first value or last rotation), epoch seconds. */
+  readonly currentSince?: number;
+  /** Whether a rotation happened (an AWSPREVIOUS version exists). */
+  readonly rotated: boolean;
+  /** When the next scheduled rotation is due, epoch seconds (`currentSince` + the rotation period). */
+  readonly nextRotationAt?: number;
+  /** Until when the previous secret still authenticates, epoch seconds; absent when it no longer does. */
+  readonly previousValidUntil?: number;
+}
+
+export interface ClientRow {
+  readonly name: string;
+  readonly clientId: string;
+  readonly description?: string;
+  readonly active: boolean;
+  readonly authMethod: string;
+  readonly grantTypes: readonly string[];
+  readonly scopes: readonly string[];
+  readonly audience?: string;
+  readonly redirectUris?: readonly string[];
+  /** Only for shared-secret clients (`client_secret_basic`, `client_secret_post`). */
+  readonly secret?: SecretTimeline;
+}
+
+export type KeyState = 'signing' | 'next' | 'retired';
+
+export interface SigningKeyRow {
+  readonly kid: string;
+  readonly state: KeyState;
+  readonly createdAt: number;
+  /** Seconds since it was created. */
+  readonly ageSecs: number;
+  readonly activatesAt: number;
+  /** When it stops (or stopped) signing: the next key's activation. */
+  readonly stopsSigningAt?: number;
+}
+
+export interface SigningKeysReport {
+  /** Whether the signing-key secret has a value yet. */
+  readonly hasValue: boolean;
+  readonly keys: readonly SigningKeyRow[];
+  /** When the next rotation (which adds a key) is due, epoch seconds. */
+  readonly nextRotationAt?: number;
+  /** When a key added by that rotation would start signing, epoch seconds. */
+  readonly nextKeyActivatesAt?: number;
+  /** A value that cannot be read as a key ring (edited by hand): said, never printed. */
+  readonly problem?: string;
+}
+
+export interface RouteRow {
+  readonly routeKey: string;
+  readonly scopes: readonly string[];
+  readonly audiences?: readonly string[];
+}
+
+export interface OperatorReport {
+  readonly registry: string;
+  readonly namePrefix: string;
+  /** `local` (the state files), or the DynamoDB table's name. */
+  readonly source: string;
+  readonly issuer?: string;
+  readonly generatedAt: number;
+  readonly clients: readonly ClientRow[];
+  readonly signingKeys: SigningKeysReport;
+  readonly routes: readonly RouteRow[];
+  readonly userAuthentication?: { readonly issuer: string; readonly clientId: string; readonly secretSet: boolean };
+  /** Every connection's health, one row per shared connection and per stored subject (as `status` always printed). */
+  readonly connections: readonly ConnectionHealthRow[];
+  /** Connection name → whether its credentials (what the provider issued us) are stored. */
+  readonly connectionCredentials: Readonly<Record<string, boolean>>;
+}
+
+export interface ReportSources {
+  readonly secrets: SecretStore;
+  /** Every connection's health rows (`collectStatus`). */
+  readonly connections: readonly ConnectionHealthRow[];
+  readonly source: string;
+  readonly issuer?: string;
+  readonly nowMs?: number;
+}
+
+export async function collectOperatorReport(manifest: RegistryManifest, sources: ReportSources): Promise<OperatorReport> {
+  const nowMs = sources.nowMs ?? Date.now();
+  const { secrets } = sources;
+  const clients = await Promise.all(
+    (manifest.clients ?? []).map(async (c): Promise<ClientRow> => ({
+      name: c.name,
+      clientId: c.clientId,
+      ...(c.description ? { description: c.description } : {}),
+      active: c.active,
+      authMethod: c.authMethod,
+      grantTypes: c.grantTypes,
+      scopes: c.scopes,
+      ...(c.audience ? { audience: c.audience } : {}),
+      ...(c.redirectUris ? { redirectUris: c.redirectUris } : {}),
+      ...(c.secretId !== undefined
+        ? { secret: await secretTimeline(secrets, c.secretId, c.secretRotationDays ?? 90, manifest.secretOverlapSecs, nowMs) }
+        : {}),
+    })),
+  );
+  const connectionCredentials: Record<string, boolean> = {};
+  for (const c of manifest.connections ?? []) connectionCredentials[c.name] = await hasValue(secrets, c.credentialsSecretId);
+  const ua = manifest.userAuthentication;
+  return {
+    registry: manifest.registryPath,
+    namePrefix: manifest.namePrefix,
+    source: sources.source,
+    ...(sources.issuer ? { issuer: sources.issuer } : {}),
+    generatedAt: Math.floor(nowMs / 1000),
+    clients,
+    signingKeys: await signingKeys(secrets, manifest, nowMs),
+    routes: (manifest.routes ?? []).map((r) => ({
+      routeKey: r.routeKey,
+      scopes: r.scopes,
+      ...(r.audiences ? { audiences: r.audiences } : {}),
+    })),
+    ...(ua ? { userAuthentication: { issuer: ua.issuer, clientId: ua.clientId, secretSet: await hasValue(secrets, ua.secretId) } } : {}),
+    connections: sources.connections,
+    connectionCredentials,
+  };
+}
+
+async function hasValue(secrets: SecretStore, secretId: string): Promise<boolean> {
+  return (await secrets.getSecretVersion(secretId, 'AWSCURRENT')) !== undefined;
+}
+
+async function secretTimeline(
+  secrets: SecretStore,
+  secretId: string,
+  rotationDays: number,
+  overlapSecs: number,
+  nowMs: number,
+): Promise<SecretTimeline> {
+  const [current, previous] = await Promise.all([
+    secrets.getSecretVersion(secretId, 'AWSCURRENT'),
+    secrets.getSecretVersion(secretId, 'AWSPREVIOUS'),
+  ]);
+  if (!current) return { hasValue: false, rotated: false };
+  const since = Math.floor(current.createdAt.getTime() / 1000);
+  const overlapEnd = since + overlapSecs;
+  return {
+    hasValue: true,
+    currentSince: since,
+    rotated: previous !== undefined,
+    nextRotationAt: since + rotationDays * 86_400,
+    ...(previous && overlapEnd > nowMs / 1000 ? { previousValidUntil: overlapEnd } : {}),
+  };
+}
+
+async function signingKeys(secrets: SecretStore, manifest: RegistryManifest, nowMs: number): Promise<SigningKeysReport> {
+  const nowSecs = Math.floor(nowMs / 1000);
+  if (!manifest.signingKeySecretId) return { hasValue: false, keys: [] };
+  const [current, previous] = await Promise.all([
+    secrets.getSecretVersion(manifest.signingKeySecretId, 'AWSCURRENT'),
+    secrets.getSecretVersion(manifest.signingKeySecretId, 'AWSPREVIOUS'),
+  ]);
+  if (!current) return { hasValue: false, keys: [] };
+  const stored = (v: typeof current) => ({ value: v.value, createdAtSecs: Math.floor(v.createdAt.getTime() / 1000) });
+  let ring: KeyRing;
+  try {
+    ring = readKeyRing(stored(current), previous && stored(previous));
+  } catch {
+    return { hasValue: true, keys: [], problem: `the value of ${manifest.signingKeySecretId} is not a key ring` };
+  }
+  const signer = signingKeyAt(ring, nowSecs);
+  const keys = ring.keys.map((key): SigningKeyRow => {
+    const stops = stopsSigningAt(ring, key);
+    const state: KeyState = key === signer ? 'signing' : key.activatesAt > nowSecs ? 'next' : 'retired';
+    return {
+      kid: String(key.jwk.kid ?? '?'),
+      state,
+      createdAt: key.createdAt,
+      ageSecs: Math.max(0, nowSecs - key.createdAt),
+      activatesAt: key.activatesAt,
+      ...(stops !== undefined ? { stopsSigningAt: stops } : {}),
+    };
+  });
+  const order: Record<KeyState, number> = { signing: 0, next: 1, retired: 2 };
+  keys.sort((a, b) => order[a.state] - order[b.state] || a.activatesAt - b.activatesAt);
+  const period = manifest.signingKeyRotationDays * 86_400;
+  const nextRotationAt = stored(current).createdAtSecs + period;
+  // What a rotation at nextRotationAt would schedule (the same lead the rotation function uses, at its smallest).
+  const lead = keyLeadSecs({ rotationPeriodSecs: period, prePublishSecs: 7200, longestTokenTtlSecs: manifest.accessTokenTtlSecs });
+  return { hasValue: true, keys, nextRotationAt, nextKeyActivatesAt: nextRotationAt + lead };
+}
+
+// --- text ------------------------------------------------------------------------------------------------------------
+
+export const isoSecs = (secs: number): string => new Date(secs * 1000).toISOString().replace('.000Z', 'Z');
+
+/** "in 5m", "2h ago". */
+export function relativeTo(secs: number, nowSecs: number): string {
+  const delta = Math.round(secs - nowSecs);
+  const abs = Math.abs(delta);
+  const span =
+    abs >= 86_400
+      ? `${Math.floor(abs / 86_400)}d`
+      : abs >= 3600
+        ? `${Math.floor(abs / 3600)}h`
+        : abs >= 60
+          ? `${Math.floor(abs / 60)}m`
+          : `${abs}s`;
+  return delta >= 0 ? `in ${span}` : `${span} ago`;
+}
+
+/** An aligned table: a header row, then one line per row (the last column unpadded). */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const cells = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
+  return cells.map((line) =>
+    line
+      .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** The clients, signing keys, routes and sign-in sections of `status` (the connections table follows them). */
+export function formatRegistrySections(report: OperatorReport): string {
+  const now = report.generatedAt;
+  const when = (secs: number | undefined) => (secs === undefined ? '-' : `${isoSecs(secs)} (${relativeTo(secs, now)})`);
+  const lines: string[] = ['', 'clients'];
+  lines.push(
+    ...table(
+      ['CLIENT', 'CLIENT ID', 'ACTIVE', 'AUTH', 'GRANTS', 'SECRET SINCE', 'NEXT ROTATION', 'PREVIOUS SECRET'],
+      report.clients.map((c) => [
+        c.name,
+        c.clientId,
+        c.active ? 'yes' : 'NO',
+        c.authMethod,
+        c.grantTypes.join(','),
+        c.secret
+          ? c.secret.hasValue
+            ? `${when(c.secret.currentSince)}${c.secret.rotated ? ' rotated' : ''}`
+            : 'no value yet'
+          : 'no secret',
+        c.secret ? when(c.secret.nextRotationAt) : '-',
+        c.secret?.previousValidUntil !== undefined ? `works until ${when(c.secret.previousValidUntil)}` : '-',
+      ]),
+    ).map((l) => `  ${l}`),
+  );
+  lines.push('', 'signing keys');
+  const keys = report.signingKeys;
+  if (keys.problem) lines.push(`  ${keys.problem}`);
+  else if (!keys.hasValue) lines.push('  no key yet (the first apply, or `npm start`, creates them)');
+  else {
+    lines.push(
+      ...table(
+        ['KID', 'STATE', 'AGE', 'SIGNS FROM', 'SIGNS UNTIL'],
+        keys.keys.map((k) => [
+          k.kid,
+          k.state,
+          relativeTo(k.createdAt, now).replace(' ago', ''),
+          when(k.activatesAt),
+          when(k.stopsSigningAt),
+        ]),
+      ).map((l) => `  ${l}`),
+    );
+    lines.push(`  next rotation ${when(keys.nextRotationAt)}; the key it adds signs from ${when(keys.nextKeyActivatesAt)}`);
+  }
+  if (report.routes.length) {
+    lines.push('', 'routes');
+    lines.push(
+      ...table(
+        ['ROUTE', 'SCOPES'],
+        report.routes.map((r) => [r.routeKey, r.scopes.join(' ')]),
+      ).map((l) => `  ${l}`),
+    );
+  }
+  if (report.userAuthentication) {
+    const ua = report.userAuthentication;
+    lines.push('', `user sign-in at ${ua.issuer} as client ${ua.clientId}: upstream secret ${ua.secretSet ? 'set' : 'NOT SET'}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

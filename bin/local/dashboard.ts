@@ -1,0 +1,90 @@
+/**
+ * The local dashboard: `GET /` on the local registry renders the operator report (`status`'s, as HTML), and its
+ * Connect buttons post to `DASHBOARD_CONNECT_PATH`, which answers 303 with a fresh single-use consent link.
+ *
+ * The Connect action is a same-origin POST, never a GET: a request whose `Origin` is not this server's (or that has
+ * none) is refused with 403, so another site cannot start a consent flow in the operator's browser.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkSubject } from '../../lambdas/connections/registrations';
+import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
+import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
+import type { RegistryManifest } from '../../lambdas/shared/manifest';
+import { htmlPage } from '../../lambdas/shared/pages';
+import { DASHBOARD_CONNECT_PATH, renderDashboard } from '../commands/operator-html';
+import { collectOperatorReport } from '../commands/operator-report';
+import { collectStatus } from '../commands/status';
+import type { LocalPages, LocalRegistry } from './local-registry';
+
+// The consent page's headers (no framing, no script, no caching), except the referrer policy: `same-origin`, so the
+// browser sends this page's Origin with the Connect form (under `no-referrer` it sends `Origin: null`).
+const PAGE_HEADERS = { ...(htmlPage(200, '', '').headers as Record<string, string>), 'Referrer-Policy': 'same-origin' };
+
+export interface DashboardDeps {
+  readonly manifest: RegistryManifest;
+  /** The running registry (undefined while it starts). */
+  readonly registry: () => LocalRegistry | undefined;
+  /** The registry's state file (`localStatePaths(...).state`). */
+  readonly statePath: string;
+  readonly clock?: () => number;
+}
+
+export function createDashboard(deps: DashboardDeps): LocalPages {
+  async function page(registry: LocalRegistry, status: number, notice?: string): Promise<[number, string]> {
+    const state = new LocalStateStore(deps.statePath);
+    const nowMs = (deps.clock ?? Date.now)();
+    const secrets = registry.secrets.filePath ? new LocalSecretStore(registry.secrets.filePath) : registry.secrets;
+    const report = await collectOperatorReport(deps.manifest, {
+      secrets,
+      connections: await collectStatus(deps.manifest, state, nowMs),
+      source: 'local',
+      issuer: registry.issuer,
+      nowMs,
+    });
+    return [status, renderDashboard(report, { live: true, notice })];
+  }
+
+  const send = (res: ServerResponse, [status, html]: [number, string]) => {
+    res.writeHead(status, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(html) });
+    res.end(html);
+  };
+
+  return {
+    async serve(req: IncomingMessage, res: ServerResponse, body: Buffer, method: string, pathname: string): Promise<boolean> {
+      const registry = deps.registry();
+      if (!registry) return false;
+      if (pathname === '/' && (method === 'GET' || method === 'HEAD')) {
+        send(res, await page(registry, 200));
+        return true;
+      }
+      if (pathname !== DASHBOARD_CONNECT_PATH) return false;
+      if (method !== 'POST') {
+        res.writeHead(405, { ...PAGE_HEADERS, allow: 'POST' });
+        res.end('Method Not Allowed');
+        return true;
+      }
+      if (req.headers.origin !== new URL(registry.issuer).origin) {
+        send(res, await page(registry, 403, 'Connect refused: the request did not come from this dashboard (Origin check).'));
+        return true;
+      }
+      const form = new URLSearchParams(body.toString('utf8'));
+      const name = form.get('connection') ?? '';
+      const subject = form.get('subject')?.trim() || undefined;
+      const connection = deps.manifest.connections?.find((c) => c.name === name);
+      if (!connection || !registry.connections) {
+        send(res, await page(registry, 400, `Connect: no connection named ${JSON.stringify(name)}.`));
+        return true;
+      }
+      let link: string;
+      try {
+        link = await registry.connections.consentLink(connection.name, checkSubject(connection, subject));
+      } catch (err) {
+        send(res, await page(registry, 400, `Connect ${connection.name}: ${(err as Error).message}`));
+        return true;
+      }
+      res.writeHead(303, { location: link, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+      res.end();
+      return true;
+    },
+  };
+}
