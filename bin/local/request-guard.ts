@@ -13,10 +13,13 @@
  *    consent form is same-origin with its own CSRF token, and connect/callback are top-level navigations from other
  *    sites by design. Protected routes need a bearer token, which a browser never attaches by itself.
  * 3. **JSON only on `/_local/`**: a POST there must say `Content-Type: application/json` (415 otherwise), which a
- *    cross-site page can only send after a CORS preflight that local mode never grants.
+ *    cross-site page can only send after a CORS preflight that local mode never grants. The one exception is the
+ *    dashboard's Connect form (a plain HTML form cannot send JSON): it must instead carry our own `Origin`, which
+ *    browsers always send with a form POST and a cross-site page cannot forge.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { DASHBOARD_CONNECT_PATH } from '../commands/operator-html';
 
 export interface Refusal {
   readonly status: number;
@@ -50,6 +53,10 @@ export function requestGuard(port: number, boundHost?: string): (req: IncomingMe
     const site = req.headers['sec-fetch-site'];
     if ((origin !== undefined && !origins.has(origin.toLowerCase())) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
       return { status: 403, message: 'Forbidden: local-only endpoints refuse cross-origin requests' };
+    }
+    if (pathname === DASHBOARD_CONNECT_PATH) {
+      if (origin === undefined) return { status: 403, message: 'Forbidden: the dashboard accepts only its own form (no Origin)' };
+      return undefined;
     }
     if (pathname.startsWith('/_local/') && req.method === 'POST' && !JSON_TYPE.test(req.headers['content-type'] ?? '')) {
       return { status: 415, message: 'Unsupported Media Type: send Content-Type: application/json' };

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { localStatePaths, startLocalRegistry } from '../../bin/local/local-registry';
+import { registryStateDir } from '../../bin/local/local-state';
 import { PENDING_SIGN_IN_QUOTA } from '../../bin/local/state-quotas';
 import { exampleManifest, repoRoot } from '../../fuzz/target';
 import { CorruptLocalFileError } from '../../lambdas/shared/adapters/json-file';
@@ -38,8 +39,7 @@ async function portFree(port: number): Promise<boolean> {
 }
 
 /** A state directory as a first start leaves it, with one state item. */
-async function startedOnce(): Promise<string> {
-  const stateDir = mkdtempSync(path.join(tmpdir(), 'oauth-registry-state-'));
+async function startedOnce(stateDir = mkdtempSync(path.join(tmpdir(), 'oauth-registry-state-'))): Promise<string> {
   const registry = await startLocalRegistry({ manifest: exampleManifest(), appDir: repoRoot, stateDir, port: 0 });
   await registry.close();
   await new LocalStateStore(localStatePaths(stateDir).state).put({ pk: 'code#x', expiresAt: 4_000_000_000, v: 'a'.repeat(50) });
@@ -76,8 +76,10 @@ describe('a damaged local file', () => {
   }
 
   it('`oauth-registry dev` exits 1 at once and says which file', { timeout: 60_000 }, async () => {
-    const stateDir = await startedOnce();
-    const dir = recordDirectory(localStatePaths(stateDir).state);
+    // The CLI keeps each registry's state in its own folder under --state-dir.
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'oauth-registry-state-'));
+    await startedOnce(registryStateDir(stateDir, exampleManifest().namePrefix));
+    const dir = recordDirectory(localStatePaths(registryStateDir(stateDir, exampleManifest().namePrefix)).state);
     const file = path.join(dir, readdirSync(dir)[0]);
     truncateSync(file, 10);
     const child = spawn(process.execPath, [cli, 'dev', '--port', '0', '--state-dir', stateDir], { cwd: repoRoot });

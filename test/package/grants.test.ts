@@ -10,6 +10,7 @@ const hello = { entry: 'lambdas/examples/hello.ts' };
 
 function withConnection(): ReturnType<typeof fixture> & { crm: ThirdPartyConnection } {
   const f = fixture({ namePrefix: 'reg' });
+  f.registry.addExternalClient('Partner', { scopes: ['accounts.read'] }); // so a route on accounts.read can be called
   const crm = f.registry.addConnection('Crm', {
     provider: Provider.discover('https://login.example.com'),
     mode: ConnectionMode.PER_USER,
