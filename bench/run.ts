@@ -14,6 +14,7 @@ import { MemoryStateStore } from '../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../lambdas/shared/adapters/manifest-registration-store';
 import { parseClientSecretValue } from '../lambdas/shared/client-secret';
 import { ACCESS_TOKEN_TTL_SECS, CACHE_TTL_SECS, CLIENT_SECRET_OVERLAP_SECS, SIGNING_KEY_ROTATION_DAYS } from '../lambdas/shared/defaults';
+import { readKeyRing, signingKeyAt } from '../lambdas/shared/key-schedule';
 import { createJsonLogger } from '../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../lambdas/shared/manifest';
 import { bundleEntry } from '../lib';
@@ -25,6 +26,8 @@ import { fmt, median, type Row } from './report';
 
 const root = path.resolve(__dirname, '..');
 const quick = process.argv.includes('--quick');
+/** `--results <file>`: where the figures go (the test that keeps the bench runnable writes to a temp file). */
+const resultsArg = process.argv.indexOf('--results');
 
 const rows: Row[] = [];
 const raw: Record<string, unknown> = {};
@@ -78,7 +81,9 @@ async function inProcessIssuance(): Promise<void> {
   const check = await server.handle(event);
   if (check.statusCode !== 200) throw new Error(`bench token request failed: ${check.body}`);
 
-  const jwk = JSON.parse((await secrets.getSecretVersion(manifest.signingKeySecretId, 'AWSCURRENT'))!.value) as JWK;
+  // The same key the server signs with: the ring's current key (the signing-key secret holds a key ring).
+  const value = (await secrets.getSecretVersion(manifest.signingKeySecretId, 'AWSCURRENT'))!.value;
+  const jwk: JWK = signingKeyAt(readKeyRing({ value, createdAtSecs: 0 }), Date.now() / 1000)!.jwk;
   const key = await importJWK(jwk, 'RS256');
   const rawSign = () =>
     new SignJWT({ client_id: 'bench-client', scope: 'incidents.read' })
@@ -281,7 +286,7 @@ async function main(): Promise<void> {
   bundles();
   synthTimes();
   print();
-  const file = path.join(__dirname, 'results.json');
+  const file = resultsArg > 0 ? path.resolve(process.argv[resultsArg + 1]) : path.join(__dirname, 'results.json');
   const cpus = (await import('node:os')).cpus().length;
   writeFileSync(file, `${JSON.stringify({ date: started.toISOString(), node: process.version, cpus, rows, raw }, null, 2)}\n`);
   process.stdout.write(`\nwritten to ${path.relative(process.cwd(), file)}\n`);
