@@ -6,7 +6,7 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { CONNECTION_ROUTES, LOCAL_BROKER_ROUTE, SERVER_ROUTES } from '../lambdas/shared/routes';
-import { WEB_REDIRECT_URI } from './target';
+import { WEB_REDIRECT_URI } from '../testing/example-app';
 
 /** mulberry32: small, fast, good enough to pick cases. */
 export function prng(seed: number): () => number {

@@ -6,7 +6,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalStateStore } from '../lambdas/shared/adapters/local-state-store';
-import { startTarget, WEB_REDIRECT_URI } from './target';
+import { WEB_REDIRECT_URI } from '../testing/example-app';
+import { startTarget } from './target';
 
 const p50 = (samples: number[]): number => {
   const sorted = [...samples].sort((a, b) => a - b);

@@ -7,37 +7,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLocalRegistry, localStatePaths, type LocalRegistry } from '../bin/local/local-registry';
-import { pickRegistry, readManifests, synthesizeApp } from '../bin/local/synth';
 import { createAuthorizationServer, type AuthorizationServer } from '../lambdas/authorization-server/server';
 import { LocalSecretStore } from '../lambdas/shared/adapters/local-secret-store';
 import { MemoryStateStore } from '../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../lambdas/shared/adapters/manifest-registration-store';
 import { silentLogger, type Logger } from '../lambdas/shared/log';
-import type { ClientRegistration, ConnectionRegistration, RegistryManifest } from '../lambdas/shared/manifest';
+import type { ConnectionRegistration, RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, grantTypesUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
 import { SECRET_BASIC, startThirdParty, type ThirdParty } from '../testing/connections/third-party';
+import { exampleManifest, freePort, repoRoot, WEB_CLIENT } from '../testing/example-app';
 
-export const repoRoot = path.resolve(__dirname, '..');
-export const WEB_REDIRECT_URI = 'http://127.0.0.1:53682/callback';
 const UPSTREAM_SECRET_ID = 'incident-api/user-authentication';
-
-export const WEB_CLIENT: ClientRegistration = {
-  name: 'WebApp',
-  clientId: 'web-app',
-  grantTypes: ['authorization_code', 'refresh_token'],
-  authMethod: 'client_secret_basic',
-  scopes: ['incidents.read', 'incidents.write'],
-  accessTokenTtlSecs: 600,
-  active: true,
-  secretId: 'incident-api/clients/WebApp',
-  secretRotationDays: 90,
-  redirectUris: [WEB_REDIRECT_URI],
-};
 
 export interface FuzzTarget {
   readonly registry: LocalRegistry;
@@ -48,26 +31,6 @@ export interface FuzzTarget {
   /** Every secret value the registry holds: none may appear in a response. */
   secretValues(): Promise<string[]>;
   close(): Promise<void>;
-}
-
-let synthesized: RegistryManifest | undefined;
-
-/** The example app's manifest, synthesized for real (once per process). */
-export function exampleManifest(): RegistryManifest {
-  if (!synthesized) {
-    const outdir = mkdtempSync(path.join(tmpdir(), 'oauth-registry-fuzz-synth-'));
-    synthesizeApp(path.join(repoRoot, 'main.ts'), outdir);
-    synthesized = pickRegistry(readManifests(outdir)).manifest;
-  }
-  return synthesized;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export async function startTarget(options: { log?: Logger; stateDir?: string } = {}): Promise<FuzzTarget> {

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from './fixture';
+import { repoRoot } from './example-app';
 
 const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
 
@@ -14,13 +14,17 @@ export function testAppDir(): string {
 }
 
 export interface Dev {
+  /** Everything it printed up to and including the end of its banner. */
   readonly banner: string;
+  /** The issuer from the banner (`http://127.0.0.1:<port>`). */
   readonly issuer: string;
+  /** The port it listens on, from the banner. */
+  readonly port: number;
   readonly process: ChildProcess;
   stop(): Promise<void>;
 }
 
-/** `oauth-registry dev` in a child process, until its banner is complete. */
+/** `oauth-registry dev --port 0 --quiet <args>` in a child process, until its banner is complete; rejects if it exits first. */
 export async function startDev(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Dev> {
   const child = spawn(process.execPath, [cli, 'dev', '--port', '0', '--quiet', ...args], { cwd: repoRoot, env, stdio: 'pipe' });
   let banner = '';
@@ -37,6 +41,7 @@ export async function startDev(args: readonly string[], env: NodeJS.ProcessEnv =
   return {
     banner,
     issuer,
+    port: Number(new URL(issuer).port),
     process: child,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -22,7 +22,7 @@ import type { StateLister, StateStore } from '../../lambdas/shared/ports';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import { appOptions, deployedRegion, deployedSecrets, localBaseUrl, localState } from './common';
 import { renderDashboard } from './operator-html';
-import { collectOperatorReport, formatRegistrySections } from './operator-report';
+import { collectOperatorReport, formatRegistrySections, isoSecs, relativeTo, table } from './operator-report';
 
 interface StatusOptions extends AppOptions {
   local?: boolean;
@@ -125,30 +125,15 @@ const COLUMNS: readonly { readonly title: string; readonly value: (row: Connecti
 export function formatStatusTable(report: StatusReport, nowMs: number): string {
   const header = `registry ${report.registry} (${report.source === 'local' ? 'local state' : `table ${report.source}`})\n`;
   if (report.connections.length === 0) return `${header}no third-party connections declared\n`;
-  const cells = [COLUMNS.map((c) => c.title), ...report.connections.map((row) => COLUMNS.map((c) => c.value(row, nowMs)))];
-  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
-  const lines = cells.map((line) =>
-    line
-      .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd(),
+  const lines = table(
+    COLUMNS.map((c) => c.title),
+    report.connections.map((row) => COLUMNS.map((c) => c.value(row, nowMs))),
   );
   return `${header}${lines.join('\n')}\n`;
 }
 
-const isoSecs = (secs: number): string => new Date(secs * 1000).toISOString().replace('.000Z', 'Z');
-
 /** "in 5m", "expired 2h ago". */
 function relative(secs: number, nowMs: number): string {
-  const delta = Math.round(secs - nowMs / 1000);
-  const abs = Math.abs(delta);
-  const span =
-    abs >= 86_400
-      ? `${Math.floor(abs / 86_400)}d`
-      : abs >= 3600
-        ? `${Math.floor(abs / 3600)}h`
-        : abs >= 60
-          ? `${Math.floor(abs / 60)}m`
-          : `${abs}s`;
-  return delta >= 0 ? `in ${span}` : `expired ${span} ago`;
+  const when = relativeTo(secs, nowMs / 1000);
+  return when.startsWith('in ') ? when : `expired ${when}`;
 }

@@ -35,9 +35,8 @@ const tooLarge = () =>
       'payload limit): ask for less (a page, a range), or call the API with a token from getConnectionToken',
   );
 
-/** Headers never forwarded in either direction (RFC 9110 §7.6.1 hop-by-hop, plus what is ours to set). */
-const DROPPED_REQUEST_HEADERS = new Set([
-  'authorization',
+/** Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded in either direction. */
+const HOP_BY_HOP_HEADERS = [
   'connection',
   'keep-alive',
   'proxy-authenticate',
@@ -46,6 +45,11 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+];
+/** Request headers not forwarded to the provider: hop-by-hop, plus what is ours to set. */
+const DROPPED_REQUEST_HEADERS = new Set([
+  ...HOP_BY_HOP_HEADERS,
+  'authorization',
   'host',
   'content-length',
   'cookie',
@@ -57,19 +61,8 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'x-real-ip',
   SUBJECT_HEADER,
 ]);
-const DROPPED_RESPONSE_HEADERS = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-  'content-encoding',
-  'set-cookie',
-]);
+/** Response headers not returned to the caller: hop-by-hop, plus content-length, content-encoding and set-cookie. */
+const DROPPED_RESPONSE_HEADERS = new Set([...HOP_BY_HOP_HEADERS, 'content-length', 'content-encoding', 'set-cookie']);
 const TEXT_CONTENT = /^(text\/|application\/([\w.+-]*json|[\w.+-]*xml|x-www-form-urlencoded|javascript))/i;
 
 /**

@@ -5,8 +5,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +13,7 @@ import { registryStateDir, registryStatePaths } from '../../bin/local/local-stat
 import { getConnectionToken, ConnectionTokenError } from '../../lambdas/connections/client';
 import { connection } from '../../testing/connections/harness';
 import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
-import { exampleManifest, repoRoot } from '../e2e/fixture';
+import { exampleManifest, freePort, repoRoot } from '../../testing/example-app';
 
 const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
 
@@ -30,14 +28,6 @@ function runCli(args: string[], stdin = ''): Promise<{ code: number | null; stdo
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(stdin);
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('connections in local mode', () => {

@@ -18,27 +18,16 @@ import { localStatePaths, type LocalRegistry } from '../../bin/local/local-regis
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { createJsonLogger } from '../../lambdas/shared/log';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
+import { WEB_CLIENT, WEB_REDIRECT_URI } from '../../testing/example-app';
 import { exampleManifest, startExample } from './fixture';
 
 const UPSTREAM_CLIENT_ID = 'oauth-registry';
 const UNSET_CLIENT_ID = 'oauth-registry-unset';
 const UPSTREAM_SECRET = 'upstream-secret-0123456789abcdef0123456789abcdef';
-const REDIRECT_URI = 'http://127.0.0.1:53682/callback';
+const REDIRECT_URI = WEB_REDIRECT_URI;
 const USER = 'alice';
 
-const WEB: ClientRegistration = {
-  name: 'WebApp',
-  clientId: 'web-app',
-  description: 'Reads incidents on behalf of the signed-in user',
-  grantTypes: ['authorization_code', 'refresh_token'],
-  authMethod: 'client_secret_basic',
-  scopes: ['incidents.read', 'incidents.write'],
-  accessTokenTtlSecs: 600,
-  active: true,
-  secretId: 'incident-api/clients/WebApp',
-  secretRotationDays: 90,
-  redirectUris: [REDIRECT_URI],
-};
+const WEB: ClientRegistration = { ...WEB_CLIENT, description: 'Reads incidents on behalf of the signed-in user' };
 /** A native app or CLI: loopback redirect URIs without a port (it listens wherever the OS lets it), no secret. */
 const LOOPBACK: ClientRegistration = {
   name: 'Cli',

@@ -3,7 +3,7 @@
  * run for real, `credentials show --local`, and `--help` on every command.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { buildProgram } from '../../bin/cli';
+import { startDev, type Dev } from '../../testing/dev-server';
 import { repoRoot } from './fixture';
 
 const run = promisify(execFile);
@@ -20,27 +21,14 @@ describe('oauth-registry CLI', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'oauth-registry-cli-'));
   const stateDir = path.join(work, 'state');
   const outdir = path.join(work, 'cdktf.out');
-  let dev: ChildProcess;
+  let dev: Dev;
   let banner = '';
 
   before(async () => {
-    dev = spawn(process.execPath, [cli, 'dev', '--port', '0', '--quiet', '--state-dir', stateDir, '--outdir', outdir], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    dev.stderr!.on('data', (chunk) => (stderr += chunk));
-    await new Promise<void>((resolve, reject) => {
-      dev.stdout!.on('data', (chunk) => {
-        banner += chunk;
-        if (banner.includes('Ctrl-C stops')) resolve();
-      });
-      dev.once('exit', (code) => reject(new Error(`dev exited with ${code}: ${stderr}`)));
-    });
+    dev = await startDev(['--state-dir', stateDir, '--outdir', outdir]);
+    banner = dev.banner;
   });
-  after(() => {
-    dev.kill('SIGTERM');
-  });
+  after(() => dev.stop());
 
   it('dev prints the issuer, each client and a curl line that gets a token', async () => {
     const issuer = /issuer\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(banner)?.[1];
@@ -85,12 +73,9 @@ describe('oauth-registry CLI', () => {
   });
 
   it('a restart keeps the same credentials (state survives) and generates nothing', async () => {
-    const again = spawn(process.execPath, [cli, 'dev', '--port', '0', '--quiet', '--state-dir', stateDir, '--outdir', outdir], {
-      cwd: repoRoot,
-    });
-    let out = '';
-    await new Promise<void>((resolve) => again.stdout.on('data', (c) => ((out += c), out.includes('Ctrl-C stops') && resolve())));
-    again.kill('SIGTERM');
+    const again = await startDev(['--state-dir', stateDir, '--outdir', outdir]);
+    const out = again.banner;
+    await again.stop();
     assert.doesNotMatch(out, /generated now/);
     const clients = JSON.parse(readFileSync(path.join(stateDir, 'incident-api', 'local', 'clients.json'), 'utf8'));
     assert.match(out, new RegExp(`client_id\\s+${clients.AcmeMonitoring.client_id}`));

@@ -7,14 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
-import { startDev, testAppDir } from './dev-process';
-import { repoRoot } from './fixture';
+import { startDev, testAppDir } from '../../testing/dev-server';
+import { freePort, repoRoot } from '../../testing/example-app';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no ${CHROMIUM}: install Debian's chromium package (apt-get install -y chromium) to run it`;
@@ -35,14 +34,6 @@ registry.addConnection('Crm', { provider: Provider.discover(process.env.THIRD_PA
 registry.addConnection('Mail', { provider: Provider.discover(process.env.THIRD_PARTY_ISSUER!), mode: ConnectionMode.PER_USER });
 app.synth();
 `;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('the local dashboard in headless Chromium', { skip }, () => {
   const work = mkdtempSync(path.join(tmpdir(), 'oauth-registry-dashboard-'));

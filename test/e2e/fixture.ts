@@ -6,22 +6,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLocalRegistry, type LocalRegistry, type LocalRegistryOptions } from '../../bin/local/local-registry';
-import { pickRegistry, readManifests, synthesizeApp } from '../../bin/local/synth';
-import type { RegistryManifest } from '../../lambdas/shared/manifest';
+import { exampleManifest, repoRoot } from '../../testing/example-app';
 
-export const repoRoot = path.resolve(__dirname, '..', '..');
-
-let synthesized: RegistryManifest | undefined;
-
-/** The manifest of the example app, synthesized for real (once per process). */
-export function exampleManifest(): RegistryManifest {
-  if (!synthesized) {
-    const outdir = mkdtempSync(path.join(tmpdir(), 'oauth-registry-synth-'));
-    synthesizeApp(path.join(repoRoot, 'main.ts'), outdir);
-    synthesized = pickRegistry(readManifests(outdir)).manifest;
-  }
-  return synthesized;
-}
+export { exampleManifest, repoRoot };
 
 export function startExample(overrides: Partial<LocalRegistryOptions> = {}): Promise<LocalRegistry> {
   return startLocalRegistry({

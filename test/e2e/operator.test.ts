@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { startDev, testAppDir, type Dev } from './dev-process';
+import { startDev, testAppDir, type Dev } from '../../testing/dev-server';
 import { repoRoot } from './fixture';
 
 const exec = promisify(execFile);

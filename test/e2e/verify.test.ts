@@ -5,7 +5,7 @@
  * Its output never holds a client secret or a token.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -19,6 +19,7 @@ import { type LocalRegistry } from '../../bin/local/local-registry';
 import { registryStateDir, registryStatePaths } from '../../bin/local/local-state';
 import { PATH_PLACEHOLDER, jwksProblems, modulusBits, routeRequest, type VerifyReport } from '../../bin/verify/checks';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
+import { startDev, type Dev } from '../../testing/dev-server';
 import { exampleManifest, repoRoot, startExample } from './fixture';
 
 const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
@@ -66,24 +67,14 @@ describe('oauth-registry verify --local against the example app (oauth-registry 
   const work = mkdtempSync(path.join(tmpdir(), 'oauth-registry-verify-'));
   const stateDir = path.join(work, 'state');
   const outdir = path.join(work, 'cdktf.out');
-  let dev: ChildProcess;
+  let dev: Dev;
   let port = '';
 
   before(async () => {
-    dev = spawn(process.execPath, [cli, 'dev', '--port', '0', '--quiet', '--state-dir', stateDir, '--outdir', outdir], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let banner = '';
-    await new Promise<void>((resolve, reject) => {
-      dev.stdout!.on('data', (chunk) => ((banner += chunk), banner.includes('Ctrl-C stops') && resolve()));
-      dev.once('exit', (code) => reject(new Error(`dev exited with ${code}`)));
-    });
-    port = /issuer\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(banner)![1]!;
+    dev = await startDev(['--state-dir', stateDir, '--outdir', outdir]);
+    port = String(dev.port);
   });
-  after(() => {
-    dev.kill('SIGTERM');
-  });
+  after(() => dev.stop());
 
   const local = () => ['verify', '--local', '--port', port, '--no-synth', '--outdir', outdir, '--state-dir', stateDir];
   const secrets = () =>

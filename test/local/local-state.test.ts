@@ -7,27 +7,18 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { localStatePaths, startLocalRegistry } from '../../bin/local/local-registry';
 import { registryStateDir } from '../../bin/local/local-state';
 import { PENDING_SIGN_IN_QUOTA } from '../../bin/local/state-quotas';
-import { exampleManifest, repoRoot } from '../../fuzz/target';
 import { CorruptLocalFileError } from '../../lambdas/shared/adapters/json-file';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore, recordDirectory } from '../../lambdas/shared/adapters/local-state-store';
+import { exampleManifest, freePort, repoRoot } from '../../testing/example-app';
 
 const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Whether nothing listens on `port` (we can bind it ourselves). */
 async function portFree(port: number): Promise<boolean> {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type * as Esbuild from 'esbuild';
+import { LAMBDA_BUILD_OPTIONS } from '../../lib/private/bundle';
 import { codeHashes, FLAVOURS, npmInstallArgs, REPO_ROOT, resourceCounts, run, synthesized, writeProject, type Flavour } from './consumer';
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -147,15 +148,9 @@ describe('the packed module in a fresh cdktf (and cdktn) project', { timeout: 60
     const result = esbuild.buildSync({
       entryPoints: [path.join(project('cdktf'), 'src', 'accounts.ts')],
       absWorkingDir: project('cdktf'),
-      bundle: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'cjs',
-      minify: true,
-      external: ['@aws-sdk/*'],
+      ...LAMBDA_BUILD_OPTIONS, // what deploy bundles a handler with
       write: false,
       metafile: true,
-      logLevel: 'silent',
     });
     const bytes = result.outputFiles[0].contents.byteLength;
     const inputs = Object.keys(result.metafile.inputs);
