@@ -46,7 +46,8 @@ export function requestGuard(port: number, boundHost?: string): (req: IncomingMe
     const target = req.url ?? '';
     // Origin-form only (RFC 9112 §3.2.1): an absolute or `//authority` target would be resolved against another host.
     if (!target.startsWith('/') || target.startsWith('//')) return { status: 400, message: 'Bad Request' };
-    const pathname = target.split('?')[0];
+    // The path as the router will see it (dot segments, `%2e` and `\` resolved), not as written: `/./_local/…` is local-only too.
+    const pathname = new URL(target, 'http://local').pathname;
     if (!LOCAL_ONLY.some((pattern) => pattern.test(pathname))) return undefined;
 
     const origin = req.headers.origin;

@@ -42,7 +42,17 @@ export function connectionProxyUrl(connection: string, path: string, env: NodeJS
   if (!base) {
     throw new Error(`${ENV.ISSUER} is not set: grant this function the connection's proxy with connection.grantProxyAccess(fn)`);
   }
-  return `${base.replace(/\/+$/, '')}${connectionPath(connection, 'proxy')}/${path.replace(/^\/+/, '')}`;
+  const relative = path.replace(/^\/+/, '');
+  // A dot segment would leave this connection's proxy (`../Other/proxy/…`): the caller names a path under it, no more.
+  if (
+    relative
+      .split(/[?#]/)[0]
+      .split('/')
+      .some((segment) => segment === '.' || segment === '..')
+  ) {
+    throw new Error(`path must stay under the connection's proxy, got ${JSON.stringify(path)}`);
+  }
+  return `${base.replace(/\/+$/, '')}${connectionPath(connection, 'proxy')}/${relative}`;
 }
 
 /** Calls `path` of the provider's API through connection `connection`'s proxy; resolves to the provider's response. */
@@ -101,12 +111,17 @@ export function signRequest(input: SignRequestInput): Record<string, string> {
   const names = Object.keys(all).sort();
   const canonicalHeaders = names.map((n) => `${n}:${all[n].trim().replace(/\s+/g, ' ')}\n`).join('');
   const signedHeaders = names.join(';');
-  const query = [...url.searchParams]
-    .map(([k, v]) => [escapeUri(k), escapeUri(v)] as const)
+  // From the raw query, not `searchParams`: that decodes `+` as a space, where AWS reads a literal `+` (`%2B`).
+  const query = (url.search.slice(1) ? url.search.slice(1).split('&') : [])
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      const [k, v] = at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)];
+      return [escapeUri(decodeLenient(k)), escapeUri(decodeLenient(v))] as const;
+    })
     .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
-  const canonicalPath = url.pathname.split('/').map(escapeUri).join('/') || '/';
+  const canonicalPath = normalizedPath(url.pathname).split('/').map(escapeUri).join('/') || '/';
   const canonicalRequest = [input.method, canonicalPath, query, canonicalHeaders, signedHeaders, payloadHash].join('\n');
   const scope = `${day}/${input.region}/${input.service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(Buffer.from(canonicalRequest))].join('\n');
@@ -117,6 +132,27 @@ export function signRequest(input: SignRequestInput): Record<string, string> {
     ...added,
     authorization: `AWS4-HMAC-SHA256 Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
   };
+}
+
+/** SigV4 normalizes the path of every service but S3: no empty, `.` or `..` segments (RFC 3986 §5.2.4). */
+function normalizedPath(pathname: string): string {
+  const segments: string[] = [];
+  for (const segment of pathname.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  const trailing = pathname.length > 1 && pathname.endsWith('/') ? '/' : '';
+  return `/${segments.join('/')}${segments.length > 0 ? trailing : ''}`;
+}
+
+/** `decodeURIComponent`, keeping a malformed escape as written (signers and AWS both leave it alone). */
+function decodeLenient(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function hmac(key: string | Buffer, data: string): Buffer {

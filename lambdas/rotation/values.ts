@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK } from 'jose';
 import { CLIENT_SECRET_BYTES, CLIENT_SECRET_PATTERN, parseClientSecretValue, serializeClientSecretValue } from '../shared/client-secret';
+import { CACHE_TTL_SECS } from '../shared/defaults';
 import {
   KEY_RETIREMENT_SKEW_SECS,
   firstKeyRing,
@@ -119,6 +120,16 @@ async function testKeyRing(ctx: ValueContext, value: string): Promise<void> {
   for (const { jwk } of ring.keys) await testSigningKey(name, jwk, ctx.nowMs);
   // A key AWSCURRENT still needs (it signs, or tokens it signed may live) must not be dropped.
   const current = await currentRing(ctx);
+  // A rotation that stalled (its pending ring written long ago, retried now) must not promote a key that would sign
+  // before verifiers have seen it: cancel it (`aws secretsmanager cancel-rotate-secret`) and rotate again.
+  const earliest = nowSecs + ctx.schedule.prePublishSecs + CACHE_TTL_SECS;
+  for (const key of current ? ring.keys : []) {
+    if (current!.keys.some((k) => k.jwk.kid === key.jwk.kid) || key.activatesAt >= earliest) continue;
+    throw new Error(
+      `signing key ring ${name} adds key ${key.jwk.kid}, which would sign at ${key.activatesAt}, before it has been ` +
+        `published ${ctx.schedule.prePublishSecs + CACHE_TTL_SECS} s (a stale rotation): cancel this rotation and rotate again`,
+    );
+  }
   const horizon = nowSecs - ctx.schedule.longestTokenTtlSecs - KEY_RETIREMENT_SKEW_SECS;
   for (const key of current?.keys ?? []) {
     if (ring.keys.some((k) => k.jwk.kid === key.jwk.kid)) continue;

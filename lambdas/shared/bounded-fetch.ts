@@ -9,8 +9,8 @@
  * It has `fetch`'s signature, so jose (`customFetch`), oauth4webapi (`customFetch`) and the proxy take it as it is.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 export interface FetchLimits {
@@ -43,20 +43,29 @@ for (const [network, prefix] of [
   ['127.0.0.0', 8],
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
   ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ] as const) {
   PRIVATE_RANGES.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  ['::', 96], // unspecified, loopback and IPv4-compatible
+  ['64:ff9b::', 96], // NAT64: reaches private IPv4 through a NAT gateway
+  ['2002::', 16], // 6to4: embeds an IPv4 address
   ['fc00::', 7],
   ['fe80::', 10],
+  ['ff00::', 8],
 ] as const) {
   PRIVATE_RANGES.addSubnet(network, prefix, 'ipv6');
 }
 
-/** Loopback, private (RFC 1918, RFC 4193, CGNAT), link-local or unspecified; IPv4-mapped IPv6 is judged as IPv4. */
+/**
+ * Loopback, private (RFC 1918, RFC 4193, CGNAT), link-local, unspecified, benchmarking, multicast or reserved, or an
+ * IPv6 form that reaches IPv4 (NAT64, 6to4, IPv4-compatible); IPv4-mapped IPv6 is judged as IPv4.
+ */
 export function isPrivateAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, '');
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare)?.[1];
@@ -80,15 +89,31 @@ export function boundedFetch(limits: FetchLimits): typeof fetch {
   };
 }
 
+/**
+ * Connection pools, one per policy: a socket a fetch that may reach private addresses opened must never serve a fetch
+ * that may not (pools are keyed by host and port, not by how the address was checked).
+ */
+const AGENTS = {
+  strict: { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) },
+  private: { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) },
+};
+
+/** Statuses whose response has no body (Fetch standard's null body statuses). */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
 function send(url: URL, request: Request, body: Buffer | undefined, limits: FetchLimits): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
     const headers: Record<string, string> = {};
     request.headers.forEach((value, name) => (headers[name] = value));
     if (body) headers['content-length'] = String(body.length);
     const lookup: LookupFunction | undefined = limits.allowPrivateNetwork ? undefined : publicOnlyLookup;
-    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: request.method, headers, lookup });
+    const pool = limits.allowPrivateNetwork ? AGENTS.private : AGENTS.strict;
+    const https = url.protocol === 'https:';
+    const agent = https ? pool.https : pool.http;
+    const req = (https ? httpsRequest : httpRequest)(url, { method: request.method, headers, lookup, agent });
     const fail = (err: Error) => {
       clearTimeout(timer);
+      request.signal.removeEventListener('abort', onAbort);
       req.destroy();
       reject(err);
     };
@@ -116,14 +141,18 @@ function send(url: URL, request: Request, body: Buffer | undefined, limits: Fetc
         clearTimeout(timer);
         request.signal.removeEventListener('abort', onAbort);
         const status = res.statusCode ?? 502;
-        const responseHeaders = new Headers();
-        for (const [name, value] of Object.entries(res.headers)) {
-          for (const one of [value ?? []].flat()) responseHeaders.append(name, one);
+        // A status or header `Response` cannot hold is the remote's fault: an error, never a crash.
+        if (status < 200 || status > 599) return fail(new Error(`${url.origin} answered HTTP ${status}`));
+        const nullBody = NULL_BODY_STATUSES.has(status) || request.method === 'HEAD';
+        try {
+          const responseHeaders = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            for (const one of [value ?? []].flat()) responseHeaders.append(name, one);
+          }
+          resolve(new Response(nullBody ? null : Buffer.concat(chunks), { status, headers: responseHeaders }));
+        } catch (err) {
+          fail(err instanceof Error ? err : new Error(String(err)));
         }
-        const nullBody = status === 204 || status === 304 || request.method === 'HEAD';
-        resolve(
-          new Response(nullBody ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers: responseHeaders }),
-        );
       });
     });
     req.end(body);

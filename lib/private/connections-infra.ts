@@ -36,9 +36,10 @@ export const BROKER_RENEWAL_BUDGET_SECS = 2 * 5 + 3 * 5 + (0.25 + 1);
 export const API_GATEWAY_TIMEOUT_SECS = 30;
 /**
  * The timeout a protected route's handler granted a connection's tokens gets when it sets none: the renewal budget
- * plus a margin for invoking the broker (a cold start of the connections function), within API Gateway's limit.
+ * plus a margin for invoking the broker (a cold start of the connections function), and a second below API
+ * Gateway's limit, which also counts the gateway's own time and the handler's cold start.
  */
-export const TOKEN_ACCESS_HANDLER_TIMEOUT_SECS = Math.min(API_GATEWAY_TIMEOUT_SECS, Math.ceil(BROKER_RENEWAL_BUDGET_SECS + 3));
+export const TOKEN_ACCESS_HANDLER_TIMEOUT_SECS = Math.min(API_GATEWAY_TIMEOUT_SECS - 1, Math.ceil(BROKER_RENEWAL_BUDGET_SECS + 3));
 
 /** The secret name segment the link key takes; no connection may be named so. */
 export const LINK_KEY_NAME = 'link-key';

@@ -145,9 +145,17 @@ export class RegistryFunction extends Construct implements IGrantable, IGrantPri
     this.function.timeout = this.timeout;
   }
 
-  /** Adds a statement to the function's inline policy. */
+  /**
+   * Adds a statement to the function's inline policy. The same statement twice is kept once; a statement whose Sid
+   * is taken gets a numbered one (IAM refuses a policy whose Sids repeat).
+   */
   public addToPolicy(statement: PolicyStatement): void {
-    this.statements.push(statement);
+    const same = (s: PolicyStatement) => JSON.stringify({ ...s, sid: undefined }) === JSON.stringify({ ...statement, sid: undefined });
+    if (this.statements.some((s) => s.sid === statement.sid && same(s))) return;
+    const taken = new Set(this.statements.map((s) => s.sid));
+    let sid = statement.sid;
+    for (let n = 2; sid !== undefined && taken.has(sid); n++) sid = `${statement.sid}${n}`;
+    this.statements.push({ ...statement, sid });
   }
 
   /** Grants go to this function's role, inline policy and environment. */

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { boundedFetch, isPrivateAddress, PrivateAddressError, ResponseTooLargeError } from '../../lambdas/shared/bounded-fetch';
 
@@ -72,6 +72,33 @@ describe('boundedFetch', () => {
     assert.deepEqual(await response.json(), { method: 'POST', body: 'a=1' });
   });
 
+  it('answers an error, never crashes, on statuses and reason phrases a Response cannot hold', async () => {
+    const raw = createNetServer((socket) => {
+      socket.once('data', (request) => {
+        const path = request.toString().split(' ')[1];
+        const status = { '/205': '205 Reset Content', '/999': '999 Weird', '/101': '101 Switching', '/del': '200 O\x7fK' }[path];
+        socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 2\r\nconnection: close\r\n\r\nhi`);
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const at = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+    try {
+      assert.equal((await local(`${at}/205`)).status, 205, 'a 205 has no body, whatever the server sent');
+      await assert.rejects(local(`${at}/999`), /answered HTTP 999/);
+      await assert.rejects(local(`${at}/101`));
+      assert.equal((await local(`${at}/del`)).status, 200, 'the reason phrase is not kept');
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('never lends a socket opened for a fetch allowed private addresses to one that is not', async () => {
+    const named = `http://localhost:${new URL(base).port}`;
+    assert.equal((await local(`${named}/echo`, { method: 'POST', body: 'x' })).status, 200);
+    const strict = boundedFetch({ maxBytes: 1024, timeoutMs: 1000 });
+    await assert.rejects(strict(`${named}/echo`, { method: 'POST', body: 'y' }), PrivateAddressError);
+  });
+
   it('refuses loopback, private and link-local hosts unless allowed, by literal and by name', async () => {
     const strict = boundedFetch({ maxBytes: 1024, timeoutMs: 1000 });
     await assert.rejects(strict(`${base}/echo`), PrivateAddressError);
@@ -81,6 +108,9 @@ describe('boundedFetch', () => {
       assert.ok(isPrivateAddress(address), address);
     }
     assert.ok(isPrivateAddress('::ffff:10.0.0.1'));
+    for (const address of ['198.18.0.1', '192.0.0.192', '64:ff9b::a00:1', '2002:a00:1::1', '::7f00:1', '224.0.0.1']) {
+      assert.ok(isPrivateAddress(address), address);
+    }
     for (const address of ['8.8.8.8', '2606:4700::1111', 'example.com']) assert.ok(!isPrivateAddress(address), address);
   });
 });

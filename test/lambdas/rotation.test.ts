@@ -177,9 +177,30 @@ describe('rotation handler', () => {
     const { secrets, step } = setup();
     await rotateSecret(secrets, SIGNING_KEY, 'v1', { clock: () => NOW_MS, schedule: SCHEDULE });
     const [signer, next] = (JSON.parse((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value) as RingValue).keys;
-    const withoutSigner = { keys: [next, { jwk: await generateSigningKey(), createdAt: NOW, activatesAt: NOW }] };
+    // The next key signs now instead (not a new key, so not a stale one), and the signer is gone.
+    const withoutSigner = {
+      keys: [
+        { ...next, activatesAt: NOW },
+        { jwk: await generateSigningKey(), createdAt: NOW, activatesAt: NOW + 2 * 86_400 },
+      ],
+    };
     await secrets.putSecretValue(SIGNING_KEY, 'v2', JSON.stringify(withoutSigner), ['AWSPENDING']);
     await assert.rejects(step(SIGNING_KEY, 'v2', 'testSecret'), new RegExp(`drops key ${signer.jwk.kid}`));
+  });
+
+  it('testSecret refuses a stale rotation: a pending ring whose new key would sign before it was published long enough', async () => {
+    // The pending ring was written by a createSecret long ago (its new key activates in an hour), and is tested now.
+    const { secrets, step } = setup();
+    await rotateSecret(secrets, SIGNING_KEY, 'v1', { clock: () => NOW_MS, schedule: SCHEDULE });
+    const current = JSON.parse((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value) as RingValue;
+    const stale = await generateSigningKey();
+    const pending = { keys: [...current.keys, { jwk: stale, createdAt: NOW - 86_400, activatesAt: NOW + 3600 }] };
+    await secrets.putSecretValue(SIGNING_KEY, 'v2', JSON.stringify(pending), ['AWSPENDING']);
+    await assert.rejects(step(SIGNING_KEY, 'v2', 'testSecret'), new RegExp(`adds key ${stale.kid}, which would sign .*a stale rotation`));
+    // The same key a full lead ahead passes.
+    const fresh = { keys: [...current.keys, { jwk: stale, createdAt: NOW, activatesAt: NOW + 2 * 86_400 }] };
+    await secrets.putSecretValue(SIGNING_KEY, 'v3', JSON.stringify(fresh), ['AWSPENDING']);
+    await step(SIGNING_KEY, 'v3', 'testSecret');
   });
 
   it('testSecret succeeds, logging it, on an AWSPENDING version without a value (Secrets Manager testing the setup)', async () => {

@@ -16,6 +16,7 @@ import { rotateSecret } from '../../lambdas/rotation/rotation';
 import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
+import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
 import {
   GATEWAY_JWKS_CACHE_SECS,
   ROTATION_SLACK_SECS,
@@ -53,7 +54,9 @@ const SCHEDULE: KeySchedule = {
   longestTokenTtlSecs: TOKEN_TTL_SECS,
 };
 /** Keys that sign as soon as a rotation adds them: a schedule whose lead is zero. */
-const SIGN_AT_ONCE: KeySchedule = { ...SCHEDULE, rotationPeriodSecs: -ROTATION_SLACK_SECS, prePublishSecs: 0 };
+// The old order: a new key signs as soon as it is made. Its negative pre-publish window also gets it past testSecret's
+// refusal of keys that would sign unpublished (which exists to stop exactly this).
+const SIGN_AT_ONCE: KeySchedule = { ...SCHEDULE, rotationPeriodSecs: -ROTATION_SLACK_SECS, prePublishSecs: -CACHE_TTL_SECS };
 
 interface Outcome {
   verifications: number;

@@ -363,13 +363,37 @@ describe('outputs', () => {
   });
 });
 
+describe('a policy IAM accepts', () => {
+  it('keeps Sids unique when two connections with similar names, or one grant twice, reach one role', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Caller', { scopes: ['a'] });
+    const route = f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
+    const discover = Provider.discover('https://idp.example');
+    f.registry.addConnection('my_conn', { provider: discover }).grantTokenAccess(route);
+    f.registry.addConnection('myconn', { provider: discover }).grantTokenAccess(route);
+    const tf = synthJson(f.stack);
+    const policy = JSON.parse(resource(tf, 'aws_iam_role_policy', 'GetV1A_Handler').policy) as { Statement: { Sid?: string }[] };
+    const sids = policy.Statement.map((s) => s.Sid).filter(Boolean);
+    assert.equal(new Set(sids).size, sids.length, sids.join(', '));
+    assert.equal(sids.filter((sid) => sid!.startsWith('GetTokensOf')).length, 2);
+  });
+
+  it('registers a client with a secret only after the bootstrap gave the secret its first value', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Partner', { scopes: ['a'] });
+    const tf = synthJson(f.stack);
+    const item = addressOf(tf, 'aws_dynamodb_table_item', 'Partner');
+    assert.ok(ancestorsOf(tf, item).has(addressOf(tf, 'aws_lambda_invocation', 'SecretBootstrap')));
+  });
+});
+
 describe('handlers granted token access outlive a renewal', () => {
   const discover = Provider.discover('https://idp.example');
 
   it("budgets the broker honestly, and leaves a margin within API Gateway's 30 s", () => {
     assert.equal(BROKER_RENEWAL_BUDGET_SECS, 26.25);
     assert.ok(TOKEN_ACCESS_HANDLER_TIMEOUT_SECS > BROKER_RENEWAL_BUDGET_SECS);
-    assert.ok(TOKEN_ACCESS_HANDLER_TIMEOUT_SECS <= 30);
+    assert.equal(TOKEN_ACCESS_HANDLER_TIMEOUT_SECS, 29, "a second under API Gateway's 30 s, which counts its own time too");
   });
 
   it("raises a default handler timeout when the route is granted a connection's tokens", () => {
@@ -386,7 +410,7 @@ describe('handlers granted token access outlive a renewal', () => {
   it('keeps an explicit timeout that covers the budget, and refuses a lower one naming both numbers', () => {
     const f = fixture();
     f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
-    const ok = f.registry.addRoute('GET /v1/a', { handler: { ...hello, timeoutSecs: 30 }, scopes: ['a'] });
+    const ok = f.registry.addRoute('GET /v1/a', { handler: { ...hello, timeoutSecs: 29 }, scopes: ['a'] });
     const low = f.registry.addRoute('GET /v1/b', { handler: { ...hello, timeoutSecs: 10 }, scopes: ['a'] });
     const crm = f.registry.addConnection('Crm', { provider: discover });
     crm.grantTokenAccess(ok);

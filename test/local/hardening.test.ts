@@ -125,6 +125,15 @@ describe('local mode hardening', () => {
       }
     });
 
+    it('judges the path the router will serve: dot segments and encoded dots reach no local-only endpoint', async () => {
+      const headers = { origin: 'http://evil.example', ...json };
+      for (const target of ['/./_local/connections/Api/token', '/a/../_local/connections/Api/token', '/%2e/_local/connections/Api/token']) {
+        const answer = await send(port, 'POST', target, headers, '{}');
+        assert.equal(answer.status, 403, target);
+        assert.doesNotMatch(answer.body, /access_token/);
+      }
+    });
+
     it('no consent link for any subject from a web page', async () => {
       const answer = await send(
         port,

@@ -46,10 +46,13 @@ async function smithySignature(
 ): Promise<Record<string, string>> {
   const u = new URL(url);
   const signer = new SignatureV4({ credentials, region: 'eu-west-1', service: 'execute-api', sha256: Sha256 });
+  // The query as the wire carries it: a `+` is a literal plus to AWS (URLSearchParams would read a space).
   const query: Record<string, string | string[]> = {};
-  for (const k of new Set(u.searchParams.keys())) {
-    const values = u.searchParams.getAll(k);
-    query[k] = values.length === 1 ? values[0] : values;
+  for (const pair of u.search.slice(1).split('&').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    const [k, v] = (at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)]).map(decodeURIComponent) as [string, string];
+    const seen = query[k];
+    query[k] = seen === undefined ? v : [seen].flat().concat(v);
   }
   const request = {
     method,
@@ -73,6 +76,8 @@ describe('oauth-registry/runtime', () => {
       { 'content-type': 'application/json' },
       '{"q":1}',
     ],
+    ['GET', 'https://api.example.com/connections/Crm/proxy/search?q=a+b&token=x%2By', {}, undefined],
+    ['GET', 'https://api.example.com/connections/Crm/proxy/p//x/./y/', {}, undefined],
   ] as const) {
     it(`signs ${method} ${new URL(url).pathname} as @smithy/signature-v4 does`, async () => {
       const ours = signRequest({
@@ -91,6 +96,14 @@ describe('oauth-registry/runtime', () => {
       assert.equal(ours['x-amz-security-token'], theirs['x-amz-security-token']);
     });
   }
+
+  it("refuses a path that would leave the connection's proxy for another's", () => {
+    const env = { OAUTH_ISSUER: 'https://api.example.com' };
+    assert.equal(connectionProxyUrl('Crm', '/a/b?x=../y', env), 'https://api.example.com/connections/Crm/proxy/a/b?x=../y');
+    for (const path of ['../Other/proxy/x', 'a/../../Other/proxy/x', './x']) {
+      assert.throws(() => connectionProxyUrl('Crm', path, env), /must stay under the connection's proxy/, path);
+    }
+  });
 
   it('connectionFetch sends the signed request to the proxy URL, with the subject header', async () => {
     const seen: IncomingMessage[] = [];
