@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { ConnectionMode, OAuthRegistry, Provider, roleNameOf, type ThirdPartyConnection } from 'oauth-registry';
+import { TOKEN_ACCESS_HANDLER_TIMEOUT_SECS } from '../../lib/private/connections-infra';
 import { resolveTokens } from '../../lib/private/resolve';
 import { fixture, policyOf, resource, resources, synthJson } from '../lib/helpers';
 
@@ -90,7 +91,7 @@ describe('grants for any principal', () => {
     const handler = resource(tf, 'aws_lambda_function', 'GetV1Accounts_Handler');
     assert.match(handler.environment.variables.OAUTH_CONNECTIONS_FUNCTION, /Connections_Function_[A-Z0-9]+\.function_name/);
     assert.match(handler.environment.variables.OAUTH_ISSUER, /aws_apigatewayv2_api\.Registry_Api_[A-Z0-9]+\.api_endpoint/);
-    assert.equal(handler.timeout, 30, 'raised for a token renewal');
+    assert.equal(handler.timeout, TOKEN_ACCESS_HANDLER_TIMEOUT_SECS, 'raised for a token renewal');
     // No extra policy resource for grantees we deploy.
     assert.deepEqual(
       Object.keys(resources(tf, 'aws_iam_role_policy')).filter((id) => /TokenAccess|ProxyAccess/.test(id)),
