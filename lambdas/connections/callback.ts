@@ -9,9 +9,9 @@ import * as oauth from 'oauth4webapi';
 import { consentErrorPage, consentStateKey, type PendingConsent } from './connect';
 import { clearConsentCookie, sentByConsentingBrowser } from './consent-cookie';
 import { callbackUrl, connectionOf, type ConnectionsContext } from './context';
-import { invalidRequest, providerError, providerUnavailable } from './errors';
+import { invalidRequest } from './errors';
 import { messagePage } from './pages';
-import { classifyProviderError, describeProviderError } from './providers';
+import { describeProviderError, providerFailure } from './providers';
 
 export function createCallbackEndpoint(ctx: ConnectionsContext) {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -60,10 +60,8 @@ export function createCallbackEndpoint(ctx: ConnectionsContext) {
         );
         tokens = await oauth.processAuthorizationCodeResponse(provider.as, provider.client, response);
       } catch (err) {
-        const reason = describeProviderError(err);
-        ctx.log.warn('code_exchange_failed', { connection: connection.name, subject: pending.subject, reason });
-        const failed = classifyProviderError(err) === 'transient' ? providerUnavailable : providerError;
-        throw failed(`The code could not be exchanged for tokens: ${reason}. Nothing was stored.`);
+        ctx.log.warn('code_exchange_failed', { connection: connection.name, subject: pending.subject, reason: describeProviderError(err) });
+        throw providerFailure(err, (reason) => `The code could not be exchanged for tokens: ${reason}. Nothing was stored.`);
       }
       await ctx.tokenSets.storeConsent(connection, pending.subject, tokens);
       return messagePage(

@@ -7,6 +7,7 @@ import { connectionPath } from '../shared/routes';
 import { unknownConnection } from './errors';
 import type { ConsentLinks } from './links';
 import type { Providers } from './providers';
+import { decodeLenient } from './proxy-client';
 import type { ConnectionRegistrations } from './registrations';
 import type { TokenSets } from './token-sets';
 
@@ -20,25 +21,15 @@ export interface ConnectionsContext {
   readonly state: StateStore;
   readonly clock: Clock;
   readonly log: Logger;
-  /** Timeout of each request to a provider, in ms (the proxy's API requests have their own: `PROXY_LIMITS`). */
-  readonly timeoutMs: number;
 }
 
 /** The connection a request names in its path (`/connections/{name}/…`), or a 404 error. */
 export async function connectionOf(ctx: ConnectionsContext, event: APIGatewayProxyEventV2): Promise<ConnectionRegistration> {
   // API Gateway hands path parameters decoded: decode only the raw path's segment, and never let bad encoding throw.
-  const name = event.pathParameters?.name ?? safeDecode(/^\/connections\/([^/]+)\//.exec(event.rawPath ?? '')?.[1] ?? '');
+  const name = event.pathParameters?.name ?? decodeLenient(/^\/connections\/([^/]+)\//.exec(event.rawPath ?? '')?.[1] ?? '');
   const connection = await ctx.registrations.get(name);
   if (!connection) throw unknownConnection(name);
   return connection;
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 export const callbackUrl = (ctx: ConnectionsContext, connection: string): string =>

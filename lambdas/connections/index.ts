@@ -9,23 +9,27 @@ import { AwsSecretStore } from '../shared/adapters/aws-secret-store';
 import { AwsStateStore } from '../shared/adapters/aws-state-store';
 import { ENV, requiredEnv as required } from '../shared/config';
 import { CACHE_TTL_SECS } from '../shared/defaults';
+import { createJsonLogger } from '../shared/log';
 import { isBrokerEvent, type BrokerEvent, type BrokerResult } from './broker';
 import { tableConnections } from './registrations';
 import { createConnectionsServer, type ConnectionsServer } from './server';
 
 function build(): ConnectionsServer {
   const state = new AwsStateStore({ tableName: required(ENV.TABLE_NAME) });
+  const cacheTtlSecs = Number(process.env[ENV.CACHE_TTL_SECS] ?? CACHE_TTL_SECS);
+  const log = createJsonLogger();
   return createConnectionsServer({
     config: {
       baseUrl: required(ENV.ISSUER),
       linkKeySecretId: required(ENV.LINK_KEY_SECRET_ID),
-      cacheTtlSecs: Number(process.env[ENV.CACHE_TTL_SECS] ?? CACHE_TTL_SECS),
+      cacheTtlSecs,
     },
-    registrations: tableConnections(state),
+    registrations: tableConnections(state, { ttlMs: cacheTtlSecs * 1000, log }),
     secrets: new AwsSecretStore(),
     state,
     cipher: new AwsCipher({ keyId: required(ENV.KMS_KEY_ID) }),
     events: new AwsEventPublisher(),
+    log,
   });
 }
 

@@ -12,7 +12,9 @@ import { connectionCredentialsNeeded, type ConnectionAuthMethod, type Connection
 import { isLoopbackHttp } from '../shared/oauth-syntax';
 import type { Clock, SecretStore } from '../shared/ports';
 import { ConnectionError, notConfigured, providerError, providerUnavailable } from './errors';
-import { setCredentialsHint } from './token-set-health';
+
+/** The CLI command that stores a connection's credentials. */
+export const setCredentialsHint = (connection: string): string => `oauth-registry connections set-credentials ${connection}`;
 
 /** The value of a connection's secret (JSON), as `set-credentials` stores it: the credentials the provider issued us. */
 export interface ConnectionSecretValue {
@@ -88,8 +90,7 @@ export function createProviders(options: ProvidersOptions): Providers {
         if (classifyProviderError(err) === 'transient') break; // down or slow: the other document will not help
       }
     }
-    const failed = classifyProviderError(firstError) === 'transient' ? providerUnavailable : providerError;
-    throw failed(`the metadata of ${connection.name}'s provider could not be read: ${describeProviderError(firstError)}`);
+    throw providerFailure(firstError, (reason) => `the metadata of ${connection.name}'s provider could not be read: ${reason}`);
   }
 
   async function loadCredentials(connection: ConnectionRegistration): Promise<ConnectionSecretValue> {
@@ -180,28 +181,43 @@ export function classifyProviderError(err: unknown): ProviderFailure {
   return 'transient';
 }
 
-/** A short, secret-free description of a provider failure, safe for logs and error bodies. */
-export function describeProviderError(err: unknown): string {
+/**
+ * A short, secret-free description of a provider failure, safe for logs and error bodies. `party` names who failed
+ * (the proxy says `the API`).
+ */
+export function describeProviderError(err: unknown, party = 'the provider'): string {
   if (err instanceof oauth.ResponseBodyError) {
-    return `the provider answered ${err.status} ${err.error}${err.error_description ? `: ${err.error_description}` : ''}`;
+    return `${party} answered ${err.status} ${err.error}${err.error_description ? `: ${err.error_description}` : ''}`;
   }
   if (err instanceof ConnectionError) return err.description;
-  if (err instanceof ResponseTooLargeError) return `the provider's response was too large: ${err.message}`;
-  if (err instanceof PrivateAddressError) return `the provider's address was refused: ${err.message}`;
+  if (err instanceof ResponseTooLargeError) return `${party}'s response was too large: ${err.message}`;
+  if (err instanceof PrivateAddressError) return `${party}'s address was refused: ${err.message}`;
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
     const error = err.cause.find((c) => c.parameters.error)?.parameters.error;
-    return `the provider answered ${err.status} ${error ?? 'invalid_client'}: our client authentication was refused`;
+    return `${party} answered ${err.status} ${error ?? 'invalid_client'}: our client authentication was refused`;
   }
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'the provider did not answer in time';
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `${party} did not answer in time`;
   if (err instanceof oauth.OperationProcessingError) {
     const status = (err.cause as Response | undefined)?.status;
-    if (typeof status === 'number' && status >= 500) return `the provider answered ${status}`;
-    return `the provider's response was not valid: ${err.message}`;
+    if (typeof status === 'number' && status >= 500) return `${party} answered ${status}`;
+    return `${party}'s response was not valid: ${err.message}`;
   }
-  // fetch's TypeError; node's socket errors (ECONNREFUSED, ENOTFOUND, ECONNRESET…) from the bounded fetch.
-  if (err instanceof TypeError || isSystemError(err)) return 'the provider could not be reached';
-  return 'the provider request failed';
+  // fetch's TypeError (the bounded fetch's too): connection refused or reset, DNS failure.
+  if (err instanceof TypeError) return `${party} could not be reached`;
+  return `${party} request failed`;
 }
 
-const isSystemError = (err: unknown): boolean =>
-  err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code!);
+/**
+ * The one mapping of a failed provider request to the error the caller gets: `provider_unavailable` (503) when
+ * retrying may help (`classifyProviderError` says transient), else `provider_error` (502). `message` words the
+ * description around `describeProviderError(err, party)`.
+ */
+export function providerFailure(
+  err: unknown,
+  message: (reason: string, failure: ProviderFailure) => string,
+  party?: string,
+): ConnectionError {
+  const failure = classifyProviderError(err);
+  const description = message(describeProviderError(err, party), failure);
+  return failure === 'transient' ? providerUnavailable(description) : providerError(description);
+}

@@ -146,8 +146,11 @@ function normalizedPath(pathname: string): string {
   return `/${segments.join('/')}${segments.length > 0 ? trailing : ''}`;
 }
 
-/** `decodeURIComponent`, keeping a malformed escape as written (signers and AWS both leave it alone). */
-function decodeLenient(value: string): string {
+/**
+ * `decodeURIComponent`, keeping a malformed value as written (signers and AWS both leave it alone; a path segment
+ * that does not decode is looked up as it is).
+ */
+export function decodeLenient(value: string): string {
   try {
     return decodeURIComponent(value);
   } catch {

@@ -10,11 +10,12 @@
  * larger one is answered `provider_error` (502) saying so, never a crash or a truncated body.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { PrivateAddressError, ResponseTooLargeError } from '../shared/bounded-fetch';
+import { ResponseTooLargeError } from '../shared/bounded-fetch';
 import { bodyBytes, getHeader, jsonResponse } from '../shared/http';
 import { connectionPath } from '../shared/routes';
 import { connectionOf, type ConnectionsContext } from './context';
-import { ConnectionError, errorBody, invalidRequest, noApiBaseUrl, providerError, providerUnavailable, statusOf } from './errors';
+import { ConnectionError, errorBody, invalidRequest, noApiBaseUrl, providerError, statusOf } from './errors';
+import { providerFailure } from './providers';
 import { checkSubject } from './registrations';
 import type { ConnectionToken } from './token-set-item';
 
@@ -151,9 +152,7 @@ async function forward(fetchImpl: typeof fetch, event: APIGatewayProxyEventV2, t
     });
   } catch (err) {
     if (err instanceof ResponseTooLargeError) throw tooLarge();
-    if (err instanceof PrivateAddressError) throw providerError(`the API's address was refused: ${err.message}`);
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    throw providerUnavailable(timedOut ? 'the API did not answer in time' : 'the API could not be reached');
+    throw providerFailure(err, (reason) => reason, 'the API');
   }
 }
 
@@ -170,7 +169,10 @@ async function toResult(response: Response): Promise<APIGatewayProxyStructuredRe
     body: text ? bytes.toString('utf8') : bytes.toString('base64'),
     isBase64Encoded: !text,
   };
-  // What Lambda would refuse to return (a binary body grows by a third in base64; JSON escapes text).
-  if (Buffer.byteLength(JSON.stringify(result)) > LAMBDA_RESPONSE_LIMIT_BYTES) throw tooLarge();
+  // What Lambda would refuse to return. A binary body is 4 * ceil(n / 3) bytes in base64 (JSON leaves it as is); JSON
+  // escaping makes a text body at most 6 times longer (`\u0000`): only a body that could pass the limit is measured.
+  const bodyBound = text ? 6 * bytes.length : 4 * Math.ceil(bytes.length / 3);
+  const mayExceed = Buffer.byteLength(JSON.stringify({ ...result, body: '' })) + bodyBound > LAMBDA_RESPONSE_LIMIT_BYTES;
+  if (mayExceed && Buffer.byteLength(JSON.stringify(result)) > LAMBDA_RESPONSE_LIMIT_BYTES) throw tooLarge();
   return result;
 }

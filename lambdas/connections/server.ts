@@ -120,7 +120,6 @@ export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServe
     state: deps.state,
     clock,
     log,
-    timeoutMs,
   };
 
   const routes: ReadonlyMap<string, RouteHandler> = new Map([

@@ -230,7 +230,7 @@ async function recordFailure(ctx: RenewalContext, r: Renewal, lease: Lease, err:
     if (last) return last;
   }
   if (err instanceof ConnectionError) throw err; // already says what to do (set credentials, provider down)
-  throw renewalFailedError(connection, failure, reason);
+  throw renewalFailedError(connection, err);
 }
 
 const errorName = (err: unknown): string => (err instanceof Error ? err.name : String(err));

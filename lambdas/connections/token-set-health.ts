@@ -13,8 +13,8 @@
 import type { Logger } from '../shared/log';
 import type { ConnectionRegistration } from '../shared/manifest';
 import type { EventPublisher } from '../shared/ports';
-import { needsConsent, needsTrust, notConnected, providerError, providerUnavailable, type ConnectionError } from './errors';
-import type { ProviderFailure } from './providers';
+import { needsConsent, needsTrust, notConnected, providerUnavailable, type ConnectionError } from './errors';
+import { providerFailure, setCredentialsHint } from './providers';
 import type { Health, StoredHealth, TokenSetItem } from './token-set-item';
 
 export interface HealthContext {
@@ -27,9 +27,6 @@ export interface HealthContext {
 /** The CLI command that (re)starts a consent. */
 export const connectHint = (connection: string, subject: string | undefined): string =>
   `oauth-registry connect ${connection}${subject !== undefined ? ` --subject ${subject}` : ''}`;
-
-/** The CLI command that stores a connection's credentials. */
-export const setCredentialsHint = (connection: string): string => `oauth-registry connections set-credentials ${connection}`;
 
 /** What the lost refresh token left in `lastError`. */
 export const REFRESH_TOKEN_LOST =
@@ -94,10 +91,10 @@ export function needsTrustError(
 }
 
 /** A renewal that failed (no last good token to fall back on). */
-export function renewalFailedError(connection: ConnectionRegistration, failure: ProviderFailure, reason: string): ConnectionError {
-  return failure === 'transient'
-    ? providerUnavailable(`connection ${connection.name}: ${reason}; try again later`)
-    : providerError(`connection ${connection.name}: ${reason}`);
+export function renewalFailedError(connection: ConnectionRegistration, err: unknown): ConnectionError {
+  return providerFailure(err, (reason, failure) =>
+    failure === 'transient' ? `connection ${connection.name}: ${reason}; try again later` : `connection ${connection.name}: ${reason}`,
+  );
 }
 
 /** During the backoff after a transient failure, when no valid token is left: says until when. */

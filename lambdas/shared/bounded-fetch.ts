@@ -6,7 +6,8 @@
  * service). The address is checked after DNS resolution, in the socket's own lookup, so a name that resolves to a
  * private address, or changes its answer between a check and the connect, is refused too.
  *
- * It has `fetch`'s signature, so jose (`customFetch`), oauth4webapi (`customFetch`) and the proxy take it as it is.
+ * It has `fetch`'s signature, so jose (`customFetch`), oauth4webapi (`customFetch`) and the proxy take it as it is;
+ * like `fetch`, it rejects a network failure (refused, reset, DNS) with `TypeError('fetch failed')`, the cause attached.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
@@ -125,7 +126,7 @@ function send(url: URL, request: Request, body: Buffer | undefined, limits: Fetc
     const onAbort = () => fail(request.signal.reason instanceof Error ? request.signal.reason : new Error('aborted'));
     if (request.signal.aborted) return onAbort();
     request.signal.addEventListener('abort', onAbort, { once: true });
-    req.on('error', fail);
+    req.on('error', (err) => fail(fetchError(err)));
     req.on('response', (res: IncomingMessage) => {
       const declared = Number(res.headers['content-length']);
       if (declared > limits.maxBytes) return fail(tooLarge(url, limits));
@@ -136,7 +137,7 @@ function send(url: URL, request: Request, body: Buffer | undefined, limits: Fetc
         if (size > limits.maxBytes) fail(tooLarge(url, limits));
         else chunks.push(chunk);
       });
-      res.on('error', fail);
+      res.on('error', (err) => fail(fetchError(err)));
       res.on('end', () => {
         clearTimeout(timer);
         request.signal.removeEventListener('abort', onAbort);
@@ -157,6 +158,16 @@ function send(url: URL, request: Request, body: Buffer | undefined, limits: Fetc
     });
     req.end(body);
   });
+}
+
+/**
+ * What a socket or DNS error rejects with: as with `fetch`, a `TypeError('fetch failed')` with the error as its cause.
+ * Our own refusals pass as they are (a private address arrives here from the socket's lookup).
+ */
+function fetchError(err: Error): Error {
+  if (err instanceof PrivateAddressError || err instanceof ResponseTooLargeError) return err;
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return err;
+  return new TypeError('fetch failed', { cause: err });
 }
 
 function tooLarge(url: URL, limits: FetchLimits): ResponseTooLargeError {
