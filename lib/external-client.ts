@@ -109,7 +109,11 @@ export class ExternalClient extends Construct {
 
   constructor(scope: Construct, id: string, props: ExternalClientProps) {
     super(
-      vacantScope(scope, id, (existing) => `duplicate external client name "${id}" (${existing} is declared twice; names must be unique)`),
+      vacantScope(
+        scope,
+        id,
+        (existing) => `duplicate external client name "${id}" (${existing.node.path} is declared twice; names must be unique)`,
+      ),
       id,
     );
     const { registry } = props;

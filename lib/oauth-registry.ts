@@ -16,6 +16,7 @@ import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanage
 import { Aspects, type ITerraformDependable, type TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
+import { longestAccessTokenTtlSecs } from '../lambdas/shared/key-schedule';
 import { type RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
 import { SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
@@ -26,7 +27,7 @@ import { ConnectionsInfra } from './private/connections-infra';
 import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
 import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
 import { registryProblems } from './private/registry-checks';
-import type { RegistryFunction } from './private/registry-function';
+import { policyDocument, type RegistryFunction } from './private/registry-function';
 import { registryManifest, writeManifestOnSynth } from './private/registry-manifest';
 import { registrySettings } from './private/registry-settings';
 import { RegistryStorage } from './private/registry-storage';
@@ -140,7 +141,11 @@ export class OAuthRegistry extends Construct {
       secretsViaService: this._viaService('secretsmanager'),
       accountId: this.callerIdentity.accountId,
       recoveryWindowInDays: this.recoveryWindowInDays,
-      longestTokenTtlSecs: () => Math.max(this.accessTokenTtlSecs, ...this.externalClients.map((c) => c.registration.accessTokenTtlSecs)),
+      longestTokenTtlSecs: () =>
+        longestAccessTokenTtlSecs({
+          accessTokenTtlSecs: this.accessTokenTtlSecs,
+          clients: this.externalClients.map((c) => c.registration),
+        }),
     });
     this.signingKeySecret = signingKey.secret;
     this.rotationFunction = signingKey.rotationFunction;
@@ -200,14 +205,7 @@ export class OAuthRegistry extends Construct {
     // A role gets its own policy, with the ids this method always gave them (no replacement on upgrade).
     const id = `IntrospectionGrant${this.introspectionGrants++ || ''}`;
     const roleName = roleNameOf(grantee);
-    const policy = new IamRolePolicy(this, id, {
-      name: policyName,
-      role: roleName,
-      policy: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Sid: statement.sid, Effect: 'Allow', Action: statement.actions[0], Resource: statement.resources[0] }],
-      }),
-    });
+    const policy = new IamRolePolicy(this, id, { name: policyName, role: roleName, policy: policyDocument([statement]) });
     return { statement, policy, roleName, environment };
   }
 

@@ -11,6 +11,7 @@ import { RESERVED_PATH_PREFIXES, routePath as pathOfRouteKey } from '../lambdas/
 import { scopeName, type ScopeLike } from './client-options';
 import type { IGrantable, IGrantPrincipal } from './grant';
 import type { OAuthRegistry } from './oauth-registry';
+import { API_GATEWAY_TIMEOUT_SECS } from './private/connections-infra';
 import { entryExports } from './private/entry-exports';
 import { routeToFunction } from './private/function-routes';
 import { RegistryFunction } from './private/registry-function';
@@ -67,11 +68,13 @@ export class ProtectedRoute extends Construct implements IGrantable {
 
   constructor(scope: Construct, id: string, props: ProtectedRouteProps) {
     super(
-      vacantScope(
-        scope,
-        id,
-        (existing) => `duplicate route "${props.routeKey}" (${existing} is declared twice; route keys must be unique)`,
-      ),
+      vacantScope(scope, id, (existing) => {
+        const other = (existing as Partial<ProtectedRoute>).routeKey;
+        // Two different keys can share a construct id (`/items/{id}` and `/items/id` are both `…ItemsId`).
+        return other !== undefined && other !== props.routeKey
+          ? `routes "${other}" and "${props.routeKey}" would both be construct ${existing.node.path}; rename one path`
+          : `duplicate route "${props.routeKey}" (${existing.node.path} is declared twice; route keys must be unique)`;
+      }),
       id,
     );
     const { registry } = props;
@@ -90,8 +93,10 @@ export class ProtectedRoute extends Construct implements IGrantable {
     if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(exportName)) {
       throw new Error(`${where}: handler.exportName must be a JavaScript identifier, got "${exportName}"`);
     }
-    if (handler.timeoutSecs !== undefined && handler.timeoutSecs > 30) {
-      throw new Error(`${where}: handler.timeoutSecs must be at most 30 (API Gateway's limit), got ${handler.timeoutSecs}`);
+    if (handler.timeoutSecs !== undefined && handler.timeoutSecs > API_GATEWAY_TIMEOUT_SECS) {
+      throw new Error(
+        `${where}: handler.timeoutSecs must be at most ${API_GATEWAY_TIMEOUT_SECS} (API Gateway's limit), got ${handler.timeoutSecs}`,
+      );
     }
     const exported = entryExports(path.resolve(handler.entry));
     if (exported && !exported.includes(exportName)) {

@@ -53,3 +53,10 @@ export function deployedSecrets(options: Pick<AppOptions, 'region' | 'outdir'>, 
   const region = deployedRegion(options, stack);
   return new AwsSecretStore(region ? { clientConfig: { region } } : {});
 }
+
+/**
+ * `arg` as a POSIX shell word: as it is when it needs no quoting (or is a `<placeholder>` the reader replaces), else in
+ * single quotes. Printed commands and `--format env` lines use it, so they run as printed.
+ */
+export const shellQuote = (arg: string): string =>
+  /^<\w+>$/.test(arg) || /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;

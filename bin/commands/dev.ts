@@ -12,7 +12,7 @@ import { createDashboard } from '../local/dashboard';
 import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../local/local-registry';
 import { defaultLocalPort, registryStateDir, registryStatePaths, removeServerFile, writeServerFile } from '../local/local-state';
 import { loadRegistry, readManifests, type AppOptions } from '../local/synth';
-import { appOptions } from './common';
+import { appOptions, shellQuote } from './common';
 
 interface DevOptions extends AppOptions {
   port: string;
@@ -51,7 +51,7 @@ export function registerDevCommand(program: Command): void {
       log: options.quiet ? undefined : consoleLogger(),
       jwksCacheSecs,
       jwksRefetchOnUnknownKid: options.jwksRefetch,
-      pages: createDashboard({ manifest, registry: () => running.registry, statePath: localStatePaths(stateDir).state }),
+      pages: createDashboard({ manifest, registry: () => running.registry }),
     });
     running.registry = local;
     const serverFile = registryStatePaths(options.stateDir, manifest.namePrefix).server;
@@ -89,8 +89,6 @@ function followUp(options: DevOptions, port: number, registry: string | undefine
 
 const shortPath = (file: string): string =>
   path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file);
-
-const shellQuote = (arg: string): string => (/^<\w+>$/.test(arg) || /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 
 interface BannerContext {
   readonly stack: string;

@@ -4,6 +4,7 @@
  */
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import { routePath, SERVER_ROUTES } from '../../lambdas/shared/routes';
+import { shellQuote } from './common';
 
 export interface Handoff {
   readonly issuer: string;
@@ -35,7 +36,6 @@ export function handoffOf(manifest: RegistryManifest, client: ClientRegistration
 
 /** `OAUTH_ISSUER=…` lines, single-quoted for POSIX shells (`set -a; . ./partner.env; set +a`) and dotenv files. */
 export function handoffEnv(handoff: Handoff): string {
-  const quote = (value: string) => (/^[\w.:/@%+=,-]*$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
   const entries: [string, string | undefined][] = [
     ['OAUTH_ISSUER', handoff.issuer],
     ['OAUTH_TOKEN_ENDPOINT', handoff.token_endpoint],
@@ -48,6 +48,6 @@ export function handoffEnv(handoff: Handoff): string {
   ];
   return entries
     .filter((e): e is [string, string] => e[1] !== undefined)
-    .map(([name, value]) => `${name}=${quote(value)}\n`)
+    .map(([name, value]) => `${name}=${shellQuote(value)}\n`)
     .join('');
 }

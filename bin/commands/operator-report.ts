@@ -4,7 +4,16 @@
  * Built from the manifest, the secret store and the state table; it holds no secret, key material or token.
  */
 import type { TokenSetStatus } from '../../lambdas/connections/token-set-item';
-import { keyLeadSecs, readKeyRing, signingKeyAt, stopsSigningAt, type KeyRing } from '../../lambdas/shared/key-schedule';
+import {
+  GATEWAY_JWKS_CACHE_SECS,
+  keyLeadSecs,
+  loadKeyRing,
+  longestAccessTokenTtlSecs,
+  signingKeyAt,
+  stopsSigningAt,
+  storedRingValue,
+  type KeyRing,
+} from '../../lambdas/shared/key-schedule';
 import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import type { SecretStore } from '../../lambdas/shared/ports';
 
@@ -170,18 +179,15 @@ async function secretTimeline(
 async function signingKeys(secrets: SecretStore, manifest: RegistryManifest, nowMs: number): Promise<SigningKeysReport> {
   const nowSecs = Math.floor(nowMs / 1000);
   if (!manifest.signingKeySecretId) return { hasValue: false, keys: [] };
-  const [current, previous] = await Promise.all([
-    secrets.getSecretVersion(manifest.signingKeySecretId, 'AWSCURRENT'),
-    secrets.getSecretVersion(manifest.signingKeySecretId, 'AWSPREVIOUS'),
-  ]);
+  const current = await secrets.getSecretVersion(manifest.signingKeySecretId, 'AWSCURRENT');
   if (!current) return { hasValue: false, keys: [] };
-  const stored = (v: typeof current) => ({ value: v.value, createdAtSecs: Math.floor(v.createdAt.getTime() / 1000) });
-  let ring: KeyRing;
+  let ring: KeyRing | undefined;
   try {
-    ring = readKeyRing(stored(current), previous && stored(previous));
+    ring = await loadKeyRing(secrets, manifest.signingKeySecretId);
   } catch {
-    return { hasValue: true, keys: [], problem: `the value of ${manifest.signingKeySecretId} is not a key ring` };
+    ring = undefined;
   }
+  if (!ring) return { hasValue: true, keys: [], problem: `the value of ${manifest.signingKeySecretId} is not a key ring` };
   const signer = signingKeyAt(ring, nowSecs);
   const keys = ring.keys.map((key): SigningKeyRow => {
     const stops = stopsSigningAt(ring, key);
@@ -198,9 +204,13 @@ async function signingKeys(secrets: SecretStore, manifest: RegistryManifest, now
   const order: Record<KeyState, number> = { signing: 0, next: 1, retired: 2 };
   keys.sort((a, b) => order[a.state] - order[b.state] || a.activatesAt - b.activatesAt);
   const period = manifest.signingKeyRotationDays * 86_400;
-  const nextRotationAt = stored(current).createdAtSecs + period;
+  const nextRotationAt = storedRingValue(current).createdAtSecs + period;
   // What a rotation at nextRotationAt would schedule (the same lead the rotation function uses, at its smallest).
-  const lead = keyLeadSecs({ rotationPeriodSecs: period, prePublishSecs: 7200, longestTokenTtlSecs: manifest.accessTokenTtlSecs });
+  const lead = keyLeadSecs({
+    rotationPeriodSecs: period,
+    prePublishSecs: GATEWAY_JWKS_CACHE_SECS,
+    longestTokenTtlSecs: longestAccessTokenTtlSecs(manifest),
+  });
   return { hasValue: true, keys, nextRotationAt, nextKeyActivatesAt: nextRotationAt + lead };
 }
 

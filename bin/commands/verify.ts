@@ -52,5 +52,3 @@ export function registerVerifyCommand(program: Command): void {
     if (!report.summary.passed) process.exitCode = 1;
   });
 }
-
-export { terraformIssuer } from './terraform-outputs';

@@ -7,8 +7,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkSubject } from '../../lambdas/connections/registrations';
-import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
-import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
 import { htmlPage } from '../../lambdas/shared/pages';
 import { DASHBOARD_CONNECT_PATH, renderDashboard } from '../commands/operator-html';
@@ -24,19 +22,16 @@ export interface DashboardDeps {
   readonly manifest: RegistryManifest;
   /** The running registry (undefined while it starts). */
   readonly registry: () => LocalRegistry | undefined;
-  /** The registry's state file (`localStatePaths(...).state`). */
-  readonly statePath: string;
   readonly clock?: () => number;
 }
 
 export function createDashboard(deps: DashboardDeps): LocalPages {
   async function page(registry: LocalRegistry, status: number, notice?: string): Promise<[number, string]> {
-    const state = new LocalStateStore(deps.statePath);
     const nowMs = (deps.clock ?? Date.now)();
-    const secrets = registry.secrets.filePath ? new LocalSecretStore(registry.secrets.filePath) : registry.secrets;
+    // The running registry's own stores: each reads its files as they are now, so nothing is stale or read twice.
     const report = await collectOperatorReport(deps.manifest, {
-      secrets,
-      connections: await collectStatus(deps.manifest, state, nowMs),
+      secrets: registry.secrets,
+      connections: await collectStatus(deps.manifest, registry.state, nowMs),
       source: 'local',
       issuer: registry.issuer,
       nowMs,

@@ -66,6 +66,8 @@ export interface LocalRegistry {
   /** Names of the secrets this start generated (first start: all of them). */
   readonly generated: readonly string[];
   readonly secrets: LocalSecretStore;
+  /** The registry's state (codes, refresh tokens, connection token sets), one file per item. */
+  readonly state: LocalStateStore;
   /** Third-party connections served here (connect, callback, proxy, local broker); undefined when none are declared. */
   readonly connections?: LocalConnections;
   /** Rotates a client's secret (or the signing key with `signing-key`) as Secrets Manager would, and rewrites clients.json. */
@@ -209,6 +211,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   return {
     url: issuer,
     issuer,
+    state,
     get credentials() {
       return credentials;
     },

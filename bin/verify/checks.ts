@@ -15,6 +15,7 @@ import {
 import { clientAudience, routeAudiences } from '../../lambdas/shared/manifest-queries';
 import { PRIVATE_JWK_MEMBERS } from '../../lambdas/shared/oauth-syntax';
 import { SERVER_ROUTES, routePath } from '../../lambdas/shared/routes';
+import { table } from '../commands/operator-report';
 
 export type VerifyResult = 'ok' | 'fail' | 'warn' | 'skip';
 
@@ -447,10 +448,10 @@ function errorText(err: unknown): string {
 
 /** The report as an aligned table and a summary line (the last column is not padded). */
 export function formatVerifyTable(report: VerifyReport, about: string): string {
-  const titles = ['CHECK', 'TARGET', 'RESULT', 'DETAIL'];
-  const cells = [titles, ...report.rows.map((r) => [r.check, r.target, r.result, r.detail])];
-  const widths = titles.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
-  const lines = cells.map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '));
+  const lines = table(
+    ['CHECK', 'TARGET', 'RESULT', 'DETAIL'],
+    report.rows.map((r) => [r.check, r.target, r.result, r.detail]),
+  );
   const { ok, warn, skip, fail, passed } = report.summary;
   const verdict = `${passed ? 'PASSED' : 'FAILED'}: ${ok} ok, ${warn} warn, ${skip} skip, ${fail} fail`;
   return `verify ${report.issuer} (${about})\n${lines.join('\n')}\n${verdict}\n`;

@@ -7,9 +7,9 @@
 import { importJWK, type CryptoKey, type JWK } from 'jose';
 import { TtlCache } from '../shared/cache';
 import { TemporarilyUnavailableError } from '../shared/errors';
-import { isKeyRingValue, publicationOrder, readKeyRing, signingKeyAt, type KeyRing } from '../shared/key-schedule';
+import { loadKeyRing, publicationOrder, signingKeyAt, type KeyRing } from '../shared/key-schedule';
 import type { Logger } from '../shared/log';
-import type { Clock, SecretStore, SecretVersion } from '../shared/ports';
+import type { Clock, SecretStore } from '../shared/ports';
 
 /** `Retry-After` of the 503 answered while there is no usable signing key (the secret's first value is being made). */
 export const SIGNING_KEY_RETRY_AFTER_SECS = 5;
@@ -55,11 +55,9 @@ export function createSigningKeys(options: {
 
   // Throws when there is no ring or it holds no key, so the cache keeps nothing (or keeps serving the last good ring).
   const load = async (): Promise<LoadedRing> => {
-    const current = await secrets.getSecretVersion(secretId, 'AWSCURRENT');
-    if (!current) throw new Error(`signing key secret ${secretId} has no AWSCURRENT value yet`);
     // A legacy value (one JWK) is migrating: its AWSPREVIOUS key may still verify live tokens, so it stays published.
-    const previous = isKeyRingValue(current.value) ? undefined : await secrets.getSecretVersion(secretId, 'AWSPREVIOUS');
-    const ring = readKeyRing(stored(current), previous && stored(previous));
+    const ring = await loadKeyRing(secrets, secretId);
+    if (!ring) throw new Error(`signing key secret ${secretId} has no AWSCURRENT value yet`);
     if (ring.keys.length === 0) throw new Error(`signing key secret ${secretId} holds an empty key ring`);
     const next = new Map<string, Promise<SigningKey>>();
     for (const { jwk } of ring.keys) next.set(jwk.kid!, imported.get(jwk.kid!) ?? importSigningKey(jwk));
@@ -96,12 +94,9 @@ export function createSigningKeys(options: {
   };
 }
 
-const stored = (version: SecretVersion) => ({ value: version.value, createdAtSecs: Math.floor(version.createdAt.getTime() / 1000) });
-
-/** Imports a private RSA JWK (a ring entry's `jwk`, or its JSON) for RS256 signing. */
-export async function importSigningKey(value: JWK | string): Promise<SigningKey> {
-  const jwk = (typeof value === 'string' ? JSON.parse(value) : value) as JWK;
-  if (jwk.kty !== 'RSA' || !jwk.n || !jwk.e || !jwk.d || !jwk.kid) throw new Error('signing key is not a private RSA JWK with a kid');
+/** Imports a ring entry's private RSA JWK (`readKeyRing` checked its members) for RS256 signing. */
+async function importSigningKey(jwk: JWK): Promise<SigningKey> {
+  if (!jwk.kid || !jwk.n || !jwk.e) throw new Error('signing key is not a private RSA JWK with a kid');
   const privateKey = (await importJWK({ ...jwk, alg: 'RS256' }, 'RS256')) as CryptoKey;
   return { kid: jwk.kid, privateKey, publicJwk: { kty: 'RSA', kid: jwk.kid, use: 'sig', alg: 'RS256', n: jwk.n, e: jwk.e } };
 }

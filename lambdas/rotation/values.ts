@@ -10,6 +10,7 @@ import {
   KEY_RETIREMENT_SKEW_SECS,
   firstKeyRing,
   isKeyRingValue,
+  loadKeyRing,
   readKeyRing,
   rotateKeyRing,
   serializeKeyRing,
@@ -19,7 +20,7 @@ import {
   type KeySchedule,
 } from '../shared/key-schedule';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type SecretKind } from '../shared/manifest';
-import type { SecretDescription, SecretStore, SecretVersion } from '../shared/ports';
+import type { SecretDescription, SecretStore } from '../shared/ports';
 
 /** What making or testing a value may look at: the secret, its other versions, the time and the key schedule. */
 export interface ValueContext {
@@ -62,14 +63,9 @@ export async function newValue(ctx: ValueContext): Promise<string> {
 
 /** The ring AWSCURRENT holds (a legacy single key migrates, with its AWSPREVIOUS key), or undefined when it has none. */
 async function currentRing({ secrets, secretId }: ValueContext): Promise<KeyRing | undefined> {
-  const current = await secrets.getSecretVersion(secretId, 'AWSCURRENT');
-  if (!current) return undefined;
-  const previous = isKeyRingValue(current.value) ? undefined : await secrets.getSecretVersion(secretId, 'AWSPREVIOUS');
-  const ring = readKeyRing(stored(current), previous && stored(previous));
-  return ring.keys.length > 0 ? ring : undefined;
+  const ring = await loadKeyRing(secrets, secretId);
+  return ring && ring.keys.length > 0 ? ring : undefined;
 }
-
-const stored = (version: SecretVersion) => ({ value: version.value, createdAtSecs: Math.floor(version.createdAt.getTime() / 1000) });
 
 /** Bytes of the HS256 key consent links of third-party connections are signed with (256 bits). */
 export const LINK_KEY_BYTES = 32;

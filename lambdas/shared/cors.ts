@@ -5,6 +5,8 @@
  * bearer token; no cookie is ever sent, credentials are not allowed).
  */
 
+import { isLoopbackHttp } from './oauth-syntax';
+
 /** Methods a cross-origin script may use: the OAuth endpoints need no other. */
 export const CORS_ALLOW_METHODS: readonly string[] = ['GET', 'POST'];
 /** Request headers a cross-origin script may send (client authentication, the form's or a JSON body's type, DPoP). */
@@ -27,8 +29,7 @@ export function originProblem(value: unknown): string | undefined {
   } catch {
     return 'it is not an origin like https://app.example.com';
   }
-  const loopback = url.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !loopback) return 'it must be https (or http on a loopback host)';
+  if (url.protocol !== 'https:' && !isLoopbackHttp(url)) return 'it must be https (or http on a loopback host)';
   if (url.origin !== value) return `it must be an origin only, exactly as a browser sends it (${url.origin})`;
   return undefined;
 }

@@ -7,6 +7,7 @@
  */
 import type { JWK } from 'jose';
 import { CACHE_TTL_SECS, MAX_ACCESS_TOKEN_TTL_SECS, SIGNING_KEY_ROTATION_DAYS } from './defaults';
+import type { SecretStore, SecretVersion } from './ports';
 
 /** API Gateway's HTTP API JWT authorizer caches the issuer's JWKS for up to this long (AWS: publish keys before use). */
 export const GATEWAY_JWKS_CACHE_SECS = 7200;
@@ -198,6 +199,23 @@ export function readKeyRing(current: StoredRingValue, previous?: StoredRingValue
     ],
   };
 }
+
+/**
+ * The ring secret `secretId` holds now: AWSCURRENT, with AWSPREVIOUS read only while a legacy value migrates.
+ * `undefined` when there is no AWSCURRENT value yet; throws on a malformed one.
+ */
+export async function loadKeyRing(secrets: Pick<SecretStore, 'getSecretVersion'>, secretId: string): Promise<KeyRing | undefined> {
+  const current = await secrets.getSecretVersion(secretId, 'AWSCURRENT');
+  if (!current) return undefined;
+  const previous = isKeyRingValue(current.value) ? undefined : await secrets.getSecretVersion(secretId, 'AWSPREVIOUS');
+  return readKeyRing(storedRingValue(current), previous && storedRingValue(previous));
+}
+
+/** A secret version as `readKeyRing` takes it. */
+export const storedRingValue = (version: SecretVersion): StoredRingValue => ({
+  value: version.value,
+  createdAtSecs: Math.floor(version.createdAt.getTime() / 1000),
+});
 
 export const serializeKeyRing = (ring: KeyRing): string =>
   JSON.stringify({ keys: ring.keys.map(({ jwk, createdAt, activatesAt }) => ({ jwk, createdAt, activatesAt })) });

@@ -4,7 +4,7 @@
  */
 import { Token } from 'cdktf';
 import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
-import { GATEWAY_JWKS_CACHE_SECS, keyScheduleProblems } from '../../lambdas/shared/key-schedule';
+import { GATEWAY_JWKS_CACHE_SECS, keyScheduleProblems, longestAccessTokenTtlSecs } from '../../lambdas/shared/key-schedule';
 import type { ExternalClient } from '../external-client';
 import type { OAuthRegistry } from '../oauth-registry';
 import type { ProtectedRoute } from '../protected-route';
@@ -58,11 +58,11 @@ function duplicates(registry: OAuthRegistry): string[] {
  * Gateway's JWKS cache before it signs, and kept as long as the tokens it signed live after it stops.
  */
 function keyScheduleProblemsOf(registry: OAuthRegistry): string[] {
-  const ttls = [registry.accessTokenTtlSecs, ...registry.externalClients.map((c) => c.registration.accessTokenTtlSecs)];
-  if (ttls.some((v) => Token.isUnresolved(v))) return [];
+  const clients = registry.externalClients.map((c) => c.registration);
+  if ([registry.accessTokenTtlSecs, ...clients.map((c) => c.accessTokenTtlSecs)].some((v) => Token.isUnresolved(v))) return [];
   return keyScheduleProblems({
     rotationDays: registry.signingKeyRotationDays,
-    longestTokenTtlSecs: Math.max(...ttls),
+    longestTokenTtlSecs: longestAccessTokenTtlSecs({ accessTokenTtlSecs: registry.accessTokenTtlSecs, clients }),
     prePublishSecs: GATEWAY_JWKS_CACHE_SECS,
     cacheTtlSecs: CACHE_TTL_SECS,
   });

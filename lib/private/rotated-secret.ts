@@ -43,11 +43,6 @@ export class SecretBootstrap {
   public add(secret: SecretsmanagerSecret): void {
     this.secrets.push(secret);
   }
-
-  /** The names (tokens: `${aws_secretsmanager_secret.<id>.name}`) of the secrets bootstrapped, in declaration order. */
-  public get secretNames(): string[] {
-    return this.secrets.map((s) => s.name);
-  }
 }
 
 /** The bootstrap event of the rotation function. */

@@ -15,8 +15,11 @@ import { SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/co
 import { startDev, testAppDir } from '../../testing/dev-server';
 import { freePort, repoRoot } from '../../testing/example-app';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no ${CHROMIUM}: install Debian's chromium package (apt-get install -y chromium) to run it`;
+// `.ci/run` installs Debian's chromium; in CI a missing browser fails the suite instead of skipping it.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const missing = `no ${CHROMIUM}: install Debian's chromium package (apt-get install -y chromium), or set CHROMIUM_PATH`;
+if (process.env.CI && !existsSync(CHROMIUM)) throw new Error(missing);
+const skip = existsSync(CHROMIUM) ? false : missing;
 
 const APP = `
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { terraformIssuer } from '../../bin/commands/verify';
+import { terraformIssuer } from '../../bin/commands/terraform-outputs';
 import { type LocalRegistry } from '../../bin/local/local-registry';
 import { registryStateDir, registryStatePaths } from '../../bin/local/local-state';
 import { PATH_PLACEHOLDER, jwksProblems, modulusBits, routeRequest, type VerifyReport } from '../../bin/verify/checks';
@@ -380,5 +380,46 @@ describe("verify, deployed: the issuer from the stack's Terraform outputs", () =
       () => terraformIssuer(outdir, 'undeployed', 'tiny'),
       /terraform output -json in .*undeployed failed \(Error: .*\).*--issuer/,
     );
+  });
+});
+
+describe('verify, deployed, where no terraform is installed (as in CI): a stand-in terraform CLI on PATH', () => {
+  // The stand-in answers `terraform output -json` as Terraform does: the outputs of the state, or Terraform's error box.
+  const bin = mkdtempSync(path.join(tmpdir(), 'oauth-registry-fake-terraform-'));
+  const outdir = mkdtempSync(path.join(tmpdir(), 'oauth-registry-verify-fake-tf-'));
+  const ISSUER = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
+  const savedPath = process.env.PATH;
+
+  before(() => {
+    const script = [
+      '#!/usr/bin/env node',
+      "const fs = require('node:fs');",
+      "if (!fs.existsSync('outputs.json')) {",
+      "  process.stderr.write('╷\\n│ Error: No outputs found\\n│\\n│ The state file has no outputs.\\n╵\\n');",
+      '  process.exit(1);',
+      '}',
+      "process.stdout.write(fs.readFileSync('outputs.json', 'utf8'));",
+    ].join('\n');
+    writeFileSync(path.join(bin, 'terraform'), script, { mode: 0o755 });
+    process.env.PATH = `${bin}${path.delimiter}${savedPath}`;
+    for (const stack of ['tiny', 'undeployed']) mkdirSync(path.join(outdir, 'stacks', stack), { recursive: true });
+    const outputs = { 'tiny-issuer': { value: ISSUER }, 'tiny-token-endpoint': { value: `${ISSUER}/oauth2/token` } };
+    writeFileSync(path.join(outdir, 'stacks', 'tiny', 'outputs.json'), JSON.stringify(outputs));
+  });
+  after(() => {
+    process.env.PATH = savedPath;
+  });
+
+  it('reads <namePrefix>-issuer, names a missing output, and says what to do without a state', () => {
+    assert.equal(terraformIssuer(outdir, 'tiny', 'tiny'), ISSUER);
+    assert.throws(
+      () => terraformIssuer(outdir, 'tiny', 'other'),
+      /no Terraform output other-issuer .*outputs: tiny-issuer, tiny-token-endpoint/,
+    );
+    assert.throws(
+      () => terraformIssuer(outdir, 'undeployed', 'tiny'),
+      /terraform output -json in .*undeployed failed \(Error: No outputs found\): deploy first .*--issuer <url>/,
+    );
+    assert.throws(() => terraformIssuer(outdir, 'missing-stack', 'tiny'), /no synthesized stack at .*missing-stack/);
   });
 });

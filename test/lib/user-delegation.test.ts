@@ -62,8 +62,9 @@ describe('user-delegated access (synth)', () => {
     registry.grantIntrospection(role);
     const policy = JSON.parse(resource(synthJson(stack), 'aws_iam_role_policy', 'IntrospectionGrant').policy);
     assert.equal(policy.Statement.length, 1);
-    assert.equal(policy.Statement[0].Action, 'execute-api:Invoke');
-    assert.match(policy.Statement[0].Resource, /\/\*\/POST\/internal\/introspect$/);
+    assert.deepEqual(policy.Statement[0].Action, ['execute-api:Invoke']);
+    assert.equal(policy.Statement[0].Resource.length, 1);
+    assert.match(policy.Statement[0].Resource[0], /\/\*\/POST\/internal\/introspect$/);
   });
 
   it('a public client gets no secret and authenticates with none', () => {

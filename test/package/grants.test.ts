@@ -99,13 +99,16 @@ describe('grants for any principal', () => {
     );
   });
 
-  it('grantIntrospection(IamRole) keeps the policy it always created', () => {
+  it('grantIntrospection(IamRole) keeps the resource id it always had (no replacement on upgrade), scoped to the route', () => {
     const { stack, registry } = fixture();
     const role = new IamRole(stack, 'Service', { assumeRolePolicy: '{}' });
     const grant = registry.grantIntrospection(role);
     const policy = resource(synthJson(stack), 'aws_iam_role_policy', 'IntrospectionGrant');
     assert.match(policy.role, /aws_iam_role\.Service\.name/);
-    assert.equal(JSON.parse(policy.policy).Statement[0].Action, 'execute-api:Invoke');
+    const [statement, ...others] = JSON.parse(policy.policy).Statement;
+    assert.equal(others.length, 0);
+    assert.deepEqual([statement.Sid, statement.Action, statement.Resource.length], ['IntrospectTokens', ['execute-api:Invoke'], 1]);
+    assert.match(statement.Resource[0], /execution_arn\}\/\*\/POST\/internal\/introspect$/);
     assert.deepEqual(grant.statement.actions, ['execute-api:Invoke']);
     assert.ok(registry instanceof OAuthRegistry);
   });
