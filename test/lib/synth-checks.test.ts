@@ -28,6 +28,16 @@ describe('synth-time checks', () => {
     assert.throws(() => f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] }), /^Error: duplicate route "GET \/v1\/a"/);
   });
 
+  it('two different route keys that would share a construct id are named as such, not as a duplicate', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Acme', { scopes: ['a'] });
+    f.registry.addRoute('GET /v1/items/{id}', { handler: hello, scopes: ['a'] });
+    assert.throws(
+      () => f.registry.addRoute('GET /v1/items/id', { handler: hello, scopes: ['a'] }),
+      /^Error: routes "GET \/v1\/items\/\{id\}" and "GET \/v1\/items\/id" would both be construct .*GetV1ItemsId; rename one path/,
+    );
+  });
+
   it('an exportName the entry does not export fails synth, naming what it exports', () => {
     const f = fixture();
     assert.throws(
