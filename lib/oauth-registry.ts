@@ -113,6 +113,7 @@ export class OAuthRegistry extends Construct {
     const tags = props.tags ? { ...props.tags } : undefined;
 
     this.partition = new DataAwsPartition(this, 'Partition');
+    // Read as `id`, the region's name in hashicorp/aws 5.x and 6.x alike (6.x renamed `name` to `region`).
     this.region = new DataAwsRegion(this, 'Region');
     this.callerIdentity = new DataAwsCallerIdentity(this, 'CallerIdentity');
     const storage = new RegistryStorage(this, {
@@ -283,12 +284,12 @@ export class OAuthRegistry extends Construct {
 
   /** @internal `arn:<partition>:<service>:<region>:<account>:<resource>` in the registry's account and region. */
   public _regionalArn(service: string, resource: string): string {
-    return `arn:${this.partition.partition}:${service}:${this.region.region}:${this.callerIdentity.accountId}:${resource}`;
+    return `arn:${this.partition.partition}:${service}:${this.region.id}:${this.callerIdentity.accountId}:${resource}`;
   }
 
   /** @internal `<service>.<region>.<dns suffix>`: the `kms:ViaService` of a call `service` makes in the registry's region. */
   public _viaService(service: string): string {
-    return `${service}.${this.region.region}.${this.partition.dnsSuffix}`;
+    return `${service}.${this.region.id}.${this.partition.dnsSuffix}`;
   }
 
   /** @internal The registry's account id. */
