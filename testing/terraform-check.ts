@@ -23,18 +23,20 @@ const REGION = 'eu-west-1';
 export interface TerraformSetup {
   /** The aws provider version the mirror holds (the highest, when it holds several). */
   readonly awsVersion: string;
-  /** The CLI configuration: the mirror for hashicorp providers, nothing downloaded. */
-  readonly cliConfigFile: string;
+  /** The filesystem mirror of hashicorp providers. */
+  readonly mirror: string;
 }
 
-/**
- * Terraform and the mirror, or why not. In CI (`CI` set) their absence is an error for the caller to throw; locally
- * the caller may skip with the message.
- */
+/** The oldest Terraform the check runs on: write-only attributes (`secret_string_wo`) came in 1.11. */
+const MIN_TERRAFORM = '1.11.0';
+
+/** Terraform (≥ 1.11) and the mirror's aws provider, or what is missing. */
 export function terraformSetup(): TerraformSetup | { readonly missing: string } {
   const version = spawnSync(TERRAFORM, ['version', '-json'], { encoding: 'utf8', env: terraformEnv() });
-  if (version.error || version.status !== 0) {
-    return { missing: `no ${TERRAFORM} on PATH: install Terraform >= 1.11 (or set TERRAFORM to its path)` };
+  const found = version.status === 0 ? (JSON.parse(version.stdout) as { terraform_version: string }).terraform_version : undefined;
+  if (found === undefined || compareVersions(found, MIN_TERRAFORM) < 0) {
+    const what = found === undefined ? `no ${TERRAFORM} on PATH` : `Terraform ${found} is older than ${MIN_TERRAFORM}`;
+    return { missing: `${what}: install Terraform >= ${MIN_TERRAFORM} (or set TERRAFORM to its path)` };
   }
   const versionsDir = path.join(MIRROR, AWS_PROVIDER_DIR);
   const versions = existsSync(versionsDir) ? readdirSync(versionsDir).filter((v) => /^\d+\.\d+\.\d+$/.test(v)) : [];
@@ -43,37 +45,38 @@ export function terraformSetup(): TerraformSetup | { readonly missing: string } 
       missing: `no hashicorp/aws provider under ${versionsDir}: fill the mirror (terraform providers mirror) or set TF_PLUGIN_MIRROR`,
     };
   }
-  const awsVersion = versions.sort(compareVersions).at(-1)!;
-  const cliConfigFile = path.join(mkdtempSync(path.join(tmpdir(), 'oauth-registry-tfrc-')), 'cli.tfrc');
-  writeFileSync(
-    cliConfigFile,
-    `provider_installation {
+  return { awsVersion: versions.sort(compareVersions).at(-1)!, mirror: MIRROR };
+}
+
+/** A CLI configuration that installs hashicorp providers from `mirror` only: nothing is downloaded. */
+function cliConfig(mirror: string): string {
+  return `provider_installation {
   filesystem_mirror {
-    path    = ${JSON.stringify(MIRROR)}
+    path    = ${JSON.stringify(mirror)}
     include = ["registry.terraform.io/hashicorp/*"]
   }
   direct {
     exclude = ["registry.terraform.io/hashicorp/*"]
   }
 }
-`,
-  );
-  return { awsVersion, cliConfigFile };
+`;
 }
 
 /**
- * `terraformSetup()` for a test: the setup, or the reason to skip. In CI (`CI` set) a missing Terraform or mirror
- * throws instead, so the run fails rather than skipping the check (as the browser test does without a browser).
+ * `terraformSetup()` for tests: `skip` (the reason) when Terraform or the mirror is missing on a developer's machine;
+ * in CI (`CI` set) never skipped, and `setup()` throws the reason, so the run fails instead (as the browser test does).
  */
-export function terraformSetupForTests(): { readonly setup?: TerraformSetup; readonly skip: string | false } {
+export function terraformSetupForTests(): { readonly skip: string | false; setup(): TerraformSetup } {
   const found = terraformSetup();
-  if (!('missing' in found)) return { setup: found, skip: false };
-  if (process.env.CI) throw new Error(found.missing);
-  return { skip: found.missing };
+  const setup = (): TerraformSetup => {
+    if ('missing' in found) throw new Error(found.missing);
+    return found;
+  };
+  return { skip: 'missing' in found && !process.env.CI ? found.missing : false, setup };
 }
 
 function compareVersions(a: string, b: string): number {
-  const [pa, pb] = [a, b].map((v) => v.split('.').map(Number));
+  const [pa, pb] = [a, b].map((v) => v.split(/[.-]/).map(Number));
   return pa[0] - pb[0] || pa[1] - pb[1] || pa[2] - pb[2];
 }
 
@@ -123,7 +126,9 @@ export function checkSynthOutput(outdir: string, setup: TerraformSetup): StackCh
 
 /** `init`, `validate`, the real-provider plan and the mock apply of one stack directory of a `cdktf.out`. */
 export function checkStack(stackDir: string, setup: TerraformSetup, stack = path.basename(stackDir)): StackCheck {
-  const work = mkdtempSync(path.join(tmpdir(), `oauth-registry-tf-${stack}-`));
+  const root = mkdtempSync(path.join(tmpdir(), `oauth-registry-tf-${stack}-`));
+  const work = path.join(root, 'stack');
+  const cliConfigFile = path.join(root, 'cli.tfrc');
   const timingsMs: Record<string, number> = {};
   const problems: TerraformProblem[] = [];
   const terraform = (step: string, args: readonly string[]) => {
@@ -131,13 +136,15 @@ export function checkStack(stackDir: string, setup: TerraformSetup, stack = path
     const result = spawnSync(TERRAFORM, args, {
       cwd: work,
       encoding: 'utf8',
-      env: terraformEnv(setup.cliConfigFile),
+      env: terraformEnv(cliConfigFile),
       maxBuffer: 64 * 1024 * 1024,
     });
     timingsMs[step] = Date.now() - started;
     return result;
   };
   try {
+    mkdirSync(work);
+    writeFileSync(cliConfigFile, cliConfig(setup.mirror));
     const config = JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8')) as TerraformJson;
     writeFileSync(path.join(work, 'cdk.tf.json'), JSON.stringify(pinnedForCheck(config, setup.awsVersion), null, 2));
     for (const entry of readdirSync(stackDir)) {
@@ -163,7 +170,7 @@ export function checkStack(stackDir: string, setup: TerraformSetup, stack = path
     problems.push(...report.problems);
     return { stack, problems, timingsMs: { ...timingsMs, ...report.timingsMs } };
   } finally {
-    if (!process.env.TERRAFORM_CHECK_KEEP) rmSync(work, { recursive: true, force: true });
+    if (!process.env.TERRAFORM_CHECK_KEEP) rmSync(root, { recursive: true, force: true });
   }
 }
 

@@ -6,7 +6,7 @@
  * provider version does not have.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -30,12 +30,13 @@ describe('real Terraform over the synthesized stacks', { skip, timeout: 600_000 
     rmSync(work, { recursive: true, force: true });
   });
 
+  /** Synthesizes `appFile` into `work/<name>` and checks every stack; the timings go to the summary line. */
   const synthAndCheck = (name: string, appFile: string): StackCheck[] => {
     const outdir = path.join(work, name);
     const started = Date.now();
     synthesizeForDeploy(appFile, outdir);
     const synthMs = Date.now() - started;
-    const checks = checkSynthOutput(outdir, setup!);
+    const checks = checkSynthOutput(outdir, setup());
     timings[name] = { synth: synthMs, ...Object.fromEntries(checks.map((c) => [c.stack, c.timingsMs])) };
     return checks;
   };
@@ -55,20 +56,16 @@ describe('real Terraform over the synthesized stacks', { skip, timeout: 600_000 
     for (const check of checks) assert.deepEqual(check.problems, [], describeProblems(check));
   });
 
-  /** main.ts's stack, synthesized once, with `edit` applied to its configuration; checked. */
-  let mainStack: string | undefined;
+  /** main.ts's stack (synthesized by the first test, or now) with `edit` applied to its configuration; checked. */
   const checkEdited = (edit: (tf: any) => void): StackCheck => {
-    if (!mainStack) {
-      const outdir = path.join(work, 'main-for-edits');
-      synthesizeForDeploy(path.join(repoRoot, 'main.ts'), outdir);
-      mainStack = path.join(outdir, 'stacks', 'incident-api');
-    }
+    const mainStack = path.join(work, 'main', 'stacks', 'incident-api');
+    if (!existsSync(mainStack)) synthesizeForDeploy(path.join(repoRoot, 'main.ts'), path.join(work, 'main'));
     const stackDir = mkdtempSync(path.join(work, 'edited-'));
     cpSync(mainStack, stackDir, { recursive: true });
     const tf = JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
     edit(tf);
     writeFileSync(path.join(stackDir, 'cdk.tf.json'), JSON.stringify(tf));
-    return checkStack(stackDir, setup!, 'edited');
+    return checkStack(stackDir, setup(), 'edited');
   };
 
   it('fails at init on a `${…}` reference in depends_on, as the client items had it before the fix', () => {
