@@ -3,8 +3,8 @@
  * private_key_jwt by inline keys and by URL, public, JWT bearer, authorization code with refresh), user sign-in, a
  * custom domain with `hostedZoneId` and one without, shared and per-user connections of every grant, write-only
  * credentials, grants to a route, a registry function, an outside `IamRole` and a role by ARN, CORS and every
- * registry prop. Run it as an app (`node --import tsx testing/every-option-app.ts`, `CDKTF_OUTDIR` set); tests give
- * its output to Terraform.
+ * registry prop. It is an app, not a module: run it (`synthesizeForDeploy` of `testing/terraform-check.ts`, or
+ * `CDKTF_OUTDIR=out node --import tsx testing/every-option-app.ts`); its stack is `every-option`.
  */
 import path from 'node:path';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
@@ -23,9 +23,6 @@ import {
   UserAuthentication,
 } from '../lib';
 
-/** The stack this app synthesizes. */
-export const EVERY_OPTION_STACK = 'every-option';
-
 const HELLO = path.join(__dirname, '..', 'lambdas', 'examples', 'hello.ts');
 const ACCOUNTS = path.join(__dirname, '..', 'lambdas', 'examples', 'accounts.ts');
 const RSA_PUBLIC = {
@@ -38,7 +35,7 @@ const RSA_PUBLIC = {
 };
 
 const app = new App();
-const stack = new TerraformStack(app, EVERY_OPTION_STACK);
+const stack = new TerraformStack(app, 'every-option');
 new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
 
 // Every registry prop, a custom domain whose records the registry creates, user sign-in and CORS.
@@ -146,6 +143,13 @@ registry.addConnection('Ledger', {
     assertionLifetimeSecs: 120,
   }),
   clientAuth: ConnectionClientAuth.PRIVATE_KEY_JWT,
+});
+
+registry.addConnection('Directory', {
+  provider: Provider.endpoints({ tokenEndpoint: 'https://directory.example/oauth/token' }),
+  grant: ConnectionGrant.jwtBearer(),
+  clientAuth: ConnectionClientAuth.NONE,
+  mode: ConnectionMode.PER_USER,
 });
 
 // Grants: to a route, to a registry function (a route's handler), to an IamRole of this stack, to a role by ARN.
