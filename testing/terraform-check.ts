@@ -5,7 +5,7 @@
  * in memory with `mock_provider "aws"` (both through `terraform test`). Nothing is downloaded and no AWS call is made.
  *
  * `TERRAFORM` names the binary (default: `terraform` on PATH), `TF_PLUGIN_MIRROR` the mirror (default
- * `/opt/tf-plugins`).
+ * `/opt/tf-plugins`); `TERRAFORM_CHECK_KEEP=1` keeps each stack's work directory (its tests/*.tftest.hcl) for a look.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -99,7 +99,7 @@ export interface TerraformProblem {
 export interface StackCheck {
   readonly stack: string;
   readonly problems: readonly TerraformProblem[];
-  /** Milliseconds per step. */
+  /** Milliseconds per command (init, validate, test) and per test file within `test` (plan, apply). */
   readonly timingsMs: Readonly<Record<string, number>>;
 }
 
@@ -189,7 +189,7 @@ interface TerraformJson {
 }
 
 /** The stack as the check runs it: the aws provider pinned to the mirror's version, no backend. Nothing else changes. */
-export function pinnedForCheck(config: TerraformJson, awsVersion: string): TerraformJson {
+function pinnedForCheck(config: TerraformJson, awsVersion: string): TerraformJson {
   const { backend: _backend, ...terraform } = config.terraform ?? {};
   const providers = { ...terraform.required_providers };
   if (providers.aws) providers.aws = { ...providers.aws, version: awsVersion };
