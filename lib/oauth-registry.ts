@@ -26,7 +26,7 @@ import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
 import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
 import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
-import { registryProblems } from './private/registry-checks';
+import { quotaWarningsAspect, registryProblems } from './private/registry-checks';
 import { policyDocument, type RegistryFunction } from './private/registry-function';
 import { registryManifest, writeManifestOnSynth } from './private/registry-manifest';
 import { registrySettings } from './private/registry-settings';
@@ -177,6 +177,7 @@ export class OAuthRegistry extends Construct {
     addRegistryOutputs(this, api.domainName);
     this.node.addValidation({ validate: () => [...registryProblems(this), ...this.server.validate()] });
     Aspects.of(this).add(new RegistryRulesAspect({ table: this.registrations }));
+    Aspects.of(this).add(quotaWarningsAspect(this));
     writeManifestOnSynth(this);
   }
 

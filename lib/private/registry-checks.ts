@@ -1,18 +1,117 @@
 /**
  * Checks of the whole registry that can only run once every client and route is declared (at synth): duplicate
- * client names, client ids and route keys, and a signing-key schedule that could not keep its windows.
+ * client names, client ids and route keys, a signing-key schedule that could not keep its windows, and API Gateway's
+ * quotas for HTTP APIs (errors for the fixed ones, warnings for those AWS can raise).
  */
-import { Token } from 'cdktf';
+import { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-authorizer';
+import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
+import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
+import { Annotations, AnnotationMetadataEntryType, TerraformStack, Token, type IAspect } from 'cdktf';
+import type { IConstruct } from 'constructs';
 import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
 import { GATEWAY_JWKS_CACHE_SECS, keyScheduleProblems, longestAccessTokenTtlSecs } from '../../lambdas/shared/key-schedule';
 import type { ExternalClient } from '../external-client';
 import type { OAuthRegistry } from '../oauth-registry';
 import type { ProtectedRoute } from '../protected-route';
 import { outputName } from './outputs';
+import { resolveTokens } from './resolve';
 
 /** Every problem of the declared clients and routes, as messages. */
 export function registryProblems(registry: OAuthRegistry): string[] {
-  return [...duplicates(registry), ...keyScheduleProblemsOf(registry)];
+  return [...duplicates(registry), ...keyScheduleProblemsOf(registry), ...httpApiQuotaProblems(registry)];
+}
+
+/**
+ * Amazon API Gateway's quotas for HTTP APIs (developer guide, "Quotas for configuring and running an HTTP API in API
+ * Gateway"), per API. The fixed ones fail synth; the adjustable ones only warn, since an account may have more.
+ */
+export const HTTP_API_QUOTAS = {
+  /** "Scopes per route": not adjustable. */
+  scopesPerRoute: 10,
+  /** "Audiences per authorizer": not adjustable. */
+  audiencesPerAuthorizer: 50,
+  /** "Integrations per API": not adjustable. */
+  integrationsPerApi: 300,
+  /** "Routes per API": adjustable (Service Quotas, L-65B5C802). */
+  routesPerApi: 300,
+  /** "Authorizers per API": adjustable through the AWS Support Center. */
+  authorizersPerApi: 10,
+} as const;
+
+/** The routes, integrations and authorizers of the registry's API, wherever in the stack they were declared. */
+function apiParts(registry: OAuthRegistry) {
+  // Each read of a token attribute is a new token: compare them as Terraform expressions.
+  const apiId = resolveTokens(registry, registry.api.id);
+  const all = TerraformStack.of(registry).node.findAll();
+  const onApi = <T extends { apiIdInput?: string }>(type: abstract new (...args: never[]) => T): T[] =>
+    all.filter((node): node is IConstruct & T => node instanceof type && resolveTokens(registry, (node as T).apiIdInput) === apiId);
+  return { routes: onApi(Apigatewayv2Route), integrations: onApi(Apigatewayv2Integration), authorizers: onApi(Apigatewayv2Authorizer) };
+}
+
+/** The HTTP API quotas AWS cannot raise: a route's scopes, an authorizer's audiences, the API's integrations. */
+function httpApiQuotaProblems(registry: OAuthRegistry): string[] {
+  const { routes, integrations, authorizers } = apiParts(registry);
+  const q = HTTP_API_QUOTAS;
+  const errors: string[] = [];
+  for (const route of routes) {
+    const scopes = route.authorizationScopesInput;
+    if (scopes === undefined || Token.isUnresolved(scopes) || scopes.length <= q.scopesPerRoute) continue;
+    errors.push(
+      `route "${route.routeKeyInput}" names ${scopes.length} scopes; API Gateway allows at most ${q.scopesPerRoute} ` +
+        '("Scopes per route" of HTTP APIs, not adjustable): use fewer, broader scopes',
+    );
+  }
+  for (const authorizer of authorizers) {
+    const audiences = authorizer.jwtConfigurationInput?.audience;
+    if (audiences === undefined || Token.isUnresolved(audiences) || audiences.length <= q.audiencesPerAuthorizer) continue;
+    errors.push(
+      `JWT authorizer "${authorizer.nameInput}" accepts ${audiences.length} audiences; API Gateway allows at most ` +
+        `${q.audiencesPerAuthorizer} ("Audiences per authorizer" of HTTP APIs, not adjustable)`,
+    );
+  }
+  if (integrations.length > q.integrationsPerApi) {
+    errors.push(
+      `the registry's API would have ${integrations.length} integrations (one per protected route, plus the registry's ` +
+        `own); API Gateway allows at most ${q.integrationsPerApi} ("Integrations per API" of HTTP APIs, not adjustable): ` +
+        'split the routes over several registries',
+    );
+  }
+  return errors;
+}
+
+/**
+ * Warns (cdktf annotations, printed by `cdktf synth`) about the adjustable quotas when synth visits the registry,
+ * once every route and authorizer is declared; a repeated synth does not repeat a warning.
+ */
+export function quotaWarningsAspect(registry: OAuthRegistry): IAspect {
+  return {
+    visit(node) {
+      if (node !== registry) return;
+      const given = new Set(registry.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => m.data));
+      for (const warning of httpApiQuotaWarnings(registry)) if (!given.has(warning)) Annotations.of(registry).addWarning(warning);
+    },
+  };
+}
+
+/** The HTTP API quotas an account can raise: warnings, so a registry over them synthesizes but says what to ask for. */
+export function httpApiQuotaWarnings(registry: OAuthRegistry): string[] {
+  const { routes, authorizers } = apiParts(registry);
+  const q = HTTP_API_QUOTAS;
+  const warnings: string[] = [];
+  if (routes.length > q.routesPerApi) {
+    warnings.push(
+      `the registry's API would have ${routes.length} routes, over API Gateway's default quota of ${q.routesPerApi} ` +
+        '("Routes per API" of HTTP APIs, adjustable in Service Quotas, L-65B5C802): have it raised for this API before deploying',
+    );
+  }
+  if (authorizers.length > q.authorizersPerApi) {
+    warnings.push(
+      `the registry's API would have ${authorizers.length} JWT authorizers (one per distinct audience set of the routes), ` +
+        `over API Gateway's default quota of ${q.authorizersPerApi} ("Authorizers per API" of HTTP APIs, adjustable ` +
+        'through the AWS Support Center): have it raised before deploying, or let routes share audience sets',
+    );
+  }
+  return warnings;
 }
 
 function duplicates(registry: OAuthRegistry): string[] {
