@@ -23,11 +23,21 @@ export function isAwaitIssuerEvent(event: unknown): event is AwaitIssuerEvent {
   return typeof e === 'object' && e !== null && e.action === 'await-issuer';
 }
 
-/** The rotation function's timeout is 300 s; give up well before, with a message instead of a Lambda timeout. */
-export const AWAIT_ISSUER_DEADLINE_MS = 240_000;
+/**
+ * Terraform waits for this invocation on one HTTP connection that carries no byte until the answer, so the check
+ * must end well before an idle connection is cut between the deploying machine and Lambda: 60 to 120 s at many
+ * proxies and load balancers, 350 s at an AWS NAT gateway. It stops polling after 30 s (a stage deploys new routes
+ * in seconds; alias records exist, in sync, before it runs) and fails the apply saying why: applying again resumes.
+ */
+export const AWAIT_ISSUER_DEADLINE_MS = 30_000;
 const POLL_INTERVAL_MS = 3_000;
 /** Each document is small; a slow or huge answer is a problem, not something to wait out. */
 const REQUEST_TIMEOUT_MS = 5_000;
+/**
+ * The longest the check runs: a poll may start just before the deadline and wait out both documents' timeouts,
+ * 30 + 2 × 5 = 40 s (plus the function's start): well under a 60 s idle cut-off.
+ */
+export const AWAIT_ISSUER_BOUND_MS = AWAIT_ISSUER_DEADLINE_MS + 2 * REQUEST_TIMEOUT_MS;
 
 export async function awaitIssuer(
   event: AwaitIssuerEvent,

@@ -6,8 +6,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TerraformVariable, Testing } from 'cdktf';
+import { DOCUMENT_LIMITS } from '../../lambdas/shared/bounded-fetch';
+import { AWS_CALL_ALLOWANCE_MS, SIGN_IN_CALLBACK_BUDGET_MS } from '../../lambdas/shared/defaults';
 import { ClientAuth, ConnectionCredentials, ConnectionGrant, GrantType, Provider, UserAuthentication } from '../../lib';
-import { BROKER_RENEWAL_BUDGET_SECS, TOKEN_ACCESS_HANDLER_TIMEOUT_SECS } from '../../lib/private/connections-infra';
+import {
+  API_GATEWAY_TIMEOUT_SECS,
+  BROKER_RENEWAL_BUDGET_SECS,
+  TOKEN_ACCESS_HANDLER_TIMEOUT_SECS,
+} from '../../lib/private/connections-infra';
 import { addressOf, ancestorsOf, fixture, resource, resources, synthJson } from './helpers';
 
 const hello = { entry: 'lambdas/examples/hello.ts' };
@@ -384,6 +390,26 @@ describe('a policy IAM accepts', () => {
     const tf = synthJson(f.stack);
     const item = addressOf(tf, 'aws_dynamodb_table_item', 'Partner');
     assert.ok(ancestorsOf(tf, item).has(addressOf(tf, 'aws_lambda_invocation', 'SecretBootstrap')));
+  });
+});
+
+describe('function timeouts come from budgets', () => {
+  it("the authorization server outlives its slowest request, the sign-in callback, and stays under API Gateway's 30 s", () => {
+    // Upstream discovery, then the code exchange, each up to the document fetch's deadline, then the AWS calls.
+    const fetches = 2 * DOCUMENT_LIMITS.timeoutMs;
+    assert.equal(SIGN_IN_CALLBACK_BUDGET_MS, fetches + 7 * AWS_CALL_ALLOWANCE_MS);
+    const f = fixture({ userAuthentication: UserAuthentication.oidc({ issuer: 'https://login.example.com', clientId: 'c' }) });
+    const tf = synthJson(f.stack);
+    const timeoutSecs: number = resource(tf, 'aws_lambda_function', 'AuthorizationServer').timeout;
+    assert.ok(timeoutSecs * 1000 > SIGN_IN_CALLBACK_BUDGET_MS, `${timeoutSecs} s must cover ${SIGN_IN_CALLBACK_BUDGET_MS} ms`);
+    assert.ok(timeoutSecs < API_GATEWAY_TIMEOUT_SECS, `${timeoutSecs} s must stay under API Gateway's ${API_GATEWAY_TIMEOUT_SECS} s`);
+  });
+
+  it("the connections function, behind the API too, stays a second under API Gateway's 30 s", () => {
+    const f = fixture();
+    f.registry.addConnection('Crm', { provider: Provider.discover('https://idp.example') });
+    const tf = synthJson(f.stack);
+    assert.equal(resource(tf, 'aws_lambda_function', 'Connections_Function').timeout, API_GATEWAY_TIMEOUT_SECS - 1);
   });
 });
 
