@@ -245,6 +245,19 @@ describe('redeploy and destroy', () => {
     assert.deepEqual(off.point_in_time_recovery, { enabled: false });
   });
 
+  it('with deletion protection, destroying the table fails at plan, before the registrations or secrets are deleted', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Caller', { scopes: ['a'] });
+    const tf = synthJson(f.stack);
+    // Terraform deletes dependents first: deletion protection alone fails on the table after its items are gone.
+    assert.deepEqual(resource(tf, 'aws_dynamodb_table', 'Table').lifecycle, { prevent_destroy: true });
+    // Removing one client still deletes its item and secret.
+    for (const [id, item] of Object.entries<any>(resources(tf, 'aws_dynamodb_table_item'))) {
+      assert.equal(item.lifecycle?.prevent_destroy, undefined, id);
+    }
+    assert.equal(resource(synthJson(fixture({ deletionProtection: false }).stack), 'aws_dynamodb_table', 'Table').lifecycle, undefined);
+  });
+
   it('names no account-global resource with a fixed name: IAM roles get a prefix AWS completes', () => {
     const f = fixture({ namePrefix: 'a-rather-long-registry-prefix-x' });
     f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
