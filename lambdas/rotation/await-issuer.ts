@@ -10,6 +10,8 @@ import { routePath, SERVER_ROUTES } from '../shared/routes';
 export interface AwaitIssuerEvent {
   readonly action: 'await-issuer';
   readonly issuer: string;
+  /** With a custom domain whose DNS is the operator's: the record to create (name → API Gateway's target). */
+  readonly dnsRecord?: { readonly name: string; readonly target: string };
 }
 
 export interface AwaitIssuerResult {
@@ -56,12 +58,20 @@ export async function awaitIssuer(
     if (clock() + POLL_INTERVAL_MS > deadline) {
       throw new Error(
         `the issuer ${issuer} did not answer as API Gateway needs before creating the JWT authorizer ` +
-          `(${problem}) within ${Math.round((clock() - started) / 1000)} s. With a custom domain, check its DNS record ` +
-          '(the custom-domain outputs); then apply again.',
+          `(${problem}) within ${Math.round((clock() - started) / 1000)} s. ${nextStep(event)}`,
       );
     }
     await sleep(POLL_INTERVAL_MS);
   }
+}
+
+/** What the operator does before applying again. */
+function nextStep({ dnsRecord }: AwaitIssuerEvent): string {
+  if (!dnsRecord) return 'Apply again (with a custom domain, check its alias records first).';
+  return (
+    `Create the DNS record ${dnsRecord.name} CNAME ${dnsRecord.target} (or alias A/AAAA records to it), ` +
+    'wait until it resolves, then apply again.'
+  );
 }
 
 /** What is still wrong with the issuer's discovery document or JWKS, or `undefined` when both answer correctly. */
@@ -86,6 +96,8 @@ async function getJson(url: string, doFetch: typeof fetch): Promise<unknown> {
     if (response.status !== 200) return `${url} answered HTTP ${response.status}`;
     return await response.json();
   } catch (err) {
-    return `${url} could not be read: ${err instanceof Error ? err.message : String(err)}`;
+    // `fetch failed` says little: the cause's code does (ENOTFOUND: the name does not resolve).
+    const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+    return `${url} could not be read: ${err instanceof Error ? err.message : String(err)}${typeof code === 'string' ? ` (${code})` : ''}`;
   }
 }

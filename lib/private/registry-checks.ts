@@ -4,6 +4,7 @@
  * quotas for HTTP APIs (errors for the fixed ones, warnings for those AWS can raise).
  */
 import { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-authorizer';
+import type { Apigatewayv2DomainName } from '@cdktf/provider-aws/lib/apigatewayv2-domain-name';
 import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
 import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Annotations, AnnotationMetadataEntryType, TerraformStack, Token, type IAspect } from 'cdktf';
@@ -83,14 +84,41 @@ function httpApiQuotaProblems(registry: OAuthRegistry): string[] {
  * Warns (cdktf annotations, printed by `cdktf synth`) about the adjustable quotas when synth visits the registry,
  * once every route and authorizer is declared; a repeated synth does not repeat a warning.
  */
-export function quotaWarningsAspect(registry: OAuthRegistry): IAspect {
+export function registryWarningsAspect(registry: OAuthRegistry, more: () => readonly string[]): IAspect {
   return {
     visit(node) {
       if (node !== registry) return;
       const given = new Set(registry.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => m.data));
-      for (const warning of httpApiQuotaWarnings(registry)) if (!given.has(warning)) Annotations.of(registry).addWarning(warning);
+      for (const warning of [...httpApiQuotaWarnings(registry), ...more()]) {
+        if (!given.has(warning)) Annotations.of(registry).addWarning(warning);
+      }
     },
   };
+}
+
+/**
+ * With a custom domain but no hosted zone, the first deploy cannot converge by itself: API Gateway reads the issuer's
+ * discovery document when it creates a JWT authorizer, the issuer is the custom domain, and the DNS record the
+ * operator creates must point at a target that exists only once the custom domain does. The steps, exactly.
+ */
+export function customDomainDnsSteps(props: {
+  readonly stackName: string;
+  readonly domain: Apigatewayv2DomainName;
+  readonly record: { readonly name: string };
+  readonly targetOutput: string;
+}): string {
+  const dir = `cdktf.out/stacks/${props.stackName}`;
+  const address = `${props.domain.terraformResourceType}.${props.domain.friendlyUniqueId}`;
+  return (
+    `customDomain ${props.record.name} has no hostedZoneId, so its DNS record is yours to create, and it must resolve before ` +
+    'the JWT authorizers are created (API Gateway reads the issuer then). First deploy: (1) create the custom domain alone: ' +
+    `\`cdktf synth && terraform -chdir=${dir} init && terraform -chdir=${dir} apply -target=${address}\`; ` +
+    `(2) create a CNAME record ${props.record.name} → the target that prints: \`aws apigatewayv2 get-domain-name --domain-name ` +
+    `${props.record.name} --query 'DomainNameConfigurations[0].ApiGatewayDomainName' --output text\` (or alias A/AAAA records ` +
+    `to it; later, output ${props.targetOutput}); (3) \`cdktf deploy ${props.stackName}\`. Skipping (1) and (2), the deploy ` +
+    'stops at the issuer check naming the record to create; create it and deploy again. Until then the token endpoint, ' +
+    "discovery and JWKS answer on the API's execute-api endpoint only, and the protected routes do not exist yet."
+  );
 }
 
 /** The HTTP API quotas an account can raise: warnings, so a registry over them synthesizes but says what to ask for. */

@@ -81,6 +81,22 @@ describe('await-issuer', () => {
     assert.ok(AWAIT_ISSUER_BOUND_MS <= 45_000, `the bound, ${AWAIT_ISSUER_BOUND_MS} ms, must stay well under 60 s`);
   });
 
+  it('with DNS left to the operator, names the record to create when the custom domain does not resolve', async () => {
+    // What undici's fetch throws when the name has no record.
+    const unresolved = async (): Promise<Response> => {
+      const cause = Object.assign(new Error('getaddrinfo ENOTFOUND auth.example.com'), { code: 'ENOTFOUND' });
+      throw new TypeError('fetch failed', { cause });
+    };
+    const dnsRecord = { name: 'auth.example.com', target: 'd-abc123.execute-api.eu-west-1.amazonaws.com' };
+    await assert.rejects(
+      awaitIssuer(
+        { action: 'await-issuer', issuer: 'https://auth.example.com', dnsRecord },
+        { ...simulatedTime(), fetch: unresolved },
+      ),
+      /openid-configuration could not be read: fetch failed \(ENOTFOUND\).* Create the DNS record auth\.example\.com CNAME d-abc123\.execute-api\.eu-west-1\.amazonaws\.com/,
+    );
+  });
+
   it('fails at once on an issuer that is not a URL', async () => {
     await assert.rejects(awaitIssuer({ action: 'await-issuer', issuer: 'not a url' }), /issuer must be an http\(s\) URL/);
   });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TerraformVariable, Testing } from 'cdktf';
+import { AnnotationMetadataEntryType, TerraformVariable, Testing } from 'cdktf';
 import { DOCUMENT_LIMITS } from '../../lambdas/shared/bounded-fetch';
 import { AWS_CALL_ALLOWANCE_MS, SIGN_IN_CALLBACK_BUDGET_MS } from '../../lambdas/shared/defaults';
 import { ClientAuth, ConnectionCredentials, ConnectionGrant, GrantType, Provider, UserAuthentication } from '../../lib';
@@ -321,6 +321,36 @@ describe('custom domain', () => {
     assert.ok(withDomain.output['registry-custom-domain-target']);
     const plain = synthJson(fixture().stack);
     assert.ok(!Object.keys(plain.output).some((name) => name.includes('custom-domain')));
+  });
+});
+
+describe('custom domain without a hosted zone: the first deploy is spelled out before apply', () => {
+  const warningsOf = (f: ReturnType<typeof fixture>) =>
+    f.registry.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+
+  it('synth warns with the exact steps: a targeted apply of the custom domain, the record to create, then the deploy', () => {
+    const f = fixture({ namePrefix: 'reg', customDomain });
+    const tf = synthJson(f.stack);
+    const domain = addressOf(tf, 'aws_apigatewayv2_domain_name', 'DomainName');
+    const [warning, ...others] = warningsOf(f).filter((w) => w.includes('hostedZoneId'));
+    assert.equal(others.length, 0);
+    assert.ok(warning?.includes(`terraform -chdir=cdktf.out/stacks/Test apply -target=${domain}\``), warning);
+    assert.ok(warning.includes('create a CNAME record auth.example.com'), warning);
+    assert.ok(warning.includes("aws apigatewayv2 get-domain-name --domain-name auth.example.com --query 'DomainNameConfigurations[0]"));
+    assert.ok(warning.includes('`cdktf deploy Test`'), warning);
+    // If the steps are skipped, the issuer check names the record to create, target included.
+    const input = JSON.parse(resource(tf, 'aws_lambda_invocation', 'IssuerCheck').input);
+    assert.deepEqual(input.dnsRecord, {
+      name: 'auth.example.com',
+      target: `\${${domain}.domain_name_configuration[0].target_domain_name}`,
+    });
+  });
+
+  it('with a hosted zone, nothing to do by hand: no warning, and the check names no record', () => {
+    const f = fixture({ customDomain: { ...customDomain, hostedZoneId: 'Z123' } });
+    const tf = synthJson(f.stack);
+    assert.deepEqual(warningsOf(f), []);
+    assert.equal(JSON.parse(resource(tf, 'aws_lambda_invocation', 'IssuerCheck').input).dnsRecord, undefined);
   });
 });
 
