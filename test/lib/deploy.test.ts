@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AnnotationMetadataEntryType, TerraformVariable, Testing } from 'cdktf';
+import { synthSummary } from '../../bin/commands/synth';
 import { DOCUMENT_LIMITS } from '../../lambdas/shared/bounded-fetch';
 import { AWS_CALL_ALLOWANCE_MS, SIGN_IN_CALLBACK_BUDGET_MS } from '../../lambdas/shared/defaults';
 import { ClientAuth, ConnectionCredentials, ConnectionGrant, GrantType, Provider, UserAuthentication } from '../../lib';
@@ -344,6 +345,14 @@ describe('custom domain without a hosted zone: the first deploy is spelled out b
       name: 'auth.example.com',
       target: `\${${domain}.domain_name_configuration[0].target_domain_name}`,
     });
+  });
+
+  it("`npm run synth` prints the warning under its stack (cdktf's manifest keeps it)", () => {
+    const app = Testing.app();
+    fixture({ customDomain }, app);
+    app.synth();
+    const summary = synthSummary({ app: 'main.ts', outdir: app.outdir }, 0);
+    assert.match(summary, /stack Test .*\n {4}! customDomain auth\.example\.com has no hostedZoneId/);
   });
 
   it('with a hosted zone, nothing to do by hand: no warning, and the check names no record', () => {
