@@ -89,10 +89,7 @@ describe('await-issuer', () => {
     };
     const dnsRecord = { name: 'auth.example.com', target: 'd-abc123.execute-api.eu-west-1.amazonaws.com' };
     await assert.rejects(
-      awaitIssuer(
-        { action: 'await-issuer', issuer: 'https://auth.example.com', dnsRecord },
-        { ...simulatedTime(), fetch: unresolved },
-      ),
+      awaitIssuer({ action: 'await-issuer', issuer: 'https://auth.example.com', dnsRecord }, { ...simulatedTime(), fetch: unresolved }),
       /openid-configuration could not be read: fetch failed \(ENOTFOUND\).* Create the DNS record auth\.example\.com CNAME d-abc123\.execute-api\.eu-west-1\.amazonaws\.com/,
     );
   });
