@@ -104,6 +104,19 @@ describe("API Gateway's quotas for HTTP APIs, at synth", () => {
     );
   });
 
+  it('a route accepting more than 50 audiences fails synth: its authorizer would be over the quota (not adjustable)', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Acme', { scopes: ['a'] });
+    const audiences = (n: number) => Array.from({ length: n }, (_, i) => `https://api${i}.example`);
+    f.registry.addRoute('GET /v1/fifty', { handler: hello, scopes: ['a'], audiences: audiences(50) });
+    assert.ok(synthJson(f.stack).resource, '50 audiences deploy');
+    f.registry.addRoute('GET /v1/more', { handler: hello, scopes: ['a'], audiences: audiences(51) });
+    assert.throws(
+      () => synthJson(f.stack),
+      /JWT authorizer ".*" accepts 51 audiences; API Gateway allows at most 50 \("Audiences per authorizer"/,
+    );
+  });
+
   it('more than 10 JWT authorizers warn, naming the adjustable quota; 10 do not', () => {
     const f = fixture();
     f.registry.addExternalClient('Acme', { scopes: ['a'] });
