@@ -1,7 +1,8 @@
 /**
  * Checks of the whole registry that can only run once every client and route is declared (at synth): duplicate
  * client names, client ids and route keys, a signing-key schedule that could not keep its windows, and API Gateway's
- * quotas for HTTP APIs (errors for the fixed ones, warnings for those AWS can raise).
+ * quotas for HTTP APIs (errors for the fixed ones, warnings for those AWS can raise); and the warning that spells out
+ * the first deploy of a custom domain without a hosted zone.
  */
 import { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-authorizer';
 import type { Apigatewayv2DomainName } from '@cdktf/provider-aws/lib/apigatewayv2-domain-name';
@@ -26,7 +27,7 @@ export function registryProblems(registry: OAuthRegistry): string[] {
  * Amazon API Gateway's quotas for HTTP APIs (developer guide, "Quotas for configuring and running an HTTP API in API
  * Gateway"), per API. The fixed ones fail synth; the adjustable ones only warn, since an account may have more.
  */
-export const HTTP_API_QUOTAS = {
+const HTTP_API_QUOTAS = {
   /** "Scopes per route": not adjustable. */
   scopesPerRoute: 10,
   /** "Audiences per authorizer": not adjustable. */
@@ -81,8 +82,8 @@ function httpApiQuotaProblems(registry: OAuthRegistry): string[] {
 }
 
 /**
- * Warns (cdktf annotations, printed by `cdktf synth`) about the adjustable quotas when synth visits the registry,
- * once every route and authorizer is declared; a repeated synth does not repeat a warning.
+ * Warns (cdktf annotations, printed by `cdktf synth` and `npm run synth`) about the adjustable quotas and `more`, when
+ * synth visits the registry, once every route and authorizer is declared; a repeated synth does not repeat a warning.
  */
 export function registryWarningsAspect(registry: OAuthRegistry, more: () => readonly string[]): IAspect {
   return {
@@ -122,7 +123,7 @@ export function customDomainDnsSteps(props: {
 }
 
 /** The HTTP API quotas an account can raise: warnings, so a registry over them synthesizes but says what to ask for. */
-export function httpApiQuotaWarnings(registry: OAuthRegistry): string[] {
+function httpApiQuotaWarnings(registry: OAuthRegistry): string[] {
   const { routes, authorizers } = apiParts(registry);
   const q = HTTP_API_QUOTAS;
   const warnings: string[] = [];
