@@ -13,7 +13,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
-import { Aspects, type ITerraformDependable, type TerraformOutput } from 'cdktf';
+import { Aspects, TerraformStack, type ITerraformDependable, type TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
 import { longestAccessTokenTtlSecs } from '../lambdas/shared/key-schedule';
@@ -26,7 +26,7 @@ import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
 import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
 import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
-import { registryProblems } from './private/registry-checks';
+import { customDomainDnsSteps, registryProblems, registryWarningsAspect } from './private/registry-checks';
 import { policyDocument, type RegistryFunction } from './private/registry-function';
 import { registryManifest, writeManifestOnSynth } from './private/registry-manifest';
 import { registrySettings } from './private/registry-settings';
@@ -167,9 +167,11 @@ export class OAuthRegistry extends Construct {
     // Created is not answering (the stage deploys routes asynchronously; a custom domain needs DNS): the rotation
     // function polls the issuer until it serves both documents, and the authorizers wait for that.
     const served = [this.rotator.bootstrap.invocation, this.stage, ...this.server.issuerReadiness, ...api.domainReadiness];
+    // Without a hosted zone, the record is the operator's: the check names it when the issuer does not answer.
+    const dnsRecord = api.dnsRecordToCreate;
     const issuerCheck = new LambdaInvocation(this, 'IssuerCheck', {
       functionName: this.rotationFunction.function.functionName,
-      input: JSON.stringify({ action: 'await-issuer', issuer: this.issuerUrl }),
+      input: JSON.stringify({ action: 'await-issuer', issuer: this.issuerUrl, ...(dnsRecord ? { dnsRecord } : {}) }),
       lifecycleScope: 'CREATE_ONLY',
       dependsOn: served,
     });
@@ -178,6 +180,19 @@ export class OAuthRegistry extends Construct {
     addRegistryOutputs(this, api.domainName);
     this.node.addValidation({ validate: () => [...registryProblems(this), ...this.server.validate()] });
     Aspects.of(this).add(new RegistryRulesAspect({ table: this.registrations }));
+    const domain = api.domainName;
+    const dnsSteps = (): string[] =>
+      dnsRecord && domain
+        ? [
+            customDomainDnsSteps({
+              stackName: TerraformStack.of(this).node.id,
+              domain,
+              record: dnsRecord,
+              targetOutput: outputName(this.namePrefix, 'custom-domain-target'),
+            }),
+          ]
+        : [];
+    Aspects.of(this).add(registryWarningsAspect(this, dnsSteps));
     writeManifestOnSynth(this);
   }
 
