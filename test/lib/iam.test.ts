@@ -1,10 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { TerraformStack, Testing } from 'cdktf';
 import { sealRefreshToken, tokenSetKey } from '../../lambdas/connections/token-set-item';
 import type { ConnectionRegistration } from '../../lambdas/shared/manifest';
 import { KEY_PREFIX, REGISTRATION_KEY_KINDS, type KeyKind } from '../../lambdas/shared/table-keys';
-import { ConnectionGrant, Provider, UserAuthentication, findRegistrationWrites, findWildcardDataActions } from '../../lib';
-import { TABLE_WRITES, TOKEN_SET_CONTEXT_KEYS } from '../../lib/private/registry-policies';
+import {
+  ConnectionGrant,
+  OAuthRegistry,
+  Provider,
+  UserAuthentication,
+  findRegistrationWrites,
+  findUnscopedTableReads,
+  findWildcardDataActions,
+} from '../../lib';
+import { TABLE_READS, TABLE_WRITES, TOKEN_SET_CONTEXT_KEYS } from '../../lib/private/registry-policies';
 import { fixture, policyOf, resource, resources, synthJson } from './helpers';
 
 const DATA_SERVICES = /^(secretsmanager|dynamodb|kms):/;
@@ -69,6 +80,8 @@ describe('least privilege', () => {
       'dynamodb:UpdateItem',
       'kms:Decrypt',
       'kms:Decrypt',
+      'kms:Encrypt',
+      'kms:GenerateDataKey',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       'secretsmanager:DescribeSecret',
@@ -139,13 +152,14 @@ describe('table least privilege', () => {
     assert.deepEqual([...written].sort(), [...state].sort());
   });
 
-  it('lets the authorization server read any item and write only its own state', () => {
+  it("lets the authorization server read clients' registrations and its own state, and write only its own state", () => {
     const { Statement } = policyOf(tf, 'Registry_AuthorizationServer');
     const dynamodb = Statement.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
+    const serverState: KeyKind[] = ['code', 'family', 'refreshToken', 'revokedJti', 'authRequest', 'consent', 'assertionJti', 'bearerJti'];
     assert.deepEqual(
       dynamodb.map((s) => [s.Action, s.Condition]),
       [
-        [['dynamodb:GetItem'], undefined],
+        [['dynamodb:GetItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns(['client', ...serverState]) } }],
         [
           ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
           {
@@ -177,19 +191,42 @@ describe('table least privilege', () => {
     ]);
   });
 
-  it('lets the connections function read any item and write only token sets, consent states and used links', () => {
+  it("lets the connections function read connections' registrations and its own state, and write only its own state", () => {
     const { Statement } = policyOf(tf, 'Registry_Connections_Function');
     const dynamodb = Statement.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
     assert.deepEqual(
       dynamodb.map((s) => [s.Action, s.Condition]),
       [
-        [['dynamodb:GetItem'], undefined],
+        [
+          ['dynamodb:GetItem'],
+          { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns(['connection', 'tokenSet', 'consentState', 'consentLink']) } },
+        ],
         [
           ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
           { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns(['tokenSet', 'consentState', 'consentLink']) } },
         ],
       ],
     );
+  });
+
+  it("keeps every function off the other's items and registrations: refresh tokens, token sets, clients, connections", () => {
+    const readable = (fragment: string) =>
+      policyOf(tf, fragment)
+        .Statement.filter((s) => s.Action.includes('dynamodb:GetItem'))
+        .flatMap((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? ['*']);
+    const server = readable('Registry_AuthorizationServer');
+    const connections = readable('Registry_Connections_Function');
+    for (const prefix of ['tokenset#', 'consentstate#', 'consentlink#', 'connection#']) {
+      assert.ok(!server.some((p) => prefix.startsWith(p.replace(/\*$/, ''))), `server reads ${prefix}`);
+    }
+    for (const prefix of ['rt#', 'family#', 'code#', 'client#', 'authreq#']) {
+      assert.ok(!connections.some((p) => prefix.startsWith(p.replace(/\*$/, ''))), `connections reads ${prefix}`);
+    }
+    // Every item a function writes, it may read back; and it reads no kind nobody writes but the registrations.
+    for (const user of Object.keys(TABLE_WRITES) as (keyof typeof TABLE_WRITES)[]) {
+      for (const kind of TABLE_WRITES[user]) assert.ok(TABLE_READS[user].includes(kind), `${user} reads its ${kind}`);
+    }
+    assert.deepEqual(findUnscopedTableReads(tf), []);
   });
 
   it('grants no DynamoDB write without a leading-key condition, and no Scan, Query, batch or PartiQL action', () => {
@@ -257,11 +294,13 @@ describe('KMS least privilege', () => {
     );
   });
 
-  it("lets DynamoDB decrypt the table key for the registry's table only", () => {
+  it("lets DynamoDB use the table key for the registry's table only, as item writes need it", () => {
     for (const fragment of ['Registry_AuthorizationServer', 'Registry_Connections_Function']) {
       const table = kmsStatements(fragment).filter((s) => s.Condition.StringEquals?.['kms:ViaService']?.startsWith('dynamodb.'));
       assert.equal(table.length, 1, fragment);
-      assert.deepEqual(table[0].Action, ['kms:Decrypt']);
+      // Both functions write items: DynamoDB decrypts the table key, and generates and encrypts with it on a write
+      // (aws-cdk's grantWriteData grants these; ReEncrypt and DescribeKey are for managing the table, not its items).
+      assert.deepEqual([...table[0].Action].sort(), ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']);
       const equals = table[0].Condition.StringEquals;
       assert.match(equals['kms:ViaService'], viaService('dynamodb'));
       assert.match(equals['kms:EncryptionContext:aws:dynamodb:tableName'], /^\$\{aws_dynamodb_table\.Registry_Table_\w+\.name\}$/);
@@ -274,7 +313,8 @@ describe('KMS least privilege', () => {
   });
 
   it("binds the connections function's own Encrypt/Decrypt to a token set's encryption context", () => {
-    const cipher = kmsStatements('Registry_Connections_Function').filter((s) => s.Action.includes('kms:Encrypt'));
+    // Direct use (no kms:ViaService): the refresh tokens it seals itself.
+    const cipher = kmsStatements('Registry_Connections_Function').filter((s) => !s.Condition.StringEquals?.['kms:ViaService']);
     assert.equal(cipher.length, 1);
     assert.deepEqual(cipher[0].Action, ['kms:Encrypt', 'kms:Decrypt']);
     assert.deepEqual(cipher[0].Condition, {
@@ -308,5 +348,56 @@ describe('KMS least privilege', () => {
     assert.match(statement.Principal.AWS, new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}:root$`));
     assert.equal(statement.Condition, undefined);
     assert.ok(!JSON.stringify(policy.Statement.map((s: any) => s.Principal)).includes('"*"'));
+  });
+});
+
+describe('grants to outside roles', () => {
+  /** A stack in `region` whose registry `namePrefix` grants a connection's tokens and proxy, and introspection, to `role`. */
+  function grantingStack(app: ReturnType<typeof Testing.app>, stackId: string, region: string, namePrefixes: readonly string[]) {
+    const stack = new TerraformStack(app, stackId);
+    new AwsProvider(stack, 'aws', { region });
+    for (const namePrefix of namePrefixes) {
+      const registry = new OAuthRegistry(stack, `Registry${namePrefixes.indexOf(namePrefix)}`, { namePrefix });
+      const crm = registry.addConnection('Crm', {
+        provider: Provider.discover('https://login.example.com'),
+        apiBaseUrl: 'https://api.example.com',
+      });
+      crm.grantTokenAccess('shared-worker');
+      crm.grantProxyAccess('shared-worker');
+      registry.grantIntrospection('shared-worker');
+    }
+    return synthJson(stack);
+  }
+
+  /** Each outside-role policy as Terraform would name it: the aws_region data source evaluated to the provider's region. */
+  function evaluatedPolicyNames(tf: any): string[] {
+    const region: string = tf.provider.aws[0].region;
+    return Object.entries<any>(resources(tf, 'aws_iam_role_policy'))
+      .filter(([id]) => !id.endsWith('_Policy') && !/_Policy_[A-F0-9]+$/.test(id))
+      .map(([, policy]) => {
+        assert.deepEqual(policy.lifecycle, { create_before_destroy: true });
+        return `${policy.role}/${String(policy.name).replace(/\$\{data\.aws_region\.\w+\.\w+\}/g, region)}`;
+      });
+  }
+
+  it('names them per registry and region, so no grant overwrites another on one role', () => {
+    const app = Testing.app();
+    const ireland = evaluatedPolicyNames(grantingStack(app, 'Ireland', 'eu-west-1', ['acme-auth', 'billing-auth']));
+    const virginia = evaluatedPolicyNames(grantingStack(app, 'Virginia', 'us-east-1', ['acme-auth']));
+    assert.equal(ireland.length, 6);
+    assert.equal(virginia.length, 3);
+    const all = [...ireland, ...virginia];
+    assert.equal(new Set(all).size, all.length, `a policy name repeats on role shared-worker: ${all.join(', ')}`);
+    assert.ok(virginia.includes('shared-worker/acme-auth-us-east-1-Crm-tokens'), virginia.join(', '));
+    assert.ok(ireland.includes('shared-worker/acme-auth-eu-west-1-introspection'), ireland.join(', '));
+    for (const name of all) assert.ok(name.split('/')[1].length <= 128);
+  });
+
+  it('a role of the stack gets a policy named the same way', () => {
+    const f = fixture({ namePrefix: 'acme-auth' });
+    const role = new IamRole(f.stack, 'Worker', { name: 'worker', assumeRolePolicy: '{}' });
+    f.registry.addConnection('Crm', { provider: Provider.discover('https://login.example.com') }).grantTokenAccess(role);
+    const [name] = evaluatedPolicyNames(synthJson(f.stack));
+    assert.match(name, /^\$\{aws_iam_role\.Worker\.name\}\/acme-auth-eu-west-1-Crm-tokens$/);
   });
 });
