@@ -59,7 +59,8 @@ async function inProcessIssuance(): Promise<void> {
   };
   secrets.createSecret(manifest.signingKeySecretId, { [SECRET_KIND_TAG]: 'signing-key' });
   secrets.createSecret('bench/clients/Bench', { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: 'bench-client' });
-  await rotateSecret(secrets, manifest.signingKeySecretId);
+  const state = new MemoryStateStore();
+  await rotateSecret(secrets, manifest.signingKeySecretId, undefined, { state });
   await rotateSecret(secrets, 'bench/clients/Bench');
   const { client_secret } = parseClientSecretValue((await secrets.getSecretVersion('bench/clients/Bench', 'AWSCURRENT'))!.value)!;
   const server = createAuthorizationServer({
@@ -72,7 +73,7 @@ async function inProcessIssuance(): Promise<void> {
     },
     secrets,
     registrations: new ManifestRegistrationStore(manifest),
-    state: new MemoryStateStore(),
+    state,
     // The JSON log line is built as in Lambda, then dropped: the figure counts our work, not a terminal's.
     log: createJsonLogger(() => undefined),
   });

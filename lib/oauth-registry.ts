@@ -139,6 +139,8 @@ export class OAuthRegistry extends Construct {
       rotationDays: this.signingKeyRotationDays,
       clientSecretArnPattern: this.clientSecretArnPattern,
       secretsViaService: this._viaService('secretsmanager'),
+      table: this.registrations,
+      dynamodbViaService: this._viaService('dynamodb'),
       accountId: this.callerIdentity.accountId,
       recoveryWindowInDays: this.recoveryWindowInDays,
       longestTokenTtlSecs: () =>

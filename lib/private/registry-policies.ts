@@ -7,7 +7,7 @@ import { KEY_PREFIX, type KeyKind } from '../../lambdas/shared/table-keys';
 import type { PolicyStatement } from './registry-function';
 
 /** The registry's runtime functions that use items of its table. */
-export type TableUser = 'authorizationServer' | 'connections';
+export type TableUser = 'authorizationServer' | 'connections' | 'rotation';
 
 /**
  * The item kinds each runtime function writes (put, update, delete). Registrations (`client#`, `connection#`) are in
@@ -19,6 +19,8 @@ export const TABLE_WRITES: Readonly<Record<TableUser, readonly KeyKind[]>> = {
   authorizationServer: ['code', 'family', 'refreshToken', 'revokedJti', 'authRequest', 'consent', 'assertionJti', 'bearerJti'],
   // Token sets, pending third-party consents (by `state`), used consent links.
   connections: ['tokenSet', 'consentState', 'consentLink'],
+  // The signing keys' public ring, beside the private ring it rotates (conditional puts only: it reads nothing).
+  rotation: ['publicKeys'],
 };
 
 /**
@@ -27,8 +29,10 @@ export const TABLE_WRITES: Readonly<Record<TableUser, readonly KeyKind[]>> = {
  * token's family or a client's registration.
  */
 export const TABLE_READS: Readonly<Record<TableUser, readonly KeyKind[]>> = {
-  authorizationServer: ['client', ...TABLE_WRITES.authorizationServer],
+  // The JWKS and introspection read the public ring the rotation function publishes.
+  authorizationServer: ['client', 'publicKeys', ...TABLE_WRITES.authorizationServer],
   connections: ['connection', ...TABLE_WRITES.connections],
+  rotation: [],
 };
 
 /** `dynamodb:LeadingKeys` patterns of `kinds`: `<prefix>*` for each. */
@@ -71,14 +75,18 @@ export interface TableStatementsProps {
  */
 export function tableStatements(props: TableStatementsProps): PolicyStatement[] {
   const { user, tableArn } = props;
-  const writes = TABLE_WRITES[user];
+  const [reads, writes] = [TABLE_READS[user], TABLE_WRITES[user]];
   return [
-    {
-      sid: 'ReadOwnTableItems',
-      actions: TABLE_READ_ACTIONS,
-      resources: [tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeyPatterns(TABLE_READS[user]) } },
-    },
+    ...(reads.length > 0
+      ? [
+          {
+            sid: 'ReadOwnTableItems',
+            actions: TABLE_READ_ACTIONS,
+            resources: [tableArn],
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeyPatterns(reads) } },
+          },
+        ]
+      : []),
     ...(writes.length > 0
       ? [
           {

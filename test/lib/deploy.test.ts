@@ -43,7 +43,13 @@ describe('bootstrap of generated secrets', () => {
     assert.deepEqual(bootstrapInput(tf), {
       action: 'bootstrap',
       secretIds: ['reg/signing-key', 'reg/clients/Partner', 'reg/connections/link-key'],
+      // Names where the public key ring goes: new in the input, so a registry deployed before it bootstraps once more
+      // on upgrade and publishes its existing ring.
+      publicKeyRing: 'jwks#signing-key',
     });
+    // The rotation function finds the table it publishes to.
+    const rotation = resource(tf, 'aws_lambda_function', 'Registry_RotationFunction');
+    assert.match(rotation.environment.variables.OAUTH_TABLE_NAME, /^\$\{aws_dynamodb_table\.Registry_Table_\w+\.name\}$/);
   });
 
   it('changes its input when a client is added, so the next apply bootstraps the new secret', () => {

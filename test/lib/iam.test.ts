@@ -103,13 +103,23 @@ describe('least privilege', () => {
     ]);
     assert.match(secrets.Resource[0], signingKeyArn);
     assert.match(secrets.Resource[1], clientsPattern);
-    const kms = Statement.filter((s) => s.Action.some((a) => a.startsWith('kms:')));
+    const kms = Statement.filter((s) => s.Action.some((a) => a.startsWith('kms:')) && s.Condition.StringLike);
     assert.equal(kms.length, 1);
     assert.deepEqual([...kms[0].Action].sort(), ['kms:Decrypt', 'kms:GenerateDataKey']);
     assert.match(kms[0].Resource[0], KEY_ARN);
     assert.match(kms[0].Condition.StringEquals['kms:ViaService'], viaService('secretsmanager'));
     assert.deepEqual(kms[0].Condition.StringLike['kms:EncryptionContext:SecretARN'], secrets.Resource);
-    assert.ok(!Statement.some((s) => s.Action.some((a) => a.startsWith('dynamodb:'))));
+    // Of the table, it writes the public key ring only, and reads nothing.
+    const dynamodb = Statement.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
+    assert.deepEqual(
+      dynamodb.map((s) => [s.Action, s.Condition]),
+      [
+        [
+          ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['jwks#*'] } },
+        ],
+      ],
+    );
   });
 
   it('gives a route handler nothing but its own logs', () => {
@@ -159,7 +169,10 @@ describe('table least privilege', () => {
     assert.deepEqual(
       dynamodb.map((s) => [s.Action, s.Condition]),
       [
-        [['dynamodb:GetItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns(['client', ...serverState]) } }],
+        [
+          ['dynamodb:GetItem'],
+          { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns(['client', 'publicKeys', ...serverState]) } },
+        ],
         [
           ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
           {
@@ -222,10 +235,12 @@ describe('table least privilege', () => {
     for (const prefix of ['rt#', 'family#', 'code#', 'client#', 'authreq#']) {
       assert.ok(!connections.some((p) => prefix.startsWith(p.replace(/\*$/, ''))), `connections reads ${prefix}`);
     }
-    // Every item a function writes, it may read back; and it reads no kind nobody writes but the registrations.
-    for (const user of Object.keys(TABLE_WRITES) as (keyof typeof TABLE_WRITES)[]) {
+    // The server and the connections function read back what they write; the rotation function only puts the public ring.
+    for (const user of ['authorizationServer', 'connections'] as const) {
       for (const kind of TABLE_WRITES[user]) assert.ok(TABLE_READS[user].includes(kind), `${user} reads its ${kind}`);
     }
+    assert.deepEqual(TABLE_READS.rotation, []);
+    assert.ok(!policyOf(tf, 'Registry_RotationFunction').Statement.some((s) => s.Action.includes('dynamodb:GetItem')));
     assert.deepEqual(findUnscopedTableReads(tf), []);
   });
 
@@ -257,8 +272,8 @@ describe('KMS least privilege', () => {
         assert.match(s.Resource[0], KEY_ARN);
       }
     }
-    // Server: secrets, table. Rotation: own secrets, link key. Connections: secrets, table, refresh tokens.
-    assert.equal(count, 7);
+    // Server: secrets, table. Rotation: own secrets, link key, table. Connections: secrets, table, refresh tokens.
+    assert.equal(count, 8);
   });
 
   it("lets Secrets Manager use the key for each function's own secrets only", () => {
@@ -280,7 +295,7 @@ describe('KMS least privilege', () => {
       connections.arns.map((a) => a.replace(new RegExp(`${PARTITION}|${REGION}|${ACCOUNT}`, 'g'), 'X')),
       ['arn:X:secretsmanager:X:X:secret:acme-auth/connections/*'],
     );
-    const rotation = kmsStatements('Registry_RotationFunction');
+    const rotation = kmsStatements('Registry_RotationFunction').filter((s) => s.Condition.StringLike);
     assert.equal(rotation.length, 2);
     for (const s of rotation) {
       assert.deepEqual(s.Action, ['kms:Decrypt', 'kms:GenerateDataKey']);
@@ -295,10 +310,10 @@ describe('KMS least privilege', () => {
   });
 
   it("lets DynamoDB use the table key for the registry's table only, as item writes need it", () => {
-    for (const fragment of ['Registry_AuthorizationServer', 'Registry_Connections_Function']) {
+    for (const fragment of ['Registry_AuthorizationServer', 'Registry_Connections_Function', 'Registry_RotationFunction']) {
       const table = kmsStatements(fragment).filter((s) => s.Condition.StringEquals?.['kms:ViaService']?.startsWith('dynamodb.'));
       assert.equal(table.length, 1, fragment);
-      // Both functions write items: DynamoDB decrypts the table key, and generates and encrypts with it on a write
+      // Each function writes items: DynamoDB decrypts the table key, and generates and encrypts with it on a write
       // (aws-cdk's grantWriteData grants these; ReEncrypt and DescribeKey are for managing the table, not its items).
       assert.deepEqual([...table[0].Action].sort(), ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']);
       const equals = table[0].Condition.StringEquals;
@@ -306,10 +321,6 @@ describe('KMS least privilege', () => {
       assert.match(equals['kms:EncryptionContext:aws:dynamodb:tableName'], /^\$\{aws_dynamodb_table\.Registry_Table_\w+\.name\}$/);
       assert.match(equals['kms:EncryptionContext:aws:dynamodb:subscriberId'], new RegExp(`^${ACCOUNT}$`));
     }
-    assert.deepEqual(
-      kmsStatements('Registry_RotationFunction').filter((s) => JSON.stringify(s).includes('dynamodb')),
-      [],
-    );
   });
 
   it("binds the connections function's own Encrypt/Decrypt to a token set's encryption context", () => {
