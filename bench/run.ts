@@ -20,6 +20,7 @@ import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../lambda
 import { bundleEntry } from '../lib';
 import { tokenEvent } from '../testing/events';
 import { measureUserGrants, type BenchStore } from './auth-code';
+import { coldJwksFigures } from './cold-jwks';
 import { connectionFigures } from './connections';
 import { measureOps, measureRate } from './load';
 import { fmt, median, type Row } from './report';
@@ -285,6 +286,9 @@ async function main(): Promise<void> {
   rows.push(...connections.rows);
   raw.connections = connections.raw;
   bundles();
+  const coldJwks = await coldJwksFigures(root, quick);
+  rows.push(coldJwks.row);
+  raw.coldJwks = coldJwks.raw;
   synthTimes();
   print();
   const file = resultsArg > 0 ? path.resolve(process.argv[resultsArg + 1]) : path.join(__dirname, 'results.json');
