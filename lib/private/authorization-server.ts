@@ -87,6 +87,8 @@ export class AuthorizationServerParts {
       timeoutSecs: 10,
       logRetentionDays: registry.logRetentionDays,
       tags,
+      // Its JWKS reads the public ring the bootstrap publishes: new code (an upgrade) deploys once the ring is there.
+      dependsOn: [registry._rotator.bootstrap.invocation],
       environment: this.environment(),
       statements: [
         {
