@@ -1,7 +1,7 @@
 /**
  * What the registry's functions may do with its table and its KMS key, in one place: which item kinds (key prefixes
- * of `lambdas/shared/table-keys.ts`) each runtime function writes, and the KMS statements with the encryption
- * context and `kms:ViaService` conditions that tie each use of the key to the call that needs it.
+ * of `lambdas/shared/table-keys.ts`) each runtime function reads and writes, and the KMS statements with the
+ * encryption context and `kms:ViaService` conditions that tie each use of the key to the call that needs it.
  */
 import { KEY_PREFIX, type KeyKind } from '../../lambdas/shared/table-keys';
 import type { PolicyStatement } from './registry-function';
