@@ -21,7 +21,7 @@ import { type RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
 import { SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
-import { grantTo, isGrantable, roleNameOf, type Grant, type Grantee } from './grant';
+import { OUTSIDE_ROLE_POLICY_LIFECYCLE, grantTo, isGrantable, roleNameOf, type Grant, type Grantee } from './grant';
 import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
 import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
@@ -140,6 +140,8 @@ export class OAuthRegistry extends Construct {
       rotationDays: this.signingKeyRotationDays,
       clientSecretArnPattern: this.clientSecretArnPattern,
       secretsViaService: this._viaService('secretsmanager'),
+      table: this.registrations,
+      dynamodbViaService: this._viaService('dynamodb'),
       accountId: this.callerIdentity.accountId,
       recoveryWindowInDays: this.recoveryWindowInDays,
       longestTokenTtlSecs: () =>
@@ -216,12 +218,17 @@ export class OAuthRegistry extends Construct {
       resources: [`${this.api.executionArn}/*/${method}${routePathPart}`],
     };
     const environment = { [ENV.ISSUER]: this.issuerUrl };
-    const policyName = `${this.namePrefix}-introspection`;
+    const policyName = this._outsideRolePolicyName('introspection');
     if (isGrantable(grantee)) return grantTo(this, grantee, statement, { idPrefix: 'IntrospectionGrant', policyName, environment });
     // A role gets its own policy, with the ids this method always gave them (no replacement on upgrade).
     const id = `IntrospectionGrant${this.introspectionGrants++ || ''}`;
     const roleName = roleNameOf(grantee);
-    const policy = new IamRolePolicy(this, id, { name: policyName, role: roleName, policy: policyDocument([statement]) });
+    const policy = new IamRolePolicy(this, id, {
+      name: policyName,
+      role: roleName,
+      policy: policyDocument([statement]),
+      lifecycle: OUTSIDE_ROLE_POLICY_LIFECYCLE,
+    });
     return { statement, policy, roleName, environment };
   }
 
@@ -297,14 +304,29 @@ export class OAuthRegistry extends Construct {
     return this._regionalArn('secretsmanager', `secret:${this.namePrefix}/connections/*`);
   }
 
+  /** @internal The registry's region (known at plan time). */
+  public get _regionName(): string {
+    return this.region.id;
+  }
+
   /** @internal `arn:<partition>:<service>:<region>:<account>:<resource>` in the registry's account and region. */
   public _regionalArn(service: string, resource: string): string {
-    return `arn:${this.partition.partition}:${service}:${this.region.id}:${this.callerIdentity.accountId}:${resource}`;
+    return `arn:${this.partition.partition}:${service}:${this._regionName}:${this.callerIdentity.accountId}:${resource}`;
   }
 
   /** @internal `<service>.<region>.<dns suffix>`: the `kms:ViaService` of a call `service` makes in the registry's region. */
   public _viaService(service: string): string {
-    return `${service}.${this.region.id}.${this.partition.dnsSuffix}`;
+    return `${service}.${this._regionName}.${this.partition.dnsSuffix}`;
+  }
+
+  /**
+   * @internal The name of the inline policy a grant puts on a role we do not deploy: `<namePrefix>-<region>-<purpose>`.
+   * Policy names are unique per role, and roles are global to the account: the name says which registry (its prefix,
+   * unique in a region) in which region granted it, so two registries, or one stack applied in two regions, granting
+   * to one role keep their own policies (at most 32 + 1 + 16 + 1 + 64 + 7 characters: IAM allows 128).
+   */
+  public _outsideRolePolicyName(purpose: string): string {
+    return `${this.namePrefix}-${this._regionName}-${purpose}`;
   }
 
   /** @internal The registry's account id. */

@@ -14,7 +14,7 @@ import type { OAuthRegistry } from '../oauth-registry';
 import { PACKAGE_ROOT } from './bundle';
 import { routeToFunction } from './function-routes';
 import { RegistryFunction } from './registry-function';
-import { secretsKeyStatement, tableKeyStatement, tableStatements } from './registry-policies';
+import { secretsKeyStatement, tableStatements } from './registry-policies';
 
 /** Construct id of each authorization-server route (part of the ID tree: renaming one replaces the route). */
 const SERVER_ROUTE_IDS: Readonly<Record<ServerRoute, string>> = {
@@ -93,6 +93,8 @@ export class AuthorizationServerParts {
       timeoutSecs: AUTHORIZATION_SERVER_TIMEOUT_SECS,
       logRetentionDays: registry.logRetentionDays,
       tags,
+      // Its JWKS reads the public ring the bootstrap publishes: new code (an upgrade) deploys once the ring is there.
+      dependsOn: [registry._rotator.bootstrap.invocation],
       environment: this.environment(),
       statements: [
         {
@@ -100,20 +102,21 @@ export class AuthorizationServerParts {
           actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
           resources: readableSecrets,
         },
-        // Reads registrations and state; writes its own state only (TABLE_WRITES.authorizationServer).
-        ...tableStatements(registry.table.arn, 'authorizationServer'),
+        // Reads clients' registrations and its own state; writes its own state only (TABLE_READS, TABLE_WRITES).
+        ...tableStatements({
+          user: 'authorizationServer',
+          tableArn: registry.table.arn,
+          tableName: registry.table.name,
+          keyArn: registry.kmsKey.arn,
+          viaService: registry._viaService('dynamodb'),
+          accountId: registry._accountId,
+        }),
         secretsKeyStatement({
           sid: 'DecryptOwnSecrets',
           keyArn: registry.kmsKey.arn,
           actions: ['kms:Decrypt'],
           viaService: registry._viaService('secretsmanager'),
           secretArns: readableSecrets,
-        }),
-        tableKeyStatement({
-          keyArn: registry.kmsKey.arn,
-          viaService: registry._viaService('dynamodb'),
-          tableName: registry.table.name,
-          accountId: registry._accountId,
         }),
       ],
     });

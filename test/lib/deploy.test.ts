@@ -50,7 +50,19 @@ describe('bootstrap of generated secrets', () => {
     assert.deepEqual(bootstrapInput(tf), {
       action: 'bootstrap',
       secretIds: ['reg/signing-key', 'reg/clients/Partner', 'reg/connections/link-key'],
+      // Names where the public key ring goes: new in the input, so a registry deployed before it bootstraps once more
+      // on upgrade and publishes its existing ring.
+      publicKeyRing: 'jwks#signing-key',
     });
+    // The rotation function finds the table it publishes to.
+    const rotation = resource(tf, 'aws_lambda_function', 'Registry_RotationFunction');
+    assert.match(rotation.environment.variables.OAUTH_TABLE_NAME, /^\$\{aws_dynamodb_table\.Registry_Table_\w+\.name\}$/);
+    // The server's code (whose JWKS reads that ring) is deployed only after the bootstrap published it.
+    const server = resource(tf, 'aws_lambda_function', 'Registry_AuthorizationServer');
+    assert.ok(
+      server.depends_on.some((d: string) => /^aws_lambda_invocation\.Registry_SecretBootstrap_\w+$/.test(d)),
+      server.depends_on.join(', '),
+    );
   });
 
   it('changes its input when a client is added, so the next apply bootstraps the new secret', () => {
