@@ -24,6 +24,7 @@ import { ExternalClient, type ExternalClientOptions } from './external-client';
 import { OUTSIDE_ROLE_POLICY_LIFECYCLE, grantTo, isGrantable, roleNameOf, type Grant, type Grantee } from './grant';
 import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
+import { destroyGuard } from './private/destroy-guard';
 import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
 import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
 import { customDomainDnsSteps, registryProblems, registryWarningsAspect } from './private/registry-checks';
@@ -178,6 +179,11 @@ export class OAuthRegistry extends Construct {
       dependsOn: served,
     });
     this.issuerReadiness = [...served, issuerCheck];
+    destroyGuard(this, {
+      rotationFunction: this.rotationFunction,
+      table: this.registrations,
+      deletionProtection: settings.deletionProtection,
+    });
     this.authorizer = this.authorizerFor();
     addRegistryOutputs(this, api.domainName);
     this.node.addValidation({ validate: () => [...registryProblems(this), ...this.server.validate()] });

@@ -258,17 +258,28 @@ describe('redeploy and destroy', () => {
     assert.deepEqual(off.point_in_time_recovery, { enabled: false });
   });
 
-  it('with deletion protection, destroying the table fails at plan, before the registrations or secrets are deleted', () => {
+  it('with deletion protection, a destroy stops at the guard, before anything of the registry is deleted', () => {
     const f = fixture();
     f.registry.addExternalClient('Caller', { scopes: ['a'] });
+    f.registry.addConnection('Crm', { provider: Provider.discover('https://idp.example') }); // declared after the guard
     const tf = synthJson(f.stack);
-    // Terraform deletes dependents first: deletion protection alone fails on the table after its items are gone.
-    assert.deepEqual(resource(tf, 'aws_dynamodb_table', 'Table').lifecycle, { prevent_destroy: true });
-    // Removing one client still deletes its item and secret.
-    for (const [id, item] of Object.entries<any>(resources(tf, 'aws_dynamodb_table_item'))) {
-      assert.equal(item.lifecycle?.prevent_destroy, undefined, id);
+    const guard = resource(tf, 'aws_lambda_invocation', 'DestroyGuard');
+    assert.equal(guard.lifecycle_scope, 'CRUD', 'invoked on destroy too');
+    const table = addressOf(tf, 'aws_dynamodb_table', 'Table');
+    assert.deepEqual(JSON.parse(guard.input), { action: 'guard-destroy', table: `\${${table}.name}`, deletionProtection: true });
+    // Terraform destroys a resource only after everything that depends on it: the guard goes first.
+    const guarded = ancestorsOf(tf, addressOf(tf, 'aws_lambda_invocation', 'DestroyGuard'));
+    const mustWait = Object.entries<Record<string, unknown>>(tf.resource).flatMap(([type, byId]) =>
+      Object.keys(byId).map((id) => `${type}.${id}`),
+    );
+    assert.ok(mustWait.length > 40, mustWait.join(', '));
+    for (const address of mustWait) {
+      if (!address.includes('DestroyGuard')) assert.ok(guarded.has(address), `${address} is destroyed after the guard`);
     }
-    assert.equal(resource(synthJson(fixture({ deletionProtection: false }).stack), 'aws_dynamodb_table', 'Table').lifecycle, undefined);
+    // No prevent_destroy: removing one client still works, and so do in-memory applies and destroys (terraform test).
+    assert.equal(resource(tf, 'aws_dynamodb_table', 'Table').lifecycle, undefined);
+    const off = resource(synthJson(fixture({ deletionProtection: false }).stack), 'aws_lambda_invocation', 'DestroyGuard');
+    assert.equal(JSON.parse(off.input).deletionProtection, false);
   });
 
   it('names no account-global resource with a fixed name: IAM roles get a prefix AWS completes', () => {
