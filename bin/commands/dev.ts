@@ -13,6 +13,7 @@ import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../loca
 import { defaultLocalPort, registryStateDir, registryStatePaths, removeServerFile, writeServerFile } from '../local/local-state';
 import { loadRegistry, readManifests, type AppOptions } from '../local/synth';
 import { appOptions, shellQuote } from './common';
+import { cliInvocation } from './invocation';
 
 interface DevOptions extends AppOptions {
   port: string;
@@ -69,9 +70,9 @@ export function registerDevCommand(program: Command): void {
   });
 }
 
-/** How a printed command is run: `npm run cli --` and the options this server was started with (exactly runnable). */
+/** How a printed command is run: this project's CLI prefix and the options this server was started with (exactly runnable). */
 export interface FollowUp {
-  /** `npm run cli -- <command> <args>` plus the options that locate this app and registry. */
+  /** `npx oauth-registry <command> <args>` (`npm run cli --` in this repository) plus the options that locate this app and registry. */
   (command: string, args?: readonly string[], withPort?: boolean): string;
 }
 
@@ -81,9 +82,10 @@ function followUp(options: DevOptions, port: number, registry: string | undefine
   if (registry !== undefined || options.registry !== undefined) located.push('--registry', options.registry ?? registry!);
   if (options.outdir !== 'cdktf.out') located.push('--outdir', options.outdir);
   if (options.stateDir !== '.oauth-registry') located.push('--state-dir', options.stateDir);
+  const { cli } = cliInvocation();
   return (command, args = [], withPort = false) => {
     const portArgs = withPort && port !== defaultLocalPort() ? ['--port', String(port)] : [];
-    return ['npm run cli --', command, ...args.map(shellQuote), '--local', ...[...located, ...portArgs].map(shellQuote)].join(' ');
+    return [cli, command, ...args.map(shellQuote), '--local', ...[...located, ...portArgs].map(shellQuote)].join(' ');
   };
 }
 

@@ -5,6 +5,7 @@
  * `DASHBOARD_CONNECT_PATH`, which answers with a fresh single-use consent link (303).
  */
 import { escapeHtml } from '../../lambdas/shared/pages';
+import { cliCommand, cliInvocation } from './invocation';
 import { isoSecs, relativeTo, type ConnectionHealthRow, type OperatorReport } from './operator-report';
 
 /** Where the dashboard's Connect buttons post (a local-only path: API Gateway has no such route). */
@@ -59,7 +60,7 @@ export function renderDashboard(report: OperatorReport, options: DashboardOption
     signingKeys(report, when),
     routes(report),
     connections(report, when, options.live),
-    '<p class="muted">Secrets are not shown here: <code>oauth-registry credentials show &lt;client&gt;</code> prints a hand-off.</p>',
+    `<p class="muted">Secrets are not shown here: <code>${e(cliCommand('credentials show <client>'))}</code> prints a hand-off.</p>`,
     '</main>',
   ].join('');
   return (
@@ -111,7 +112,8 @@ function clients(report: OperatorReport, when: (secs: number | undefined) => str
 function signingKeys(report: OperatorReport, when: (secs: number | undefined) => string): string {
   const keys = report.signingKeys;
   if (keys.problem) return `<h2>Signing keys</h2><p>${badge('unreadable', 'bad')} ${e(keys.problem)}</p>`;
-  if (!keys.hasValue) return `<h2>Signing keys</h2><p>${badge('none yet', 'warn')} the first apply (or npm start) creates them</p>`;
+  if (!keys.hasValue)
+    return `<h2>Signing keys</h2><p>${badge('none yet', 'warn')} the first apply (or ${e(cliInvocation().dev)}) creates them</p>`;
   const cls = { signing: 'ok', next: 'info', retired: 'off' } as const;
   const rows = keys.keys.map(
     (k) =>

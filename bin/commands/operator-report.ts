@@ -16,6 +16,7 @@ import {
 } from '../../lambdas/shared/key-schedule';
 import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import type { SecretStore } from '../../lambdas/shared/ports';
+import { cliInvocation } from './invocation';
 
 /** A connection's health for one subject (what `status` always printed; `collectStatus` in status.ts builds them). */
 export type ConnectionHealthRow = TokenSetStatus & {
@@ -272,7 +273,7 @@ export function formatRegistrySections(report: OperatorReport): string {
   lines.push('', 'signing keys');
   const keys = report.signingKeys;
   if (keys.problem) lines.push(`  ${keys.problem}`);
-  else if (!keys.hasValue) lines.push('  no key yet (the first apply, or `npm start`, creates them)');
+  else if (!keys.hasValue) lines.push(`  no key yet (the first apply, or \`${cliInvocation().dev}\`, creates them)`);
   else {
     lines.push(
       ...table(

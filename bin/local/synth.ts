@@ -35,8 +35,32 @@ export function synthesizeApp(app: string, outdir: string): void {
   });
   if (result.status !== 0) {
     const output = (result.stderr || result.stdout || '').trim();
-    throw new UserError(`synth of ${app} failed: ${synthErrorMessage(output)}`, output);
+    throw new UserError(`synth of ${app} failed: ${missingPeerMessage(output) ?? synthErrorMessage(output)}`, output);
   }
+}
+
+/**
+ * The peer dependencies (package.json's `peerDependencies`, one flavour of each pair) and what to install for each:
+ * the versions the package is tested with.
+ */
+export const PEER_INSTALLS: Readonly<Record<string, string>> = {
+  cdktf: 'cdktf@0.21.0',
+  '@cdktf/provider-aws': '@cdktf/provider-aws@21.22.1',
+  cdktn: 'cdktn@0.24.0',
+  '@cdktn/provider-aws': '@cdktn/provider-aws@25.7.0',
+  constructs: 'constructs@10.4.2',
+};
+
+/** A peer dependency the app (or this package) could not load, as one line saying what to install; else undefined. */
+export function missingPeerMessage(output: string): string | undefined {
+  const specifier = /Cannot find (?:module|package) '([^']+)'/.exec(output)?.[1];
+  if (specifier === undefined) return undefined;
+  const name = specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
+  const install = PEER_INSTALLS[name];
+  return install && `the peer dependency ${name} is not installed in this project: npm install ${install}`;
 }
 
 /**
