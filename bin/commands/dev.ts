@@ -14,6 +14,7 @@ import { defaultLocalPort, registryStateDir, registryStatePaths, removeServerFil
 import { loadRegistry, readManifests, type AppOptions } from '../local/synth';
 import { appOptions, shellQuote } from './common';
 import { cliInvocation } from './invocation';
+import { connectionRedirectUri } from './operator-report';
 
 interface DevOptions extends AppOptions {
   port: string;
@@ -188,6 +189,7 @@ function connectionLines(local: LocalRegistry, manifest: RegistryManifest, cli: 
     lines.push(`    ${c.name} (${c.grant}, ${c.clientAuth}, ${c.mode})`);
     lines.push(`      credentials  ${cli('connections set-credentials', [c.name])} < credentials.json`);
     if (c.grant === 'authorization_code') {
+      lines.push(`      redirect URI ${connectionRedirectUri(local.issuer, c.name)}   (register it at the provider)`);
       lines.push(`      consent      ${cli('connect', [c.name, ...subject], true)}   (or the Connect button on the dashboard)`);
     }
     const body = ` -H 'content-type: application/json' -d '{${c.mode === 'perUser' ? '"subject":"<user>"' : ''}}'`;

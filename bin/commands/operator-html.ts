@@ -157,8 +157,12 @@ function connections(report: OperatorReport, when: (secs: number | undefined) =>
           (mode === 'perUser' ? `<input name="subject" placeholder="subject (user id)" required aria-label="subject of ${e(name)}">` : '') +
           `<button type="submit">Connect ${e(name)}</button></form>`
         : '';
+    const redirectUri = report.connectionRedirectUris[name];
+    const registration = redirectUri
+      ? `<p>Redirect URI to register at the provider: <code class="redirect-uri">${e(redirectUri)}</code></p>`
+      : '';
     return (
-      `<div class="conn"><h3>${e(name)} <span class="muted">${e(grant)} · ${e(mode)}</span> ${credentials}</h3>` +
+      `<div class="conn"><h3>${e(name)} <span class="muted">${e(grant)} · ${e(mode)}</span> ${credentials}</h3>${registration}` +
       `<table><tr><th>Subject</th><th>Health</th><th>Access token expires</th><th>Last error</th></tr>${lines.join('')}</table>${form}</div>`
     );
   });

@@ -22,7 +22,7 @@ import type { StateLister, StateStore } from '../../lambdas/shared/ports';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import { appOptions, deployedRegion, deployedSecrets, localBaseUrl, localState } from './common';
 import { renderDashboard } from './operator-html';
-import { collectOperatorReport, formatRegistrySections, isoSecs, relativeTo, table } from './operator-report';
+import { collectOperatorReport, formatRedirectUris, formatRegistrySections, isoSecs, relativeTo, table } from './operator-report';
 
 interface StatusOptions extends AppOptions {
   local?: boolean;
@@ -82,7 +82,8 @@ export function registerStatusCommand(program: Command): void {
     );
     const newline = connections.indexOf('\n');
     process.stdout.write(
-      `${connections.slice(0, newline + 1)}${formatRegistrySections(report)}\nconnections\n${connections.slice(newline + 1)}`,
+      `${connections.slice(0, newline + 1)}${formatRegistrySections(report)}\nconnections\n${connections.slice(newline + 1)}` +
+        formatRedirectUris(report),
     );
   });
 }
