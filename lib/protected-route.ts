@@ -7,6 +7,7 @@ import type { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-rou
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { RouteRegistration } from '../lambdas/shared/manifest';
+import { opensRoute } from '../lambdas/shared/manifest-queries';
 import { RESERVED_PATH_PREFIXES, routePath as pathOfRouteKey } from '../lambdas/shared/routes';
 import { scopeName, type ScopeLike } from './client-options';
 import type { IGrantable, IGrantPrincipal } from './grant';
@@ -160,8 +161,7 @@ export class ProtectedRoute extends Construct implements IGrantable {
         const accepted = audiences ?? [registry.audience];
         const audienceOf = (c: (typeof clients)[number]) => c.audience ?? registry.audience;
         if ([...accepted, ...clients.map(audienceOf)].some((a) => Token.isUnresolved(a) && a !== registry.audience)) return [];
-        const callers = clients.filter((c) => accepted.includes(audienceOf(c)));
-        if (callers.some((c) => c.scopes.some((s) => scopes.includes(s)))) return [];
+        if (clients.some((c) => opensRoute({ aud: audienceOf(c), scopes: c.scopes }, { audiences: accepted, scopes }))) return [];
         const named = (a: string) => (a === registry.audience ? "the registry's own audience" : JSON.stringify(a));
         const withScopes = clients.filter((c) => c.scopes.some((s) => scopes.includes(s)));
         return [

@@ -61,10 +61,7 @@ export function registerStatusCommand(program: Command): void {
   ).action(async (options: StatusOptions) => {
     const { manifest, stack } = loadRegistry(options);
     const tableName = stateTableName(manifest.namePrefix);
-    const region = deployedRegion(options, stack);
-    const state = options.local
-      ? new LocalStateStore(localState(options, manifest).state)
-      : new AwsStateStore({ tableName, ...(region ? { clientConfig: { region } } : {}) });
+    const state = registryStateStore(options, manifest, stack);
     const report = await collectOperatorReport(manifest, {
       secrets: options.local ? new LocalSecretStore(localState(options, manifest).secrets) : deployedSecrets(options, stack),
       connections: await collectStatus(manifest, state),
@@ -86,6 +83,17 @@ export function registerStatusCommand(program: Command): void {
         formatRedirectUris(report),
     );
   });
+}
+
+/** Where the registry's token sets are: local mode's state folder (`--local`), else the deployed registry's table. */
+export function registryStateStore(
+  options: Pick<StatusOptions, 'local' | 'region' | 'outdir' | 'stateDir'>,
+  manifest: RegistryManifest,
+  stack: string,
+): StateStore & StateLister {
+  if (options.local) return new LocalStateStore(localState(options, manifest).state);
+  const region = deployedRegion(options, stack);
+  return new AwsStateStore({ tableName: stateTableName(manifest.namePrefix), ...(region ? { clientConfig: { region } } : {}) });
 }
 
 /** Every connection's token sets as the store holds them: one row per shared connection, one per stored subject. */

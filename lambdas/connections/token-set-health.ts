@@ -10,6 +10,7 @@
  * A change of the stored health publishes a `Connection Health Changed` event. The errors below say what to do,
  * with the CLI command that does it.
  */
+import { OPERATOR_CLI } from '../shared/config';
 import type { Logger } from '../shared/log';
 import type { ConnectionRegistration } from '../shared/manifest';
 import type { EventPublisher } from '../shared/ports';
@@ -24,7 +25,7 @@ export interface HealthContext {
 
 /** The CLI command that (re)starts a consent. */
 export const connectHint = (connection: string, subject: string | undefined): string =>
-  `oauth-registry connect ${connection}${subject !== undefined ? ` --subject ${subject}` : ''}`;
+  `${OPERATOR_CLI} connect ${connection}${subject !== undefined ? ` --subject ${subject}` : ''}`;
 
 /** What the lost refresh token left in `lastError`. */
 export const REFRESH_TOKEN_LOST =

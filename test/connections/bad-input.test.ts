@@ -339,7 +339,7 @@ describe('connection bad input', () => {
       assert.equal(unknownSubject.error, 'not_connected');
       assert.match(
         unknownSubject.error_description,
-        /no token set for subject carol: consent first \(oauth-registry connect Mail --subject carol\)/,
+        /no token set for subject carol: consent first \(npx oauth-registry connect Mail --subject carol\)/,
       );
       assert.equal(unknownSubject.consent_url, undefined, 'no link unless the caller asks for one');
       const asked = await ours.server.invoke({ action: 'token', connection: 'Mail', subject: 'carol', consentLink: true });
@@ -368,7 +368,7 @@ describe('connection bad input', () => {
       await ours.add(connection('Bare', { provider: { issuer: provider.issuer }, grant: 'client_credentials' }));
       assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Bare' }), {
         error: 'not_configured',
-        error_description: 'connection Bare has no credentials yet: run `oauth-registry connections set-credentials Bare`',
+        error_description: 'connection Bare has no credentials yet: run `npx oauth-registry connections set-credentials Bare`',
       });
     });
 
