@@ -11,11 +11,12 @@ import { localStatePaths } from './local-registry';
 import { ensureStateFolder } from './state-folder';
 
 /**
- * The state folder of one registry (what `startLocalRegistry` takes as `stateDir`), created private and git-ignored,
- * with the folder that holds it (state-folder.ts), before any command writes into it.
+ * The state folder of one registry (what `startLocalRegistry` takes as `stateDir`), created private and git-ignored
+ * (state-folder.ts) before any command writes into it; so is the folder holding it when it is created now (an existing
+ * one, say `--state-dir .`, is the user's: no `.gitignore` of `*` is written into it).
  */
 export const registryStateDir = (stateDir: string, namePrefix: string): string => {
-  ensureStateFolder(path.resolve(stateDir));
+  if (!existsSync(path.resolve(stateDir))) ensureStateFolder(path.resolve(stateDir));
   return ensureStateFolder(path.resolve(stateDir, namePrefix));
 };
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -197,5 +197,13 @@ describe('the state folder in any project', () => {
       .filter(([, st]) => (st.mode & 0o777) !== (st.isDirectory() ? 0o700 : 0o600))
       .map(([f, st]) => `${f} ${(st.mode & 0o777).toString(8)}`);
     assert.deepEqual(loose, []);
+    assert.match(readFileSync(path.join(project, '.oauth-registry', '.gitignore'), 'utf8'), /^\*$/m);
+  });
+
+  it("writes no .gitignore into an existing folder given as --state-dir (it is the user's), only into the registry's", () => {
+    const project = mkdtempSync(path.join(tmpdir(), 'oauth-registry-project-'));
+    const registryDir = registryStateDir(project, 'incident-api');
+    assert.ok(!existsSync(path.join(project, '.gitignore')));
+    assert.match(readFileSync(path.join(registryDir, '.gitignore'), 'utf8'), /^\*$/m);
   });
 });
