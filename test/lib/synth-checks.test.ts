@@ -11,7 +11,7 @@ import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-in
 import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { AnnotationMetadataEntryType } from 'cdktf';
 import { SERVER_ROUTES } from '../../lambdas/shared/routes';
-import type { OAuthRegistry } from '../../lib';
+import { Provider, UserAuthentication, type OAuthRegistry } from '../../lib';
 import { fixture, synthJson } from './helpers';
 
 const hello = { entry: 'lambdas/examples/hello.ts' };
@@ -74,6 +74,46 @@ describe('synth-time checks', () => {
       () => synthJson(f.stack),
       /route "GET \/v1\/a": no external client of the registry can obtain any of its scopes \["incidents.write"\] \(the clients' scopes: incidents.read\)/,
     );
+  });
+
+  it('a route whose audiences match no client with its scopes fails synth (every call would be a 401), naming both sides', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Acme', { scopes: ['incidents.read'] }); // tokens for the registry's own audience
+    f.registry.addExternalClient('Billing', { scopes: ['billing.read'], audience: 'https://billing.example' });
+    f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['incidents.read'], audiences: ['https://billing.example'] });
+    assert.throws(
+      () => synthJson(f.stack),
+      new RegExp(
+        'route "GET /v1/a": no external client can call it: it accepts tokens for "https://billing.example", and the clients ' +
+          "with its scopes get tokens for the registry's own audience \\(Acme\\)",
+      ),
+    );
+  });
+
+  it('a route is callable when some client has both one of its scopes and an audience it accepts', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Acme', { scopes: ['incidents.read'] });
+    f.registry.addExternalClient('Billing', { scopes: ['billing.read'], audience: 'https://billing.example' });
+    f.registry.addRoute('GET /v1/own', { handler: hello, scopes: ['incidents.read'] });
+    f.registry.addRoute('GET /v1/billing', { handler: hello, scopes: ['billing.read'], audiences: ['https://billing.example'] });
+    f.registry.addRoute('GET /v1/both', { handler: hello, scopes: ['billing.read'], audiences: ['https://billing.example', 'https://x'] });
+    assert.ok(synthJson(f.stack).resource);
+  });
+
+  it('a discovery document URL given as an issuer fails synth, naming the issuer to pass', () => {
+    assert.throws(
+      () => Provider.discover('https://login.example.com/tenant/.well-known/openid-configuration'),
+      /^Error: Provider.discover: issuerUrl is the URL of a discovery document, not an issuer: pass the issuer "https:\/\/login.example.com\/tenant"/,
+    );
+    assert.throws(
+      () => Provider.discover('https://as.example.com/.well-known/oauth-authorization-server/tenant'),
+      /pass the issuer "https:\/\/as.example.com\/tenant"/,
+    );
+    assert.throws(
+      () => UserAuthentication.oidc({ issuer: 'https://login.example.com/.well-known/openid-configuration', clientId: 'x' }),
+      /^Error: userAuthentication issuer is the URL of a discovery document, not an issuer: pass the issuer "https:\/\/login.example.com"/,
+    );
+    assert.deepEqual(Provider.discover('https://login.example.com/tenant').registration, { issuer: 'https://login.example.com/tenant' });
   });
 
   it('an inactive client still counts: cutting a partner off deploys', () => {
