@@ -147,6 +147,7 @@ describe("API Gateway's quotas for HTTP APIs, at synth", () => {
   it('a route accepting more than 50 audiences fails synth: its authorizer would be over the quota (not adjustable)', () => {
     const f = fixture();
     f.registry.addExternalClient('Acme', { scopes: ['a'] });
+    f.registry.addExternalClient('Api0', { scopes: ['a'], audience: 'https://api0.example' }); // so the routes are callable
     const audiences = (n: number) => Array.from({ length: n }, (_, i) => `https://api${i}.example`);
     f.registry.addRoute('GET /v1/fifty', { handler: hello, scopes: ['a'], audiences: audiences(50) });
     assert.ok(synthJson(f.stack).resource, '50 audiences deploy');
@@ -161,12 +162,15 @@ describe("API Gateway's quotas for HTTP APIs, at synth", () => {
     const f = fixture();
     f.registry.addExternalClient('Acme', { scopes: ['a'] });
     // The registry's own authorizer, then one per distinct audience set.
-    for (let i = 1; i < 10; i++)
+    const addRoute = (i: number) => {
+      // A client for each audience, so each route is callable (synth refuses a route no client can call).
+      f.registry.addExternalClient(`Api${i}`, { scopes: ['a'], audience: `https://api${i}.example` });
       f.registry.addRoute(`GET /v1/r${i}`, { handler: hello, scopes: ['a'], audiences: [`https://api${i}.example`] });
+    };
+    for (let i = 1; i < 10; i++) addRoute(i);
     synthJson(f.stack);
     assert.deepEqual(warningsOf(f.registry), []);
-    for (let i = 10; i < 12; i++)
-      f.registry.addRoute(`GET /v1/r${i}`, { handler: hello, scopes: ['a'], audiences: [`https://api${i}.example`] });
+    for (let i = 10; i < 12; i++) addRoute(i);
     synthJson(f.stack);
     synthJson(f.stack);
     const warnings = warningsOf(f.registry);
