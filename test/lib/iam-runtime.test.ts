@@ -1,7 +1,8 @@
 /**
  * The synthesized policies, evaluated as IAM evaluates an Allow for a DynamoDB item call (action, table, leading key),
  * against the calls the handlers really make: the authorization server through client credentials, the JWKS, a code,
- * its redemption, a refresh, revocation and introspection; the rotation function through a bootstrap and a rotation.
+ * its redemption, a refresh, revocation and introspection; the connections function through a consent with a real
+ * provider, the broker and a renewal; the rotation function through a bootstrap and a rotation.
  * Scoping reads by prefix must not refuse a call a handler needs, and must refuse another function's items.
  */
 import assert from 'node:assert/strict';
@@ -13,10 +14,12 @@ import { rotateSecret } from '../../lambdas/rotation/rotation';
 import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
-import { CLIENT_ID_TAG, SECRET_KIND_TAG, clientItemKey, type ClientRegistration } from '../../lambdas/shared/manifest';
+import { CLIENT_ID_TAG, SECRET_KIND_TAG, clientItemKey, connectionItemKey, type ClientRegistration } from '../../lambdas/shared/manifest';
 import type { RegistrationStore, StateStore } from '../../lambdas/shared/ports';
 import { tableKey } from '../../lambdas/shared/table-keys';
 import { ConnectionGrant, Provider } from '../../lib';
+import { connection, startHarness } from '../../testing/connections/harness';
+import { browse, SECRET_BASIC, startThirdParty } from '../../testing/connections/third-party';
 import { apiEvent, basicAuth, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CLIENTS, createHarness } from '../lambdas/fixtures';
 import { fixture, policyOf, synthJson } from './helpers';
@@ -141,6 +144,35 @@ describe('IAM as AWS evaluates it, against the calls the handlers make', () => {
     for (const call of calls) {
       assert.ok(allows(server, tableArn, call), `the server's policy refuses ${call.action} ${call.key}`);
       assert.ok(!allows(connections, tableArn, call), `the connections function may ${call.action} ${call.key}`);
+    }
+  });
+
+  it("allows every table call of a connection's consent, broker and renewal, and none of them to the server", async () => {
+    const calls: ItemCall[] = [];
+    const ours = await startHarness({
+      wrapState: (state) => recordingState(state, calls),
+      onRegistrationRead: (name) => calls.push({ action: 'dynamodb:GetItem', key: connectionItemKey(name) }),
+    });
+    const provider = await startThirdParty({ redirectUris: [ours.callbackUrl('Crm')], accessTokenTtlSecs: 120 });
+    try {
+      await ours.add(connection('Crm', { provider: { issuer: provider.issuer }, apiBaseUrl: provider.apiBaseUrl }), {
+        client_id: 'basic-client',
+        client_secret: SECRET_BASIC,
+      });
+      const { response, body } = await browse(await ours.link('Crm'));
+      assert.equal(response.status, 200, body);
+      assert.ok('access_token' in (await ours.server.invoke({ action: 'token', connection: 'Crm' })));
+      ours.clock.advance(120); // expired: the broker renews under a lease
+      assert.ok('access_token' in (await ours.server.invoke({ action: 'token', connection: 'Crm' })));
+    } finally {
+      await ours.close();
+      await provider.close();
+    }
+    const kinds = new Set(calls.map((c) => `${c.action} ${c.key.split('#')[0]}#`));
+    assert.ok(kinds.size >= 6, [...kinds].join(', ')); // registrations, consent states, used links, token sets…
+    for (const call of calls) {
+      assert.ok(allows(connections, tableArn, call), `the connections function's policy refuses ${call.action} ${call.key}`);
+      assert.ok(!allows(server, tableArn, call), `the server may ${call.action} ${call.key}`);
     }
   });
 
