@@ -75,7 +75,7 @@ export async function loadPublishedKeyRing(state: Pick<StateStore, 'get'>): Prom
       if (!Number.isFinite(createdAt) || !Number.isFinite(activatesAt))
         throw new Error(`${PUBLIC_KEY_RING_KEY} keys[${i}] has no schedule`);
       // Re-derived member by member: whatever else the item holds is never published.
-      return { jwk: publicJwkOf((jwk ?? {})), createdAt: createdAt!, activatesAt: activatesAt! };
+      return { jwk: publicJwkOf(jwk ?? {}), createdAt: createdAt!, activatesAt: activatesAt! };
     }),
   };
 }
