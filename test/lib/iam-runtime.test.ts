@@ -8,6 +8,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { clientAssertionReplayKey } from '../../lambdas/authorization-server/client-assertion';
+import { consentKey, pendingKey } from '../../lambdas/authorization-server/endpoints/authorization-flow';
+import { jwtBearerReplayKey } from '../../lambdas/authorization-server/grants/jwt-bearer';
 import { issueCode } from '../../lambdas/authorization-server/user-grants';
 import { bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
 import { rotateSecret } from '../../lambdas/rotation/rotation';
@@ -144,6 +147,21 @@ describe('IAM as AWS evaluates it, against the calls the handlers make', () => {
     for (const call of calls) {
       assert.ok(allows(server, tableArn, call), `the server's policy refuses ${call.action} ${call.key}`);
       assert.ok(!allows(connections, tableArn, call), `the connections function may ${call.action} ${call.key}`);
+    }
+  });
+
+  it('allows the server the keys of the flows above it does not drive here: sign-in, consent, assertion replay', () => {
+    const keys = [
+      pendingKey('request-id'),
+      consentKey('https://login.example.test|alice', WEB.clientId, 'incidents.read'),
+      clientAssertionReplayKey(WEB.clientId, 'jti-1'),
+      jwtBearerReplayKey(WEB.clientId, 'jti-2'),
+    ];
+    for (const key of keys) {
+      for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) {
+        assert.ok(allows(server, tableArn, { action, key }), `${action} ${key}`);
+        assert.ok(!allows(connections, tableArn, { action, key }), `connections: ${action} ${key}`);
+      }
     }
   });
 
