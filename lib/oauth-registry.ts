@@ -13,7 +13,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
-import { Aspects, type ITerraformDependable, type TerraformOutput } from 'cdktf';
+import { Aspects, TerraformStack, type ITerraformDependable, type TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
 import { longestAccessTokenTtlSecs } from '../lambdas/shared/key-schedule';
@@ -24,9 +24,10 @@ import { ExternalClient, type ExternalClientOptions } from './external-client';
 import { OUTSIDE_ROLE_POLICY_LIFECYCLE, grantTo, isGrantable, roleNameOf, type Grant, type Grantee } from './grant';
 import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
+import { destroyGuard } from './private/destroy-guard';
 import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
 import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
-import { registryProblems } from './private/registry-checks';
+import { customDomainDnsSteps, registryProblems, registryWarningsAspect } from './private/registry-checks';
 import { policyDocument, type RegistryFunction } from './private/registry-function';
 import { registryManifest, writeManifestOnSynth } from './private/registry-manifest';
 import { registrySettings } from './private/registry-settings';
@@ -113,6 +114,7 @@ export class OAuthRegistry extends Construct {
     const tags = props.tags ? { ...props.tags } : undefined;
 
     this.partition = new DataAwsPartition(this, 'Partition');
+    // Read as `id`, the region's name in hashicorp/aws 5.x and 6.x alike (6.x renamed `name` to `region`).
     this.region = new DataAwsRegion(this, 'Region');
     this.callerIdentity = new DataAwsCallerIdentity(this, 'CallerIdentity');
     const storage = new RegistryStorage(this, {
@@ -168,17 +170,37 @@ export class OAuthRegistry extends Construct {
     // Created is not answering (the stage deploys routes asynchronously; a custom domain needs DNS): the rotation
     // function polls the issuer until it serves both documents, and the authorizers wait for that.
     const served = [this.rotator.bootstrap.invocation, this.stage, ...this.server.issuerReadiness, ...api.domainReadiness];
+    // Without a hosted zone, the record is the operator's: the check names it when the issuer does not answer.
+    const dnsRecord = api.dnsRecordToCreate;
     const issuerCheck = new LambdaInvocation(this, 'IssuerCheck', {
       functionName: this.rotationFunction.function.functionName,
-      input: JSON.stringify({ action: 'await-issuer', issuer: this.issuerUrl }),
+      input: JSON.stringify({ action: 'await-issuer', issuer: this.issuerUrl, ...(dnsRecord ? { dnsRecord } : {}) }),
       lifecycleScope: 'CREATE_ONLY',
       dependsOn: served,
     });
     this.issuerReadiness = [...served, issuerCheck];
+    destroyGuard(this, {
+      rotationFunction: this.rotationFunction,
+      table: this.registrations,
+      deletionProtection: settings.deletionProtection,
+    });
     this.authorizer = this.authorizerFor();
     addRegistryOutputs(this, api.domainName);
     this.node.addValidation({ validate: () => [...registryProblems(this), ...this.server.validate()] });
     Aspects.of(this).add(new RegistryRulesAspect({ table: this.registrations }));
+    const domain = api.domainName;
+    const dnsSteps = (): string[] =>
+      dnsRecord && domain
+        ? [
+            customDomainDnsSteps({
+              stackName: TerraformStack.of(this).node.id,
+              domain,
+              record: dnsRecord,
+              targetOutput: outputName(this.namePrefix, 'custom-domain-target'),
+            }),
+          ]
+        : [];
+    Aspects.of(this).add(registryWarningsAspect(this, dnsSteps));
     writeManifestOnSynth(this);
   }
 
@@ -290,7 +312,7 @@ export class OAuthRegistry extends Construct {
 
   /** @internal The registry's region (known at plan time). */
   public get _regionName(): string {
-    return this.region.region;
+    return this.region.id;
   }
 
   /** @internal `arn:<partition>:<service>:<region>:<account>:<resource>` in the registry's account and region. */

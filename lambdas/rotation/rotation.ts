@@ -91,7 +91,9 @@ export function createRotationHandler(deps: RotationDeps): RotationHandler {
     const { SecretId: secretId, ClientRequestToken: token, Step: step } = event;
     if (!Object.hasOwn(steps, step)) throw new Error(`unknown rotation step ${JSON.stringify(step)}`);
     const description = await secrets.describeSecret(secretId);
-    if (!description.rotationEnabled) throw new Error(`secret ${secretId} does not have rotation enabled`);
+    // Configuring rotation (`rotate_immediately = false`), Secrets Manager runs testSecret before it enables rotation,
+    // so DescribeSecret still says disabled then. testSecret only reads; every step that writes needs rotation on.
+    if (!description.rotationEnabled && step !== 'testSecret') throw new Error(`secret ${secretId} does not have rotation enabled`);
     const stages = description.versionStages[token];
     if (stages?.includes('AWSCURRENT')) {
       log.info('rotation_step_skipped', { secret_id: secretId, step, reason: 'version is already AWSCURRENT' });

@@ -91,8 +91,8 @@ export class ConnectionsInfra extends Construct {
       description: `Third-party connections of OAuth registry ${registry.namePrefix}: consent, token broker, proxy`,
       entry: path.join(PACKAGE_ROOT, 'lambdas', 'connections', 'index.ts'),
       memorySizeMb: 256,
-      // Long enough for a renewal (BROKER_RENEWAL_BUDGET_SECS) and a proxied call.
-      timeoutSecs: 29,
+      // Long enough for a renewal (BROKER_RENEWAL_BUDGET_SECS) and a proxied call, a second under API Gateway's limit.
+      timeoutSecs: API_GATEWAY_TIMEOUT_SECS - 1,
       logRetentionDays: registry.logRetentionDays,
       tags,
       environment: {

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { createRotationHandler, generateSigningKey, rotateSecret, type RotationHandler } from '../../lambdas/rotation/rotation';
+import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
 import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import {
@@ -230,6 +240,36 @@ describe('rotation handler', () => {
       true,
     );
     assert.equal((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))?.versionId, 'v1', 'nothing changed');
+  });
+
+  it("passes Secrets Manager's configuration test, which runs testSecret before rotation is enabled (AWS SDK mocked)", async () => {
+    // What RotateSecret with RotateImmediately=false does: it stages an AWSPENDING version without a value, invokes
+    // testSecret while DescribeSecret still reports rotation disabled, then removes the version and enables rotation.
+    const client = new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const sm = mockClient(client);
+    try {
+      sm.on(DescribeSecretCommand).resolves({
+        Name: SIGNING_KEY,
+        RotationEnabled: false,
+        Tags: [{ Key: SECRET_KIND_TAG, Value: 'signing-key' }],
+        VersionIdsToStages: { v1: ['AWSCURRENT'], probe: ['AWSPENDING'] },
+      });
+      sm.on(GetSecretValueCommand, { SecretId: SIGNING_KEY, VersionId: 'probe' }).rejects(
+        new ResourceNotFoundException({
+          message: "Secrets Manager can't find the specified secret value for VersionId: probe",
+          $metadata: {},
+        }),
+      );
+      const handler = createRotationHandler({ secrets: new AwsSecretStore({ client }), log: silentLogger, clock: () => NOW_MS });
+      await handler({ SecretId: SIGNING_KEY, ClientRequestToken: 'probe', Step: 'testSecret' });
+      assert.equal(sm.commandCalls(PutSecretValueCommand).length + sm.commandCalls(UpdateSecretVersionStageCommand).length, 0);
+      // The steps that write still need rotation enabled.
+      for (const Step of ['createSecret', 'setSecret', 'finishSecret']) {
+        await assert.rejects(handler({ SecretId: SIGNING_KEY, ClientRequestToken: 'probe', Step }), /does not have rotation enabled/);
+      }
+    } finally {
+      sm.restore();
+    }
   });
 
   it('refuses secrets without rotation enabled, without a kind tag, versions not pending, and unknown steps', async () => {

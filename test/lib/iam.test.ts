@@ -21,7 +21,7 @@ import { fixture, policyOf, resource, resources, synthJson } from './helpers';
 const DATA_SERVICES = /^(secretsmanager|dynamodb|kms):/;
 const DYNAMODB_WRITE = /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|PartiQL(Insert|Update|Delete)|\*)$/;
 const PARTITION = '\\$\\{data\\.aws_partition\\.\\w+\\.partition\\}';
-const REGION = '\\$\\{data\\.aws_region\\.\\w+\\.region\\}';
+const REGION = '\\$\\{data\\.aws_region\\.\\w+\\.id\\}';
 const DNS_SUFFIX = '\\$\\{data\\.aws_partition\\.\\w+\\.dns_suffix\\}';
 const ACCOUNT = '\\$\\{data\\.aws_caller_identity\\.\\w+\\.account_id\\}';
 const KEY_ARN = /^\$\{aws_kms_key\.Registry_Key_\w+\.arn\}$/;
@@ -55,7 +55,7 @@ describe('least privilege', () => {
   const tf = synthesized();
   const signingKeyArn = /^\$\{aws_secretsmanager_secret\.Registry_SigningKey_\w+\.arn\}$/;
   const clientsPattern =
-    /^arn:\$\{data\.aws_partition\.\w+\.partition\}:secretsmanager:\$\{data\.aws_region\.\w+\.region\}:\$\{data\.aws_caller_identity\.\w+\.account_id\}:secret:acme-auth\/clients\/\*$/;
+    /^arn:\$\{data\.aws_partition\.\w+\.partition\}:secretsmanager:\$\{data\.aws_region\.\w+\.id\}:\$\{data\.aws_caller_identity\.\w+\.account_id\}:secret:acme-auth\/clients\/\*$/;
 
   it('gives the authorization server read access to its own secrets, table and key only', () => {
     const { Statement } = policyOf(tf, 'Registry_AuthorizationServer');
