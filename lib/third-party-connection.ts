@@ -10,7 +10,8 @@ import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmana
 import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
-import { connectionAlias, connectionItemKey, type ConnectionRegistration } from '../lambdas/shared/manifest';
+import { connectionItemKey, type ConnectionRegistration } from '../lambdas/shared/manifest';
+import { connectionAlias } from '../lambdas/shared/names';
 import { connectionPath } from '../lambdas/shared/routes';
 import { scopeName, type ScopeLike } from './client-options';
 import {

@@ -17,7 +17,8 @@ import {
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
-import { stateTableName, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { stateTableName } from '../../lambdas/shared/names';
 import type { StateLister, StateStore } from '../../lambdas/shared/ports';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import { appOptions, deployedRegion, deployedSecrets, localBaseUrl, localState } from './common';

@@ -8,7 +8,7 @@
  * never an outside request: the proxy and the routes never mint one) asked for it with `consentLink: true`, to hand to
  * the person the subject names. The link is fresh, lives 10 minutes and is single use (links.ts).
  */
-import { connectionAlias } from '../shared/manifest';
+import { connectionAlias } from '../shared/names';
 import type { ConnectionsContext } from './context';
 import { errorBody, invalidRequest, unknownConnection, type ConnectionErrorBody } from './errors';
 import { checkSubject } from './registrations';

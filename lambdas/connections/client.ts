@@ -5,8 +5,7 @@
  * mode (`OAUTH_CONNECTIONS_LOCAL_URL`) it asks the local registry.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { ENV } from '../shared/config';
-import { connectionAlias } from '../shared/manifest';
+import { connectionAlias, ENV } from '../shared/names';
 import { connectionPath } from '../shared/routes';
 import type { BrokerEvent, BrokerResult } from './broker';
 import type { ConnectionErrorCode } from './errors';
