@@ -1,0 +1,171 @@
+/**
+ * Data routes in local mode, driven by a real OAuth client (oauth4webapi, client credentials): a token with the scope
+ * posts a record that `oauth-registry data tail --local` prints with the client's id; no token is a 401, a token
+ * without the scope a 403; a body claiming another sender does not change the provenance; an oversize, non-JSON or
+ * non-`application/json` request is refused with a clear message and nothing is recorded; `status` counts records.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as oauth from 'oauth4webapi';
+import { readDataRecords } from '../../bin/local/local-data-routes';
+import { startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
+import { registryStateDir } from '../../bin/local/local-state';
+import type { DataRecord } from '../../lambdas/shared/data-routes';
+import { manifestFileName, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { exampleManifest, repoRoot } from './fixture';
+
+const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
+const INCIDENTS = 'POST /v1/incidents';
+const TELEMETRY = 'POST /v1/telemetry';
+
+async function runCli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  return { code, stdout, stderr };
+}
+
+describe('data routes in local mode', () => {
+  let registry: LocalRegistry;
+  let manifest: RegistryManifest;
+  let outdir: string;
+  let stateDir: string;
+
+  /** A client-credentials token from the local token endpoint, through oauth4webapi. */
+  const tokenOf = async (name: 'AcmeMonitoring' | 'ReportingJob', scope: string): Promise<string> => {
+    const issuer = new URL(registry.issuer);
+    const as = await oauth.processDiscoveryResponse(
+      issuer,
+      await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true }),
+    );
+    const { client_id, client_secret } = registry.credentials[name];
+    const auth = name === 'AcmeMonitoring' ? oauth.ClientSecretBasic(client_secret) : oauth.ClientSecretPost(client_secret);
+    const response = await oauth.clientCredentialsGrantRequest(as, { client_id }, auth, new URLSearchParams({ scope }), {
+      [oauth.allowInsecureRequests]: true,
+    });
+    return (await oauth.processClientCredentialsResponse(as, { client_id }, response)).access_token;
+  };
+  const post = (routePath: string, body: string | Buffer, headers: Record<string, string>) =>
+    fetch(`${registry.url}${routePath}`, { method: 'POST', headers, body });
+  const json = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+  const records = (routeKey: string): DataRecord[] => readDataRecords(registry.dataDir, routeKey);
+  const cliArgs = ['--local', '--no-synth', '--outdir', '', '--state-dir', ''];
+
+  before(async () => {
+    const example = exampleManifest();
+    manifest = {
+      ...example,
+      dataRoutes: [
+        { routeKey: INCIDENTS, scopes: ['incidents.write'], target: { kind: 'queue' } },
+        { routeKey: TELEMETRY, scopes: ['incidents.write'], target: { kind: 'stream' } },
+      ],
+    };
+    // The app as `--no-synth` finds it: cdktf's manifest.json and the registry's manifest in its stack folder.
+    outdir = mkdtempSync(path.join(tmpdir(), 'oauth-registry-data-out-'));
+    mkdirSync(path.join(outdir, 'stacks', 'incident-api'), { recursive: true });
+    writeFileSync(path.join(outdir, 'manifest.json'), JSON.stringify({ stacks: { 'incident-api': { name: 'incident-api' } } }));
+    writeFileSync(path.join(outdir, 'stacks', 'incident-api', manifestFileName('Registry')), JSON.stringify(manifest));
+    stateDir = mkdtempSync(path.join(tmpdir(), 'oauth-registry-data-state-'));
+    cliArgs.splice(3, 1, outdir);
+    cliArgs.splice(5, 1, stateDir);
+    registry = await startLocalRegistry({
+      manifest,
+      appDir: repoRoot,
+      stateDir: registryStateDir(stateDir, manifest.namePrefix),
+      port: 0,
+    });
+  });
+  after(() => registry.close());
+
+  it("a token with the scope posts a record; data tail prints it with the client's id", async () => {
+    const token = await tokenOf('AcmeMonitoring', 'incidents.write');
+    const response = await post('/v1/incidents', JSON.stringify({ title: 'disk full', severity: 2 }), json(token));
+    assert.equal(response.status, 200);
+    const answer = (await response.json()) as { MessageId: string };
+    const acme = registry.credentials.AcmeMonitoring.client_id;
+
+    const tail = await runCli(['data', 'tail', INCIDENTS, ...cliArgs]);
+    assert.equal(tail.code, 0, tail.stderr);
+    const lines = tail.stdout.trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], new RegExp(`^\\S+Z  client_id=${acme} sub=${acme}  \\{"title":"disk full","severity":2\\}$`));
+
+    const asJson = await runCli(['data', 'tail', '/v1/incidents', '--json', ...cliArgs]);
+    const record = JSON.parse(asJson.stdout) as DataRecord;
+    assert.equal(record.id, answer.MessageId);
+    assert.deepEqual(record.provenance, { client_id: acme, sub: acme });
+  });
+
+  it('a body claiming another sender is stored as body; the provenance is the token', async () => {
+    const token = await tokenOf('AcmeMonitoring', 'incidents.write');
+    const forged = { client_id: 'someone-else', sub: 'someone-else', provenance: { client_id: 'someone-else' } };
+    const response = await post('/v1/telemetry', JSON.stringify(forged), json(token));
+    assert.equal(response.status, 200);
+    assert.deepEqual(Object.keys((await response.json()) as object).sort(), ['SequenceNumber', 'ShardId']);
+    const [record] = records(TELEMETRY);
+    const acme = registry.credentials.AcmeMonitoring.client_id;
+    assert.deepEqual(record.provenance, { client_id: acme, sub: acme });
+    assert.deepEqual(record.body, forged);
+  });
+
+  it('no token: 401, nothing recorded', async () => {
+    const before = records(INCIDENTS).length;
+    const response = await post('/v1/incidents', '{"title":"x"}', { 'content-type': 'application/json' });
+    assert.equal(response.status, 401);
+    assert.deepEqual(await response.json(), { message: 'Unauthorized' });
+    assert.equal(records(INCIDENTS).length, before);
+  });
+
+  it('a token without the scope: 403, nothing recorded', async () => {
+    const before = records(INCIDENTS).length;
+    const response = await post('/v1/incidents', '{"title":"x"}', json(await tokenOf('ReportingJob', 'reports.read')));
+    assert.equal(response.status, 403);
+    assert.deepEqual(await response.json(), { message: 'Forbidden' });
+    assert.equal(records(INCIDENTS).length, before);
+  });
+
+  it('oversize, non-JSON and non-application/json bodies are refused with a clear message, nothing recorded', async () => {
+    const token = await tokenOf('AcmeMonitoring', 'incidents.write');
+    const before = { incidents: records(INCIDENTS).length, telemetry: records(TELEMETRY).length };
+    const refusals: Array<[string, string | Buffer, Record<string, string>, number, RegExp]> = [
+      ['/v1/incidents', JSON.stringify({ blob: 'x'.repeat(256 * 1024) }), json(token), 413, /SQS SendMessage takes at most 262144/],
+      ['/v1/telemetry', JSON.stringify({ blob: 'x'.repeat(1024 * 1024) }), json(token), 413, /Kinesis PutRecord takes at most 1048576/],
+      ['/v1/incidents', 'title=disk+full', json(token), 400, /body must be a JSON document/],
+      ['/v1/incidents', '', json(token), 400, /got an empty body/],
+      ['/v1/incidents', '{"title":"x"}', { ...json(token), 'content-type': 'text/plain' }, 415, /Content-Type must be application\/json/],
+    ];
+    for (const [routePath, body, headers, status, message] of refusals) {
+      const response = await post(routePath, body, headers);
+      assert.equal(response.status, status, `${routePath} ${String(message)}`);
+      assert.match(((await response.json()) as { message: string }).message, message);
+    }
+    // Under the limit is accepted: the limit is the service's, not a rounder number.
+    const fits = await post('/v1/telemetry', JSON.stringify({ blob: 'x'.repeat(1024 * 1024 - 20) }), json(token));
+    assert.equal(fits.status, 200);
+    assert.deepEqual(
+      { incidents: records(INCIDENTS).length, telemetry: records(TELEMETRY).length },
+      { incidents: before.incidents, telemetry: before.telemetry + 1 },
+    );
+  });
+
+  it('status --local counts the records per data route', async () => {
+    const status = await runCli(['status', ...cliArgs, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const report = JSON.parse(status.stdout) as { dataRoutes: Array<{ routeKey: string; records: number; target: string }> };
+    assert.deepEqual(
+      report.dataRoutes.map((r) => [r.routeKey, r.target, r.records]),
+      [
+        [INCIDENTS, 'SQS SendMessage', records(INCIDENTS).length],
+        [TELEMETRY, 'Kinesis PutRecord', records(TELEMETRY).length],
+      ],
+    );
+    assert.equal(records(INCIDENTS).length, 1);
+  });
+});
