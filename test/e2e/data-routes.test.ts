@@ -155,6 +155,47 @@ describe('data routes in local mode', () => {
     );
   });
 
+  it('verify posts a test record to each data route only with --call-unsafe-routes', async () => {
+    type Row = { check: string; target: string; result: string; detail: string };
+    const verify = async (...extra: string[]): Promise<Row[]> => {
+      const run = await runCli(['verify', ...cliArgs, '--port', new URL(registry.url).port, '--json', ...extra]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      return (JSON.parse(run.stdout) as { rows: Row[] }).rows.filter((r) => r.target === INCIDENTS || r.target === TELEMETRY);
+    };
+    const count = () => records(INCIDENTS).length + records(TELEMETRY).length;
+    const before = count();
+
+    const safe = await verify();
+    assert.deepEqual(
+      safe.filter((r) => r.check === 'route-token').map((r) => [r.target, r.result, r.detail]),
+      [
+        [INCIDENTS, 'skip', 'POST would deliver a test record to its queue: pass --call-unsafe-routes to call it with a token'],
+        [TELEMETRY, 'skip', 'POST would deliver a test record to its stream: pass --call-unsafe-routes to call it with a token'],
+      ],
+    );
+    assert.deepEqual(
+      safe.filter((r) => r.check === 'route-no-token').map((r) => [r.target, r.result]),
+      [
+        [INCIDENTS, 'ok'],
+        [TELEMETRY, 'ok'],
+      ],
+    );
+    assert.equal(count(), before, 'nothing delivered without --call-unsafe-routes');
+
+    const unsafe = await verify('--call-unsafe-routes');
+    assert.deepEqual(
+      unsafe.filter((r) => r.check === 'route-token').map((r) => [r.target, r.result]),
+      [
+        [INCIDENTS, 'ok'],
+        [TELEMETRY, 'ok'],
+      ],
+    );
+    assert.equal(count(), before + 2);
+    const test = records(INCIDENTS).at(-1)!;
+    assert.deepEqual(test.body, { oauthRegistryVerify: true, note: 'test record from oauth-registry verify; ignore it' });
+    assert.equal(test.provenance.client_id, registry.credentials.AcmeMonitoring.client_id);
+  });
+
   it('status --local counts the records per data route', async () => {
     const status = await runCli(['status', ...cliArgs, '--json']);
     assert.equal(status.code, 0, status.stderr);
@@ -166,6 +207,6 @@ describe('data routes in local mode', () => {
         [TELEMETRY, 'Kinesis PutRecord', records(TELEMETRY).length],
       ],
     );
-    assert.equal(records(INCIDENTS).length, 1);
+    assert.equal(records(INCIDENTS).length, 2, "the partner's record and verify's");
   });
 });
