@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
+import { renderDashboard } from '../../bin/commands/operator-html';
+import { collectOperatorReport } from '../../bin/commands/operator-report';
 import { readDataRecords } from '../../bin/local/local-data-routes';
 import { startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
 import { registryStateDir } from '../../bin/local/local-state';
@@ -196,7 +198,7 @@ describe('data routes in local mode', () => {
     assert.equal(test.provenance.client_id, registry.credentials.AcmeMonitoring.client_id);
   });
 
-  it('status --local counts the records per data route', async () => {
+  it('status --local and the dashboard count the records per data route', async () => {
     const status = await runCli(['status', ...cliArgs, '--json']);
     assert.equal(status.code, 0, status.stderr);
     const report = JSON.parse(status.stdout) as { dataRoutes: Array<{ routeKey: string; records: number; target: string }> };
@@ -208,5 +210,16 @@ describe('data routes in local mode', () => {
       ],
     );
     assert.equal(records(INCIDENTS).length, 2, "the partner's record and verify's");
+
+    // The dashboard renders the same report.
+    const local = await collectOperatorReport(manifest, {
+      secrets: registry.secrets,
+      connections: [],
+      source: 'local',
+      dataDir: registry.dataDir,
+    });
+    const html = renderDashboard(local, { live: false });
+    assert.match(html, /<h2>Data routes \(2\)<\/h2>/);
+    assert.match(html, /<code>POST \/v1\/incidents<\/code><\/td><td>incidents.write<\/td><td>SQS SendMessage<\/td><td>2<\/td>/);
   });
 });
