@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { CloudwatchEventBus } from '@cdktf/provider-aws/lib/cloudwatch-event-bus';
 import { KinesisStream } from '@cdktf/provider-aws/lib/kinesis-stream';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { DataTarget } from '../../lib';
 import { fixture, resource, resources, synthJson } from './helpers';
 
@@ -177,6 +178,22 @@ describe('data route validation', () => {
     registry.addExternalClient('Partner', { scopes: ['incidents.read'] });
     registry.addDataRoute('POST /v1/incidents', { target: DataTarget.queue(), scopes: ['incidents.write'] });
     assert.throws(() => synthJson(stack), /data route "POST \/v1\/incidents": no external client of the registry can obtain/);
+  });
+
+  it('sends to a queue you pass without creating one; the role may send to that queue only', () => {
+    const { registry, stack } = fixture();
+    registry.addExternalClient('Partner', { scopes: ['x'] });
+    const mine = new SqsQueue(stack, 'Mine', { name: 'partner-intake', sqsManagedSseEnabled: true });
+    const route = registry.addDataRoute('POST /v1/incidents', { target: DataTarget.queue(mine), scopes: ['x'] });
+    assert.equal(route.queue, undefined);
+    const tf = synthJson(stack);
+    assert.deepEqual(Object.keys(resources(tf, 'aws_sqs_queue')), ['Mine']);
+    const integration = resource(tf, 'aws_apigatewayv2_integration', 'PostV1Incidents_Integration');
+    assert.equal(integration.request_parameters.QueueUrl, '${aws_sqs_queue.Mine.url}');
+    const { Statement } = JSON.parse(resource(tf, 'aws_iam_role_policy', 'PostV1Incidents_IntegrationPolicy').policy);
+    assert.deepEqual(Statement, [
+      { Sid: 'Deliver', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: ['${aws_sqs_queue.Mine.arn}'] },
+    ]);
   });
 
   it("puts events on the account's default bus when no bus is given, and the role is bound to that bus", () => {
