@@ -2,7 +2,8 @@
  * Data routes in local mode, driven by a real OAuth client (oauth4webapi, client credentials): a token with the scope
  * posts a record that `oauth-registry data tail --local` prints with the client's id; no token is a 401, a token
  * without the scope a 403; a body claiming another sender does not change the provenance; an oversize, non-JSON or
- * non-`application/json` request is refused with a clear message and nothing is recorded; `status` counts records.
+ * non-`application/json` request is refused with a clear message and nothing is recorded; `status` counts records; a
+ * user-delegated token (JWT bearer grant, openid-client) records the user's `sub` beside the client's id.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,13 +12,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
+import * as client from 'openid-client';
 import { renderDashboard } from '../../bin/commands/operator-html';
 import { collectOperatorReport } from '../../bin/commands/operator-report';
 import { readDataRecords } from '../../bin/local/local-data-routes';
 import { startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
 import { registryStateDir } from '../../bin/local/local-state';
 import type { DataRecord } from '../../lambdas/shared/data-routes';
-import { manifestFileName, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { JWT_BEARER_GRANT_TYPE, manifestFileName, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { ClientAuth, DataTarget, GrantType } from '../../lib';
+import { signAssertion, testKey, type TestKey } from '../helpers/assertions';
+import { fixture } from '../lib/helpers';
 import { exampleManifest, repoRoot } from './fixture';
 
 const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
@@ -221,5 +226,60 @@ describe('data routes in local mode', () => {
     const html = renderDashboard(local, { live: false });
     assert.match(html, /<h2>Data routes \(2\)<\/h2>/);
     assert.match(html, /<code>POST \/v1\/incidents<\/code><\/td><td>incidents.write<\/td><td>SQS SendMessage<\/td><td>2<\/td>/);
+  });
+});
+
+describe('data routes declared with the constructs, with a user-delegated token (JWT bearer grant, openid-client)', () => {
+  let registry: LocalRegistry;
+  let clientKey: TestKey;
+  let idpKey: TestKey;
+
+  before(async () => {
+    [clientKey, idpKey] = await Promise.all([testKey('ES256', 'partner-es'), testKey('RS256', 'idp-rs')]);
+    const { registry: construct } = fixture({ namePrefix: 'data-user' });
+    construct.addExternalClient('Partner', {
+      clientId: 'partner-app',
+      authMethod: ClientAuth.privateKeyJwt({ jwks: { keys: [clientKey.publicJwk] } }),
+      grantTypes: [GrantType.JWT_BEARER],
+      jwtBearer: { issuer: 'https://login.partner.example', jwks: { keys: [idpKey.publicJwk] } },
+      scopes: ['incidents.write'],
+    });
+    construct.addDataRoute('POST /v1/incidents', {
+      target: DataTarget.eventBus(undefined, { source: 'partner', detailType: 'Incident' }),
+      scopes: ['incidents.write'],
+    });
+    registry = await startLocalRegistry({
+      manifest: construct.manifest(),
+      appDir: repoRoot,
+      stateDir: mkdtempSync(path.join(tmpdir(), 'oauth-registry-data-user-')),
+      port: 0,
+    });
+  });
+  after(() => registry?.close());
+
+  it("records the user's sub beside the client's id", async () => {
+    const config = await client.discovery(
+      new URL(registry.issuer),
+      'partner-app',
+      undefined,
+      client.PrivateKeyJwt({ key: clientKey.privateKey, kid: clientKey.kid }),
+      { execute: [client.allowInsecureRequests] },
+    );
+    const assertion = await signAssertion(idpKey, {
+      iss: 'https://login.partner.example',
+      sub: 'alice',
+      aud: registry.issuer,
+      nowSecs: Math.floor(Date.now() / 1000),
+    });
+    const tokens = await client.genericGrantRequest(config, JWT_BEARER_GRANT_TYPE, { assertion, scope: 'incidents.write' });
+    const response = await fetch(`${registry.url}/v1/incidents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ title: 'printer on fire', sub: 'bob' }),
+    });
+    assert.equal(response.status, 200);
+    const [record] = readDataRecords(registry.dataDir, 'POST /v1/incidents');
+    assert.deepEqual(record.provenance, { client_id: 'partner-app', sub: 'https://login.partner.example|alice' });
+    assert.deepEqual(record.body, { title: 'printer on fire', sub: 'bob' });
   });
 });
