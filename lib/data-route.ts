@@ -14,7 +14,7 @@ import { DATA_TARGETS, type DataRouteRegistration, type DataTargetKind } from '.
 import { routePath } from '../lambdas/shared/routes';
 import type { ScopeLike } from './client-options';
 import type { OAuthRegistry } from './oauth-registry';
-import { policyDocument } from './private/registry-function';
+import { policyDocument, ROLE_NAME_PREFIX_MAX } from './private/registry-function';
 import { parseAuthorizedRouteKey, requireReachableScopes, routeScopes, vacantRouteScope, validateAudiences } from './private/route-checks';
 import { fitName, toKebab } from './private/validate';
 
@@ -213,7 +213,7 @@ export class DataRoute extends Construct {
     const tags = Object.keys(registry.tags).length > 0 ? { ...registry.tags } : undefined;
     const { subtype, action } = DATA_TARGETS[target.kind];
     this.role = new IamRole(this, 'IntegrationRole', {
-      namePrefix: `${fitName(`${registry.namePrefix}-${toKebab(id)}`, 37)}-`,
+      namePrefix: `${fitName(`${registry.namePrefix}-${toKebab(id)}`, ROLE_NAME_PREFIX_MAX - 1)}-`,
       description: `API Gateway delivering ${props.routeKey} of OAuth registry ${registry.namePrefix} (${action})`,
       assumeRolePolicy: JSON.stringify({
         Version: '2012-10-17',
@@ -235,7 +235,7 @@ export class DataRoute extends Construct {
     });
     this.integration = new Apigatewayv2Integration(this, 'Integration', {
       apiId: registry.api.id,
-      description: `${props.routeKey} → ${subtype}`,
+      description: `${props.routeKey} to ${subtype} (OAuth registry ${registry.namePrefix})`,
       integrationType: 'AWS_PROXY',
       integrationSubtype: subtype,
       credentialsArn: this.role.arn,
