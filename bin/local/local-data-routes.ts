@@ -90,17 +90,18 @@ export function localDataRoutes(options: {
         writeGatewayError(res, decision.status, decision.message, { 'www-authenticate': decision.wwwAuthenticate });
         return true;
       }
-      const problem = dataRequestProblem(route.target.kind, req.headers['content-type'], body);
+      // Provenance from the verified token only: whatever the body says about its sender is part of the body.
+      const provenance = { client_id: decision.claims.client_id ?? '', sub: decision.claims.sub ?? '' };
+      const problem = dataRequestProblem(route.target, req.headers['content-type'], body, provenance);
       if (problem) {
         writeGatewayError(res, problem.status, problem.message);
         return true;
       }
-      // Provenance from the verified token only: whatever the body says about its sender is part of the body.
       const record: DataRecord = {
         id: randomUUID(),
         routeKey: route.routeKey,
         receivedAt: new Date(clock()).toISOString(),
-        provenance: { client_id: decision.claims.client_id ?? '', sub: decision.claims.sub ?? '' },
+        provenance,
         body: JSON.parse(body.toString('utf8')) as unknown,
       };
       appendFileSync(dataRecordsFile(dataDir, route.routeKey), `${JSON.stringify(record)}\n`, { mode: 0o600 });

@@ -70,17 +70,46 @@ export interface DataRequestProblem {
 }
 
 /**
- * The checks local mode applies to a data route's request (`Content-Type: application/json`, the target's size limit,
- * JSON): undefined when the request is acceptable. In AWS the HTTP API validates no body; see the README.
+ * Bytes the service counts against its limit for one record: the body and what the route adds to it. SQS counts
+ * message attributes (name, type and value); EventBridge the entry's source, detail type and detail (the envelope);
+ * Step Functions the input (the envelope); Kinesis the data and the partition key.
  */
-export function dataRequestProblem(kind: DataTargetKind, contentType: string | undefined, body: Buffer): DataRequestProblem | undefined {
+export function deliveredBytes(target: DataRouteRegistration['target'], bodyBytes: number, provenance: DataProvenance): number {
+  const bytes = (...parts: readonly string[]) => parts.reduce((n, part) => n + Buffer.byteLength(part), 0);
+  const envelope = bodyBytes + bytes('{"body":', ',"sub":"', provenance.sub, '","client_id":"', provenance.client_id, '"}');
+  switch (target.kind) {
+    case 'queue':
+      return bodyBytes + bytes('sub', 'String', provenance.sub, 'client_id', 'String', provenance.client_id);
+    case 'eventBus':
+      return envelope + bytes(target.source ?? '', target.detailType ?? '');
+    case 'stateMachine':
+      return envelope;
+    case 'stream':
+      return bodyBytes + bytes(provenance.client_id);
+  }
+}
+
+/**
+ * The checks local mode applies to a data route's request (`Content-Type: application/json`, the target's size limit
+ * with what the route adds, JSON): undefined when the request is acceptable. In AWS the HTTP API validates no body.
+ */
+export function dataRequestProblem(
+  target: DataRouteRegistration['target'],
+  contentType: string | undefined,
+  body: Buffer,
+  provenance: DataProvenance,
+): DataRequestProblem | undefined {
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') {
     return { status: 415, message: `Content-Type must be application/json, got ${JSON.stringify(contentType ?? '')}` };
   }
-  const { maxBodyBytes, service } = DATA_TARGETS[kind];
-  if (body.length > maxBodyBytes) {
-    return { status: 413, message: `body is ${body.length} bytes; ${service} takes at most ${maxBodyBytes}` };
+  const { maxBodyBytes, service } = DATA_TARGETS[target.kind];
+  const delivered = deliveredBytes(target, body.length, provenance);
+  if (delivered > maxBodyBytes) {
+    return {
+      status: 413,
+      message: `body is ${body.length} bytes (${delivered} with the sender's provenance); ${service} takes at most ${maxBodyBytes}`,
+    };
   }
   if (body.length === 0) return { status: 400, message: 'body must be a JSON document, got an empty body' };
   try {

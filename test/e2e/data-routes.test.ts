@@ -26,6 +26,9 @@ import { fixture } from '../lib/helpers';
 import { exampleManifest, repoRoot } from './fixture';
 
 const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
+
+/** A JSON document of exactly `bytes` bytes. */
+const paddedJson = (bytes: number): string => JSON.stringify({ pad: 'x'.repeat(bytes - '{"pad":""}'.length) });
 const INCIDENTS = 'POST /v1/incidents';
 const TELEMETRY = 'POST /v1/telemetry';
 
@@ -143,6 +146,8 @@ describe('data routes in local mode', () => {
     const before = { incidents: records(INCIDENTS).length, telemetry: records(TELEMETRY).length };
     const refusals: Array<[string, string | Buffer, Record<string, string>, number, RegExp]> = [
       ['/v1/incidents', JSON.stringify({ blob: 'x'.repeat(256 * 1024) }), json(token), 413, /SQS SendMessage takes at most 262144/],
+      // Exactly 256 KiB of body: SQS counts the provenance attributes too, so it does not fit.
+      ['/v1/incidents', paddedJson(256 * 1024), json(token), 413, /body is 262144 bytes \(262\d{3} with the sender's provenance\)/],
       ['/v1/telemetry', JSON.stringify({ blob: 'x'.repeat(1024 * 1024) }), json(token), 413, /Kinesis PutRecord takes at most 1048576/],
       ['/v1/incidents', 'title=disk+full', json(token), 400, /body must be a JSON document/],
       ['/v1/incidents', '', json(token), 400, /got an empty body/],
@@ -154,7 +159,8 @@ describe('data routes in local mode', () => {
       assert.match(((await response.json()) as { message: string }).message, message);
     }
     // Under the limit is accepted: the limit is the service's, not a rounder number.
-    const fits = await post('/v1/telemetry', JSON.stringify({ blob: 'x'.repeat(1024 * 1024 - 20) }), json(token));
+    // Just under the limit with the partition key (the client id, 24 characters) is accepted: the service's limit.
+    const fits = await post('/v1/telemetry', paddedJson(1024 * 1024 - 24), json(token));
     assert.equal(fits.status, 200);
     assert.deepEqual(
       { incidents: records(INCIDENTS).length, telemetry: records(TELEMETRY).length },
