@@ -9,6 +9,7 @@ import { CloudwatchEventBus } from '@cdktf/provider-aws/lib/cloudwatch-event-bus
 import { KinesisStream } from '@cdktf/provider-aws/lib/kinesis-stream';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { deliveredBytes } from '../../lambdas/shared/data-routes';
 import { DataTarget } from '../../lib';
 import { fixture, resource, resources, synthJson } from './helpers';
 
@@ -131,6 +132,27 @@ describe('data routes', () => {
     assert.equal(dlq.name, 'acme-auth-post-v1-incidents-dlq');
     assert.equal(dlq.sqs_managed_sse_enabled, true);
     assert.equal(dlq.message_retention_seconds, 14 * 86400);
+  });
+
+  it("local mode's size check counts what these mappings deliver", () => {
+    const provenance = { client_id: 'c0ffee', sub: 'https://idp.example|ünïcode' };
+    const body = '{"title":"disk full"}';
+    const fill = (template: string) =>
+      unescape(template).replace('${request.body}', body).replace(CLIENT_ID, provenance.client_id).replace(SUB, provenance.sub);
+    const bytes = (text: string) => Buffer.byteLength(text);
+    const routes = registry.manifest().dataRoutes!;
+    const byKind = (kind: string) => routes.find((r) => r.target.kind === kind)!.target;
+    const events = integration('PostV1Events').request_parameters;
+    assert.equal(
+      deliveredBytes(byKind('eventBus'), bytes(body), provenance),
+      bytes(fill(events.Detail)) + bytes(events.Source) + bytes(events.DetailType),
+    );
+    const intake = integration('PostV1Intake').request_parameters;
+    assert.equal(deliveredBytes(byKind('stateMachine'), bytes(body), provenance), bytes(fill(intake.Input)));
+    const attributes = JSON.parse(fill(integration('PostV1Incidents').request_parameters.MessageAttributes));
+    const attributeBytes = Object.entries<any>(attributes).reduce((n, [name, a]) => n + bytes(name + a.DataType + a.StringValue), 0);
+    assert.equal(deliveredBytes(byKind('queue'), bytes(body), provenance), bytes(body) + attributeBytes);
+    assert.equal(deliveredBytes(byKind('stream'), bytes(body), provenance), bytes(body) + bytes(provenance.client_id));
   });
 
   it('the manifest carries the data routes, their scopes and targets', () => {
