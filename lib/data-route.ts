@@ -102,6 +102,9 @@ export class DataTarget {
         throw new Error(`DataTarget.eventBus: ${name} must be a non-empty string, got ${JSON.stringify(value)}`);
       }
     }
+    if (!Token.isUnresolved(options.source) && options.source.startsWith('aws.')) {
+      throw new Error(`DataTarget.eventBus: source must not start with "aws." (EventBridge reserves it), got "${options.source}"`);
+    }
     return new DataTarget(
       'eventBus',
       (_route, registry) => ({

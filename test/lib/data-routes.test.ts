@@ -188,10 +188,14 @@ describe('data route validation', () => {
     );
   });
 
-  it('refuses an event bus target without a source', () => {
+  it('refuses an event bus target without a source, or with a source EventBridge reserves', () => {
     assert.throws(
       () => DataTarget.eventBus(undefined, { source: '', detailType: 'x' }),
       /DataTarget.eventBus: source must be a non-empty string, got ""/,
+    );
+    assert.throws(
+      () => DataTarget.eventBus(undefined, { source: 'aws.partner', detailType: 'x' }),
+      /DataTarget.eventBus: source must not start with "aws." \(EventBridge reserves it\), got "aws.partner"/,
     );
   });
 
