@@ -15,6 +15,7 @@ export {
   findLogGroupsWithoutRetention,
   findRegistrationWrites,
   findSecretValues,
+  findUnscopedTableReads,
   findWildcardDataActions,
   RegistryRulesAspect,
   type CheckOptions,
