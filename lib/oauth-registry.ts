@@ -20,6 +20,7 @@ import { longestAccessTokenTtlSecs } from '../lambdas/shared/key-schedule';
 import { type RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
 import { SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
+import { DataRoute, type DataRouteOptions } from './data-route';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
 import { OUTSIDE_ROLE_POLICY_LIFECYCLE, grantTo, isGrantable, roleNameOf, type Grant, type Grantee } from './grant';
 import { AuthorizationServerParts } from './private/authorization-server';
@@ -88,6 +89,7 @@ export class OAuthRegistry extends Construct {
   private readonly server: AuthorizationServerParts;
   private readonly clients: ExternalClient[] = [];
   private readonly routes: ProtectedRoute[] = [];
+  private readonly dataRouteList: DataRoute[] = [];
   private readonly connectionList: ThirdPartyConnection[] = [];
   private connectionsInfra?: ConnectionsInfra;
   private introspectionGrants = 0;
@@ -268,6 +270,15 @@ export class OAuthRegistry extends Construct {
     return new ProtectedRoute(this, routeIdOf(routeKey), { ...options, routeKey, registry: this });
   }
 
+  /**
+   * Delivers the JSON body of each `routeKey` request (`POST /v1/incidents`) to `options.target` (a queue, event bus,
+   * state machine or stream), for tokens holding one of `options.scopes`, with the sender's client id: no handler.
+   */
+  public addDataRoute(routeKey: string, options: DataRouteOptions): DataRoute {
+    parseRouteKey(routeKey);
+    return new DataRoute(this, routeIdOf(routeKey), { ...options, routeKey, registry: this });
+  }
+
   // --- Getters -----------------------------------------------------------------------------------------------------
 
   /** The issuer identifier: `https://<api-id>.execute-api.<region>.amazonaws.com` or `https://<customDomain>`. */
@@ -368,6 +379,16 @@ export class OAuthRegistry extends Construct {
   /** @internal Called by `ExternalClient`'s constructor. */
   public _registerClient(client: ExternalClient): void {
     this.clients.push(client);
+  }
+
+  /** Every data route declared on this registry. */
+  public get dataRoutes(): readonly DataRoute[] {
+    return this.dataRouteList;
+  }
+
+  /** @internal Called by `DataRoute`'s constructor. */
+  public _registerDataRoute(route: DataRoute): void {
+    this.dataRouteList.push(route);
   }
 
   /** @internal Called by `ProtectedRoute`'s constructor. */

@@ -2,12 +2,15 @@
  * An app that uses every construct and every option at least once: every client kind (secret basic and post,
  * private_key_jwt by inline keys and by URL, public, JWT bearer, authorization code with refresh), user sign-in, a
  * custom domain with `hostedZoneId` and one without, shared and per-user connections of every grant, write-only
- * credentials, grants to a route, a registry function, an outside `IamRole` and a role by ARN, CORS and every
- * registry prop. It is an app, not a module: run it (`synthesizeForDeploy` of `testing/terraform-check.ts`, or
- * `CDKTF_OUTDIR=out node --import tsx testing/every-option-app.ts`); its stack is `every-option`.
+ * credentials, grants to a route, a registry function, an outside `IamRole` and a role by ARN, CORS, a data route of
+ * every target (with and without a queue or bus of its own, with audiences) and every registry prop. It is an app,
+ * not a module: run it (`synthesizeForDeploy` of `testing/terraform-check.ts`, or `CDKTF_OUTDIR=out node --import tsx
+ * testing/every-option-app.ts`); its stack is `every-option`.
  */
 import path from 'node:path';
+import { CloudwatchEventBus } from '@cdktf/provider-aws/lib/cloudwatch-event-bus';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { KinesisStream } from '@cdktf/provider-aws/lib/kinesis-stream';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformStack, TerraformVariable } from 'cdktf';
 import {
@@ -16,6 +19,7 @@ import {
   ConnectionCredentials,
   ConnectionGrant,
   ConnectionMode,
+  DataTarget,
   GrantType,
   OAuthRegistry,
   OAuthScope,
@@ -167,6 +171,29 @@ erp.grantTokenAccess(worker);
 erp.grantProxyAccess('arn:aws:iam::123456789012:role/ecs/reporting-task');
 registry.grantIntrospection(worker);
 registry.grantIntrospection('reporting-task');
+
+// Data routes, one of each target: a queue the route creates, a bus of this stack and the default bus, a state machine, a stream.
+const partnerEvents = new CloudwatchEventBus(stack, 'PartnerEvents', { name: 'every-option-partners' });
+const telemetry = new KinesisStream(stack, 'Telemetry', {
+  name: 'every-option-telemetry',
+  streamModeDetails: { streamMode: 'ON_DEMAND' },
+  encryptionType: 'KMS',
+  kmsKeyId: 'alias/aws/kinesis',
+});
+registry.addDataRoute('POST /v1/incidents', { target: DataTarget.queue(), scopes: ['incidents.write'] });
+registry.addDataRoute('POST /v1/incident-events', {
+  target: DataTarget.eventBus(partnerEvents, { source: 'partner.acme', detailType: 'Incident reported' }),
+  scopes: ['incidents.write'],
+  audiences: ['https://reports.example.com'],
+});
+registry.addDataRoute('POST /v1/default-bus-events', {
+  target: DataTarget.eventBus(undefined, { source: 'partner.acme', detailType: 'Heartbeat' }),
+  scopes: ['incidents.write'],
+});
+// A state machine by ARN (one outside this stack; the real provider validates a definition by calling AWS at plan).
+const triage = { arn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:every-option-triage' };
+registry.addDataRoute('POST /v1/triage', { target: DataTarget.stateMachine(triage), scopes: ['incidents.write'] });
+registry.addDataRoute('POST /v1/telemetry', { target: DataTarget.stream(telemetry), scopes: ['incidents.write'] });
 
 // A second registry: a custom domain without `hostedZoneId` (the records are the operator's), defaults elsewhere.
 const second = new OAuthRegistry(stack, 'SecondRegistry', {

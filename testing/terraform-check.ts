@@ -233,11 +233,13 @@ const MOCK_DEFAULTS: Readonly<Record<string, Readonly<Record<string, string>>>> 
     execution_arn: `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/$default`,
     invoke_url: `https://${API_ID}.execute-api.${REGION}.amazonaws.com/`,
   },
+  aws_cloudwatch_event_bus: { arn: `arn:aws:events:${REGION}:${ACCOUNT_ID}:event-bus/terraform-check` },
   aws_cloudwatch_log_group: { arn: `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:terraform-check` },
   aws_dynamodb_table: { arn: `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/terraform-check` },
   aws_dynamodb_table_item: {},
   aws_iam_role: { arn: `arn:aws:iam::${ACCOUNT_ID}:role/terraform-check` },
   aws_iam_role_policy: {},
+  aws_kinesis_stream: { arn: `arn:aws:kinesis:${REGION}:${ACCOUNT_ID}:stream/terraform-check` },
   aws_kms_key: {
     arn: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555`,
     key_id: '11111111-2222-3333-4444-555555555555',
@@ -256,6 +258,10 @@ const MOCK_DEFAULTS: Readonly<Record<string, Readonly<Record<string, string>>>> 
   aws_secretsmanager_secret: { arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:terraform-check-AbCdEf` },
   aws_secretsmanager_secret_rotation: {},
   aws_secretsmanager_secret_version: {},
+  aws_sqs_queue: {
+    arn: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:terraform-check`,
+    url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/terraform-check`,
+  },
 };
 
 const hcl = (value: unknown): string => JSON.stringify(value); // HCL accepts JSON strings and objects as literals

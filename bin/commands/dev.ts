@@ -118,6 +118,9 @@ async function banner(local: LocalRegistry, manifest: RegistryManifest, { stack,
         ]
       : []),
     ...manifest.routes.map((r) => `  protected     ${r.routeKey}  (scopes: ${r.scopes.join(' ') || 'any token'})`),
+    ...(manifest.dataRoutes ?? []).map(
+      (r) => `  data          ${r.routeKey}  (scopes: ${r.scopes.join(' ')}; records: ${cli('data tail', [r.routeKey])})`,
+    ),
     '',
   ];
   const fresh = new Set(local.generated);

@@ -59,6 +59,7 @@ export function renderDashboard(report: OperatorReport, options: DashboardOption
     clients(report, when),
     signingKeys(report, when),
     routes(report),
+    dataRoutes(report),
     connections(report, when, options.live),
     `<p class="muted">Secrets are not shown here: <code>${e(cliCommand('credentials show <client>'))}</code> prints a hand-off.</p>`,
     '</main>',
@@ -136,6 +137,19 @@ function routes(report: OperatorReport): string {
   );
   const none = '<tr><td colspan="3" class="muted">no protected routes</td></tr>';
   return `<h2>Protected routes (${report.routes.length})</h2><table><tr><th>Route</th><th>Scopes (any of)</th><th>Audiences</th></tr>${rows.join('') || none}</table>`;
+}
+
+function dataRoutes(report: OperatorReport): string {
+  if (report.dataRoutes.length === 0) return '';
+  const rows = report.dataRoutes.map(
+    (r) =>
+      `<tr><td><code>${e(r.routeKey)}</code></td><td>${e(r.scopes.join(' '))}</td><td>${e(r.target)}</td>` +
+      `<td>${r.records === undefined ? '<span class="muted">in the target</span>' : r.records}</td></tr>`,
+  );
+  return (
+    `<h2>Data routes (${report.dataRoutes.length})</h2><table><tr><th>Route</th><th>Scopes (any of)</th><th>Delivers to</th>` +
+    `<th>Records</th></tr>${rows.join('')}</table>`
+  );
 }
 
 function connections(report: OperatorReport, when: (secs: number | undefined) => string, live: boolean): string {

@@ -4,6 +4,7 @@
  * Built from the manifest, the secret store and the state table; it holds no secret, key material or token.
  */
 import type { TokenSetStatus } from '../../lambdas/connections/token-set-item';
+import { DATA_TARGETS } from '../../lambdas/shared/data-routes';
 import {
   GATEWAY_JWKS_CACHE_SECS,
   keyLeadSecs,
@@ -17,6 +18,7 @@ import {
 import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import type { SecretStore } from '../../lambdas/shared/ports';
 import { connectionPath } from '../../lambdas/shared/routes';
+import { readDataRecords } from '../local/local-data-routes';
 import { cliInvocation } from './invocation';
 
 /** A connection's health for one subject (what `status` always printed; `collectStatus` in status.ts builds them). */
@@ -84,6 +86,16 @@ export interface RouteRow {
   readonly audiences?: readonly string[];
 }
 
+/** A data route: where it delivers, and (local mode) how many records it holds. */
+export interface DataRouteRow {
+  readonly routeKey: string;
+  readonly scopes: readonly string[];
+  /** `SQS SendMessage`, `EventBridge PutEvents (source / detail type)`… */
+  readonly target: string;
+  /** Records stored so far (local mode only: in AWS they are in the target). */
+  readonly records?: number;
+}
+
 export interface OperatorReport {
   readonly registry: string;
   readonly namePrefix: string;
@@ -94,6 +106,7 @@ export interface OperatorReport {
   readonly clients: readonly ClientRow[];
   readonly signingKeys: SigningKeysReport;
   readonly routes: readonly RouteRow[];
+  readonly dataRoutes: readonly DataRouteRow[];
   readonly userAuthentication?: { readonly issuer: string; readonly clientId: string; readonly secretSet: boolean };
   /** Every connection's health, one row per shared connection and per stored subject (as `status` always printed). */
   readonly connections: readonly ConnectionHealthRow[];
@@ -113,6 +126,8 @@ export interface ReportSources {
   readonly source: string;
   readonly issuer?: string;
   readonly nowMs?: number;
+  /** Local mode's data-route records (`localStatePaths(…).data`): the report counts them. */
+  readonly dataDir?: string;
 }
 
 export async function collectOperatorReport(manifest: RegistryManifest, sources: ReportSources): Promise<OperatorReport> {
@@ -154,6 +169,12 @@ export async function collectOperatorReport(manifest: RegistryManifest, sources:
       routeKey: r.routeKey,
       scopes: r.scopes,
       ...(r.audiences ? { audiences: r.audiences } : {}),
+    })),
+    dataRoutes: (manifest.dataRoutes ?? []).map((r) => ({
+      routeKey: r.routeKey,
+      scopes: r.scopes,
+      target: DATA_TARGETS[r.target.kind].service + (r.target.source ? ` (${r.target.source} / ${r.target.detailType})` : ''),
+      ...(sources.dataDir !== undefined ? { records: readDataRecords(sources.dataDir, r.routeKey).length } : {}),
     })),
     ...(ua ? { userAuthentication: { issuer: ua.issuer, clientId: ua.clientId, secretSet: await hasValue(secrets, ua.secretId) } } : {}),
     connections: sources.connections,
@@ -318,6 +339,20 @@ export function formatRegistrySections(report: OperatorReport): string {
       ...table(
         ['ROUTE', 'SCOPES'],
         report.routes.map((r) => [r.routeKey, r.scopes.join(' ')]),
+      ).map((l) => `  ${l}`),
+    );
+  }
+  if (report.dataRoutes.length) {
+    lines.push('', 'data routes');
+    lines.push(
+      ...table(
+        ['ROUTE', 'SCOPES', 'DELIVERS TO', 'RECORDS'],
+        report.dataRoutes.map((r) => [
+          r.routeKey,
+          r.scopes.join(' '),
+          r.target,
+          r.records === undefined ? '- (see the target)' : String(r.records),
+        ]),
       ).map((l) => `  ${l}`),
     );
   }

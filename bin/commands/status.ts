@@ -67,7 +67,7 @@ export function registerStatusCommand(program: Command): void {
       secrets: options.local ? new LocalSecretStore(localState(options, manifest).secrets) : deployedSecrets(options, stack),
       connections: await collectStatus(manifest, state),
       source: options.local ? 'local' : tableName,
-      ...(options.local ? { issuer: localBaseUrl(options, manifest) } : {}),
+      ...(options.local ? { issuer: localBaseUrl(options, manifest), dataDir: localState(options, manifest).data } : {}),
     });
     if (options.html) {
       writeFileSync(options.html, renderDashboard(report, { live: false }));

@@ -26,6 +26,7 @@ import { localCors } from './cors';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
 import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
+import { localDataRoutes } from './local-data-routes';
 import { refuseConnect, requestGuard } from './request-guard';
 import { MalformedPathError, routeMatcher } from './route-matcher';
 import { ensureStateFolder } from './state-folder';
@@ -69,6 +70,8 @@ export interface LocalRegistry {
   readonly secrets: LocalSecretStore;
   /** The registry's state (codes, refresh tokens, connection token sets), one file per item. */
   readonly state: LocalStateStore;
+  /** Where data routes' records are appended (`<route>.jsonl` each). */
+  readonly dataDir: string;
   /** Third-party connections served here (connect, callback, proxy, local broker); undefined when none are declared. */
   readonly connections?: LocalConnections;
   /** Rotates a client's secret (or the signing key with `signing-key`) as Secrets Manager would, and rewrites clients.json. */
@@ -80,6 +83,8 @@ export const localStatePaths = (stateDir: string) => ({
   secrets: path.join(stateDir, 'local', 'secrets.json'),
   clients: path.join(stateDir, 'local', 'clients.json'),
   state: path.join(stateDir, 'local', 'state.json'),
+  /** Data routes' records, one `<route>.jsonl` each. */
+  data: path.join(stateDir, 'local', 'data'),
 });
 
 export async function startLocalRegistry(options: LocalRegistryOptions): Promise<LocalRegistry> {
@@ -140,6 +145,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     match: routeMatcher(route.routeKey),
     demands: { audiences: routeAudiences(manifest, issuer, route), scopes: route.scopes },
   }));
+  const dataRoutes = localDataRoutes({ manifest, issuer, dataDir: paths.data, authorize, clock: options.clock });
   const connections = await startLocalConnections({
     manifest,
     secrets,
@@ -181,6 +187,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       const params = match(method, pathname);
       if (params) return serveProtected(req, res, body, route, demands, params);
     }
+    if (await dataRoutes.serve(req, res, body, method, pathname)) return;
     if (connections && (await connections.serve(req, res, body, method, pathname))) return;
     if (options.pages && (await options.pages.serve(req, res, body, method, pathname))) return;
     const routeKey = `${method} ${pathname}`;
@@ -214,6 +221,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     url: issuer,
     issuer,
     state,
+    dataDir: paths.data,
     get credentials() {
       return credentials;
     },

@@ -84,6 +84,9 @@ export interface VerifyInput {
 /** Methods a request with a valid token may be sent to without changing data (RFC 9110 §9.2.1). */
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The record `verify --call-unsafe-routes` posts to each data route (its consumers can recognize and drop it). */
+export const VERIFY_RECORD = JSON.stringify({ oauthRegistryVerify: true, note: 'test record from oauth-registry verify; ignore it' });
+
 /** What a `{name}` or `{proxy+}` path variable becomes in the requests verify sends. */
 export const PATH_PLACEHOLDER = 'oauth-registry-verify';
 
@@ -211,11 +214,18 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
     });
   }
 
-  // 6. Every protected route: some client can call it; no token, our token, a foreign-audience token.
-  for (const route of manifest.routes) {
+  // 6. Every protected route and data route: some client can call it; no token, our token, a foreign-audience token.
+  // A data route gets a test record (JSON), which its target receives when the token is accepted.
+  const dataRoutes = manifest.dataRoutes ?? [];
+  for (const route of [...manifest.routes, ...dataRoutes]) {
     const { method, url } = routeRequest(issuer, route);
     const accepted = routeAudiences(manifest, issuer, route);
-    const call = (token?: string) => get(url, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const isData = 'target' in route;
+    const record: { body?: string; headers: Record<string, string> } = isData
+      ? { body: VERIFY_RECORD, headers: { 'content-type': 'application/json' } }
+      : { headers: {} };
+    const call = (token?: string) =>
+      get(url, { method, body: record.body, headers: { ...record.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
     const target = route.routeKey;
 
     const callers = manifest.clients.filter((c) =>
@@ -241,19 +251,22 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
       const { client, token, scopes } = primary;
       await attempt('route-token', target, async () => {
         const aud = clientAudience(manifest, issuer, client);
-        const status = (await call(token)).status;
         const expected = !accepted.includes(aud) ? 401 : !scopesMeet(route, scopes) ? 403 : 'authorized';
+        // Decided before any call: a request the gateway would let through must not be sent at all.
         if (expected === 'authorized' && !SAFE_METHODS.has(method) && !input.callUnsafeRoutes) {
-          return row('route-token', target, 'skip', `${method} would run the handler: pass --call-unsafe-routes to call it with a token`);
+          const effect = isData ? `deliver a test record to its ${route.target.kind}` : 'run the handler';
+          return row('route-token', target, 'skip', `${method} would ${effect}: pass --call-unsafe-routes to call it with a token`);
         }
+        const status = (await call(token)).status;
         const why =
           expected === 401
             ? `aud ${aud} is not one this route accepts`
             : expected === 403
               ? `scope ${scopes.join(' ') || '-'} meets none of ${route.scopes.join(' ')}`
               : 'audience and scope accepted';
-        const met = expected === 'authorized' ? status !== 401 && status !== 403 : status === expected;
-        const shown = expected === 'authorized' ? 'not 401/403' : String(expected);
+        // A data route answers its service's response (200) once the record is delivered; a handler answers anything.
+        const met = expected === 'authorized' ? (isData ? status === 200 : status !== 401 && status !== 403) : status === expected;
+        const shown = expected === 'authorized' ? (isData ? '200, a test record delivered' : 'not 401/403') : String(expected);
         row('route-token', target, met ? 'ok' : 'fail', `${client.name}'s token: HTTP ${status} (expected ${shown}: ${why})`);
       });
     }
@@ -283,7 +296,7 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
       row('route-foreign-audience', target, 'fail', detail);
     });
   }
-  if (manifest.routes.length === 0) row('route-no-token', '-', 'skip', 'the registry declares no protected route');
+  if (manifest.routes.length + dataRoutes.length === 0) row('route-no-token', '-', 'skip', 'the registry declares no protected route');
 
   // 7. PKCE is required at the authorization endpoint.
   await checkPkce(manifest, issuer, discovered, get, row, attempt);
@@ -524,7 +537,7 @@ async function fetchToken(
   return { token: body.access_token, scopes: scope.split(' ').filter(Boolean) };
 }
 
-const scopesMeet = (route: RouteRegistration, scopes: readonly string[]): boolean =>
+const scopesMeet = (route: Pick<RouteRegistration, 'scopes'>, scopes: readonly string[]): boolean =>
   route.scopes.length === 0 || route.scopes.some((s) => scopes.includes(s));
 
 /** The request verify sends to a route: `ANY` as GET, each `{x}` and `{proxy+}` as one placeholder segment. */

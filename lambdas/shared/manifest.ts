@@ -1,10 +1,10 @@
 /**
- * The manifest of a registry: every registration declared in code, with no secret in it.
- *
- * It is the one thing both halves of the project read. `lib/` (the constructs) writes it at synth time, as
- * `cdktf.out/stacks/<stack>/oauth-registry.<registryId>.json` and as one DynamoDB item per client; `lambdas/`
- * (the handlers) read registrations from the table in AWS and from the manifest file in local mode.
+ * The manifest of a registry: every registration declared in code, with no secret in it. It is the one thing both
+ * halves of the project read. `lib/` (the constructs) writes it at synth time, as `oauth-registry.<registryId>.json`
+ * in the stack's synth folder and as one DynamoDB item per client; `lambdas/` (the handlers) read registrations from
+ * the table in AWS and from the manifest file in local mode.
  */
+import type { ManifestDataRoutes } from './data-routes';
 import { JWT_BEARER_GRANT_TYPE } from './oauth-syntax';
 import { tableKey } from './table-keys';
 
@@ -132,7 +132,7 @@ export interface RouteRegistration {
 }
 
 /** Everything a registry declares. Written at synth time; read by local mode and by tests. */
-export interface RegistryManifest {
+export interface RegistryManifest extends ManifestDataRoutes {
   readonly version: 1;
   /** Construct path of the registry. */
   readonly registryPath: string;

@@ -73,7 +73,7 @@ function httpApiQuotaProblems(registry: OAuthRegistry): string[] {
   }
   if (integrations.length > q.integrationsPerApi) {
     errors.push(
-      `the registry's API would have ${integrations.length} integrations (one per protected route, plus the registry's ` +
+      `the registry's API would have ${integrations.length} integrations (one per protected or data route, plus the registry's ` +
         `own); API Gateway allows at most ${q.integrationsPerApi} ("Integrations per API" of HTTP APIs, not adjustable): ` +
         'split the routes over several registries',
     );

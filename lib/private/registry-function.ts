@@ -13,7 +13,7 @@ import { bundleEntry } from './bundle';
 import { fitName, validateIntRange } from './validate';
 
 /** IAM's limit on a role's `name_prefix` (AWS appends a unique suffix of 26 characters). */
-const ROLE_NAME_PREFIX_MAX = 38;
+export const ROLE_NAME_PREFIX_MAX = 38;
 
 /** Values of one condition operator, by condition key (`{ 'kms:ViaService': 'secretsmanager.…' }`). */
 export type PolicyConditionValues = Readonly<Record<string, string | readonly string[]>>;

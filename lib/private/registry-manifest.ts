@@ -29,6 +29,15 @@ export function registryManifest(registry: OAuthRegistry, audience: string | und
     routes: registry.protectedRoutes.map((r): RouteRegistration =>
       r.registration.audiences === undefined ? r.registration : { ...r.registration, audiences: r.registration.audiences.map(literal) },
     ),
+    ...(registry.dataRoutes.length > 0
+      ? {
+          dataRoutes: registry.dataRoutes.map((r) =>
+            r.registration.audiences === undefined
+              ? r.registration
+              : { ...r.registration, audiences: r.registration.audiences.map(literal) },
+          ),
+        }
+      : {}),
     ...(connections.length > 0 ? { connections: connections.map((c) => c.registration) } : {}),
     ...(userAuthentication
       ? {
