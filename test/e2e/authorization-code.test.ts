@@ -523,6 +523,41 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
       }
     });
 
+    it('a non-loopback redirect URI with another port (even the default one): an error page, no Location', async () => {
+      for (const redirect of [`${SPA_ORIGIN}:8443/callback`, `${SPA_ORIGIN}:443/callback`]) {
+        assertErrorPage(await get(authorizeUrl(registry, { redirect_uri: redirect }, SPA)), 'invalid_request');
+      }
+    });
+
+    it('every repeated parameter is invalid_request, also when one occurrence is empty; never a sign-in', async () => {
+      const base = authorizeUrl(registry);
+      for (const [name, value] of [...base.searchParams]) {
+        for (const pair of [
+          [value, value],
+          ['', value],
+          [value, ''],
+          ['', ''],
+        ]) {
+          const url = new URL(base);
+          url.searchParams.delete(name);
+          for (const v of pair) url.searchParams.append(name, v);
+          const result = await get(url);
+          const what = `${name}=${JSON.stringify(pair)}`;
+          if (name === 'client_id' || name === 'redirect_uri') {
+            assertErrorPage(result, 'invalid_request');
+            continue;
+          }
+          assert.equal(result.status, 303, what);
+          const location = new URL(result.headers.get('location')!);
+          assert.equal(`${location.origin}${location.pathname}`, REDIRECT_URI, what);
+          assert.equal(location.searchParams.get('error'), 'invalid_request', what);
+          // A repeated state is not echoed: which one would be the client's?
+          if (name !== 'state') assert.equal(location.searchParams.get('state'), 'st-123', what);
+          else assert.equal(location.searchParams.get('state'), null, what);
+        }
+      }
+    });
+
     it('an unknown client: an error page, even with a bad PKCE method', async () => {
       assertErrorPage(await get(authorizeUrl(registry, { client_id: 'nobody', code_challenge_method: 'plain' })), 'invalid_client');
     });

@@ -33,12 +33,17 @@ class RedirectableError extends Error {
   }
 }
 
-/** The query, each parameter once; a repeated one is recorded so it can be refused (RFC 6749 §3.1). */
+/**
+ * The query, each parameter once; a repeated one is recorded so it can be refused (RFC 6749 §3.1), also when one of
+ * its occurrences is empty (`state=&state=x`), which otherwise counts as omitted.
+ */
 function readQuery(event: APIGatewayProxyEventV2): { params: Map<string, string>; repeated: Set<string> } {
   const params = new Map<string, string>();
+  const seen = new Set<string>();
   const repeated = new Set<string>();
   for (const [name, value] of new URLSearchParams(event.rawQueryString ?? '')) {
-    if (params.has(name)) repeated.add(name);
+    if (seen.has(name)) repeated.add(name);
+    seen.add(name);
     if (value !== '') params.set(name, value);
   }
   return { params, repeated };
