@@ -558,6 +558,17 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
       }
     });
 
+    it("the error_description on the client's redirect URI holds only RFC 6749 §5.2 characters, at most 400", async () => {
+      const url = authorizeUrl(registry);
+      const name = `"\\\n\u00e9<${'n'.repeat(3000)}`;
+      url.searchParams.append(name, '1');
+      url.searchParams.append(name, '2');
+      const result = await get(url);
+      assertErrorRedirect(result, 'invalid_request');
+      const description = new URL(result.headers.get('location')!).searchParams.get('error_description')!;
+      assert.match(description, /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,400}$/);
+    });
+
     it('an unknown client: an error page, even with a bad PKCE method', async () => {
       assertErrorPage(await get(authorizeUrl(registry, { client_id: 'nobody', code_challenge_method: 'plain' })), 'invalid_client');
     });

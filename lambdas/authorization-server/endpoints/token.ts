@@ -28,7 +28,9 @@ export function createTokenEndpoint(deps: {
     const grantType = params.get('grant_type');
     if (grantType === undefined) throw new InvalidRequestError('grant_type is required');
     const grant = deps.grants.get(grantType);
-    if (!grant) throw new UnsupportedGrantTypeError(`grant_type ${grantType} is not supported`);
+    // Named back only when it could be a grant type: never a 16 KB value echoed.
+    const named = grantType.length <= 100 ? ` ${grantType}` : '';
+    if (!grant) throw new UnsupportedGrantTypeError(`grant_type${named} is not supported`);
 
     const credentials = readClientCredentials(event, params);
     denial.client_id = credentials.clientId.slice(0, 200);
