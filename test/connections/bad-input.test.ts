@@ -120,7 +120,7 @@ describe('connection bad input', () => {
       assert.match(await response.text(), /is per user: give a subject/);
       const unknown = await fetch(`${ours.url}/connections/Nope/connect?link=x`, { redirect: 'manual' });
       assert.equal(unknown.status, 404);
-      assert.match(await unknown.text(), /no connection named &quot;Nope&quot;/);
+      assert.match(await unknown.text(), /no connection named &#39;Nope&#39;/);
     });
 
     it("error pages carry the same headers as the authorization server's pages", async () => {
@@ -327,7 +327,7 @@ describe('connection bad input', () => {
     it('answers an unknown connection, a missing subject, an unknown subject and a stray subject with clear errors', async () => {
       assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Nope' }), {
         error: 'unknown_connection',
-        error_description: 'no connection named "Nope"',
+        error_description: "no connection named 'Nope'",
       });
       assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Mail' }), {
         error: 'invalid_request',

@@ -164,10 +164,9 @@ describe('token endpoint: client_credentials', () => {
     );
     assert.equal(huge, 'grant_type is not supported');
     const odd = 'x"\\\n\u00e9\u202e\u0000y';
-    for (const form of [{ grant_type: odd }, { grant_type: 'client_credentials', [odd]: '1', x: '1' }]) {
-      const event = tokenEvent(new URLSearchParams(form).toString() + (form.x ? `&${encodeURIComponent(odd)}=2` : ''), {
-        basic: basicCreds(),
-      });
+    const repeated = `grant_type=client_credentials&${encodeURIComponent(odd)}=1&${encodeURIComponent(odd)}=2`;
+    for (const body of [new URLSearchParams({ grant_type: odd }).toString(), repeated]) {
+      const event = tokenEvent(body, { basic: basicCreds() });
       const description = jsonBody<{ error_description: string }>(await h.server.handle(event)).error_description;
       assert.match(description, ALLOWED, JSON.stringify(description));
       assert.match(description, /x'\?\?\?\?\?y/, 'quote made single, the rest replaced');

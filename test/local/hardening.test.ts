@@ -68,7 +68,7 @@ describe('local mode hardening', () => {
       assert.equal(answer.status, 404);
       const broker = await send(port, 'POST', '/_local/connections/%25ZZ/token', json, '{}');
       assert.equal(broker.status, 404);
-      assert.deepEqual(JSON.parse(broker.body), { error: 'unknown_connection', error_description: 'no connection named "%ZZ"' });
+      assert.deepEqual(JSON.parse(broker.body), { error: 'unknown_connection', error_description: "no connection named '%ZZ'" });
     });
 
     it('the connections handler in process: a decoded parameter is not decoded again (as in AWS)', async () => {
@@ -218,6 +218,28 @@ describe('local mode hardening', () => {
         written.join('\n'),
       );
       assert.ok(!written.some((line) => line.includes('\u001b')), written.join('\n'));
+    });
+
+    it('a client secret sent where the client id goes never reaches the log', async () => {
+      const { client_id: id, client_secret: secret } = target.registry.credentials.AcmeMonitoring;
+      const before = lines.length;
+      const form = { 'content-type': 'application/x-www-form-urlencoded' };
+      const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+      const attempts: [Record<string, string>, string][] = [
+        [form, new URLSearchParams({ grant_type: 'client_credentials', client_id: `${id}:${secret}` }).toString()],
+        [form, new URLSearchParams({ grant_type: 'client_credentials', client_id: secret, client_secret: id }).toString()],
+        [{ ...form, authorization: basic(secret, id) }, 'grant_type=client_credentials'],
+        [form, new URLSearchParams({ grant_type: 'nonsense', client_id: `${id}:${secret}` }).toString()],
+      ];
+      for (const [headers, body] of attempts) {
+        assert.equal((await send(port, 'POST', '/oauth2/token', headers, body)).status >= 400, true);
+      }
+      const written = lines.slice(before);
+      assert.ok(written.filter((line) => line.includes('token_denied')).length >= attempts.length, written.join('\n'));
+      assert.ok(!written.some((line) => line.includes(secret)), written.join('\n'));
+      // A well-formed id is still logged: the operator sees who was refused.
+      await send(port, 'POST', '/oauth2/token', form, new URLSearchParams({ grant_type: 'client_credentials', client_id: id }).toString());
+      assert.ok(lines.slice(before).some((line) => line.includes('token_denied') && line.includes(id)));
     });
 
     it('an error is logged by its message, not as {}', () => {
