@@ -173,6 +173,21 @@ describe('local mode hardening', () => {
       assert.equal(ok.status, 200, ok.body);
     });
 
+    it('no page loads through the proxy: navigations and frames are refused, even same-origin or typed in', async () => {
+      for (const headers of [
+        { 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'none', 'sec-fetch-dest': 'document' },
+        { 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'same-origin' },
+        { 'sec-fetch-dest': 'document' },
+        { 'sec-fetch-dest': 'iframe', 'sec-fetch-site': 'same-origin' },
+      ] as Record<string, string>[]) {
+        const answer = await send(port, 'GET', '/connections/Api/proxy/incidents', headers);
+        assert.equal(answer.status, 403, JSON.stringify(headers));
+        assert.doesNotMatch(answer.body, /incidents/);
+      }
+      const fromScript = { 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'empty' };
+      assert.equal((await send(port, 'GET', '/connections/Api/proxy/incidents', fromScript)).status, 200);
+    });
+
     it('internal introspection (IAM in AWS) refuses cross-origin requests too', async () => {
       const form = { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.example' };
       assert.equal((await send(port, 'POST', '/internal/introspect', form, 'token=x')).status, 403);
