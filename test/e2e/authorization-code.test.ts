@@ -52,6 +52,8 @@ const NATIVE: ClientRegistration = {
   active: true,
   redirectUris: [REDIRECT_URI],
 };
+/** A public client whose pending sign-ins a test floods (local mode bounds them at 100 per client). */
+const FLOODED: ClientRegistration = { ...NATIVE, name: 'Flooded', clientId: 'flooded-app' };
 
 // --- a browser: one cookie jar per host, redirects followed by hand ------------------------------------------------
 
@@ -213,7 +215,7 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
     const secretId = `${example.namePrefix}/user-authentication`;
     manifest = {
       ...example,
-      clients: [...example.clients, WEB, NATIVE, LOOPBACK, SPA],
+      clients: [...example.clients, WEB, NATIVE, LOOPBACK, SPA, FLOODED],
       corsAllowedOrigins: [SPA_ORIGIN],
       userAuthentication: { issuer: upstreamIssuer, clientId: UPSTREAM_CLIENT_ID, scopes: ['openid'], secretId },
     };
@@ -567,6 +569,27 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
       assertErrorRedirect(result, 'invalid_request');
       const description = new URL(result.headers.get('location')!).searchParams.get('error_description')!;
       assert.match(description, /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,400}$/);
+    });
+
+    it('anonymous requests cannot evict a sign-in already sent to the provider: past 100, they are refused', async () => {
+      const jar: Jar = new Map();
+      const started = await browserFetch(jar, authorizeUrl(registry, {}, FLOODED));
+      assert.equal(started.status, 302);
+      const atProvider = new URL(started.headers.get('location')!);
+      assert.equal(atProvider.origin, upstreamIssuer);
+      const answers: string[] = [];
+      for (let i = 0; i < 120; i++) {
+        const flood = await get(authorizeUrl(registry, {}, FLOODED));
+        const location = new URL(flood.headers.get('location')!);
+        answers.push(location.origin === upstreamIssuer ? 'provider' : String(location.searchParams.get('error')));
+      }
+      assert.deepEqual(
+        [answers.slice(0, 99), answers.slice(99)].map((part) => [...new Set(part)]),
+        [['provider'], ['temporarily_unavailable']],
+        'the 100th pending sign-in is the last one',
+      );
+      const { location } = await signIn(atProvider, { jar });
+      assert.ok(location.searchParams.get('code'), 'the user who started first still signs in');
     });
 
     it('an unknown client: an error page, even with a bad PKCE method', async () => {

@@ -8,6 +8,7 @@ import { OAuthError } from '../../shared/errors';
 import type { RouteHandler } from '../../shared/http';
 import type { ClientRegistration } from '../../shared/manifest';
 import { errorPage, redirect } from '../../shared/pages';
+import { StateQuotaExceededError } from '../../shared/ports';
 import { isRegisteredRedirectUri } from '../redirect-uri';
 import { resolveScope } from '../scope';
 import { nowSecs, randomToken, sha256url } from '../user-grants';
@@ -156,6 +157,14 @@ async function sendToUpstream(
     const description = 'the sign-in provider could not be reached';
     return errorRedirect(deps, { redirectUri, state: request.state }, 'temporarily_unavailable', description);
   }
-  await deps.state.put(pending, { kind: 'notExists' });
+  try {
+    await deps.state.put(pending, { kind: 'notExists' });
+  } catch (err) {
+    if (!(err instanceof StateQuotaExceededError)) throw err;
+    // Local mode bounds pending sign-ins per client; the ones in progress keep their place (state-quotas.ts).
+    deps.log.warn('authorization_denied', { client_id: client.clientId, error: 'temporarily_unavailable', reason: 'pending_quota' });
+    const description = 'too many sign-ins to this client are in progress: try again in a few minutes';
+    return errorRedirect(deps, { redirectUri, state: request.state }, 'temporarily_unavailable', description);
+  }
   return redirect(location, [bindingCookie(deps.issuer, id, cookieValue)]);
 }
