@@ -16,7 +16,10 @@
  *    cross-site page can only send after a CORS preflight that local mode never grants. The one exception is the
  *    dashboard's Connect form (a plain HTML form cannot send JSON): it must instead carry our own `Origin`, which
  *    browsers always send with a form POST and a cross-site page cannot forge.
- * 4. **No page loads through the proxy**: a top-level navigation or a frame (`Sec-Fetch-Mode: navigate`,
+ * 4. **The dashboard (`GET /`) from this browser only**: a request with a foreign `Origin` or `Sec-Fetch-Site`
+ *    `cross-site`/`same-site` (an `<img>` or `fetch` on another page) is refused (403): the report reads every state
+ *    file, and no other site has anything to do there.
+ * 5. **No page loads through the proxy**: a top-level navigation or a frame (`Sec-Fetch-Mode: navigate`,
  *    `Sec-Fetch-Dest` a document, frame or embed) to the connections proxy is refused (403), even typed into the
  *    address bar: the API's HTML would be a page of our origin. Its answers are also sandboxed (`proxy.ts`).
  */
@@ -54,13 +57,14 @@ export function requestGuard(port: number, boundHost?: string): (req: IncomingMe
     if (!target.startsWith('/') || target.startsWith('//')) return { status: 400, message: 'Bad Request' };
     // The path as the router will see it (dot segments, `%2e` and `\` resolved), not as written: `/./_local/…` is local-only too.
     const pathname = new URL(target, 'http://local').pathname;
-    if (!LOCAL_ONLY.some((pattern) => pattern.test(pathname))) return undefined;
-
     const origin = req.headers.origin;
     const site = req.headers['sec-fetch-site'];
-    if ((origin !== undefined && !origins.has(origin.toLowerCase())) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
-      return { status: 403, message: 'Forbidden: local-only endpoints refuse cross-origin requests' };
-    }
+    const crossOrigin =
+      (origin !== undefined && !origins.has(origin.toLowerCase())) || (site !== undefined && site !== 'same-origin' && site !== 'none');
+    if (pathname === '/' && crossOrigin) return { status: 403, message: 'Forbidden: the dashboard refuses cross-site requests' };
+    if (!LOCAL_ONLY.some((pattern) => pattern.test(pathname))) return undefined;
+
+    if (crossOrigin) return { status: 403, message: 'Forbidden: local-only endpoints refuse cross-origin requests' };
     if (
       PROXY_PATH.test(pathname) &&
       (req.headers['sec-fetch-mode'] === 'navigate' || PAGE_DESTINATIONS.has(String(req.headers['sec-fetch-dest'])))

@@ -188,6 +188,23 @@ describe('local mode hardening', () => {
       assert.equal((await send(port, 'GET', '/connections/Api/proxy/incidents', fromScript)).status, 200);
     });
 
+    it('the dashboard (/) refuses cross-site requests: an <img> or fetch on another page', async () => {
+      for (const headers of [
+        { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' },
+        { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' },
+        { origin: 'http://evil.example' },
+      ] as Record<string, string>[]) {
+        assert.equal((await send(port, 'GET', '/', headers)).status, 403, JSON.stringify(headers));
+      }
+      // This server has no dashboard (404); what matters is that the guard lets the operator's own requests through.
+      for (const headers of [{}, { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' }, { 'sec-fetch-site': 'same-origin' }] as Record<
+        string,
+        string
+      >[]) {
+        assert.notEqual((await send(port, 'GET', '/', headers)).status, 403, JSON.stringify(headers));
+      }
+    });
+
     it('internal introspection (IAM in AWS) refuses cross-origin requests too', async () => {
       const form = { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.example' };
       assert.equal((await send(port, 'POST', '/internal/introspect', form, 'token=x')).status, 403);

@@ -112,6 +112,16 @@ describe('local state files', () => {
     assert.deepEqual(JSON.parse(readFileSync(`${file}.migrated`, 'utf8')).items, items);
   });
 
+  it('list reads the item files asynchronously: other work runs before it resolves', async () => {
+    const store = new LocalStateStore(path.join(mkdtempSync(path.join(tmpdir(), 'state-')), 'state.json'));
+    for (let i = 0; i < 200; i++) await store.put({ pk: `tokenset#Crm#user-${i}`, subject: `user-${i}` });
+    const order: string[] = [];
+    const listed = store.list('tokenset#Crm#').then((items) => order.push(`listed ${items.length}`));
+    setImmediate(() => order.push('other work'));
+    await listed;
+    assert.deepEqual(order, ['other work', 'listed 200']);
+  });
+
   it('pending sign-ins are bounded per client and in total: past a bound a new one is refused, none is evicted', async () => {
     const clock = new FrozenClock(1_000_000_000_000);
     const store = new LocalStateStore(path.join(mkdtempSync(path.join(tmpdir(), 'state-')), 'state.json'), {

@@ -129,11 +129,11 @@ export class LocalStateStore implements StateStore, StateLister {
     return item as T;
   }
 
-  /** Live items whose key starts with `prefix`, in key order. */
+  /** Live items whose key starts with `prefix`, in key order; the files are read asynchronously, in batches. */
   async list<T extends StateItem = StateItem>(prefix: string): Promise<T[]> {
+    const all = await this.records.allAsync();
     const now = this.clock();
-    return this.records
-      .all()
+    return all
       .filter((item) => item.pk.startsWith(prefix) && !isExpired(item, now))
       .sort((a, b) => (a.pk < b.pk ? -1 : a.pk > b.pk ? 1 : 0))
       .map((item) => structuredClone(item) as T);
