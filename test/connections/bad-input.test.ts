@@ -358,6 +358,20 @@ describe('connection bad input', () => {
       assert.ok('access_token' in ok);
     });
 
+    it('refuses a caller that invoked the function itself (unqualified ARN, $LATEST or a version): no alias, no token', async () => {
+      const unqualified = 'arn:aws:lambda:eu-west-1:123456789012:function:reg-connections';
+      for (const arn of [unqualified, `${unqualified}:$LATEST`, `${unqualified}:7`]) {
+        assert.deepEqual(
+          await ours.server.invoke({ action: 'token', connection: 'Crm' }, arn),
+          {
+            error: 'invalid_request',
+            error_description: 'invoke the broker through the alias connection-Crm to get tokens of Crm',
+          },
+          arn,
+        );
+      }
+    });
+
     it('a connection without credentials says how to set them', async () => {
       await ours.add(connection('Bare', { provider: { issuer: provider.issuer }, grant: 'client_credentials' }));
       assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Bare' }), {

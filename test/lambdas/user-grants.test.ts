@@ -225,6 +225,18 @@ describe('refresh_token grant', () => {
     });
   });
 
+  it('refuses widening to a scope the client is registered for but the user did not grant', async () => {
+    const { body } = await redeem(await code(WEB, { scope: 'incidents.read' }));
+    assert.equal(body.scope, 'incidents.read');
+    const wider = await refresh(body.refresh_token as string, WEB, { scope: 'incidents.read incidents.write' });
+    assert.deepEqual(wider, {
+      status: 400,
+      body: { error: 'invalid_scope', error_description: 'scope exceeds what the user granted: incidents.write' },
+    });
+    const same = await refresh(body.refresh_token as string);
+    assert.equal(same.body.scope, 'incidents.read', 'the refused request did not use the token up');
+  });
+
   it('reuse of a rotated refresh token after the grace window (30 s by default) revokes the family', async () => {
     const first = await start();
     const next = await refresh(first.refresh_token as string);

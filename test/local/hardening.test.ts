@@ -146,6 +146,18 @@ describe('local mode hardening', () => {
       assert.doesNotMatch(answer.body, /link=/);
     });
 
+    it('the broker takes application/json itself, not a type that merely mentions it (415)', async () => {
+      for (const type of ['text/plain; x=application/json', 'text/plain;application/json', 'application/jsonx', 'x-application/json']) {
+        const answer = await send(port, 'POST', '/_local/connections/Api/token', { 'content-type': type }, '{}');
+        assert.equal(answer.status, 415, type);
+        assert.doesNotMatch(answer.body, /access_token/);
+      }
+      assert.equal(
+        (await send(port, 'POST', '/_local/connections/Api/token', { 'content-type': 'Application/JSON; charset=utf-8' }, '{}')).status,
+        200,
+      );
+    });
+
     it('the broker takes JSON only (415), and a same-origin or Origin-less JSON request works', async () => {
       assert.equal((await send(port, 'POST', '/_local/connections/Api/token', { 'content-type': 'text/plain' }, '{}')).status, 415);
       assert.equal((await send(port, 'POST', '/_local/connections/Api/token', {}, '{}')).status, 415);
