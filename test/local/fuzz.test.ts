@@ -19,9 +19,10 @@ describe('fuzz (short seeded pass)', () => {
   });
 
   // The timeout only stops a suite that would never end; the pass itself is bounded by its count.
-  it('10,000 hostile requests: 0 5xx, 0 hangs, 0 dropped connections, 0 leaks', { timeout: 30 * 60_000 }, async () => {
+  it('10,000 hostile requests: 0 5xx, 0 hangs, 0 dropped connections, 0 leaks', { timeout: 30 * 60_000 }, async (t) => {
     const report = await runFuzz(target, { requests: 10_000, seed: 20_251 });
     const text = formatReport(report);
+    t.diagnostic(text.split('\n').slice(0, 2).join(' | '));
     assert.equal(report.sent, 10_000, text);
     assert.equal(report.serverErrors, 0, text);
     assert.equal(report.hangs, 0, text);
