@@ -78,7 +78,7 @@ describe('private_key_jwt client authentication', () => {
     misregisteredPublic = keyClient('HandEdited', {}, { authMethod: 'none' });
     // An RSA key registered without `alg`: only our list of algorithms stands between it and RS384 or RS512.
     const { alg: _alg, ...rsaWithoutAlg } = rsaKey.publicJwk;
-    anyAlg = keyClient('AnyAlg', { jwks: { keys: [rsaWithoutAlg as typeof rsaKey.publicJwk] } });
+    anyAlg = keyClient('AnyAlg', { jwks: { keys: [rsaWithoutAlg] } });
     h = await createHarness({
       registrations: new ManifestRegistrationStore({
         clients: [...Object.values(CLIENTS), inline, remote, inactive, publicClient, misregisteredPublic, anyAlg],
