@@ -210,6 +210,13 @@ export class ThirdPartyConnection extends Construct {
         `${registry.issuer}/connections/${id}/connect?link=<signed link: oauth-registry connect ${id}>`,
         `Consent URL of connection ${id} (the link parameter comes from oauth-registry connect ${id})`,
       );
+      registry._output(
+        this,
+        'RedirectUri',
+        `connection-${id}-redirect-uri`,
+        this.redirectUri,
+        `Redirect URI of connection ${id}: register it at the provider`,
+      );
     }
   }
 
@@ -268,7 +275,7 @@ export class ThirdPartyConnection extends Construct {
       },
       {
         idPrefix: 'TokenAccess',
-        policyName: `${this.registry.namePrefix}-${this.connectionName}-tokens`,
+        policyName: this.registry._outsideRolePolicyName(`${this.connectionName}-tokens`),
         environment: this.tokenAccessEnvironment,
       },
     );
@@ -293,7 +300,7 @@ export class ThirdPartyConnection extends Construct {
       },
       {
         idPrefix: 'ProxyAccess',
-        policyName: `${this.registry.namePrefix}-${this.connectionName}-proxy`,
+        policyName: this.registry._outsideRolePolicyName(`${this.connectionName}-proxy`),
         environment: this.proxyEnvironment,
       },
     );
@@ -312,6 +319,14 @@ export class ThirdPartyConnection extends Construct {
       );
     }
     handler.setTimeoutSecs(needed);
+  }
+
+  /**
+   * The redirect URI to register at the provider for this connection (`<issuer>/connections/<name>/callback`): the
+   * first thing its app registration asks for. Also the `<namePrefix>-connection-<name>-redirect-uri` output.
+   */
+  public get redirectUri(): string {
+    return `${this.registry.issuer}${connectionPath(this.connectionName, 'callback')}`;
   }
 
   /** The consent URL without its `link` parameter (the CLI adds a signed one). */

@@ -121,3 +121,9 @@ export function keyScheduleFromEnv(env: NodeJS.ProcessEnv = process.env): KeySch
     longestTokenTtlSecs: seconds(ENV.LONGEST_ACCESS_TOKEN_TTL_SECS, DEFAULT_KEY_SCHEDULE.longestTokenTtlSecs),
   };
 }
+
+/**
+ * How an operator runs the CLI, in the hints handlers' errors give: `npx` runs the package's bin in any project that
+ * installed it (and this repository's own), so the hint runs as printed wherever it is read.
+ */
+export const OPERATOR_CLI = 'npx oauth-registry';
