@@ -10,6 +10,7 @@
  * A change of the stored health publishes a `Connection Health Changed` event. The errors below say what to do,
  * with the CLI command that does it.
  */
+import { CONNECTION_HEALTH_DETAIL_TYPE } from '../shared/health-signals';
 import type { Logger } from '../shared/log';
 import type { ConnectionRegistration } from '../shared/manifest';
 import type { EventPublisher } from '../shared/ports';
@@ -45,7 +46,7 @@ export async function publishHealth(
   if (from === to) return;
   ctx.log.info('connection_health_changed', { connection, subject, from: from ?? 'not_connected', to, reason });
   try {
-    await ctx.events.publish('Connection Health Changed', { connection, subject, from: from ?? 'not_connected', to, reason });
+    await ctx.events.publish(CONNECTION_HEALTH_DETAIL_TYPE, { connection, subject, from: from ?? 'not_connected', to, reason });
   } catch (err) {
     ctx.log.warn('health_event_not_published', { connection, error: err instanceof Error ? err.name : String(err) });
   }

@@ -1,14 +1,17 @@
 /**
  * Lambda entry of the rotation function: Secrets Manager invokes it with a rotation step for client secrets, signing
  * keys and link keys; Terraform invokes it with `{"action":"bootstrap","secretIds":[...]}` for first values, then
- * with `{"action":"await-issuer","issuer":…}` to wait until the issuer answers before it creates the JWT authorizers.
+ * with `{"action":"await-issuer","issuer":…}` to wait until the issuer answers before it creates the JWT authorizers;
+ * EventBridge schedules invoke it with `{"action":"health-check",…}` (`health-check.ts`), which the alarms watch.
  */
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
+import { listRotationDates } from '../shared/adapters/aws-rotation-dates';
 import { AwsSecretStore } from '../shared/adapters/aws-secret-store';
 import { keyScheduleFromEnv } from '../shared/config';
 import { createJsonLogger } from '../shared/log';
 import { awaitIssuer, isAwaitIssuerEvent, type AwaitIssuerEvent, type AwaitIssuerResult } from './await-issuer';
 import { bootstrapSecrets, isBootstrapEvent, type BootstrapEvent, type BootstrapResult } from './bootstrap';
+import { isHealthCheckEvent, runHealthCheck, type HealthCheckEvent, type HealthCheckResult } from './health-check';
 import { createRotationHandler } from './rotation';
 
 const secrets = new AwsSecretStore();
@@ -18,11 +21,13 @@ const rotate = createRotationHandler({ secrets, log, schedule });
 
 export function handler(event: BootstrapEvent): Promise<BootstrapResult>;
 export function handler(event: AwaitIssuerEvent): Promise<AwaitIssuerResult>;
+export function handler(event: HealthCheckEvent): Promise<HealthCheckResult>;
 export function handler(event: SecretsManagerRotationEvent): Promise<void>;
 export function handler(
-  event: SecretsManagerRotationEvent | BootstrapEvent | AwaitIssuerEvent,
-): Promise<BootstrapResult | AwaitIssuerResult | void> {
+  event: SecretsManagerRotationEvent | BootstrapEvent | AwaitIssuerEvent | HealthCheckEvent,
+): Promise<BootstrapResult | AwaitIssuerResult | HealthCheckResult | void> {
   if (isBootstrapEvent(event)) return bootstrapSecrets(secrets, event, { log, schedule });
   if (isAwaitIssuerEvent(event)) return awaitIssuer(event);
+  if (isHealthCheckEvent(event)) return runHealthCheck(event, { log, listRotationDates: (prefix) => listRotationDates(prefix) });
   return rotate(event);
 }
