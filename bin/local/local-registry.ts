@@ -122,6 +122,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     secrets,
     registrations: new ManifestRegistrationStore(manifest),
     state,
+    counters: state,
     clock: options.clock,
     log: log ?? silentLogger,
   });

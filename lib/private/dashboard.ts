@@ -10,7 +10,7 @@ import { HEALTH_METRIC_DIMENSION, HEALTH_METRIC_NAMESPACE, HEALTH_METRICS } from
 import type { AlarmedRegistry } from './alarms';
 import type { RegistryFunction } from './registry-function';
 
-/** Logs Insights queries the dashboard and the README share; `parse` works whatever prefix Lambda adds to a line. */
+/** Logs Insights queries of the dashboard (the README shows them too); `parse` works whatever prefix Lambda adds to a line. */
 export const LOGS_INSIGHTS_QUERIES = {
   tokensByClient:
     'filter @message like /"msg":"token_issued"/ | parse @message \'"client_id":"*"\' as client_id ' +
@@ -18,9 +18,6 @@ export const LOGS_INSIGHTS_QUERIES = {
   deniedByClient:
     'filter @message like /"msg":"token_denied"/ | parse @message \'"client_id":"*"\' as client_id ' +
     '| parse @message \'"error":"*"\' as error | stats count(*) as denied by client_id, error | sort denied desc | limit 50',
-  rateLimitedByClient:
-    'filter @message like /"error":"rate_limited"/ | parse @message \'"client_id":"*"\' as client_id ' +
-    '| stats count(*) as refused by client_id | sort refused desc | limit 50',
   connectionEvents:
     'filter @message like /"msg":"connection_(health_changed|disconnected)"/ | parse @message \'"msg":"*"\' as event ' +
     '| parse @message \'"connection":"*"\' as connection | parse @message \'"to":"*"\' as to ' +

@@ -160,6 +160,7 @@ describe('table least privilege', () => {
                 'consent',
                 'assertionJti',
                 'bearerJti',
+                'rateLimit',
               ]),
             },
           },
@@ -175,6 +176,7 @@ describe('table least privilege', () => {
       'consent#*',
       'jti#*',
       'bearer-jti#*',
+      'ratelimit#*',
     ]);
   });
 
