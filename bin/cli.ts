@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerConnectionCommands } from './commands/connections';
 import { registerCredentialsCommands } from './commands/credentials';
 import { registerDevCommand } from './commands/dev';
+import { registerKeysCommands } from './commands/keys';
 import { registerStatusCommand } from './commands/status';
 import { registerSynthCommand } from './commands/synth';
 import { registerVerifyCommand } from './commands/verify';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerDevCommand(program);
   registerSynthCommand(program);
   registerCredentialsCommands(program);
+  registerKeysCommands(program);
   registerConnectionCommands(program);
   registerStatusCommand(program);
   registerVerifyCommand(program);

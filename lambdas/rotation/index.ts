@@ -2,7 +2,8 @@
  * Lambda entry of the rotation function: Secrets Manager invokes it with a rotation step for client secrets, signing
  * keys and link keys; Terraform invokes it with `{"action":"bootstrap","secretIds":[...]}` for first values, then
  * with `{"action":"await-issuer","issuer":…}` to wait until the issuer answers before it creates the JWT authorizers;
- * EventBridge schedules invoke it with `{"action":"health-check",…}` (`health-check.ts`), which the alarms watch.
+ * EventBridge schedules invoke it with `{"action":"health-check",…}` (`health-check.ts`), which the alarms watch; the
+ * CLI with `{"action":"emergency-rotate-signing-key",…}` (`emergency.ts`).
  */
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { listRotationDates } from '../shared/adapters/aws-rotation-dates';
@@ -11,6 +12,12 @@ import { keyScheduleFromEnv } from '../shared/config';
 import { createJsonLogger } from '../shared/log';
 import { awaitIssuer, isAwaitIssuerEvent, type AwaitIssuerEvent, type AwaitIssuerResult } from './await-issuer';
 import { bootstrapSecrets, isBootstrapEvent, type BootstrapEvent, type BootstrapResult } from './bootstrap';
+import {
+  emergencyRotateSigningKey,
+  isEmergencyRotationEvent,
+  type EmergencyRotationEvent,
+  type EmergencyRotationResult,
+} from './emergency';
 import { isHealthCheckEvent, runHealthCheck, type HealthCheckEvent, type HealthCheckResult } from './health-check';
 import { createRotationHandler } from './rotation';
 
@@ -22,12 +29,14 @@ const rotate = createRotationHandler({ secrets, log, schedule });
 export function handler(event: BootstrapEvent): Promise<BootstrapResult>;
 export function handler(event: AwaitIssuerEvent): Promise<AwaitIssuerResult>;
 export function handler(event: HealthCheckEvent): Promise<HealthCheckResult>;
+export function handler(event: EmergencyRotationEvent): Promise<EmergencyRotationResult>;
 export function handler(event: SecretsManagerRotationEvent): Promise<void>;
 export function handler(
-  event: SecretsManagerRotationEvent | BootstrapEvent | AwaitIssuerEvent | HealthCheckEvent,
-): Promise<BootstrapResult | AwaitIssuerResult | HealthCheckResult | void> {
+  event: SecretsManagerRotationEvent | BootstrapEvent | AwaitIssuerEvent | HealthCheckEvent | EmergencyRotationEvent,
+): Promise<BootstrapResult | AwaitIssuerResult | HealthCheckResult | EmergencyRotationResult | void> {
   if (isBootstrapEvent(event)) return bootstrapSecrets(secrets, event, { log, schedule });
   if (isAwaitIssuerEvent(event)) return awaitIssuer(event);
+  if (isEmergencyRotationEvent(event)) return emergencyRotateSigningKey(secrets, event.secretId, { schedule, log });
   if (isHealthCheckEvent(event)) return runHealthCheck(event, { log, listRotationDates: (prefix) => listRotationDates(prefix) });
   return rotate(event);
 }

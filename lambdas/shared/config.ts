@@ -121,3 +121,6 @@ export function keyScheduleFromEnv(env: NodeJS.ProcessEnv = process.env): KeySch
     longestTokenTtlSecs: seconds(ENV.LONGEST_ACCESS_TOKEN_TTL_SECS, DEFAULT_KEY_SCHEDULE.longestTokenTtlSecs),
   };
 }
+
+/** The rotation function's name (the construct creates it; the CLI invokes it for an emergency key rotation). */
+export const rotationFunctionName = (namePrefix: string): string => `${namePrefix}-rotation`;

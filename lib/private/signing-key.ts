@@ -9,7 +9,7 @@ import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Lazy } from 'cdktf';
 import type { Construct } from 'constructs';
-import { ENV } from '../../lambdas/shared/config';
+import { ENV, rotationFunctionName } from '../../lambdas/shared/config';
 import { GATEWAY_JWKS_CACHE_SECS } from '../../lambdas/shared/key-schedule';
 import { PACKAGE_ROOT } from './bundle';
 import { RegistryFunction } from './registry-function';
@@ -57,7 +57,7 @@ export class SigningKeyParts {
       recoveryWindowInDays: props.recoveryWindowInDays,
     });
     this.rotationFunction = new RegistryFunction(scope, 'RotationFunction', {
-      functionName: `${namePrefix}-rotation`,
+      functionName: rotationFunctionName(namePrefix),
       description: `Rotates signing keys and client secrets of OAuth registry ${namePrefix}`,
       entry: path.join(PACKAGE_ROOT, 'lambdas', 'rotation', 'index.ts'),
       memorySizeMb: 256,
