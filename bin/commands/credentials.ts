@@ -14,6 +14,7 @@ import { registryStateDir } from '../local/local-state';
 import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import { appOptions, deployedRegion, deployedSecrets, localBaseUrl, localState } from './common';
+import { registerRotateCredentials } from './credentials-rotate';
 import { handoffEnv, handoffOf } from './handoff';
 import { terraformIssuer } from './terraform-outputs';
 
@@ -25,7 +26,7 @@ interface ShowOptions extends AppOptions {
 }
 
 export function registerCredentialsCommands(program: Command): void {
-  const credentials = program.command('credentials').description('read the credentials of an external client');
+  const credentials = program.command('credentials').description('read and rotate the credentials of an external client');
   appOptions(
     credentials
       .command('show <client>')
@@ -63,6 +64,7 @@ export function registerCredentialsCommands(program: Command): void {
     }
   });
   registerSetUpstreamSecret(credentials);
+  registerRotateCredentials(credentials, findClient);
 }
 
 /**
