@@ -124,3 +124,6 @@ export function keyScheduleFromEnv(env: NodeJS.ProcessEnv = process.env): KeySch
 
 /** The rotation function's name (the construct creates it; the CLI invokes it for an emergency key rotation). */
 export const rotationFunctionName = (namePrefix: string): string => `${namePrefix}-rotation`;
+
+/** The connections function's name (the construct creates it; the CLI invokes it to disconnect a subject). */
+export const connectionsFunctionName = (namePrefix: string): string => `${namePrefix}-connections`;

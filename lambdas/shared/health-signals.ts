@@ -8,6 +8,8 @@
 export const EVENT_SOURCE = 'oauth-registry';
 /** Detail type of a change of a connection's stored health (`connections/token-set-health.ts`). */
 export const CONNECTION_HEALTH_DETAIL_TYPE = 'Connection Health Changed';
+/** Detail type of a subject disconnected from a connection (`connections/disconnect.ts`). */
+export const CONNECTION_DISCONNECTED_DETAIL_TYPE = 'Connection Disconnected';
 
 /** CloudWatch namespace of the registry's own metrics. */
 export const HEALTH_METRIC_NAMESPACE = 'OAuthRegistry';

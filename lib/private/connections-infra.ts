@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/shared/config';
+import { connectionsFunctionName, ENV } from '../../lambdas/shared/config';
 import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
 import { CONNECTION_ROUTES, type ConnectionRoute } from '../../lambdas/shared/routes';
 import type { OAuthRegistry } from '../oauth-registry';
@@ -87,7 +87,7 @@ export class ConnectionsInfra extends Construct {
     );
 
     this.function = new RegistryFunction(this, 'Function', {
-      functionName: `${registry.namePrefix}-connections`,
+      functionName: connectionsFunctionName(registry.namePrefix),
       description: `Third-party connections of OAuth registry ${registry.namePrefix}: consent, token broker, proxy`,
       entry: path.join(PACKAGE_ROOT, 'lambdas', 'connections', 'index.ts'),
       memorySizeMb: 256,
