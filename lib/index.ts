@@ -14,6 +14,7 @@ export {
   findLogGroupsWithoutRetention,
   findRegistrationWrites,
   findSecretValues,
+  findUnscopedTableReads,
   findWildcardDataActions,
   RegistryRulesAspect,
   type CheckOptions,

@@ -268,7 +268,7 @@ export class ThirdPartyConnection extends Construct {
       },
       {
         idPrefix: 'TokenAccess',
-        policyName: `${this.registry.namePrefix}-${this.connectionName}-tokens`,
+        policyName: this.registry._outsideRolePolicyName(`${this.connectionName}-tokens`),
         environment: this.tokenAccessEnvironment,
       },
     );
@@ -293,7 +293,7 @@ export class ThirdPartyConnection extends Construct {
       },
       {
         idPrefix: 'ProxyAccess',
-        policyName: `${this.registry.namePrefix}-${this.connectionName}-proxy`,
+        policyName: this.registry._outsideRolePolicyName(`${this.connectionName}-proxy`),
         environment: this.proxyEnvironment,
       },
     );

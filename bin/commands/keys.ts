@@ -7,6 +7,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
 import { emergencyRotateSigningKey, type EmergencyRotationEvent, type EmergencyRotationResult } from '../../lambdas/rotation/emergency';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
+import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { rotationFunctionName } from '../../lambdas/shared/config';
 import { GATEWAY_JWKS_CACHE_SECS } from '../../lambdas/shared/key-schedule';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
@@ -39,6 +40,7 @@ export function registerKeysCommands(program: Command): void {
     const result = options.local
       ? await emergencyRotateSigningKey(new LocalSecretStore(localState(options, manifest).secrets), manifest.signingKeySecretId, {
           schedule: localKeySchedule(manifest),
+          state: new LocalStateStore(localState(options, manifest).state),
         })
       : await invokeEmergencyRotation(manifest, deployedRegion(options, stack));
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -1,9 +1,9 @@
 /**
  * `oauth-registry synth` (what `npm run synth` runs): synthesize the app into `--outdir` without the cdktf CLI, then
  * print a one-screen summary: each stack with its region, resource and output counts, and each registry's clients,
- * routes and connections.
+ * routes and connections, and the warnings synth recorded (quotas to raise, the steps of a first deploy).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { readManifests, synthesizeApp, synthesizedStacks, type AppOptions } from '../local/synth';
@@ -36,6 +36,7 @@ export function synthSummary(options: Pick<AppOptions, 'app' | 'outdir'>, ms: nu
     const outputs = Object.keys(config.output ?? {}).length;
     const region = stackRegion(options.outdir, stack);
     lines.push(`  stack ${stack}${region ? ` (${region})` : ''}: ${resources} resources, ${outputs} outputs`);
+    for (const warning of stackWarnings(options.outdir, stack)) lines.push(`    ! ${warning}`);
     for (const { manifest } of registries.filter((r) => r.stack === stack)) {
       lines.push(`    registry ${manifest.registryPath} (namePrefix ${manifest.namePrefix})`);
       const clients = manifest.clients.map((c) => `${c.name} (${c.authMethod}${c.active ? '' : ', inactive'})`);
@@ -50,6 +51,17 @@ export function synthSummary(options: Pick<AppOptions, 'app' | 'outdir'>, ms: nu
   const stacks = synthesizedStacks(options.outdir);
   lines.push(`next: npm start (serve it locally), or cdktf deploy ${stacks.length === 1 ? stacks[0] : '<stack>'}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The warnings synth recorded for `stack` in cdktf's `manifest.json` (quotas to raise, steps of a first deploy). */
+function stackWarnings(outdir: string, stack: string): string[] {
+  const file = path.join(outdir, 'manifest.json');
+  if (!existsSync(file)) return [];
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as {
+    stacks?: Record<string, { name?: string; annotations?: { level?: string; message?: unknown }[] }>;
+  };
+  const entry = Object.entries(manifest.stacks ?? {}).find(([key, s]) => (s.name ?? key) === stack)?.[1];
+  return (entry?.annotations ?? []).filter((a) => a.level === '@cdktf/warn').map((a) => String(a.message));
 }
 
 function list(items: readonly string[]): string {

@@ -20,7 +20,7 @@ import { GATEWAY_JWKS_CACHE_SECS, longestAccessTokenTtlSecs, type KeySchedule } 
 import { silentLogger, type Logger } from '../../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
 import { authMethodsUsed, grantTypesUsed, routeAudiences, scopesUsed } from '../../lambdas/shared/manifest-queries';
-import type { Clock } from '../../lambdas/shared/ports';
+import type { Clock, StateStore } from '../../lambdas/shared/ports';
 import { SERVER_ROUTES } from '../../lambdas/shared/routes';
 import { localCors } from './cors';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
@@ -89,14 +89,15 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   const jwksCacheSecs = options.jwksCacheSecs ?? GATEWAY_JWKS_CACHE_SECS;
   const schedule = localKeySchedule(manifest, jwksCacheSecs);
 
-  const generated = await ensureSecrets(secrets, manifest, { clock: options.clock, schedule });
+  // Opened before listening: a damaged state file stops the start (named), with no port left open. The bootstrap and
+  // rotations publish the signing key's public ring there, where the JWKS reads it (as the table in AWS).
+  const state = new LocalStateStore(paths.state, { clock: options.clock, quotas: [PENDING_SIGN_IN_QUOTA] });
+
+  const generated = await ensureSecrets(secrets, manifest, { clock: options.clock, schedule, state });
   // The upstream client secret is the operator's to set (`credentials set-upstream-secret --local`), never generated.
   if (manifest.userAuthentication) secrets.createSecret(manifest.userAuthentication.secretId, {}, { rotationEnabled: false });
   let credentials = await readCredentials(secrets, manifest);
   writeCredentialsFile(paths.clients, credentials);
-
-  // Opened before listening: a damaged state file stops the start (named), with no port left open.
-  const state = new LocalStateStore(paths.state, { clock: options.clock, quotas: [PENDING_SIGN_IN_QUOTA] });
 
   const server = createServer().on('connect', refuseConnect);
   await listen(server, options.port ?? 8787, options.host ?? '127.0.0.1');
@@ -229,7 +230,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
             : `no client named ${JSON.stringify(name)} in this registry`,
         );
       }
-      await rotateSecret(secrets, secretId, undefined, { clock: options.clock, schedule });
+      await rotateSecret(secrets, secretId, undefined, { clock: options.clock, schedule, state });
       credentials = await readCredentials(secrets, manifest);
       writeCredentialsFile(paths.clients, credentials);
     },
@@ -260,7 +261,7 @@ export function localKeySchedule(manifest: RegistryManifest, jwksCacheSecs = GAT
 export async function ensureSecrets(
   secrets: LocalSecretStore,
   manifest: RegistryManifest,
-  deps: { clock?: Clock; schedule?: KeySchedule } = {},
+  deps: { clock?: Clock; schedule?: KeySchedule; state?: Pick<StateStore, 'put'> } = {},
 ): Promise<string[]> {
   const wanted = [
     { secretId: manifest.signingKeySecretId, tags: { [SECRET_KIND_TAG]: 'signing-key' } },

@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { firstKeyRing, loadKeyRing, serializeKeyRing, type KeySchedule } from '../shared/key-schedule';
 import type { Logger } from '../shared/log';
 import { SECRET_KIND_TAG } from '../shared/manifest';
-import type { SecretStore } from '../shared/ports';
+import type { SecretStore, StateStore } from '../shared/ports';
+import { publishKeyRing } from '../shared/public-key-ring';
+import { publicRingStore } from './rotation';
 import { generateSigningKey } from './values';
 
 export interface EmergencyRotationEvent {
@@ -34,7 +36,13 @@ export function isEmergencyRotationEvent(event: unknown): event is EmergencyRota
 export async function emergencyRotateSigningKey(
   secrets: SecretStore,
   secretId: string,
-  deps: { readonly schedule: KeySchedule; readonly clock?: () => number; readonly log?: Logger },
+  deps: {
+    readonly schedule: KeySchedule;
+    /** Where the public ring is published (the registry's table; local: its state). */
+    readonly state: Pick<StateStore, 'put'> | undefined;
+    readonly clock?: () => number;
+    readonly log?: Logger;
+  },
 ): Promise<EmergencyRotationResult> {
   const kind = (await secrets.describeSecret(secretId)).tags[SECRET_KIND_TAG];
   if (kind !== 'signing-key') throw new Error(`${secretId} is not a signing-key secret (its kind is ${JSON.stringify(kind)})`);
@@ -42,6 +50,8 @@ export async function emergencyRotateSigningKey(
   const nowSecs = Math.floor((deps.clock ?? Date.now)() / 1000);
   const ring = firstKeyRing(await generateSigningKey(), await generateSigningKey(), nowSecs, deps.schedule);
   const versionId = randomUUID();
+  // Published first, as a rotation does: the JWKS drops the old keys now, and knows the new one before it signs.
+  await publishKeyRing(publicRingStore(deps.state, secretId), ring, { nowSecs });
   // AWSCURRENT moves to the new version at once (the old one becomes AWSPREVIOUS, which no reader of the ring uses).
   await secrets.putSecretValue(secretId, versionId, serializeKeyRing(ring), ['AWSCURRENT']);
   const [signing, next] = ring.keys.map((k) => String(k.jwk.kid));

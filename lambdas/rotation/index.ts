@@ -8,7 +8,8 @@
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { listRotationDates } from '../shared/adapters/aws-rotation-dates';
 import { AwsSecretStore } from '../shared/adapters/aws-secret-store';
-import { keyScheduleFromEnv } from '../shared/config';
+import { AwsStateStore } from '../shared/adapters/aws-state-store';
+import { ENV, keyScheduleFromEnv } from '../shared/config';
 import { createJsonLogger } from '../shared/log';
 import { awaitIssuer, isAwaitIssuerEvent, type AwaitIssuerEvent, type AwaitIssuerResult } from './await-issuer';
 import { bootstrapSecrets, isBootstrapEvent, type BootstrapEvent, type BootstrapResult } from './bootstrap';
@@ -24,7 +25,10 @@ import { createRotationHandler } from './rotation';
 const secrets = new AwsSecretStore();
 const log = createJsonLogger();
 const schedule = keyScheduleFromEnv();
-const rotate = createRotationHandler({ secrets, log, schedule });
+// The signing key's public ring goes to the registry's table (the only items this function writes).
+const tableName = process.env[ENV.TABLE_NAME];
+const state = tableName ? new AwsStateStore({ tableName }) : undefined;
+const rotate = createRotationHandler({ secrets, log, schedule, state });
 
 export function handler(event: BootstrapEvent): Promise<BootstrapResult>;
 export function handler(event: AwaitIssuerEvent): Promise<AwaitIssuerResult>;
@@ -34,9 +38,9 @@ export function handler(event: SecretsManagerRotationEvent): Promise<void>;
 export function handler(
   event: SecretsManagerRotationEvent | BootstrapEvent | AwaitIssuerEvent | HealthCheckEvent | EmergencyRotationEvent,
 ): Promise<BootstrapResult | AwaitIssuerResult | HealthCheckResult | EmergencyRotationResult | void> {
-  if (isBootstrapEvent(event)) return bootstrapSecrets(secrets, event, { log, schedule });
+  if (isBootstrapEvent(event)) return bootstrapSecrets(secrets, event, { log, schedule, state });
   if (isAwaitIssuerEvent(event)) return awaitIssuer(event);
-  if (isEmergencyRotationEvent(event)) return emergencyRotateSigningKey(secrets, event.secretId, { schedule, log });
+  if (isEmergencyRotationEvent(event)) return emergencyRotateSigningKey(secrets, event.secretId, { schedule, log, state });
   if (isHealthCheckEvent(event)) return runHealthCheck(event, { log, listRotationDates: (prefix) => listRotationDates(prefix) });
   return rotate(event);
 }

@@ -40,6 +40,10 @@ export class RegistryStorage {
       deletionProtectionEnabled: props.deletionProtection,
       serverSideEncryption: { enabled: true, kmsKeyArn: this.key.arn },
       tags,
+      // Deletion protection alone fails only the table's own delete, after Terraform has deleted what depends on it
+      // (the registration items, the secrets). `prevent_destroy` fails the plan instead, before anything is deleted;
+      // a client's item can still be removed alone. Turning protection off lifts both in one apply.
+      ...(props.deletionProtection ? { lifecycle: { preventDestroy: true } } : {}),
     });
   }
 }

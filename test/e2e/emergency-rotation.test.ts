@@ -52,6 +52,7 @@ describe('emergency signing-key rotation in local mode', () => {
 
     result = await emergencyRotateSigningKey(registry.secrets, manifest.signingKeySecretId, {
       schedule: localKeySchedule(manifest),
+      state: registry.state,
       clock: () => now,
     });
     assert.deepEqual([...result.removedKids].sort(), [...oldKids].sort());
@@ -82,7 +83,7 @@ describe('emergency signing-key rotation in local mode', () => {
   it('refuses to rotate a secret that is not a signing key', async () => {
     const clientSecretId = manifest.clients[0].secretId!;
     await assert.rejects(
-      emergencyRotateSigningKey(registry.secrets, clientSecretId, { schedule: localKeySchedule(manifest) }),
+      emergencyRotateSigningKey(registry.secrets, clientSecretId, { schedule: localKeySchedule(manifest), state: registry.state }),
       /is not a signing-key secret \(its kind is "client-secret"\)/,
     );
   });

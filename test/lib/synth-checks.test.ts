@@ -7,6 +7,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
+import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
+import { AnnotationMetadataEntryType } from 'cdktf';
+import { SERVER_ROUTES } from '../../lambdas/shared/routes';
+import type { OAuthRegistry } from '../../lib';
 import { fixture, synthJson } from './helpers';
 
 const hello = { entry: 'lambdas/examples/hello.ts' };
@@ -76,5 +81,79 @@ describe('synth-time checks', () => {
     f.registry.addExternalClient('Acme', { scopes: ['a'], active: false });
     f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
     assert.ok(synthJson(f.stack).resource);
+  });
+});
+
+/** The registry's warnings (cdktf annotations) after synth. */
+function warningsOf(registry: OAuthRegistry): string[] {
+  return registry.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+}
+
+describe("API Gateway's quotas for HTTP APIs, at synth", () => {
+  const scopes = Array.from({ length: 11 }, (_, i) => `s${i}`);
+
+  it('a route with more than 10 scopes fails synth, naming the route and the quota (not adjustable)', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Acme', { scopes });
+    f.registry.addRoute('GET /v1/ten', { handler: hello, scopes: scopes.slice(0, 10) });
+    assert.ok(synthJson(f.stack).resource, '10 scopes deploy');
+    f.registry.addRoute('GET /v1/eleven', { handler: hello, scopes });
+    assert.throws(
+      () => synthJson(f.stack),
+      /route "GET \/v1\/eleven" names 11 scopes; API Gateway allows at most 10 \("Scopes per route" of HTTP APIs, not adjustable\)/,
+    );
+  });
+
+  it('a route accepting more than 50 audiences fails synth: its authorizer would be over the quota (not adjustable)', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Acme', { scopes: ['a'] });
+    const audiences = (n: number) => Array.from({ length: n }, (_, i) => `https://api${i}.example`);
+    f.registry.addRoute('GET /v1/fifty', { handler: hello, scopes: ['a'], audiences: audiences(50) });
+    assert.ok(synthJson(f.stack).resource, '50 audiences deploy');
+    f.registry.addRoute('GET /v1/more', { handler: hello, scopes: ['a'], audiences: audiences(51) });
+    assert.throws(
+      () => synthJson(f.stack),
+      /JWT authorizer ".*" accepts 51 audiences; API Gateway allows at most 50 \("Audiences per authorizer"/,
+    );
+  });
+
+  it('more than 10 JWT authorizers warn, naming the adjustable quota; 10 do not', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Acme', { scopes: ['a'] });
+    // The registry's own authorizer, then one per distinct audience set.
+    for (let i = 1; i < 10; i++)
+      f.registry.addRoute(`GET /v1/r${i}`, { handler: hello, scopes: ['a'], audiences: [`https://api${i}.example`] });
+    synthJson(f.stack);
+    assert.deepEqual(warningsOf(f.registry), []);
+    for (let i = 10; i < 12; i++)
+      f.registry.addRoute(`GET /v1/r${i}`, { handler: hello, scopes: ['a'], audiences: [`https://api${i}.example`] });
+    synthJson(f.stack);
+    synthJson(f.stack);
+    const warnings = warningsOf(f.registry);
+    assert.equal(warnings.length, 1, 'warned once, however many synths');
+    assert.match(warnings[0], /would have 12 JWT authorizers .* default quota of 10 \("Authorizers per API" of HTTP APIs, adjustable/);
+  });
+
+  it("more than 300 routes on the registry's API warn, naming the adjustable quota; more than 300 integrations fail", () => {
+    const f = fixture();
+    const serverRoutes = Object.keys(SERVER_ROUTES).length;
+    const addRoutes = (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        new Apigatewayv2Route(f.stack, `Extra${i}`, { apiId: f.registry.api.id, routeKey: `GET /extra/${i}` });
+      }
+    };
+    addRoutes(0, 300 - serverRoutes);
+    synthJson(f.stack);
+    assert.deepEqual(warningsOf(f.registry), [], 'exactly 300 routes');
+    addRoutes(300 - serverRoutes, 301 - serverRoutes);
+    synthJson(f.stack);
+    assert.match(warningsOf(f.registry).join('\n'), /would have 301 routes, over API Gateway's default quota of 300 \("Routes per API"/);
+    for (let i = 0; i < 300; i++) {
+      new Apigatewayv2Integration(f.stack, `ExtraIntegration${i}`, { apiId: f.registry.api.id, integrationType: 'HTTP_PROXY' });
+    }
+    assert.throws(
+      () => synthJson(f.stack),
+      /would have 301 integrations .* at most 300 \("Integrations per API" of HTTP APIs, not adjustable\)/,
+    );
   });
 });

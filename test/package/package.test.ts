@@ -12,9 +12,11 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type * as Esbuild from 'esbuild';
 import { LAMBDA_BUILD_OPTIONS } from '../../lib/private/bundle';
+import { checkSynthOutput, describeProblems, terraformSetupForTests } from '../../testing/terraform-check';
 import { codeHashes, FLAVOURS, npmInstallArgs, REPO_ROOT, resourceCounts, run, synthesized, writeProject, type Flavour } from './consumer';
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const terraform = terraformSetupForTests();
 
 /** `npm install` without blocking the event loop, so both projects install at once. */
 function npmInstall(cwd: string, specs: readonly string[]): Promise<void> {
@@ -185,4 +187,23 @@ describe('the packed module in a fresh cdktf (and cdktn) project', { timeout: 60
     assert.match(JSON.stringify(cdktn.tf.terraform.required_providers), /aws/);
     assert.deepEqual(codeHashes(cdktn.tf), codeHashes(baseline.tf));
   });
+
+  it(
+    "both flavours' stacks pass the Terraform check (init, validate, real-provider plan, two mock applies)",
+    { skip: terraform.skip },
+    () => {
+      // The stacks the tests above synthesized: the cdktf one with ts-node, the cdktn one with tsx.
+      for (const [flavour, outdir] of [
+        ['cdktf', 'out-ts-node'],
+        ['cdktn', 'out-tsx'],
+      ] as const) {
+        const checks = timed(`terraform check ${flavour}`, () => checkSynthOutput(path.join(project(flavour), outdir), terraform.setup()));
+        assert.deepEqual(
+          checks.map((c) => c.stack),
+          ['incident-api'],
+        );
+        for (const check of checks) assert.deepEqual(check.problems, [], `${flavour}: ${describeProblems(check)}`);
+      }
+    },
+  );
 });
