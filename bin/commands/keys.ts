@@ -67,7 +67,8 @@ export function emergencyConsequences(result: EmergencyRotationResult, local: bo
   return [
     `removed from the JWKS: ${result.removedKids.join(', ') || 'nothing (there was no ring)'}; now signing: ${result.signingKid}`,
     `${gateway} caches the JWKS for up to ${hours} hours. Until it fetches it again it may refuse tokens of the new key (401)`,
-    'and still accept unexpired tokens of the removed keys; introspection and the JWKS endpoint see the change at once.',
+    'and still accept unexpired tokens of the removed keys. The registry itself (signing, JWKS, introspection) follows',
+    `within ${local ? 'a second' : 'a minute'} (its containers' cache).`,
     local
       ? "Local mode's emulation refetches on an unknown kid: the first new token makes it drop the old keys."
       : 'To shorten it, update each JWT authorizer of the API with its current settings (API Gateway reads the JWKS when an ' +
