@@ -197,7 +197,7 @@ export class OAuthRegistry extends Construct {
     if (props.dashboard !== false) {
       registryDashboard(this, 'Dashboard', {
         ...watched,
-        region: this.region.region,
+        region: this._regionName,
         connectionsFunction: () => this.connectionsInfra?.function,
       });
     }

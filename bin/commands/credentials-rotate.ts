@@ -80,7 +80,7 @@ export async function rotateClientSecret(
 }
 
 /** RotateSecret, then (with `immediate`) waits for the new version to be AWSCURRENT and unlabels the previous one. */
-async function rotateDeployed(secretId: string, immediate: boolean, region: string | undefined): Promise<void> {
+export async function rotateDeployed(secretId: string, immediate: boolean, region: string | undefined): Promise<void> {
   const sm = new SecretsManagerClient(region ? { region } : {});
   const before = await sm.send(new DescribeSecretCommand({ SecretId: secretId }));
   const previous = Object.entries(before.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];

@@ -49,7 +49,7 @@ export function registerKeysCommands(program: Command): void {
 }
 
 /** Invokes the deployed rotation function, which generates and stores the new ring (it alone may write the secret). */
-async function invokeEmergencyRotation(manifest: RegistryManifest, region: string | undefined): Promise<EmergencyRotationResult> {
+export async function invokeEmergencyRotation(manifest: RegistryManifest, region: string | undefined): Promise<EmergencyRotationResult> {
   const lambda = new LambdaClient(region ? { region } : {});
   const event: EmergencyRotationEvent = { action: 'emergency-rotate-signing-key', secretId: manifest.signingKeySecretId };
   const out = await lambda.send(
