@@ -26,6 +26,7 @@ import { RegistryAlarms } from './private/alarms';
 import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
 import { registryDashboard } from './private/dashboard';
+import { destroyGuard } from './private/destroy-guard';
 import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
 import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
 import { customDomainDnsSteps, registryProblems, registryWarningsAspect } from './private/registry-checks';
@@ -182,6 +183,11 @@ export class OAuthRegistry extends Construct {
       dependsOn: served,
     });
     this.issuerReadiness = [...served, issuerCheck];
+    destroyGuard(this, {
+      rotationFunction: this.rotationFunction,
+      table: this.registrations,
+      deletionProtection: settings.deletionProtection,
+    });
     this.authorizer = this.authorizerFor();
     const watched = {
       namePrefix: this.namePrefix,

@@ -7,6 +7,7 @@ import type { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-rou
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { RouteRegistration } from '../lambdas/shared/manifest';
+import { opensRoute } from '../lambdas/shared/manifest-queries';
 import { RESERVED_PATH_PREFIXES, routePath as pathOfRouteKey } from '../lambdas/shared/routes';
 import { scopeName, type ScopeLike } from './client-options';
 import type { IGrantable, IGrantPrincipal } from './grant';
@@ -147,12 +148,27 @@ export class ProtectedRoute extends Construct implements IGrantable {
     this.node.addValidation({
       validate: () => {
         // Inactive clients count: deactivating a partner (active: false) must still deploy.
-        const granted = new Set(registry.externalClients.flatMap((c) => c.registration.scopes));
-        if (scopes.some((s) => granted.has(s))) return [];
-        const known = [...granted].sort().join(' ') || 'none';
+        const clients = registry.externalClients.map((c) => c.registration);
+        const granted = new Set(clients.flatMap((c) => c.scopes));
+        if (!scopes.some((s) => granted.has(s))) {
+          const known = [...granted].sort().join(' ') || 'none';
+          return [
+            `${where}: no external client of the registry can obtain any of its scopes ${JSON.stringify(scopes)} ` +
+              `(the clients' scopes: ${known}), so every call would be a 403; grant one to a client, or fix the route's scopes`,
+          ];
+        }
+        // A token opens the route only if its `aud` is one the route accepts (its audiences, else the registry's own).
+        const accepted = audiences ?? [registry.audience];
+        const audienceOf = (c: (typeof clients)[number]) => c.audience ?? registry.audience;
+        if ([...accepted, ...clients.map(audienceOf)].some((a) => Token.isUnresolved(a) && a !== registry.audience)) return [];
+        if (clients.some((c) => opensRoute({ aud: audienceOf(c), scopes: c.scopes }, { audiences: accepted, scopes }))) return [];
+        const named = (a: string) => (a === registry.audience ? "the registry's own audience" : JSON.stringify(a));
+        const withScopes = clients.filter((c) => c.scopes.some((s) => scopes.includes(s)));
         return [
-          `${where}: no external client of the registry can obtain any of its scopes ${JSON.stringify(scopes)} ` +
-            `(the clients' scopes: ${known}), so every call would be a 403; grant one to a client, or fix the route's scopes`,
+          `${where}: no external client can call it: it accepts tokens for ${accepted.map(named).join(', ')}, and the clients ` +
+            `with its scopes get tokens for ${[...new Set(withScopes.map(audienceOf))].map(named).join(', ')} ` +
+            `(${withScopes.map((c) => c.name).join(', ')}), so every call would be a 401; add that audience to the route's ` +
+            "audiences, or give a client the route's audience",
         ];
       },
     });

@@ -160,10 +160,6 @@ export function checkStack(stackDir: string, setup: TerraformSetup, stack = path
     problems.push(...validateProblems(validate.stdout, validate.stderr));
     if (problems.some((p) => p.severity === 'error')) return { stack, problems, timingsMs };
 
-    // `terraform test` destroys what its applies created when the file ends; a table under `prevent_destroy`
-    // (deletion protection) would fail that clean-up. The check lifts it for `terraform test` only, after validate
-    // has read the stack as synthesized; synth tests assert it is set.
-    writeFileSync(path.join(work, 'cdk.tf.json'), JSON.stringify(destroyable(pinnedForCheck(config, setup.awsVersion)), null, 2));
     const testsDir = path.join(work, 'tests');
     mkdirSync(testsDir);
     writeFileSync(path.join(testsDir, 'plan.tftest.hcl'), planTest(config));
@@ -198,24 +194,6 @@ function pinnedForCheck(config: TerraformJson, awsVersion: string): TerraformJso
   const providers = { ...terraform.required_providers };
   if (providers.aws) providers.aws = { ...providers.aws, version: awsVersion };
   return { ...config, terraform: { ...terraform, required_providers: providers } };
-}
-
-/** The stack with every `lifecycle.prevent_destroy` lifted, for `terraform test`'s clean-up destroy. */
-function destroyable(config: TerraformJson): TerraformJson {
-  const resource = Object.fromEntries(
-    Object.entries(config.resource ?? {}).map(([type, byName]) => [
-      type,
-      Object.fromEntries(
-        Object.entries(byName).map(([name, body]) => {
-          const { lifecycle, ...rest } = body as { lifecycle?: Record<string, unknown> };
-          if (!lifecycle || !('prevent_destroy' in lifecycle)) return [name, body];
-          const { prevent_destroy: _preventDestroy, ...kept } = lifecycle;
-          return [name, Object.keys(kept).length > 0 ? { ...rest, lifecycle: kept } : rest];
-        }),
-      ),
-    ]),
-  );
-  return { ...config, resource };
 }
 
 /** Attribute values of the data sources this module reads, as an account in `REGION` would answer. */

@@ -18,13 +18,8 @@ import { checkSubject } from '../../lambdas/connections/registrations';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
-import { connectionsFunctionName } from '../../lambdas/shared/config';
-import {
-  connectionCredentialsNeeded,
-  stateTableName,
-  type ConnectionRegistration,
-  type RegistryManifest,
-} from '../../lambdas/shared/manifest';
+import { connectionCredentialsNeeded, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { connectionsFunctionName, stateTableName } from '../../lambdas/shared/names';
 import type { SecretStore } from '../../lambdas/shared/ports';
 import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';

@@ -16,6 +16,8 @@ import {
 } from '../../lambdas/shared/key-schedule';
 import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import type { SecretStore } from '../../lambdas/shared/ports';
+import { connectionPath } from '../../lambdas/shared/routes';
+import { cliInvocation } from './invocation';
 
 /** A connection's health for one subject (what `status` always printed; `collectStatus` in status.ts builds them). */
 export type ConnectionHealthRow = TokenSetStatus & {
@@ -97,6 +99,11 @@ export interface OperatorReport {
   readonly connections: readonly ConnectionHealthRow[];
   /** Connection name → whether its credentials (what the provider issued us) are stored. */
   readonly connectionCredentials: Readonly<Record<string, boolean>>;
+  /**
+   * Connection name → the redirect URI to register at its provider (consent-based connections only); with the issuer
+   * unknown (a deployed registry), `<issuer>` stands for it (the `-connection-<Name>-redirect-uri` output has it whole).
+   */
+  readonly connectionRedirectUris: Readonly<Record<string, string>>;
 }
 
 export interface ReportSources {
@@ -129,6 +136,11 @@ export async function collectOperatorReport(manifest: RegistryManifest, sources:
   );
   const connectionCredentials: Record<string, boolean> = {};
   for (const c of manifest.connections ?? []) connectionCredentials[c.name] = await hasValue(secrets, c.credentialsSecretId);
+  const connectionRedirectUris = Object.fromEntries(
+    (manifest.connections ?? [])
+      .filter((c) => c.grant === 'authorization_code')
+      .map((c) => [c.name, connectionRedirectUri(sources.issuer ?? '<issuer>', c.name)]),
+  );
   const ua = manifest.userAuthentication;
   return {
     registry: manifest.registryPath,
@@ -146,6 +158,7 @@ export async function collectOperatorReport(manifest: RegistryManifest, sources:
     ...(ua ? { userAuthentication: { issuer: ua.issuer, clientId: ua.clientId, secretSet: await hasValue(secrets, ua.secretId) } } : {}),
     connections: sources.connections,
     connectionCredentials,
+    connectionRedirectUris,
   };
 }
 
@@ -245,6 +258,17 @@ export function table(header: readonly string[], rows: readonly (readonly string
   );
 }
 
+/** The redirect URI of a consent-based connection: what its app registration at the provider asks for first. */
+export const connectionRedirectUri = (issuer: string, connection: string): string =>
+  `${issuer.replace(/\/+$/, '')}${connectionPath(connection, 'callback')}`;
+
+/** The lines of `status` under the connections table: each consent-based connection's redirect URI. */
+export function formatRedirectUris(report: Pick<OperatorReport, 'connectionRedirectUris'>): string {
+  return Object.entries(report.connectionRedirectUris)
+    .map(([name, uri]) => `redirect URI of ${name} (register it at the provider): ${uri}\n`)
+    .join('');
+}
+
 /** The clients, signing keys, routes and sign-in sections of `status` (the connections table follows them). */
 export function formatRegistrySections(report: OperatorReport): string {
   const now = report.generatedAt;
@@ -272,7 +296,7 @@ export function formatRegistrySections(report: OperatorReport): string {
   lines.push('', 'signing keys');
   const keys = report.signingKeys;
   if (keys.problem) lines.push(`  ${keys.problem}`);
-  else if (!keys.hasValue) lines.push('  no key yet (the first apply, or `npm start`, creates them)');
+  else if (!keys.hasValue) lines.push(`  no key yet (the first apply, or \`${cliInvocation().dev}\`, creates them)`);
   else {
     lines.push(
       ...table(

@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { readManifests, synthesizeApp, synthesizedStacks, type AppOptions } from '../local/synth';
-import { appOptions, stackRegion } from './common';
+import { appOptions, shellQuote, stackRegion } from './common';
+import { cliInvocation } from './invocation';
 
 /** At most this many names per list, so a registry of 1,000 clients still fits one screen. */
 const LIST_MAX = 6;
@@ -49,7 +50,8 @@ export function synthSummary(options: Pick<AppOptions, 'app' | 'outdir'>, ms: nu
   }
   if (registries.length === 0) lines.push('  no OAuthRegistry in this app');
   const stacks = synthesizedStacks(options.outdir);
-  lines.push(`next: npm start (serve it locally), or cdktf deploy ${stacks.length === 1 ? stacks[0] : '<stack>'}`);
+  const serve = [cliInvocation().dev, ...(options.app !== 'main.ts' ? ['--app', options.app] : [])].map((w, i) => (i ? shellQuote(w) : w));
+  lines.push(`next: ${serve.join(' ')} (serve it locally), or cdktf deploy ${stacks.length === 1 ? stacks[0] : '<stack>'}`);
   return `${lines.join('\n')}\n`;
 }
 

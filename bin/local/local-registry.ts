@@ -28,6 +28,7 @@ import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
 import { refuseConnect, requestGuard } from './request-guard';
 import { MalformedPathError, routeMatcher } from './route-matcher';
+import { ensureStateFolder } from './state-folder';
 import { PENDING_SIGN_IN_QUOTA } from './state-quotas';
 
 // Every server route, including `POST /internal/introspect`: API Gateway authorizes that one with IAM (SigV4), which
@@ -83,8 +84,8 @@ export const localStatePaths = (stateDir: string) => ({
 
 export async function startLocalRegistry(options: LocalRegistryOptions): Promise<LocalRegistry> {
   const { manifest, appDir, log } = options;
-  const paths = localStatePaths(path.resolve(options.stateDir ?? '.oauth-registry'));
-  mkdirSync(path.dirname(paths.secrets), { recursive: true });
+  const paths = localStatePaths(ensureStateFolder(path.resolve(options.stateDir ?? '.oauth-registry')));
+  mkdirSync(path.dirname(paths.secrets), { recursive: true, mode: 0o700 });
   const secrets = new LocalSecretStore(paths.secrets, { clock: options.clock });
   const jwksCacheSecs = options.jwksCacheSecs ?? GATEWAY_JWKS_CACHE_SECS;
   const schedule = localKeySchedule(manifest, jwksCacheSecs);

@@ -7,15 +7,17 @@
  */
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
 import {
+  ASSERTION_SIGNING_ALGORITHMS,
   SHARED_SECRET_AUTH_METHODS,
+  type ConnectionRegistration,
   type ClientRegistration,
   type RegistryManifest,
   type RouteRegistration,
 } from '../../lambdas/shared/manifest';
-import { clientAudience, routeAudiences } from '../../lambdas/shared/manifest-queries';
+import { clientAudience, opensRoute, routeAudiences } from '../../lambdas/shared/manifest-queries';
 import { PRIVATE_JWK_MEMBERS } from '../../lambdas/shared/oauth-syntax';
-import { SERVER_ROUTES, routePath } from '../../lambdas/shared/routes';
-import { table } from '../commands/operator-report';
+import { SERVER_ROUTES, connectionPath, routePath } from '../../lambdas/shared/routes';
+import { table, type ConnectionHealthRow } from '../commands/operator-report';
 
 export type VerifyResult = 'ok' | 'fail' | 'warn' | 'skip';
 
@@ -49,10 +51,13 @@ export const VERIFY_CHECKS = [
   'jwks-next-key',
   'token',
   'token-verification',
+  'client-keys',
+  'route-callable',
   'route-no-token',
   'route-token',
   'route-foreign-audience',
   'authorize-pkce',
+  'connection',
 ] as const;
 
 export interface VerifyInput {
@@ -70,6 +75,8 @@ export interface VerifyInput {
   readonly callUnsafeRoutes?: boolean;
   /** A client's current secret (local state or Secrets Manager). */
   readonly secretOf: (client: ClientRegistration) => Promise<string>;
+  /** Every connection's token-set health (`status`'s rows), or why it could not be read; none: not reported. */
+  readonly connectionHealth?: readonly ConnectionHealthRow[] | { readonly unreadable: string };
   /** @default 10 s */
   readonly timeoutMs?: number;
 }
@@ -196,12 +203,31 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
     row('token-verification', primary?.client.name ?? '-', 'skip', primary ? 'no valid JWKS' : 'no token');
   }
 
-  // 5. Every protected route: no token, our token, a foreign-audience token.
+  // 5. Clients with a key instead of a secret: their registration and published keys (verify holds no private key).
+  for (const client of manifest.clients.filter((c) => c.authMethod === 'private_key_jwt')) {
+    await attempt('client-keys', client.name, async () => {
+      const [result, detail] = await clientKeysCheck(client, discovered, get);
+      row('client-keys', client.name, result, detail);
+    });
+  }
+
+  // 6. Every protected route: some client can call it; no token, our token, a foreign-audience token.
   for (const route of manifest.routes) {
     const { method, url } = routeRequest(issuer, route);
     const accepted = routeAudiences(manifest, issuer, route);
     const call = (token?: string) => get(url, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
     const target = route.routeKey;
+
+    const callers = manifest.clients.filter((c) =>
+      opensRoute({ aud: clientAudience(manifest, issuer, c), scopes: c.scopes }, { audiences: accepted, scopes: route.scopes }),
+    );
+    if (callers.length > 0) {
+      const named = callers.slice(0, 3).map((c) => c.name);
+      const more = callers.length > 3 ? ` and ${callers.length - 3} more` : '';
+      row('route-callable', target, 'ok', `${named.join(', ')}${more}: an audience it accepts and one of its scopes`);
+    } else {
+      row('route-callable', target, 'fail', `no client has both an audience it accepts (${accepted.join(', ')}) and one of its scopes`);
+    }
 
     await attempt('route-no-token', target, async () => {
       const response = await call();
@@ -259,8 +285,16 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
   }
   if (manifest.routes.length === 0) row('route-no-token', '-', 'skip', 'the registry declares no protected route');
 
-  // 6. PKCE is required at the authorization endpoint.
+  // 7. PKCE is required at the authorization endpoint.
   await checkPkce(manifest, issuer, discovered, get, row, attempt);
+
+  // 8. Each connection: its routes are served, its redirect URI, its token sets' health.
+  for (const connection of manifest.connections ?? []) {
+    await attempt('connection', connection.name, async () => {
+      const [result, detail] = await connectionCheck(issuer, connection, input.connectionHealth, get);
+      row('connection', connection.name, result, detail);
+    });
+  }
 
   return report(issuer, rows, hidden);
 }
@@ -305,6 +339,76 @@ async function checkPkce(
     }
     row('authorize-pkce', endpoint, 'fail', `HTTP ${response.status} for a request without code_challenge (expected a refusal)`);
   });
+}
+
+/**
+ * A `private_key_jwt` client: the registry announces the method, and its keys (inline, or at `jwks_uri`, fetched now)
+ * are public signing keys of an algorithm the registry accepts. verify cannot sign an assertion (only the partner
+ * holds the private key), so the token exchange itself is not exercised: the detail says so.
+ */
+async function clientKeysCheck(client: ClientRegistration, discovered: Record<string, unknown>, get: Get): Promise<[VerifyResult, string]> {
+  const limit = "; the assertion exchange is not exercised (verify holds no partner's private key)";
+  const methods = discovered.token_endpoint_auth_methods_supported;
+  if (!Array.isArray(methods) || !methods.includes('private_key_jwt')) {
+    return ['fail', 'the metadata does not list private_key_jwt in token_endpoint_auth_methods_supported'];
+  }
+  let keys: unknown;
+  let where = 'inline jwks';
+  if (client.jwksUri !== undefined) {
+    where = client.jwksUri;
+    const response = await get(client.jwksUri);
+    if (response.status !== 200) return ['fail', `jwks_uri ${client.jwksUri}: HTTP ${response.status}`];
+    keys = ((await response.json().catch(() => ({}))) as { keys?: unknown }).keys;
+  } else keys = client.jwks?.keys;
+  const problems = clientKeyProblems(keys);
+  if (problems.length > 0) return ['fail', `${where}: ${problems.join('; ')}`];
+  const list = keys as JWK[];
+  return ['ok', `${where}: ${list.length} public signing key(s) (${list.map((k) => k.kid ?? k.kty).join(', ')})${limit}`];
+}
+
+/** What is wrong with a client's key set for assertions; empty when nothing is. */
+export function clientKeyProblems(keys: unknown): string[] {
+  if (!Array.isArray(keys) || keys.length === 0) return ['no keys'];
+  const problems: string[] = [];
+  (keys as JWK[]).forEach((key, i) => {
+    const name = typeof key.kid === 'string' && key.kid ? key.kid : `#${i}`;
+    if (!['RSA', 'EC', 'OKP'].includes(String(key.kty))) problems.push(`key ${name} is ${String(key.kty)}: no accepted algorithm uses it`);
+    if (key.kty === 'RSA' && modulusBits(key) < 2048) problems.push(`key ${name} has a ${modulusBits(key)}-bit modulus (minimum 2048)`);
+    if (key.use !== undefined && key.use !== 'sig') problems.push(`key ${name} is for ${String(key.use)}, not sig`);
+    if (key.alg !== undefined && !(ASSERTION_SIGNING_ALGORITHMS as readonly string[]).includes(key.alg)) {
+      problems.push(`key ${name} is for ${key.alg}, which the registry does not accept (${ASSERTION_SIGNING_ALGORITHMS.join(', ')})`);
+    }
+    if (PRIVATE_JWK_MEMBERS.some((member) => member in key)) problems.push(`key ${name} has private members`);
+  });
+  if ((keys as JWK[]).length > 1 && (keys as JWK[]).some((k) => !k.kid)) problems.push('several keys, not all with a kid');
+  return problems;
+}
+
+/**
+ * A connection: its consent route is served (`connect` without a link is refused 400, not 404), its redirect URI,
+ * and its token sets' health (ok when every one is connected; warn when a person must consent; fail on an error).
+ */
+async function connectionCheck(
+  issuer: string,
+  connection: ConnectionRegistration,
+  health: VerifyInput['connectionHealth'],
+  get: Get,
+): Promise<[VerifyResult, string]> {
+  const connect = `${issuer}${connectionPath(connection.name, 'connect')}`;
+  const status = (await get(connect)).status;
+  if (status !== 400) return ['fail', `GET ${new URL(connect).pathname} without a link: HTTP ${status} (expected 400: is it deployed?)`];
+  const parts = ['routes served'];
+  if (connection.grant === 'authorization_code') parts.push(`redirect URI ${issuer}${connectionPath(connection.name, 'callback')}`);
+  if (health === undefined) return ['ok', parts.join('; ')];
+  if ('unreadable' in health) return ['warn', [...parts, `health not read: ${health.unreadable}`].join('; ')];
+  const rows = health.filter((r) => r.connection === connection.name);
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.health, (counts.get(r.health) ?? 0) + 1);
+  parts.push(`health ${[...counts].map(([h, n]) => (rows.length > 1 ? `${h} ×${n}` : h)).join(', ') || 'none'}`);
+  const failing = rows.find((r) => r.health === 'error' || r.health === 'needs_trust');
+  if (failing) return ['fail', [...parts, `last error: ${failing.lastError ?? '-'}`].join('; ')];
+  const waiting = rows.some((r) => r.health === 'not_connected' || r.health === 'needs_consent');
+  return [waiting ? 'warn' : 'ok', [...parts, ...(waiting ? ['a person must consent (oauth-registry connect)'] : [])].join('; ')];
 }
 
 /** What is wrong with a metadata document; empty when nothing is. */

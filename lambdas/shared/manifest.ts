@@ -223,12 +223,6 @@ export interface ConnectionAssertionRegistration {
 /** DynamoDB partition key of a connection's registration item; the item's `data` attribute holds the JSON. */
 export const connectionItemKey = (name: string): string => tableKey('connection', name);
 
-/** The registry's DynamoDB table (registrations and state): what `OAuthRegistry` names it and `status` reads. */
-export const stateTableName = (namePrefix: string): string => `${namePrefix}-registry`;
-
-/** The Lambda alias the broker answers one connection's token requests under (IAM grants name it, not the function). */
-export const connectionAlias = (name: string): string => `connection-${name}`;
-
 /** DynamoDB partition key of a client's registration item; the item's `data` attribute holds the JSON. */
 export const clientItemKey = (clientId: string): string => tableKey('client', clientId);
 

@@ -6,8 +6,9 @@
 import * as path from 'node:path';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Construct } from 'constructs';
-import { connectionsFunctionName, ENV } from '../../lambdas/shared/config';
+import { ENV } from '../../lambdas/shared/config';
 import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
+import { connectionsFunctionName } from '../../lambdas/shared/names';
 import { CONNECTION_ROUTES, type ConnectionRoute } from '../../lambdas/shared/routes';
 import type { OAuthRegistry } from '../oauth-registry';
 import { PACKAGE_ROOT } from './bundle';

@@ -5,7 +5,7 @@
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import type { Construct } from 'constructs';
-import { stateTableName } from '../../lambdas/shared/manifest';
+import { stateTableName } from '../../lambdas/shared/names';
 import { keyPolicy } from './registry-policies';
 
 export interface RegistryStorageProps {
@@ -40,10 +40,6 @@ export class RegistryStorage {
       deletionProtectionEnabled: props.deletionProtection,
       serverSideEncryption: { enabled: true, kmsKeyArn: this.key.arn },
       tags,
-      // Deletion protection alone fails only the table's own delete, after Terraform has deleted what depends on it
-      // (the registration items, the secrets). `prevent_destroy` fails the plan instead, before anything is deleted;
-      // a client's item can still be removed alone. Turning protection off lifts both in one apply.
-      ...(props.deletionProtection ? { lifecycle: { preventDestroy: true } } : {}),
     });
   }
 }

@@ -123,6 +123,7 @@ describe('authorizers wait for their issuer', () => {
     it(`every authorizer descends from the bootstrap, stage, discovery and JWKS routes, server${withDomain ? ', domain' : ''}`, () => {
       const f = fixture(withDomain ? { customDomain: { ...customDomain, hostedZoneId: 'Z123' } } : {});
       f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
+      f.registry.addExternalClient('CallerB', { scopes: ['a'], audience: 'https://b.example.com' });
       f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
       f.registry.addRoute('GET /v1/b', { handler: hello, scopes: ['a'], audiences: ['https://b.example.com'] });
       const tf = synthJson(f.stack);
@@ -146,6 +147,7 @@ describe('audiences are a boundary', () => {
   it('a route accepts the registry audience only, whatever audiences clients have', () => {
     const f = fixture({ audience: 'https://incidents.example.com' });
     f.registry.addExternalClient('Other', { scopes: ['a'], audience: 'https://other-api.example.com' });
+    f.registry.addExternalClient('Own', { scopes: ['a'] }); // a route needs a client that can call it
     const route = f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
     const tf = synthJson(f.stack);
     assert.deepEqual(
@@ -170,6 +172,8 @@ describe('audiences are a boundary', () => {
   it('a route naming audiences gets an authorizer for exactly them, shared by routes naming the same set', () => {
     const f = fixture({ namePrefix: 'reg' });
     f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
+    f.registry.addExternalClient('CallerB', { scopes: ['a'], audience: 'https://b.example.com' });
+    f.registry.addExternalClient('CallerD', { scopes: ['a'], audience: 'https://d.example.com' });
     f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
     f.registry.addRoute('GET /v1/b', { handler: hello, scopes: ['a'], audiences: ['https://b.example.com', 'https://c.example.com'] });
     f.registry.addRoute('GET /v1/c', { handler: hello, scopes: ['a'], audiences: ['https://c.example.com', 'https://b.example.com'] });
@@ -199,7 +203,8 @@ describe('audiences are a boundary', () => {
     const idFor = (extra: boolean) => {
       const f = fixture();
       if (extra) f.registry.addRoute('GET /v1/x', { handler: hello, scopes: ['a'], audiences: ['https://x.example.com'] });
-      f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
+      f.registry.addExternalClient('Caller', { scopes: ['a'], audience: 'https://y.example.com' }); // a route needs a client that can call it
+      if (extra) f.registry.addExternalClient('CallerX', { scopes: ['a'], audience: 'https://x.example.com' });
       f.registry.addRoute('GET /v1/y', { handler: hello, scopes: ['a'], audiences: ['https://y.example.com'] });
       return resource(synthJson(f.stack), 'aws_apigatewayv2_route', 'GetV1Y_').authorizer_id;
     };
@@ -258,17 +263,28 @@ describe('redeploy and destroy', () => {
     assert.deepEqual(off.point_in_time_recovery, { enabled: false });
   });
 
-  it('with deletion protection, destroying the table fails at plan, before the registrations or secrets are deleted', () => {
+  it('with deletion protection, a destroy stops at the guard, before anything of the registry is deleted', () => {
     const f = fixture();
     f.registry.addExternalClient('Caller', { scopes: ['a'] });
+    f.registry.addConnection('Crm', { provider: Provider.discover('https://idp.example') }); // declared after the guard
     const tf = synthJson(f.stack);
-    // Terraform deletes dependents first: deletion protection alone fails on the table after its items are gone.
-    assert.deepEqual(resource(tf, 'aws_dynamodb_table', 'Table').lifecycle, { prevent_destroy: true });
-    // Removing one client still deletes its item and secret.
-    for (const [id, item] of Object.entries<any>(resources(tf, 'aws_dynamodb_table_item'))) {
-      assert.equal(item.lifecycle?.prevent_destroy, undefined, id);
+    const guard = resource(tf, 'aws_lambda_invocation', 'DestroyGuard');
+    assert.equal(guard.lifecycle_scope, 'CRUD', 'invoked on destroy too');
+    const table = addressOf(tf, 'aws_dynamodb_table', 'Table');
+    assert.deepEqual(JSON.parse(guard.input), { action: 'guard-destroy', table: `\${${table}.name}`, deletionProtection: true });
+    // Terraform destroys a resource only after everything that depends on it: the guard goes first.
+    const guarded = ancestorsOf(tf, addressOf(tf, 'aws_lambda_invocation', 'DestroyGuard'));
+    const mustWait = Object.entries<Record<string, unknown>>(tf.resource).flatMap(([type, byId]) =>
+      Object.keys(byId).map((id) => `${type}.${id}`),
+    );
+    assert.ok(mustWait.length > 40, mustWait.join(', '));
+    for (const address of mustWait) {
+      if (!address.includes('DestroyGuard')) assert.ok(guarded.has(address), `${address} is destroyed after the guard`);
     }
-    assert.equal(resource(synthJson(fixture({ deletionProtection: false }).stack), 'aws_dynamodb_table', 'Table').lifecycle, undefined);
+    // No prevent_destroy: removing one client still works, and so do in-memory applies and destroys (terraform test).
+    assert.equal(resource(tf, 'aws_dynamodb_table', 'Table').lifecycle, undefined);
+    const off = resource(synthJson(fixture({ deletionProtection: false }).stack), 'aws_lambda_invocation', 'DestroyGuard');
+    assert.equal(JSON.parse(off.input).deletionProtection, false);
   });
 
   it('names no account-global resource with a fixed name: IAM roles get a prefix AWS completes', () => {
@@ -395,6 +411,7 @@ describe('outputs', () => {
       'acme-client-Job_v2-id',
       'acme-client-Partner-id',
       'acme-connection-Salesforce-consent-url',
+      'acme-connection-Salesforce-redirect-uri',
       'acme-issuer',
       'acme-jwks-uri',
       'acme-route-GetV1IncidentsId-url',
@@ -412,6 +429,7 @@ describe('outputs', () => {
     assert.equal(value('acme-client-Job_v2-id'), 'job-2');
     assert.equal(value('acme-route-GetV1IncidentsId-url'), `${issuer}/v1/incidents/{id}`);
     assert.match(value('acme-connection-Salesforce-consent-url'), /\/connections\/Salesforce\/connect\?link=/);
+    assert.equal(value('acme-connection-Salesforce-redirect-uri'), `${issuer}/connections/Salesforce/callback`);
   });
 
   it('start with a letter or "_" even when the namePrefix starts with a digit', () => {

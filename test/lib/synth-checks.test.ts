@@ -11,7 +11,7 @@ import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-in
 import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { AnnotationMetadataEntryType } from 'cdktf';
 import { SERVER_ROUTES } from '../../lambdas/shared/routes';
-import type { OAuthRegistry } from '../../lib';
+import { Provider, UserAuthentication, type OAuthRegistry } from '../../lib';
 import { fixture, synthJson } from './helpers';
 
 const hello = { entry: 'lambdas/examples/hello.ts' };
@@ -76,6 +76,46 @@ describe('synth-time checks', () => {
     );
   });
 
+  it('a route whose audiences match no client with its scopes fails synth (every call would be a 401), naming both sides', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Acme', { scopes: ['incidents.read'] }); // tokens for the registry's own audience
+    f.registry.addExternalClient('Billing', { scopes: ['billing.read'], audience: 'https://billing.example' });
+    f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['incidents.read'], audiences: ['https://billing.example'] });
+    assert.throws(
+      () => synthJson(f.stack),
+      new RegExp(
+        'route "GET /v1/a": no external client can call it: it accepts tokens for "https://billing.example", and the clients ' +
+          "with its scopes get tokens for the registry's own audience \\(Acme\\)",
+      ),
+    );
+  });
+
+  it('a route is callable when some client has both one of its scopes and an audience it accepts', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Acme', { scopes: ['incidents.read'] });
+    f.registry.addExternalClient('Billing', { scopes: ['billing.read'], audience: 'https://billing.example' });
+    f.registry.addRoute('GET /v1/own', { handler: hello, scopes: ['incidents.read'] });
+    f.registry.addRoute('GET /v1/billing', { handler: hello, scopes: ['billing.read'], audiences: ['https://billing.example'] });
+    f.registry.addRoute('GET /v1/both', { handler: hello, scopes: ['billing.read'], audiences: ['https://billing.example', 'https://x'] });
+    assert.ok(synthJson(f.stack).resource);
+  });
+
+  it('a discovery document URL given as an issuer fails synth, naming the issuer to pass', () => {
+    assert.throws(
+      () => Provider.discover('https://login.example.com/tenant/.well-known/openid-configuration'),
+      /^Error: Provider.discover: issuerUrl is the URL of a discovery document, not an issuer: pass the issuer "https:\/\/login.example.com\/tenant"/,
+    );
+    assert.throws(
+      () => Provider.discover('https://as.example.com/.well-known/oauth-authorization-server/tenant'),
+      /pass the issuer "https:\/\/as.example.com\/tenant"/,
+    );
+    assert.throws(
+      () => UserAuthentication.oidc({ issuer: 'https://login.example.com/.well-known/openid-configuration', clientId: 'x' }),
+      /^Error: userAuthentication issuer is the URL of a discovery document, not an issuer: pass the issuer "https:\/\/login.example.com"/,
+    );
+    assert.deepEqual(Provider.discover('https://login.example.com/tenant').registration, { issuer: 'https://login.example.com/tenant' });
+  });
+
   it('an inactive client still counts: cutting a partner off deploys', () => {
     const f = fixture();
     f.registry.addExternalClient('Acme', { scopes: ['a'], active: false });
@@ -107,6 +147,7 @@ describe("API Gateway's quotas for HTTP APIs, at synth", () => {
   it('a route accepting more than 50 audiences fails synth: its authorizer would be over the quota (not adjustable)', () => {
     const f = fixture();
     f.registry.addExternalClient('Acme', { scopes: ['a'] });
+    f.registry.addExternalClient('Api0', { scopes: ['a'], audience: 'https://api0.example' }); // so the routes are callable
     const audiences = (n: number) => Array.from({ length: n }, (_, i) => `https://api${i}.example`);
     f.registry.addRoute('GET /v1/fifty', { handler: hello, scopes: ['a'], audiences: audiences(50) });
     assert.ok(synthJson(f.stack).resource, '50 audiences deploy');
@@ -121,12 +162,15 @@ describe("API Gateway's quotas for HTTP APIs, at synth", () => {
     const f = fixture();
     f.registry.addExternalClient('Acme', { scopes: ['a'] });
     // The registry's own authorizer, then one per distinct audience set.
-    for (let i = 1; i < 10; i++)
+    const addRoute = (i: number) => {
+      // A client for each audience, so each route is callable (synth refuses a route no client can call).
+      f.registry.addExternalClient(`Api${i}`, { scopes: ['a'], audience: `https://api${i}.example` });
       f.registry.addRoute(`GET /v1/r${i}`, { handler: hello, scopes: ['a'], audiences: [`https://api${i}.example`] });
+    };
+    for (let i = 1; i < 10; i++) addRoute(i);
     synthJson(f.stack);
     assert.deepEqual(warningsOf(f.registry), []);
-    for (let i = 10; i < 12; i++)
-      f.registry.addRoute(`GET /v1/r${i}`, { handler: hello, scopes: ['a'], audiences: [`https://api${i}.example`] });
+    for (let i = 10; i < 12; i++) addRoute(i);
     synthJson(f.stack);
     synthJson(f.stack);
     const warnings = warningsOf(f.registry);
