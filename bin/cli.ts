@@ -7,6 +7,7 @@ import { registerConnectionCommands } from './commands/connections';
 import { registerCredentialsCommands } from './commands/credentials';
 import { registerDataCommands } from './commands/data';
 import { registerDevCommand } from './commands/dev';
+import { registerKeysCommands } from './commands/keys';
 import { registerStatusCommand } from './commands/status';
 import { registerSynthCommand } from './commands/synth';
 import { registerVerifyCommand } from './commands/verify';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerDevCommand(program);
   registerSynthCommand(program);
   registerCredentialsCommands(program);
+  registerKeysCommands(program);
   registerConnectionCommands(program);
   registerDataCommands(program);
   registerStatusCommand(program);

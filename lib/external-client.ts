@@ -53,6 +53,12 @@ export interface ExternalClientOptions {
   readonly audience?: string;
   /** Lifetime of this client's access tokens, in seconds (60 to 86400). @default the registry's (900) */
   readonly accessTokenTtlSecs?: number;
+  /**
+   * Tokens this client may get a minute (1 to 30000), counted at the token endpoint per fixed minute; beyond it the
+   * endpoint answers 429 with `Retry-After`, so one client cannot use up the API's throttle for the others. Each
+   * authenticated token request then costs one DynamoDB write. @default no limit (only the API's throttle)
+   */
+  readonly tokensPerMinute?: number;
   /** How often the client secret rotates, in days (1 to 365); only for clients with a shared secret. @default 90 */
   readonly secretRotationDays?: number;
   /**
@@ -164,6 +170,9 @@ export class ExternalClient extends Construct {
       throw new Error(`${where}: audience must not be empty, got ""`);
     }
     const secretName = `${registry.namePrefix}/clients/${id}`;
+    // 30,000 a minute is half what one DynamoDB item (the client's counter) takes: 1,000 writes a second.
+    const tokensPerMinute =
+      props.tokensPerMinute === undefined ? undefined : validateIntRange(`${where}: tokensPerMinute`, props.tokensPerMinute, 1, 30_000);
 
     this.registration = {
       name: id,
@@ -175,6 +184,7 @@ export class ExternalClient extends Construct {
       // Unset: the registry's audience, else the issuer, resolved by the authorization server at runtime.
       ...(props.audience !== undefined ? { audience: props.audience } : {}),
       accessTokenTtlSecs,
+      ...(tokensPerMinute !== undefined ? { tokensPerMinute } : {}),
       active: props.active ?? true,
       // Only a shared-secret client has a secret; the others are known by their keys or by nothing (public).
       ...(auth.usesSharedSecret ? { secretId: secretName, secretRotationDays } : {}),

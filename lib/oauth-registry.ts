@@ -23,8 +23,10 @@ import { SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
 import { DataRoute, type DataRouteOptions } from './data-route';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
 import { OUTSIDE_ROLE_POLICY_LIFECYCLE, grantTo, isGrantable, roleNameOf, type Grant, type Grantee } from './grant';
+import { RegistryAlarms } from './private/alarms';
 import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
+import { registryDashboard } from './private/dashboard';
 import { destroyGuard } from './private/destroy-guard';
 import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
 import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
@@ -77,6 +79,8 @@ export class OAuthRegistry extends Construct {
   public readonly userAuthenticationSecret?: SecretsmanagerSecret;
   /** Origins browser scripts may call the API from (CORS, API-wide); empty: none. */
   public readonly corsAllowedOrigins: readonly string[];
+  /** The registry's alarms and their topic; undefined with `alarms: { disabled: true }`. */
+  public readonly alarms?: RegistryAlarms;
 
   private readonly props: OAuthRegistryProps;
   private readonly key: KmsKey;
@@ -187,6 +191,24 @@ export class OAuthRegistry extends Construct {
       deletionProtection: settings.deletionProtection,
     });
     this.authorizer = this.authorizerFor();
+    const watched = {
+      namePrefix: this.namePrefix,
+      issuer: this.issuerUrl,
+      apiId: this.api.id,
+      stageName: this.stage.name,
+      alarmArnPattern: this._regionalArn('cloudwatch', `alarm:${this.namePrefix}-*`),
+      rotationFunction: this.rotationFunction,
+      authorizationServer: this.authorizationServer,
+      tags,
+    };
+    if (!props.alarms?.disabled) this.alarms = new RegistryAlarms(this, 'Alarms', watched, props.alarms);
+    if (props.dashboard !== false) {
+      registryDashboard(this, 'Dashboard', {
+        ...watched,
+        region: this._regionName,
+        connectionsFunction: () => this.connectionsInfra?.function,
+      });
+    }
     addRegistryOutputs(this, api.domainName);
     this.node.addValidation({ validate: () => [...registryProblems(this), ...this.server.validate()] });
     Aspects.of(this).add(new RegistryRulesAspect({ table: this.registrations }));
@@ -409,7 +431,11 @@ export class OAuthRegistry extends Construct {
   /** @internal Called by `ThirdPartyConnection`'s constructor; the first one creates the connections function. */
   public _registerConnection(connection: ThirdPartyConnection): ConnectionsInfra {
     this.connectionList.push(connection);
-    return (this.connectionsInfra ??= new ConnectionsInfra(this, 'Connections', { registry: this }));
+    if (this.connectionsInfra === undefined) {
+      this.connectionsInfra = new ConnectionsInfra(this, 'Connections', { registry: this });
+      this.alarms?.watchConnections(this.connectionsInfra.function, () => this.connectionList.map((c) => c.connectionName));
+    }
+    return this.connectionsInfra;
   }
 
   /** @internal What generated secrets (client secrets, the link key) are rotated by. */

@@ -21,6 +21,36 @@ export interface CustomDomainProps {
   readonly hostedZoneId?: string;
 }
 
+/** When the registry's alarms fire, and whom they tell (see the README's "Alarms" for each alarm). */
+export interface AlarmThresholds {
+  /** Errors of one registry function (rotation, authorization server, connections) in 5 minutes. @default 1 */
+  readonly functionErrors?: number;
+  /** Throttled invocations of the authorization server or the connections function in 5 minutes. @default 1 */
+  readonly functionThrottles?: number;
+  /** Share of the API's requests answered 5xx, in percent, in 2 of 3 five-minute periods. @default 1 */
+  readonly serverErrorRatePercent?: number;
+  /** p99 of the API's latency (API Gateway's `Latency`), in ms, in 3 five-minute periods in a row. @default 2000 */
+  readonly latencyP99Ms?: number;
+  /** Days past its rotation period after which a secret that has not rotated raises the alarm. @default 2 */
+  readonly rotationMarginDays?: number;
+}
+
+/** The registry's alarms: on by default, to one SNS topic. */
+export interface RegistryAlarmsOptions {
+  /** No alarms, no topic, no scheduled health check. @default false */
+  readonly disabled?: boolean;
+  /**
+   * ARN of your SNS topic to notify instead of the registry's own. It must let `events.amazonaws.com` publish (the
+   * connection-health rule) and, if encrypted, let CloudWatch and EventBridge use its key.
+   * @default a topic `<namePrefix>-alarms`, created
+   */
+  readonly topic?: string;
+  /** An email address subscribed to the topic (AWS mails a confirmation link first). @default none */
+  readonly email?: string;
+  /** @default each threshold's own default */
+  readonly thresholds?: AlarmThresholds;
+}
+
 export interface OAuthRegistryProps {
   /**
    * Prefix of every named resource (secrets, functions, table, API). Lower-kebab, 1 to 32 characters.
@@ -79,4 +109,11 @@ export interface OAuthRegistryProps {
    * @default none: no CORS (a browser refuses script access from other origins)
    */
   readonly corsAllowedOrigins?: readonly string[];
+  /**
+   * CloudWatch alarms on rotation, the functions, the API's errors and latency, the issuer and connection health,
+   * notified to one SNS topic. @default on, to a topic `<namePrefix>-alarms` with no subscription
+   */
+  readonly alarms?: RegistryAlarmsOptions;
+  /** A CloudWatch dashboard `<namePrefix>` (requests, tokens by client, errors, latency, rotations). @default true */
+  readonly dashboard?: boolean;
 }

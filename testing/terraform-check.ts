@@ -234,7 +234,11 @@ const MOCK_DEFAULTS: Readonly<Record<string, Readonly<Record<string, string>>>> 
     invoke_url: `https://${API_ID}.execute-api.${REGION}.amazonaws.com/`,
   },
   aws_cloudwatch_event_bus: { arn: `arn:aws:events:${REGION}:${ACCOUNT_ID}:event-bus/terraform-check` },
+  aws_cloudwatch_dashboard: { dashboard_arn: `arn:aws:cloudwatch::${ACCOUNT_ID}:dashboard/terraform-check` },
+  aws_cloudwatch_event_rule: { arn: `arn:aws:events:${REGION}:${ACCOUNT_ID}:rule/terraform-check` },
+  aws_cloudwatch_event_target: {},
   aws_cloudwatch_log_group: { arn: `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:terraform-check` },
+  aws_cloudwatch_metric_alarm: { arn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT_ID}:alarm:terraform-check` },
   aws_dynamodb_table: { arn: `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/terraform-check` },
   aws_dynamodb_table_item: {},
   aws_iam_role: { arn: `arn:aws:iam::${ACCOUNT_ID}:role/terraform-check` },
@@ -262,6 +266,9 @@ const MOCK_DEFAULTS: Readonly<Record<string, Readonly<Record<string, string>>>> 
     arn: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:terraform-check`,
     url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/terraform-check`,
   },
+  aws_sns_topic: { arn: `arn:aws:sns:${REGION}:${ACCOUNT_ID}:terraform-check` },
+  aws_sns_topic_policy: {},
+  aws_sns_topic_subscription: { arn: `arn:aws:sns:${REGION}:${ACCOUNT_ID}:terraform-check:11111111-2222-3333-4444-555555555555` },
 };
 
 const hcl = (value: unknown): string => JSON.stringify(value); // HCL accepts JSON strings and objects as literals

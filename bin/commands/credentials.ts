@@ -14,6 +14,7 @@ import { registryStateDir } from '../local/local-state';
 import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import { appOptions, deployedRegion, deployedSecrets, localBaseUrl, localState } from './common';
+import { registerRotateCredentials } from './credentials-rotate';
 import { handoffEnv, handoffOf } from './handoff';
 import { cliCommand, cliInvocation } from './invocation';
 import { terraformIssuer } from './terraform-outputs';
@@ -26,7 +27,7 @@ interface ShowOptions extends AppOptions {
 }
 
 export function registerCredentialsCommands(program: Command): void {
-  const credentials = program.command('credentials').description('read the credentials of an external client');
+  const credentials = program.command('credentials').description('read and rotate the credentials of an external client');
   appOptions(
     credentials
       .command('show <client>')
@@ -64,6 +65,7 @@ export function registerCredentialsCommands(program: Command): void {
     }
   });
   registerSetUpstreamSecret(credentials);
+  registerRotateCredentials(credentials, findClient);
 }
 
 /**

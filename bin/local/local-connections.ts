@@ -19,7 +19,7 @@ import { jsonResponse } from '../../lambdas/shared/http';
 import type { Logger } from '../../lambdas/shared/log';
 import { SECRET_KIND_TAG, type RegistryManifest } from '../../lambdas/shared/manifest';
 import type { Clock } from '../../lambdas/shared/ports';
-import { CONNECTION_ROUTES, LOCAL_BROKER_ROUTE } from '../../lambdas/shared/routes';
+import { CONNECTION_ROUTES, LOCAL_BROKER_ROUTE, LOCAL_DISCONNECT_ROUTE } from '../../lambdas/shared/routes';
 import { toApiGatewayEvent, writeApiGatewayResult } from './http-adapter';
 import { routeMatcher } from './route-matcher';
 
@@ -67,6 +67,7 @@ export async function startLocalConnections(options: {
 
   const routes = Object.values(CONNECTION_ROUTES).map((routeKey) => ({ routeKey, match: routeMatcher(routeKey) }));
   const broker = routeMatcher(LOCAL_BROKER_ROUTE);
+  const disconnect = routeMatcher(LOCAL_DISCONNECT_ROUTE);
 
   async function serveBroker(res: ServerResponse, body: Buffer, name: string): Promise<void> {
     const parsed = parseBrokerBody(body);
@@ -84,6 +85,17 @@ export async function startLocalConnections(options: {
       const brokerParams = broker(method, pathname);
       if (brokerParams) {
         await serveBroker(res, body, brokerParams.name);
+        return true;
+      }
+      const disconnectParams = disconnect(method, pathname);
+      if (disconnectParams) {
+        const parsed = parseBrokerBody(body);
+        const result = parsed && (await server.disconnect({ action: 'disconnect', connection: disconnectParams.name, ...parsed }));
+        const answer = result ?? {
+          error: 'invalid_request' as const,
+          error_description: 'the body must be a JSON object: {"subject"?: string}',
+        };
+        writeApiGatewayResult(res, jsonResponse('error' in answer ? STATUS_BY_CODE[answer.error] : 200, answer));
         return true;
       }
       for (const { routeKey, match } of routes) {

@@ -129,6 +129,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     secrets,
     registrations: new ManifestRegistrationStore(manifest),
     state,
+    counters: state,
     clock: options.clock,
     log: log ?? silentLogger,
   });
@@ -303,7 +304,7 @@ export function clientSecretOf(secretId: string, value: string): string {
   return parsed.client_secret;
 }
 
-function writeCredentialsFile(file: string, credentials: Record<string, ClientSecretValue>): void {
+export function writeCredentialsFile(file: string, credentials: Record<string, ClientSecretValue>): void {
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   renameSync(temporary, file);

@@ -1,5 +1,6 @@
 /** Lambda entry of the authorization server: configuration and AWS adapters are wired once per container. */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { AwsCounters } from '../shared/adapters/aws-counters';
 import { AwsRegistrationStore } from '../shared/adapters/aws-registration-store';
 import { AwsSecretStore } from '../shared/adapters/aws-secret-store';
 import { AwsStateStore } from '../shared/adapters/aws-state-store';
@@ -9,11 +10,13 @@ import { createAuthorizationServer, type AuthorizationServer } from './server';
 function build(): AuthorizationServer {
   const tableName = process.env[ENV.TABLE_NAME];
   if (!tableName) throw new Error(`environment variable ${ENV.TABLE_NAME} is not set`);
+  const state = new AwsStateStore({ tableName });
   return createAuthorizationServer({
     config: configFromEnv(),
     secrets: new AwsSecretStore(),
     registrations: new AwsRegistrationStore({ tableName }),
-    state: new AwsStateStore({ tableName }),
+    state,
+    counters: new AwsCounters({ tableName }),
   });
 }
 

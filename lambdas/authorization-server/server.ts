@@ -10,7 +10,7 @@ import { jsonResponse, routeKeyOf, type RouteHandler } from '../shared/http';
 import { createJsonLogger, type Logger } from '../shared/log';
 import { CLIENT_ID_PATTERN, type ClientRegistration } from '../shared/manifest';
 import { errorDescription } from '../shared/oauth-syntax';
-import type { Clock, RegistrationStore, SecretStore, StateStore } from '../shared/ports';
+import type { Clock, Counters, RegistrationStore, SecretStore, StateStore } from '../shared/ports';
 import { SERVER_ROUTES, routePath } from '../shared/routes';
 import { createAccessTokenIssuer } from './access-token';
 import { createClientAssertionVerifier } from './client-assertion';
@@ -28,6 +28,7 @@ import { createTokenEndpoint } from './endpoints/token';
 import { GRANTS } from './grants';
 import { createAssertionVerifier } from './jwt-assertion';
 import { createPublishedKeys } from './published-keys';
+import { createRateLimiter } from './rate-limit';
 import { createSigningKeys } from './signing-keys';
 import { createTokenInspector } from './token-inspector';
 import { createUpstreamLogin } from './upstream';
@@ -38,6 +39,8 @@ export interface AuthorizationServerDeps {
   readonly registrations: RegistrationStore;
   /** The registry's table: codes, refresh-token families, revocations, assertion `jti`s. */
   readonly state: StateStore;
+  /** Counters in the same table, for clients with `tokensPerMinute`. @default none: such a client gets server_error */
+  readonly counters?: Counters;
   /** @default Date.now */
   readonly clock?: Clock;
   /** @default JSON lines on stdout */
@@ -105,9 +108,13 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
         }
       : {}),
   };
+  const rateLimit = createRateLimiter({ counters: deps.counters, clock, log });
   const inspector = createTokenInspector({ issuer, publishedKeys, state: deps.state, clock });
   const routes: ReadonlyMap<string, RouteHandler> = new Map([
-    [SERVER_ROUTES.token, createTokenEndpoint({ grants: GRANTS, authenticate, tokens, state: deps.state, clock, assertions, log })],
+    [
+      SERVER_ROUTES.token,
+      createTokenEndpoint({ grants: GRANTS, authenticate, tokens, state: deps.state, clock, assertions, log, rateLimit }),
+    ],
     [SERVER_ROUTES.openidConfiguration, discovery],
     [SERVER_ROUTES.authorizationServerMetadata, discovery],
     [SERVER_ROUTES.jwks, createJwksEndpoint(publishedKeys)],

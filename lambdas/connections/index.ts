@@ -1,6 +1,6 @@
 /**
- * Lambda entry of the connections function: API Gateway events (connect, callback, proxy) and direct broker
- * invocations (`{ action: 'token', … }`). Configuration and AWS adapters are wired once per container.
+ * Lambda entry of the connections function: API Gateway events (connect, callback, proxy), direct broker
+ * invocations (`{ action: 'token', … }`) and the CLI's disconnect (`{ action: 'disconnect', … }`). Configuration and AWS adapters are wired once per container.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { AwsCipher } from '../shared/adapters/aws-cipher';
@@ -11,6 +11,8 @@ import { ENV, requiredEnv as required } from '../shared/config';
 import { CACHE_TTL_SECS } from '../shared/defaults';
 import { createJsonLogger } from '../shared/log';
 import { isBrokerEvent, type BrokerEvent, type BrokerResult } from './broker';
+import { isDisconnectEvent, type DisconnectEvent, type DisconnectResult } from './disconnect';
+import type { ConnectionErrorBody } from './errors';
 import { tableConnections } from './registrations';
 import { createConnectionsServer, type ConnectionsServer } from './server';
 
@@ -36,8 +38,11 @@ function build(): ConnectionsServer {
 let server: ConnectionsServer | undefined;
 
 export function handler(event: BrokerEvent, context: Context): Promise<BrokerResult>;
+export function handler(event: DisconnectEvent, context: Context): Promise<DisconnectResult | ConnectionErrorBody>;
 export function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2>;
-export function handler(event: APIGatewayProxyEventV2 | BrokerEvent, context: Context): Promise<unknown> {
+export function handler(event: APIGatewayProxyEventV2 | BrokerEvent | DisconnectEvent, context: Context): Promise<unknown> {
   server ??= build();
-  return isBrokerEvent(event) ? server.invoke(event, context.invokedFunctionArn) : server.handle(event);
+  if (isBrokerEvent(event)) return server.invoke(event, context.invokedFunctionArn);
+  if (isDisconnectEvent(event)) return server.disconnect(event, context.invokedFunctionArn);
+  return server.handle(event);
 }

@@ -15,7 +15,8 @@ import { createBroker, type BrokerEvent, type BrokerResult } from './broker';
 import { createCallbackEndpoint } from './callback';
 import { createConnectEndpoint } from './connect';
 import type { ConnectionsContext } from './context';
-import { unknownConnection } from './errors';
+import { createDisconnect, type DisconnectEvent, type DisconnectResult } from './disconnect';
+import { unknownConnection, type ConnectionErrorBody } from './errors';
 import { jwtBearerGrant } from './jwt-bearer';
 import { createConsentLinks } from './links';
 import { createProviders, type ProviderClient } from './providers';
@@ -68,6 +69,8 @@ export interface ConnectionsServer {
   handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2>;
   /** Answers one broker invocation; never throws. */
   invoke(event: BrokerEvent, invokedFunctionArn?: string): Promise<BrokerResult>;
+  /** Revokes and deletes a subject's token set (offboarding); never throws. */
+  disconnect(event: DisconnectEvent, invokedFunctionArn?: string): Promise<DisconnectResult | ConnectionErrorBody>;
   /** A connection's health, for `status` (no token in it). */
   status(connection: string, subject?: string): Promise<TokenSetStatus>;
 }
@@ -137,6 +140,7 @@ export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServe
       return route(event);
     },
     invoke: broker,
+    disconnect: createDisconnect({ ...deps, providers, tokenSets, log }),
     async status(name, subject) {
       const connection = await deps.registrations.get(name);
       if (!connection) throw unknownConnection(name);

@@ -11,6 +11,7 @@
  * with the CLI command that does it.
  */
 import { OPERATOR_CLI } from '../shared/config';
+import { CONNECTION_HEALTH_DETAIL_TYPE } from '../shared/health-signals';
 import type { Logger } from '../shared/log';
 import type { ConnectionRegistration } from '../shared/manifest';
 import type { EventPublisher } from '../shared/ports';
@@ -44,7 +45,7 @@ export async function publishHealth(
   if (from === to) return;
   ctx.log.info('connection_health_changed', { connection, subject, from: from ?? 'not_connected', to, reason });
   try {
-    await ctx.events.publish('Connection Health Changed', { connection, subject, from: from ?? 'not_connected', to, reason });
+    await ctx.events.publish(CONNECTION_HEALTH_DETAIL_TYPE, { connection, subject, from: from ?? 'not_connected', to, reason });
   } catch (err) {
     ctx.log.warn('health_event_not_published', { connection, error: err instanceof Error ? err.name : String(err) });
   }

@@ -66,6 +66,8 @@ export interface TokenSets {
   /** Stores the token set a consent produced (replacing any earlier one of that subject). */
   storeConsent(connection: ConnectionRegistration, subject: string | undefined, tokens: oauth.TokenEndpointResponse): Promise<void>;
   status(connection: ConnectionRegistration, subject: string | undefined): Promise<TokenSetStatus>;
+  /** Drops this container's cached token of the set (after a disconnect). */
+  forget(connection: ConnectionRegistration, subject: string | undefined): void;
 }
 
 /** What the token sets of one container share: the renewal context, and how long a caller waits for another renewer. */
@@ -111,6 +113,9 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
       return pending;
     },
     storeConsent: (connection, subject, tokens) => storeConsent(ctx, connection, subject, tokens),
+    forget(connection, subject) {
+      ctx.tokens.forget(tokenSetKey(connection.name, subject));
+    },
     async status(connection, subject) {
       return tokenSetStatus(connection.name, subject, await state.get<TokenSetItem>(tokenSetKey(connection.name, subject)), clock());
     },

@@ -75,7 +75,7 @@ function nextStep({ dnsRecord }: AwaitIssuerEvent): string {
 }
 
 /** What is still wrong with the issuer's discovery document or JWKS, or `undefined` when both answer correctly. */
-async function issuerProblem(issuer: string, doFetch: typeof fetch): Promise<string | undefined> {
+export async function issuerProblem(issuer: string, doFetch: typeof fetch): Promise<string | undefined> {
   const discoveryUrl = `${issuer}${routePath(SERVER_ROUTES.openidConfiguration)}`;
   const discovery = await getJson(discoveryUrl, doFetch);
   if (typeof discovery === 'string') return discovery;

@@ -19,7 +19,9 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'invalid_scope'
   | 'server_error'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  // Not an RFC 6749 code (it defines no 429): the per-client rate limit, as Auth0 names it.
+  | 'too_many_requests';
 
 /** Realm of the `WWW-Authenticate` challenge sent with `invalid_client`. */
 export const AUTH_REALM = 'oauth-registry';
@@ -102,6 +104,16 @@ export class ServerError extends OAuthError {
 export class TemporarilyUnavailableError extends OAuthError {
   constructor(description: string, retryAfterSecs: number) {
     super(503, 'temporarily_unavailable', description, { 'Retry-After': String(retryAfterSecs) });
+  }
+}
+
+/**
+ * A client asked for more tokens than its `tokensPerMinute`: 429 (RFC 6585 §4) with `Retry-After` (seconds until
+ * its window ends) and an RFC 6749 §5.2-style body; `too_many_requests` is not an RFC 6749 code, as no 429 is there.
+ */
+export class TooManyRequestsError extends OAuthError {
+  constructor(description: string, retryAfterSecs: number) {
+    super(429, 'too_many_requests', description, { 'Retry-After': String(retryAfterSecs) });
   }
 }
 

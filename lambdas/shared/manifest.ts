@@ -68,11 +68,11 @@ export interface ClientRegistration {
   /** Scopes this client may be granted; a token request gets these when it asks for none. */
   readonly scopes: readonly string[];
   /**
-   * The `aud` claim of this client's access tokens. Unset: the registry's audience (`OAUTH_AUDIENCE`), else the
-   * issuer. (At synth time the issuer is still a Terraform reference, so the default is resolved at runtime.)
+   * The `aud` of this client's access tokens. Unset: the registry's audience (`OAUTH_AUDIENCE`), else the issuer (resolved at runtime).
    */
   readonly audience?: string;
   readonly accessTokenTtlSecs: number;
+  readonly tokensPerMinute?: number;
   /** An inactive client keeps its registration and secret but cannot get tokens. */
   readonly active: boolean;
   /**

@@ -54,3 +54,9 @@ export const stateTableName = (namePrefix: string): string => `${namePrefix}-reg
 
 /** The Lambda alias the broker answers one connection's token requests under (IAM grants name it, not the function). */
 export const connectionAlias = (name: string): string => `connection-${name}`;
+
+/** The rotation function's name (the construct creates it; the CLI invokes it for an emergency key rotation). */
+export const rotationFunctionName = (namePrefix: string): string => `${namePrefix}-rotation`;
+
+/** The connections function's name (the construct creates it; the CLI invokes it to disconnect a subject). */
+export const connectionsFunctionName = (namePrefix: string): string => `${namePrefix}-connections`;

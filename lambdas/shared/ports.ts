@@ -113,6 +113,18 @@ export interface StateStore {
   delete<T extends StateItem = StateItem>(pk: string, condition?: Condition): Promise<T | undefined>;
 }
 
+/**
+ * Counters in the registry's table (per-client rate limits): one atomic conditional increment, so concurrent
+ * containers never count past the limit together.
+ */
+export interface Counters {
+  /**
+   * Adds 1 to `attribute` of the item `pk` (created at 1, with `expiresAt`, when absent or expired) if it is below
+   * `below`; the new count, or undefined when it was not (nothing changed).
+   */
+  increment(pk: string, attribute: string, options: { readonly below: number; readonly expiresAt: number }): Promise<number | undefined>;
+}
+
 /** Lists live items by key prefix: for operator tools only (`oauth-registry status`); in DynamoDB a paginated Scan. */
 export interface StateLister {
   list<T extends StateItem = StateItem>(prefix: string): Promise<T[]>;

@@ -38,6 +38,8 @@ export type ConnectionRoute = keyof typeof CONNECTION_ROUTES;
 
 /** The local-only broker endpoint (`getConnectionToken` in local mode); never deployed. */
 export const LOCAL_BROKER_ROUTE = 'POST /_local/connections/{name}/token';
+/** The local-only disconnect endpoint (`connections disconnect --local`); deployed, the CLI invokes the function. */
+export const LOCAL_DISCONNECT_ROUTE = 'POST /_local/connections/{name}/disconnect';
 
 /** The path part of a route key: `POST /oauth2/token` → `/oauth2/token`. */
 export function routePath(routeKey: string): string {

@@ -24,6 +24,8 @@ export const KEY_PREFIX = {
   assertionJti: 'jti#',
   /** A used JWT-bearer grant assertion's `jti` (single use). */
   bearerJti: 'bearer-jti#',
+  /** A client's token count in one minute (`tokensPerMinute`), by client id and minute. */
+  rateLimit: 'ratelimit#',
   /** A connection's token set (per subject, or `_shared`). */
   tokenSet: 'tokenset#',
   /** A pending third-party consent, by its `state`. */

@@ -8,6 +8,7 @@ import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanage
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/config';
 import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
+import { connectionsFunctionName } from '../../lambdas/shared/names';
 import { CONNECTION_ROUTES, type ConnectionRoute } from '../../lambdas/shared/routes';
 import type { OAuthRegistry } from '../oauth-registry';
 import { PACKAGE_ROOT } from './bundle';
@@ -87,7 +88,7 @@ export class ConnectionsInfra extends Construct {
     );
 
     this.function = new RegistryFunction(this, 'Function', {
-      functionName: `${registry.namePrefix}-connections`,
+      functionName: connectionsFunctionName(registry.namePrefix),
       description: `Third-party connections of OAuth registry ${registry.namePrefix}: consent, token broker, proxy`,
       entry: path.join(PACKAGE_ROOT, 'lambdas', 'connections', 'index.ts'),
       memorySizeMb: 256,

@@ -11,6 +11,7 @@ import { Lazy } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/config';
 import { GATEWAY_JWKS_CACHE_SECS } from '../../lambdas/shared/key-schedule';
+import { rotationFunctionName } from '../../lambdas/shared/names';
 import { PACKAGE_ROOT } from './bundle';
 import { RegistryFunction } from './registry-function';
 import { secretsKeyStatement, tableStatements } from './registry-policies';
@@ -61,7 +62,7 @@ export class SigningKeyParts {
       recoveryWindowInDays: props.recoveryWindowInDays,
     });
     this.rotationFunction = new RegistryFunction(scope, 'RotationFunction', {
-      functionName: `${namePrefix}-rotation`,
+      functionName: rotationFunctionName(namePrefix),
       description: `Rotates signing keys and client secrets of OAuth registry ${namePrefix}`,
       entry: path.join(PACKAGE_ROOT, 'lambdas', 'rotation', 'index.ts'),
       memorySizeMb: 256,

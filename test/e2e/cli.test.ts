@@ -108,6 +108,35 @@ describe('oauth-registry CLI', () => {
     assert.match(out, new RegExp(`client_id\\s+${clients.AcmeMonitoring.client_id}`));
   });
 
+  it("keys rotate --emergency --local replaces the running server's keys and prints what it removed", async () => {
+    const issuer = /issuer\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(banner)![1];
+    const kids = async () =>
+      ((await (await fetch(`${issuer}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    const before = await kids();
+    const { stdout, stderr } = await run(process.execPath, [
+      cli,
+      'keys',
+      'rotate',
+      '--emergency',
+      '--local',
+      '--no-synth',
+      '--outdir',
+      outdir,
+      '--state-dir',
+      stateDir,
+    ]);
+    const result = JSON.parse(stdout) as { removedKids: string[]; signingKid: string; nextKid: string };
+    assert.deepEqual([...result.removedKids].sort(), [...before].sort());
+    assert.match(stderr, /caches the JWKS for up to 2 hours/);
+    // The server reads the secret again within its 1 s cache: poll a bounded number of times.
+    let after: string[] = before;
+    for (let i = 0; i < 100 && after.some((kid) => before.includes(kid)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await kids();
+    }
+    assert.deepEqual(after, [result.signingKid, result.nextKid]);
+  });
+
   // Every command the program declares, found by walking it, so a new command cannot ship without a working --help.
   const commandPaths = (command: Command, parents: string[] = []): string[][] =>
     command.commands

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { AwsCounters } from '../../lambdas/shared/adapters/aws-counters';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalStateStore, MemoryStateStore, recordDirectory } from '../../lambdas/shared/adapters/local-state-store';
-import { MAX_STATE_KEY_BYTES, StateKeyTooLongError, type Clock, type StateStore } from '../../lambdas/shared/ports';
+import { MAX_STATE_KEY_BYTES, StateKeyTooLongError, type Clock, type Counters, type StateStore } from '../../lambdas/shared/ports';
 import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
 
 const T0 = Date.parse('2025-06-01T00:00:00Z');
@@ -21,9 +22,9 @@ function frozenClock(): Clock & { set(ms: number): void } {
 }
 
 /** The StateStore contract; `make` returns a store on a fresh key space and the clock it uses. */
-function contract(name: string, make: () => Promise<{ store: StateStore; clock: ReturnType<typeof frozenClock> }>): void {
+function contract(name: string, make: () => Promise<{ store: StateStore & Counters; clock: ReturnType<typeof frozenClock> }>): void {
   describe(`${name}: StateStore contract`, () => {
-    let store: StateStore;
+    let store: StateStore & Counters;
     let clock: ReturnType<typeof frozenClock>;
     let n = 0;
     const key = (): string => `${name}#${n++}`;
@@ -198,6 +199,27 @@ function contract(name: string, make: () => Promise<{ store: StateStore; clock: 
       assert.deepEqual(results.find(Boolean), { pk, code: 'c', expiresAt: SECS + 600 });
     });
 
+    it('increment: creates at 1 with expiresAt, counts while below the bound, then refuses and changes nothing', async () => {
+      const pk = key();
+      const options = { below: 3, expiresAt: SECS + 120 };
+      assert.deepEqual([await store.increment(pk, 'count', options), await store.increment(pk, 'count', options)], [1, 2]);
+      assert.equal(await store.increment(pk, 'count', options), 3);
+      assert.equal(await store.increment(pk, 'count', options), undefined);
+      assert.deepEqual(await store.get(pk), { pk, count: 3, expiresAt: SECS + 120 });
+    });
+
+    it('50 parallel increments below 10: exactly 10 count', async () => {
+      const pk = key();
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => store.increment(pk, 'count', { below: 10, expiresAt: SECS + 120 })),
+      );
+      assert.deepEqual(
+        results.filter((r) => r !== undefined).sort((a, b) => a - b),
+        Array.from({ length: 10 }, (_, i) => i + 1),
+      );
+      assert.equal((await store.get(pk))?.count, 10);
+    });
+
     it('50 parallel conditional updates of one item: exactly one succeeds', async () => {
       const pk = key();
       await store.put({ pk, state: 'active' });
@@ -238,7 +260,10 @@ describe('AwsStateStore (dynalite)', () => {
 
   contract('AwsStateStore', async () => {
     const clock = frozenClock();
-    return { store: new AwsStateStore({ tableName: TABLE, client, clock }), clock };
+    // Counters are their own adapter in AWS (AwsCounters) over the same table.
+    const counters = new AwsCounters({ tableName: TABLE, client });
+    const store = Object.assign(new AwsStateStore({ tableName: TABLE, client, clock }), { increment: counters.increment.bind(counters) });
+    return { store, clock };
   });
 
   it('stores items as native DynamoDB attributes with expiresAt as a number (the TTL attribute)', async () => {

@@ -1,6 +1,6 @@
 /**
  * Token endpoint (RFC 6749 §3.2): parse the form -> pick the grant -> authenticate the client -> check it may use the
- * grant -> issue. One log line per outcome, with the client id and never a secret or token.
+ * grant -> count it against its rate limit -> issue. One log line per outcome, with the client id and never a secret or token.
  */
 import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../../shared/errors';
 import { jsonResponse, type RouteHandler } from '../../shared/http';
@@ -11,6 +11,7 @@ import type { AccessTokenIssuer } from '../access-token';
 import { readClientCredentials, type ClientAuthenticator } from '../client-auth';
 import type { Grant } from '../grants/grant';
 import type { AssertionVerifier } from '../jwt-assertion';
+import type { RateLimiter } from '../rate-limit';
 import { oauthEndpoint, readTokenRequest } from './form-endpoint';
 
 export function createTokenEndpoint(deps: {
@@ -21,6 +22,8 @@ export function createTokenEndpoint(deps: {
   readonly clock: Clock;
   readonly assertions: AssertionVerifier;
   readonly log: Logger;
+  /** @default no limit */
+  readonly rateLimit?: RateLimiter;
 }): RouteHandler {
   return oauthEndpoint({ log: deps.log, denied: 'token_denied' }, async (event, denial) => {
     const params = readTokenRequest(event);
@@ -43,6 +46,7 @@ export function createTokenEndpoint(deps: {
     if (client.authMethod === 'none' && !PUBLIC_CLIENT_GRANT_TYPES.includes(grantType)) {
       throw new UnauthorizedClientError(`a public client cannot use ${grantType}`);
     }
+    await deps.rateLimit?.(client);
 
     const { tokens, state, clock, assertions } = deps;
     const response = await grant({ params, client, tokens, state, clock, assertions });

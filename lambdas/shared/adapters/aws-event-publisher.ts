@@ -1,9 +1,7 @@
 /** `EventPublisher` over Amazon EventBridge (SDK v3): PutEvents on the account's default bus. */
 import { EventBridgeClient, PutEventsCommand, type EventBridgeClientConfig } from '@aws-sdk/client-eventbridge';
+import { EVENT_SOURCE } from '../health-signals';
 import type { EventPublisher } from '../ports';
-
-/** The `source` of every event the registry publishes. */
-export const EVENT_SOURCE = 'oauth-registry';
 
 export interface AwsEventPublisherOptions {
   /** A ready client (tests pass one to mock); otherwise one is built from `clientConfig` on first use. */

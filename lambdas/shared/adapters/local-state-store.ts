@@ -9,6 +9,7 @@ import {
   stateKeyTooLong,
   type Clock,
   type Condition,
+  type Counters,
   type StateItem,
   type StateLister,
   type StateStore,
@@ -69,7 +70,7 @@ export function isExpired(item: StateItem, nowMs: number): boolean {
 }
 
 /** The registry's state table, locally: conditional single-key writes with TTL; file-backed when given a path. */
-export class LocalStateStore implements StateStore, StateLister {
+export class LocalStateStore implements StateStore, StateLister, Counters {
   private readonly clock: Clock;
   private readonly records: RecordBackend;
   private readonly sweepIntervalMs: number;
@@ -119,6 +120,19 @@ export class LocalStateStore implements StateStore, StateLister {
     this.track(stored);
     this.sweep();
     return true;
+  }
+
+  /** Atomic here too: the check and the write happen in one turn of the event loop. */
+  async increment(pk: string, attribute: string, options: { below: number; expiresAt: number }): Promise<number | undefined> {
+    if (stateKeyTooLong(pk)) return undefined;
+    const item = this.live(pk);
+    const current = typeof item?.[attribute] === 'number' ? item[attribute] : 0;
+    if (item !== undefined && current >= options.below) return undefined;
+    const stored: StateItem = { ...(item ?? {}), pk, [attribute]: current + 1, expiresAt: options.expiresAt };
+    this.records.set(stored);
+    this.track(stored);
+    this.sweep();
+    return current + 1;
   }
 
   async delete<T extends StateItem = StateItem>(pk: string, condition?: Condition): Promise<T | undefined> {
