@@ -22,6 +22,7 @@ import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries'
 import { SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
 import { grantTo, isGrantable, roleNameOf, type Grant, type Grantee } from './grant';
+import { McpServer, type McpServerOptions } from './mcp-server';
 import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
 import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
@@ -87,6 +88,7 @@ export class OAuthRegistry extends Construct {
   private readonly server: AuthorizationServerParts;
   private readonly clients: ExternalClient[] = [];
   private readonly routes: ProtectedRoute[] = [];
+  private readonly mcpServerList: McpServer[] = [];
   private readonly connectionList: ThirdPartyConnection[] = [];
   private connectionsInfra?: ConnectionsInfra;
   private introspectionGrants = 0;
@@ -239,6 +241,15 @@ export class OAuthRegistry extends Construct {
     return new ProtectedRoute(this, routeIdOf(routeKey), { ...options, routeKey, registry: this });
   }
 
+  /**
+   * Serves a remote MCP server (Streamable HTTP: POST, GET and DELETE on `path`, default `/mcp`) with your handler,
+   * for tokens whose audience is exactly the server's URL (`<issuer><path>`) and that hold one of `scopes`, and
+   * publishes its OAuth Protected Resource Metadata (RFC 9728) at `/.well-known/oauth-protected-resource<path>`.
+   */
+  public addMcpServer(id: string, options: McpServerOptions): McpServer {
+    return new McpServer(this, id, { ...options, registry: this });
+  }
+
   // --- Getters -----------------------------------------------------------------------------------------------------
 
   /** The issuer identifier: `https://<api-id>.execute-api.<region>.amazonaws.com` or `https://<customDomain>`. */
@@ -309,6 +320,21 @@ export class OAuthRegistry extends Construct {
   /** Every protected route declared on this registry. */
   public get protectedRoutes(): readonly ProtectedRoute[] {
     return this.routes;
+  }
+
+  /** Every MCP server declared on this registry. */
+  public get mcpServers(): readonly McpServer[] {
+    return this.mcpServerList;
+  }
+
+  /** @internal Called by `McpServer`'s constructor. */
+  public _registerMcpServer(server: McpServer): void {
+    this.mcpServerList.push(server);
+  }
+
+  /** @internal The authorization server's integration (MCP servers' RFC 9728 documents are its routes). */
+  public get _serverIntegration() {
+    return this.server.integration;
   }
 
   /** Client authentication methods some client uses, as discovery's `token_endpoint_auth_methods_supported`. */

@@ -19,7 +19,13 @@ import { parseClientSecretValue, type ClientSecretValue } from '../../lambdas/sh
 import { GATEWAY_JWKS_CACHE_SECS, longestAccessTokenTtlSecs, type KeySchedule } from '../../lambdas/shared/key-schedule';
 import { silentLogger, type Logger } from '../../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
-import { authMethodsUsed, grantTypesUsed, routeAudiences, scopesUsed } from '../../lambdas/shared/manifest-queries';
+import {
+  authMethodsUsed,
+  grantTypesUsed,
+  protectedResourceMetadataPath,
+  routeAudiences,
+  scopesUsed,
+} from '../../lambdas/shared/manifest-queries';
 import type { Clock } from '../../lambdas/shared/ports';
 import { SERVER_ROUTES } from '../../lambdas/shared/routes';
 import { localCors } from './cors';
@@ -29,10 +35,6 @@ import { startLocalConnections, type LocalConnections } from './local-connection
 import { refuseConnect, requestGuard } from './request-guard';
 import { MalformedPathError, routeMatcher } from './route-matcher';
 import { PENDING_SIGN_IN_QUOTA } from './state-quotas';
-
-// Every server route, including `POST /internal/introspect`: API Gateway authorizes that one with IAM (SigV4), which
-// local mode does not emulate, so here it is served to anyone who can reach 127.0.0.1.
-const serverRouteKeys: ReadonlySet<string> = new Set(Object.values(SERVER_ROUTES));
 
 export interface LocalRegistryOptions {
   readonly manifest: RegistryManifest;
@@ -114,6 +116,8 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       authMethodsSupported: authMethodsUsed(manifest.clients),
       grantTypesSupported: grantTypesUsed(manifest.clients),
       ...(manifest.userAuthentication ? { userAuthentication: manifest.userAuthentication } : {}),
+      resources: manifest.routes.flatMap((r) => r.audiences ?? []),
+      ...(manifest.mcpServers ? { mcpServers: manifest.mcpServers } : {}),
       // Short, so a rotation done from another terminal shows up within a second or two.
       cacheTtlSecs: 1,
       // Local providers and key sets run on this machine.
@@ -161,6 +165,13 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   });
 
   const cors = localCors(manifest.corsAllowedOrigins);
+  // Every server route, including `POST /internal/introspect`: API Gateway authorizes that one with IAM (SigV4), which
+  // local mode does not emulate, so here it is served to anyone who can reach 127.0.0.1. And each MCP server's RFC 9728
+  // document, which the server function answers too.
+  const serverRouteKeys: ReadonlySet<string> = new Set([
+    ...Object.values(SERVER_ROUTES),
+    ...(manifest.mcpServers ?? []).map((s) => `GET ${protectedResourceMetadataPath(s)}`),
+  ]);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refusal = guard(req);

@@ -22,10 +22,12 @@ import { createConsentDecision, createConsentPage } from './endpoints/consent';
 import { createDiscoveryEndpoint } from './endpoints/discovery';
 import { createInternalIntrospectionEndpoint, createIntrospectionEndpoint } from './endpoints/introspect';
 import { createJwksEndpoint } from './endpoints/jwks';
+import { protectedResourceRoutes } from './endpoints/protected-resource';
 import { createRevocationEndpoint } from './endpoints/revoke';
 import { createTokenEndpoint } from './endpoints/token';
 import { GRANTS } from './grants';
 import { createAssertionVerifier } from './jwt-assertion';
+import { createResourceIndicators } from './resource-indicators';
 import { createSigningKeys } from './signing-keys';
 import { createTokenInspector } from './token-inspector';
 import { createUpstreamLogin } from './upstream';
@@ -82,8 +84,10 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
 
   const discovery = createDiscoveryEndpoint(config);
   const { issuer } = config;
+  const resources = createResourceIndicators(config);
   const flow: AuthorizationFlowDeps = {
     issuer,
+    resources,
     state: deps.state,
     clock,
     registrations,
@@ -103,7 +107,10 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
   };
   const inspector = createTokenInspector({ issuer, signingKeys, state: deps.state, clock });
   const routes: ReadonlyMap<string, RouteHandler> = new Map([
-    [SERVER_ROUTES.token, createTokenEndpoint({ grants: GRANTS, authenticate, tokens, state: deps.state, clock, assertions, log })],
+    [
+      SERVER_ROUTES.token,
+      createTokenEndpoint({ grants: GRANTS, authenticate, tokens, state: deps.state, clock, assertions, resources, log }),
+    ],
     [SERVER_ROUTES.openidConfiguration, discovery],
     [SERVER_ROUTES.authorizationServerMetadata, discovery],
     [SERVER_ROUTES.jwks, createJwksEndpoint(signingKeys)],
@@ -114,6 +121,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
     [SERVER_ROUTES.revoke, createRevocationEndpoint({ authenticate, inspector, state: deps.state, log })],
     [SERVER_ROUTES.introspect, createIntrospectionEndpoint({ issuer, authenticate, inspector, log })],
     [SERVER_ROUTES.internalIntrospect, createInternalIntrospectionEndpoint({ issuer, inspector, log })],
+    ...protectedResourceRoutes(config),
   ]);
 
   return {

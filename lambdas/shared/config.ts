@@ -1,6 +1,6 @@
 import { CACHE_TTL_SECS, CLIENT_SECRET_OVERLAP_SECS } from './defaults';
 import { DEFAULT_KEY_SCHEDULE, type KeySchedule } from './key-schedule';
-import type { UserAuthenticationRegistration } from './manifest';
+import type { McpServerRegistration, UserAuthenticationRegistration } from './manifest';
 
 /**
  * Environment variables the constructs set on each function, read once at cold start.
@@ -44,6 +44,10 @@ export const ENV = {
   SIGNING_KEY_PRE_PUBLISH_SECS: 'OAUTH_SIGNING_KEY_PRE_PUBLISH_SECS',
   /** Rotation function: the longest access-token lifetime of any client, seconds. @default 86400 (the most allowed) */
   LONGEST_ACCESS_TOKEN_TTL_SECS: 'OAUTH_LONGEST_ACCESS_TOKEN_TTL_SECS',
+  /** Space-separated audiences routes declare: resources (RFC 8707) a token may be requested for. */
+  RESOURCES: 'OAUTH_RESOURCES',
+  /** JSON list of the MCP servers (`McpServerRegistration`): their RFC 9728 documents and resources. */
+  MCP_SERVERS: 'OAUTH_MCP_SERVERS',
   /** Local mode only: base URL of the local registry, where `getConnectionToken` asks for tokens instead. */
   CONNECTIONS_LOCAL_URL: 'OAUTH_CONNECTIONS_LOCAL_URL',
 } as const;
@@ -68,6 +72,10 @@ export interface AuthorizationServerConfig {
    * the operator opted in (`allowPrivateNetwork` next to it) may. @default false
    */
   readonly allowPrivateNetwork?: boolean;
+  /** Audiences routes declare, each a resource (RFC 8707) a token may be requested for. @default none */
+  readonly resources?: readonly string[];
+  /** MCP servers on the registry's API: their URLs are resources too, and their RFC 9728 documents are served. */
+  readonly mcpServers?: readonly McpServerRegistration[];
 }
 
 /** The value of environment variable `name`; throws naming it when it is unset or empty. */
@@ -100,6 +108,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Authorizati
           },
         }
       : {}),
+    ...(env[ENV.RESOURCES] ? { resources: env[ENV.RESOURCES]!.split(' ').filter(Boolean) } : {}),
+    ...(env[ENV.MCP_SERVERS] ? { mcpServers: JSON.parse(env[ENV.MCP_SERVERS]!) as McpServerRegistration[] } : {}),
   };
 }
 

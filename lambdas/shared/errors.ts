@@ -17,6 +17,7 @@ export type OAuthErrorCode =
   | 'unauthorized_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'
+  | 'invalid_target'
   | 'server_error'
   | 'temporarily_unavailable';
 
@@ -82,6 +83,13 @@ export class UnsupportedGrantTypeError extends OAuthError {
 export class InvalidScopeError extends OAuthError {
   constructor(description: string) {
     super(400, 'invalid_scope', description);
+  }
+}
+
+/** The requested resource (RFC 8707 §2) is unknown, malformed, more than one, or not granted. */
+export class InvalidTargetError extends OAuthError {
+  constructor(description: string) {
+    super(400, 'invalid_target', description);
   }
 }
 

@@ -3,11 +3,11 @@
  * client names, client ids and route keys, and a signing-key schedule that could not keep its windows.
  */
 import { Token } from 'cdktf';
+import type { Construct } from 'constructs';
 import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
 import { GATEWAY_JWKS_CACHE_SECS, keyScheduleProblems, longestAccessTokenTtlSecs } from '../../lambdas/shared/key-schedule';
 import type { ExternalClient } from '../external-client';
 import type { OAuthRegistry } from '../oauth-registry';
-import type { ProtectedRoute } from '../protected-route';
 import { outputName } from './outputs';
 
 /** Every problem of the declared clients and routes, as messages. */
@@ -44,11 +44,15 @@ function duplicates(registry: OAuthRegistry): string[] {
       errors.push(`duplicate clientId "${clientId}" (${sameId.node.path} and ${client.node.path})`);
     } else byClientId.set(clientId, client);
   }
-  const routeKeys = new Map<string, ProtectedRoute>();
-  for (const route of registry.protectedRoutes) {
-    const same = routeKeys.get(route.routeKey);
-    if (same) errors.push(`duplicate route "${route.routeKey}" (${same.node.path} and ${route.node.path})`);
-    else routeKeys.set(route.routeKey, route);
+  const routeKeys = new Map<string, Construct>();
+  const declared = [
+    ...registry.protectedRoutes.map((route) => [route.routeKey, route] as const),
+    ...registry.mcpServers.flatMap((server) => server.routeRegistrations.map((r) => [r.routeKey, server] as const)),
+  ];
+  for (const [routeKey, owner] of declared) {
+    const same = routeKeys.get(routeKey);
+    if (same) errors.push(`duplicate route "${routeKey}" (${same.node.path} and ${owner.node.path})`);
+    else routeKeys.set(routeKey, owner);
   }
   return errors;
 }

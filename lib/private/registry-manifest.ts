@@ -26,9 +26,13 @@ export function registryManifest(registry: OAuthRegistry, audience: string | und
     clients: registry.externalClients.map((c): ClientRegistration =>
       c.registration.audience === undefined ? c.registration : { ...c.registration, audience: literal(c.registration.audience) },
     ),
-    routes: registry.protectedRoutes.map((r): RouteRegistration =>
-      r.registration.audiences === undefined ? r.registration : { ...r.registration, audiences: r.registration.audiences.map(literal) },
-    ),
+    routes: [
+      ...registry.protectedRoutes.map((r): RouteRegistration =>
+        r.registration.audiences === undefined ? r.registration : { ...r.registration, audiences: r.registration.audiences.map(literal) },
+      ),
+      ...registry.mcpServers.flatMap((s) => s.routeRegistrations),
+    ],
+    ...(registry.mcpServers.length > 0 ? { mcpServers: registry.mcpServers.map((s) => s.registration) } : {}),
     ...(connections.length > 0 ? { connections: connections.map((c) => c.registration) } : {}),
     ...(userAuthentication
       ? {

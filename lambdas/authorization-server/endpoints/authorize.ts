@@ -9,6 +9,7 @@ import type { RouteHandler } from '../../shared/http';
 import type { ClientRegistration } from '../../shared/manifest';
 import { errorPage, redirect } from '../../shared/pages';
 import { isRegisteredRedirectUri } from '../redirect-uri';
+import type { ResourceIndicators } from '../resource-indicators';
 import { resolveScope } from '../scope';
 import { nowSecs, randomToken, sha256url } from '../user-grants';
 import {
@@ -52,7 +53,7 @@ export function createAuthorizeEndpoint(deps: AuthorizationFlowDeps): RouteHandl
     const { client, redirectUri } = trusted;
     const state = repeated.has('state') ? undefined : params.get('state');
     try {
-      const request = validateRequest(client, params, repeated);
+      const request = validateRequest(client, params, repeated, deps.resources);
       return await sendToUpstream(deps, client, redirectUri, request);
     } catch (err) {
       if (err instanceof RedirectableError) {
@@ -93,9 +94,16 @@ interface ValidRequest {
   readonly state?: string;
   readonly codeChallenge: string;
   readonly scope: string;
+  readonly resource?: string;
 }
 
-function validateRequest(client: ClientRegistration, params: ReadonlyMap<string, string>, repeated: ReadonlySet<string>): ValidRequest {
+function validateRequest(
+  client: ClientRegistration,
+  params: ReadonlyMap<string, string>,
+  repeated: ReadonlySet<string>,
+  resources: ResourceIndicators,
+): ValidRequest {
+  if (repeated.has('resource')) throw new RedirectableError('invalid_target', 'only one resource may be requested');
   if (repeated.size > 0) throw new RedirectableError('invalid_request', `parameter ${[...repeated][0]} is repeated`);
   if (!client.grantTypes.includes('authorization_code')) {
     throw new RedirectableError('unauthorized_client', 'this client is not registered for authorization_code');
@@ -112,13 +120,15 @@ function validateRequest(client: ClientRegistration, params: ReadonlyMap<string,
     throw new RedirectableError('invalid_request', 'code_challenge is required: BASE64URL(SHA256(code_verifier))');
   }
   let scope: string;
+  const resource = params.get('resource');
   try {
     scope = resolveScope(params.get('scope'), client.scopes);
+    resources.audienceFor(client, resource);
   } catch (err) {
     if (err instanceof OAuthError) throw new RedirectableError(err.error, err.description);
     throw err;
   }
-  return { ...(state !== undefined ? { state } : {}), codeChallenge, scope };
+  return { ...(state !== undefined ? { state } : {}), codeChallenge, scope, ...(resource !== undefined ? { resource } : {}) };
 }
 
 /** Stores the pending request, binds it to this browser and redirects to the identity provider. */

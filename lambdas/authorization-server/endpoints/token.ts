@@ -11,6 +11,7 @@ import type { AccessTokenIssuer } from '../access-token';
 import { readClientCredentials, type ClientAuthenticator } from '../client-auth';
 import type { Grant } from '../grants/grant';
 import type { AssertionVerifier } from '../jwt-assertion';
+import type { ResourceIndicators } from '../resource-indicators';
 import { oauthEndpoint, readTokenRequest } from './form-endpoint';
 
 export function createTokenEndpoint(deps: {
@@ -20,6 +21,7 @@ export function createTokenEndpoint(deps: {
   readonly state: StateStore;
   readonly clock: Clock;
   readonly assertions: AssertionVerifier;
+  readonly resources: ResourceIndicators;
   readonly log: Logger;
 }): RouteHandler {
   return oauthEndpoint({ log: deps.log, denied: 'token_denied' }, async (event, denial) => {
@@ -40,8 +42,8 @@ export function createTokenEndpoint(deps: {
       throw new UnauthorizedClientError(`a public client cannot use ${grantType}`);
     }
 
-    const { tokens, state, clock, assertions } = deps;
-    const response = await grant({ params, client, tokens, state, clock, assertions });
+    const { tokens, state, clock, assertions, resources } = deps;
+    const response = await grant({ params, client, tokens, state, clock, assertions, resources });
     deps.log.info('token_issued', { client_id: client.clientId, grant_type: grantType, scope: response.scope ?? '' });
     return jsonResponse(200, response);
   });
