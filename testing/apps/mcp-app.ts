@@ -1,0 +1,24 @@
+/**
+ * A test app with an MCP server: the example's clients and route, `addMcpServer('Incidents')` at `/mcp` served by
+ * `lambdas/examples/mcp.ts`, and user sign-in at an upstream OpenID provider named by `MCP_APP_UPSTREAM_ISSUER`.
+ */
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { App, TerraformStack } from 'cdktf';
+import { GrantType, OAuthRegistry, UserAuthentication } from 'oauth-registry';
+
+const app = new App();
+const stack = new TerraformStack(app, 'mcp-app');
+new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
+const upstream = process.env.MCP_APP_UPSTREAM_ISSUER;
+const registry = new OAuthRegistry(stack, 'Registry', {
+  namePrefix: 'mcp-app',
+  ...(upstream ? { userAuthentication: UserAuthentication.oidc({ issuer: upstream, clientId: 'mcp-app' }) } : {}),
+});
+registry.addExternalClient('AcmeMonitoring', { grantTypes: [GrantType.CLIENT_CREDENTIALS], scopes: ['incidents.read'] });
+registry.addRoute('GET /v1/hello', { handler: { entry: '../../lambdas/examples/hello.ts' }, scopes: ['incidents.read'] });
+registry.addMcpServer('Incidents', {
+  handler: { entry: '../../lambdas/examples/mcp.ts' },
+  scopes: ['incidents.read'],
+  resourceName: 'Incidents',
+});
+app.synth();
