@@ -15,6 +15,7 @@ import {
   type KeyRing,
 } from '../../lambdas/shared/key-schedule';
 import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
+import { mcpServerUrl, protectedResourceMetadataPath } from '../../lambdas/shared/manifest-queries';
 import type { SecretStore } from '../../lambdas/shared/ports';
 
 /** A connection's health for one subject (what `status` always printed; `collectStatus` in status.ts builds them). */
@@ -82,6 +83,14 @@ export interface RouteRow {
   readonly audiences?: readonly string[];
 }
 
+export interface McpServerRow {
+  readonly name: string;
+  readonly path: string;
+  readonly scopes: readonly string[];
+  readonly url?: string;
+  readonly metadataUrl?: string;
+}
+
 export interface OperatorReport {
   readonly registry: string;
   readonly namePrefix: string;
@@ -92,6 +101,8 @@ export interface OperatorReport {
   readonly clients: readonly ClientRow[];
   readonly signingKeys: SigningKeysReport;
   readonly routes: readonly RouteRow[];
+  /** MCP servers: their URL (their tokens' only audience) and RFC 9728 document, when the issuer is known. */
+  readonly mcpServers: readonly McpServerRow[];
   readonly userAuthentication?: { readonly issuer: string; readonly clientId: string; readonly secretSet: boolean };
   /** Every connection's health, one row per shared connection and per stored subject (as `status` always printed). */
   readonly connections: readonly ConnectionHealthRow[];
@@ -142,6 +153,15 @@ export async function collectOperatorReport(manifest: RegistryManifest, sources:
       routeKey: r.routeKey,
       scopes: r.scopes,
       ...(r.audiences ? { audiences: r.audiences } : {}),
+      ...(r.resourcePath ? { audiences: [`${sources.issuer ?? '<issuer>'}${r.resourcePath}`] } : {}),
+    })),
+    mcpServers: (manifest.mcpServers ?? []).map((s) => ({
+      name: s.name,
+      path: s.path,
+      scopes: s.scopes,
+      ...(sources.issuer
+        ? { url: mcpServerUrl(sources.issuer, s), metadataUrl: `${sources.issuer}${protectedResourceMetadataPath(s)}` }
+        : {}),
     })),
     ...(ua ? { userAuthentication: { issuer: ua.issuer, clientId: ua.clientId, secretSet: await hasValue(secrets, ua.secretId) } } : {}),
     connections: sources.connections,
@@ -294,6 +314,15 @@ export function formatRegistrySections(report: OperatorReport): string {
       ...table(
         ['ROUTE', 'SCOPES'],
         report.routes.map((r) => [r.routeKey, r.scopes.join(' ')]),
+      ).map((l) => `  ${l}`),
+    );
+  }
+  if (report.mcpServers.length) {
+    lines.push('', 'MCP servers (tokens must name the server URL as resource: it is their only audience)');
+    lines.push(
+      ...table(
+        ['MCP SERVER', 'URL', 'SCOPES', 'RFC 9728 METADATA'],
+        report.mcpServers.map((s) => [s.name, s.url ?? s.path, s.scopes.join(' '), s.metadataUrl ?? '-']),
       ).map((l) => `  ${l}`),
     );
   }

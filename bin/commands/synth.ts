@@ -41,6 +41,9 @@ export function synthSummary(options: Pick<AppOptions, 'app' | 'outdir'>, ms: nu
       const clients = manifest.clients.map((c) => `${c.name} (${c.authMethod}${c.active ? '' : ', inactive'})`);
       lines.push(`      clients      ${list(clients)}`);
       lines.push(`      routes       ${list(manifest.routes.map((r) => `${r.routeKey} [${r.scopes.join(' ')}]`))}`);
+      if (manifest.mcpServers?.length) {
+        lines.push(`      mcp servers  ${list(manifest.mcpServers.map((s) => `${s.name} ${s.path} [${s.scopes.join(' ')}]`))}`);
+      }
       const connections = (manifest.connections ?? []).map((c) => `${c.name} (${c.grant}, ${c.mode})`);
       lines.push(`      connections  ${list(connections)}`);
       if (manifest.userAuthentication) lines.push(`      user sign-in ${manifest.userAuthentication.issuer}`);

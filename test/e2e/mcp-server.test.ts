@@ -11,6 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { decodeJwt } from 'jose';
+import { renderDashboard } from '../../bin/commands/operator-html';
+import { collectOperatorReport, formatRegistrySections } from '../../bin/commands/operator-report';
 import { startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
 import { pickRegistry, readManifests, synthesizeApp } from '../../bin/local/synth';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
@@ -34,6 +36,7 @@ export function mcpAppManifest(upstream?: string): RegistryManifest {
 
 describe('an MCP server declared with addMcpServer, in local mode', () => {
   let registry: LocalRegistry;
+  let manifest: RegistryManifest;
   let mcpUrl: string;
 
   const tokenFor = async (resource?: string): Promise<string> => {
@@ -60,8 +63,9 @@ describe('an MCP server declared with addMcpServer, in local mode', () => {
     });
 
   before(async () => {
+    manifest = mcpAppManifest();
     registry = await startLocalRegistry({
-      manifest: mcpAppManifest(),
+      manifest,
       appDir: APP_DIR,
       stateDir: mkdtempSync(path.join(tmpdir(), 'oauth-registry-state-')),
       port: 0,
@@ -125,5 +129,20 @@ describe('an MCP server declared with addMcpServer, in local mode', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('status and the dashboard show the MCP server, its URL (its only audience) and its RFC 9728 document', async () => {
+    const report = await collectOperatorReport(manifest, {
+      secrets: registry.secrets,
+      connections: [],
+      source: 'local',
+      issuer: registry.issuer,
+    });
+    const text = formatRegistrySections(report);
+    assert.match(text, new RegExp(`Incidents +${mcpUrl} +incidents\\.read +${registry.issuer}/\\.well-known/oauth-protected-resource/mcp`));
+    assert.match(text, new RegExp(`POST /mcp +incidents\\.read`));
+    const html = renderDashboard(report, { live: false });
+    assert.match(html, /<h2>MCP servers \(1\)<\/h2>/);
+    assert.ok(html.includes(`<code>${mcpUrl}</code>`));
   });
 });
