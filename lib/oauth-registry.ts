@@ -15,7 +15,7 @@ import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Aspects, type ITerraformDependable, type TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/shared/config';
+import { ENV, type ClientIdMetadataDocumentsSettings } from '../lambdas/shared/config';
 import { longestAccessTokenTtlSecs } from '../lambdas/shared/key-schedule';
 import { type RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
@@ -177,6 +177,9 @@ export class OAuthRegistry extends Construct {
     this.issuerReadiness = [...served, issuerCheck];
     this.authorizer = this.authorizerFor();
     addRegistryOutputs(this, api.domainName);
+    if (props.clientIdMetadataDocuments && !props.userAuthentication) {
+      throw new Error('clientIdMetadataDocuments needs userAuthentication: its clients sign users in (authorization code)');
+    }
     this.node.addValidation({ validate: () => [...registryProblems(this), ...this.server.validate()] });
     Aspects.of(this).add(new RegistryRulesAspect({ table: this.registrations }));
     writeManifestOnSynth(this);
@@ -320,6 +323,20 @@ export class OAuthRegistry extends Construct {
   /** Every protected route declared on this registry. */
   public get protectedRoutes(): readonly ProtectedRoute[] {
     return this.routes;
+  }
+
+  /** What clients known by a metadata document URL may do, when the registry accepts them (synth-time values). */
+  public clientIdMetadataDocumentsSettings(): ClientIdMetadataDocumentsSettings | undefined {
+    const option = this.props.clientIdMetadataDocuments;
+    if (!option) return undefined;
+    const options = option === true ? {} : option;
+    const scopes = options.scopes ?? [...new Set(this.mcpServerList.flatMap((s) => s.registration.scopes))].sort();
+    return {
+      ...(options.allowedHosts ? { allowedHosts: [...options.allowedHosts] } : {}),
+      ...(options.allowPrivateNetwork ? { allowPrivateNetwork: true } : {}),
+      scopes: [...scopes],
+      accessTokenTtlSecs: this.accessTokenTtlSecs,
+    };
   }
 
   /** Every MCP server declared on this registry. */

@@ -75,4 +75,21 @@ export interface OAuthRegistryProps {
    * @default none: no CORS (a browser refuses script access from other origins)
    */
   readonly corsAllowedOrigins?: readonly string[];
+  /**
+   * Accept Client ID Metadata Documents (what MCP clients use): a `client_id` that is an `https://` URL with a path
+   * names the client's metadata, fetched (bounded, cached per `Cache-Control` within 1 minute to 1 day) when it signs a
+   * user in. Such a client is public (`none`) or `private_key_jwt` (with `jwks_uri`), never has a secret, uses PKCE,
+   * and may be granted `scopes` (default: every MCP server's scopes). Needs `userAuthentication`. @default off
+   */
+  readonly clientIdMetadataDocuments?: boolean | ClientIdMetadataDocumentsOptions;
+}
+
+/** Where client metadata documents may come from, and what their clients may be granted. */
+export interface ClientIdMetadataDocumentsOptions {
+  /** Only documents on these hosts (exact names, e.g. `app.example.com`). @default any public host */
+  readonly allowedHosts?: readonly string[];
+  /** Documents (and their `jwks_uri`) may be on loopback, private or link-local addresses. @default false */
+  readonly allowPrivateNetwork?: boolean;
+  /** Scopes such clients may be granted. @default the union of the MCP servers' scopes */
+  readonly scopes?: readonly string[];
 }

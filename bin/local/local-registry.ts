@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import type { ClientMetadataDeps } from '../../lambdas/authorization-server/client-metadata-documents';
 import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
 import { bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
 import { rotateSecret } from '../../lambdas/rotation/rotation';
@@ -51,6 +52,8 @@ export interface LocalRegistryOptions {
   readonly jwksCacheSecs?: number;
   /** Whether the emulated authorizer refetches the JWKS for a token whose kid it does not know. @default true */
   readonly jwksRefetchOnUnknownKid?: boolean;
+  /** How client metadata documents are fetched (tests: their own HTTPS certificate). Not settable from the CLI. */
+  readonly clientMetadataFetchFor?: ClientMetadataDeps['fetchFor'];
   /** Local-only pages (the dashboard at `/`), tried after the registry's own routes. @default none */
   readonly pages?: LocalPages;
 }
@@ -118,6 +121,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       ...(manifest.userAuthentication ? { userAuthentication: manifest.userAuthentication } : {}),
       resources: manifest.routes.flatMap((r) => r.audiences ?? []),
       ...(manifest.mcpServers ? { mcpServers: manifest.mcpServers } : {}),
+      ...(manifest.clientIdMetadataDocuments ? { clientIdMetadataDocuments: manifest.clientIdMetadataDocuments } : {}),
       // Short, so a rotation done from another terminal shows up within a second or two.
       cacheTtlSecs: 1,
       // Local providers and key sets run on this machine.
@@ -128,6 +132,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     state,
     clock: options.clock,
     log: log ?? silentLogger,
+    ...(options.clientMetadataFetchFor ? { clientMetadataFetchFor: options.clientMetadataFetchFor } : {}),
   });
   const authorize = createJwtAuthorizer({
     issuer,

@@ -14,6 +14,7 @@ import { SERVER_ROUTES, routePath } from '../shared/routes';
 import { createAccessTokenIssuer } from './access-token';
 import { createClientAssertionVerifier } from './client-assertion';
 import { CLIENT_AUTH_FAILED, createClientAuthenticator } from './client-auth';
+import { ClientMetadataError, createClientMetadataResolver, isClientIdUrl, type ClientMetadataDeps } from './client-metadata-documents';
 import { createClientSecretVerifier } from './client-secrets';
 import type { AuthorizationFlowDeps } from './endpoints/authorization-flow';
 import { createAuthorizeEndpoint } from './endpoints/authorize';
@@ -42,6 +43,8 @@ export interface AuthorizationServerDeps {
   readonly clock?: Clock;
   /** @default JSON lines on stdout */
   readonly log?: Logger;
+  /** How client metadata documents are fetched. @default the bounded fetch (see `ClientMetadataDeps.fetchFor`) */
+  readonly clientMetadataFetchFor?: ClientMetadataDeps['fetchFor'];
 }
 
 export interface AuthorizationServer {
@@ -56,10 +59,24 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
   const ttlMs = config.cacheTtlSecs * 1000;
 
   const registrationCache = new TtlCache<string, ClientRegistration | undefined>({ ttlMs, clock, log, name: 'registrations' });
+  const clientMetadata = config.clientIdMetadataDocuments
+    ? createClientMetadataResolver({
+        settings: config.clientIdMetadataDocuments,
+        clock,
+        ...(deps.clientMetadataFetchFor ? { fetchFor: deps.clientMetadataFetchFor } : {}),
+      })
+    : undefined;
   // A client id no registration can have is unknown without a lookup: it never becomes a table key or a cache entry.
+  // A metadata document URL (when accepted) is its own registration; a refused one is an unknown client here.
   const registrations: RegistrationStore = {
-    getClient: async (clientId) =>
-      CLIENT_ID_PATTERN.test(clientId) ? registrationCache.get(clientId, (id) => deps.registrations.getClient(id)) : undefined,
+    getClient: async (clientId) => {
+      if (CLIENT_ID_PATTERN.test(clientId)) return registrationCache.get(clientId, (id) => deps.registrations.getClient(id));
+      if (!clientMetadata || !isClientIdUrl(clientId)) return undefined;
+      return clientMetadata.resolve(clientId).catch((err: unknown) => {
+        if (err instanceof ClientMetadataError) return undefined;
+        throw err;
+      });
+    },
   };
   const signingKeys = createSigningKeys({ secrets, secretId: config.signingKeySecretId, clock, ttlMs, log });
   // RFC 7523 §3: the audience of an assertion is our token endpoint URL or our issuer identifier.
@@ -88,6 +105,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
   const flow: AuthorizationFlowDeps = {
     issuer,
     resources,
+    ...(clientMetadata ? { clientMetadata } : {}),
     state: deps.state,
     clock,
     registrations,

@@ -48,6 +48,8 @@ export const ENV = {
   RESOURCES: 'OAUTH_RESOURCES',
   /** JSON list of the MCP servers (`McpServerRegistration`): their RFC 9728 documents and resources. */
   MCP_SERVERS: 'OAUTH_MCP_SERVERS',
+  /** JSON `ClientIdMetadataDocumentsSettings`: clients may be metadata document URLs. Unset: they may not. */
+  CLIENT_ID_METADATA_DOCUMENTS: 'OAUTH_CLIENT_ID_METADATA_DOCUMENTS',
   /** Local mode only: base URL of the local registry, where `getConnectionToken` asks for tokens instead. */
   CONNECTIONS_LOCAL_URL: 'OAUTH_CONNECTIONS_LOCAL_URL',
 } as const;
@@ -76,6 +78,19 @@ export interface AuthorizationServerConfig {
   readonly resources?: readonly string[];
   /** MCP servers on the registry's API: their URLs are resources too, and their RFC 9728 documents are served. */
   readonly mcpServers?: readonly McpServerRegistration[];
+  /** Client ID Metadata Documents are accepted (opt-in). @default not */
+  readonly clientIdMetadataDocuments?: ClientIdMetadataDocumentsSettings;
+}
+
+/** What clients known by a metadata document URL may do, and where their documents may come from. */
+export interface ClientIdMetadataDocumentsSettings {
+  /** Hosts documents may be fetched from (exact host names). @default any public host */
+  readonly allowedHosts?: readonly string[];
+  /** Documents (and their `jwks_uri`) may be on loopback, private or link-local addresses. @default false */
+  readonly allowPrivateNetwork?: boolean;
+  /** Scopes such a client may be granted: the MCP servers' by default. */
+  readonly scopes: readonly string[];
+  readonly accessTokenTtlSecs: number;
 }
 
 /** The value of environment variable `name`; throws naming it when it is unset or empty. */
@@ -110,6 +125,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Authorizati
       : {}),
     ...(env[ENV.RESOURCES] ? { resources: env[ENV.RESOURCES]!.split(' ').filter(Boolean) } : {}),
     ...(env[ENV.MCP_SERVERS] ? { mcpServers: JSON.parse(env[ENV.MCP_SERVERS]!) as McpServerRegistration[] } : {}),
+    ...(env[ENV.CLIENT_ID_METADATA_DOCUMENTS]
+      ? { clientIdMetadataDocuments: JSON.parse(env[ENV.CLIENT_ID_METADATA_DOCUMENTS]!) as ClientIdMetadataDocumentsSettings }
+      : {}),
   };
 }
 

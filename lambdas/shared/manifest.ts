@@ -5,6 +5,7 @@
  * `cdktf.out/stacks/<stack>/oauth-registry.<registryId>.json` and as one DynamoDB item per client; `lambdas/`
  * (the handlers) read registrations from the table in AWS and from the manifest file in local mode.
  */
+import type { ClientIdMetadataDocumentsSettings } from './config';
 import { JWT_BEARER_GRANT_TYPE } from './oauth-syntax';
 import type { McpServerRegistration, RouteRegistration } from './route-registrations';
 import { tableKey } from './table-keys';
@@ -132,8 +133,9 @@ export interface RegistryManifest {
   readonly signingKeyRotationDays: number;
   readonly clients: readonly ClientRegistration[];
   readonly routes: readonly RouteRegistration[];
-  /** MCP servers (their routes are in `routes` too). */
+  /** MCP servers (their routes are in `routes` too), and whether clients may be metadata document URLs. */
   readonly mcpServers?: readonly McpServerRegistration[];
+  readonly clientIdMetadataDocuments?: ClientIdMetadataDocumentsSettings;
   /** Third-party connections (we are the OAuth client). Absent in manifests written before connections existed. */
   readonly connections?: readonly ConnectionRegistration[];
   /** Where users sign in for authorization_code clients. Absent: no user-delegated access. */

@@ -9,6 +9,7 @@ import type { ClientRegistration } from '../../shared/manifest';
 import { redirect } from '../../shared/pages';
 import type { Clock, RegistrationStore, StateItem, StateStore } from '../../shared/ports';
 import { tableKey } from '../../shared/table-keys';
+import type { ClientMetadataResolver } from '../client-metadata-documents';
 import type { ResourceIndicators } from '../resource-indicators';
 import type { UpstreamLogin } from '../upstream';
 import { issueCode, nowSecs, sha256url } from '../user-grants';
@@ -46,6 +47,8 @@ export interface AuthorizationFlowDeps {
   /** Absent when the registry has no `userAuthentication`. */
   readonly upstream?: UpstreamLogin;
   readonly resources: ResourceIndicators;
+  /** Clients known by a metadata document URL, when the registry accepts them. */
+  readonly clientMetadata?: ClientMetadataResolver;
   readonly log: Logger;
 }
 

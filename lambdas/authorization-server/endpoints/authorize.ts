@@ -8,6 +8,7 @@ import { OAuthError } from '../../shared/errors';
 import type { RouteHandler } from '../../shared/http';
 import type { ClientRegistration } from '../../shared/manifest';
 import { errorPage, redirect } from '../../shared/pages';
+import { ClientMetadataError, isClientIdUrl } from '../client-metadata-documents';
 import { isRegisteredRedirectUri } from '../redirect-uri';
 import type { ResourceIndicators } from '../resource-indicators';
 import { resolveScope } from '../scope';
@@ -77,7 +78,17 @@ async function trustedClient(
   }
   const clientId = params.get('client_id');
   if (clientId === undefined) return errorPage(400, 'invalid_request', 'client_id is required');
-  const client = await deps.registrations.getClient(clientId);
+  let client: ClientRegistration | undefined;
+  try {
+    client =
+      deps.clientMetadata && isClientIdUrl(clientId)
+        ? await deps.clientMetadata.resolve(clientId)
+        : await deps.registrations.getClient(clientId);
+  } catch (err) {
+    // A metadata document that cannot be had or is refused: said on our page, the client's redirect URI is not trusted.
+    if (err instanceof ClientMetadataError) return errorPage(400, 'invalid_client', err.message);
+    throw err;
+  }
   if (!client || !client.active) return errorPage(400, 'invalid_client', 'unknown client');
   const redirectUri = params.get('redirect_uri');
   if (redirectUri === undefined) return errorPage(400, 'invalid_request', 'redirect_uri is required');
