@@ -121,7 +121,10 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       ...(manifest.userAuthentication ? { userAuthentication: manifest.userAuthentication } : {}),
       resources: manifest.routes.flatMap((r) => r.audiences ?? []),
       ...(manifest.mcpServers ? { mcpServers: manifest.mcpServers } : {}),
-      ...(manifest.clientIdMetadataDocuments ? { clientIdMetadataDocuments: manifest.clientIdMetadataDocuments } : {}),
+      // Local documents may be on this machine, as everything local mode fetches.
+      ...(manifest.clientIdMetadataDocuments
+        ? { clientIdMetadataDocuments: { ...manifest.clientIdMetadataDocuments, allowPrivateNetwork: true } }
+        : {}),
       // Short, so a rotation done from another terminal shows up within a second or two.
       cacheTtlSecs: 1,
       // Local providers and key sets run on this machine.

@@ -14,25 +14,9 @@ import { decodeJwt } from 'jose';
 import { renderDashboard } from '../../bin/commands/operator-html';
 import { collectOperatorReport, formatRegistrySections } from '../../bin/commands/operator-report';
 import { startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
-import { pickRegistry, readManifests, synthesizeApp } from '../../bin/local/synth';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
-import { basic, repoRoot, tokenRequest } from './fixture';
-
-const APP_DIR = path.join(repoRoot, 'testing', 'apps');
-
-/** The manifest of the MCP test app, synthesized for real; `upstream`: its user sign-in issuer. */
-export function mcpAppManifest(upstream?: string): RegistryManifest {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'oauth-registry-mcp-synth-'));
-  const previous = process.env.MCP_APP_UPSTREAM_ISSUER;
-  if (upstream) process.env.MCP_APP_UPSTREAM_ISSUER = upstream;
-  try {
-    synthesizeApp(path.join(APP_DIR, 'mcp-app.ts'), outdir);
-  } finally {
-    if (previous === undefined) delete process.env.MCP_APP_UPSTREAM_ISSUER;
-    else process.env.MCP_APP_UPSTREAM_ISSUER = previous;
-  }
-  return pickRegistry(readManifests(outdir)).manifest;
-}
+import { MCP_APP_DIR, mcpAppManifest } from '../../testing/mcp-app';
+import { basic, tokenRequest } from './fixture';
 
 describe('an MCP server declared with addMcpServer, in local mode', () => {
   let registry: LocalRegistry;
@@ -66,7 +50,7 @@ describe('an MCP server declared with addMcpServer, in local mode', () => {
     manifest = mcpAppManifest();
     registry = await startLocalRegistry({
       manifest,
-      appDir: APP_DIR,
+      appDir: MCP_APP_DIR,
       stateDir: mkdtempSync(path.join(tmpdir(), 'oauth-registry-state-')),
       port: 0,
     });

@@ -1,6 +1,6 @@
 /**
  * A test app with an MCP server: the example's clients and route, `addMcpServer('Incidents')` at `/mcp` served by
- * `lambdas/examples/mcp.ts`, and user sign-in at an upstream OpenID provider named by `MCP_APP_UPSTREAM_ISSUER`.
+ * `lambdas/examples/mcp.ts`; with `MCP_APP_UPSTREAM_ISSUER`, user sign-in there and Client ID Metadata Documents.
  */
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformStack } from 'cdktf';
@@ -12,7 +12,9 @@ new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
 const upstream = process.env.MCP_APP_UPSTREAM_ISSUER;
 const registry = new OAuthRegistry(stack, 'Registry', {
   namePrefix: 'mcp-app',
-  ...(upstream ? { userAuthentication: UserAuthentication.oidc({ issuer: upstream, clientId: 'mcp-app' }) } : {}),
+  ...(upstream
+    ? { userAuthentication: UserAuthentication.oidc({ issuer: upstream, clientId: 'mcp-app' }), clientIdMetadataDocuments: true }
+    : {}),
 });
 registry.addExternalClient('AcmeMonitoring', { grantTypes: [GrantType.CLIENT_CREDENTIALS], scopes: ['incidents.read'] });
 registry.addRoute('GET /v1/hello', { handler: { entry: '../../lambdas/examples/hello.ts' }, scopes: ['incidents.read'] });
