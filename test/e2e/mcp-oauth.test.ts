@@ -33,7 +33,7 @@ const REDIRECT_URI = 'http://127.0.0.1:53999/callback';
 /** A fetch that trusts `ca` only (the test's own certificate), within the limits it is given; never used in production. */
 function fetchTrusting(ca: string) {
   return (limits: FetchLimits): typeof fetch =>
-    (async (input: string | URL | Request) =>
+    async (input: string | URL | Request) =>
       new Promise<Response>((resolve, reject) => {
         const req = httpsRequest(
           new URL(String(input instanceof Request ? input.url : input)),
@@ -55,7 +55,7 @@ function fetchTrusting(ca: string) {
         );
         req.on('error', reject);
         req.end();
-      }));
+      });
 }
 
 // --- a browser: one cookie jar per host, redirects followed by hand, the upstream's dev interactions filled in ----
