@@ -14,6 +14,7 @@ import { decodeJwt } from 'jose';
 import { renderDashboard } from '../../bin/commands/operator-html';
 import { collectOperatorReport, formatRegistrySections } from '../../bin/commands/operator-report';
 import { startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
+import { verifyRegistry } from '../../bin/verify/checks';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
 import { MCP_APP_DIR, mcpAppManifest } from '../../testing/mcp-app';
 import { basic, tokenRequest } from './fixture';
@@ -128,5 +129,26 @@ describe('an MCP server declared with addMcpServer, in local mode', () => {
     const html = renderDashboard(report, { live: false });
     assert.match(html, /<h2>MCP servers \(1\)<\/h2>/);
     assert.ok(html.includes(`<code>${mcpUrl}</code>`));
+  });
+
+  it('verify checks the MCP server: its RFC 9728 document, a token for it opening it, a registry token refused', async () => {
+    const report = await verifyRegistry({
+      issuer: registry.issuer,
+      manifest,
+      secretOf: async (c) => registry.credentials[c.name].client_secret,
+    });
+    const rowsOf = (check: string) => report.rows.filter((r) => r.check === check);
+    assert.deepEqual(
+      rowsOf('mcp-metadata').map((r) => [r.target, r.result]),
+      [['Incidents', 'ok']],
+    );
+    assert.deepEqual(
+      rowsOf('mcp-token').map((r) => [r.target, r.result]),
+      [['Incidents', 'ok']],
+    );
+    const registryTokenAtMcp = rowsOf('route-token').find((r) => r.target === 'POST /mcp');
+    assert.equal(registryTokenAtMcp?.result, 'ok');
+    assert.match(registryTokenAtMcp.detail, /HTTP 401 \(expected 401/);
+    assert.equal(report.summary.passed, true, JSON.stringify(report.rows.filter((r) => r.result === 'fail')));
   });
 });
