@@ -4,6 +4,7 @@
  */
 import type { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
 import type { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-authorizer';
+import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import type { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
@@ -15,11 +16,11 @@ import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Aspects, type ITerraformDependable, type TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { ENV, type ClientIdMetadataDocumentsSettings } from '../lambdas/shared/config';
+import { ENV, type ClientIdMetadataDocumentsSettings, type DynamicClientRegistrationSettings } from '../lambdas/shared/config';
 import { longestAccessTokenTtlSecs } from '../lambdas/shared/key-schedule';
 import { type RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
-import { SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
+import { REGISTRATION_ROUTE, SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
 import { grantTo, isGrantable, roleNameOf, type Grant, type Grantee } from './grant';
 import { McpServer, type McpServerOptions } from './mcp-server';
@@ -177,8 +178,18 @@ export class OAuthRegistry extends Construct {
     this.issuerReadiness = [...served, issuerCheck];
     this.authorizer = this.authorizerFor();
     addRegistryOutputs(this, api.domainName);
-    if (props.clientIdMetadataDocuments && !props.userAuthentication) {
-      throw new Error('clientIdMetadataDocuments needs userAuthentication: its clients sign users in (authorization code)');
+    for (const option of ['clientIdMetadataDocuments', 'dynamicClientRegistration'] as const) {
+      if (props[option] && !props.userAuthentication) {
+        throw new Error(`${option} needs userAuthentication: its clients sign users in (authorization code)`);
+      }
+    }
+    if (this.dynamicClientRegistrationSettings()) {
+      // Unauthenticated, like the token endpoint; bounded by the server itself (size, rate, expiry).
+      new Apigatewayv2Route(this, 'RegistrationRoute', {
+        apiId: this.api.id,
+        routeKey: REGISTRATION_ROUTE,
+        target: `integrations/${this.server.integration.id}`,
+      });
     }
     this.node.addValidation({ validate: () => [...registryProblems(this), ...this.server.validate()] });
     Aspects.of(this).add(new RegistryRulesAspect({ table: this.registrations }));
@@ -334,6 +345,28 @@ export class OAuthRegistry extends Construct {
     return {
       ...(options.allowedHosts ? { allowedHosts: [...options.allowedHosts] } : {}),
       ...(options.allowPrivateNetwork ? { allowPrivateNetwork: true } : {}),
+      scopes: [...scopes],
+      accessTokenTtlSecs: this.accessTokenTtlSecs,
+    };
+  }
+
+  /** The bounds of dynamic client registration, when the registry opens it (synth-time values). */
+  public dynamicClientRegistrationSettings(): DynamicClientRegistrationSettings | undefined {
+    const option = this.props.dynamicClientRegistration;
+    if (!option) return undefined;
+    const options = option === true ? {} : option;
+    const perHour = options.registrationsPerHour ?? 20;
+    const days = options.unusedExpiryDays ?? 30;
+    if (!Number.isInteger(perHour) || perHour < 1 || perHour > 500) {
+      throw new Error(`dynamicClientRegistration.registrationsPerHour must be an integer between 1 and 500, got ${perHour}`);
+    }
+    if (!Number.isInteger(days) || days < 1 || days > 365) {
+      throw new Error(`dynamicClientRegistration.unusedExpiryDays must be an integer between 1 and 365, got ${days}`);
+    }
+    const scopes = options.scopes ?? [...new Set(this.mcpServerList.flatMap((s) => s.registration.scopes))].sort();
+    return {
+      registrationsPerHour: perHour,
+      unusedExpirySecs: days * 86_400,
       scopes: [...scopes],
       accessTokenTtlSecs: this.accessTokenTtlSecs,
     };

@@ -82,6 +82,21 @@ export interface OAuthRegistryProps {
    * and may be granted `scopes` (default: every MCP server's scopes). Needs `userAuthentication`. @default off
    */
   readonly clientIdMetadataDocuments?: boolean | ClientIdMetadataDocumentsOptions;
+  /**
+   * Open dynamic client registration (RFC 7591) at `POST /oauth2/register`, for MCP clients that do not use Client ID
+   * Metadata Documents yet: public (`none`) or `private_key_jwt` clients only, 4 KiB of metadata at most, a
+   * registry-wide bound per hour, and registrations that expire when unused. Needs `userAuthentication`. @default off
+   */
+  readonly dynamicClientRegistration?: boolean | DynamicClientRegistrationOptions;
+}
+
+export interface DynamicClientRegistrationOptions {
+  /** Registrations accepted per clock hour (1 to 500). @default 20 */
+  readonly registrationsPerHour?: number;
+  /** Days a registered client lives after it was last used (1 to 365). @default 30 */
+  readonly unusedExpiryDays?: number;
+  /** Scopes such clients may be granted. @default the union of the MCP servers' scopes */
+  readonly scopes?: readonly string[];
 }
 
 /** Where client metadata documents may come from, and what their clients may be granted. */

@@ -59,6 +59,7 @@ export function renderDashboard(report: OperatorReport, options: DashboardOption
     signingKeys(report, when),
     routes(report),
     mcpServers(report),
+    dynamicRegistrations(report, when),
     connections(report, when, options.live),
     '<p class="muted">Secrets are not shown here: <code>oauth-registry credentials show &lt;client&gt;</code> prints a hand-off.</p>',
     '</main>',
@@ -147,6 +148,17 @@ function mcpServers(report: OperatorReport): string {
   return (
     `<h2>MCP servers (${report.mcpServers.length})</h2><table><tr><th>Name</th><th>URL (the only audience)</th>` +
     `<th>Scopes (any of)</th><th>RFC 9728 metadata</th></tr>${rows.join('')}</table>`
+  );
+}
+
+function dynamicRegistrations(report: OperatorReport, when: (secs: number | undefined) => string): string {
+  if (!report.dynamicRegistrations) return '';
+  const { perHour, clients } = report.dynamicRegistrations;
+  const rows = clients.map((c) => `<tr><td>${e(c.name)}</td><td><code>${e(c.clientId)}</code></td><td>${when(c.createdAt)}</td></tr>`);
+  const none = '<tr><td colspan="3" class="muted">none in the last 24 hours</td></tr>';
+  return (
+    `<h2>Dynamic registrations (at most ${perHour} per hour)</h2><table><tr><th>Client</th><th>Client id</th>` +
+    `<th>Registered</th></tr>${rows.join('') || none}</table>`
   );
 }
 

@@ -3,6 +3,7 @@
  * secret's timeline, the signing keys, the routes, the sign-in upstream and every connection's health per subject.
  * Built from the manifest, the secret store and the state table; it holds no secret, key material or token.
  */
+import { recentRegistrations } from '../../lambdas/authorization-server/endpoints/register';
 import type { TokenSetStatus } from '../../lambdas/connections/token-set-item';
 import {
   GATEWAY_JWKS_CACHE_SECS,
@@ -16,7 +17,7 @@ import {
 } from '../../lambdas/shared/key-schedule';
 import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import { mcpServerUrl, protectedResourceMetadataPath } from '../../lambdas/shared/manifest-queries';
-import type { SecretStore } from '../../lambdas/shared/ports';
+import type { SecretStore, StateStore } from '../../lambdas/shared/ports';
 
 /** A connection's health for one subject (what `status` always printed; `collectStatus` in status.ts builds them). */
 export type ConnectionHealthRow = TokenSetStatus & {
@@ -103,6 +104,11 @@ export interface OperatorReport {
   readonly routes: readonly RouteRow[];
   /** MCP servers: their URL (their tokens' only audience) and RFC 9728 document, when the issuer is known. */
   readonly mcpServers: readonly McpServerRow[];
+  /** Dynamic client registration, when open: its bound, and the last day's registrations (newest first). */
+  readonly dynamicRegistrations?: {
+    readonly perHour: number;
+    readonly clients: readonly { readonly clientId: string; readonly name: string; readonly createdAt: number }[];
+  };
   readonly userAuthentication?: { readonly issuer: string; readonly clientId: string; readonly secretSet: boolean };
   /** Every connection's health, one row per shared connection and per stored subject (as `status` always printed). */
   readonly connections: readonly ConnectionHealthRow[];
@@ -114,6 +120,8 @@ export interface ReportSources {
   readonly secrets: SecretStore;
   /** Every connection's health rows (`collectStatus`). */
   readonly connections: readonly ConnectionHealthRow[];
+  /** The registry's state: dynamic registrations of the last day are read from it. */
+  readonly state?: StateStore;
   readonly source: string;
   readonly issuer?: string;
   readonly nowMs?: number;
@@ -163,6 +171,14 @@ export async function collectOperatorReport(manifest: RegistryManifest, sources:
         ? { url: mcpServerUrl(sources.issuer, s), metadataUrl: `${sources.issuer}${protectedResourceMetadataPath(s)}` }
         : {}),
     })),
+    ...(manifest.dynamicClientRegistration
+      ? {
+          dynamicRegistrations: {
+            perHour: manifest.dynamicClientRegistration.registrationsPerHour,
+            clients: sources.state ? await recentRegistrations(sources.state, nowMs) : [],
+          },
+        }
+      : {}),
     ...(ua ? { userAuthentication: { issuer: ua.issuer, clientId: ua.clientId, secretSet: await hasValue(secrets, ua.secretId) } } : {}),
     connections: sources.connections,
     connectionCredentials,
@@ -325,6 +341,18 @@ export function formatRegistrySections(report: OperatorReport): string {
         report.mcpServers.map((s) => [s.name, s.url ?? s.path, s.scopes.join(' '), s.metadataUrl ?? '-']),
       ).map((l) => `  ${l}`),
     );
+  }
+  if (report.dynamicRegistrations) {
+    const { perHour, clients } = report.dynamicRegistrations;
+    lines.push('', `dynamic client registration: open (at most ${perHour} per hour); last 24 hours: ${clients.length}`);
+    if (clients.length) {
+      lines.push(
+        ...table(
+          ['REGISTERED CLIENT', 'CLIENT ID', 'REGISTERED'],
+          clients.map((c) => [c.name, c.clientId, `${isoSecs(c.createdAt)} (${relativeTo(c.createdAt, now)})`]),
+        ).map((l) => `  ${l}`),
+      );
+    }
   }
   if (report.userAuthentication) {
     const ua = report.userAuthentication;

@@ -28,7 +28,7 @@ import {
   scopesUsed,
 } from '../../lambdas/shared/manifest-queries';
 import type { Clock } from '../../lambdas/shared/ports';
-import { SERVER_ROUTES } from '../../lambdas/shared/routes';
+import { REGISTRATION_ROUTE, SERVER_ROUTES } from '../../lambdas/shared/routes';
 import { localCors } from './cors';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
 import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
@@ -121,6 +121,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       ...(manifest.userAuthentication ? { userAuthentication: manifest.userAuthentication } : {}),
       resources: manifest.routes.flatMap((r) => r.audiences ?? []),
       ...(manifest.mcpServers ? { mcpServers: manifest.mcpServers } : {}),
+      ...(manifest.dynamicClientRegistration ? { dynamicClientRegistration: manifest.dynamicClientRegistration } : {}),
       // Local documents may be on this machine, as everything local mode fetches.
       ...(manifest.clientIdMetadataDocuments
         ? { clientIdMetadataDocuments: { ...manifest.clientIdMetadataDocuments, allowPrivateNetwork: true } }
@@ -179,6 +180,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   const serverRouteKeys: ReadonlySet<string> = new Set([
     ...Object.values(SERVER_ROUTES),
     ...(manifest.mcpServers ?? []).map((s) => `GET ${protectedResourceMetadataPath(s)}`),
+    ...(manifest.dynamicClientRegistration ? [REGISTRATION_ROUTE] : []),
   ]);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {

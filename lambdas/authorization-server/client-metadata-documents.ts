@@ -94,7 +94,10 @@ export function createClientMetadataResolver(deps: ClientMetadataDeps): ClientMe
       } catch {
         throw new ClientMetadataError('the client metadata document is not JSON');
       }
-      const registration = registrationOf(clientId, document, settings);
+      if ((document as { client_id?: unknown } | null)?.client_id !== clientId) {
+        throw new ClientMetadataError('client_id in the document differs from the URL it was fetched from');
+      }
+      const registration = clientMetadataRegistration(clientId, document, settings);
       cache.delete(clientId);
       if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
       cache.set(clientId, { registration, expiresAt: clock() + cacheSecs(response.headers.get('cache-control')) * 1000 });
@@ -114,23 +117,29 @@ export function cacheSecs(cacheControl: string | null): number {
 const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'client_secret_jwt']);
 const USER_GRANTS: readonly SupportedGrantType[] = ['authorization_code', 'refresh_token'];
 
-/** The registration a valid document describes; throws saying what is wrong with it. */
-function registrationOf(clientId: string, document: unknown, settings: ClientIdMetadataDocumentsSettings): ClientRegistration {
+/**
+ * The registration of client `clientId` that `document` (RFC 7591 client metadata: a metadata document, or a dynamic
+ * registration request) describes: public or `private_key_jwt`, user-delegated grants only. Throws saying what is wrong.
+ */
+export function clientMetadataRegistration(
+  clientId: string,
+  document: unknown,
+  settings: Pick<ClientIdMetadataDocumentsSettings, 'scopes' | 'accessTokenTtlSecs' | 'allowPrivateNetwork'>,
+): ClientRegistration {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    throw new ClientMetadataError('the client metadata document is not a JSON object');
+    throw new ClientMetadataError('the client metadata is not a JSON object');
   }
   const doc = document as Record<string, unknown>;
-  if (doc.client_id !== clientId) throw new ClientMetadataError('client_id in the document differs from the URL it was fetched from');
   const method = doc.token_endpoint_auth_method ?? 'none';
   if (doc.client_secret !== undefined || doc.client_secret_expires_at !== undefined || SECRET_METHODS.has(String(method))) {
-    throw new ClientMetadataError('a client metadata document cannot use a shared secret: use none or private_key_jwt');
+    throw new ClientMetadataError('such a client cannot use a shared secret: use none or private_key_jwt');
   }
   if (method !== 'none' && method !== 'private_key_jwt') {
     throw new ClientMetadataError(`token_endpoint_auth_method ${JSON.stringify(method)} is not supported`);
   }
   const jwksUri = doc.jwks_uri;
   if (method === 'private_key_jwt' && (typeof jwksUri !== 'string' || !jwksUri.startsWith('https://'))) {
-    throw new ClientMetadataError('private_key_jwt needs an https jwks_uri in the document');
+    throw new ClientMetadataError('private_key_jwt needs an https jwks_uri in the client metadata');
   }
   const redirectUris = doc.redirect_uris;
   if (!Array.isArray(redirectUris) || redirectUris.length === 0 || redirectUris.length > 20 || !redirectUris.every(validRedirectUri)) {

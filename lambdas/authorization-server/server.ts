@@ -10,7 +10,7 @@ import { jsonResponse, routeKeyOf, type RouteHandler } from '../shared/http';
 import { createJsonLogger, type Logger } from '../shared/log';
 import { CLIENT_ID_PATTERN, type ClientRegistration } from '../shared/manifest';
 import type { Clock, RegistrationStore, SecretStore, StateStore } from '../shared/ports';
-import { SERVER_ROUTES, routePath } from '../shared/routes';
+import { REGISTRATION_ROUTE, SERVER_ROUTES, routePath } from '../shared/routes';
 import { createAccessTokenIssuer } from './access-token';
 import { createClientAssertionVerifier } from './client-assertion';
 import { CLIENT_AUTH_FAILED, createClientAuthenticator } from './client-auth';
@@ -24,6 +24,7 @@ import { createDiscoveryEndpoint } from './endpoints/discovery';
 import { createInternalIntrospectionEndpoint, createIntrospectionEndpoint } from './endpoints/introspect';
 import { createJwksEndpoint } from './endpoints/jwks';
 import { protectedResourceRoutes } from './endpoints/protected-resource';
+import { createRegistrationEndpoint, isRegisteredClientId, registeredClient } from './endpoints/register';
 import { createRevocationEndpoint } from './endpoints/revoke';
 import { createTokenEndpoint } from './endpoints/token';
 import { GRANTS } from './grants';
@@ -70,6 +71,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
   // A metadata document URL (when accepted) is its own registration; a refused one is an unknown client here.
   const registrations: RegistrationStore = {
     getClient: async (clientId) => {
+      if (isRegisteredClientId(clientId)) return registeredClient(deps.state, clock, config.dynamicClientRegistration, clientId);
       if (CLIENT_ID_PATTERN.test(clientId)) return registrationCache.get(clientId, (id) => deps.registrations.getClient(id));
       if (!clientMetadata || !isClientIdUrl(clientId)) return undefined;
       return clientMetadata.resolve(clientId).catch((err: unknown) => {
@@ -140,6 +142,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
     [SERVER_ROUTES.introspect, createIntrospectionEndpoint({ issuer, authenticate, inspector, log })],
     [SERVER_ROUTES.internalIntrospect, createInternalIntrospectionEndpoint({ issuer, inspector, log })],
     ...protectedResourceRoutes(config),
+    [REGISTRATION_ROUTE, createRegistrationEndpoint({ settings: config.dynamicClientRegistration, state: deps.state, clock, log })],
   ]);
 
   return {

@@ -50,6 +50,8 @@ export const ENV = {
   MCP_SERVERS: 'OAUTH_MCP_SERVERS',
   /** JSON `ClientIdMetadataDocumentsSettings`: clients may be metadata document URLs. Unset: they may not. */
   CLIENT_ID_METADATA_DOCUMENTS: 'OAUTH_CLIENT_ID_METADATA_DOCUMENTS',
+  /** JSON `DynamicClientRegistrationSettings`: `POST /oauth2/register` is open. Unset: it is not. */
+  DYNAMIC_CLIENT_REGISTRATION: 'OAUTH_DYNAMIC_CLIENT_REGISTRATION',
   /** Local mode only: base URL of the local registry, where `getConnectionToken` asks for tokens instead. */
   CONNECTIONS_LOCAL_URL: 'OAUTH_CONNECTIONS_LOCAL_URL',
 } as const;
@@ -80,6 +82,18 @@ export interface AuthorizationServerConfig {
   readonly mcpServers?: readonly McpServerRegistration[];
   /** Client ID Metadata Documents are accepted (opt-in). @default not */
   readonly clientIdMetadataDocuments?: ClientIdMetadataDocumentsSettings;
+  /** Dynamic client registration (RFC 7591) is open (opt-in). @default not */
+  readonly dynamicClientRegistration?: DynamicClientRegistrationSettings;
+}
+
+/** Bounds of dynamic client registration, and what its clients may be granted. */
+export interface DynamicClientRegistrationSettings {
+  /** Registrations accepted per clock hour, registry-wide. */
+  readonly registrationsPerHour: number;
+  /** Seconds a registered client lives without being used at the authorization endpoint. */
+  readonly unusedExpirySecs: number;
+  readonly scopes: readonly string[];
+  readonly accessTokenTtlSecs: number;
 }
 
 /** What clients known by a metadata document URL may do, and where their documents may come from. */
@@ -125,6 +139,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Authorizati
       : {}),
     ...(env[ENV.RESOURCES] ? { resources: env[ENV.RESOURCES]!.split(' ').filter(Boolean) } : {}),
     ...(env[ENV.MCP_SERVERS] ? { mcpServers: JSON.parse(env[ENV.MCP_SERVERS]!) as McpServerRegistration[] } : {}),
+    ...(env[ENV.DYNAMIC_CLIENT_REGISTRATION]
+      ? { dynamicClientRegistration: JSON.parse(env[ENV.DYNAMIC_CLIENT_REGISTRATION]!) as DynamicClientRegistrationSettings }
+      : {}),
     ...(env[ENV.CLIENT_ID_METADATA_DOCUMENTS]
       ? { clientIdMetadataDocuments: JSON.parse(env[ENV.CLIENT_ID_METADATA_DOCUMENTS]!) as ClientIdMetadataDocumentsSettings }
       : {}),

@@ -18,6 +18,7 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'invalid_scope'
   | 'invalid_target'
+  | 'invalid_client_metadata'
   | 'server_error'
   | 'temporarily_unavailable';
 
@@ -90,6 +91,13 @@ export class InvalidScopeError extends OAuthError {
 export class InvalidTargetError extends OAuthError {
   constructor(description: string) {
     super(400, 'invalid_target', description);
+  }
+}
+
+/** A dynamic registration's metadata is invalid or not allowed (RFC 7591 §3.2.2). */
+export class InvalidClientMetadataError extends OAuthError {
+  constructor(description: string) {
+    super(400, 'invalid_client_metadata', description);
   }
 }
 

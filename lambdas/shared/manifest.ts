@@ -5,7 +5,7 @@
  * `cdktf.out/stacks/<stack>/oauth-registry.<registryId>.json` and as one DynamoDB item per client; `lambdas/`
  * (the handlers) read registrations from the table in AWS and from the manifest file in local mode.
  */
-import type { ClientIdMetadataDocumentsSettings } from './config';
+import type { ClientIdMetadataDocumentsSettings, DynamicClientRegistrationSettings } from './config';
 import { JWT_BEARER_GRANT_TYPE } from './oauth-syntax';
 import type { McpServerRegistration, RouteRegistration } from './route-registrations';
 import { tableKey } from './table-keys';
@@ -136,6 +136,7 @@ export interface RegistryManifest {
   /** MCP servers (their routes are in `routes` too), and whether clients may be metadata document URLs. */
   readonly mcpServers?: readonly McpServerRegistration[];
   readonly clientIdMetadataDocuments?: ClientIdMetadataDocumentsSettings;
+  readonly dynamicClientRegistration?: DynamicClientRegistrationSettings;
   /** Third-party connections (we are the OAuth client). Absent in manifests written before connections existed. */
   readonly connections?: readonly ConnectionRegistration[];
   /** Where users sign in for authorization_code clients. Absent: no user-delegated access. */

@@ -30,6 +30,10 @@ export const KEY_PREFIX = {
   consentState: 'consentstate#',
   /** A used consent link's `jti` (single use). */
   consentLink: 'consentlink#',
+  /** A dynamically registered client (RFC 7591), until unused for the registry's expiry. */
+  registeredClient: 'dcr#',
+  /** One hour's dynamic registrations: their count (the rate bound) and who registered, for `status`. */
+  registrationWindow: 'dcr-window#',
 } as const;
 
 export type KeyKind = keyof typeof KEY_PREFIX;

@@ -161,6 +161,13 @@ export class AuthorizationServerParts {
       // Resources (RFC 8707) a token may be requested for: the audiences routes declare, and the MCP servers.
       [ENV.RESOURCES]: Lazy.stringValue({ produce: () => routeDeclaredAudiences(registry).join(' ') }),
       [ENV.MCP_SERVERS]: Lazy.stringValue({ produce: () => JSON.stringify(registry.mcpServers.map((s) => s.registration)) }),
+      ...(registry.dynamicClientRegistrationSettings()
+        ? {
+            [ENV.DYNAMIC_CLIENT_REGISTRATION]: Lazy.stringValue({
+              produce: () => JSON.stringify(registry.dynamicClientRegistrationSettings()),
+            }),
+          }
+        : {}),
       ...(registry.clientIdMetadataDocumentsSettings()
         ? {
             [ENV.CLIENT_ID_METADATA_DOCUMENTS]: Lazy.stringValue({

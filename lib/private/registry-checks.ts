@@ -39,6 +39,7 @@ function duplicates(registry: OAuthRegistry): string[] {
         );
       } else byOutput.set(output, client);
     }
+    if (clientId.startsWith('dcr-')) errors.push(`clientId "${clientId}": ids starting with "dcr-" are for dynamic registrations`);
     const sameId = byClientId.get(clientId);
     if (sameId) {
       errors.push(`duplicate clientId "${clientId}" (${sameId.node.path} and ${client.node.path})`);

@@ -33,6 +33,7 @@ export function registryManifest(registry: OAuthRegistry, audience: string | und
       ...registry.mcpServers.flatMap((s) => s.routeRegistrations),
     ],
     ...(registry.mcpServers.length > 0 ? { mcpServers: registry.mcpServers.map((s) => s.registration) } : {}),
+    ...(registry.dynamicClientRegistrationSettings() ? { dynamicClientRegistration: registry.dynamicClientRegistrationSettings() } : {}),
     ...(registry.clientIdMetadataDocumentsSettings() ? { clientIdMetadataDocuments: registry.clientIdMetadataDocumentsSettings() } : {}),
     ...(connections.length > 0 ? { connections: connections.map((c) => c.registration) } : {}),
     ...(userAuthentication

@@ -16,7 +16,18 @@ export type TableWriter = 'authorizationServer' | 'connections';
 export const TABLE_WRITES: Readonly<Record<TableWriter, readonly KeyKind[]>> = {
   // Codes, refresh-token families and tokens, revoked access tokens' jtis, pending sign-ins, remembered consents,
   // and the single-use jtis of client assertions and JWT-bearer grants.
-  authorizationServer: ['code', 'family', 'refreshToken', 'revokedJti', 'authRequest', 'consent', 'assertionJti', 'bearerJti'],
+  authorizationServer: [
+    'code',
+    'family',
+    'refreshToken',
+    'revokedJti',
+    'authRequest',
+    'consent',
+    'assertionJti',
+    'bearerJti',
+    'registeredClient',
+    'registrationWindow',
+  ],
   // Token sets, pending third-party consents (by `state`), used consent links.
   connections: ['tokenSet', 'consentState', 'consentLink'],
 };

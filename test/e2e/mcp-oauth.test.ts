@@ -227,14 +227,14 @@ describe('MCP SDK client → addMcpServer in local mode, authorized by the regis
     }
   });
 
-  it('through a Client ID Metadata Document: 401, RFC 9728, metadata, sign-in and consent, code, token for the server, tools', async () => {
-    const auth = new MemoryOAuthProvider(clientId);
+  /** 401 → RFC 9728 → metadata → (CIMD or DCR) → sign-in and consent → code → token for the server → tools. */
+  async function connectAndCall(auth: MemoryOAuthProvider, expectedClientId: (id: string) => boolean) {
     const first = new Client({ name: 'e2e', version: '1.0.0' });
     await assert.rejects(first.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: auth })), /Unauthorized/);
     const authorizationUrl = auth.authorizationUrl!;
     assert.ok(authorizationUrl, 'the SDK was sent to our authorization endpoint');
     assert.equal(authorizationUrl.origin + authorizationUrl.pathname, `${registry.issuer}/oauth2/authorize`);
-    assert.equal(authorizationUrl.searchParams.get('client_id'), clientId, 'the document URL is the client id');
+    assert.ok(expectedClientId(authorizationUrl.searchParams.get('client_id')!), authorizationUrl.searchParams.get('client_id')!);
     assert.equal(authorizationUrl.searchParams.get('resource'), mcpUrl);
 
     const { location, consentPage } = await signIn(authorizationUrl, REDIRECT_URI);
@@ -257,5 +257,15 @@ describe('MCP SDK client → addMcpServer in local mode, authorized by the regis
     } finally {
       await client.close();
     }
+  }
+
+  it('through a Client ID Metadata Document: 401, RFC 9728, metadata, sign-in and consent, code, token for the server, tools', async () => {
+    await connectAndCall(new MemoryOAuthProvider(clientId), (id) => id === clientId);
+  });
+
+  it('through dynamic client registration, for a client without a metadata document', async () => {
+    const auth = new MemoryOAuthProvider(undefined);
+    await connectAndCall(auth, (id) => /^dcr-/.test(id));
+    assert.equal(auth.information?.client_secret, undefined, 'a public client: no secret was issued');
   });
 });

@@ -159,6 +159,8 @@ describe('table least privilege', () => {
                 'consent',
                 'assertionJti',
                 'bearerJti',
+                'registeredClient',
+                'registrationWindow',
               ]),
             },
           },
@@ -174,6 +176,8 @@ describe('table least privilege', () => {
       'consent#*',
       'jti#*',
       'bearer-jti#*',
+      'dcr#*',
+      'dcr-window#*',
     ]);
   });
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Testing } from 'cdktf';
+import { UserAuthentication } from '../../lib';
 import { fixture, resource, resources, synthJson } from './helpers';
 
 const handler = { entry: 'lambdas/examples/mcp.ts' };
@@ -82,5 +83,31 @@ describe('addMcpServer', () => {
     assert.throws(() => f.registry.addMcpServer('Two', { handler, scopes: ['incidents.read'] }), /already MCP server "One"/);
     f.registry.addRoute('POST /mcp', { handler: { entry: 'lambdas/examples/hello.ts' }, scopes: ['incidents.read'] });
     assert.throws(() => Testing.synth(f.stack, true), /duplicate route "POST \/mcp"/);
+  });
+
+  it('dynamic client registration: the route only when opened, its bounds in the environment, user sign-in required', () => {
+    const userAuthentication = UserAuthentication.oidc({ issuer: 'https://login.example.com', clientId: 'x' });
+    const open = withClient({ userAuthentication, dynamicClientRegistration: { registrationsPerHour: 5 } });
+    open.registry.addMcpServer('Incidents', { handler, scopes: ['incidents.read'] });
+    const tf = synthJson(open.stack);
+    assert.equal(resource(tf, 'aws_apigatewayv2_route', 'RegistrationRoute').route_key, 'POST /oauth2/register');
+    const env = resource(tf, 'aws_lambda_function', 'AuthorizationServer').environment.variables;
+    assert.deepEqual(JSON.parse(env.OAUTH_DYNAMIC_CLIENT_REGISTRATION), {
+      registrationsPerHour: 5,
+      unusedExpirySecs: 30 * 86_400,
+      scopes: ['incidents.read'],
+      accessTokenTtlSecs: 900,
+    });
+    const closed = synthJson(withClient({ userAuthentication }).stack);
+    assert.equal(
+      Object.values(resources(closed, 'aws_apigatewayv2_route')).filter((r: any) => r.route_key === 'POST /oauth2/register').length,
+      0,
+    );
+    assert.throws(() => fixture({ dynamicClientRegistration: true }), /needs userAuthentication/);
+    assert.throws(() => fixture({ clientIdMetadataDocuments: true }), /needs userAuthentication/);
+    assert.throws(
+      () => fixture({ userAuthentication, dynamicClientRegistration: { registrationsPerHour: 0 } }),
+      /registrationsPerHour must be an integer between 1 and 500/,
+    );
   });
 });

@@ -1,6 +1,7 @@
 /**
  * A test app with an MCP server: the example's clients and route, `addMcpServer('Incidents')` at `/mcp` served by
- * `lambdas/examples/mcp.ts`; with `MCP_APP_UPSTREAM_ISSUER`, user sign-in there and Client ID Metadata Documents.
+ * `lambdas/examples/mcp.ts`; with `MCP_APP_UPSTREAM_ISSUER`, user sign-in there, Client ID Metadata Documents and
+ * dynamic client registration.
  */
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformStack } from 'cdktf';
@@ -13,7 +14,11 @@ const upstream = process.env.MCP_APP_UPSTREAM_ISSUER;
 const registry = new OAuthRegistry(stack, 'Registry', {
   namePrefix: 'mcp-app',
   ...(upstream
-    ? { userAuthentication: UserAuthentication.oidc({ issuer: upstream, clientId: 'mcp-app' }), clientIdMetadataDocuments: true }
+    ? {
+        userAuthentication: UserAuthentication.oidc({ issuer: upstream, clientId: 'mcp-app' }),
+        clientIdMetadataDocuments: true,
+        dynamicClientRegistration: true,
+      }
     : {}),
 });
 registry.addExternalClient('AcmeMonitoring', { grantTypes: [GrantType.CLIENT_CREDENTIALS], scopes: ['incidents.read'] });

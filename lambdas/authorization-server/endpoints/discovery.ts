@@ -2,7 +2,7 @@
 import type { AuthorizationServerConfig } from '../../shared/config';
 import { publicJsonResponse, type RouteHandler } from '../../shared/http';
 import { ASSERTION_SIGNING_ALGORITHMS, SUPPORTED_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../../shared/manifest';
-import { SERVER_ROUTES, routePath } from '../../shared/routes';
+import { REGISTRATION_ROUTE, SERVER_ROUTES, routePath } from '../../shared/routes';
 
 /** Metadata changes only with a deployment, so shared caches may keep it for five minutes. */
 export const DISCOVERY_MAX_AGE_SECS = 300;
@@ -26,7 +26,8 @@ export function discoveryDocument(config: AuthorizationServerConfig): Record<str
 }
 
 /** Clients known by a metadata document use the user-delegated grants, with `none` or `private_key_jwt`. */
-const metadataDocumentClients = (config: AuthorizationServerConfig) => config.clientIdMetadataDocuments !== undefined;
+const metadataDocumentClients = (config: AuthorizationServerConfig) =>
+  config.clientIdMetadataDocuments !== undefined || config.dynamicClientRegistration !== undefined;
 
 function grantTypes(config: AuthorizationServerConfig): string[] {
   const declared = config.grantTypesSupported ?? SUPPORTED_GRANT_TYPES;
@@ -53,6 +54,7 @@ function userDelegationMetadata(config: AuthorizationServerConfig): Record<strin
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
     ...(config.clientIdMetadataDocuments ? { client_id_metadata_document_supported: true } : {}),
+    ...(config.dynamicClientRegistration ? { registration_endpoint: `${config.issuer}${routePath(REGISTRATION_ROUTE)}` } : {}),
   };
 }
 
