@@ -87,12 +87,12 @@ export async function measureUserGrants(store: BenchStore, { durationMs = 3_000 
   const secrets = new MemorySecretStore();
   secrets.createSecret(SIGNING_KEY, { [SECRET_KIND_TAG]: 'signing-key' });
   secrets.createSecret(CLIENT.secretId!, { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: CLIENT.clientId });
-  await rotateSecret(secrets, SIGNING_KEY);
+  const backend = store === 'dynalite' ? await startDynaliteStore() : { state: new MemoryStateStore(), close: async () => undefined };
+  await rotateSecret(secrets, SIGNING_KEY, undefined, { state: backend.state });
   await rotateSecret(secrets, CLIENT.secretId!);
   const { client_secret } = parseClientSecretValue((await secrets.getSecretVersion(CLIENT.secretId!, 'AWSCURRENT'))!.value)!;
   const authorization = `Basic ${Buffer.from(`${CLIENT.clientId}:${client_secret}`).toString('base64')}`;
 
-  const backend = store === 'dynalite' ? await startDynaliteStore() : { state: new MemoryStateStore(), close: async () => undefined };
   try {
     const server = createAuthorizationServer({
       config: {

@@ -20,6 +20,7 @@ import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../lambda
 import { bundleEntry } from '../lib';
 import { tokenEvent } from '../testing/events';
 import { measureUserGrants, type BenchStore } from './auth-code';
+import { coldJwksFigures } from './cold-jwks';
 import { connectionFigures } from './connections';
 import { measureOps, measureRate } from './load';
 import { fmt, median, type Row } from './report';
@@ -59,7 +60,8 @@ async function inProcessIssuance(): Promise<void> {
   };
   secrets.createSecret(manifest.signingKeySecretId, { [SECRET_KIND_TAG]: 'signing-key' });
   secrets.createSecret('bench/clients/Bench', { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: 'bench-client' });
-  await rotateSecret(secrets, manifest.signingKeySecretId);
+  const state = new MemoryStateStore();
+  await rotateSecret(secrets, manifest.signingKeySecretId, undefined, { state });
   await rotateSecret(secrets, 'bench/clients/Bench');
   const { client_secret } = parseClientSecretValue((await secrets.getSecretVersion('bench/clients/Bench', 'AWSCURRENT'))!.value)!;
   const server = createAuthorizationServer({
@@ -72,7 +74,7 @@ async function inProcessIssuance(): Promise<void> {
     },
     secrets,
     registrations: new ManifestRegistrationStore(manifest),
-    state: new MemoryStateStore(),
+    state,
     // The JSON log line is built as in Lambda, then dropped: the figure counts our work, not a terminal's.
     log: createJsonLogger(() => undefined),
   });
@@ -284,6 +286,9 @@ async function main(): Promise<void> {
   rows.push(...connections.rows);
   raw.connections = connections.raw;
   bundles();
+  const coldJwks = await coldJwksFigures(root, quick);
+  rows.push(coldJwks.row);
+  raw.coldJwks = coldJwks.raw;
   synthTimes();
   print();
   const file = resultsArg > 0 ? path.resolve(process.argv[resultsArg + 1]) : path.join(__dirname, 'results.json');

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { registerConnectionCommands } from './commands/connections';
 import { registerCredentialsCommands } from './commands/credentials';
+import { registerDataCommands } from './commands/data';
 import { registerDevCommand } from './commands/dev';
 import { registerStatusCommand } from './commands/status';
 import { registerSynthCommand } from './commands/synth';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerSynthCommand(program);
   registerCredentialsCommands(program);
   registerConnectionCommands(program);
+  registerDataCommands(program);
   registerStatusCommand(program);
   registerVerifyCommand(program);
   return program;

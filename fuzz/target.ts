@@ -17,6 +17,7 @@ import { ManifestRegistrationStore } from '../lambdas/shared/adapters/manifest-r
 import { silentLogger, type Logger } from '../lambdas/shared/log';
 import type { ConnectionRegistration, RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, grantTypesUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
+import { PUBLIC_KEY_RING_KEY } from '../lambdas/shared/public-key-ring';
 import { SECRET_BASIC, startThirdParty, type ThirdParty } from '../testing/connections/third-party';
 import { exampleManifest, freePort, repoRoot, WEB_CLIENT } from '../testing/example-app';
 
@@ -71,6 +72,9 @@ export async function startTarget(options: { log?: Logger; stateDir?: string } =
     await store.putSecretValue(secretId, randomUUID(), secretId === UPSTREAM_SECRET_ID ? SECRET_BASIC : credentials, ['AWSCURRENT']);
   }
   const registry = await startLocalRegistry({ manifest, appDir: repoRoot, stateDir, port, log: options.log });
+  // Its own state, with the public key ring local mode published (the JWKS and introspection read it).
+  const state = new MemoryStateStore();
+  await state.put((await registry.state.get(PUBLIC_KEY_RING_KEY))!);
 
   const authorizationServer = createAuthorizationServer({
     config: {
@@ -85,7 +89,7 @@ export async function startTarget(options: { log?: Logger; stateDir?: string } =
     },
     secrets: registry.secrets,
     registrations: new ManifestRegistrationStore(manifest),
-    state: new MemoryStateStore(),
+    state,
     log: silentLogger,
   });
 

@@ -18,7 +18,7 @@ export {
   type ConnectionFetchOptions,
   type SignRequestInput,
 } from './connections/proxy-client';
-import { ENV } from './shared/config';
+import { ENV } from './shared/names';
 
 /** The environment variable `getConnectionToken` reads: the name of the registry's connections function (the broker). */
 export const CONNECTIONS_FUNCTION_ENV = ENV.CONNECTIONS_FUNCTION;

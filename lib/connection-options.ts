@@ -12,7 +12,7 @@ import type {
   ProviderRegistration,
 } from '../lambdas/shared/manifest';
 import { SUBJECT_PATTERN, urlProblem, type UrlRules } from '../lambdas/shared/oauth-syntax';
-import { validatePublicHost } from './private/validate';
+import { refuseDiscoveryDocumentUrl, validatePublicHost } from './private/validate';
 
 /**
  * Throws unless `url` is an https URL (or http on the loopback interface, for local providers) without fragment or
@@ -59,6 +59,7 @@ export class Provider {
    * is first used; the connections function caches it. E.g. `Provider.discover('https://login.salesforce.com')`.
    */
   public static discover(issuerUrl: string, options: DiscoverOptions = {}): Provider {
+    refuseDiscoveryDocumentUrl('Provider.discover: issuerUrl', issuerUrl);
     return new Provider({
       issuer: validateProviderUrl('Provider.discover: issuerUrl', issuerUrl).replace(/\/+$/, ''),
       ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}),

@@ -198,10 +198,10 @@ export class ExternalClient extends Construct {
       });
     }
     registry._output(this, 'ClientId', `client-${id}-id`, this.clientId, `Client id of external client ${id}`);
-    this.item = registrationItem(this, registry.table, clientItemKey(this.clientId), this.registration);
     // A client is registered (and active) only once its secret has a first value: on the apply that adds it, the
     // bootstrap runs again first.
-    if (this.secret) this.item.dependsOn = [registry._rotator.bootstrap.invocation.fqn];
+    const afterBootstrap = this.secret ? [registry._rotator.bootstrap.invocation] : [];
+    this.item = registrationItem(this, registry.table, clientItemKey(this.clientId), this.registration, afterBootstrap);
     registry._registerClient(this);
   }
 

@@ -56,9 +56,18 @@ export function isGrantable(value: unknown): value is IGrantable {
   return typeof value === 'object' && value !== null && 'grantPrincipal' in value;
 }
 
+/**
+ * A grant's policy on a role we do not deploy: a renamed policy (its name carries the region since this version) is
+ * created before the old one is deleted, so the role never lacks the permission mid-apply.
+ */
+export const OUTSIDE_ROLE_POLICY_LIFECYCLE = { createBeforeDestroy: true } as const;
+
 /** Options of `grantTo`. */
 export interface GrantToOptions {
-  /** Policy names of a role are unique per role: the name this grant's policy gets on a role we do not deploy. */
+  /**
+   * The name this grant's policy gets on a role we do not deploy. A role's policy names are unique per role, and a
+   * policy of the same name replaces it: the name must be unique per registry and region.
+   */
   readonly policyName: string;
   /** Construct id prefix of the policy created for a role (one per role). */
   readonly idPrefix: string;
@@ -81,7 +90,12 @@ export function grantTo(scope: Construct, grantee: Grantee, statement: PolicySta
   const key = typeof grantee === 'string' ? grantee : grantee instanceof Construct ? grantee.node.path : grantee.name;
   const id = `${options.idPrefix}${createHash('sha256').update(key).digest('hex').slice(0, 8).toUpperCase()}`;
   if (scope.node.tryFindChild(id)) throw new Error(`${options.policyName}: already granted to ${JSON.stringify(key)}`);
-  const policy = new IamRolePolicy(scope, id, { name: options.policyName, role: roleName, policy: policyDocument([statement]) });
+  const policy = new IamRolePolicy(scope, id, {
+    name: options.policyName,
+    role: roleName,
+    policy: policyDocument([statement]),
+    lifecycle: OUTSIDE_ROLE_POLICY_LIFECYCLE,
+  });
   return { statement, policy, roleName, environment };
 }
 

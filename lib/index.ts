@@ -5,6 +5,7 @@ export * from './external-client';
 export * from './user-authentication';
 export * from './protected-route';
 export * from './mcp-server';
+export * from './data-route';
 export * from './connection-options';
 export * from './third-party-connection';
 export * from './grant';
@@ -15,6 +16,7 @@ export {
   findLogGroupsWithoutRetention,
   findRegistrationWrites,
   findSecretValues,
+  findUnscopedTableReads,
   findWildcardDataActions,
   RegistryRulesAspect,
   type CheckOptions,

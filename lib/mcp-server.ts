@@ -13,8 +13,9 @@ import type { IGrantable, IGrantPrincipal } from './grant';
 import type { OAuthRegistry } from './oauth-registry';
 import { routeToFunction } from './private/function-routes';
 import type { RegistryFunction } from './private/registry-function';
+import { routeScopes } from './private/route-checks';
 import { vacantScope } from './private/unique-child';
-import { handlerFunction, validateHandler, validateScopes, type RouteHandlerProps } from './protected-route';
+import { handlerFunction, validateHandler, type RouteHandlerProps } from './protected-route';
 
 /** The methods of the Streamable HTTP transport: POST (messages), GET (a server stream), DELETE (end a session). */
 export const MCP_METHODS = ['POST', 'GET', 'DELETE'] as const;
@@ -70,7 +71,7 @@ export class McpServer extends Construct implements IGrantable {
     }
     const taken = registry.mcpServers.find((s) => s.path === serverPath);
     if (taken) throw new Error(`${where}: path "${serverPath}" is already MCP server "${taken.node.id}"`);
-    const scopes = validateScopes(where, props.scopes);
+    const scopes = routeScopes(where, props.scopes);
     const exportName = validateHandler(where, props.handler);
     const resourceName = props.resourceName ?? id;
     if (typeof resourceName !== 'string' || resourceName.trim() === '' || resourceName.length > 200) {

@@ -14,21 +14,23 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
-import { Aspects, type ITerraformDependable, type TerraformOutput } from 'cdktf';
+import { Aspects, TerraformStack, type ITerraformDependable, type TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV, type ClientIdMetadataDocumentsSettings, type DynamicClientRegistrationSettings } from '../lambdas/shared/config';
 import { longestAccessTokenTtlSecs } from '../lambdas/shared/key-schedule';
 import { type RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
 import { REGISTRATION_ROUTE, SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
+import { DataRoute, type DataRouteOptions } from './data-route';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
-import { grantTo, isGrantable, roleNameOf, type Grant, type Grantee } from './grant';
+import { OUTSIDE_ROLE_POLICY_LIFECYCLE, grantTo, isGrantable, roleNameOf, type Grant, type Grantee } from './grant';
 import { McpServer, type McpServerOptions } from './mcp-server';
 import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
+import { destroyGuard } from './private/destroy-guard';
 import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
 import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
-import { registryProblems } from './private/registry-checks';
+import { customDomainDnsSteps, registryProblems, registryWarningsAspect } from './private/registry-checks';
 import { policyDocument, type RegistryFunction } from './private/registry-function';
 import { registryManifest, writeManifestOnSynth } from './private/registry-manifest';
 import { registrySettings } from './private/registry-settings';
@@ -90,6 +92,7 @@ export class OAuthRegistry extends Construct {
   private readonly clients: ExternalClient[] = [];
   private readonly routes: ProtectedRoute[] = [];
   private readonly mcpServerList: McpServer[] = [];
+  private readonly dataRouteList: DataRoute[] = [];
   private readonly connectionList: ThirdPartyConnection[] = [];
   private connectionsInfra?: ConnectionsInfra;
   private introspectionGrants = 0;
@@ -116,6 +119,7 @@ export class OAuthRegistry extends Construct {
     const tags = props.tags ? { ...props.tags } : undefined;
 
     this.partition = new DataAwsPartition(this, 'Partition');
+    // Read as `id`, the region's name in hashicorp/aws 5.x and 6.x alike (6.x renamed `name` to `region`).
     this.region = new DataAwsRegion(this, 'Region');
     this.callerIdentity = new DataAwsCallerIdentity(this, 'CallerIdentity');
     const storage = new RegistryStorage(this, {
@@ -142,6 +146,8 @@ export class OAuthRegistry extends Construct {
       rotationDays: this.signingKeyRotationDays,
       clientSecretArnPattern: this.clientSecretArnPattern,
       secretsViaService: this._viaService('secretsmanager'),
+      table: this.registrations,
+      dynamodbViaService: this._viaService('dynamodb'),
       accountId: this.callerIdentity.accountId,
       recoveryWindowInDays: this.recoveryWindowInDays,
       longestTokenTtlSecs: () =>
@@ -169,13 +175,20 @@ export class OAuthRegistry extends Construct {
     // Created is not answering (the stage deploys routes asynchronously; a custom domain needs DNS): the rotation
     // function polls the issuer until it serves both documents, and the authorizers wait for that.
     const served = [this.rotator.bootstrap.invocation, this.stage, ...this.server.issuerReadiness, ...api.domainReadiness];
+    // Without a hosted zone, the record is the operator's: the check names it when the issuer does not answer.
+    const dnsRecord = api.dnsRecordToCreate;
     const issuerCheck = new LambdaInvocation(this, 'IssuerCheck', {
       functionName: this.rotationFunction.function.functionName,
-      input: JSON.stringify({ action: 'await-issuer', issuer: this.issuerUrl }),
+      input: JSON.stringify({ action: 'await-issuer', issuer: this.issuerUrl, ...(dnsRecord ? { dnsRecord } : {}) }),
       lifecycleScope: 'CREATE_ONLY',
       dependsOn: served,
     });
     this.issuerReadiness = [...served, issuerCheck];
+    destroyGuard(this, {
+      rotationFunction: this.rotationFunction,
+      table: this.registrations,
+      deletionProtection: settings.deletionProtection,
+    });
     this.authorizer = this.authorizerFor();
     addRegistryOutputs(this, api.domainName);
     for (const option of ['clientIdMetadataDocuments', 'dynamicClientRegistration'] as const) {
@@ -193,6 +206,19 @@ export class OAuthRegistry extends Construct {
     }
     this.node.addValidation({ validate: () => [...registryProblems(this), ...this.server.validate()] });
     Aspects.of(this).add(new RegistryRulesAspect({ table: this.registrations }));
+    const domain = api.domainName;
+    const dnsSteps = (): string[] =>
+      dnsRecord && domain
+        ? [
+            customDomainDnsSteps({
+              stackName: TerraformStack.of(this).node.id,
+              domain,
+              record: dnsRecord,
+              targetOutput: outputName(this.namePrefix, 'custom-domain-target'),
+            }),
+          ]
+        : [];
+    Aspects.of(this).add(registryWarningsAspect(this, dnsSteps));
     writeManifestOnSynth(this);
   }
 
@@ -216,12 +242,17 @@ export class OAuthRegistry extends Construct {
       resources: [`${this.api.executionArn}/*/${method}${routePathPart}`],
     };
     const environment = { [ENV.ISSUER]: this.issuerUrl };
-    const policyName = `${this.namePrefix}-introspection`;
+    const policyName = this._outsideRolePolicyName('introspection');
     if (isGrantable(grantee)) return grantTo(this, grantee, statement, { idPrefix: 'IntrospectionGrant', policyName, environment });
     // A role gets its own policy, with the ids this method always gave them (no replacement on upgrade).
     const id = `IntrospectionGrant${this.introspectionGrants++ || ''}`;
     const roleName = roleNameOf(grantee);
-    const policy = new IamRolePolicy(this, id, { name: policyName, role: roleName, policy: policyDocument([statement]) });
+    const policy = new IamRolePolicy(this, id, {
+      name: policyName,
+      role: roleName,
+      policy: policyDocument([statement]),
+      lifecycle: OUTSIDE_ROLE_POLICY_LIFECYCLE,
+    });
     return { statement, policy, roleName, environment };
   }
 
@@ -262,6 +293,15 @@ export class OAuthRegistry extends Construct {
    */
   public addMcpServer(id: string, options: McpServerOptions): McpServer {
     return new McpServer(this, id, { ...options, registry: this });
+  }
+
+  /**
+   * Delivers the JSON body of each `routeKey` request (`POST /v1/incidents`) to `options.target` (a queue, event bus,
+   * state machine or stream), for tokens holding one of `options.scopes`, with the sender's client id: no handler.
+   */
+  public addDataRoute(routeKey: string, options: DataRouteOptions): DataRoute {
+    parseRouteKey(routeKey);
+    return new DataRoute(this, routeIdOf(routeKey), { ...options, routeKey, registry: this });
   }
 
   // --- Getters -----------------------------------------------------------------------------------------------------
@@ -306,14 +346,29 @@ export class OAuthRegistry extends Construct {
     return this._regionalArn('secretsmanager', `secret:${this.namePrefix}/connections/*`);
   }
 
+  /** @internal The registry's region (known at plan time). */
+  public get _regionName(): string {
+    return this.region.id;
+  }
+
   /** @internal `arn:<partition>:<service>:<region>:<account>:<resource>` in the registry's account and region. */
   public _regionalArn(service: string, resource: string): string {
-    return `arn:${this.partition.partition}:${service}:${this.region.region}:${this.callerIdentity.accountId}:${resource}`;
+    return `arn:${this.partition.partition}:${service}:${this._regionName}:${this.callerIdentity.accountId}:${resource}`;
   }
 
   /** @internal `<service>.<region>.<dns suffix>`: the `kms:ViaService` of a call `service` makes in the registry's region. */
   public _viaService(service: string): string {
-    return `${service}.${this.region.region}.${this.partition.dnsSuffix}`;
+    return `${service}.${this._regionName}.${this.partition.dnsSuffix}`;
+  }
+
+  /**
+   * @internal The name of the inline policy a grant puts on a role we do not deploy: `<namePrefix>-<region>-<purpose>`.
+   * Policy names are unique per role, and roles are global to the account: the name says which registry (its prefix,
+   * unique in a region) in which region granted it, so two registries, or one stack applied in two regions, granting
+   * to one role keep their own policies (at most 32 + 1 + 16 + 1 + 64 + 7 characters: IAM allows 128).
+   */
+  public _outsideRolePolicyName(purpose: string): string {
+    return `${this.namePrefix}-${this._regionName}-${purpose}`;
   }
 
   /** @internal The registry's account id. */
@@ -400,6 +455,16 @@ export class OAuthRegistry extends Construct {
   /** @internal Called by `ExternalClient`'s constructor. */
   public _registerClient(client: ExternalClient): void {
     this.clients.push(client);
+  }
+
+  /** Every data route declared on this registry. */
+  public get dataRoutes(): readonly DataRoute[] {
+    return this.dataRouteList;
+  }
+
+  /** @internal Called by `DataRoute`'s constructor. */
+  public _registerDataRoute(route: DataRoute): void {
+    this.dataRouteList.push(route);
   }
 
   /** @internal Called by `ProtectedRoute`'s constructor. */

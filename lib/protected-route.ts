@@ -4,19 +4,18 @@
  */
 import * as path from 'node:path';
 import type { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
-import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { RouteRegistration } from '../lambdas/shared/manifest';
-import { RESERVED_PATH_PREFIXES, routePath as pathOfRouteKey } from '../lambdas/shared/routes';
-import { scopeName, type ScopeLike } from './client-options';
+import { routePath as pathOfRouteKey } from '../lambdas/shared/routes';
+import type { ScopeLike } from './client-options';
 import type { IGrantable, IGrantPrincipal } from './grant';
 import type { OAuthRegistry } from './oauth-registry';
 import { API_GATEWAY_TIMEOUT_SECS } from './private/connections-infra';
 import { entryExports } from './private/entry-exports';
 import { routeToFunction } from './private/function-routes';
 import { RegistryFunction } from './private/registry-function';
-import { vacantScope } from './private/unique-child';
-import { fitName, parseRouteKey, toKebab, validateScope } from './private/validate';
+import { parseAuthorizedRouteKey, requireCallableRoute, routeScopes, vacantRouteScope, validateAudiences } from './private/route-checks';
+import { fitName, toKebab } from './private/validate';
 
 /** Your Lambda handler for a protected route. */
 export interface RouteHandlerProps {
@@ -67,23 +66,11 @@ export class ProtectedRoute extends Construct implements IGrantable {
   public readonly route: Apigatewayv2Route;
 
   constructor(scope: Construct, id: string, props: ProtectedRouteProps) {
-    super(
-      vacantScope(scope, id, (existing) => {
-        const other = (existing as Partial<ProtectedRoute>).routeKey;
-        // Two different keys can share a construct id (`/items/{id}` and `/items/id` are both `…ItemsId`).
-        return other !== undefined && other !== props.routeKey
-          ? `routes "${other}" and "${props.routeKey}" would both be construct ${existing.node.path}; rename one path`
-          : `duplicate route "${props.routeKey}" (${existing.node.path} is declared twice; route keys must be unique)`;
-      }),
-      id,
-    );
+    super(vacantRouteScope(scope, id, props.routeKey), id);
     const { registry } = props;
-    const { method, path: routePath } = parseRouteKey(props.routeKey);
-    if (RESERVED_PATH_PREFIXES.some((prefix) => `${routePath}/`.startsWith(prefix))) {
-      throw new Error(`route "${props.routeKey}" is under a path the registry serves itself (${RESERVED_PATH_PREFIXES.join(', ')})`);
-    }
+    const { method, path: routePath } = parseAuthorizedRouteKey(props.routeKey);
     const where = `route "${props.routeKey}"`;
-    const scopes = validateScopes(where, props.scopes);
+    const scopes = routeScopes(where, props.scopes);
     const handler = props.handler;
     const exportName = validateHandler(where, handler);
     const audiences = props.audiences === undefined ? undefined : validateAudiences(where, props.audiences);
@@ -115,18 +102,7 @@ export class ProtectedRoute extends Construct implements IGrantable {
     this.route = routes[0]!;
     registry._output(this, 'Url', `route-${id}-url`, `${registry.issuer}${pathOfRouteKey(props.routeKey)}`, `URL of ${props.routeKey}`);
 
-    this.node.addValidation({
-      validate: () => {
-        // Inactive clients count: deactivating a partner (active: false) must still deploy.
-        const granted = new Set(registry.externalClients.flatMap((c) => c.registration.scopes));
-        if (scopes.some((s) => granted.has(s))) return [];
-        const known = [...granted].sort().join(' ') || 'none';
-        return [
-          `${where}: no external client of the registry can obtain any of its scopes ${JSON.stringify(scopes)} ` +
-            `(the clients' scopes: ${known}), so every call would be a 403; grant one to a client, or fix the route's scopes`,
-        ];
-      },
-    });
+    requireCallableRoute(this, registry, where, scopes, audiences);
     registry._registerRoute(this);
   }
 
@@ -134,28 +110,6 @@ export class ProtectedRoute extends Construct implements IGrantable {
   public get grantPrincipal(): IGrantPrincipal {
     return this.handler;
   }
-}
-
-/** A route's `audiences`: at least one, none empty, deduplicated (tokens pass). */
-function validateAudiences(where: string, audiences: readonly string[]): string[] {
-  if (!Array.isArray(audiences) || audiences.length === 0) {
-    throw new Error(
-      `${where}: audiences must name at least one audience (omit it for the registry's own), got ${JSON.stringify(audiences)}`,
-    );
-  }
-  for (const audience of audiences) {
-    if (typeof audience !== 'string' || (!Token.isUnresolved(audience) && audience.trim().length === 0)) {
-      throw new Error(`${where}: audiences must be non-empty strings, got ${JSON.stringify(audiences)}`);
-    }
-  }
-  return [...new Set(audiences)];
-}
-
-/** Any-of scopes: valid scope tokens, at least one, deduplicated. */
-export function validateScopes(where: string, scopes: readonly ScopeLike[]): string[] {
-  const names = [...new Set(scopes.map((s) => validateScope(where, scopeName(s))))];
-  if (names.length === 0) throw new Error(`${where}: scopes must name at least one scope, got []`);
-  return names;
 }
 
 /** Checks a handler's props at synth (an entry exporting the function, a timeout API Gateway allows); its export name. */

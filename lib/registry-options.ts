@@ -5,14 +5,18 @@ import type { UserAuthentication } from './user-authentication';
 export interface CustomDomainProps {
   /** The host name, e.g. `auth.example.com` (the issuer becomes `https://auth.example.com`). */
   readonly domainName: string;
-  /** ACM certificate for `domainName`, in the registry's region. */
+  /**
+   * ACM certificate for `domainName`, in the registry's region, already ISSUED (API Gateway refuses a pending one).
+   * For a certificate created in the same stack, pass `new AcmCertificateValidation(…).certificateArn`: Terraform then
+   * creates the domain only once the certificate is validated.
+   */
   readonly certificateArn: string;
   /**
    * The Route 53 hosted zone of `domainName`: the registry creates the A and AAAA alias records pointing the name at
-   * the API's custom domain, and its authorizers wait for them.
-   * @default none: create the records yourself, from the outputs `<namePrefix>-custom-domain-target` and
-   * `<namePrefix>-custom-domain-hosted-zone-id` (the authorizer is then created once the API mapping exists, and fails
-   * if the name does not resolve to the API yet)
+   * the API's custom domain, and its authorizers wait for them; the first apply converges by itself.
+   * @default none: the record is yours to create, pointing at a target that exists only once the custom domain does;
+   * synth warns with the steps of the first deploy (a targeted apply of the domain, the record, then the deploy), and
+   * the issuer check names the record if it does not resolve
    */
   readonly hostedZoneId?: string;
 }

@@ -10,7 +10,8 @@ import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmana
 import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config';
-import { connectionAlias, connectionItemKey, type ConnectionRegistration } from '../lambdas/shared/manifest';
+import { connectionItemKey, type ConnectionRegistration } from '../lambdas/shared/manifest';
+import { connectionAlias } from '../lambdas/shared/names';
 import { connectionPath } from '../lambdas/shared/routes';
 import { scopeName, type ScopeLike } from './client-options';
 import {
@@ -210,6 +211,13 @@ export class ThirdPartyConnection extends Construct {
         `${registry.issuer}/connections/${id}/connect?link=<signed link: oauth-registry connect ${id}>`,
         `Consent URL of connection ${id} (the link parameter comes from oauth-registry connect ${id})`,
       );
+      registry._output(
+        this,
+        'RedirectUri',
+        `connection-${id}-redirect-uri`,
+        this.redirectUri,
+        `Redirect URI of connection ${id}: register it at the provider`,
+      );
     }
   }
 
@@ -268,7 +276,7 @@ export class ThirdPartyConnection extends Construct {
       },
       {
         idPrefix: 'TokenAccess',
-        policyName: `${this.registry.namePrefix}-${this.connectionName}-tokens`,
+        policyName: this.registry._outsideRolePolicyName(`${this.connectionName}-tokens`),
         environment: this.tokenAccessEnvironment,
       },
     );
@@ -293,7 +301,7 @@ export class ThirdPartyConnection extends Construct {
       },
       {
         idPrefix: 'ProxyAccess',
-        policyName: `${this.registry.namePrefix}-${this.connectionName}-proxy`,
+        policyName: this.registry._outsideRolePolicyName(`${this.connectionName}-proxy`),
         environment: this.proxyEnvironment,
       },
     );
@@ -312,6 +320,14 @@ export class ThirdPartyConnection extends Construct {
       );
     }
     handler.setTimeoutSecs(needed);
+  }
+
+  /**
+   * The redirect URI to register at the provider for this connection (`<issuer>/connections/<name>/callback`): the
+   * first thing its app registration asks for. Also the `<namePrefix>-connection-<name>-redirect-uri` output.
+   */
+  public get redirectUri(): string {
+    return `${this.registry.issuer}${connectionPath(this.connectionName, 'callback')}`;
   }
 
   /** The consent URL without its `link` parameter (the CLI adds a signed one). */

@@ -4,7 +4,7 @@
  */
 import { Token } from 'cdktf';
 import { SCOPE_TOKEN_PATTERN } from '../lambdas/shared/oauth-syntax';
-import { validateUrl } from './private/validate';
+import { refuseDiscoveryDocumentUrl, validateUrl } from './private/validate';
 
 /** An issuer identifier is https (http on loopback for local providers) with no query or fragment (RFC 8414 §2). */
 const ISSUER_RULES = { allowLoopbackHttp: true, allowQuery: false } as const;
@@ -35,6 +35,7 @@ export class UserAuthentication {
   public static oidc(props: OidcUserAuthenticationProps): UserAuthentication {
     const { issuer, clientId } = props;
     if (!Token.isUnresolved(issuer)) validateUrl('userAuthentication issuer', issuer, ISSUER_RULES);
+    refuseDiscoveryDocumentUrl('userAuthentication issuer', issuer);
     if (!Token.isUnresolved(clientId) && !clientId.trim()) {
       throw new Error(`userAuthentication clientId must not be empty, got "${clientId}"`);
     }

@@ -24,9 +24,16 @@ export interface Dev {
   stop(): Promise<void>;
 }
 
-/** `oauth-registry dev --port 0 --quiet <args>` in a child process, until its banner is complete; rejects if it exits first. */
-export async function startDev(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Dev> {
-  const child = spawn(process.execPath, [cli, 'dev', '--port', '0', '--quiet', ...args], { cwd: repoRoot, env, stdio: 'pipe' });
+/**
+ * `oauth-registry dev --port 0 --quiet <args>` in a child process, until its banner is complete; rejects if it exits
+ * first. `where`: another project and its installed bin (the package test's consumer project); default this repository.
+ */
+export async function startDev(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  where: { readonly cwd: string; readonly bin: string } = { cwd: repoRoot, bin: cli },
+): Promise<Dev> {
+  const child = spawn(process.execPath, [where.bin, 'dev', '--port', '0', '--quiet', ...args], { cwd: where.cwd, env, stdio: 'pipe' });
   let banner = '';
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));

@@ -15,6 +15,7 @@ import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import { appOptions, deployedRegion, deployedSecrets, localBaseUrl, localState } from './common';
 import { handoffEnv, handoffOf } from './handoff';
+import { cliCommand, cliInvocation } from './invocation';
 import { terraformIssuer } from './terraform-outputs';
 
 interface ShowOptions extends AppOptions {
@@ -82,7 +83,7 @@ function registerSetUpstreamSecret(credentials: Command): void {
     const { manifest, stack } = loadRegistry(options);
     if (!manifest.userAuthentication) throw new Error('this registry declares no userAuthentication');
     const value = (await readStdin()).trim();
-    if (!value) throw new Error('no secret on stdin: pipe it in, e.g. `pbpaste | oauth-registry credentials set-upstream-secret`');
+    if (!value) throw new Error(`no secret on stdin: pipe it in, e.g. \`pbpaste | ${cliCommand('credentials set-upstream-secret')}\``);
     const { secretId } = manifest.userAuthentication;
     if (options.local) {
       const store = new LocalSecretStore(localState(options, manifest).secrets);
@@ -112,7 +113,7 @@ export function readLocal(client: ClientRegistration, stateDir: string): ClientS
   const file = localStatePaths(stateDir).clients;
   const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, ClientSecretValue>) : {};
   const found = all[client.name];
-  if (!found) throw new Error(`no local credentials for ${client.name} in ${file}: run \`npm start\` once first`);
+  if (!found) throw new Error(`no local credentials for ${client.name} in ${file}: run \`${cliInvocation().dev}\` once first`);
   return found;
 }
 

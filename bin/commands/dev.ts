@@ -13,6 +13,8 @@ import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../loca
 import { defaultLocalPort, registryStateDir, registryStatePaths, removeServerFile, writeServerFile } from '../local/local-state';
 import { loadRegistry, readManifests, type AppOptions } from '../local/synth';
 import { appOptions, shellQuote } from './common';
+import { cliInvocation } from './invocation';
+import { connectionRedirectUri } from './operator-report';
 
 interface DevOptions extends AppOptions {
   port: string;
@@ -69,9 +71,9 @@ export function registerDevCommand(program: Command): void {
   });
 }
 
-/** How a printed command is run: `npm run cli --` and the options this server was started with (exactly runnable). */
+/** How a printed command is run: this project's CLI prefix and the options this server was started with (exactly runnable). */
 export interface FollowUp {
-  /** `npm run cli -- <command> <args>` plus the options that locate this app and registry. */
+  /** `npx oauth-registry <command> <args>` (`npm run cli --` in this repository) plus the options that locate this app and registry. */
   (command: string, args?: readonly string[], withPort?: boolean): string;
 }
 
@@ -81,9 +83,10 @@ function followUp(options: DevOptions, port: number, registry: string | undefine
   if (registry !== undefined || options.registry !== undefined) located.push('--registry', options.registry ?? registry!);
   if (options.outdir !== 'cdktf.out') located.push('--outdir', options.outdir);
   if (options.stateDir !== '.oauth-registry') located.push('--state-dir', options.stateDir);
+  const { cli } = cliInvocation();
   return (command, args = [], withPort = false) => {
     const portArgs = withPort && port !== defaultLocalPort() ? ['--port', String(port)] : [];
-    return ['npm run cli --', command, ...args.map(shellQuote), '--local', ...[...located, ...portArgs].map(shellQuote)].join(' ');
+    return [cli, command, ...args.map(shellQuote), '--local', ...[...located, ...portArgs].map(shellQuote)].join(' ');
   };
 }
 
@@ -117,6 +120,9 @@ async function banner(local: LocalRegistry, manifest: RegistryManifest, { stack,
     ...manifest.routes.map((r) => `  protected     ${r.routeKey}  (scopes: ${r.scopes.join(' ') || 'any token'})`),
     ...(manifest.mcpServers ?? []).map(
       (s) => `  mcp server    ${s.name} ${issuer}${s.path}  (metadata: ${issuer}/.well-known/oauth-protected-resource${s.path})`,
+    ),
+    ...(manifest.dataRoutes ?? []).map(
+      (r) => `  data          ${r.routeKey}  (scopes: ${r.scopes.join(' ')}; records: ${cli('data tail', [r.routeKey])})`,
     ),
     '',
   ];
@@ -189,6 +195,7 @@ function connectionLines(local: LocalRegistry, manifest: RegistryManifest, cli: 
     lines.push(`    ${c.name} (${c.grant}, ${c.clientAuth}, ${c.mode})`);
     lines.push(`      credentials  ${cli('connections set-credentials', [c.name])} < credentials.json`);
     if (c.grant === 'authorization_code') {
+      lines.push(`      redirect URI ${connectionRedirectUri(local.issuer, c.name)}   (register it at the provider)`);
       lines.push(`      consent      ${cli('connect', [c.name, ...subject], true)}   (or the Connect button on the dashboard)`);
     }
     const body = ` -H 'content-type: application/json' -d '{${c.mode === 'perUser' ? '"subject":"<user>"' : ''}}'`;

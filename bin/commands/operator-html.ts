@@ -5,6 +5,7 @@
  * `DASHBOARD_CONNECT_PATH`, which answers with a fresh single-use consent link (303).
  */
 import { escapeHtml } from '../../lambdas/shared/pages';
+import { cliCommand, cliInvocation } from './invocation';
 import { isoSecs, relativeTo, type ConnectionHealthRow, type OperatorReport } from './operator-report';
 
 /** Where the dashboard's Connect buttons post (a local-only path: API Gateway has no such route). */
@@ -60,8 +61,9 @@ export function renderDashboard(report: OperatorReport, options: DashboardOption
     routes(report),
     mcpServers(report),
     dynamicRegistrations(report, when),
+    dataRoutes(report),
     connections(report, when, options.live),
-    '<p class="muted">Secrets are not shown here: <code>oauth-registry credentials show &lt;client&gt;</code> prints a hand-off.</p>',
+    `<p class="muted">Secrets are not shown here: <code>${e(cliCommand('credentials show <client>'))}</code> prints a hand-off.</p>`,
     '</main>',
   ].join('');
   return (
@@ -113,7 +115,8 @@ function clients(report: OperatorReport, when: (secs: number | undefined) => str
 function signingKeys(report: OperatorReport, when: (secs: number | undefined) => string): string {
   const keys = report.signingKeys;
   if (keys.problem) return `<h2>Signing keys</h2><p>${badge('unreadable', 'bad')} ${e(keys.problem)}</p>`;
-  if (!keys.hasValue) return `<h2>Signing keys</h2><p>${badge('none yet', 'warn')} the first apply (or npm start) creates them</p>`;
+  if (!keys.hasValue)
+    return `<h2>Signing keys</h2><p>${badge('none yet', 'warn')} the first apply (or ${e(cliInvocation().dev)}) creates them</p>`;
   const cls = { signing: 'ok', next: 'info', retired: 'off' } as const;
   const rows = keys.keys.map(
     (k) =>
@@ -162,6 +165,19 @@ function dynamicRegistrations(report: OperatorReport, when: (secs: number | unde
   );
 }
 
+function dataRoutes(report: OperatorReport): string {
+  if (report.dataRoutes.length === 0) return '';
+  const rows = report.dataRoutes.map(
+    (r) =>
+      `<tr><td><code>${e(r.routeKey)}</code></td><td>${e(r.scopes.join(' '))}</td><td>${e(r.target)}</td>` +
+      `<td>${r.records === undefined ? '<span class="muted">in the target</span>' : r.records}</td></tr>`,
+  );
+  return (
+    `<h2>Data routes (${report.dataRoutes.length})</h2><table><tr><th>Route</th><th>Scopes (any of)</th><th>Delivers to</th>` +
+    `<th>Records</th></tr>${rows.join('')}</table>`
+  );
+}
+
 function connections(report: OperatorReport, when: (secs: number | undefined) => string, live: boolean): string {
   const byName = new Map<string, ConnectionHealthRow[]>();
   for (const row of report.connections) byName.set(row.connection, [...(byName.get(row.connection) ?? []), row]);
@@ -181,8 +197,12 @@ function connections(report: OperatorReport, when: (secs: number | undefined) =>
           (mode === 'perUser' ? `<input name="subject" placeholder="subject (user id)" required aria-label="subject of ${e(name)}">` : '') +
           `<button type="submit">Connect ${e(name)}</button></form>`
         : '';
+    const redirectUri = report.connectionRedirectUris[name];
+    const registration = redirectUri
+      ? `<p>Redirect URI to register at the provider: <code class="redirect-uri">${e(redirectUri)}</code></p>`
+      : '';
     return (
-      `<div class="conn"><h3>${e(name)} <span class="muted">${e(grant)} · ${e(mode)}</span> ${credentials}</h3>` +
+      `<div class="conn"><h3>${e(name)} <span class="muted">${e(grant)} · ${e(mode)}</span> ${credentials}</h3>${registration}` +
       `<table><tr><th>Subject</th><th>Health</th><th>Access token expires</th><th>Last error</th></tr>${lines.join('')}</table>${form}</div>`
     );
   });

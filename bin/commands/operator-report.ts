@@ -5,6 +5,7 @@
  */
 import { recentRegistrations } from '../../lambdas/authorization-server/endpoints/register';
 import type { TokenSetStatus } from '../../lambdas/connections/token-set-item';
+import { DATA_TARGETS } from '../../lambdas/shared/data-routes';
 import {
   GATEWAY_JWKS_CACHE_SECS,
   keyLeadSecs,
@@ -18,6 +19,9 @@ import {
 import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import { mcpServerUrl, protectedResourceMetadataPath } from '../../lambdas/shared/manifest-queries';
 import type { SecretStore, StateStore } from '../../lambdas/shared/ports';
+import { connectionPath } from '../../lambdas/shared/routes';
+import { readDataRecords } from '../local/local-data-routes';
+import { cliInvocation } from './invocation';
 
 /** A connection's health for one subject (what `status` always printed; `collectStatus` in status.ts builds them). */
 export type ConnectionHealthRow = TokenSetStatus & {
@@ -92,6 +96,16 @@ export interface McpServerRow {
   readonly metadataUrl?: string;
 }
 
+/** A data route: where it delivers, and (local mode) how many records it holds. */
+export interface DataRouteRow {
+  readonly routeKey: string;
+  readonly scopes: readonly string[];
+  /** `SQS SendMessage`, `EventBridge PutEvents (source / detail type)`… */
+  readonly target: string;
+  /** Records stored so far (local mode only: in AWS they are in the target). */
+  readonly records?: number;
+}
+
 export interface OperatorReport {
   readonly registry: string;
   readonly namePrefix: string;
@@ -109,11 +123,17 @@ export interface OperatorReport {
     readonly perHour: number;
     readonly clients: readonly { readonly clientId: string; readonly name: string; readonly createdAt: number }[];
   };
+  readonly dataRoutes: readonly DataRouteRow[];
   readonly userAuthentication?: { readonly issuer: string; readonly clientId: string; readonly secretSet: boolean };
   /** Every connection's health, one row per shared connection and per stored subject (as `status` always printed). */
   readonly connections: readonly ConnectionHealthRow[];
   /** Connection name → whether its credentials (what the provider issued us) are stored. */
   readonly connectionCredentials: Readonly<Record<string, boolean>>;
+  /**
+   * Connection name → the redirect URI to register at its provider (consent-based connections only); with the issuer
+   * unknown (a deployed registry), `<issuer>` stands for it (the `-connection-<Name>-redirect-uri` output has it whole).
+   */
+  readonly connectionRedirectUris: Readonly<Record<string, string>>;
 }
 
 export interface ReportSources {
@@ -125,6 +145,8 @@ export interface ReportSources {
   readonly source: string;
   readonly issuer?: string;
   readonly nowMs?: number;
+  /** Local mode's data-route records (`localStatePaths(…).data`): the report counts them. */
+  readonly dataDir?: string;
 }
 
 export async function collectOperatorReport(manifest: RegistryManifest, sources: ReportSources): Promise<OperatorReport> {
@@ -148,6 +170,11 @@ export async function collectOperatorReport(manifest: RegistryManifest, sources:
   );
   const connectionCredentials: Record<string, boolean> = {};
   for (const c of manifest.connections ?? []) connectionCredentials[c.name] = await hasValue(secrets, c.credentialsSecretId);
+  const connectionRedirectUris = Object.fromEntries(
+    (manifest.connections ?? [])
+      .filter((c) => c.grant === 'authorization_code')
+      .map((c) => [c.name, connectionRedirectUri(sources.issuer ?? '<issuer>', c.name)]),
+  );
   const ua = manifest.userAuthentication;
   return {
     registry: manifest.registryPath,
@@ -179,9 +206,16 @@ export async function collectOperatorReport(manifest: RegistryManifest, sources:
           },
         }
       : {}),
+    dataRoutes: (manifest.dataRoutes ?? []).map((r) => ({
+      routeKey: r.routeKey,
+      scopes: r.scopes,
+      target: DATA_TARGETS[r.target.kind].service + (r.target.source ? ` (${r.target.source} / ${r.target.detailType})` : ''),
+      ...(sources.dataDir !== undefined ? { records: readDataRecords(sources.dataDir, r.routeKey).length } : {}),
+    })),
     ...(ua ? { userAuthentication: { issuer: ua.issuer, clientId: ua.clientId, secretSet: await hasValue(secrets, ua.secretId) } } : {}),
     connections: sources.connections,
     connectionCredentials,
+    connectionRedirectUris,
   };
 }
 
@@ -281,6 +315,17 @@ export function table(header: readonly string[], rows: readonly (readonly string
   );
 }
 
+/** The redirect URI of a consent-based connection: what its app registration at the provider asks for first. */
+export const connectionRedirectUri = (issuer: string, connection: string): string =>
+  `${issuer.replace(/\/+$/, '')}${connectionPath(connection, 'callback')}`;
+
+/** The lines of `status` under the connections table: each consent-based connection's redirect URI. */
+export function formatRedirectUris(report: Pick<OperatorReport, 'connectionRedirectUris'>): string {
+  return Object.entries(report.connectionRedirectUris)
+    .map(([name, uri]) => `redirect URI of ${name} (register it at the provider): ${uri}\n`)
+    .join('');
+}
+
 /** The clients, signing keys, routes and sign-in sections of `status` (the connections table follows them). */
 export function formatRegistrySections(report: OperatorReport): string {
   const now = report.generatedAt;
@@ -308,7 +353,7 @@ export function formatRegistrySections(report: OperatorReport): string {
   lines.push('', 'signing keys');
   const keys = report.signingKeys;
   if (keys.problem) lines.push(`  ${keys.problem}`);
-  else if (!keys.hasValue) lines.push('  no key yet (the first apply, or `npm start`, creates them)');
+  else if (!keys.hasValue) lines.push(`  no key yet (the first apply, or \`${cliInvocation().dev}\`, creates them)`);
   else {
     lines.push(
       ...table(
@@ -353,6 +398,20 @@ export function formatRegistrySections(report: OperatorReport): string {
         ).map((l) => `  ${l}`),
       );
     }
+  }
+  if (report.dataRoutes.length) {
+    lines.push('', 'data routes');
+    lines.push(
+      ...table(
+        ['ROUTE', 'SCOPES', 'DELIVERS TO', 'RECORDS'],
+        report.dataRoutes.map((r) => [
+          r.routeKey,
+          r.scopes.join(' '),
+          r.target,
+          r.records === undefined ? '- (see the target)' : String(r.records),
+        ]),
+      ).map((l) => `  ${l}`),
+    );
   }
   if (report.userAuthentication) {
     const ua = report.userAuthentication;

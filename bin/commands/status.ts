@@ -17,12 +17,13 @@ import {
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
-import { stateTableName, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { stateTableName } from '../../lambdas/shared/names';
 import type { StateLister, StateStore } from '../../lambdas/shared/ports';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import { appOptions, deployedRegion, deployedSecrets, localBaseUrl, localState } from './common';
 import { renderDashboard } from './operator-html';
-import { collectOperatorReport, formatRegistrySections, isoSecs, relativeTo, table } from './operator-report';
+import { collectOperatorReport, formatRedirectUris, formatRegistrySections, isoSecs, relativeTo, table } from './operator-report';
 
 interface StatusOptions extends AppOptions {
   local?: boolean;
@@ -61,16 +62,13 @@ export function registerStatusCommand(program: Command): void {
   ).action(async (options: StatusOptions) => {
     const { manifest, stack } = loadRegistry(options);
     const tableName = stateTableName(manifest.namePrefix);
-    const region = deployedRegion(options, stack);
-    const state = options.local
-      ? new LocalStateStore(localState(options, manifest).state)
-      : new AwsStateStore({ tableName, ...(region ? { clientConfig: { region } } : {}) });
+    const state = registryStateStore(options, manifest, stack);
     const report = await collectOperatorReport(manifest, {
       secrets: options.local ? new LocalSecretStore(localState(options, manifest).secrets) : deployedSecrets(options, stack),
       connections: await collectStatus(manifest, state),
       state,
       source: options.local ? 'local' : tableName,
-      ...(options.local ? { issuer: localBaseUrl(options, manifest) } : {}),
+      ...(options.local ? { issuer: localBaseUrl(options, manifest), dataDir: localState(options, manifest).data } : {}),
     });
     if (options.html) {
       writeFileSync(options.html, renderDashboard(report, { live: false }));
@@ -83,9 +81,21 @@ export function registerStatusCommand(program: Command): void {
     );
     const newline = connections.indexOf('\n');
     process.stdout.write(
-      `${connections.slice(0, newline + 1)}${formatRegistrySections(report)}\nconnections\n${connections.slice(newline + 1)}`,
+      `${connections.slice(0, newline + 1)}${formatRegistrySections(report)}\nconnections\n${connections.slice(newline + 1)}` +
+        formatRedirectUris(report),
     );
   });
+}
+
+/** Where the registry's token sets are: local mode's state folder (`--local`), else the deployed registry's table. */
+export function registryStateStore(
+  options: Pick<StatusOptions, 'local' | 'region' | 'outdir' | 'stateDir'>,
+  manifest: RegistryManifest,
+  stack: string,
+): StateStore & StateLister {
+  if (options.local) return new LocalStateStore(localState(options, manifest).state);
+  const region = deployedRegion(options, stack);
+  return new AwsStateStore({ tableName: stateTableName(manifest.namePrefix), ...(region ? { clientConfig: { region } } : {}) });
 }
 
 /** Every connection's token sets as the store holds them: one row per shared connection, one per stored subject. */

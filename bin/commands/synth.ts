@@ -1,13 +1,14 @@
 /**
  * `oauth-registry synth` (what `npm run synth` runs): synthesize the app into `--outdir` without the cdktf CLI, then
  * print a one-screen summary: each stack with its region, resource and output counts, and each registry's clients,
- * routes and connections.
+ * routes and connections, and the warnings synth recorded (quotas to raise, the steps of a first deploy).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { readManifests, synthesizeApp, synthesizedStacks, type AppOptions } from '../local/synth';
-import { appOptions, stackRegion } from './common';
+import { appOptions, shellQuote, stackRegion } from './common';
+import { cliInvocation } from './invocation';
 
 /** At most this many names per list, so a registry of 1,000 clients still fits one screen. */
 const LIST_MAX = 6;
@@ -36,6 +37,7 @@ export function synthSummary(options: Pick<AppOptions, 'app' | 'outdir'>, ms: nu
     const outputs = Object.keys(config.output ?? {}).length;
     const region = stackRegion(options.outdir, stack);
     lines.push(`  stack ${stack}${region ? ` (${region})` : ''}: ${resources} resources, ${outputs} outputs`);
+    for (const warning of stackWarnings(options.outdir, stack)) lines.push(`    ! ${warning}`);
     for (const { manifest } of registries.filter((r) => r.stack === stack)) {
       lines.push(`    registry ${manifest.registryPath} (namePrefix ${manifest.namePrefix})`);
       const clients = manifest.clients.map((c) => `${c.name} (${c.authMethod}${c.active ? '' : ', inactive'})`);
@@ -44,6 +46,11 @@ export function synthSummary(options: Pick<AppOptions, 'app' | 'outdir'>, ms: nu
       if (manifest.mcpServers?.length) {
         lines.push(`      mcp servers  ${list(manifest.mcpServers.map((s) => `${s.name} ${s.path} [${s.scopes.join(' ')}]`))}`);
       }
+      if (manifest.dataRoutes?.length) {
+        lines.push(
+          `      data routes  ${list(manifest.dataRoutes.map((r) => `${r.routeKey} → ${r.target.kind} [${r.scopes.join(' ')}]`))}`,
+        );
+      }
       const connections = (manifest.connections ?? []).map((c) => `${c.name} (${c.grant}, ${c.mode})`);
       lines.push(`      connections  ${list(connections)}`);
       if (manifest.userAuthentication) lines.push(`      user sign-in ${manifest.userAuthentication.issuer}`);
@@ -51,8 +58,20 @@ export function synthSummary(options: Pick<AppOptions, 'app' | 'outdir'>, ms: nu
   }
   if (registries.length === 0) lines.push('  no OAuthRegistry in this app');
   const stacks = synthesizedStacks(options.outdir);
-  lines.push(`next: npm start (serve it locally), or cdktf deploy ${stacks.length === 1 ? stacks[0] : '<stack>'}`);
+  const serve = [cliInvocation().dev, ...(options.app !== 'main.ts' ? ['--app', options.app] : [])].map((w, i) => (i ? shellQuote(w) : w));
+  lines.push(`next: ${serve.join(' ')} (serve it locally), or cdktf deploy ${stacks.length === 1 ? stacks[0] : '<stack>'}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The warnings synth recorded for `stack` in cdktf's `manifest.json` (quotas to raise, steps of a first deploy). */
+function stackWarnings(outdir: string, stack: string): string[] {
+  const file = path.join(outdir, 'manifest.json');
+  if (!existsSync(file)) return [];
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as {
+    stacks?: Record<string, { name?: string; annotations?: { level?: string; message?: unknown }[] }>;
+  };
+  const entry = Object.entries(manifest.stacks ?? {}).find(([key, s]) => (s.name ?? key) === stack)?.[1];
+  return (entry?.annotations ?? []).filter((a) => a.level === '@cdktf/warn').map((a) => String(a.message));
 }
 
 function list(items: readonly string[]): string {

@@ -1,15 +1,18 @@
 /**
  * `oauth-registry verify [--local]`: the check to run right after `cdktf deploy` (or against `npm start`): metadata,
- * JWKS, a real token verified as API Gateway would, and every protected route refusing what it must. Prints a table
+ * JWKS, a real token verified as API Gateway would, every protected route callable by some client and refusing what it
+ * must, the keys of `private_key_jwt` clients, and each connection (routes served, redirect URI, token-set health). Prints a table
  * (or `--json`), exits non-zero when a check fails, and never prints a secret or a token.
  */
 import type { Command } from 'commander';
 import type { ClientRegistration } from '../../lambdas/shared/manifest';
 import { registryStateDir } from '../local/local-state';
 import { loadRegistry, type AppOptions } from '../local/synth';
+import { userMessage } from '../local/user-error';
 import { formatVerifyTable, verifyRegistry } from '../verify/checks';
 import { appOptions, localBaseUrl } from './common';
 import { readDeployed, readLocal } from './credentials';
+import { collectStatus, registryStateStore } from './status';
 import { terraformIssuer } from './terraform-outputs';
 
 interface VerifyOptions extends AppOptions {
@@ -46,7 +49,19 @@ export function registerVerifyCommand(program: Command): void {
         ? readLocal(client, registryStateDir(options.stateDir, manifest.namePrefix))
         : await readDeployed(client, options, stack)
       ).client_secret;
-    const report = await verifyRegistry({ issuer, manifest, client: options.client, callUnsafeRoutes: options.callUnsafeRoutes, secretOf });
+    const connectionHealth = manifest.connections?.length
+      ? await collectStatus(manifest, registryStateStore(options, manifest, stack)).catch((err: unknown) => ({
+          unreadable: userMessage(err),
+        }))
+      : undefined;
+    const report = await verifyRegistry({
+      issuer,
+      manifest,
+      client: options.client,
+      callUnsafeRoutes: options.callUnsafeRoutes,
+      secretOf,
+      ...(connectionHealth ? { connectionHealth } : {}),
+    });
     const about = `registry ${manifest.registryPath}, ${options.local ? 'local' : 'deployed'}`;
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyTable(report, about));
     if (!report.summary.passed) process.exitCode = 1;

@@ -36,6 +36,7 @@ export function createDashboard(deps: DashboardDeps): LocalPages {
       source: 'local',
       issuer: registry.issuer,
       nowMs,
+      dataDir: registry.dataDir,
     });
     return [status, renderDashboard(report, { live: true, notice })];
   }

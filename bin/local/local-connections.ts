@@ -71,7 +71,7 @@ export async function startLocalConnections(options: {
   async function serveBroker(res: ServerResponse, body: Buffer, name: string): Promise<void> {
     const parsed = parseBrokerBody(body);
     if (parsed === undefined) {
-      const description = 'the body must be a JSON object: {"subject"?: string}';
+      const description = 'the body must be a JSON object: {"subject"?: string, "consentLink"?: boolean}';
       return writeApiGatewayResult(res, jsonResponse(400, { error: 'invalid_request', error_description: description }));
     }
     const result = await server.invoke({ action: 'token', connection: name, ...parsed });
@@ -100,8 +100,11 @@ export async function startLocalConnections(options: {
   };
 }
 
-/** The broker request's body (empty, or a JSON object whose `subject` is a string when present); undefined when it is not. */
-function parseBrokerBody(body: Buffer): { subject?: string } | undefined {
+/**
+ * The broker request's body (empty, or a JSON object whose `subject` is a string and `consentLink` a boolean when
+ * present); undefined when it is not.
+ */
+function parseBrokerBody(body: Buffer): { subject?: string; consentLink?: boolean } | undefined {
   if (body.length === 0) return {};
   let value: unknown;
   try {
@@ -110,7 +113,8 @@ function parseBrokerBody(body: Buffer): { subject?: string } | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const { subject } = value as { subject?: unknown };
+  const { subject, consentLink } = value as { subject?: unknown; consentLink?: unknown };
   if (subject !== undefined && typeof subject !== 'string') return undefined;
-  return subject === undefined ? {} : { subject };
+  if (consentLink !== undefined && typeof consentLink !== 'boolean') return undefined;
+  return { ...(subject === undefined ? {} : { subject }), ...(consentLink ? { consentLink } : {}) };
 }

@@ -27,14 +27,16 @@ import {
   routeAudiences,
   scopesUsed,
 } from '../../lambdas/shared/manifest-queries';
-import type { Clock } from '../../lambdas/shared/ports';
+import type { Clock, StateStore } from '../../lambdas/shared/ports';
 import { REGISTRATION_ROUTE, SERVER_ROUTES } from '../../lambdas/shared/routes';
 import { localCors } from './cors';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
 import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
+import { localDataRoutes } from './local-data-routes';
 import { refuseConnect, requestGuard } from './request-guard';
 import { MalformedPathError, routeMatcher } from './route-matcher';
+import { ensureStateFolder } from './state-folder';
 import { PENDING_SIGN_IN_QUOTA } from './state-quotas';
 
 export interface LocalRegistryOptions {
@@ -73,6 +75,8 @@ export interface LocalRegistry {
   readonly secrets: LocalSecretStore;
   /** The registry's state (codes, refresh tokens, connection token sets), one file per item. */
   readonly state: LocalStateStore;
+  /** Where data routes' records are appended (`<route>.jsonl` each). */
+  readonly dataDir: string;
   /** Third-party connections served here (connect, callback, proxy, local broker); undefined when none are declared. */
   readonly connections?: LocalConnections;
   /** Rotates a client's secret (or the signing key with `signing-key`) as Secrets Manager would, and rewrites clients.json. */
@@ -84,24 +88,27 @@ export const localStatePaths = (stateDir: string) => ({
   secrets: path.join(stateDir, 'local', 'secrets.json'),
   clients: path.join(stateDir, 'local', 'clients.json'),
   state: path.join(stateDir, 'local', 'state.json'),
+  /** Data routes' records, one `<route>.jsonl` each. */
+  data: path.join(stateDir, 'local', 'data'),
 });
 
 export async function startLocalRegistry(options: LocalRegistryOptions): Promise<LocalRegistry> {
   const { manifest, appDir, log } = options;
-  const paths = localStatePaths(path.resolve(options.stateDir ?? '.oauth-registry'));
-  mkdirSync(path.dirname(paths.secrets), { recursive: true });
+  const paths = localStatePaths(ensureStateFolder(path.resolve(options.stateDir ?? '.oauth-registry')));
+  mkdirSync(path.dirname(paths.secrets), { recursive: true, mode: 0o700 });
   const secrets = new LocalSecretStore(paths.secrets, { clock: options.clock });
   const jwksCacheSecs = options.jwksCacheSecs ?? GATEWAY_JWKS_CACHE_SECS;
   const schedule = localKeySchedule(manifest, jwksCacheSecs);
 
-  const generated = await ensureSecrets(secrets, manifest, { clock: options.clock, schedule });
+  // Opened before listening: a damaged state file stops the start (named), with no port left open. The bootstrap and
+  // rotations publish the signing key's public ring there, where the JWKS reads it (as the table in AWS).
+  const state = new LocalStateStore(paths.state, { clock: options.clock, quotas: [PENDING_SIGN_IN_QUOTA] });
+
+  const generated = await ensureSecrets(secrets, manifest, { clock: options.clock, schedule, state });
   // The upstream client secret is the operator's to set (`credentials set-upstream-secret --local`), never generated.
   if (manifest.userAuthentication) secrets.createSecret(manifest.userAuthentication.secretId, {}, { rotationEnabled: false });
   let credentials = await readCredentials(secrets, manifest);
   writeCredentialsFile(paths.clients, credentials);
-
-  // Opened before listening: a damaged state file stops the start (named), with no port left open.
-  const state = new LocalStateStore(paths.state, { clock: options.clock, quotas: [PENDING_SIGN_IN_QUOTA] });
 
   const server = createServer().on('connect', refuseConnect);
   await listen(server, options.port ?? 8787, options.host ?? '127.0.0.1');
@@ -151,6 +158,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     match: routeMatcher(route.routeKey),
     demands: { audiences: routeAudiences(manifest, issuer, route), scopes: route.scopes },
   }));
+  const dataRoutes = localDataRoutes({ manifest, issuer, dataDir: paths.data, authorize, clock: options.clock });
   const connections = await startLocalConnections({
     manifest,
     secrets,
@@ -200,6 +208,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       const params = match(method, pathname);
       if (params) return serveProtected(req, res, body, route, demands, params);
     }
+    if (await dataRoutes.serve(req, res, body, method, pathname)) return;
     if (connections && (await connections.serve(req, res, body, method, pathname))) return;
     if (options.pages && (await options.pages.serve(req, res, body, method, pathname))) return;
     const routeKey = `${method} ${pathname}`;
@@ -233,6 +242,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     url: issuer,
     issuer,
     state,
+    dataDir: paths.data,
     get credentials() {
       return credentials;
     },
@@ -249,7 +259,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
             : `no client named ${JSON.stringify(name)} in this registry`,
         );
       }
-      await rotateSecret(secrets, secretId, undefined, { clock: options.clock, schedule });
+      await rotateSecret(secrets, secretId, undefined, { clock: options.clock, schedule, state });
       credentials = await readCredentials(secrets, manifest);
       writeCredentialsFile(paths.clients, credentials);
     },
@@ -280,7 +290,7 @@ export function localKeySchedule(manifest: RegistryManifest, jwksCacheSecs = GAT
 export async function ensureSecrets(
   secrets: LocalSecretStore,
   manifest: RegistryManifest,
-  deps: { clock?: Clock; schedule?: KeySchedule } = {},
+  deps: { clock?: Clock; schedule?: KeySchedule; state?: Pick<StateStore, 'put'> } = {},
 ): Promise<string[]> {
   const wanted = [
     { secretId: manifest.signingKeySecretId, tags: { [SECRET_KIND_TAG]: 'signing-key' } },

@@ -8,9 +8,17 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { localStatePaths } from './local-registry';
+import { ensureStateFolder } from './state-folder';
 
-/** The state folder of one registry (what `startLocalRegistry` takes as `stateDir`). */
-export const registryStateDir = (stateDir: string, namePrefix: string): string => path.resolve(stateDir, namePrefix);
+/**
+ * The state folder of one registry (what `startLocalRegistry` takes as `stateDir`), created private and git-ignored
+ * (state-folder.ts) before any command writes into it; so is the folder holding it when it is created now (an existing
+ * one, say `--state-dir .`, is the user's: no `.gitignore` of `*` is written into it).
+ */
+export const registryStateDir = (stateDir: string, namePrefix: string): string => {
+  if (!existsSync(path.resolve(stateDir))) ensureStateFolder(path.resolve(stateDir));
+  return ensureStateFolder(path.resolve(stateDir, namePrefix));
+};
 
 /** The files of one registry's local state. */
 export const registryStatePaths = (stateDir: string, namePrefix: string) => {

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LOCAL_MODE_CONTEXT, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { recordSynthInputs, synthInputs, synthReason } from './synth-cache';
 import { UserError } from './user-error';
 
 /** The environment variable cdktf's `App` reads extra context from (cdktf's `CONTEXT_ENV`). */
@@ -28,6 +29,7 @@ export function synthesizeApp(app: string, outdir: string): void {
   const context = { ...(JSON.parse(process.env[CDKTF_CONTEXT_ENV] || '{}') as object), [LOCAL_MODE_CONTEXT]: true };
   // tsx from this package, so an app outside it (with no tsx of its own) synthesizes too.
   const tsx = pathToFileURL(path.join(path.dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
+  const inputs = synthInputs(appFile, path.resolve(outdir));
   const result = spawnSync(process.execPath, ['--import', tsx, appFile], {
     cwd: path.dirname(appFile),
     env: { ...process.env, CDKTF_OUTDIR: path.resolve(outdir), [CDKTF_CONTEXT_ENV]: JSON.stringify(context) },
@@ -35,8 +37,33 @@ export function synthesizeApp(app: string, outdir: string): void {
   });
   if (result.status !== 0) {
     const output = (result.stderr || result.stdout || '').trim();
-    throw new UserError(`synth of ${app} failed: ${synthErrorMessage(output)}`, output);
+    throw new UserError(`synth of ${app} failed: ${missingPeerMessage(output) ?? synthErrorMessage(output)}`, output);
   }
+  recordSynthInputs(path.resolve(outdir), inputs);
+}
+
+/**
+ * The peer dependencies (package.json's `peerDependencies`, one flavour of each pair) and what to install for each:
+ * the versions the package is tested with.
+ */
+export const PEER_INSTALLS: Readonly<Record<string, string>> = {
+  cdktf: 'cdktf@0.21.0',
+  '@cdktf/provider-aws': '@cdktf/provider-aws@21.22.1',
+  cdktn: 'cdktn@0.24.0',
+  '@cdktn/provider-aws': '@cdktn/provider-aws@25.7.0',
+  constructs: 'constructs@10.4.2',
+};
+
+/** A peer dependency the app (or this package) could not load, as one line saying what to install; else undefined. */
+export function missingPeerMessage(output: string): string | undefined {
+  const specifier = /Cannot find (?:module|package) '([^']+)'/.exec(output)?.[1];
+  if (specifier === undefined) return undefined;
+  const name = specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
+  const install = PEER_INSTALLS[name];
+  return install && `the peer dependency ${name} is not installed in this project: npm install ${install}`;
 }
 
 /**
@@ -97,9 +124,24 @@ export interface AppOptions {
   readonly synth?: boolean;
 }
 
-/** The app's registry: synthesized now (unless `--no-synth` and a manifest is there), then picked. */
-export function loadRegistry(options: AppOptions): SynthesizedRegistry {
-  if (options.synth !== false || readManifests(options.outdir).length === 0) synthesizeApp(options.app, options.outdir);
+/**
+ * The app's registry, then picked: from the last synthesis in `outdir` when nothing it was made from changed
+ * (synth-cache.ts) or with `--no-synth`; else synthesized now, saying why on stderr.
+ */
+export function loadRegistry(
+  options: AppOptions,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): SynthesizedRegistry {
+  const synthesized = readManifests(options.outdir).length > 0;
+  const reason = !synthesized
+    ? 'no earlier synthesis of it'
+    : options.synth === false
+      ? undefined
+      : synthReason(path.resolve(options.app), path.resolve(options.outdir));
+  if (reason !== undefined) {
+    log(`oauth-registry: synthesizing ${options.app} (${reason})`);
+    synthesizeApp(options.app, options.outdir);
+  }
   return pickRegistry(readManifests(options.outdir), options.registry);
 }
 

@@ -7,15 +7,23 @@
  */
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
 import {
+  ASSERTION_SIGNING_ALGORITHMS,
   SHARED_SECRET_AUTH_METHODS,
+  type ConnectionRegistration,
   type ClientRegistration,
   type RegistryManifest,
   type RouteRegistration,
 } from '../../lambdas/shared/manifest';
-import { clientAudience, mcpServerUrl, protectedResourceMetadataPath, routeAudiences } from '../../lambdas/shared/manifest-queries';
+import {
+  clientAudience,
+  mcpServerUrl,
+  opensRoute,
+  protectedResourceMetadataPath,
+  routeAudiences,
+} from '../../lambdas/shared/manifest-queries';
 import { PRIVATE_JWK_MEMBERS } from '../../lambdas/shared/oauth-syntax';
-import { SERVER_ROUTES, routePath } from '../../lambdas/shared/routes';
-import { table } from '../commands/operator-report';
+import { SERVER_ROUTES, connectionPath, routePath } from '../../lambdas/shared/routes';
+import { table, type ConnectionHealthRow } from '../commands/operator-report';
 
 export type VerifyResult = 'ok' | 'fail' | 'warn' | 'skip';
 
@@ -49,12 +57,15 @@ export const VERIFY_CHECKS = [
   'jwks-next-key',
   'token',
   'token-verification',
+  'client-keys',
+  'route-callable',
   'route-no-token',
   'route-token',
   'route-foreign-audience',
   'mcp-metadata',
   'mcp-token',
   'authorize-pkce',
+  'connection',
 ] as const;
 
 export interface VerifyInput {
@@ -72,12 +83,17 @@ export interface VerifyInput {
   readonly callUnsafeRoutes?: boolean;
   /** A client's current secret (local state or Secrets Manager). */
   readonly secretOf: (client: ClientRegistration) => Promise<string>;
+  /** Every connection's token-set health (`status`'s rows), or why it could not be read; none: not reported. */
+  readonly connectionHealth?: readonly ConnectionHealthRow[] | { readonly unreadable: string };
   /** @default 10 s */
   readonly timeoutMs?: number;
 }
 
 /** Methods a request with a valid token may be sent to without changing data (RFC 9110 §9.2.1). */
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The record `verify --call-unsafe-routes` posts to each data route (its consumers can recognize and drop it). */
+export const VERIFY_RECORD = JSON.stringify({ oauthRegistryVerify: true, note: 'test record from oauth-registry verify; ignore it' });
 
 /** What a `{name}` or `{proxy+}` path variable becomes in the requests verify sends. */
 export const PATH_PLACEHOLDER = 'oauth-registry-verify';
@@ -198,12 +214,48 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
     row('token-verification', primary?.client.name ?? '-', 'skip', primary ? 'no valid JWKS' : 'no token');
   }
 
-  // 5. Every protected route: no token, our token, a foreign-audience token.
-  for (const route of manifest.routes) {
+  // 5. Clients with a key instead of a secret: their registration and published keys (verify holds no private key).
+  for (const client of manifest.clients.filter((c) => c.authMethod === 'private_key_jwt')) {
+    await attempt('client-keys', client.name, async () => {
+      const [result, detail] = await clientKeysCheck(client, discovered, get);
+      row('client-keys', client.name, result, detail);
+    });
+  }
+
+  // 6. Every protected route and data route: some client can call it; no token, our token, a foreign-audience token.
+  // A data route gets a test record (JSON), which its target receives when the token is accepted.
+  const dataRoutes = manifest.dataRoutes ?? [];
+  for (const route of [...manifest.routes, ...dataRoutes]) {
     const { method, url } = routeRequest(issuer, route);
     const accepted = routeAudiences(manifest, issuer, route);
-    const call = (token?: string) => get(url, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const isData = 'target' in route;
+    const record: { body?: string; headers: Record<string, string> } = isData
+      ? { body: VERIFY_RECORD, headers: { 'content-type': 'application/json' } }
+      : { headers: {} };
+    const call = (token?: string) =>
+      get(url, { method, body: record.body, headers: { ...record.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
     const target = route.routeKey;
+
+    // An MCP server's routes accept its URL only, which a client gets by naming it as `resource` (RFC 8707).
+    const byResource = 'resourcePath' in route && route.resourcePath !== undefined;
+    const callers = manifest.clients.filter((c) =>
+      opensRoute(
+        { aud: byResource ? accepted[0] : clientAudience(manifest, issuer, c), scopes: c.scopes },
+        { audiences: accepted, scopes: route.scopes },
+      ),
+    );
+    const registeredAtRuntime = [manifest.clientIdMetadataDocuments, manifest.dynamicClientRegistration].some(
+      (open) => open !== undefined && route.scopes.some((s) => open.scopes.includes(s)),
+    );
+    if (callers.length > 0 || (byResource && registeredAtRuntime)) {
+      const named = callers.slice(0, 3).map((c) => c.name);
+      const more = callers.length > 3 ? ` and ${callers.length - 3} more` : '';
+      const how = byResource ? `one of its scopes, asking for resource ${accepted[0]}` : 'an audience it accepts and one of its scopes';
+      const who = named.length > 0 ? `${named.join(', ')}${more}` : 'clients registered by metadata document or dynamically';
+      row('route-callable', target, 'ok', `${who}: ${how}`);
+    } else {
+      row('route-callable', target, 'fail', `no client has both an audience it accepts (${accepted.join(', ')}) and one of its scopes`);
+    }
 
     await attempt('route-no-token', target, async () => {
       const response = await call();
@@ -217,19 +269,22 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
       const { client, token, scopes } = primary;
       await attempt('route-token', target, async () => {
         const aud = clientAudience(manifest, issuer, client);
-        const status = (await call(token)).status;
         const expected = !accepted.includes(aud) ? 401 : !scopesMeet(route, scopes) ? 403 : 'authorized';
+        // Decided before any call: a request the gateway would let through must not be sent at all.
         if (expected === 'authorized' && !SAFE_METHODS.has(method) && !input.callUnsafeRoutes) {
-          return row('route-token', target, 'skip', `${method} would run the handler: pass --call-unsafe-routes to call it with a token`);
+          const effect = isData ? `deliver a test record to its ${route.target.kind}` : 'run the handler';
+          return row('route-token', target, 'skip', `${method} would ${effect}: pass --call-unsafe-routes to call it with a token`);
         }
+        const status = (await call(token)).status;
         const why =
           expected === 401
             ? `aud ${aud} is not one this route accepts`
             : expected === 403
               ? `scope ${scopes.join(' ') || '-'} meets none of ${route.scopes.join(' ')}`
               : 'audience and scope accepted';
-        const met = expected === 'authorized' ? status !== 401 && status !== 403 : status === expected;
-        const shown = expected === 'authorized' ? 'not 401/403' : String(expected);
+        // A data route answers its service's response (200) once the record is delivered; a handler answers anything.
+        const met = expected === 'authorized' ? (isData ? status === 200 : status !== 401 && status !== 403) : status === expected;
+        const shown = expected === 'authorized' ? (isData ? '200, a test record delivered' : 'not 401/403') : String(expected);
         row('route-token', target, met ? 'ok' : 'fail', `${client.name}'s token: HTTP ${status} (expected ${shown}: ${why})`);
       });
     }
@@ -259,7 +314,7 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
       row('route-foreign-audience', target, 'fail', detail);
     });
   }
-  if (manifest.routes.length === 0) row('route-no-token', '-', 'skip', 'the registry declares no protected route');
+  if (manifest.routes.length + dataRoutes.length === 0) row('route-no-token', '-', 'skip', 'the registry declares no protected route');
 
   // 6. Each MCP server: its RFC 9728 document names exactly its URL, and a token for that resource opens it (its
   // routes were called above: no token and a token of the registry's audience must get 401).
@@ -310,6 +365,14 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
   // 7. PKCE is required at the authorization endpoint.
   await checkPkce(manifest, issuer, discovered, get, row, attempt);
 
+  // 8. Each connection: its routes are served, its redirect URI, its token sets' health.
+  for (const connection of manifest.connections ?? []) {
+    await attempt('connection', connection.name, async () => {
+      const [result, detail] = await connectionCheck(issuer, connection, input.connectionHealth, get);
+      row('connection', connection.name, result, detail);
+    });
+  }
+
   return report(issuer, rows, hidden);
 }
 
@@ -353,6 +416,76 @@ async function checkPkce(
     }
     row('authorize-pkce', endpoint, 'fail', `HTTP ${response.status} for a request without code_challenge (expected a refusal)`);
   });
+}
+
+/**
+ * A `private_key_jwt` client: the registry announces the method, and its keys (inline, or at `jwks_uri`, fetched now)
+ * are public signing keys of an algorithm the registry accepts. verify cannot sign an assertion (only the partner
+ * holds the private key), so the token exchange itself is not exercised: the detail says so.
+ */
+async function clientKeysCheck(client: ClientRegistration, discovered: Record<string, unknown>, get: Get): Promise<[VerifyResult, string]> {
+  const limit = "; the assertion exchange is not exercised (verify holds no partner's private key)";
+  const methods = discovered.token_endpoint_auth_methods_supported;
+  if (!Array.isArray(methods) || !methods.includes('private_key_jwt')) {
+    return ['fail', 'the metadata does not list private_key_jwt in token_endpoint_auth_methods_supported'];
+  }
+  let keys: unknown;
+  let where = 'inline jwks';
+  if (client.jwksUri !== undefined) {
+    where = client.jwksUri;
+    const response = await get(client.jwksUri);
+    if (response.status !== 200) return ['fail', `jwks_uri ${client.jwksUri}: HTTP ${response.status}`];
+    keys = ((await response.json().catch(() => ({}))) as { keys?: unknown }).keys;
+  } else keys = client.jwks?.keys;
+  const problems = clientKeyProblems(keys);
+  if (problems.length > 0) return ['fail', `${where}: ${problems.join('; ')}`];
+  const list = keys as JWK[];
+  return ['ok', `${where}: ${list.length} public signing key(s) (${list.map((k) => k.kid ?? k.kty).join(', ')})${limit}`];
+}
+
+/** What is wrong with a client's key set for assertions; empty when nothing is. */
+export function clientKeyProblems(keys: unknown): string[] {
+  if (!Array.isArray(keys) || keys.length === 0) return ['no keys'];
+  const problems: string[] = [];
+  (keys as JWK[]).forEach((key, i) => {
+    const name = typeof key.kid === 'string' && key.kid ? key.kid : `#${i}`;
+    if (!['RSA', 'EC', 'OKP'].includes(String(key.kty))) problems.push(`key ${name} is ${String(key.kty)}: no accepted algorithm uses it`);
+    if (key.kty === 'RSA' && modulusBits(key) < 2048) problems.push(`key ${name} has a ${modulusBits(key)}-bit modulus (minimum 2048)`);
+    if (key.use !== undefined && key.use !== 'sig') problems.push(`key ${name} is for ${String(key.use)}, not sig`);
+    if (key.alg !== undefined && !(ASSERTION_SIGNING_ALGORITHMS as readonly string[]).includes(key.alg)) {
+      problems.push(`key ${name} is for ${key.alg}, which the registry does not accept (${ASSERTION_SIGNING_ALGORITHMS.join(', ')})`);
+    }
+    if (PRIVATE_JWK_MEMBERS.some((member) => member in key)) problems.push(`key ${name} has private members`);
+  });
+  if ((keys as JWK[]).length > 1 && (keys as JWK[]).some((k) => !k.kid)) problems.push('several keys, not all with a kid');
+  return problems;
+}
+
+/**
+ * A connection: its consent route is served (`connect` without a link is refused 400, not 404), its redirect URI,
+ * and its token sets' health (ok when every one is connected; warn when a person must consent; fail on an error).
+ */
+async function connectionCheck(
+  issuer: string,
+  connection: ConnectionRegistration,
+  health: VerifyInput['connectionHealth'],
+  get: Get,
+): Promise<[VerifyResult, string]> {
+  const connect = `${issuer}${connectionPath(connection.name, 'connect')}`;
+  const status = (await get(connect)).status;
+  if (status !== 400) return ['fail', `GET ${new URL(connect).pathname} without a link: HTTP ${status} (expected 400: is it deployed?)`];
+  const parts = ['routes served'];
+  if (connection.grant === 'authorization_code') parts.push(`redirect URI ${issuer}${connectionPath(connection.name, 'callback')}`);
+  if (health === undefined) return ['ok', parts.join('; ')];
+  if ('unreadable' in health) return ['warn', [...parts, `health not read: ${health.unreadable}`].join('; ')];
+  const rows = health.filter((r) => r.connection === connection.name);
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.health, (counts.get(r.health) ?? 0) + 1);
+  parts.push(`health ${[...counts].map(([h, n]) => (rows.length > 1 ? `${h} ×${n}` : h)).join(', ') || 'none'}`);
+  const failing = rows.find((r) => r.health === 'error' || r.health === 'needs_trust');
+  if (failing) return ['fail', [...parts, `last error: ${failing.lastError ?? '-'}`].join('; ')];
+  const waiting = rows.some((r) => r.health === 'not_connected' || r.health === 'needs_consent');
+  return [waiting ? 'warn' : 'ok', [...parts, ...(waiting ? ['a person must consent (oauth-registry connect)'] : [])].join('; ')];
 }
 
 /** What is wrong with a metadata document; empty when nothing is. */
@@ -469,7 +602,7 @@ async function fetchToken(
   return { token: body.access_token, scopes: scope.split(' ').filter(Boolean) };
 }
 
-const scopesMeet = (route: RouteRegistration, scopes: readonly string[]): boolean =>
+const scopesMeet = (route: Pick<RouteRegistration, 'scopes'>, scopes: readonly string[]): boolean =>
   route.scopes.length === 0 || route.scopes.some((s) => scopes.includes(s));
 
 /** The request verify sends to a route: `ANY` as GET, each `{x}` and `{proxy+}` as one placeholder segment. */

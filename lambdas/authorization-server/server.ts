@@ -29,6 +29,7 @@ import { createRevocationEndpoint } from './endpoints/revoke';
 import { createTokenEndpoint } from './endpoints/token';
 import { GRANTS } from './grants';
 import { createAssertionVerifier } from './jwt-assertion';
+import { createPublishedKeys } from './published-keys';
 import { createResourceIndicators } from './resource-indicators';
 import { createSigningKeys } from './signing-keys';
 import { createTokenInspector } from './token-inspector';
@@ -80,7 +81,9 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
       });
     },
   };
+  // Signing reads the private ring (Secrets Manager); publishing and verifying read only the public ring (the table).
   const signingKeys = createSigningKeys({ secrets, secretId: config.signingKeySecretId, clock, ttlMs, log });
+  const publishedKeys = createPublishedKeys({ state: deps.state, clock, ttlMs, log });
   // RFC 7523 §3: the audience of an assertion is our token endpoint URL or our issuer identifier.
   const assertions = createAssertionVerifier({
     state: deps.state,
@@ -125,7 +128,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
         }
       : {}),
   };
-  const inspector = createTokenInspector({ issuer, signingKeys, state: deps.state, clock });
+  const inspector = createTokenInspector({ issuer, publishedKeys, state: deps.state, clock });
   const routes: ReadonlyMap<string, RouteHandler> = new Map([
     [
       SERVER_ROUTES.token,
@@ -133,7 +136,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
     ],
     [SERVER_ROUTES.openidConfiguration, discovery],
     [SERVER_ROUTES.authorizationServerMetadata, discovery],
-    [SERVER_ROUTES.jwks, createJwksEndpoint(signingKeys)],
+    [SERVER_ROUTES.jwks, createJwksEndpoint(publishedKeys)],
     [SERVER_ROUTES.authorize, createAuthorizeEndpoint(flow)],
     [SERVER_ROUTES.callback, createCallbackEndpoint(flow)],
     [SERVER_ROUTES.consent, createConsentPage(flow)],

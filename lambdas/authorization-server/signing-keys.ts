@@ -1,40 +1,27 @@
 /**
- * The RS256 signing keys, from the key ring in the signing-key secret's AWSCURRENT version (`../shared/key-schedule.ts`):
- * the key with the greatest `activatesAt <= now` signs, and every key of the ring is published, so a key is known to
- * verifiers before it signs and after it stops. The ring is cached (a failed reload serves the last good one; a missing
- * or empty ring is never cached); imported keys are kept per kid, so a reload imports only new keys.
+ * The RS256 signing key, from the key ring in the signing-key secret's AWSCURRENT version (`../shared/key-schedule.ts`):
+ * the key with the greatest `activatesAt <= now` signs. Only the token endpoint needs it: the JWKS publishes the public
+ * ring (`published-keys.ts`), which needs no private key. The ring is cached (a failed reload serves the last good one;
+ * a missing or empty ring is never cached); imported keys are kept per kid, so a reload imports only new keys.
  */
 import { importJWK, type CryptoKey, type JWK } from 'jose';
 import { TtlCache } from '../shared/cache';
 import { TemporarilyUnavailableError } from '../shared/errors';
-import { loadKeyRing, publicationOrder, signingKeyAt, type KeyRing } from '../shared/key-schedule';
+import { loadKeyRing, signingKeyAt, type KeyRing } from '../shared/key-schedule';
 import type { Logger } from '../shared/log';
 import type { Clock, SecretStore } from '../shared/ports';
 
 /** `Retry-After` of the 503 answered while there is no usable signing key (the secret's first value is being made). */
 export const SIGNING_KEY_RETRY_AFTER_SECS = 5;
 
-/** A public RSA JWK as published in the JWKS: only these members, so a private one can never leak. */
-export interface PublicJwk {
-  readonly kty: 'RSA';
-  readonly kid: string;
-  readonly use: 'sig';
-  readonly alg: 'RS256';
-  readonly n: string;
-  readonly e: string;
-}
-
 export interface SigningKey {
   readonly kid: string;
   readonly privateKey: CryptoKey;
-  readonly publicJwk: PublicJwk;
 }
 
 export interface SigningKeys {
   /** The key to sign with now; throws `TemporarilyUnavailableError` (503) when there is none. */
   current(): Promise<SigningKey>;
-  /** The JWK Set to publish: the signer, then next keys, then retired ones; throws `TemporarilyUnavailableError` when empty. */
-  jwks(): Promise<{ readonly keys: readonly PublicJwk[] }>;
 }
 
 interface LoadedRing {
@@ -55,7 +42,7 @@ export function createSigningKeys(options: {
 
   // Throws when there is no ring or it holds no key, so the cache keeps nothing (or keeps serving the last good ring).
   const load = async (): Promise<LoadedRing> => {
-    // A legacy value (one JWK) is migrating: its AWSPREVIOUS key may still verify live tokens, so it stays published.
+    // A legacy value (one JWK) is migrating: its AWSPREVIOUS key may still verify live tokens, so it stays in the ring.
     const ring = await loadKeyRing(secrets, secretId);
     if (!ring) throw new Error(`signing key secret ${secretId} has no AWSCURRENT value yet`);
     if (ring.keys.length === 0) throw new Error(`signing key secret ${secretId} holds an empty key ring`);
@@ -66,37 +53,25 @@ export function createSigningKeys(options: {
     return { ring, keys };
   };
 
-  const loaded = async (): Promise<LoadedRing> => {
-    try {
-      return await cache.get('ring', load);
-    } catch (err) {
-      log.error('signing_key_unavailable', { secret_id: secretId, error: err instanceof Error ? err.message : String(err) });
-      throw new TemporarilyUnavailableError('no signing key is available yet', SIGNING_KEY_RETRY_AFTER_SECS);
-    }
-  };
-  const nowSecs = () => Math.floor(clock() / 1000);
-
   return {
     async current() {
-      const { ring, keys } = await loaded();
-      const signer = signingKeyAt(ring, nowSecs());
-      if (!signer) throw new TemporarilyUnavailableError('no signing key is active yet', SIGNING_KEY_RETRY_AFTER_SECS);
-      return keys.get(signer.jwk.kid!)!;
-    },
-    async jwks() {
-      const { ring, keys } = await loaded();
-      const published: PublicJwk[] = [];
-      for (const { jwk } of publicationOrder(ring, nowSecs())) {
-        if (!published.some((k) => k.kid === jwk.kid)) published.push(keys.get(jwk.kid!)!.publicJwk);
+      let loaded: LoadedRing;
+      try {
+        loaded = await cache.get('ring', load);
+      } catch (err) {
+        log.error('signing_key_unavailable', { secret_id: secretId, error: err instanceof Error ? err.message : String(err) });
+        throw new TemporarilyUnavailableError('no signing key is available yet', SIGNING_KEY_RETRY_AFTER_SECS);
       }
-      return { keys: published };
+      const signer = signingKeyAt(loaded.ring, Math.floor(clock() / 1000));
+      if (!signer) throw new TemporarilyUnavailableError('no signing key is active yet', SIGNING_KEY_RETRY_AFTER_SECS);
+      return loaded.keys.get(signer.jwk.kid!)!;
     },
   };
 }
 
 /** Imports a ring entry's private RSA JWK (`readKeyRing` checked its members) for RS256 signing. */
-async function importSigningKey(jwk: JWK): Promise<SigningKey> {
+export async function importSigningKey(jwk: JWK): Promise<SigningKey> {
   if (!jwk.kid || !jwk.n || !jwk.e) throw new Error('signing key is not a private RSA JWK with a kid');
   const privateKey = (await importJWK({ ...jwk, alg: 'RS256' }, 'RS256')) as CryptoKey;
-  return { kid: jwk.kid, privateKey, publicJwk: { kty: 'RSA', kid: jwk.kid, use: 'sig', alg: 'RS256', n: jwk.n, e: jwk.e } };
+  return { kid: jwk.kid, privateKey };
 }

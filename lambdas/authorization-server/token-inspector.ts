@@ -5,7 +5,7 @@
  */
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock, StateStore } from '../shared/ports';
-import type { SigningKeys } from './signing-keys';
+import type { PublishedKeys } from './published-keys';
 import { activeRefreshToken, familyKey, refreshKey, revokedJtiKey, type FamilyItem, type RefreshTokenItem } from './user-grants';
 
 export type InspectedToken =
@@ -27,13 +27,13 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 export function createTokenInspector(deps: {
   readonly issuer: string;
-  readonly signingKeys: SigningKeys;
+  readonly publishedKeys: PublishedKeys;
   readonly state: StateStore;
   readonly clock: Clock;
 }): TokenInspector {
   const verifyAccessToken = async (token: string) => {
     try {
-      const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: [...(await deps.signingKeys.jwks()).keys] }), {
+      const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: [...(await deps.publishedKeys.jwks()).keys] }), {
         issuer: deps.issuer,
         algorithms: ['RS256'],
         typ: 'at+jwt',

@@ -5,6 +5,7 @@
 import * as oauth from 'oauth4webapi';
 import { boundedFetch, DOCUMENT_LIMITS } from '../shared/bounded-fetch';
 import { TtlCache } from '../shared/cache';
+import { OPERATOR_CLI } from '../shared/config';
 import type { UserAuthenticationRegistration } from '../shared/manifest';
 import { isLoopbackHttp } from '../shared/oauth-syntax';
 import type { Clock, SecretStore } from '../shared/ports';
@@ -85,7 +86,7 @@ export function createUpstreamLogin(options: {
     secretCache.get(registration.secretId, async (secretId) => {
       const current = await options.secrets.getSecretVersion(secretId, 'AWSCURRENT');
       if (!current?.value.trim()) {
-        throw new UpstreamSecretMissingError(`secret ${secretId} has no value: run \`oauth-registry credentials set-upstream-secret\``);
+        throw new UpstreamSecretMissingError(`secret ${secretId} has no value: run \`${OPERATOR_CLI} credentials set-upstream-secret\``);
       }
       return current.value.trim();
     });

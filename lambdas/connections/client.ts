@@ -5,8 +5,7 @@
  * mode (`OAUTH_CONNECTIONS_LOCAL_URL`) it asks the local registry.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { ENV } from '../shared/config';
-import { connectionAlias } from '../shared/manifest';
+import { connectionAlias, ENV } from '../shared/names';
 import { connectionPath } from '../shared/routes';
 import type { BrokerEvent, BrokerResult } from './broker';
 import type { ConnectionErrorCode } from './errors';
@@ -14,7 +13,10 @@ import type { ConnectionToken } from './token-set-item';
 
 export type { ConnectionToken } from './token-set-item';
 
-/** The broker refused: `code` says why (`needs_consent` comes with a `consentUrl` to hand to a person). */
+/**
+ * The broker refused: `code` says why. `consentUrl` is there only when you asked for one (`consentLink: true`) and a
+ * person's consent is what is missing (`not_connected`, `needs_consent`).
+ */
 export class ConnectionTokenError extends Error {
   constructor(
     readonly code: ConnectionErrorCode,
@@ -29,6 +31,13 @@ export class ConnectionTokenError extends Error {
 export interface GetConnectionTokenOptions {
   /** The user whose token set to use (`perUser` connections); none for `shared` ones. */
   readonly subject?: string;
+  /**
+   * When the subject has not consented (or must again), mint a fresh single-use consent link (`consentUrl` of the
+   * error). Whoever opens it binds their account at the provider to `subject`: hand it only to that person, through a
+   * channel you know is theirs (your signed-in UI, their email), never in the answer to whoever called your route.
+   * @default false
+   */
+  readonly consentLink?: boolean;
   /** @default a LambdaClient built once per container */
   readonly lambda?: LambdaClient;
   /** @default process.env */
@@ -39,7 +48,12 @@ let defaultClient: LambdaClient | undefined;
 
 export async function getConnectionToken(connection: string, options: GetConnectionTokenOptions = {}): Promise<ConnectionToken> {
   const env = options.env ?? process.env;
-  const event: BrokerEvent = { action: 'token', connection, ...(options.subject !== undefined ? { subject: options.subject } : {}) };
+  const event: BrokerEvent = {
+    action: 'token',
+    connection,
+    ...(options.subject !== undefined ? { subject: options.subject } : {}),
+    ...(options.consentLink === true ? { consentLink: true } : {}),
+  };
   const localUrl = env[ENV.CONNECTIONS_LOCAL_URL];
   const result = localUrl ? await askLocal(localUrl, event) : await invokeBroker(event, options.lambda, env);
   if ('error' in result) throw new ConnectionTokenError(result.error, result.error_description, result.consent_url);
@@ -50,7 +64,7 @@ async function askLocal(baseUrl: string, event: BrokerEvent): Promise<BrokerResu
   const response = await fetch(`${baseUrl.replace(/\/+$/, '')}${connectionPath(event.connection, 'localBroker')}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(event.subject !== undefined ? { subject: event.subject } : {}),
+    body: JSON.stringify({ subject: event.subject, consentLink: event.consentLink }),
   });
   return (await response.json()) as BrokerResult;
 }

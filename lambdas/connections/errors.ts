@@ -43,8 +43,6 @@ export class ConnectionError extends Error {
   private constructor(
     readonly code: ConnectionErrorCode,
     readonly description: string,
-    /** A fresh consent link, when a person must consent (again) before tokens can be had. */
-    readonly consentUrl?: string,
   ) {
     super(description);
     this.name = 'ConnectionError';
@@ -52,19 +50,17 @@ export class ConnectionError extends Error {
   }
 
   /** The one way to make an error: its status is the table's for `code`. */
-  static of(code: ConnectionErrorCode, description: string, consentUrl?: string): ConnectionError {
-    return new ConnectionError(code, description, consentUrl);
+  static of(code: ConnectionErrorCode, description: string): ConnectionError {
+    return new ConnectionError(code, description);
   }
 }
 
-const withUrl = (code: ConnectionErrorCode) => (description: string, consentUrl?: string) =>
-  ConnectionError.of(code, description, consentUrl);
 const plain = (code: ConnectionErrorCode) => (description: string) => ConnectionError.of(code, description);
 
 export const invalidRequest = plain('invalid_request');
 export const unknownConnection = (name: string) => ConnectionError.of('unknown_connection', `no connection named ${JSON.stringify(name)}`);
-export const notConnected = withUrl('not_connected');
-export const needsConsent = withUrl('needs_consent');
+export const notConnected = plain('not_connected');
+export const needsConsent = plain('needs_consent');
 export const needsTrust = plain('needs_trust');
 export const providerError = plain('provider_error');
 export const providerUnavailable = plain('provider_unavailable');
@@ -76,12 +72,13 @@ const serverError = plain('server_error');
 export interface ConnectionErrorBody {
   readonly error: ConnectionErrorCode;
   readonly error_description: string;
+  /** Only from the broker, only when its caller asked for one (`consentLink`): a link for the subject to consent. */
   readonly consent_url?: string;
 }
 
 export function errorBody(err: unknown): ConnectionErrorBody {
   const e = err instanceof ConnectionError ? err : serverError('the connection could not be served');
-  return { error: e.code, error_description: e.description, ...(e.consentUrl ? { consent_url: e.consentUrl } : {}) };
+  return { error: e.code, error_description: e.description };
 }
 
 export const statusOf = (err: unknown): number => (err instanceof ConnectionError ? err.status : STATUS_BY_CODE.server_error);

@@ -8,13 +8,14 @@ import { importJWK, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { PrivateAddressError, ResponseTooLargeError } from '../shared/bounded-fetch';
 import { TtlCache } from '../shared/cache';
+import { OPERATOR_CLI } from '../shared/config';
 import { connectionCredentialsNeeded, type ConnectionAuthMethod, type ConnectionRegistration } from '../shared/manifest';
 import { isLoopbackHttp } from '../shared/oauth-syntax';
 import type { Clock, SecretStore } from '../shared/ports';
 import { ConnectionError, notConfigured, providerError, providerUnavailable } from './errors';
 
 /** The CLI command that stores a connection's credentials. */
-export const setCredentialsHint = (connection: string): string => `oauth-registry connections set-credentials ${connection}`;
+export const setCredentialsHint = (connection: string): string => `${OPERATOR_CLI} connections set-credentials ${connection}`;
 
 /** The value of a connection's secret (JSON), as `set-credentials` stores it: the credentials the provider issued us. */
 export interface ConnectionSecretValue {

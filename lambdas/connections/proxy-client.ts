@@ -7,7 +7,7 @@
  * (`OAUTH_CONNECTIONS_LOCAL_URL`) the local registry serves the proxy without signing.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { ENV } from '../shared/config';
+import { ENV } from '../shared/names';
 import { connectionPath } from '../shared/routes';
 
 /** The proxy's subject header (`SUBJECT_HEADER` of `proxy.ts`, not imported: it would pull the proxy into your bundle). */

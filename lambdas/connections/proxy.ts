@@ -128,7 +128,7 @@ async function renewedAfter401(renew: () => Promise<ConnectionToken>): Promise<C
   } catch (err) {
     if (!(err instanceof ConnectionError)) throw err;
     const description = `the API refused the access token (401) and no new one could be had: ${err.description}`;
-    throw ConnectionError.of(err.code, description, err.consentUrl);
+    throw ConnectionError.of(err.code, description);
   }
 }
 

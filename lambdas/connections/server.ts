@@ -109,7 +109,6 @@ export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServe
     log,
     renew: async (connection, request) =>
       GRANT_RENEWALS[connection.grant](await providers.client(connection), connection, { ...request, clock }),
-    consentUrl: (connection, subject) => links.sign(connection, subject),
   });
   const ctx: ConnectionsContext = {
     baseUrl,

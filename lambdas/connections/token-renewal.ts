@@ -136,7 +136,7 @@ export async function renewUnderLease(ctx: RenewalContext, r: Renewal): Promise<
       if (!item?.refreshToken) {
         await lease.release({ health: 'needs_consent', lastError: 'no refresh token' });
         await publishHealth(ctx, connection.name, subject, item?.health, 'needs_consent', 'no refresh token');
-        throw await needsConsentError(ctx, connection, subject, 'the access token expired and the provider gave no refresh token');
+        throw needsConsentError(connection, subject, 'the access token expired and the provider gave no refresh token');
       }
       refreshToken = await unsealRefreshToken(ctx.cipher, pk, connection, item.refreshToken);
     }
@@ -212,7 +212,7 @@ async function recordFailure(ctx: RenewalContext, r: Renewal, lease: Lease, err:
   if (failure === 'invalid_grant' && connection.grant === 'authorization_code') {
     await lease.release({ health: 'needs_consent', lastError: reason, failures: undefined, retryAfter: undefined });
     await publishHealth(ctx, connection.name, subject, item?.health, 'needs_consent', reason);
-    throw await needsConsentError(ctx, connection, subject, reason);
+    throw needsConsentError(connection, subject, reason);
   }
   if (failure === 'invalid_grant' && connection.grant === 'jwt_bearer') {
     const failures = (item?.failures ?? 0) + 1;

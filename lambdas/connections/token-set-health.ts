@@ -10,6 +10,7 @@
  * A change of the stored health publishes a `Connection Health Changed` event. The errors below say what to do,
  * with the CLI command that does it.
  */
+import { OPERATOR_CLI } from '../shared/config';
 import type { Logger } from '../shared/log';
 import type { ConnectionRegistration } from '../shared/manifest';
 import type { EventPublisher } from '../shared/ports';
@@ -20,13 +21,11 @@ import type { Health, StoredHealth, TokenSetItem } from './token-set-item';
 export interface HealthContext {
   readonly events: EventPublisher;
   readonly log: Logger;
-  /** A consent link for `needs_consent` errors; absent when links cannot be signed here. */
-  readonly consentUrl?: (connection: string, subject: string | undefined) => Promise<string | undefined>;
 }
 
 /** The CLI command that (re)starts a consent. */
 export const connectHint = (connection: string, subject: string | undefined): string =>
-  `oauth-registry connect ${connection}${subject !== undefined ? ` --subject ${subject}` : ''}`;
+  `${OPERATOR_CLI} connect ${connection}${subject !== undefined ? ` --subject ${subject}` : ''}`;
 
 /** What the lost refresh token left in `lastError`. */
 export const REFRESH_TOKEN_LOST =
@@ -51,29 +50,20 @@ export async function publishHealth(
   }
 }
 
-const consentLink = (ctx: HealthContext, connection: ConnectionRegistration, subject: string | undefined) =>
-  ctx.consentUrl?.(connection.name, subject).catch(() => undefined);
-
-/** No token set yet, for a grant that needs a person's consent: with a consent link. */
-export async function notConnectedError(
-  ctx: HealthContext,
-  connection: ConnectionRegistration,
-  subject: string | undefined,
-): Promise<ConnectionError> {
+/**
+ * No token set yet, for a grant that needs a person's consent. Never with a consent link: whoever completes a link
+ * binds their account at the provider to this subject, so a link is minted only when trusted code asks the broker for
+ * one (`consentLink`, broker.ts) to hand to that person.
+ */
+export function notConnectedError(connection: ConnectionRegistration, subject: string | undefined): ConnectionError {
   const forWhom = subject !== undefined ? ` for subject ${subject}` : '';
-  const description = `connection ${connection.name} has no token set${forWhom}: consent first (${connectHint(connection.name, subject)})`;
-  return notConnected(description, await consentLink(ctx, connection, subject));
+  return notConnected(`connection ${connection.name} has no token set${forWhom}: consent first (${connectHint(connection.name, subject)})`);
 }
 
-export async function needsConsentError(
-  ctx: HealthContext,
-  connection: ConnectionRegistration,
-  subject: string | undefined,
-  why: string,
-): Promise<ConnectionError> {
-  const url = await consentLink(ctx, connection, subject);
+/** The grant was revoked or expired at the provider: a person must consent again (no link, as for `notConnectedError`). */
+export function needsConsentError(connection: ConnectionRegistration, subject: string | undefined, why: string): ConnectionError {
   const how = connectHint(connection.name, subject);
-  return needsConsent(`connection ${connection.name} needs consent again (${why}): open the consent link or run \`${how}\``, url);
+  return needsConsent(`connection ${connection.name} needs consent again (${why}): run \`${how}\` for a consent link`);
 }
 
 export function needsTrustError(

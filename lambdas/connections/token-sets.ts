@@ -18,7 +18,6 @@ import {
   notConnectedError,
   publishHealth,
   renewalTooSlowError,
-  type HealthContext,
 } from './token-set-health';
 import {
   connectedItem,
@@ -39,8 +38,6 @@ export interface TokenSetsOptions {
   /** Waits between polls and retries; tests inject one that only yields. */
   readonly sleep: (ms: number) => Promise<void>;
   readonly log: Logger;
-  /** A consent link for `needs_consent` errors; absent when links cannot be signed here. */
-  readonly consentUrl?: HealthContext['consentUrl'];
   /** Renew this long before expiry, in seconds, or a quarter of the token's lifetime when that is shorter. @default 60 */
   readonly skewSecs?: number;
   /** How long a renewer holds the lease, in ms (more than all its attempts take). @default 30000 */
@@ -78,7 +75,7 @@ interface TokenSetsContext extends RenewalContext {
 }
 
 export function createTokenSets(options: TokenSetsOptions): TokenSets {
-  const { state, cipher, events, renew, clock, sleep, log, consentUrl } = options;
+  const { state, cipher, events, renew, clock, sleep, log } = options;
   const ctx: TokenSetsContext = {
     state,
     cipher,
@@ -87,7 +84,6 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
     clock,
     sleep,
     log,
-    consentUrl,
     tokens: new TokenCache(clock, (options.skewSecs ?? 60) * 1000),
     leaseMs: options.leaseMs ?? 30_000,
     maxWaitMs: options.maxWaitMs ?? 20_000,
@@ -133,9 +129,9 @@ async function load(
   let waitMs = Math.max(1, Math.floor(ctx.pollMs / 4));
   for (;;) {
     const item = await ctx.state.get<TokenSetItem>(pk);
-    if (!item && connection.grant === 'authorization_code') throw await notConnectedError(ctx, connection, subject);
+    if (!item && connection.grant === 'authorization_code') throw notConnectedError(connection, subject);
     if (item?.health === 'needs_consent') {
-      throw await needsConsentError(ctx, connection, subject, item.lastError ?? 'the grant was revoked');
+      throw needsConsentError(connection, subject, item.lastError ?? 'the grant was revoked');
     }
     if (item?.health === 'needs_trust') {
       // Tokens issued before the trust broke are not handed out; after the backoff one caller asks again.

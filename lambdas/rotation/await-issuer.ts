@@ -10,6 +10,8 @@ import { routePath, SERVER_ROUTES } from '../shared/routes';
 export interface AwaitIssuerEvent {
   readonly action: 'await-issuer';
   readonly issuer: string;
+  /** With a custom domain whose DNS is the operator's: the record to create (name → API Gateway's target). */
+  readonly dnsRecord?: { readonly name: string; readonly target: string };
 }
 
 export interface AwaitIssuerResult {
@@ -23,11 +25,21 @@ export function isAwaitIssuerEvent(event: unknown): event is AwaitIssuerEvent {
   return typeof e === 'object' && e !== null && e.action === 'await-issuer';
 }
 
-/** The rotation function's timeout is 300 s; give up well before, with a message instead of a Lambda timeout. */
-export const AWAIT_ISSUER_DEADLINE_MS = 240_000;
+/**
+ * Terraform waits for this invocation on one HTTP connection that carries no byte until the answer, so the check
+ * must end well before an idle connection is cut between the deploying machine and Lambda: 60 to 120 s at many
+ * proxies and load balancers, 350 s at an AWS NAT gateway. It stops polling after 30 s (a stage deploys new routes
+ * in seconds; alias records exist, in sync, before it runs) and fails the apply saying why: applying again resumes.
+ */
+export const AWAIT_ISSUER_DEADLINE_MS = 30_000;
 const POLL_INTERVAL_MS = 3_000;
 /** Each document is small; a slow or huge answer is a problem, not something to wait out. */
 const REQUEST_TIMEOUT_MS = 5_000;
+/**
+ * The longest the check runs: a poll may start just before the deadline and wait out both documents' timeouts,
+ * 30 + 2 × 5 = 40 s (plus the function's start): well under a 60 s idle cut-off.
+ */
+export const AWAIT_ISSUER_BOUND_MS = AWAIT_ISSUER_DEADLINE_MS + 2 * REQUEST_TIMEOUT_MS;
 
 export async function awaitIssuer(
   event: AwaitIssuerEvent,
@@ -46,12 +58,20 @@ export async function awaitIssuer(
     if (clock() + POLL_INTERVAL_MS > deadline) {
       throw new Error(
         `the issuer ${issuer} did not answer as API Gateway needs before creating the JWT authorizer ` +
-          `(${problem}) within ${Math.round((clock() - started) / 1000)} s. With a custom domain, check its DNS record ` +
-          '(the custom-domain outputs); then apply again.',
+          `(${problem}) within ${Math.round((clock() - started) / 1000)} s. ${nextStep(event)}`,
       );
     }
     await sleep(POLL_INTERVAL_MS);
   }
+}
+
+/** What the operator does before applying again. */
+function nextStep({ dnsRecord }: AwaitIssuerEvent): string {
+  if (!dnsRecord) return 'Apply again (with a custom domain, check its alias records first).';
+  return (
+    `Create the DNS record ${dnsRecord.name} CNAME ${dnsRecord.target} (or alias A/AAAA records to it), ` +
+    'wait until it resolves, then apply again.'
+  );
 }
 
 /** What is still wrong with the issuer's discovery document or JWKS, or `undefined` when both answer correctly. */
@@ -76,6 +96,8 @@ async function getJson(url: string, doFetch: typeof fetch): Promise<unknown> {
     if (response.status !== 200) return `${url} answered HTTP ${response.status}`;
     return await response.json();
   } catch (err) {
-    return `${url} could not be read: ${err instanceof Error ? err.message : String(err)}`;
+    // `fetch failed` says little: the cause's code does (ENOTFOUND: the name does not resolve).
+    const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+    return `${url} could not be read: ${err instanceof Error ? err.message : String(err)}${typeof code === 'string' ? ` (${code})` : ''}`;
   }
 }

@@ -2,22 +2,34 @@
  * First values, synchronously: Terraform invokes the rotation function with `{"action":"bootstrap","secretIds":[...]}`
  * once the secrets exist, so every secret has an AWSCURRENT value when the apply ends (RotateSecret is asynchronous, and
  * a secret whose rotation is not enabled yet is fine). A secret that has a value is left alone, so running it again
- * changes nothing. The answer names secrets and never holds a value: it lands in Terraform state.
+ * changes nothing. A signing key's public ring is published too (`../shared/public-key-ring.ts`). The answer names
+ * secrets and never holds a value: it lands in Terraform state.
  */
-import { DEFAULT_KEY_SCHEDULE, type KeySchedule } from '../shared/key-schedule';
+import { DEFAULT_KEY_SCHEDULE, loadKeyRing, type KeySchedule } from '../shared/key-schedule';
 import { silentLogger, type Logger } from '../shared/log';
-import type { Clock, SecretDescription, SecretStore } from '../shared/ports';
-import { newValue } from './values';
+import type { Clock, SecretDescription, SecretStore, StateStore } from '../shared/ports';
+import { publishKeyRing } from '../shared/public-key-ring';
+import { publicRingStore } from './rotation';
+import { kindOf, newValue } from './values';
 
 export interface BootstrapEvent {
   readonly action: 'bootstrap';
   readonly secretIds: readonly string[];
+  /**
+   * The table item the signing key's public ring is published to (`PUBLIC_KEY_RING_KEY`). Informational: it is in the
+   * input so that a registry upgraded to a published ring re-runs the bootstrap, which publishes the existing ring.
+   */
+  readonly publicKeyRing?: string;
 }
 
-/** Secret names (as Secrets Manager reports them) that got a first value now, and those that already had one. */
+/**
+ * Secret names (as Secrets Manager reports them) that got a first value now, those that already had one, and the
+ * signing keys whose public ring this run published.
+ */
 export interface BootstrapResult {
   readonly created: string[];
   readonly existing: string[];
+  readonly published: string[];
 }
 
 /** Whether a rotation function's event asks for the bootstrap rather than a Secrets Manager rotation step. */
@@ -35,7 +47,14 @@ export const BOOTSTRAP_VERSION_ID = 'oauth-registry-bootstrap-000000000000000000
 export async function bootstrapSecrets(
   secrets: SecretStore,
   event: BootstrapEvent,
-  deps: { clock?: Clock; log?: Logger; schedule?: KeySchedule; sleep?: (ms: number) => Promise<void> } = {},
+  deps: {
+    clock?: Clock;
+    log?: Logger;
+    schedule?: KeySchedule;
+    sleep?: (ms: number) => Promise<void>;
+    /** Where a signing key's public ring is published (required when the list holds a signing key). */
+    state?: Pick<StateStore, 'put'>;
+  } = {},
 ): Promise<BootstrapResult> {
   const { secretIds } = event;
   if (!Array.isArray(secretIds) || secretIds.some((id) => typeof id !== 'string' || id === '')) {
@@ -73,9 +92,20 @@ export async function bootstrapSecrets(
     }
   });
   // In the order listed, whatever order the work finished in.
-  const result: BootstrapResult = { created: [], existing: [] };
+  const result: BootstrapResult = { created: [], existing: [], published: [] };
   described.forEach((description, i) => result[outcome[i]].push(description!.name));
-  log.info('bootstrap_done', { created: result.created, existing: result.existing });
+  for (const [i, secretId] of secretIds.entries()) {
+    if (kindOf(described[i]!) !== 'signing-key') continue;
+    // A first value is published as written (whichever racing bootstrap won); an existing one only when nothing is
+    // published yet (an upgrade), so a bootstrap never overwrites a ring a rotation published meanwhile.
+    const ring = await loadKeyRing(secrets, secretId);
+    if (!ring) throw new Error(`bootstrap: signing key ${secretId} has no AWSCURRENT value after the bootstrap`);
+    const onlyIfAbsent = outcome[i] === 'existing';
+    if (await publishKeyRing(publicRingStore(deps.state, secretId), ring, { nowSecs: Math.floor(clock() / 1000), onlyIfAbsent })) {
+      result.published.push(described[i]!.name);
+    }
+  }
+  log.info('bootstrap_done', { created: result.created, existing: result.existing, published: result.published });
   return result;
 }
 

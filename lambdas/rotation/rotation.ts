@@ -5,11 +5,12 @@
  * signing key, the next key ring (a new key that signs one lead later; retired keys dropped once their tokens expired).
  */
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_KEY_SCHEDULE, type KeySchedule } from '../shared/key-schedule';
+import { DEFAULT_KEY_SCHEDULE, readKeyRing, storedRingValue, type KeySchedule } from '../shared/key-schedule';
 import { silentLogger, createJsonLogger, type Logger } from '../shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG } from '../shared/manifest';
-import type { Clock, SecretDescription, SecretStore } from '../shared/ports';
-import { newValue, testValue, type ValueContext } from './values';
+import type { Clock, SecretDescription, SecretStore, StateStore } from '../shared/ports';
+import { publishKeyRing } from '../shared/public-key-ring';
+import { kindOf, newValue, testValue, type ValueContext } from './values';
 
 export { LINK_KEY_BYTES, generateLinkKey, generateSigningKey } from './values';
 
@@ -26,6 +27,11 @@ export type RotationHandler = (event: RotationEvent) => Promise<void>;
 
 export interface RotationDeps {
   readonly secrets: SecretStore;
+  /**
+   * Where the signing key's public ring is published (AWS: the registry's table; local: the local state). Required to
+   * rotate a signing key; client secrets and link keys publish nothing.
+   */
+  readonly state?: Pick<StateStore, 'put'>;
   readonly clock?: Clock;
   readonly log?: Logger;
   /** The signing-key schedule (AWS: `keyScheduleFromEnv()`). @default DEFAULT_KEY_SCHEDULE */
@@ -61,18 +67,33 @@ export function createRotationHandler(deps: RotationDeps): RotationHandler {
       }
       await testValue(context(ctx), pending.value);
     },
-    async finishSecret({ secretId, token, description }) {
+    async finishSecret(ctx) {
+      const { secretId, token, description } = ctx;
       const holder = Object.keys(description.versionStages).find((id) => description.versionStages[id].includes('AWSCURRENT'));
       if (holder === token) return;
+      // Publish first: a verifier must know every key of a ring before that ring can sign (the new key signs one lead
+      // later anyway; a retry after a failed stage move publishes the same ring again).
+      if (kindOf(description) === 'signing-key') await publishPendingRing(ctx);
       await secrets.updateVersionStage(secretId, 'AWSCURRENT', { moveToVersionId: token, removeFromVersionId: holder });
     },
+  };
+
+  const publishPendingRing = async ({ secretId, token }: StepContext): Promise<void> => {
+    const pending = await secrets.getSecretVersionById(secretId, token);
+    if (!pending) throw new Error(`version ${token} of ${secretId} has no value to publish`);
+    await publishKeyRing(publicRingStore(deps.state, secretId), readKeyRing(storedRingValue(pending)), {
+      nowSecs: Math.floor(clock() / 1000),
+    });
+    log.info('public_key_ring_published', { secret_id: secretId, version: token });
   };
 
   return async (event) => {
     const { SecretId: secretId, ClientRequestToken: token, Step: step } = event;
     if (!Object.hasOwn(steps, step)) throw new Error(`unknown rotation step ${JSON.stringify(step)}`);
     const description = await secrets.describeSecret(secretId);
-    if (!description.rotationEnabled) throw new Error(`secret ${secretId} does not have rotation enabled`);
+    // Configuring rotation (`rotate_immediately = false`), Secrets Manager runs testSecret before it enables rotation,
+    // so DescribeSecret still says disabled then. testSecret only reads; every step that writes needs rotation on.
+    if (!description.rotationEnabled && step !== 'testSecret') throw new Error(`secret ${secretId} does not have rotation enabled`);
     const stages = description.versionStages[token];
     if (stages?.includes('AWSCURRENT')) {
       log.info('rotation_step_skipped', { secret_id: secretId, step, reason: 'version is already AWSCURRENT' });
@@ -119,4 +140,10 @@ interface StepContext {
   readonly secretId: string;
   readonly token: string;
   readonly description: SecretDescription;
+}
+
+/** Where a signing key's public ring goes; throws naming the secret when the rotation was given none. */
+export function publicRingStore(state: Pick<StateStore, 'put'> | undefined, secretId: string): Pick<StateStore, 'put'> {
+  if (!state) throw new Error(`signing key ${secretId}: its public ring needs the registry's table (no state store given)`);
+  return state;
 }

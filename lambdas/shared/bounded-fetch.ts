@@ -13,6 +13,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { DOCUMENT_FETCH_TIMEOUT_MS, DOCUMENT_MAX_BYTES } from './defaults';
 
 export interface FetchLimits {
   /** Largest response body accepted, in bytes. */
@@ -24,7 +25,7 @@ export interface FetchLimits {
 }
 
 /** Limits of the small JSON documents the registry fetches: key sets, discovery documents, token responses. */
-export const DOCUMENT_LIMITS = { maxBytes: 256 * 1024, timeoutMs: 5_000 } as const;
+export const DOCUMENT_LIMITS = { maxBytes: DOCUMENT_MAX_BYTES, timeoutMs: DOCUMENT_FETCH_TIMEOUT_MS } as const;
 
 /** The body went past `maxBytes`. */
 export class ResponseTooLargeError extends Error {

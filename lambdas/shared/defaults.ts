@@ -23,3 +23,23 @@ export const REFRESH_TOKEN_IDLE_TTL_SECS = 14 * 86_400;
 
 /** Default absolute lifetime of a refresh-token family, in seconds: 90 days. */
 export const REFRESH_TOKEN_ABSOLUTE_TTL_SECS = 90 * 86_400;
+
+/** Deadline of each document the registry fetches (key sets, discovery documents, token responses), in ms. */
+export const DOCUMENT_FETCH_TIMEOUT_MS = 5_000;
+
+/** Largest document the registry reads (key sets, discovery documents, token responses), in bytes. */
+export const DOCUMENT_MAX_BYTES = 256 * 1024;
+
+/**
+ * Time allowed for one AWS call of a function (a DynamoDB or Secrets Manager request), in ms: in-region calls answer
+ * in tens of milliseconds; a second covers a new TLS connection on a cold container and a retry by the SDK.
+ */
+export const AWS_CALL_ALLOWANCE_MS = 1_000;
+
+/**
+ * The authorization server's longest request, the sign-in callback (`endpoints/callback.ts`), in ms: the upstream's
+ * discovery and then its code exchange (a bounded document fetch each), and 7 AWS calls one after another (read and
+ * claim the pending sign-in, the upstream client secret, the client's registration, the remembered consent, take the
+ * request, store the code). 2 × 5 s + 7 × 1 s = 17 s.
+ */
+export const SIGN_IN_CALLBACK_BUDGET_MS = 2 * DOCUMENT_FETCH_TIMEOUT_MS + 7 * AWS_CALL_ALLOWANCE_MS;

@@ -18,17 +18,22 @@ export const SECRET_VALUE_MAX_BYTES = 65_536;
 /** A ring entry's size, rounded up: an RSA-2048 private JWK is about 1.6 KB of JSON, plus the two timestamps. */
 export const RING_KEY_BYTES = 1_800;
 
-export interface RingKey {
-  /** A private RSA JWK, `kid` its RFC 7638 thumbprint. */
-  readonly jwk: JWK;
+/** A key's place in the schedule: what the schedule's arithmetic reads (of a private key or its public half). */
+export interface ScheduledKey {
   /** When the rotation that added it ran, epoch seconds. */
   readonly createdAt: number;
   /** When it starts signing, epoch seconds. */
   readonly activatesAt: number;
 }
 
-export interface KeyRing {
-  readonly keys: readonly RingKey[];
+export interface RingKey extends ScheduledKey {
+  /** A private RSA JWK, `kid` its RFC 7638 thumbprint. */
+  readonly jwk: JWK;
+}
+
+/** A ring of keys: private ones in the secret (`RingKey`), their public halves in the published ring. */
+export interface KeyRing<K extends ScheduledKey = RingKey> {
+  readonly keys: readonly K[];
 }
 
 export interface KeySchedule {
@@ -122,19 +127,19 @@ export function maxRingKeys(schedule: KeySchedule): number {
 }
 
 /** Ring keys in schedule order: by `activatesAt`, then `createdAt`, then position in the ring (the last active one signs). */
-export function scheduleOrder(keys: readonly RingKey[]): RingKey[] {
+export function scheduleOrder<K extends ScheduledKey>(keys: readonly K[]): K[] {
   return [...keys].sort((a, b) => a.activatesAt - b.activatesAt || a.createdAt - b.createdAt);
 }
 
 /** The key that signs at `nowSecs`: the greatest `activatesAt <= now`; undefined when none is active. */
-export function signingKeyAt(ring: KeyRing, nowSecs: number): RingKey | undefined {
+export function signingKeyAt<K extends ScheduledKey>(ring: KeyRing<K>, nowSecs: number): K | undefined {
   return scheduleOrder(ring.keys)
     .filter((k) => k.activatesAt <= nowSecs)
     .at(-1);
 }
 
 /** Publication order: the signer, then keys not active yet (soonest first), then retired keys (newest first). */
-export function publicationOrder(ring: KeyRing, nowSecs: number): RingKey[] {
+export function publicationOrder<K extends ScheduledKey>(ring: KeyRing<K>, nowSecs: number): K[] {
   const ordered = scheduleOrder(ring.keys);
   const signer = signingKeyAt(ring, nowSecs);
   const next = ordered.filter((k) => k.activatesAt > nowSecs);

@@ -58,6 +58,15 @@ export const clientAudience = (
   client: Pick<ClientRegistration, 'audience'>,
 ): string => client.audience || (manifest.audience ?? issuer);
 
+/**
+ * Whether tokens with `aud` and `scopes` open a route accepting `audiences` and asking for `routeScopes`: an audience
+ * it accepts and, when it names scopes, one of them (what API Gateway's JWT authorizer checks).
+ */
+export const opensRoute = (
+  token: { readonly aud: string; readonly scopes: readonly string[] },
+  route: { readonly audiences: readonly string[]; readonly scopes: readonly string[] },
+): boolean => route.audiences.includes(token.aud) && (route.scopes.length === 0 || route.scopes.some((s) => token.scopes.includes(s)));
+
 /** The grant types some client uses, in SUPPORTED_GRANT_TYPES order (discovery lists exactly these). */
 export const grantTypesUsed = (clients: readonly Pick<ClientRegistration, 'grantTypes'>[]): SupportedGrantType[] =>
   SUPPORTED_GRANT_TYPES.filter((grant) => clients.some((c) => c.grantTypes.includes(grant)));

@@ -1,11 +1,11 @@
 /**
- * The manifest of a registry: every registration declared in code, with no secret in it.
- *
- * It is the one thing both halves of the project read. `lib/` (the constructs) writes it at synth time, as
- * `cdktf.out/stacks/<stack>/oauth-registry.<registryId>.json` and as one DynamoDB item per client; `lambdas/`
- * (the handlers) read registrations from the table in AWS and from the manifest file in local mode.
+ * The manifest of a registry: every registration declared in code, with no secret in it. It is the one thing both
+ * halves of the project read. `lib/` (the constructs) writes it at synth time, as `oauth-registry.<registryId>.json`
+ * in the stack's synth folder and as one DynamoDB item per client; `lambdas/` (the handlers) read registrations from
+ * the table in AWS and from the manifest file in local mode.
  */
 import type { ClientIdMetadataDocumentsSettings, DynamicClientRegistrationSettings } from './config';
+import type { ManifestDataRoutes } from './data-routes';
 import { JWT_BEARER_GRANT_TYPE } from './oauth-syntax';
 import type { McpServerRegistration, RouteRegistration } from './route-registrations';
 import { tableKey } from './table-keys';
@@ -118,7 +118,7 @@ export interface UserAuthenticationRegistration {
 }
 
 /** Everything a registry declares. Written at synth time; read by local mode and by tests. */
-export interface RegistryManifest {
+export interface RegistryManifest extends ManifestDataRoutes {
   readonly version: 1;
   /** Construct path of the registry. */
   readonly registryPath: string;
@@ -212,12 +212,6 @@ export interface ConnectionAssertionRegistration {
 
 /** DynamoDB partition key of a connection's registration item; the item's `data` attribute holds the JSON. */
 export const connectionItemKey = (name: string): string => tableKey('connection', name);
-
-/** The registry's DynamoDB table (registrations and state): what `OAuthRegistry` names it and `status` reads. */
-export const stateTableName = (namePrefix: string): string => `${namePrefix}-registry`;
-
-/** The Lambda alias the broker answers one connection's token requests under (IAM grants name it, not the function). */
-export const connectionAlias = (name: string): string => `connection-${name}`;
 
 /** DynamoDB partition key of a client's registration item; the item's `data` attribute holds the JSON. */
 export const clientItemKey = (clientId: string): string => tableKey('client', clientId);

@@ -1,7 +1,7 @@
 /**
  * The partition keys of the registry's one DynamoDB table: every item kind, its prefix, and who writes it.
  * Registrations (`client#`, `connection#`) are Terraform-managed and read-only at run time; everything else is state
- * the functions write. Both `lib/` (IAM conditions, docs) and the handlers read this one list.
+ * the functions write (the public key ring, `jwks#`, the rotation function). Both `lib/` (IAM conditions, docs) and the handlers read this one list.
  */
 export const KEY_PREFIX = {
   /** A client's registration (Terraform item; JSON in `data`). */
@@ -34,6 +34,8 @@ export const KEY_PREFIX = {
   registeredClient: 'dcr#',
   /** One hour's dynamic registrations: their count (the rate bound) and who registered, for `status`. */
   registrationWindow: 'dcr-window#',
+  /** The signing keys' public ring (one item): what the JWKS publishes; written by the rotation function only. */
+  publicKeys: 'jwks#',
 } as const;
 
 export type KeyKind = keyof typeof KEY_PREFIX;

@@ -8,14 +8,14 @@ import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-sec
 import { Lazy, Token, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/config';
-import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
+import { CACHE_TTL_SECS, SIGN_IN_CALLBACK_BUDGET_MS } from '../../lambdas/shared/defaults';
 import { grantTypesUsed } from '../../lambdas/shared/manifest-queries';
 import { IAM_SERVER_ROUTES, SERVER_ROUTES, type ServerRoute } from '../../lambdas/shared/routes';
 import type { OAuthRegistry } from '../oauth-registry';
 import { PACKAGE_ROOT } from './bundle';
 import { routeToFunction } from './function-routes';
 import { RegistryFunction } from './registry-function';
-import { secretsKeyStatement, tableKeyStatement, tableStatements } from './registry-policies';
+import { secretsKeyStatement, tableStatements } from './registry-policies';
 
 /** Construct id of each authorization-server route (part of the ID tree: renaming one replaces the route). */
 const SERVER_ROUTE_IDS: Readonly<Record<ServerRoute, string>> = {
@@ -33,6 +33,12 @@ const SERVER_ROUTE_IDS: Readonly<Record<ServerRoute, string>> = {
 };
 /** The routes API Gateway reads when it creates a JWT authorizer: the discovery documents and the JWKS. */
 const ISSUER_ROUTES: readonly ServerRoute[] = ['openidConfiguration', 'authorizationServerMetadata', 'jwks'];
+/**
+ * The server's timeout: its longest request's budget (the sign-in callback, `SIGN_IN_CALLBACK_BUDGET_MS`) plus a second
+ * for building the SDK clients on a cold start; a test holds it under API Gateway's 30 s. Shorter, a slow
+ * provider would time the function out mid-exchange, before the sign-in is rolled back for a retry.
+ */
+export const AUTHORIZATION_SERVER_TIMEOUT_SECS = Math.ceil(SIGN_IN_CALLBACK_BUDGET_MS / 1000) + 1;
 /** Lambda's limit on the total size of a function's environment variables, in bytes. */
 const LAMBDA_ENV_LIMIT_BYTES = 4096;
 /** Size assumed for a value only known at deploy time (e.g. the issuer), when checking the env limit. */
@@ -87,9 +93,11 @@ export class AuthorizationServerParts {
       description: `Token endpoint, discovery and JWKS of OAuth registry ${namePrefix}`,
       entry: path.join(PACKAGE_ROOT, 'lambdas', 'authorization-server', 'index.ts'),
       memorySizeMb: 512,
-      timeoutSecs: 10,
+      timeoutSecs: AUTHORIZATION_SERVER_TIMEOUT_SECS,
       logRetentionDays: registry.logRetentionDays,
       tags,
+      // Its JWKS reads the public ring the bootstrap publishes: new code (an upgrade) deploys once the ring is there.
+      dependsOn: [registry._rotator.bootstrap.invocation],
       environment: this.environment(),
       statements: [
         {
@@ -97,20 +105,21 @@ export class AuthorizationServerParts {
           actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
           resources: readableSecrets,
         },
-        // Reads registrations and state; writes its own state only (TABLE_WRITES.authorizationServer).
-        ...tableStatements(registry.table.arn, 'authorizationServer'),
+        // Reads clients' registrations and its own state; writes its own state only (TABLE_READS, TABLE_WRITES).
+        ...tableStatements({
+          user: 'authorizationServer',
+          tableArn: registry.table.arn,
+          tableName: registry.table.name,
+          keyArn: registry.kmsKey.arn,
+          viaService: registry._viaService('dynamodb'),
+          accountId: registry._accountId,
+        }),
         secretsKeyStatement({
           sid: 'DecryptOwnSecrets',
           keyArn: registry.kmsKey.arn,
           actions: ['kms:Decrypt'],
           viaService: registry._viaService('secretsmanager'),
           secretArns: readableSecrets,
-        }),
-        tableKeyStatement({
-          keyArn: registry.kmsKey.arn,
-          viaService: registry._viaService('dynamodb'),
-          tableName: registry.table.name,
-          accountId: registry._accountId,
         }),
       ],
     });

@@ -13,7 +13,7 @@ import type { OAuthRegistry } from '../oauth-registry';
 import { PACKAGE_ROOT } from './bundle';
 import { routeToFunction } from './function-routes';
 import { RegistryFunction } from './registry-function';
-import { secretsKeyStatement, tableKeyStatement, tableStatements, tokenSetCipherStatement } from './registry-policies';
+import { secretsKeyStatement, tableStatements, tokenSetCipherStatement } from './registry-policies';
 import { rotatedSecret } from './rotated-secret';
 
 /** Construct id of each connection route (part of the ID tree). */
@@ -91,8 +91,8 @@ export class ConnectionsInfra extends Construct {
       description: `Third-party connections of OAuth registry ${registry.namePrefix}: consent, token broker, proxy`,
       entry: path.join(PACKAGE_ROOT, 'lambdas', 'connections', 'index.ts'),
       memorySizeMb: 256,
-      // Long enough for a renewal (BROKER_RENEWAL_BUDGET_SECS) and a proxied call.
-      timeoutSecs: 29,
+      // Long enough for a renewal (BROKER_RENEWAL_BUDGET_SECS) and a proxied call, a second under API Gateway's limit.
+      timeoutSecs: API_GATEWAY_TIMEOUT_SECS - 1,
       logRetentionDays: registry.logRetentionDays,
       tags,
       environment: {
@@ -115,12 +115,13 @@ export class ConnectionsInfra extends Construct {
           viaService: registry._viaService('secretsmanager'),
           secretArns: [registry.connectionSecretArnPattern],
         }),
-        // Reads registrations and state; writes its own state only (TABLE_WRITES.connections).
-        ...tableStatements(registry.table.arn, 'connections'),
-        tableKeyStatement({
+        // Reads connections' registrations and its own state; writes its own state only (TABLE_READS, TABLE_WRITES).
+        ...tableStatements({
+          user: 'connections',
+          tableArn: registry.table.arn,
+          tableName: registry.table.name,
           keyArn: registry.kmsKey.arn,
           viaService: registry._viaService('dynamodb'),
-          tableName: registry.table.name,
           accountId: registry._accountId,
         }),
         tokenSetCipherStatement(registry.kmsKey.arn),

@@ -36,6 +36,11 @@ export class RegistryApiParts {
   public readonly domainName?: Apigatewayv2DomainName;
   /** What must exist before the issuer answers on the custom domain: the API mapping and the alias records. */
   public readonly domainReadiness: readonly ITerraformDependable[];
+  /**
+   * The DNS record the operator creates, with a custom domain but no `hostedZoneId`: the domain's name, to point at
+   * API Gateway's target domain name (known once the custom domain exists, during the first apply).
+   */
+  public readonly dnsRecordToCreate?: { readonly name: string; readonly target: string };
 
   constructor(scope: Construct, props: RegistryApiProps) {
     const { namePrefix, tags } = props;
@@ -89,6 +94,9 @@ export class RegistryApiParts {
       const mapping = new Apigatewayv2ApiMapping(scope, 'ApiMapping', { apiId: this.api.id, domainName: domain.id, stage: this.stage.id });
       this.domainReadiness = [mapping, ...aliasRecords(scope, domain, props.customDomain)];
       this.issuerUrl = `https://${props.customDomain.domainName}`;
+      if (props.customDomain.hostedZoneId === undefined) {
+        this.dnsRecordToCreate = { name: props.customDomain.domainName, target: domain.domainNameConfiguration.targetDomainName };
+      }
     } else {
       this.domainReadiness = [];
       // An HTTP API's `$default` stage serves at the root of its endpoint, which has no trailing slash.

@@ -6,14 +6,14 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
-import { AssetType, Lazy, TerraformAsset } from 'cdktf';
+import { AssetType, Lazy, TerraformAsset, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { IGrantable, IGrantPrincipal } from '../grant';
 import { bundleEntry } from './bundle';
 import { fitName, validateIntRange } from './validate';
 
 /** IAM's limit on a role's `name_prefix` (AWS appends a unique suffix of 26 characters). */
-const ROLE_NAME_PREFIX_MAX = 38;
+export const ROLE_NAME_PREFIX_MAX = 38;
 
 /** Values of one condition operator, by condition key (`{ 'kms:ViaService': 'secretsmanager.…' }`). */
 export type PolicyConditionValues = Readonly<Record<string, string | readonly string[]>>;
@@ -46,6 +46,8 @@ export interface RegistryFunctionProps {
   readonly statements?: readonly PolicyStatement[];
   readonly description?: string;
   readonly tags?: Readonly<Record<string, string>>;
+  /** What must exist before the function's code is deployed or updated (besides its log group and policy). @default none */
+  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /** A Lambda function with its role, inline policy and log group; grants add to its inline policy and environment. */
@@ -123,7 +125,7 @@ export class RegistryFunction extends Construct implements IGrantable, IGrantPri
       role: this.role.arn,
       environment: Object.keys(this.environment).length > 0 ? { variables: { ...this.environment } } : undefined,
       loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
-      dependsOn: [this.logGroup, this.policy],
+      dependsOn: [this.logGroup, this.policy, ...(props.dependsOn ?? [])],
       tags,
     });
   }

@@ -32,6 +32,15 @@ export function registryManifest(registry: OAuthRegistry, audience: string | und
       ),
       ...registry.mcpServers.flatMap((s) => s.routeRegistrations),
     ],
+    ...(registry.dataRoutes.length > 0
+      ? {
+          dataRoutes: registry.dataRoutes.map((r) =>
+            r.registration.audiences === undefined
+              ? r.registration
+              : { ...r.registration, audiences: r.registration.audiences.map(literal) },
+          ),
+        }
+      : {}),
     ...(registry.mcpServers.length > 0 ? { mcpServers: registry.mcpServers.map((s) => s.registration) } : {}),
     ...(registry.dynamicClientRegistrationSettings() ? { dynamicClientRegistration: registry.dynamicClientRegistrationSettings() } : {}),
     ...(registry.clientIdMetadataDocumentsSettings() ? { clientIdMetadataDocuments: registry.clientIdMetadataDocumentsSettings() } : {}),

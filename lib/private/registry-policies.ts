@@ -1,19 +1,19 @@
 /**
  * What the registry's functions may do with its table and its KMS key, in one place: which item kinds (key prefixes
- * of `lambdas/shared/table-keys.ts`) each runtime function writes, and the KMS statements with the encryption
- * context and `kms:ViaService` conditions that tie each use of the key to the call that needs it.
+ * of `lambdas/shared/table-keys.ts`) each runtime function reads and writes, and the KMS statements with the
+ * encryption context and `kms:ViaService` conditions that tie each use of the key to the call that needs it.
  */
 import { KEY_PREFIX, type KeyKind } from '../../lambdas/shared/table-keys';
 import type { PolicyStatement } from './registry-function';
 
-/** The registry's runtime functions that write items of its table. */
-export type TableWriter = 'authorizationServer' | 'connections';
+/** The registry's runtime functions that use items of its table. */
+export type TableUser = 'authorizationServer' | 'connections' | 'rotation';
 
 /**
- * The item kinds each runtime function writes (put, update, delete); every other item it may only read.
- * Registrations (`client#`, `connection#`) are in no list: Terraform writes them, and at run time they are read-only.
+ * The item kinds each runtime function writes (put, update, delete). Registrations (`client#`, `connection#`) are in
+ * no list: Terraform writes them, and at run time they are read-only.
  */
-export const TABLE_WRITES: Readonly<Record<TableWriter, readonly KeyKind[]>> = {
+export const TABLE_WRITES: Readonly<Record<TableUser, readonly KeyKind[]>> = {
   // Codes, refresh-token families and tokens, revoked access tokens' jtis, pending sign-ins, remembered consents,
   // and the single-use jtis of client assertions and JWT-bearer grants.
   authorizationServer: [
@@ -30,12 +30,24 @@ export const TABLE_WRITES: Readonly<Record<TableWriter, readonly KeyKind[]>> = {
   ],
   // Token sets, pending third-party consents (by `state`), used consent links.
   connections: ['tokenSet', 'consentState', 'consentLink'],
+  // The signing keys' public ring, beside the private ring it rotates (conditional puts only: it reads nothing).
+  rotation: ['publicKeys'],
 };
 
-/** `dynamodb:LeadingKeys` patterns of the items `writer` may write: `<prefix>*` for each of its kinds. */
-export function writableKeyPatterns(writer: TableWriter): string[] {
-  return TABLE_WRITES[writer].map((kind) => `${KEY_PREFIX[kind]}*`);
-}
+/**
+ * The item kinds each runtime function reads (GetItem): its own state, and the registrations it serves. No function
+ * reads another's state: the authorization server never sees a token set, the connections function never a refresh
+ * token's family or a client's registration.
+ */
+export const TABLE_READS: Readonly<Record<TableUser, readonly KeyKind[]>> = {
+  // The JWKS and introspection read the public ring the rotation function publishes.
+  authorizationServer: ['client', 'publicKeys', ...TABLE_WRITES.authorizationServer],
+  connections: ['connection', ...TABLE_WRITES.connections],
+  rotation: [],
+};
+
+/** `dynamodb:LeadingKeys` patterns of `kinds`: `<prefix>*` for each. */
+export const leadingKeyPatterns = (kinds: readonly KeyKind[]): string[] => kinds.map((kind) => `${KEY_PREFIX[kind]}*`);
 
 /** What the `StateStore` and `RegistrationStore` adapters call to read: single items by key (no Query, no Scan). */
 export const TABLE_READ_ACTIONS: readonly string[] = ['dynamodb:GetItem'];
@@ -46,16 +58,57 @@ export const TABLE_READ_ACTIONS: readonly string[] = ['dynamodb:GetItem'];
  */
 export const TABLE_WRITE_ACTIONS: readonly string[] = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
-/** Reads of any item of the table, and writes of `writer`'s own item kinds only. */
-export function tableStatements(tableArn: string, writer: TableWriter): PolicyStatement[] {
+/**
+ * The table key as DynamoDB uses it on a caller's behalf: reading an item needs `kms:Decrypt` (of the table key);
+ * writing also needs `kms:GenerateDataKey` and `kms:Encrypt` (aws-cdk's `Table.grantWriteData` grants these too, and
+ * `kms:ReEncrypt*` and `kms:DescribeKey`, which item writes do not call).
+ */
+export const TABLE_KEY_ACTIONS = {
+  read: ['kms:Decrypt'],
+  write: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+} as const satisfies Readonly<Record<string, readonly string[]>>;
+
+export interface TableStatementsProps {
+  readonly user: TableUser;
+  readonly tableArn: string;
+  readonly tableName: string;
+  /** The registry's KMS key (the table's encryption key). */
+  readonly keyArn: string;
+  /** `dynamodb.<region>.<dns suffix>` of the registry's region. */
+  readonly viaService: string;
+  readonly accountId: string;
+}
+
+/**
+ * What `user` may do with the table, as AWS evaluates it: GetItem of its own item kinds (`TABLE_READS`), writes of
+ * the kinds it owns (`TABLE_WRITES`), each bound to those key prefixes by `dynamodb:LeadingKeys`, and the table key
+ * through DynamoDB for this table only.
+ */
+export function tableStatements(props: TableStatementsProps): PolicyStatement[] {
+  const { user, tableArn } = props;
+  const [reads, writes] = [TABLE_READS[user], TABLE_WRITES[user]];
   return [
-    { sid: 'ReadRegistryTable', actions: TABLE_READ_ACTIONS, resources: [tableArn] },
-    {
-      sid: 'WriteOwnTableItems',
-      actions: TABLE_WRITE_ACTIONS,
-      resources: [tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': writableKeyPatterns(writer) } },
-    },
+    ...(reads.length > 0
+      ? [
+          {
+            sid: 'ReadOwnTableItems',
+            actions: TABLE_READ_ACTIONS,
+            resources: [tableArn],
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeyPatterns(reads) } },
+          },
+        ]
+      : []),
+    ...(writes.length > 0
+      ? [
+          {
+            sid: 'WriteOwnTableItems',
+            actions: TABLE_WRITE_ACTIONS,
+            resources: [tableArn],
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeyPatterns(writes) } },
+          },
+        ]
+      : []),
+    tableKeyStatement({ ...props, actions: writes.length > 0 ? TABLE_KEY_ACTIONS.write : TABLE_KEY_ACTIONS.read }),
   ];
 }
 
@@ -84,23 +137,14 @@ export function secretsKeyStatement(props: SecretsKeyStatementProps): PolicyStat
   };
 }
 
-export interface TableKeyStatementProps {
-  /** The registry's KMS key (the table's encryption key). */
-  readonly keyArn: string;
-  /** `dynamodb.<region>.<dns suffix>` of the registry's region. */
-  readonly viaService: string;
-  readonly tableName: string;
-  readonly accountId: string;
-}
-
 /**
- * `kms:Decrypt` of the table key: DynamoDB decrypts it with the table's KMS key on the caller's behalf when the caller
- * first reads or writes an item (and every 5 minutes); DynamoDB's encryption context names the table and account.
+ * The table key, as DynamoDB uses it for the registry's table on the caller's behalf (when it first reads or writes an
+ * item, and every 5 minutes); DynamoDB's encryption context names the table and the account.
  */
-export function tableKeyStatement(props: TableKeyStatementProps): PolicyStatement {
+function tableKeyStatement(props: TableStatementsProps & { readonly actions: readonly string[] }): PolicyStatement {
   return {
-    sid: 'DecryptRegistryTableKey',
-    actions: ['kms:Decrypt'],
+    sid: 'UseTableKeyThroughDynamoDB',
+    actions: props.actions,
     resources: [props.keyArn],
     conditions: {
       StringEquals: {

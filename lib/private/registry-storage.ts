@@ -5,7 +5,7 @@
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import type { Construct } from 'constructs';
-import { stateTableName } from '../../lambdas/shared/manifest';
+import { stateTableName } from '../../lambdas/shared/names';
 import { keyPolicy } from './registry-policies';
 
 export interface RegistryStorageProps {

@@ -9,7 +9,9 @@ import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation';
 import { Lazy } from 'cdktf';
 import type { Construct } from 'constructs';
+import type { BootstrapEvent } from '../../lambdas/rotation/bootstrap';
 import { SECRET_KIND_TAG, type SecretKind } from '../../lambdas/shared/manifest';
+import { PUBLIC_KEY_RING_KEY } from '../../lambdas/shared/public-key-ring';
 import type { RegistryFunction } from './registry-function';
 
 /** The registry's rotation function, the permission that lets Secrets Manager invoke it, and the bootstrap. */
@@ -45,9 +47,13 @@ export class SecretBootstrap {
   }
 }
 
-/** The bootstrap event of the rotation function. */
+/**
+ * The bootstrap event of the rotation function. It names the public ring's item, so a registry deployed before the
+ * ring was published re-runs the bootstrap once on upgrade, which publishes the existing ring.
+ */
 export function bootstrapInput(secretIds: readonly string[]): string {
-  return JSON.stringify({ action: 'bootstrap', secretIds });
+  const event: BootstrapEvent = { action: 'bootstrap', secretIds, publicKeyRing: PUBLIC_KEY_RING_KEY };
+  return JSON.stringify(event);
 }
 
 export interface GeneratedSecretProps {

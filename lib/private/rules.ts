@@ -11,7 +11,7 @@ import { resolveTokens } from './resolve';
 
 /** One rule violation: where (Terraform address) and what. */
 export interface Finding {
-  readonly rule: 'wildcard-data-action' | 'registration-write' | 'log-group-without-retention' | 'secret-value';
+  readonly rule: 'wildcard-data-action' | 'registration-write' | 'unscoped-table-read' | 'log-group-without-retention' | 'secret-value';
   /** `type.name` of the resource or data source. */
   readonly address: string;
   readonly message: string;
@@ -121,6 +121,15 @@ const ITEM_WRITE_ACTIONS: readonly string[] = [
   'dynamodb:PartiQLUpdate',
   'dynamodb:PartiQLDelete',
 ];
+/** Item reads of DynamoDB (IAM actions). */
+const ITEM_READ_ACTIONS: readonly string[] = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:PartiQLSelect',
+];
 /** Actions whose every request names an item's partition key, so `dynamodb:LeadingKeys` is never empty. */
 const KEYED_ACTIONS: ReadonlySet<string> = new Set(
   ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'].map((a) =>
@@ -186,11 +195,12 @@ function conditionsOn(condition: Json, key: string): Array<[string, string[]]> {
 }
 
 /**
- * Why a statement's `dynamodb:LeadingKeys` conditions do not keep it off the registrations, or `undefined` when they
- * do: a `ForAllValues:StringLike`/`StringEquals` whose every value can match no registration key, and, when the
- * statement allows actions that may carry no key (`ForAllValues` over no key is true), `Null` `false` on the key.
+ * Why a statement's `dynamodb:LeadingKeys` conditions do not keep it to some key prefixes, and off `forbiddenPrefixes`,
+ * or `undefined` when they do: a `ForAllValues:StringLike`/`StringEquals` whose every value can match no forbidden key,
+ * and, when the statement allows actions that may carry no key (`ForAllValues` over no key is true), `Null` `false` on
+ * the key.
  */
-function leadingKeysProblem(condition: Json, mayCarryNoKey: boolean): string | undefined {
+function leadingKeysProblem(condition: Json, mayCarryNoKey: boolean, forbiddenPrefixes: readonly string[]): string | undefined {
   const conditions = conditionsOn(condition, 'dynamodb:LeadingKeys');
   const limits = conditions.filter(([op]) => /^ForAllValues:String(Like|Equals)$/i.test(op));
   if (limits.length === 0) return 'without a ForAllValues:StringLike condition on dynamodb:LeadingKeys';
@@ -198,7 +208,7 @@ function leadingKeysProblem(condition: Json, mayCarryNoKey: boolean): string | u
     for (const value of values) {
       // A `${…}` (Terraform or IAM policy variable) may be anything.
       const pattern = value.replace(/\$\{[^}]*\}/g, '*');
-      const prefix = REGISTRATION_PREFIXES.find((p) => patternMayMatchPrefix(pattern, p));
+      const prefix = forbiddenPrefixes.find((p) => patternMayMatchPrefix(pattern, p));
       if (prefix !== undefined) return `with the leading-key pattern "${value}", which matches "${prefix}…" items`;
     }
     return undefined;
@@ -215,15 +225,15 @@ function leadingKeysProblem(condition: Json, mayCarryNoKey: boolean): string | u
 }
 
 /**
- * IAM statements that let a function write registration items (`client#`, `connection#`) of the registry's table:
- * an item write (PutItem, UpdateItem, DeleteItem, BatchWriteItem, PartiQL writes) on the table without a
- * `dynamodb:LeadingKeys` condition that leaves them out. Registrations are Terraform's; at run time they are
- * read-only. Over a whole configuration, every `aws_dynamodb_table` in it counts as the registry's unless `tables`
- * names them.
+ * Allow statements of the configuration's policies that allow one of `itemActions` on one of `tables`, each with the
+ * actions it allows of them, whether it may carry no leading key, and its address for messages.
  */
-export function findRegistrationWrites(tfJson: Json, tables: readonly RegistryTableRef[] = tablesIn(tfJson)): Finding[] {
-  const findings: Finding[] = [];
-  if (tables.length === 0) return findings;
+function* tableStatementsOf(
+  tfJson: Json,
+  tables: readonly RegistryTableRef[],
+  itemActions: readonly string[],
+): Generator<{ address: string; where: string; allowed: string[]; mayCarryNoKey: boolean; condition: Json }> {
+  if (tables.length === 0) return;
   for (const [address, policy] of policiesOf(tfJson)) {
     const document = parsePolicy(policy);
     for (const statement of asArray(document?.Statement as Json[] | undefined)) {
@@ -233,26 +243,61 @@ export function findRegistrationWrites(tfJson: Json, tables: readonly RegistryTa
       const actions = asArray(s.Action as string | string[] | undefined).map(String);
       const allows = (action: string): boolean =>
         notActions ? !notActions.some((p) => globRegExp(p, true).test(action)) : actions.some((p) => globRegExp(p, true).test(action));
-      const writes = ITEM_WRITE_ACTIONS.filter(allows);
-      if (writes.length === 0) continue;
+      const allowed = itemActions.filter(allows);
+      if (allowed.length === 0) continue;
       const resources = 'NotResource' in s ? ['*'] : asArray(s.Resource as string | string[] | undefined).map(String);
-      const table = tables.find((t) => resources.some((r) => coversTable(r, t)));
-      if (!table) continue;
+      if (!tables.some((t) => resources.some((r) => coversTable(r, t)))) continue;
       const mayCarryNoKey =
         notActions !== undefined ||
         actions.some((a) => (a === '*' || /^dynamodb:/i.test(a)) && (/[*?]/.test(a) || !KEYED_ACTIONS.has(a.toLowerCase())));
-      const problem = leadingKeysProblem(s.Condition, mayCarryNoKey);
-      if (problem === undefined) continue;
       const where = typeof s.Sid === 'string' ? `${address} (statement "${s.Sid}")` : address;
-      findings.push({
-        rule: 'registration-write',
-        address,
-        message:
-          `${where} allows ${writes.join(', ')} on the registry's table ${problem}: it could write the registrations ` +
-          `(${REGISTRATION_PREFIXES.join(', ')}), which only Terraform may; name the writer's own key prefixes instead ` +
-          `("ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["code#*", …] })`,
-      });
+      yield { address, where, allowed, mayCarryNoKey, condition: s.Condition };
     }
+  }
+}
+
+/**
+ * IAM statements that let a function write registration items (`client#`, `connection#`) of the registry's table:
+ * an item write (PutItem, UpdateItem, DeleteItem, BatchWriteItem, PartiQL writes) on the table without a
+ * `dynamodb:LeadingKeys` condition that leaves them out. Registrations are Terraform's; at run time they are
+ * read-only. Over a whole configuration, every `aws_dynamodb_table` in it counts as the registry's unless `tables`
+ * names them.
+ */
+export function findRegistrationWrites(tfJson: Json, tables: readonly RegistryTableRef[] = tablesIn(tfJson)): Finding[] {
+  const findings: Finding[] = [];
+  for (const { address, where, allowed, mayCarryNoKey, condition } of tableStatementsOf(tfJson, tables, ITEM_WRITE_ACTIONS)) {
+    const problem = leadingKeysProblem(condition, mayCarryNoKey, REGISTRATION_PREFIXES);
+    if (problem === undefined) continue;
+    findings.push({
+      rule: 'registration-write',
+      address,
+      message:
+        `${where} allows ${allowed.join(', ')} on the registry's table ${problem}: it could write the registrations ` +
+        `(${REGISTRATION_PREFIXES.join(', ')}), which only Terraform may; name the writer's own key prefixes instead ` +
+        `("ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["code#*", …] })`,
+    });
+  }
+  return findings;
+}
+
+/**
+ * IAM statements that let a function read items of the registry's table (GetItem, BatchGetItem, Query, Scan,
+ * ConditionCheckItem, PartiQL reads) without a `dynamodb:LeadingKeys` condition naming the prefixes it reads: such a
+ * function could read every item, other functions' refresh-token families and token sets included. Scan carries no
+ * leading key, so it needs `Null` `false` on the key (which then refuses it).
+ */
+export function findUnscopedTableReads(tfJson: Json, tables: readonly RegistryTableRef[] = tablesIn(tfJson)): Finding[] {
+  const findings: Finding[] = [];
+  for (const { address, where, allowed, mayCarryNoKey, condition } of tableStatementsOf(tfJson, tables, ITEM_READ_ACTIONS)) {
+    const problem = leadingKeysProblem(condition, mayCarryNoKey, []);
+    if (problem === undefined) continue;
+    findings.push({
+      rule: 'unscoped-table-read',
+      address,
+      message:
+        `${where} allows ${allowed.join(', ')} on the registry's table ${problem}: it could read every item; name the ` +
+        `reader's own key prefixes ("ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["code#*", …] })`,
+    });
   }
   return findings;
 }
@@ -351,6 +396,7 @@ export function checkAll(tfJson: Json, options: CheckOptions = {}): Finding[] {
   return [
     ...findWildcardDataActions(tfJson),
     ...findRegistrationWrites(tfJson, options.registryTables),
+    ...findUnscopedTableReads(tfJson, options.registryTables),
     ...findLogGroupsWithoutRetention(tfJson),
     ...findSecretValues(tfJson),
   ];

@@ -13,7 +13,7 @@ import { ENV } from '../../lambdas/shared/config';
 import { GATEWAY_JWKS_CACHE_SECS } from '../../lambdas/shared/key-schedule';
 import { PACKAGE_ROOT } from './bundle';
 import { RegistryFunction } from './registry-function';
-import { secretsKeyStatement } from './registry-policies';
+import { secretsKeyStatement, tableStatements } from './registry-policies';
 import { SecretBootstrap, generatedSecret, rotateSecret, type SecretRotator } from './rotated-secret';
 
 export interface SigningKeyProps {
@@ -36,6 +36,10 @@ export interface SigningKeyProps {
   readonly recoveryWindowInDays: number;
   /** The longest access-token lifetime of the registry and its clients, known once every client is declared. */
   readonly longestTokenTtlSecs: () => number;
+  /** The registry's table, where the rotation function publishes the signing keys' public ring. */
+  readonly table: { readonly arn: string; readonly name: string };
+  /** `dynamodb.<region>.<dns suffix>`: the only way the rotation function may use the table's key. */
+  readonly dynamodbViaService: string;
 }
 
 /** The signing key, the rotation function and its permission, created in `scope` (the registry). */
@@ -65,6 +69,8 @@ export class SigningKeyParts {
       timeoutSecs: 300,
       // The key schedule: how far ahead a new key is published, and how long a retired one stays (key-schedule.ts).
       environment: {
+        // Where the signing keys' public ring is published (the JWKS reads it there, never the private ring).
+        [ENV.TABLE_NAME]: props.table.name,
         [ENV.SIGNING_KEY_ROTATION_SECS]: String(props.rotationDays * 86_400),
         [ENV.SIGNING_KEY_PRE_PUBLISH_SECS]: String(GATEWAY_JWKS_CACHE_SECS),
         [ENV.LONGEST_ACCESS_TOKEN_TTL_SECS]: Lazy.stringValue({ produce: () => String(props.longestTokenTtlSecs()) }),
@@ -88,6 +94,15 @@ export class SigningKeyParts {
           actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
           viaService: props.secretsViaService,
           secretArns: [this.secret.arn, props.clientSecretArnPattern],
+        }),
+        // Writes the public ring only (TABLE_WRITES.rotation), and reads no item.
+        ...tableStatements({
+          user: 'rotation',
+          tableArn: props.table.arn,
+          tableName: props.table.name,
+          keyArn: props.kmsKeyArn,
+          viaService: props.dynamodbViaService,
+          accountId: props.accountId,
         }),
       ],
     });

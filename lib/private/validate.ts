@@ -103,6 +103,29 @@ export function validateUrl(what: string, value: string, rules: UrlRules): strin
   return value;
 }
 
+/**
+ * An issuer given as its discovery document's URL (`…/.well-known/openid-configuration`, OpenID Connect Discovery §4;
+ * `/.well-known/oauth-authorization-server…`, RFC 8414 §3) fails at runtime, when the well-known suffix is appended
+ * to it: refuse it at synth, naming the issuer to pass instead.
+ */
+export function refuseDiscoveryDocumentUrl(what: string, url: string): void {
+  if (Token.isUnresolved(url)) return;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return; // the URL rules say what is wrong with it
+  }
+  const oidc = /\/\.well-known\/openid-configuration\/?$/.exec(parsed.pathname);
+  const rfc8414 = /^\/\.well-known\/oauth-authorization-server(\/.*)?$/.exec(parsed.pathname);
+  if (!oidc && !rfc8414) return;
+  const path = oidc ? parsed.pathname.slice(0, oidc.index) : (rfc8414![1] ?? '').replace(/\/+$/, '');
+  throw new Error(
+    `${what} is the URL of a discovery document, not an issuer: pass the issuer ${JSON.stringify(`${parsed.origin}${path}`)} ` +
+      `(the registry appends the well-known path itself), got ${JSON.stringify(url)}`,
+  );
+}
+
 /** Characters Secrets Manager allows in a secret name, which embeds the client's construct id. */
 export const SECRET_NAME_SEGMENT_PATTERN = /^[A-Za-z0-9_+=.@-]{1,64}$/;
 

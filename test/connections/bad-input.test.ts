@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { decodeJwt } from 'jose';
 import { consentStateKey, type PendingConsent } from '../../lambdas/connections/connect';
 import { resolveProxyTarget } from '../../lambdas/connections/proxy';
 import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
@@ -338,9 +339,14 @@ describe('connection bad input', () => {
       assert.equal(unknownSubject.error, 'not_connected');
       assert.match(
         unknownSubject.error_description,
-        /no token set for subject carol: consent first \(oauth-registry connect Mail --subject carol\)/,
+        /no token set for subject carol: consent first \(npx oauth-registry connect Mail --subject carol\)/,
       );
-      assert.ok(unknownSubject.consent_url?.includes('/connections/Mail/connect?link='));
+      assert.equal(unknownSubject.consent_url, undefined, 'no link unless the caller asks for one');
+      const asked = await ours.server.invoke({ action: 'token', connection: 'Mail', subject: 'carol', consentLink: true });
+      assert.ok('error' in asked && asked.error === 'not_connected');
+      const link = new URL(asked.consent_url!);
+      assert.equal(link.pathname, '/connections/Mail/connect');
+      assert.equal(decodeJwt(link.searchParams.get('link')!).sub, 'carol', 'the link binds the consent to the subject asked for');
       assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Crm', subject: 'bob' }), {
         error: 'invalid_request',
         error_description: 'connection Crm is shared: it takes no subject',
@@ -362,7 +368,7 @@ describe('connection bad input', () => {
       await ours.add(connection('Bare', { provider: { issuer: provider.issuer }, grant: 'client_credentials' }));
       assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Bare' }), {
         error: 'not_configured',
-        error_description: 'connection Bare has no credentials yet: run `oauth-registry connections set-credentials Bare`',
+        error_description: 'connection Bare has no credentials yet: run `npx oauth-registry connections set-credentials Bare`',
       });
     });
 

@@ -133,7 +133,13 @@ describe('authorization_code connection against oidc-provider', () => {
     assert.ok('error' in result);
     assert.equal(result.error, 'needs_consent');
     assert.match(result.error_description, /needs consent again .*oauth-registry connect Crm/);
-    assert.ok(result.consent_url?.startsWith(`${ours.url}/connections/Crm/connect?link=`));
+    assert.equal(result.consent_url, undefined, 'no link unless the caller asks for one');
+    const proxied = await fetch(`${ours.url}/connections/Crm/proxy/incidents`);
+    assert.equal(proxied.status, 409);
+    assert.doesNotMatch(await proxied.text(), /consent_url|link=/, "the proxy's answer goes to whoever called: never a link");
+    const asked = await ours.server.invoke({ action: 'token', connection: 'Crm', consentLink: true });
+    assert.ok('error' in asked && asked.error === 'needs_consent');
+    assert.ok(asked.consent_url?.startsWith(`${ours.url}/connections/Crm/connect?link=`));
 
     const kept = (await ours.state.get<TokenSetItem>(tokenSetKey('Crm', undefined)))!;
     assert.equal(kept.health, 'needs_consent');
@@ -141,8 +147,8 @@ describe('authorization_code connection against oidc-provider', () => {
     assert.deepEqual(ours.events.events.at(-1)?.detail.to, 'needs_consent');
     assert.equal((await ours.server.status('Crm')).health, 'needs_consent');
 
-    // Consent again with the link the broker handed out: connected again.
-    const again = await browse(result.consent_url!);
+    // Consent again with the link the broker handed out on request: connected again.
+    const again = await browse(asked.consent_url!);
     assert.equal(again.response.status, 200, again.body);
     const token = await ours.server.invoke({ action: 'token', connection: 'Crm' });
     assert.ok('access_token' in token);

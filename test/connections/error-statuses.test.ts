@@ -70,7 +70,7 @@ describe('connection error statuses', () => {
     const made: ConnectionError[] = [
       errors.invalidRequest('x'),
       errors.unknownConnection('x'),
-      errors.notConnected('x', 'https://link'),
+      errors.notConnected('x'),
       errors.needsConsent('x'),
       errors.needsTrust('x'),
       errors.providerError('x'),

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
 import { registryStateDir, registryStatePaths } from '../../bin/local/local-state';
 import { getConnectionToken, ConnectionTokenError } from '../../lambdas/connections/client';
+import type { ProtectedRouteEvent } from '../../lambdas/runtime';
 import { connection } from '../../testing/connections/harness';
 import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
 import { exampleManifest, freePort, repoRoot } from '../../testing/example-app';
@@ -109,9 +110,25 @@ describe('connections in local mode', () => {
     await assert.rejects(getConnectionToken('Salesforce', { subject: 'alice' }), (err: unknown) => {
       assert.ok(err instanceof ConnectionTokenError);
       assert.equal(err.code, 'not_connected');
+      assert.equal(err.consentUrl, undefined, 'no link unless asked for');
+      return true;
+    });
+    await assert.rejects(getConnectionToken('Salesforce', { subject: 'alice', consentLink: true }), (err: unknown) => {
+      assert.ok(err instanceof ConnectionTokenError);
+      assert.equal(err.code, 'not_connected');
       assert.ok(err.consentUrl?.startsWith(`${local.url}/connections/Salesforce/connect?link=`));
       return true;
     });
+  });
+
+  it("the README's handler answers a subject who never consented with the error code, never a consent link", async () => {
+    const { handler } = await import('../../lambdas/examples/accounts');
+    const claims = { client_id: 'partner', sub: 'bob' };
+    const event = { requestContext: { authorizer: { jwt: { claims, scopes: null } } } } as unknown as ProtectedRouteEvent;
+    const result = await handler(event);
+    assert.equal(result.statusCode, 409);
+    assert.deepEqual(JSON.parse(result.body!), { error: 'not_connected' });
+    assert.doesNotMatch(JSON.stringify(result), /link|https?:/);
   });
 
   it('the local broker endpoint answers unknown connections with 404 JSON, and the proxy forwards', async () => {

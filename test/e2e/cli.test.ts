@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { buildProgram } from '../../bin/cli';
+import { PEER_INSTALLS } from '../../bin/local/synth';
 import { startDev, type Dev } from '../../testing/dev-server';
 import { repoRoot } from './fixture';
 
@@ -70,6 +71,32 @@ describe('oauth-registry CLI', () => {
         return true;
       },
     );
+  });
+
+  it('a missing peer dependency is one line saying what to install, not a require stack', async () => {
+    const project = mkdtempSync(path.join(tmpdir(), 'oauth-registry-nopeer-')); // outside the repository: no node_modules
+    writeFileSync(path.join(project, 'main.ts'), "import { AwsProvider } from '@cdktf/provider-aws/lib/provider';\nvoid AwsProvider;\n");
+    const failed = await run(process.execPath, [cli, 'synth'], { cwd: project }).then(
+      () => assert.fail('synth succeeded'),
+      (err: { code: number; stderr: string }) => err,
+    );
+    assert.equal(failed.code, 1);
+    assert.equal(
+      failed.stderr,
+      'oauth-registry: synth of main.ts failed: the peer dependency @cdktf/provider-aws is not installed in this project: ' +
+        'npm install @cdktf/provider-aws@21.22.1\n(--verbose shows the full output)\n',
+    );
+  });
+
+  it('names, for each peer dependency of package.json, the version it is tested with', () => {
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      peerDependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    assert.deepEqual(Object.keys(PEER_INSTALLS).sort(), Object.keys(pkg.peerDependencies).sort());
+    for (const name of ['cdktf', '@cdktf/provider-aws', 'constructs']) {
+      assert.equal(PEER_INSTALLS[name], `${name}@${pkg.devDependencies[name]}`);
+    }
   });
 
   it('a restart keeps the same credentials (state survives) and generates nothing', async () => {

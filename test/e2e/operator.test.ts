@@ -157,6 +157,9 @@ describe('two apps served in turn, from one folder', () => {
     );
     assert.equal(report.connections[0].connection, 'Salesforce');
     assert.equal(report.connectionCredentials.Salesforce, false);
+    const redirectUri = `${main.issuer}/connections/Salesforce/callback`;
+    assert.deepEqual(report.connectionRedirectUris, { Salesforce: redirectUri });
+    assert.ok(main.banner.includes(`redirect URI ${redirectUri}   (register it at the provider)`), main.banner);
     assert.ok(!stdout.includes(acme.client_secret));
     assert.doesNotMatch(stdout, /"d"\s*:/);
 
@@ -165,7 +168,10 @@ describe('two apps served in turn, from one folder', () => {
     assert.match(table.stdout, /\nclients\n\s+CLIENT\s+CLIENT ID\s+ACTIVE/);
     assert.match(table.stdout, /\nsigning keys\n\s+KID\s+STATE/);
     assert.match(table.stdout, /\nconnections\nCONNECTION\s+SUBJECT/);
+    assert.ok(table.stdout.includes(`redirect URI of Salesforce (register it at the provider): ${redirectUri}\n`), table.stdout);
     const page = readFileSync(html, 'utf8');
+    assert.ok(page.includes(`<code class="redirect-uri">${redirectUri}</code>`));
+    assert.ok((await (await fetch(`${main.issuer}/`)).text()).includes(`<code class="redirect-uri">${redirectUri}</code>`));
     assert.match(page, /AcmeMonitoring/);
     assert.ok(!page.includes(acme.client_secret));
     assert.doesNotMatch(page, /<form/); // a file has no live buttons
@@ -309,7 +315,7 @@ describe('deployed commands use what the app knows; errors speak plainly', () =>
     );
     const plain = await runCli(['dev', '--app', app, '--outdir', path.join(work, 'dup.out')]);
     assert.equal(plain.code, 1);
-    assert.match(plain.stderr, /^oauth-registry: synth of .*dup\.ts failed: Error: duplicate external client name "Acme"/);
+    assert.match(plain.stderr, /^oauth-registry: synth of .*dup\.ts failed: Error: duplicate external client name "Acme"/m);
     assert.doesNotMatch(plain.stderr, /^\s+at /m);
     assert.doesNotMatch(plain.stderr, /There is already a Construct/);
     const verbose = await runCli(['dev', '--app', app, '--outdir', path.join(work, 'dup.out'), '--verbose']);

@@ -14,10 +14,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import type { ConnectionHealthRow } from '../../bin/commands/operator-report';
 import { terraformIssuer } from '../../bin/commands/terraform-outputs';
 import { type LocalRegistry } from '../../bin/local/local-registry';
 import { registryStateDir, registryStatePaths } from '../../bin/local/local-state';
-import { PATH_PLACEHOLDER, jwksProblems, modulusBits, routeRequest, type VerifyReport } from '../../bin/verify/checks';
+import {
+  PATH_PLACEHOLDER,
+  jwksProblems,
+  modulusBits,
+  routeRequest,
+  verifyRegistry,
+  type VerifyInput,
+  type VerifyReport,
+} from '../../bin/verify/checks';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import { startDev, type Dev } from '../../testing/dev-server';
 import { exampleManifest, repoRoot, startExample } from './fixture';
@@ -98,7 +107,10 @@ describe('oauth-registry verify --local against the example app (oauth-registry 
     assert.equal(result('route-token', 'GET /v1/hello'), 'ok');
     assert.equal(result('route-foreign-audience', 'GET /v1/hello'), 'skip');
     assert.equal(result('authorize-pkce'), 'skip');
-    assert.match(run.stdout, /\nPASSED: 8 ok, 0 warn, 2 skip, 0 fail\n$/);
+    assert.equal(result('route-callable', 'GET /v1/hello'), 'ok');
+    assert.equal(result('connection', 'Salesforce'), 'warn'); // no consent yet: a person must act, nothing is broken
+    assert.ok(run.stdout.includes(`redirect URI http://127.0.0.1:${port}/connections/Salesforce/callback; health not_connected`));
+    assert.match(run.stdout, /\nPASSED: 9 ok, 1 warn, 2 skip, 0 fail\n$/);
     assertNothingSecret(run, secrets());
   });
 
@@ -107,7 +119,7 @@ describe('oauth-registry verify --local against the example app (oauth-registry 
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const report = JSON.parse(run.stdout) as VerifyReport;
     assert.equal(report.issuer, `http://127.0.0.1:${port}`);
-    assert.deepEqual(report.summary, { ok: 8, fail: 0, warn: 0, skip: 2, passed: true });
+    assert.deepEqual(report.summary, { ok: 9, fail: 0, warn: 1, skip: 2, passed: true });
     const routeToken = report.rows.find((r) => r.check === 'route-token')!;
     assert.equal(routeToken.result, 'ok');
     assert.match(routeToken.detail, /HTTP 403 \(expected 403/);
@@ -421,5 +433,97 @@ describe('verify, deployed, where no terraform is installed (as in CI): a stand-
       /terraform output -json in .*undeployed failed \(Error: No outputs found\): deploy first .*--issuer <url>/,
     );
     assert.throws(() => terraformIssuer(outdir, 'missing-stack', 'tiny'), /no synthesized stack at .*missing-stack/);
+  });
+});
+
+describe('verify covers key-based clients, routes no client can call, and connections', () => {
+  let keys: Server;
+  let keysUrl = '';
+  let registry: LocalRegistry;
+  let manifest: RegistryManifest;
+  const started: Array<() => Promise<void>> = [];
+
+  before(async () => {
+    const { publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'partner-1', use: 'sig', alg: 'RS256' };
+    keys = createServer((req, res) => {
+      res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.url === '/empty' ? { keys: [] } : { keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => keys.listen(0, '127.0.0.1', resolve));
+    keysUrl = `http://127.0.0.1:${(keys.address() as AddressInfo).port}`;
+    started.push(() => new Promise<void>((resolve) => keys.close(() => resolve())));
+    const example = exampleManifest();
+    const keyClient = (name: string, jwksUri: string): ClientRegistration => ({
+      name,
+      clientId: name.toLowerCase(),
+      grantTypes: ['client_credentials'],
+      authMethod: 'private_key_jwt',
+      scopes: ['incidents.read'],
+      accessTokenTtlSecs: 300,
+      active: true,
+      jwksUri,
+      jwksUriAllowPrivateNetwork: true,
+    });
+    const hello = example.routes[0];
+    manifest = {
+      ...example,
+      clients: [...example.clients, keyClient('PartnerEtl', `${keysUrl}/jwks.json`), keyClient('EmptyKeys', `${keysUrl}/empty`)],
+      // Deployed by an older version, or edited by hand: synth refuses it now, verify still names it.
+      routes: [...example.routes, { ...hello, routeKey: 'GET /v1/nobody', audiences: ['https://nobody.example'] }],
+    };
+    registry = await startExample({ manifest });
+    started.push(() => registry.close());
+  });
+  after(() => Promise.all(started.map((stop) => stop())));
+
+  const verify = (connectionHealth?: VerifyInput['connectionHealth']) =>
+    verifyRegistry({
+      issuer: registry.issuer,
+      manifest,
+      secretOf: async (client) => registry.credentials[client.name].client_secret,
+      ...(connectionHealth ? { connectionHealth } : {}),
+    });
+  const rowOf = (report: VerifyReport, check: string, target: string) => report.rows.find((r) => r.check === check && r.target === target);
+
+  it('a private_key_jwt client: its published keys are checked, and the row says the exchange is not exercised', async () => {
+    const report = await verify();
+    const good = rowOf(report, 'client-keys', 'PartnerEtl')!;
+    assert.equal(good.result, 'ok', good.detail);
+    assert.match(good.detail, /jwks\.json: 1 public signing key\(s\) \(partner-1\); the assertion exchange is not exercised/);
+    assert.deepEqual(
+      { ...rowOf(report, 'client-keys', 'EmptyKeys')! },
+      { check: 'client-keys', target: 'EmptyKeys', result: 'fail', detail: `${keysUrl}/empty: no keys` },
+    );
+  });
+
+  it('a route no client can call fails its row; the others pass', async () => {
+    const report = await verify();
+    assert.equal(rowOf(report, 'route-callable', 'GET /v1/hello')?.result, 'ok');
+    const nobody = rowOf(report, 'route-callable', 'GET /v1/nobody')!;
+    assert.equal(nobody.result, 'fail');
+    assert.match(nobody.detail, /no client has both an audience it accepts \(https:\/\/nobody\.example\) and one of its scopes/);
+    assert.equal(report.summary.passed, false);
+  });
+
+  it("a connection's row: routes served, redirect URI, and health (error fails, connected passes, unreadable warns)", async () => {
+    const health = (h: ConnectionHealthRow['health'], lastError?: string): ConnectionHealthRow[] => [
+      {
+        connection: 'Salesforce',
+        subject: 'alice',
+        health: h,
+        hasRefreshToken: true,
+        grant: 'authorization_code',
+        mode: 'perUser',
+        ...(lastError ? { lastError } : {}),
+      },
+    ];
+    const redirect = `redirect URI ${registry.issuer}/connections/Salesforce/callback`;
+    const failing = rowOf(await verify(health('error', 'the provider answered 500')), 'connection', 'Salesforce')!;
+    assert.equal(failing.result, 'fail');
+    assert.equal(failing.detail, `routes served; ${redirect}; health error; last error: the provider answered 500`);
+    assert.equal(rowOf(await verify(health('connected')), 'connection', 'Salesforce')?.result, 'ok');
+    const unreadable = rowOf(await verify({ unreadable: 'no AWS credentials' }), 'connection', 'Salesforce')!;
+    assert.deepEqual([unreadable.result, unreadable.detail], ['warn', `routes served; ${redirect}; health not read: no AWS credentials`]);
   });
 });

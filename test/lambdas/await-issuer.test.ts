@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { awaitIssuer } from '../../lambdas/rotation/await-issuer';
+import { AWAIT_ISSUER_BOUND_MS, awaitIssuer } from '../../lambdas/rotation/await-issuer';
 
 describe('await-issuer', () => {
   let server: Server;
@@ -62,6 +62,35 @@ describe('await-issuer', () => {
     await assert.rejects(
       awaitIssuer({ action: 'await-issuer', issuer }, { ...simulatedTime(), deadlineMs: 10_000 }),
       /announces issuer "https:\/\/elsewhere\.example"/,
+    );
+  });
+
+  it('gives up within its bound, well under a 60 s idle-connection cut-off, when the issuer never answers', async () => {
+    // Every fetch waits out its whole timeout (5 s) before failing: the slowest the check can be.
+    let now = 0;
+    const hanging = async (_url: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      now += 5_000;
+      throw Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError', signal: init?.signal });
+    };
+    const sleep = async (ms: number) => void (now += ms);
+    await assert.rejects(
+      awaitIssuer({ action: 'await-issuer', issuer }, { fetch: hanging, clock: () => now, sleep }),
+      /did not answer as API Gateway needs .*could not be read: The operation was aborted due to timeout/,
+    );
+    assert.ok(now <= AWAIT_ISSUER_BOUND_MS, `gave up after ${now} ms, over its bound of ${AWAIT_ISSUER_BOUND_MS} ms`);
+    assert.ok(AWAIT_ISSUER_BOUND_MS <= 45_000, `the bound, ${AWAIT_ISSUER_BOUND_MS} ms, must stay well under 60 s`);
+  });
+
+  it('with DNS left to the operator, names the record to create when the custom domain does not resolve', async () => {
+    // What undici's fetch throws when the name has no record.
+    const unresolved = async (): Promise<Response> => {
+      const cause = Object.assign(new Error('getaddrinfo ENOTFOUND auth.example.com'), { code: 'ENOTFOUND' });
+      throw new TypeError('fetch failed', { cause });
+    };
+    const dnsRecord = { name: 'auth.example.com', target: 'd-abc123.execute-api.eu-west-1.amazonaws.com' };
+    await assert.rejects(
+      awaitIssuer({ action: 'await-issuer', issuer: 'https://auth.example.com', dnsRecord }, { ...simulatedTime(), fetch: unresolved }),
+      /openid-configuration could not be read: fetch failed \(ENOTFOUND\).* Create the DNS record auth\.example\.com CNAME d-abc123\.execute-api\.eu-west-1\.amazonaws\.com/,
     );
   });
 

@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -15,14 +16,18 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { ensureSecrets } from '../../bin/local/local-registry';
 import { BOOTSTRAP_VERSION_ID, bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
+import { generateSigningKey } from '../../lambdas/rotation/rotation';
 import { LocalSecretStore, MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
+import { LocalStateStore, MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ENV } from '../../lambdas/shared/config';
 import { ROTATION_SLACK_SECS, keyLeadSecs, signingKeyAt, readKeyRing } from '../../lambdas/shared/key-schedule';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { PUBLIC_KEY_RING_KEY, loadPublishedKeyRing, publicKeyRingOf, publishKeyRing } from '../../lambdas/shared/public-key-ring';
 
 const NOW_MS = Date.UTC(2025, 0, 1);
 const SCHEDULE = { rotationPeriodSecs: 86_400, prePublishSecs: 7200, longestTokenTtlSecs: 900 };
@@ -59,10 +64,11 @@ function secretMaterial(values: readonly string[]): string[] {
 describe('bootstrap', () => {
   it('gives each listed secret without a value its first value as AWSCURRENT, and a second run changes nothing', async () => {
     const secrets = new MemorySecretStore({ clock: () => NOW_MS });
+    const state = new MemoryStateStore({ clock: () => NOW_MS });
     declare(secrets);
-    const first = await bootstrapSecrets(secrets, event(...Object.values(SECRETS)), { clock: () => NOW_MS, schedule: SCHEDULE });
+    const first = await bootstrapSecrets(secrets, event(...Object.values(SECRETS)), { clock: () => NOW_MS, schedule: SCHEDULE, state });
     // In the order listed, whatever order the values were made in (secrets are worked on a few at a time).
-    assert.deepEqual(first, { created: Object.values(SECRETS), existing: [] });
+    assert.deepEqual(first, { created: Object.values(SECRETS), existing: [], published: [SECRETS.signing] });
     const values = await snapshot(secrets);
     for (const v of Object.values(values)) assert.deepEqual([v.versionId, v.stages], [BOOTSTRAP_VERSION_ID, ['AWSCURRENT']]);
 
@@ -75,14 +81,23 @@ describe('bootstrap', () => {
       'a key signing now, a next key',
     );
     assert.equal(signingKeyAt(ring, NOW_MS / 1000)?.jwk.kid, await calculateJwkThumbprint(ring.keys[0].jwk));
+    // The public ring is published beside it, with the schedule and public members only.
+    assert.deepEqual(await loadPublishedKeyRing(state), publicKeyRingOf(ring));
+    assert.equal(JSON.stringify(await state.get(PUBLIC_KEY_RING_KEY)).includes(ring.keys[0].jwk.d!), false);
 
     const summary = JSON.stringify(first);
     for (const material of secretMaterial(Object.values(values).map((v) => v.value))) {
       assert.equal(summary.includes(material), false, 'the summary (Terraform state) holds no secret value');
     }
 
-    const second = await bootstrapSecrets(secrets, event(...Object.values(SECRETS)), { clock: () => NOW_MS + 1000, schedule: SCHEDULE });
-    assert.deepEqual(second, { created: [], existing: Object.values(SECRETS) });
+    const publishedItem = await state.get(PUBLIC_KEY_RING_KEY);
+    const second = await bootstrapSecrets(secrets, event(...Object.values(SECRETS)), {
+      clock: () => NOW_MS + 1000,
+      schedule: SCHEDULE,
+      state,
+    });
+    assert.deepEqual(second, { created: [], existing: Object.values(SECRETS), published: [] });
+    assert.deepEqual(await state.get(PUBLIC_KEY_RING_KEY), publishedItem, 'the published ring is left alone');
     assert.deepEqual(await snapshot(secrets), values, 'same version ids, same values');
   });
 
@@ -92,9 +107,10 @@ describe('bootstrap', () => {
     await secrets.putSecretValue(SECRETS.client, 'operator-set', JSON.stringify({ client_id: 'acme', client_secret: 'y'.repeat(43) }), []);
     await assert.rejects(bootstrapSecrets(secrets, event(SECRETS.signing, 'reg/nope', 'reg/gone')), /no such secret: reg\/nope, reg\/gone/);
     assert.equal(await secrets.getSecretVersion(SECRETS.signing, 'AWSCURRENT'), undefined, 'nothing written');
-    assert.deepEqual(await bootstrapSecrets(secrets, event(SECRETS.client, SECRETS.signing)), {
+    assert.deepEqual(await bootstrapSecrets(secrets, event(SECRETS.client, SECRETS.signing), { state: new MemoryStateStore() }), {
       created: [SECRETS.signing],
       existing: [SECRETS.client],
+      published: [SECRETS.signing],
     });
     assert.equal((await secrets.getSecretVersion(SECRETS.client, 'AWSCURRENT'))?.versionId, 'operator-set');
     secrets.createSecret('reg/untagged');
@@ -105,9 +121,10 @@ describe('bootstrap', () => {
   it('two bootstraps racing on one secret leave one first value', async () => {
     const secrets = new MemorySecretStore();
     declare(secrets);
+    const state = new MemoryStateStore();
     const results = await Promise.all([
-      bootstrapSecrets(secrets, event(SECRETS.signing)),
-      bootstrapSecrets(secrets, event(SECRETS.signing)),
+      bootstrapSecrets(secrets, event(SECRETS.signing), { state }),
+      bootstrapSecrets(secrets, event(SECRETS.signing), { state }),
     ]);
     assert.deepEqual(
       results.map((r) => r.created.length + r.existing.length),
@@ -115,6 +132,35 @@ describe('bootstrap', () => {
     );
     assert.equal(results.filter((r) => r.created.length === 1).length, 1);
     assert.deepEqual(Object.keys((await secrets.describeSecret(SECRETS.signing)).versionStages), [BOOTSTRAP_VERSION_ID]);
+    // Whichever bootstrap won, the published ring is the one AWSCURRENT holds.
+    const current = readKeyRing({ value: (await secrets.getSecretVersion(SECRETS.signing, 'AWSCURRENT'))!.value, createdAtSecs: 0 });
+    assert.deepEqual(await loadPublishedKeyRing(state), publicKeyRingOf(current));
+  });
+
+  it('an upgrade publishes the ring of an existing signing key once; a ring published since is never overwritten', async () => {
+    const secrets = new MemorySecretStore();
+    declare(secrets);
+    await bootstrapSecrets(secrets, event(SECRETS.signing), { state: new MemoryStateStore() }); // deployed before publication
+    const state = new MemoryStateStore();
+    const upgrade = await bootstrapSecrets(secrets, event(SECRETS.signing), { state });
+    assert.deepEqual(upgrade, { created: [], existing: [SECRETS.signing], published: [SECRETS.signing] });
+    const current = readKeyRing({ value: (await secrets.getSecretVersion(SECRETS.signing, 'AWSCURRENT'))!.value, createdAtSecs: 0 });
+    assert.deepEqual(await loadPublishedKeyRing(state), publicKeyRingOf(current));
+    // A rotation published a newer ring (its stage move still to come): a bootstrap run meanwhile keeps it.
+    const rotated = { keys: [...current.keys, { ...current.keys[1], jwk: await generateSigningKey(), activatesAt: 10 ** 10 }] };
+    await publishKeyRing(state, rotated, { nowSecs: 1 });
+    assert.deepEqual((await bootstrapSecrets(secrets, event(SECRETS.signing), { state })).published, []);
+    assert.deepEqual(await loadPublishedKeyRing(state), publicKeyRingOf(rotated));
+  });
+
+  it('refuses a signing key without a state store to publish to, naming it', async () => {
+    const secrets = new MemorySecretStore();
+    declare(secrets);
+    await assert.rejects(
+      bootstrapSecrets(secrets, event(SECRETS.signing)),
+      /signing key reg\/signing-key: its public ring needs the registry's table/,
+    );
+    assert.deepEqual((await bootstrapSecrets(secrets, event(SECRETS.client, SECRETS.link))).created, [SECRETS.client, SECRETS.link]);
   });
 
   it('local mode: ensureSecrets declares and bootstraps the file-backed secrets; a restart changes nothing', async () => {
@@ -122,7 +168,8 @@ describe('bootstrap', () => {
     const client = { name: 'Acme', clientId: 'acme', secretId: SECRETS.client, accessTokenTtlSecs: 600 };
     const manifest = { signingKeySecretId: SECRETS.signing, signingKeyRotationDays: 30, accessTokenTtlSecs: 900, clients: [client] };
     const clock = () => NOW_MS;
-    const run = () => ensureSecrets(new LocalSecretStore(file, { clock }), manifest as unknown as RegistryManifest, { clock });
+    const state = new LocalStateStore(path.join(path.dirname(file), 'state.json'), { clock });
+    const run = () => ensureSecrets(new LocalSecretStore(file, { clock }), manifest as unknown as RegistryManifest, { clock, state });
     assert.deepEqual(await run(), [SECRETS.signing, SECRETS.client]);
     const store = new LocalSecretStore(file);
     const before = await store.describeSecret(SECRETS.signing);
@@ -134,6 +181,7 @@ describe('bootstrap', () => {
       readKeyRing({ value: values[0]!.value, createdAtSecs: 0 }).keys[1].activatesAt,
       NOW_MS / 1000 + 30 * 86_400 + ROTATION_SLACK_SECS,
     );
+    assert.deepEqual(await loadPublishedKeyRing(state), publicKeyRingOf(readKeyRing({ value: values[0]!.value, createdAtSecs: 0 })));
 
     assert.deepEqual(await run(), [], 'second start: nothing generated');
     const again = new LocalSecretStore(file);
@@ -147,22 +195,43 @@ describe('bootstrap', () => {
 
 describe('rotation Lambda entry', () => {
   const sm = mockClient(SecretsManagerClient);
-  after(() => sm.restore());
+  const ddb = mockClient(DynamoDBClient);
+  after(() => {
+    sm.restore();
+    ddb.restore();
+  });
 
   it('runs the bootstrap for {"action":"bootstrap"} and a rotation step otherwise', async () => {
     process.env.AWS_REGION ??= 'eu-west-1';
     process.env[ENV.SIGNING_KEY_ROTATION_SECS] = String(7 * 86_400);
+    process.env[ENV.TABLE_NAME] = 'reg-registry';
     const { handler } = await import('../../lambdas/rotation/index');
     sm.on(DescribeSecretCommand).resolves({
       Name: 'reg/signing-key',
       RotationEnabled: false,
       Tags: [{ Key: SECRET_KIND_TAG, Value: 'signing-key' }],
     });
-    sm.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: 'no AWSCURRENT', $metadata: {} }));
-    sm.on(PutSecretValueCommand).resolves({});
+    // No AWSCURRENT until the bootstrap puts one; then it reads its own value back to publish.
+    let written: string | undefined;
+    sm.on(GetSecretValueCommand).callsFake(() => {
+      if (written === undefined) throw new ResourceNotFoundException({ message: 'no AWSCURRENT', $metadata: {} });
+      return { SecretString: written, VersionId: BOOTSTRAP_VERSION_ID, VersionStages: ['AWSCURRENT'], CreatedDate: new Date(NOW_MS) };
+    });
+    sm.on(PutSecretValueCommand).callsFake((input: { SecretString: string }) => {
+      written = input.SecretString;
+      return {};
+    });
+    ddb.on(PutItemCommand).resolves({});
 
     const result = await handler({ action: 'bootstrap', secretIds: ['arn:aws:secretsmanager:eu-west-1:1:secret:reg/signing-key'] });
-    assert.deepEqual(result, { created: ['reg/signing-key'], existing: [] });
+    assert.deepEqual(result, { created: ['reg/signing-key'], existing: [], published: ['reg/signing-key'] });
+    const [publish, ...noMore] = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    assert.deepEqual(noMore, []);
+    assert.equal(publish.TableName, 'reg-registry');
+    assert.equal(publish.ConditionExpression, undefined, 'a first value is published as written');
+    const item = unmarshall(publish.Item!);
+    assert.equal(item.pk, PUBLIC_KEY_RING_KEY);
+    assert.deepEqual(item.keys, publicKeyRingOf(readKeyRing({ value: written!, createdAtSecs: 0 })).keys);
     const put = sm.commandCalls(PutSecretValueCommand)[0].args[0].input;
     assert.deepEqual([put.ClientRequestToken, put.VersionStages], [BOOTSTRAP_VERSION_ID, ['AWSCURRENT']]);
     const ring = readKeyRing({ value: put.SecretString!, createdAtSecs: 0 });

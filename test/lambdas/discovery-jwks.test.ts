@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as oauth from 'oauth4webapi';
+import { bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
 import { createRotationHandler, generateSigningKey } from '../../lambdas/rotation/rotation';
 import { silentLogger } from '../../lambdas/shared/log';
+import { PUBLIC_KEY_RING_KEY } from '../../lambdas/shared/public-key-ring';
 import { apiEvent, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CACHE_TTL_SECS, CLIENTS, ISSUER, SIGNING_KEY_SECRET_ID, createHarness, type Harness } from './fixtures';
 
@@ -106,7 +108,7 @@ describe('JWKS', () => {
     );
 
     // A rotation under way: its new key is in the AWSPENDING ring only, and is published once that ring is AWSCURRENT.
-    const rotation = createRotationHandler({ secrets: h.secrets, clock: h.clock.now, log: silentLogger });
+    const rotation = createRotationHandler({ secrets: h.secrets, clock: h.clock.now, log: silentLogger, state: h.state });
     await rotation({ SecretId: SIGNING_KEY_SECRET_ID, ClientRequestToken: 'pending', Step: 'createSecret' });
     const fourth = (await ring('AWSPENDING')).at(-1)!;
     h.clock.advance(CACHE_TTL_SECS);
@@ -150,6 +152,9 @@ describe('JWKS', () => {
     const [previous, current] = [await generateSigningKey(), await generateSigningKey()];
     await h.secrets.putSecretValue(SIGNING_KEY_SECRET_ID, 'legacy-1', JSON.stringify(previous), ['AWSCURRENT']);
     await h.secrets.putSecretValue(SIGNING_KEY_SECRET_ID, 'legacy-2', JSON.stringify(current), ['AWSCURRENT']);
+    // A registry from before the published ring: the upgrade's bootstrap publishes what AWSCURRENT holds.
+    await h.state.delete(PUBLIC_KEY_RING_KEY);
+    await bootstrapSecrets(h.secrets, { action: 'bootstrap', secretIds: [SIGNING_KEY_SECRET_ID] }, { clock: h.clock.now, state: h.state });
     h.clock.advance(CACHE_TTL_SECS);
     const jwt = await token(h);
     assert.equal(decodeProtectedHeader(jwt).kid, current.kid);
@@ -175,14 +180,54 @@ describe('JWKS', () => {
     assert.equal(structured(refused).statusCode, 503);
     assert.equal(jsonBody(refused).error, 'temporarily_unavailable');
     assert.equal(header(refused, 'retry-after'), '5');
-    const keyless = await fresh.server.handle(apiEvent({ path: '/.well-known/jwks.json' }));
+
+    empty = false; // the bootstrap ran: the very next request finds the key, without waiting for a cache TTL
+    assert.equal(structured(await request()).statusCode, 200);
+  });
+
+  it('answers 503 with Retry-After and no-store while no public ring is published, and never caches that', async () => {
+    const h = await createHarness();
+    await h.state.delete(PUBLIC_KEY_RING_KEY);
+    const keyless = await h.server.handle(apiEvent({ path: '/.well-known/jwks.json' }));
     assert.equal(structured(keyless).statusCode, 503);
     assert.equal(header(keyless, 'retry-after'), '5');
     assert.equal(header(keyless, 'cache-control'), 'no-store');
     assert.equal(jsonBody(keyless).error, 'temporarily_unavailable');
 
-    empty = false; // the bootstrap ran: the very next request finds the key, without waiting for a cache TTL
-    assert.equal(structured(await request()).statusCode, 200);
-    assert.equal((await jwks(fresh)).keys.length, 2);
+    // The bootstrap publishes: the very next request finds the ring, without waiting for a cache TTL.
+    const { published } = await bootstrapSecrets(
+      h.secrets,
+      { action: 'bootstrap', secretIds: [SIGNING_KEY_SECRET_ID] },
+      { clock: h.clock.now, state: h.state },
+    );
+    assert.deepEqual(published, [SIGNING_KEY_SECRET_ID]);
+    assert.equal((await jwks(h)).keys.length, 2);
+  });
+
+  it('answers discovery and the JWKS with no Secrets Manager call and no private key', async () => {
+    const calls: string[] = [];
+    const h = await createHarness();
+    // The server's secret store refuses everything: only the token endpoint may need it.
+    const refusing = new Proxy(h.secrets, {
+      get: (target, name) =>
+        typeof target[name as keyof typeof target] === 'function'
+          ? (...args: unknown[]) => {
+              calls.push(`${String(name)}(${String(args[0])})`);
+              throw new Error('Secrets Manager is not on the JWKS path');
+            }
+          : target[name as keyof typeof target],
+    });
+    const cold = await createHarness({ secrets: refusing, state: () => h.state });
+    for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/.well-known/jwks.json']) {
+      assert.equal(structured(await cold.server.handle(apiEvent({ path }))).statusCode, 200, path);
+    }
+    assert.deepEqual(calls, []);
+    const published = (await jwks(cold)).keys.map((k) => k.kid);
+    // The ring the cold harness's own rotation wrote (and published), which its server never read.
+    const ring = (JSON.parse((await cold.secrets.getSecretVersion(SIGNING_KEY_SECRET_ID, 'AWSCURRENT'))!.value) as RingValue).keys;
+    assert.deepEqual(
+      published,
+      ring.map((k) => k.jwk.kid),
+    );
   });
 });

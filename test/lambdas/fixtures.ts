@@ -72,11 +72,12 @@ export async function createHarness(
   for (const c of Object.values(CLIENTS)) {
     secrets.createSecret(c.secretId, { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: c.clientId });
   }
-  const rotate = (secretId: string) => rotateSecret(secrets, secretId, undefined, { clock: clock.now });
+  const state = options.state?.(clock.now) ?? new MemoryStateStore({ clock: clock.now });
+  // A signing-key rotation publishes the public ring to the state, where the JWKS reads it.
+  const rotate = (secretId: string) => rotateSecret(secrets, secretId, undefined, { clock: clock.now, state });
   await Promise.all([SIGNING_KEY_SECRET_ID, ...Object.values(CLIENTS).map((c) => c.secretId)].map(rotate));
 
   const logs: Record<string, unknown>[] = [];
-  const state = options.state?.(clock.now) ?? new MemoryStateStore({ clock: clock.now });
   const config: AuthorizationServerConfig = {
     issuer: ISSUER,
     signingKeySecretId: SIGNING_KEY_SECRET_ID,

@@ -1,11 +1,29 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { createRotationHandler, generateSigningKey, rotateSecret, type RotationHandler } from '../../lambdas/rotation/rotation';
+import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
 import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
-import { KEY_RETIREMENT_SKEW_SECS, ROTATION_SLACK_SECS, keyLeadSecs, type KeySchedule } from '../../lambdas/shared/key-schedule';
+import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
+import {
+  KEY_RETIREMENT_SKEW_SECS,
+  ROTATION_SLACK_SECS,
+  keyLeadSecs,
+  readKeyRing,
+  type KeySchedule,
+} from '../../lambdas/shared/key-schedule';
 import { createJsonLogger, silentLogger } from '../../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG } from '../../lambdas/shared/manifest';
+import { PUBLIC_KEY_RING_KEY, loadPublishedKeyRing, publicKeyRingOf } from '../../lambdas/shared/public-key-ring';
 
 const CLIENT_SECRET = 'test/clients/Acme';
 const SIGNING_KEY = 'test/signing-key';
@@ -21,9 +39,10 @@ function setup() {
   const secrets = new MemorySecretStore({ clock: () => NOW_MS });
   secrets.createSecret(CLIENT_SECRET, { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: 'acme-client' });
   secrets.createSecret(SIGNING_KEY, { [SECRET_KIND_TAG]: 'signing-key' });
-  const handler = createRotationHandler({ secrets, log: silentLogger, clock: () => NOW_MS, schedule: SCHEDULE });
+  const state = new MemoryStateStore({ clock: () => NOW_MS });
+  const handler = createRotationHandler({ secrets, log: silentLogger, clock: () => NOW_MS, schedule: SCHEDULE, state });
   const step = (SecretId: string, ClientRequestToken: string, Step: string) => handler({ SecretId, ClientRequestToken, Step });
-  return { secrets, handler, step };
+  return { secrets, handler, step, state };
 }
 
 async function runSteps(handler: RotationHandler, SecretId: string, ClientRequestToken: string) {
@@ -86,8 +105,8 @@ describe('rotation handler', () => {
   });
 
   it('first signing key value is a ring: a key signing now and a next key one lead later, private RSA 2048 JWKs', async () => {
-    const { secrets } = setup();
-    await rotateSecret(secrets, SIGNING_KEY, undefined, { clock: () => NOW_MS, schedule: SCHEDULE });
+    const { secrets, state } = setup();
+    await rotateSecret(secrets, SIGNING_KEY, undefined, { clock: () => NOW_MS, schedule: SCHEDULE, state });
     const ring = JSON.parse((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value) as RingValue;
     assert.deepEqual(Object.keys(ring), ['keys']);
     assert.deepEqual(
@@ -109,9 +128,9 @@ describe('rotation handler', () => {
   });
 
   it('a rotation keeps the ring, adds a key signing a full period plus a day later, and retires keys only after their tokens', async () => {
-    const { secrets } = setup();
+    const { secrets, state } = setup();
     let now = NOW_MS;
-    const rotate = () => rotateSecret(secrets, SIGNING_KEY, undefined, { clock: () => now, schedule: SCHEDULE });
+    const rotate = () => rotateSecret(secrets, SIGNING_KEY, undefined, { clock: () => now, schedule: SCHEDULE, state });
     const ring = async () => (JSON.parse((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value) as RingValue).keys;
     await rotate();
     const [a, b] = await ring();
@@ -140,11 +159,11 @@ describe('rotation handler', () => {
   });
 
   it('reads a legacy value (one JWK) as a ring: it keeps signing, and the legacy previous key stays while needed', async () => {
-    const { secrets } = setup();
+    const { secrets, state } = setup();
     const [old, current] = [await generateSigningKey(), await generateSigningKey()];
     await secrets.putSecretValue(SIGNING_KEY, 'legacy-1', JSON.stringify(old), ['AWSCURRENT']);
     await secrets.putSecretValue(SIGNING_KEY, 'legacy-2', JSON.stringify(current), ['AWSCURRENT']);
-    await rotateSecret(secrets, SIGNING_KEY, undefined, { clock: () => NOW_MS, schedule: SCHEDULE });
+    await rotateSecret(secrets, SIGNING_KEY, undefined, { clock: () => NOW_MS, schedule: SCHEDULE, state });
     const ring = JSON.parse((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value) as RingValue;
     // The store stamps versions with its clock (NOW), so `current` has signed since NOW and `old` stopped then.
     assert.deepEqual(
@@ -174,8 +193,8 @@ describe('rotation handler', () => {
   });
 
   it('testSecret refuses a ring that drops a key tokens may still need', async () => {
-    const { secrets, step } = setup();
-    await rotateSecret(secrets, SIGNING_KEY, 'v1', { clock: () => NOW_MS, schedule: SCHEDULE });
+    const { secrets, step, state } = setup();
+    await rotateSecret(secrets, SIGNING_KEY, 'v1', { clock: () => NOW_MS, schedule: SCHEDULE, state });
     const [signer, next] = (JSON.parse((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value) as RingValue).keys;
     // The next key signs now instead (not a new key, so not a stale one), and the signer is gone.
     const withoutSigner = {
@@ -190,8 +209,8 @@ describe('rotation handler', () => {
 
   it('testSecret refuses a stale rotation: a pending ring whose new key would sign before it was published long enough', async () => {
     // The pending ring was written by a createSecret long ago (its new key activates in an hour), and is tested now.
-    const { secrets, step } = setup();
-    await rotateSecret(secrets, SIGNING_KEY, 'v1', { clock: () => NOW_MS, schedule: SCHEDULE });
+    const { secrets, step, state } = setup();
+    await rotateSecret(secrets, SIGNING_KEY, 'v1', { clock: () => NOW_MS, schedule: SCHEDULE, state });
     const current = JSON.parse((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value) as RingValue;
     const stale = await generateSigningKey();
     const pending = { keys: [...current.keys, { jwk: stale, createdAt: NOW - 86_400, activatesAt: NOW + 3600 }] };
@@ -205,8 +224,8 @@ describe('rotation handler', () => {
 
   it('testSecret succeeds, logging it, on an AWSPENDING version without a value (Secrets Manager testing the setup)', async () => {
     const logs: Record<string, unknown>[] = [];
-    const { secrets } = setup();
-    await rotateSecret(secrets, SIGNING_KEY, 'v1');
+    const { secrets, state } = setup();
+    await rotateSecret(secrets, SIGNING_KEY, 'v1', { state });
     // DescribeSecret lists the pending version Secrets Manager made, but GetSecretValue finds no value in it.
     const configTest = Object.assign(Object.create(secrets) as MemorySecretStore, {
       describeSecret: async (id: string) => {
@@ -223,6 +242,36 @@ describe('rotation handler', () => {
     assert.equal((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))?.versionId, 'v1', 'nothing changed');
   });
 
+  it("passes Secrets Manager's configuration test, which runs testSecret before rotation is enabled (AWS SDK mocked)", async () => {
+    // What RotateSecret with RotateImmediately=false does: it stages an AWSPENDING version without a value, invokes
+    // testSecret while DescribeSecret still reports rotation disabled, then removes the version and enables rotation.
+    const client = new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const sm = mockClient(client);
+    try {
+      sm.on(DescribeSecretCommand).resolves({
+        Name: SIGNING_KEY,
+        RotationEnabled: false,
+        Tags: [{ Key: SECRET_KIND_TAG, Value: 'signing-key' }],
+        VersionIdsToStages: { v1: ['AWSCURRENT'], probe: ['AWSPENDING'] },
+      });
+      sm.on(GetSecretValueCommand, { SecretId: SIGNING_KEY, VersionId: 'probe' }).rejects(
+        new ResourceNotFoundException({
+          message: "Secrets Manager can't find the specified secret value for VersionId: probe",
+          $metadata: {},
+        }),
+      );
+      const handler = createRotationHandler({ secrets: new AwsSecretStore({ client }), log: silentLogger, clock: () => NOW_MS });
+      await handler({ SecretId: SIGNING_KEY, ClientRequestToken: 'probe', Step: 'testSecret' });
+      assert.equal(sm.commandCalls(PutSecretValueCommand).length + sm.commandCalls(UpdateSecretVersionStageCommand).length, 0);
+      // The steps that write still need rotation enabled.
+      for (const Step of ['createSecret', 'setSecret', 'finishSecret']) {
+        await assert.rejects(handler({ SecretId: SIGNING_KEY, ClientRequestToken: 'probe', Step }), /does not have rotation enabled/);
+      }
+    } finally {
+      sm.restore();
+    }
+  });
+
   it('refuses secrets without rotation enabled, without a kind tag, versions not pending, and unknown steps', async () => {
     const { secrets, step } = setup();
     secrets.createSecret('disabled', { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: 'x' }, { rotationEnabled: false });
@@ -237,9 +286,49 @@ describe('rotation handler', () => {
     await assert.rejects(step('missing', 'v1', 'createSecret'), { name: 'ResourceNotFoundException' });
   });
 
-  it('rotateSecret resolves to the new version id, now AWSCURRENT without AWSPENDING', async () => {
+  it("publishes a signing key's pending ring before it becomes AWSCURRENT; a failed stage move leaves it published", async () => {
+    const { secrets, state, step } = setup();
+    await rotateSecret(secrets, SIGNING_KEY, 'v1', { clock: () => NOW_MS, schedule: SCHEDULE, state });
+    const ringOf = async (versionId: string) =>
+      readKeyRing({ value: (await secrets.getSecretVersionById(SIGNING_KEY, versionId))!.value, createdAtSecs: 0 });
+    assert.deepEqual(await loadPublishedKeyRing(state), publicKeyRingOf(await ringOf('v1')));
+
+    for (const Step of ['createSecret', 'setSecret', 'testSecret']) await step(SIGNING_KEY, 'v2', Step);
+    assert.deepEqual(await loadPublishedKeyRing(state), publicKeyRingOf(await ringOf('v1')), 'nothing published before finishSecret');
+
+    const failingMove = Object.assign(Object.create(secrets) as MemorySecretStore, {
+      updateVersionStage: async () => {
+        throw new Error('throttled');
+      },
+    });
+    const failing = createRotationHandler({ secrets: failingMove, log: silentLogger, clock: () => NOW_MS, schedule: SCHEDULE, state });
+    await assert.rejects(failing({ SecretId: SIGNING_KEY, ClientRequestToken: 'v2', Step: 'finishSecret' }), /throttled/);
+    assert.equal((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))?.versionId, 'v1');
+    const pending = await ringOf('v2');
+    assert.deepEqual(await loadPublishedKeyRing(state), publicKeyRingOf(pending), 'the new key is known before its ring can sign');
+
+    await step(SIGNING_KEY, 'v2', 'finishSecret'); // Secrets Manager retries
+    assert.equal((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))?.versionId, 'v2');
+    assert.deepEqual(await loadPublishedKeyRing(state), publicKeyRingOf(pending));
+
+    // Other kinds publish nothing.
+    const item = await state.get(PUBLIC_KEY_RING_KEY);
+    await rotateSecret(secrets, CLIENT_SECRET, 'c1', { state });
+    assert.deepEqual(await state.get(PUBLIC_KEY_RING_KEY), item);
+  });
+
+  it('a signing-key rotation without a state store stops before promoting, naming the secret', async () => {
     const { secrets } = setup();
-    const id = await rotateSecret(secrets, SIGNING_KEY);
+    await assert.rejects(
+      rotateSecret(secrets, SIGNING_KEY, 'v1'),
+      /signing key test\/signing-key: its public ring needs the registry's table/,
+    );
+    assert.equal(await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'), undefined);
+  });
+
+  it('rotateSecret resolves to the new version id, now AWSCURRENT without AWSPENDING', async () => {
+    const { secrets, state } = setup();
+    const id = await rotateSecret(secrets, SIGNING_KEY, undefined, { state });
     assert.match(id, /^[0-9a-f-]{36}$/);
     assert.deepEqual((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))?.stages, ['AWSCURRENT']);
     assert.equal(await secrets.getSecretVersion(SIGNING_KEY, 'AWSPENDING'), undefined);

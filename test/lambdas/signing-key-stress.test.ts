@@ -77,16 +77,17 @@ async function simulate(rotationSchedule: KeySchedule, lateSecs: (n: number) => 
   const secrets = new MemorySecretStore({ clock: clock.now });
   secrets.createSecret(SIGNING_KEY, { [SECRET_KIND_TAG]: 'signing-key' });
   secrets.createSecret(CLIENT.secretId!, { [SECRET_KIND_TAG]: 'client-secret', [CLIENT_ID_TAG]: CLIENT.clientId });
+  const state = new MemoryStateStore({ clock: clock.now });
   await bootstrapSecrets(
     secrets,
     { action: 'bootstrap', secretIds: [SIGNING_KEY, CLIENT.secretId!] },
-    { clock: clock.now, schedule: rotationSchedule },
+    { clock: clock.now, schedule: rotationSchedule, state },
   );
   const server = createAuthorizationServer({
     config: { issuer: ISSUER, signingKeySecretId: SIGNING_KEY, secretOverlapSecs: 3600, scopesSupported: CLIENT.scopes, cacheTtlSecs: 60 },
     secrets,
     registrations: new ManifestRegistrationStore({ clients: [CLIENT] }),
-    state: new MemoryStateStore({ clock: clock.now }),
+    state,
     clock: clock.now,
     log: silentLogger,
   });
@@ -143,7 +144,7 @@ async function simulate(rotationSchedule: KeySchedule, lateSecs: (n: number) => 
     await issueAndVerify();
     if (t <= lastRotation) await checkNextKey();
     if (t !== rotationAt[outcome.rotations]) continue;
-    await rotateSecret(secrets, SIGNING_KEY, undefined, { clock: clock.now, schedule: rotationSchedule });
+    await rotateSecret(secrets, SIGNING_KEY, undefined, { clock: clock.now, schedule: rotationSchedule, state });
     outcome.rotations++;
     outcome.largestRing = Math.max(outcome.largestRing, (await ring()).keys.length);
     await checkNextKey();

@@ -63,8 +63,8 @@ describe('ThirdPartyConnection synth', () => {
       bySid.ReadConnectionSecrets!.Resource.map((r: string) => r.replace(/\$\{[^}]+\}/g, 'X')),
       ['arn:X:secretsmanager:X:X:secret:reg/connections/*'],
     );
-    assert.deepEqual(bySid.ReadRegistryTable!.Action, ['dynamodb:GetItem']);
-    assert.match(bySid.ReadRegistryTable!.Resource[0], /aws_dynamodb_table\.Registry_Table_[A-Z0-9]+\.arn/);
+    assert.deepEqual(bySid.ReadOwnTableItems!.Action, ['dynamodb:GetItem']);
+    assert.match(bySid.ReadOwnTableItems!.Resource[0], /aws_dynamodb_table\.Registry_Table_[A-Z0-9]+\.arn/);
     assert.deepEqual(bySid.WriteOwnTableItems!.Action, ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
     assert.deepEqual(bySid.WriteOwnTableItems!.Condition, {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['tokenset#*', 'consentstate#*', 'consentlink#*'] },

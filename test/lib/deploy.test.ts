@@ -5,9 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TerraformVariable, Testing } from 'cdktf';
+import { AnnotationMetadataEntryType, TerraformVariable, Testing } from 'cdktf';
+import { synthSummary } from '../../bin/commands/synth';
+import { DOCUMENT_LIMITS } from '../../lambdas/shared/bounded-fetch';
+import { AWS_CALL_ALLOWANCE_MS, SIGN_IN_CALLBACK_BUDGET_MS } from '../../lambdas/shared/defaults';
 import { ClientAuth, ConnectionCredentials, ConnectionGrant, GrantType, Provider, UserAuthentication } from '../../lib';
-import { BROKER_RENEWAL_BUDGET_SECS, TOKEN_ACCESS_HANDLER_TIMEOUT_SECS } from '../../lib/private/connections-infra';
+import {
+  API_GATEWAY_TIMEOUT_SECS,
+  BROKER_RENEWAL_BUDGET_SECS,
+  TOKEN_ACCESS_HANDLER_TIMEOUT_SECS,
+} from '../../lib/private/connections-infra';
 import { addressOf, ancestorsOf, fixture, resource, resources, synthJson } from './helpers';
 
 const hello = { entry: 'lambdas/examples/hello.ts' };
@@ -43,7 +50,19 @@ describe('bootstrap of generated secrets', () => {
     assert.deepEqual(bootstrapInput(tf), {
       action: 'bootstrap',
       secretIds: ['reg/signing-key', 'reg/clients/Partner', 'reg/connections/link-key'],
+      // Names where the public key ring goes: new in the input, so a registry deployed before it bootstraps once more
+      // on upgrade and publishes its existing ring.
+      publicKeyRing: 'jwks#signing-key',
     });
+    // The rotation function finds the table it publishes to.
+    const rotation = resource(tf, 'aws_lambda_function', 'Registry_RotationFunction');
+    assert.match(rotation.environment.variables.OAUTH_TABLE_NAME, /^\$\{aws_dynamodb_table\.Registry_Table_\w+\.name\}$/);
+    // The server's code (whose JWKS reads that ring) is deployed only after the bootstrap published it.
+    const server = resource(tf, 'aws_lambda_function', 'Registry_AuthorizationServer');
+    assert.ok(
+      server.depends_on.some((d: string) => /^aws_lambda_invocation\.Registry_SecretBootstrap_\w+$/.test(d)),
+      server.depends_on.join(', '),
+    );
   });
 
   it('changes its input when a client is added, so the next apply bootstraps the new secret', () => {
@@ -104,6 +123,7 @@ describe('authorizers wait for their issuer', () => {
     it(`every authorizer descends from the bootstrap, stage, discovery and JWKS routes, server${withDomain ? ', domain' : ''}`, () => {
       const f = fixture(withDomain ? { customDomain: { ...customDomain, hostedZoneId: 'Z123' } } : {});
       f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
+      f.registry.addExternalClient('CallerB', { scopes: ['a'], audience: 'https://b.example.com' });
       f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
       f.registry.addRoute('GET /v1/b', { handler: hello, scopes: ['a'], audiences: ['https://b.example.com'] });
       const tf = synthJson(f.stack);
@@ -127,6 +147,7 @@ describe('audiences are a boundary', () => {
   it('a route accepts the registry audience only, whatever audiences clients have', () => {
     const f = fixture({ audience: 'https://incidents.example.com' });
     f.registry.addExternalClient('Other', { scopes: ['a'], audience: 'https://other-api.example.com' });
+    f.registry.addExternalClient('Own', { scopes: ['a'] }); // a route needs a client that can call it
     const route = f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
     const tf = synthJson(f.stack);
     assert.deepEqual(
@@ -151,6 +172,8 @@ describe('audiences are a boundary', () => {
   it('a route naming audiences gets an authorizer for exactly them, shared by routes naming the same set', () => {
     const f = fixture({ namePrefix: 'reg' });
     f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
+    f.registry.addExternalClient('CallerB', { scopes: ['a'], audience: 'https://b.example.com' });
+    f.registry.addExternalClient('CallerD', { scopes: ['a'], audience: 'https://d.example.com' });
     f.registry.addRoute('GET /v1/a', { handler: hello, scopes: ['a'] });
     f.registry.addRoute('GET /v1/b', { handler: hello, scopes: ['a'], audiences: ['https://b.example.com', 'https://c.example.com'] });
     f.registry.addRoute('GET /v1/c', { handler: hello, scopes: ['a'], audiences: ['https://c.example.com', 'https://b.example.com'] });
@@ -180,7 +203,8 @@ describe('audiences are a boundary', () => {
     const idFor = (extra: boolean) => {
       const f = fixture();
       if (extra) f.registry.addRoute('GET /v1/x', { handler: hello, scopes: ['a'], audiences: ['https://x.example.com'] });
-      f.registry.addExternalClient('Caller', { scopes: ['a'] }); // a route needs a client that can call it
+      f.registry.addExternalClient('Caller', { scopes: ['a'], audience: 'https://y.example.com' }); // a route needs a client that can call it
+      if (extra) f.registry.addExternalClient('CallerX', { scopes: ['a'], audience: 'https://x.example.com' });
       f.registry.addRoute('GET /v1/y', { handler: hello, scopes: ['a'], audiences: ['https://y.example.com'] });
       return resource(synthJson(f.stack), 'aws_apigatewayv2_route', 'GetV1Y_').authorizer_id;
     };
@@ -237,6 +261,30 @@ describe('redeploy and destroy', () => {
     const off = table({ deletionProtection: false, pointInTimeRecovery: false });
     assert.equal(off.deletion_protection_enabled, false);
     assert.deepEqual(off.point_in_time_recovery, { enabled: false });
+  });
+
+  it('with deletion protection, a destroy stops at the guard, before anything of the registry is deleted', () => {
+    const f = fixture();
+    f.registry.addExternalClient('Caller', { scopes: ['a'] });
+    f.registry.addConnection('Crm', { provider: Provider.discover('https://idp.example') }); // declared after the guard
+    const tf = synthJson(f.stack);
+    const guard = resource(tf, 'aws_lambda_invocation', 'DestroyGuard');
+    assert.equal(guard.lifecycle_scope, 'CRUD', 'invoked on destroy too');
+    const table = addressOf(tf, 'aws_dynamodb_table', 'Table');
+    assert.deepEqual(JSON.parse(guard.input), { action: 'guard-destroy', table: `\${${table}.name}`, deletionProtection: true });
+    // Terraform destroys a resource only after everything that depends on it: the guard goes first.
+    const guarded = ancestorsOf(tf, addressOf(tf, 'aws_lambda_invocation', 'DestroyGuard'));
+    const mustWait = Object.entries<Record<string, unknown>>(tf.resource).flatMap(([type, byId]) =>
+      Object.keys(byId).map((id) => `${type}.${id}`),
+    );
+    assert.ok(mustWait.length > 40, mustWait.join(', '));
+    for (const address of mustWait) {
+      if (!address.includes('DestroyGuard')) assert.ok(guarded.has(address), `${address} is destroyed after the guard`);
+    }
+    // No prevent_destroy: removing one client still works, and so do in-memory applies and destroys (terraform test).
+    assert.equal(resource(tf, 'aws_dynamodb_table', 'Table').lifecycle, undefined);
+    const off = resource(synthJson(fixture({ deletionProtection: false }).stack), 'aws_lambda_invocation', 'DestroyGuard');
+    assert.equal(JSON.parse(off.input).deletionProtection, false);
   });
 
   it('names no account-global resource with a fixed name: IAM roles get a prefix AWS completes', () => {
@@ -305,6 +353,44 @@ describe('custom domain', () => {
   });
 });
 
+describe('custom domain without a hosted zone: the first deploy is spelled out before apply', () => {
+  const warningsOf = (f: ReturnType<typeof fixture>) =>
+    f.registry.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+
+  it('synth warns with the exact steps: a targeted apply of the custom domain, the record to create, then the deploy', () => {
+    const f = fixture({ namePrefix: 'reg', customDomain });
+    const tf = synthJson(f.stack);
+    const domain = addressOf(tf, 'aws_apigatewayv2_domain_name', 'DomainName');
+    const [warning, ...others] = warningsOf(f).filter((w) => w.includes('hostedZoneId'));
+    assert.equal(others.length, 0);
+    assert.ok(warning?.includes(`terraform -chdir=cdktf.out/stacks/Test apply -target=${domain}\``), warning);
+    assert.ok(warning.includes('create a CNAME record auth.example.com'), warning);
+    assert.ok(warning.includes("aws apigatewayv2 get-domain-name --domain-name auth.example.com --query 'DomainNameConfigurations[0]"));
+    assert.ok(warning.includes('`cdktf deploy Test`'), warning);
+    // If the steps are skipped, the issuer check names the record to create, target included.
+    const input = JSON.parse(resource(tf, 'aws_lambda_invocation', 'IssuerCheck').input);
+    assert.deepEqual(input.dnsRecord, {
+      name: 'auth.example.com',
+      target: `\${${domain}.domain_name_configuration[0].target_domain_name}`,
+    });
+  });
+
+  it("`npm run synth` prints the warning under its stack (cdktf's manifest keeps it)", () => {
+    const app = Testing.app();
+    fixture({ customDomain }, app);
+    app.synth();
+    const summary = synthSummary({ app: 'main.ts', outdir: app.outdir }, 0);
+    assert.match(summary, /stack Test .*\n {4}! customDomain auth\.example\.com has no hostedZoneId/);
+  });
+
+  it('with a hosted zone, nothing to do by hand: no warning, and the check names no record', () => {
+    const f = fixture({ customDomain: { ...customDomain, hostedZoneId: 'Z123' } });
+    const tf = synthJson(f.stack);
+    assert.deepEqual(warningsOf(f), []);
+    assert.equal(JSON.parse(resource(tf, 'aws_lambda_invocation', 'IssuerCheck').input).dnsRecord, undefined);
+  });
+});
+
 describe('outputs', () => {
   it('have stable names scripts can read', () => {
     const f = fixture({
@@ -325,6 +411,7 @@ describe('outputs', () => {
       'acme-client-Job_v2-id',
       'acme-client-Partner-id',
       'acme-connection-Salesforce-consent-url',
+      'acme-connection-Salesforce-redirect-uri',
       'acme-issuer',
       'acme-jwks-uri',
       'acme-route-GetV1IncidentsId-url',
@@ -342,6 +429,7 @@ describe('outputs', () => {
     assert.equal(value('acme-client-Job_v2-id'), 'job-2');
     assert.equal(value('acme-route-GetV1IncidentsId-url'), `${issuer}/v1/incidents/{id}`);
     assert.match(value('acme-connection-Salesforce-consent-url'), /\/connections\/Salesforce\/connect\?link=/);
+    assert.equal(value('acme-connection-Salesforce-redirect-uri'), `${issuer}/connections/Salesforce/callback`);
   });
 
   it('start with a letter or "_" even when the namePrefix starts with a digit', () => {
@@ -384,6 +472,26 @@ describe('a policy IAM accepts', () => {
     const tf = synthJson(f.stack);
     const item = addressOf(tf, 'aws_dynamodb_table_item', 'Partner');
     assert.ok(ancestorsOf(tf, item).has(addressOf(tf, 'aws_lambda_invocation', 'SecretBootstrap')));
+  });
+});
+
+describe('function timeouts come from budgets', () => {
+  it("the authorization server outlives its slowest request, the sign-in callback, and stays under API Gateway's 30 s", () => {
+    // Upstream discovery, then the code exchange, each up to the document fetch's deadline, then the AWS calls.
+    const fetches = 2 * DOCUMENT_LIMITS.timeoutMs;
+    assert.equal(SIGN_IN_CALLBACK_BUDGET_MS, fetches + 7 * AWS_CALL_ALLOWANCE_MS);
+    const f = fixture({ userAuthentication: UserAuthentication.oidc({ issuer: 'https://login.example.com', clientId: 'c' }) });
+    const tf = synthJson(f.stack);
+    const timeoutSecs: number = resource(tf, 'aws_lambda_function', 'AuthorizationServer').timeout;
+    assert.ok(timeoutSecs * 1000 > SIGN_IN_CALLBACK_BUDGET_MS, `${timeoutSecs} s must cover ${SIGN_IN_CALLBACK_BUDGET_MS} ms`);
+    assert.ok(timeoutSecs < API_GATEWAY_TIMEOUT_SECS, `${timeoutSecs} s must stay under API Gateway's ${API_GATEWAY_TIMEOUT_SECS} s`);
+  });
+
+  it("the connections function, behind the API too, stays a second under API Gateway's 30 s", () => {
+    const f = fixture();
+    f.registry.addConnection('Crm', { provider: Provider.discover('https://idp.example') });
+    const tf = synthJson(f.stack);
+    assert.equal(resource(tf, 'aws_lambda_function', 'Connections_Function').timeout, API_GATEWAY_TIMEOUT_SECS - 1);
   });
 });
 

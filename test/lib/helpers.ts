@@ -54,7 +54,12 @@ function directDependencies(config: unknown): Set<string> {
     else if (typeof value === 'object' && value !== null) Object.values(value).forEach(visit);
   };
   visit(config);
-  for (const dependency of (config as { depends_on?: string[] } | undefined)?.depends_on ?? []) found.add(dependency);
+  for (const dependency of (config as { depends_on?: string[] } | undefined)?.depends_on ?? []) {
+    // Terraform takes only a bare reference there; `${…}` fails `terraform init` ("A single static variable reference").
+    if (!/^(data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+$/.test(dependency))
+      throw new Error(`depends_on entry is not a bare reference: ${dependency}`);
+    found.add(dependency);
+  }
   return found;
 }
 

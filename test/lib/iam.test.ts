@@ -1,16 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { TerraformStack, Testing } from 'cdktf';
 import { sealRefreshToken, tokenSetKey } from '../../lambdas/connections/token-set-item';
 import type { ConnectionRegistration } from '../../lambdas/shared/manifest';
 import { KEY_PREFIX, REGISTRATION_KEY_KINDS, type KeyKind } from '../../lambdas/shared/table-keys';
-import { ConnectionGrant, Provider, UserAuthentication, findRegistrationWrites, findWildcardDataActions } from '../../lib';
-import { TABLE_WRITES, TOKEN_SET_CONTEXT_KEYS } from '../../lib/private/registry-policies';
+import {
+  ConnectionGrant,
+  OAuthRegistry,
+  Provider,
+  UserAuthentication,
+  findRegistrationWrites,
+  findUnscopedTableReads,
+  findWildcardDataActions,
+} from '../../lib';
+import { TABLE_READS, TABLE_WRITES, TOKEN_SET_CONTEXT_KEYS } from '../../lib/private/registry-policies';
 import { fixture, policyOf, resource, resources, synthJson } from './helpers';
 
 const DATA_SERVICES = /^(secretsmanager|dynamodb|kms):/;
 const DYNAMODB_WRITE = /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|PartiQL(Insert|Update|Delete)|\*)$/;
 const PARTITION = '\\$\\{data\\.aws_partition\\.\\w+\\.partition\\}';
-const REGION = '\\$\\{data\\.aws_region\\.\\w+\\.region\\}';
+const REGION = '\\$\\{data\\.aws_region\\.\\w+\\.id\\}';
 const DNS_SUFFIX = '\\$\\{data\\.aws_partition\\.\\w+\\.dns_suffix\\}';
 const ACCOUNT = '\\$\\{data\\.aws_caller_identity\\.\\w+\\.account_id\\}';
 const KEY_ARN = /^\$\{aws_kms_key\.Registry_Key_\w+\.arn\}$/;
@@ -44,7 +55,7 @@ describe('least privilege', () => {
   const tf = synthesized();
   const signingKeyArn = /^\$\{aws_secretsmanager_secret\.Registry_SigningKey_\w+\.arn\}$/;
   const clientsPattern =
-    /^arn:\$\{data\.aws_partition\.\w+\.partition\}:secretsmanager:\$\{data\.aws_region\.\w+\.region\}:\$\{data\.aws_caller_identity\.\w+\.account_id\}:secret:acme-auth\/clients\/\*$/;
+    /^arn:\$\{data\.aws_partition\.\w+\.partition\}:secretsmanager:\$\{data\.aws_region\.\w+\.id\}:\$\{data\.aws_caller_identity\.\w+\.account_id\}:secret:acme-auth\/clients\/\*$/;
 
   it('gives the authorization server read access to its own secrets, table and key only', () => {
     const { Statement } = policyOf(tf, 'Registry_AuthorizationServer');
@@ -69,6 +80,8 @@ describe('least privilege', () => {
       'dynamodb:UpdateItem',
       'kms:Decrypt',
       'kms:Decrypt',
+      'kms:Encrypt',
+      'kms:GenerateDataKey',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       'secretsmanager:DescribeSecret',
@@ -90,13 +103,23 @@ describe('least privilege', () => {
     ]);
     assert.match(secrets.Resource[0], signingKeyArn);
     assert.match(secrets.Resource[1], clientsPattern);
-    const kms = Statement.filter((s) => s.Action.some((a) => a.startsWith('kms:')));
+    const kms = Statement.filter((s) => s.Action.some((a) => a.startsWith('kms:')) && s.Condition.StringLike);
     assert.equal(kms.length, 1);
     assert.deepEqual([...kms[0].Action].sort(), ['kms:Decrypt', 'kms:GenerateDataKey']);
     assert.match(kms[0].Resource[0], KEY_ARN);
     assert.match(kms[0].Condition.StringEquals['kms:ViaService'], viaService('secretsmanager'));
     assert.deepEqual(kms[0].Condition.StringLike['kms:EncryptionContext:SecretARN'], secrets.Resource);
-    assert.ok(!Statement.some((s) => s.Action.some((a) => a.startsWith('dynamodb:'))));
+    // Of the table, it writes the public key ring only, and reads nothing.
+    const dynamodb = Statement.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
+    assert.deepEqual(
+      dynamodb.map((s) => [s.Action, s.Condition]),
+      [
+        [
+          ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['jwks#*'] } },
+        ],
+      ],
+    );
   });
 
   it('gives a route handler nothing but its own logs', () => {
@@ -139,13 +162,28 @@ describe('table least privilege', () => {
     assert.deepEqual([...written].sort(), [...state].sort());
   });
 
-  it('lets the authorization server read any item and write only its own state', () => {
+  it("lets the authorization server read clients' registrations and its own state, and write only its own state", () => {
     const { Statement } = policyOf(tf, 'Registry_AuthorizationServer');
     const dynamodb = Statement.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
+    const serverState: KeyKind[] = [
+      'code',
+      'family',
+      'refreshToken',
+      'revokedJti',
+      'authRequest',
+      'consent',
+      'assertionJti',
+      'bearerJti',
+      'registeredClient',
+      'registrationWindow',
+    ];
     assert.deepEqual(
       dynamodb.map((s) => [s.Action, s.Condition]),
       [
-        [['dynamodb:GetItem'], undefined],
+        [
+          ['dynamodb:GetItem'],
+          { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns(['client', 'publicKeys', ...serverState]) } },
+        ],
         [
           ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
           {
@@ -181,19 +219,44 @@ describe('table least privilege', () => {
     ]);
   });
 
-  it('lets the connections function read any item and write only token sets, consent states and used links', () => {
+  it("lets the connections function read connections' registrations and its own state, and write only its own state", () => {
     const { Statement } = policyOf(tf, 'Registry_Connections_Function');
     const dynamodb = Statement.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
     assert.deepEqual(
       dynamodb.map((s) => [s.Action, s.Condition]),
       [
-        [['dynamodb:GetItem'], undefined],
+        [
+          ['dynamodb:GetItem'],
+          { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns(['connection', 'tokenSet', 'consentState', 'consentLink']) } },
+        ],
         [
           ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
           { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns(['tokenSet', 'consentState', 'consentLink']) } },
         ],
       ],
     );
+  });
+
+  it("keeps every function off the other's items and registrations: refresh tokens, token sets, clients, connections", () => {
+    const readable = (fragment: string) =>
+      policyOf(tf, fragment)
+        .Statement.filter((s) => s.Action.includes('dynamodb:GetItem'))
+        .flatMap((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? ['*']);
+    const server = readable('Registry_AuthorizationServer');
+    const connections = readable('Registry_Connections_Function');
+    for (const prefix of ['tokenset#', 'consentstate#', 'consentlink#', 'connection#']) {
+      assert.ok(!server.some((p) => prefix.startsWith(p.replace(/\*$/, ''))), `server reads ${prefix}`);
+    }
+    for (const prefix of ['rt#', 'family#', 'code#', 'client#', 'authreq#']) {
+      assert.ok(!connections.some((p) => prefix.startsWith(p.replace(/\*$/, ''))), `connections reads ${prefix}`);
+    }
+    // The server and the connections function read back what they write; the rotation function only puts the public ring.
+    for (const user of ['authorizationServer', 'connections'] as const) {
+      for (const kind of TABLE_WRITES[user]) assert.ok(TABLE_READS[user].includes(kind), `${user} reads its ${kind}`);
+    }
+    assert.deepEqual(TABLE_READS.rotation, []);
+    assert.ok(!policyOf(tf, 'Registry_RotationFunction').Statement.some((s) => s.Action.includes('dynamodb:GetItem')));
+    assert.deepEqual(findUnscopedTableReads(tf), []);
   });
 
   it('grants no DynamoDB write without a leading-key condition, and no Scan, Query, batch or PartiQL action', () => {
@@ -224,8 +287,8 @@ describe('KMS least privilege', () => {
         assert.match(s.Resource[0], KEY_ARN);
       }
     }
-    // Server: secrets, table. Rotation: own secrets, link key. Connections: secrets, table, refresh tokens.
-    assert.equal(count, 7);
+    // Server: secrets, table. Rotation: own secrets, link key, table. Connections: secrets, table, refresh tokens.
+    assert.equal(count, 8);
   });
 
   it("lets Secrets Manager use the key for each function's own secrets only", () => {
@@ -247,7 +310,7 @@ describe('KMS least privilege', () => {
       connections.arns.map((a) => a.replace(new RegExp(`${PARTITION}|${REGION}|${ACCOUNT}`, 'g'), 'X')),
       ['arn:X:secretsmanager:X:X:secret:acme-auth/connections/*'],
     );
-    const rotation = kmsStatements('Registry_RotationFunction');
+    const rotation = kmsStatements('Registry_RotationFunction').filter((s) => s.Condition.StringLike);
     assert.equal(rotation.length, 2);
     for (const s of rotation) {
       assert.deepEqual(s.Action, ['kms:Decrypt', 'kms:GenerateDataKey']);
@@ -261,24 +324,23 @@ describe('KMS least privilege', () => {
     );
   });
 
-  it("lets DynamoDB decrypt the table key for the registry's table only", () => {
-    for (const fragment of ['Registry_AuthorizationServer', 'Registry_Connections_Function']) {
+  it("lets DynamoDB use the table key for the registry's table only, as item writes need it", () => {
+    for (const fragment of ['Registry_AuthorizationServer', 'Registry_Connections_Function', 'Registry_RotationFunction']) {
       const table = kmsStatements(fragment).filter((s) => s.Condition.StringEquals?.['kms:ViaService']?.startsWith('dynamodb.'));
       assert.equal(table.length, 1, fragment);
-      assert.deepEqual(table[0].Action, ['kms:Decrypt']);
+      // Each function writes items: DynamoDB decrypts the table key, and generates and encrypts with it on a write
+      // (aws-cdk's grantWriteData grants these; ReEncrypt and DescribeKey are for managing the table, not its items).
+      assert.deepEqual([...table[0].Action].sort(), ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']);
       const equals = table[0].Condition.StringEquals;
       assert.match(equals['kms:ViaService'], viaService('dynamodb'));
       assert.match(equals['kms:EncryptionContext:aws:dynamodb:tableName'], /^\$\{aws_dynamodb_table\.Registry_Table_\w+\.name\}$/);
       assert.match(equals['kms:EncryptionContext:aws:dynamodb:subscriberId'], new RegExp(`^${ACCOUNT}$`));
     }
-    assert.deepEqual(
-      kmsStatements('Registry_RotationFunction').filter((s) => JSON.stringify(s).includes('dynamodb')),
-      [],
-    );
   });
 
   it("binds the connections function's own Encrypt/Decrypt to a token set's encryption context", () => {
-    const cipher = kmsStatements('Registry_Connections_Function').filter((s) => s.Action.includes('kms:Encrypt'));
+    // Direct use (no kms:ViaService): the refresh tokens it seals itself.
+    const cipher = kmsStatements('Registry_Connections_Function').filter((s) => !s.Condition.StringEquals?.['kms:ViaService']);
     assert.equal(cipher.length, 1);
     assert.deepEqual(cipher[0].Action, ['kms:Encrypt', 'kms:Decrypt']);
     assert.deepEqual(cipher[0].Condition, {
@@ -312,5 +374,56 @@ describe('KMS least privilege', () => {
     assert.match(statement.Principal.AWS, new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}:root$`));
     assert.equal(statement.Condition, undefined);
     assert.ok(!JSON.stringify(policy.Statement.map((s: any) => s.Principal)).includes('"*"'));
+  });
+});
+
+describe('grants to outside roles', () => {
+  /** A stack in `region` whose registry `namePrefix` grants a connection's tokens and proxy, and introspection, to `role`. */
+  function grantingStack(app: ReturnType<typeof Testing.app>, stackId: string, region: string, namePrefixes: readonly string[]) {
+    const stack = new TerraformStack(app, stackId);
+    new AwsProvider(stack, 'aws', { region });
+    for (const namePrefix of namePrefixes) {
+      const registry = new OAuthRegistry(stack, `Registry${namePrefixes.indexOf(namePrefix)}`, { namePrefix });
+      const crm = registry.addConnection('Crm', {
+        provider: Provider.discover('https://login.example.com'),
+        apiBaseUrl: 'https://api.example.com',
+      });
+      crm.grantTokenAccess('shared-worker');
+      crm.grantProxyAccess('shared-worker');
+      registry.grantIntrospection('shared-worker');
+    }
+    return synthJson(stack);
+  }
+
+  /** Each outside-role policy as Terraform would name it: the aws_region data source evaluated to the provider's region. */
+  function evaluatedPolicyNames(tf: any): string[] {
+    const region: string = tf.provider.aws[0].region;
+    return Object.entries<any>(resources(tf, 'aws_iam_role_policy'))
+      .filter(([id]) => !id.endsWith('_Policy') && !/_Policy_[A-F0-9]+$/.test(id))
+      .map(([, policy]) => {
+        assert.deepEqual(policy.lifecycle, { create_before_destroy: true });
+        return `${policy.role}/${String(policy.name).replace(/\$\{data\.aws_region\.\w+\.\w+\}/g, region)}`;
+      });
+  }
+
+  it('names them per registry and region, so no grant overwrites another on one role', () => {
+    const app = Testing.app();
+    const ireland = evaluatedPolicyNames(grantingStack(app, 'Ireland', 'eu-west-1', ['acme-auth', 'billing-auth']));
+    const virginia = evaluatedPolicyNames(grantingStack(app, 'Virginia', 'us-east-1', ['acme-auth']));
+    assert.equal(ireland.length, 6);
+    assert.equal(virginia.length, 3);
+    const all = [...ireland, ...virginia];
+    assert.equal(new Set(all).size, all.length, `a policy name repeats on role shared-worker: ${all.join(', ')}`);
+    assert.ok(virginia.includes('shared-worker/acme-auth-us-east-1-Crm-tokens'), virginia.join(', '));
+    assert.ok(ireland.includes('shared-worker/acme-auth-eu-west-1-introspection'), ireland.join(', '));
+    for (const name of all) assert.ok(name.split('/')[1].length <= 128);
+  });
+
+  it('a role of the stack gets a policy named the same way', () => {
+    const f = fixture({ namePrefix: 'acme-auth' });
+    const role = new IamRole(f.stack, 'Worker', { name: 'worker', assumeRolePolicy: '{}' });
+    f.registry.addConnection('Crm', { provider: Provider.discover('https://login.example.com') }).grantTokenAccess(role);
+    const [name] = evaluatedPolicyNames(synthJson(f.stack));
+    assert.match(name, /^\$\{aws_iam_role\.Worker\.name\}\/acme-auth-eu-west-1-Crm-tokens$/);
   });
 });

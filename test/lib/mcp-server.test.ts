@@ -40,6 +40,7 @@ describe('addMcpServer', () => {
   it("tells the server its MCP servers and the routes' audiences (resources it may issue tokens for)", () => {
     const f = withClient();
     f.registry.addMcpServer('Incidents', { handler, scopes: ['incidents.read'], path: '/tools/mcp', resourceName: 'Incident tools' });
+    f.registry.addExternalClient('XJob', { scopes: ['incidents.read'], audience: 'https://x.example' });
     f.registry.addRoute('GET /v1/x', {
       handler: { entry: 'lambdas/examples/hello.ts' },
       scopes: ['incidents.read'],

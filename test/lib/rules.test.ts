@@ -4,7 +4,13 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { Testing } from 'cdktf';
-import { findLogGroupsWithoutRetention, findRegistrationWrites, findSecretValues, findWildcardDataActions } from '../../lib';
+import {
+  findLogGroupsWithoutRetention,
+  findRegistrationWrites,
+  findSecretValues,
+  findUnscopedTableReads,
+  findWildcardDataActions,
+} from '../../lib';
 import { fixture } from './helpers';
 
 const policy = (statement: object) => ({
@@ -86,6 +92,34 @@ describe('rules', () => {
       assert.equal(flagged(write({ Resource: [writtenOut] })).length, 1);
       assert.equal(flagged(write({ Action: ['dynamodb:batchwriteitem'] })).length, 1);
       assert.match(flagged(write({ Sid: 'Mine' }))[0], /^aws_iam_role_policy\.p \(statement "Mine"\)/);
+    });
+  });
+
+  describe('findUnscopedTableReads', () => {
+    const TABLE = '${aws_dynamodb_table.t.arn}';
+    const withTable = (statement: object) => ({
+      ...policy(statement),
+      resource: { ...policy(statement).resource, aws_dynamodb_table: { t: { name: 'reg-registry' } } },
+    });
+    const read = (extra: object = {}) => ({ Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: [TABLE], ...extra });
+    const own = { Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['client#*', 'code#*'] } } };
+
+    it('passes reads limited to key prefixes, and reads of other tables', () => {
+      assert.deepEqual(findUnscopedTableReads(withTable(read(own))), []);
+      assert.deepEqual(findUnscopedTableReads(withTable(read({ Resource: ['${aws_dynamodb_table.orders.arn}'] }))), []);
+      assert.deepEqual(findUnscopedTableReads(withTable({ ...read(), Action: ['dynamodb:PutItem'], ...own })), []);
+      const scanRefused = { Condition: { ...own.Condition, Null: { 'dynamodb:LeadingKeys': 'false' } } };
+      assert.deepEqual(findUnscopedTableReads(withTable(read({ Action: 'dynamodb:*', ...scanRefused }))), []);
+    });
+
+    it("flags a read of the registry's table that could reach every item", () => {
+      const flagged = (statement: object) => findUnscopedTableReads(withTable(statement)).map((f) => f.message);
+      assert.match(flagged(read())[0], /^aws_iam_role_policy\.p allows dynamodb:GetItem on the registry's table without a /);
+      assert.match(flagged(read())[0], /it could read every item/);
+      // Scan carries no leading key: ForAllValues over no key is true.
+      assert.match(flagged(read({ Action: ['dynamodb:Scan'], ...own }))[0], /may carry no leading key/);
+      assert.equal(flagged(read({ Action: ['dynamodb:BatchGetItem', 'dynamodb:Query'] })).length, 1);
+      assert.equal(flagged(read({ Resource: '*' })).length, 1);
     });
   });
 
@@ -176,6 +210,15 @@ describe('rules', () => {
           assert.match(error.message, sloppy);
           return true;
         },
+      );
+    });
+
+    it('fails synth when a policy in the registry reads the table without leading keys', () => {
+      const { stack, registry } = fixture();
+      registry.rotationFunction.addToPolicy({ sid: 'ReadsAll', actions: ['dynamodb:GetItem'], resources: [registry.table.arn] });
+      assert.throws(
+        () => Testing.fullSynth(stack),
+        /\[unscoped-table-read\] aws_iam_role_policy\.Registry_RotationFunction_Policy_\w+ \(statement "ReadsAll"\) allows dynamodb:GetItem/,
       );
     });
 

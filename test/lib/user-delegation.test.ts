@@ -22,7 +22,7 @@ describe('user-delegated access (synth)', () => {
     assert.deepEqual(resources(tf, 'aws_secretsmanager_secret_version'), {});
     const statements = policyOf(tf, 'AuthorizationServer').Statement;
     assert.ok(statements.find((s) => s.Sid === 'ReadOwnSecrets')!.Resource.some((r) => String(r).includes('UserAuthenticationSecret')));
-    assert.deepEqual(statements.find((s) => s.Sid === 'ReadRegistryTable')!.Action, ['dynamodb:GetItem']);
+    assert.deepEqual(statements.find((s) => s.Sid === 'ReadOwnTableItems')!.Action, ['dynamodb:GetItem']);
     const writes = statements.find((s) => s.Sid === 'WriteOwnTableItems')!;
     assert.deepEqual(writes.Action, ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
     const decrypt = statements.find((s) => s.Sid === 'DecryptOwnSecrets')!.Condition.StringLike['kms:EncryptionContext:SecretARN'];

@@ -4,8 +4,8 @@
  * pending sign-ins; moving an earlier version's `state.json` into the new layout.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -169,5 +169,41 @@ describe('local state files', () => {
       const secrets = new LocalSecretStore(secretsFile);
       assert.ok(await secrets.getSecretVersion('s', 'AWSCURRENT'));
     }
+  });
+});
+
+describe('the state folder in any project', () => {
+  it('is ignored by git without the project naming it, and private: directories 0700, files 0600', async () => {
+    const project = mkdtempSync(path.join(tmpdir(), 'oauth-registry-project-'));
+    spawnSync('git', ['init', '-q'], { cwd: project });
+    writeFileSync(path.join(project, 'main.ts'), '// the app\n');
+    const stateDir = registryStateDir(path.join(project, '.oauth-registry'), 'incident-api');
+    await startedOnce(stateDir);
+    new LocalSecretStore(localStatePaths(stateDir).secrets).createSecret('incident-api/connections/Crm', {});
+
+    const status = spawnSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: project, encoding: 'utf8' });
+    assert.equal(status.status, 0, status.stderr);
+    assert.deepEqual(status.stdout.trim().split('\n'), ['?? main.ts'], 'nothing of .oauth-registry/ is seen by git');
+
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+        const full = path.join(dir, e.name);
+        return [full, ...(e.isDirectory() ? walk(full) : [])];
+      });
+    const entries = walk(path.join(project, '.oauth-registry'));
+    assert.ok(entries.some((f) => f.endsWith('secrets.json')) && entries.some((f) => f.includes(`${path.sep}state${path.sep}`)));
+    const loose = entries
+      .map((f) => [path.relative(project, f), statSync(f)] as const)
+      .filter(([, st]) => (st.mode & 0o777) !== (st.isDirectory() ? 0o700 : 0o600))
+      .map(([f, st]) => `${f} ${(st.mode & 0o777).toString(8)}`);
+    assert.deepEqual(loose, []);
+    assert.match(readFileSync(path.join(project, '.oauth-registry', '.gitignore'), 'utf8'), /^\*$/m);
+  });
+
+  it("writes no .gitignore into an existing folder given as --state-dir (it is the user's), only into the registry's", () => {
+    const project = mkdtempSync(path.join(tmpdir(), 'oauth-registry-project-'));
+    const registryDir = registryStateDir(project, 'incident-api');
+    assert.ok(!existsSync(path.join(project, '.gitignore')));
+    assert.match(readFileSync(path.join(registryDir, '.gitignore'), 'utf8'), /^\*$/m);
   });
 });

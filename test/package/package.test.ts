@@ -5,16 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type * as Esbuild from 'esbuild';
 import { LAMBDA_BUILD_OPTIONS } from '../../lib/private/bundle';
+import { startDev } from '../../testing/dev-server';
+import { checkSynthOutput, describeProblems, terraformSetupForTests } from '../../testing/terraform-check';
 import { codeHashes, FLAVOURS, npmInstallArgs, REPO_ROOT, resourceCounts, run, synthesized, writeProject, type Flavour } from './consumer';
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const terraform = terraformSetupForTests();
 
 /** `npm install` without blocking the event loop, so both projects install at once. */
 function npmInstall(cwd: string, specs: readonly string[]): Promise<void> {
@@ -174,6 +177,32 @@ describe('the packed module in a fresh cdktf (and cdktn) project', { timeout: 60
     assert.match(help.stdout, /Usage: oauth-registry/);
   });
 
+  it('every command the CLI prints runs as printed there (npx oauth-registry …), and its state stays out of git', async () => {
+    const cwd = project('cdktf');
+    const bin = path.join(cwd, 'node_modules', 'oauth-registry', 'bin', 'oauth-registry.js');
+    const synthOut = timed('oauth-registry synth', () => run(process.execPath, [bin, 'synth'], cwd)).stdout;
+    assert.match(synthOut, /^next: npx oauth-registry dev \(serve it locally\)/m);
+    run('git', ['init', '-q'], cwd);
+    const dev = await startDev([], process.env, { cwd, bin });
+    try {
+      const printed = `${synthOut}${dev.banner}`;
+      assert.doesNotMatch(printed, /npm (run|start)/, 'no script of this repository');
+      const commands = [...dev.banner.matchAll(/(npx oauth-registry .*?)(?:\s{3}|$)/gm)].map((m) => m[1]);
+      assert.ok(commands.length >= 4, commands.join('\n'));
+      writeFileSync(path.join(cwd, 'credentials.json'), JSON.stringify({ client_id: 'sf-client', client_secret: 'sf-secret' }));
+      for (const command of commands) {
+        const runnable = command.replace('<user>', 'alice').replace('<client>', 'AcmeMonitoring');
+        const { stdout } = timed(`printed: ${command}`, () => run('sh', ['-c', runnable], cwd));
+        if (command.includes(' connect ')) assert.match(stdout, new RegExp(`^${dev.issuer}/connections/Salesforce/connect\\?link=`));
+      }
+      const status = run('git', ['status', '--porcelain', '--untracked-files=all'], cwd).stdout;
+      assert.doesNotMatch(status, /\.oauth-registry/, 'the state folder (a SaaS client secret inside now) is ignored by git');
+      assert.match(readFileSync(path.join(cwd, '.oauth-registry', 'incident-api', 'local', 'secrets.json'), 'utf8'), /sf-secret/);
+    } finally {
+      await dev.stop();
+    }
+  });
+
   it('cdktn: the same app on cdktn + @cdktn/provider-aws synthesizes the same resources (provider aside)', () => {
     const cdktn = synth('cdktn', 'tsx', process.execPath, ['--import', 'tsx', 'main.ts']);
     assert.deepEqual(resourceCounts(cdktn.tf), resourceCounts(baseline.tf));
@@ -185,4 +214,23 @@ describe('the packed module in a fresh cdktf (and cdktn) project', { timeout: 60
     assert.match(JSON.stringify(cdktn.tf.terraform.required_providers), /aws/);
     assert.deepEqual(codeHashes(cdktn.tf), codeHashes(baseline.tf));
   });
+
+  it(
+    "both flavours' stacks pass the Terraform check (init, validate, real-provider plan, two mock applies)",
+    { skip: terraform.skip },
+    () => {
+      // The stacks the tests above synthesized: the cdktf one with ts-node, the cdktn one with tsx.
+      for (const [flavour, outdir] of [
+        ['cdktf', 'out-ts-node'],
+        ['cdktn', 'out-tsx'],
+      ] as const) {
+        const checks = timed(`terraform check ${flavour}`, () => checkSynthOutput(path.join(project(flavour), outdir), terraform.setup()));
+        assert.deepEqual(
+          checks.map((c) => c.stack),
+          ['incident-api'],
+        );
+        for (const check of checks) assert.deepEqual(check.problems, [], `${flavour}: ${describeProblems(check)}`);
+      }
+    },
+  );
 });

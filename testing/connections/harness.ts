@@ -16,6 +16,7 @@ import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-stor
 import { LogEventPublisher } from '../../lambdas/shared/adapters/log-event-publisher';
 import { createJsonLogger } from '../../lambdas/shared/log';
 import { SECRET_KIND_TAG, type ConnectionRegistration } from '../../lambdas/shared/manifest';
+import type { StateStore } from '../../lambdas/shared/ports';
 import { CONNECTION_ROUTES } from '../../lambdas/shared/routes';
 import { FrozenClock } from '../clock';
 
@@ -66,6 +67,10 @@ export interface HarnessOptions {
   readonly allowPrivateNetwork?: boolean;
   readonly renewal?: ConnectionsDeps['renewal'];
   readonly sleep?: ConnectionsDeps['sleep'];
+  /** What the servers see of the table (a test records their calls); `state` stays the unwrapped store. */
+  readonly wrapState?: (state: StateStore) => StateStore;
+  /** Called for each registration a server reads (the GetItem of `connection#<name>` in AWS). */
+  readonly onRegistrationRead?: (name: string) => void;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -94,9 +99,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         proxyTimeoutMs: options.proxyTimeoutMs ?? options.timeoutMs ?? 3_000,
         allowPrivateNetwork: options.allowPrivateNetwork ?? true,
       },
-      registrations: { get: async (name) => registrations.get(name) },
+      registrations: {
+        get: async (name) => {
+          options.onRegistrationRead?.(name);
+          return registrations.get(name);
+        },
+      },
       secrets,
-      state,
+      state: options.wrapState?.(state) ?? state,
       cipher,
       events,
       clock: clock.now,

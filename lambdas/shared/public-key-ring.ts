@@ -1,0 +1,81 @@
+/**
+ * The public half of the signing-key ring, kept beside the private one: what the JWKS publishes. API Gateway gives its
+ * discovery and JWKS fetches 1,500 ms, so those answers must need no private key and no Secrets Manager call: the
+ * rotation function (and the bootstrap) writes this ring, one item of the registry's table, whenever the private ring
+ * changes, before it becomes AWSCURRENT; the JWKS endpoint reads only this item.
+ *
+ * Written before promotion, the published ring always holds every key the AWSCURRENT ring may sign with: a new key
+ * is published a full lead before it signs, a dropped key had stopped signing long before (`rotateKeyRing`).
+ */
+import type { JWK } from 'jose';
+import type { KeyRing, RingKey, ScheduledKey } from './key-schedule';
+import type { StateItem, StateStore } from './ports';
+import { tableKey } from './table-keys';
+
+/** The one item holding the published ring. */
+export const PUBLIC_KEY_RING_KEY = tableKey('publicKeys', 'signing-key');
+
+/** A public RSA JWK as published in the JWKS: only these members, so a private one can never leak. */
+export interface PublicJwk {
+  readonly kty: 'RSA';
+  readonly kid: string;
+  readonly use: 'sig';
+  readonly alg: 'RS256';
+  readonly n: string;
+  readonly e: string;
+}
+
+/** A ring entry's public half, with its place in the schedule. */
+export interface PublicRingKey extends ScheduledKey {
+  readonly jwk: PublicJwk;
+}
+
+export type PublicKeyRing = KeyRing<PublicRingKey>;
+
+/** The item as stored: the ring, and when it was published (epoch seconds). */
+interface PublicKeyRingItem extends StateItem {
+  readonly keys: readonly PublicRingKey[];
+  readonly publishedAt: number;
+}
+
+/** The public members of a private RSA JWK. */
+export function publicJwkOf(jwk: JWK): PublicJwk {
+  if (jwk.kty !== 'RSA' || !jwk.kid || !jwk.n || !jwk.e) throw new Error('a signing key is not an RSA JWK with a kid');
+  return { kty: 'RSA', kid: jwk.kid, use: 'sig', alg: 'RS256', n: jwk.n, e: jwk.e };
+}
+
+/** The public ring of a private ring: each key's public members, createdAt and activatesAt. */
+export function publicKeyRingOf(ring: KeyRing<RingKey>): PublicKeyRing {
+  return { keys: ring.keys.map(({ jwk, createdAt, activatesAt }) => ({ jwk: publicJwkOf(jwk), createdAt, activatesAt })) };
+}
+
+/**
+ * Writes the public half of `ring` as the published ring. `onlyIfAbsent`: keep a ring already published (the bootstrap
+ * of an existing secret must not overwrite what a rotation published). Resolves to whether it wrote.
+ */
+export async function publishKeyRing(
+  state: Pick<StateStore, 'put'>,
+  ring: KeyRing<RingKey>,
+  options: { readonly nowSecs: number; readonly onlyIfAbsent?: boolean },
+): Promise<boolean> {
+  const { keys } = publicKeyRingOf(ring);
+  if (keys.length === 0) throw new Error('refusing to publish an empty key ring');
+  const item: PublicKeyRingItem = { pk: PUBLIC_KEY_RING_KEY, keys, publishedAt: options.nowSecs };
+  return state.put(item, options.onlyIfAbsent ? { kind: 'notExists' } : undefined);
+}
+
+/** The published ring, or undefined when none has been published; throws on a malformed item. */
+export async function loadPublishedKeyRing(state: Pick<StateStore, 'get'>): Promise<PublicKeyRing | undefined> {
+  const item = await state.get<PublicKeyRingItem>(PUBLIC_KEY_RING_KEY);
+  if (!item) return undefined;
+  if (!Array.isArray(item.keys)) throw new Error(`${PUBLIC_KEY_RING_KEY} holds no key list`);
+  return {
+    keys: item.keys.map((entry, i) => {
+      const { jwk, createdAt, activatesAt } = (entry ?? {}) as Partial<PublicRingKey>;
+      if (!Number.isFinite(createdAt) || !Number.isFinite(activatesAt))
+        throw new Error(`${PUBLIC_KEY_RING_KEY} keys[${i}] has no schedule`);
+      // Re-derived member by member: whatever else the item holds is never published.
+      return { jwk: publicJwkOf(jwk ?? {}), createdAt: createdAt!, activatesAt: activatesAt! };
+    }),
+  };
+}

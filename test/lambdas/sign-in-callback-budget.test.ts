@@ -1,0 +1,156 @@
+/**
+ * The authorization server's timeout is computed from its slowest request, the sign-in callback
+ * (`SIGN_IN_CALLBACK_BUDGET_MS`: two upstream document fetches and a count of AWS calls). This holds the count to
+ * the code: a cold container finishing a sign-in whose consent is remembered (the longest path) makes no more calls
+ * to DynamoDB and Secrets Manager than the budget allows, and fetches from the upstream twice.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { SignJWT, generateKeyPair } from 'jose';
+import { consentKey } from '../../lambdas/authorization-server/endpoints/authorization-flow';
+import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
+import { namespacedSubject } from '../../lambdas/authorization-server/upstream';
+import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
+import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
+import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
+import type { AuthorizationServerConfig } from '../../lambdas/shared/config';
+import { AWS_CALL_ALLOWANCE_MS, DOCUMENT_FETCH_TIMEOUT_MS, SIGN_IN_CALLBACK_BUDGET_MS } from '../../lambdas/shared/defaults';
+import { silentLogger } from '../../lambdas/shared/log';
+import type { ClientRegistration } from '../../lambdas/shared/manifest';
+import { apiEvent, structured } from '../../testing/events';
+
+const ISSUER = 'https://auth.example.test';
+const UPSTREAM_CLIENT_ID = 'registry';
+const UPSTREAM_SECRET_ID = 'test/user-authentication';
+const REDIRECT_URI = 'https://app.example.test/callback';
+const WEB: ClientRegistration = {
+  name: 'Web',
+  clientId: 'web-app',
+  grantTypes: ['authorization_code'],
+  authMethod: 'none',
+  scopes: ['incidents.read'],
+  accessTokenTtlSecs: 600,
+  active: true,
+  redirectUris: [REDIRECT_URI],
+  rememberConsent: true,
+};
+
+/** Counts every call made on `target`'s methods (the AWS-backed ports, one call each). */
+function counted<T extends object>(target: T, calls: string[], name: string): T {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value: unknown = Reflect.get(object, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(`${name}.${String(property)}`);
+        return (value as (...a: unknown[]) => unknown).apply(object, args);
+      };
+    },
+  });
+}
+
+describe("the sign-in callback's AWS calls fit the authorization server's budget", () => {
+  let upstream: Server;
+  let upstreamIssuer: string;
+  const upstreamFetches: string[] = [];
+  const nonces: string[] = [];
+
+  before(async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    upstream = createServer((req, res) => {
+      upstreamFetches.push(req.url ?? '');
+      if (req.url === '/.well-known/openid-configuration') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            issuer: upstreamIssuer,
+            authorization_endpoint: `${upstreamIssuer}/authorize`,
+            token_endpoint: `${upstreamIssuer}/token`,
+            id_token_signing_alg_values_supported: ['RS256'],
+          }),
+        );
+        return;
+      }
+      void new SignJWT({ nonce: nonces.at(-1) })
+        .setProtectedHeader({ alg: 'RS256' })
+        .setIssuer(upstreamIssuer)
+        .setAudience(UPSTREAM_CLIENT_ID)
+        .setSubject('alice')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(privateKey)
+        .then((idToken) => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ access_token: 'upstream-at', token_type: 'Bearer', id_token: idToken }));
+        });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    upstreamIssuer = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
+
+  it('a cold container finishing a sign-in with remembered consent: 2 upstream fetches, AWS calls within the budget', async () => {
+    const secrets = new MemorySecretStore();
+    secrets.createSecret(UPSTREAM_SECRET_ID);
+    await secrets.putSecretValue(UPSTREAM_SECRET_ID, 'v1', 'upstream-secret', ['AWSCURRENT']);
+    const state = new MemoryStateStore();
+    const registrations = new ManifestRegistrationStore({ clients: [WEB] });
+    const config: AuthorizationServerConfig = {
+      issuer: ISSUER,
+      signingKeySecretId: 'test/signing-key',
+      secretOverlapSecs: 3600,
+      scopesSupported: ['incidents.read'],
+      cacheTtlSecs: 60,
+      authMethodsSupported: ['none'],
+      grantTypesSupported: ['authorization_code'],
+      allowPrivateNetwork: true,
+      userAuthentication: { issuer: upstreamIssuer, clientId: UPSTREAM_CLIENT_ID, scopes: ['openid'], secretId: UPSTREAM_SECRET_ID },
+    };
+    const server = () => createAuthorizationServer({ config, secrets, registrations, state, log: silentLogger });
+
+    // The user consented before, so the callback goes straight back to the client with a code.
+    await state.put({ pk: consentKey(namespacedSubject(upstreamIssuer, 'alice'), WEB.clientId, 'incidents.read') });
+    const authorize = await server().handle(
+      apiEvent({
+        path: '/oauth2/authorize',
+        query: new URLSearchParams({
+          client_id: WEB.clientId,
+          redirect_uri: REDIRECT_URI,
+          response_type: 'code',
+          scope: 'incidents.read',
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          code_challenge_method: 'S256',
+        }).toString(),
+      }),
+    );
+    assert.equal(structured(authorize).statusCode, 302, structured(authorize).body);
+    const upstreamUrl = new URL(String(structured(authorize).headers?.Location));
+    nonces.push(upstreamUrl.searchParams.get('nonce')!);
+    const cookie = (structured(authorize).cookies ?? []).map((c) => c.split(';')[0]).join('; ');
+
+    // Another container, cold, gets the callback: nothing cached.
+    const calls: string[] = [];
+    upstreamFetches.length = 0;
+    const cold = createAuthorizationServer({
+      config,
+      secrets: counted(secrets, calls, 'secrets'),
+      registrations: counted(registrations, calls, 'registrations'),
+      state: counted(state, calls, 'state'),
+      log: silentLogger,
+    });
+    const callback = await cold.handle(
+      apiEvent({
+        path: '/oauth2/callback',
+        headers: { cookie },
+        query: new URLSearchParams({ code: 'upstream-code', state: upstreamUrl.searchParams.get('state')! }).toString(),
+      }),
+    );
+    assert.equal(structured(callback).statusCode, 303, structured(callback).body);
+    assert.match(String(structured(callback).headers?.Location), /^https:\/\/app\.example\.test\/callback\?code=/);
+
+    assert.deepEqual(upstreamFetches, ['/.well-known/openid-configuration', '/token'], 'discovery, then the code exchange');
+    const awsCallsBudgeted = (SIGN_IN_CALLBACK_BUDGET_MS - 2 * DOCUMENT_FETCH_TIMEOUT_MS) / AWS_CALL_ALLOWANCE_MS;
+    assert.ok(calls.length <= awsCallsBudgeted, `${calls.length} AWS calls (${calls.join(', ')}), budgeted ${awsCallsBudgeted}`);
+  });
+});
