@@ -1,8 +1,13 @@
 /**
  * The fuzzer: sends the cases of `cases.ts` to the local server over loopback (and the in-process events to the
- * handlers), a bounded number of them within a bounded time, and counts what must never happen: a 5xx, a request
- * unanswered after 2 s, a connection dropped without an answer, a response carrying a stack trace, a secret, or a
- * token a web page could read; and RSS after warm-up against RSS at the end.
+ * handlers), a bounded number of them (and, when asked, within a bounded time), and counts what must never happen: a
+ * 5xx, a request left unanswered (a hang), a connection dropped without an answer, a response carrying a stack trace,
+ * a secret, or a token a web page could read; and RSS after warm-up against RSS at the end.
+ *
+ * A hang is judged against this machine as it is during the run, not against a fixed number of seconds: a baseline
+ * (benign requests, and one large body) is measured first, each request gets a generous multiple of it (at least
+ * 2 s), and a request past its limit counts as hung only if a benign request sent right then is not just as slowed
+ * down (if it is, the limit grows by the slowdown once). A loaded machine is slow, not broken.
  */
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -12,11 +17,11 @@ import type { FuzzTarget } from './target';
 export interface FuzzOptions {
   readonly requests: number;
   readonly seed: number;
-  /** Stop early after this long (the figures say how many were sent). @default 600_000 */
+  /** Stop early after this long (the figures say how many were sent). @default none: every request is sent */
   readonly timeLimitMs?: number;
   /** @default 8 */
   readonly concurrency?: number;
-  /** A request unanswered after this long is a hang. @default 2000 */
+  /** The least time a request may take before it counts as a hang (the baseline usually allows more). @default 2000 */
   readonly hangMs?: number;
   /** Called every 10% with the count done. */
   readonly progress?: (done: number) => void;
@@ -43,7 +48,17 @@ export interface FuzzReport {
   readonly rssAfterWarmupMb: number;
   readonly rssEndMb: number;
   readonly ms: number;
+  /** This run's yardstick: a benign request's median time, and the time per MB of a large body, in ms. */
+  readonly baseline: Baseline;
 }
+
+export interface Baseline {
+  readonly requestMs: number;
+  readonly msPerMb: number;
+}
+
+/** A request's limit is this multiple of what the baseline says it should take (concurrency 8, a noisy machine). */
+export const HANG_FACTOR = 50;
 
 interface Outcome {
   readonly status?: number;
@@ -51,6 +66,8 @@ interface Outcome {
   readonly headers?: string;
   readonly error?: string;
   readonly hung?: boolean;
+  /** How long a hung request was given. */
+  readonly waitedMs?: number;
 }
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -59,7 +76,8 @@ const TOKEN = [/"(access|refresh|id)_token"\s*:/, /(?<!link=)\beyJ[\w-]{8,}\.eyJ
 
 export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise<FuzzReport> {
   const hangMs = options.hangMs ?? 2000;
-  const deadline = Date.now() + (options.timeLimitMs ?? 600_000);
+  const deadline = options.timeLimitMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeLimitMs;
+  const judge = await HangJudge.measure(target.port, hangMs);
   const clientIds = target.manifest.clients.map((c) => c.clientId);
   const cases = new CaseGenerator(options.seed, target.port, clientIds);
   const secrets = await target.secretValues();
@@ -83,7 +101,7 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     const status = outcome.status === undefined ? (outcome.hung ? 'hang' : 'dropped') : String(outcome.status);
     byStatus[status] = (byStatus[status] ?? 0) + 1;
     const label = describeCase(c);
-    if (outcome.hung) return note({ what: 'hang', request: label, detail: `no answer in ${hangMs} ms` }, 'hangs');
+    if (outcome.hung) return note({ what: 'hang', request: label, detail: `no answer in ${outcome.waitedMs} ms` }, 'hangs');
     // A client still sending past the 10 MB limit is answered 413 and cut off; TCP may reset before it reads the 413.
     if (outcome.status === undefined && c.kind === 'http' && (c.body?.length ?? 0) > MAX_BODY_BYTES) return;
     if (outcome.status === undefined) return note({ what: 'dropped', request: label, detail: outcome.error ?? '' }, 'dropped');
@@ -104,20 +122,20 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
   const send = (c: FuzzCase): Promise<Outcome> => {
     switch (c.kind) {
       case 'http':
-        return sendHttp(c, target.port, hangMs);
+        return sendHttp(c, target.port, judge.timer(c.body?.length ?? 0));
       case 'raw':
-        return sendRaw(c.bytes, target.port, hangMs);
+        return sendRaw(c.bytes, target.port, judge.timer(c.bytes.length));
       case 'event':
         return inProcess(
           () =>
             c.target === 'connections' ? target.registry.connections!.server.handle(c.event) : target.authorizationServer.handle(c.event),
-          hangMs,
+          judge.timer(0),
         );
       case 'broker':
         return inProcess(async () => {
           const result = await target.registry.connections!.server.invoke(c.input as never);
           return { statusCode: 200, body: JSON.stringify(result) };
-        }, hangMs);
+        }, judge.timer(0));
     }
   };
 
@@ -142,7 +160,79 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     rssAfterWarmupMb: rssAfterWarmup,
     rssEndMb: settledRss(),
     ms: Date.now() - started,
+    baseline: judge.baseline,
   };
+}
+
+/** Arms a hang timer: `expire(waitedMs)` runs unless the returned cancel function is called first. */
+type HangTimer = (expire: (waitedMs: number) => void) => () => void;
+
+/** What "no answer" means on this machine during this run (see the header). */
+class HangJudge {
+  private canary?: Promise<number>;
+
+  private constructor(
+    private readonly port: number,
+    private readonly floorMs: number,
+    readonly baseline: Baseline,
+  ) {}
+
+  /** Measures the baseline: the median of 15 benign requests, then one 4 MB body. */
+  static async measure(port: number, floorMs: number): Promise<HangJudge> {
+    const times: number[] = [];
+    for (let i = 0; i < 15; i++) times.push(await timedRequest(port, 'GET', '/.well-known/openid-configuration'));
+    const requestMs = Math.max(1, times.sort((a, b) => a - b)[7]);
+    const bigMs = await timedRequest(port, 'POST', '/oauth2/token', Buffer.alloc(4 * 1024 * 1024, 0x61));
+    return new HangJudge(port, floorMs, { requestMs, msPerMb: Math.max(1, Math.max(0, bigMs - requestMs) / 4) });
+  }
+
+  /** A request of `bytes` bytes: its limit from the baseline, extended once by the slowdown a canary sees then. */
+  timer(bytes: number): HangTimer {
+    const limitMs = Math.max(this.floorMs, HANG_FACTOR * (this.baseline.requestMs + (bytes / 1024 / 1024) * this.baseline.msPerMb));
+    return (expire) => {
+      let cancelled = false;
+      let timer = setTimeout(async () => {
+        const slowdown = await this.slowdown(limitMs);
+        if (cancelled) return;
+        if (slowdown <= 1) return expire(limitMs);
+        timer = setTimeout(() => expire(Math.round(limitMs * (1 + slowdown))), limitMs * slowdown);
+      }, limitMs);
+      return () => {
+        cancelled = true;
+        clearTimeout(timer);
+      };
+    };
+  }
+
+  /**
+   * How much slower a benign request is now than in the baseline (one canary shared by the timers expiring together);
+   * 1 when the canary itself gets no answer within `limitMs`: then the server is not answering anyone.
+   */
+  private async slowdown(limitMs: number): Promise<number> {
+    this.canary ??= timedRequest(this.port, 'GET', '/.well-known/openid-configuration', undefined, limitMs)
+      .then(
+        (ms) => ms / this.baseline.requestMs,
+        () => 1,
+      )
+      .finally(() => setTimeout(() => (this.canary = undefined), 1000).unref());
+    return this.canary;
+  }
+}
+
+/** Milliseconds until a request's whole answer is in; rejects after `timeoutMs` (none: waits). */
+function timedRequest(port: number, method: string, path: string, body?: Buffer, timeoutMs?: number): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const headers = { host: `127.0.0.1:${port}`, ...(body ? { 'content-length': String(body.length), 'content-type': 'text/plain' } : {}) };
+    const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(performance.now() - started));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new Error('timed out')));
+    req.end(body);
+  });
 }
 
 /** RSS in MB, after a full collection when the process runs with `--expose-gc`. */
@@ -169,13 +259,14 @@ function describeCase(c: FuzzCase): string {
   }
 }
 
-function sendHttp(c: HttpCase, port: number, hangMs: number): Promise<Outcome> {
+function sendHttp(c: HttpCase, port: number, hangTimer: HangTimer): Promise<Outcome> {
   return new Promise((resolve) => {
     let settled = false;
+    let cancel = (): void => undefined;
     const done = (outcome: Outcome): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cancel();
       resolve(outcome);
     };
     let req: ReturnType<typeof request>;
@@ -188,10 +279,10 @@ function sendHttp(c: HttpCase, port: number, hangMs: number): Promise<Outcome> {
       // Node's client refused to send it (an invalid header or path): nothing reached the server.
       return resolve({ status: 0, body: '', error: (err as Error).message });
     }
-    const timer = setTimeout(() => {
+    cancel = hangTimer((waitedMs) => {
       req.destroy();
-      done({ body: '', hung: true });
-    }, hangMs);
+      done({ body: '', hung: true, waitedMs });
+    });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -205,18 +296,21 @@ function sendHttp(c: HttpCase, port: number, hangMs: number): Promise<Outcome> {
   });
 }
 
-function sendRaw(bytes: Buffer, port: number, hangMs: number): Promise<Outcome> {
+function sendRaw(bytes: Buffer, port: number, hangTimer: HangTimer): Promise<Outcome> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const socket = connect(port, '127.0.0.1');
-    const timer = setTimeout(() => {
+    let hung = false;
+    const cancel = hangTimer((waitedMs) => {
+      hung = true;
       socket.destroy();
-      resolve({ body: '', hung: true });
-    }, hangMs);
+      resolve({ body: '', hung: true, waitedMs });
+    });
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      clearTimeout(timer);
+      cancel();
+      if (hung) return;
       const text = Buffer.concat(chunks).toString('latin1');
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
       const bodyAt = text.indexOf('\r\n\r\n');
@@ -230,9 +324,9 @@ function sendRaw(bytes: Buffer, port: number, hangMs: number): Promise<Outcome> 
   });
 }
 
-async function inProcess(call: () => Promise<{ statusCode?: number; body?: string }>, hangMs: number): Promise<Outcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<Outcome>((resolve) => (timer = setTimeout(() => resolve({ body: '', hung: true }), hangMs)));
+async function inProcess(call: () => Promise<{ statusCode?: number; body?: string }>, hangTimer: HangTimer): Promise<Outcome> {
+  let cancel = (): void => undefined;
+  const hang = new Promise<Outcome>((resolve) => (cancel = hangTimer((waitedMs) => resolve({ body: '', hung: true, waitedMs }))));
   const run = call().then(
     (result) => ({ status: result.statusCode ?? 200, body: String(result.body ?? '') }),
     (err: unknown) => ({ status: 599, body: err instanceof Error ? `threw ${err.name}: ${err.message}` : `threw ${String(err)}` }),
@@ -240,6 +334,6 @@ async function inProcess(call: () => Promise<{ statusCode?: number; body?: strin
   try {
     return await Promise.race([run, hang]);
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
 }

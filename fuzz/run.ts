@@ -4,7 +4,7 @@
  * figures. Exits 1 when a goal is missed. Loopback only; bounded in count and time.
  */
 import { parseArgs } from 'node:util';
-import { runFuzz, type FuzzReport } from './fuzz';
+import { HANG_FACTOR, runFuzz, type FuzzReport } from './fuzz';
 import { startTarget } from './target';
 
 /** RSS may grow this much after warm-up (caches filling, the allocator's slack) and still count as flat. */
@@ -15,10 +15,11 @@ export function formatReport(report: FuzzReport): string {
   const growth = Math.round((report.rssEndMb - report.rssAfterWarmupMb) * 10) / 10;
   const lines = [
     `fuzz: seed ${report.seed}, ${report.sent} requests in ${(report.ms / 1000).toFixed(1)} s (${JSON.stringify(report.byKind)})`,
+    `  baseline: ${report.baseline.requestMs.toFixed(1)} ms a request, ${report.baseline.msPerMb.toFixed(1)} ms per MB of body`,
     `  statuses: ${JSON.stringify(report.byStatus)}`,
     `  goal                          figure`,
     `  ${mark(report.serverErrors === 0)} 0 responses 5xx            ${report.serverErrors}`,
-    `  ${mark(report.hangs === 0)} 0 hangs (> 2 s)            ${report.hangs}`,
+    `  ${mark(report.hangs === 0)} 0 hangs (${HANG_FACTOR}x baseline, >= 2 s) ${report.hangs}`,
     `  ${mark(report.dropped === 0)} 0 dropped connections      ${report.dropped}`,
     `  ${mark(report.leaks === 0)} 0 leaks (stack, secret, token) ${report.leaks}`,
     `  ${mark(growth < RSS_FLAT_MB)} RSS flat after warm-up      ${report.rssAfterWarmupMb} MB → ${report.rssEndMb} MB (${growth >= 0 ? '+' : ''}${growth} MB)`,

@@ -79,8 +79,9 @@ export interface ExternalClientOptions {
   /** Seconds a user's refresh tokens live from sign-in, however often used (60 to 31536000). @default 7776000 (90 days) */
   readonly refreshTokenAbsoluteTtlSecs?: number;
   /**
-   * Seconds after a rotation during which the old refresh token yields the same new pair (concurrent requests of one
-   * app); after it, reuse revokes every token of the grant (0 to 60). @default 0 (any reuse revokes)
+   * Seconds after a rotation during which the old refresh token yields the same new pair, as long as the new refresh
+   * token has not been used (a retry after a lost response, concurrent requests of one app); after it, or once the new
+   * token was used, reuse revokes every token of the grant (0 to 60; 0: any reuse revokes). @default 30
    */
   readonly refreshTokenReuseGraceSecs?: number;
   /** Remember a user's consent to this client per scope set, and skip the consent page next time. @default false */

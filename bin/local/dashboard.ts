@@ -3,7 +3,11 @@
  * Connect buttons post to `DASHBOARD_CONNECT_PATH`, which answers 303 with a fresh single-use consent link.
  *
  * The Connect action is a same-origin POST, never a GET: a request whose `Origin` is not this server's (or that has
- * none) is refused with 403, so another site cannot start a consent flow in the operator's browser.
+ * none) is refused with 403, so another site cannot start a consent flow in the operator's browser. `GET /` is
+ * refused cross-site by the request guard (an `<img>` on any page could otherwise make it work).
+ *
+ * The report reads local state asynchronously, and requests that arrive while one is being read share it: a burst of
+ * `GET /` costs one read of the state files and never holds up the OAuth endpoints (JWKS, token) in between.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkSubject } from '../../lambdas/connections/registrations';
@@ -41,6 +45,13 @@ export function createDashboard(deps: DashboardDeps): LocalPages {
     return [status, renderDashboard(report, { live: true, notice })];
   }
 
+  // The plain page being rendered, shared by the GET / requests that arrive meanwhile.
+  let rendering: Promise<[number, string]> | undefined;
+  const sharedPage = (registry: LocalRegistry): Promise<[number, string]> => {
+    rendering ??= page(registry, 200).finally(() => (rendering = undefined));
+    return rendering;
+  };
+
   const send = (res: ServerResponse, [status, html]: [number, string]) => {
     res.writeHead(status, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(html) });
     res.end(html);
@@ -51,7 +62,7 @@ export function createDashboard(deps: DashboardDeps): LocalPages {
       const registry = deps.registry();
       if (!registry) return false;
       if (pathname === '/' && (method === 'GET' || method === 'HEAD')) {
-        send(res, await page(registry, 200));
+        send(res, await sharedPage(registry));
         return true;
       }
       if (pathname !== DASHBOARD_CONNECT_PATH) return false;

@@ -71,7 +71,7 @@ export async function startLocalConnections(options: {
   async function serveBroker(res: ServerResponse, body: Buffer, name: string): Promise<void> {
     const parsed = parseBrokerBody(body);
     if (parsed === undefined) {
-      const description = 'the body must be a JSON object: {"subject"?: string, "consentLink"?: boolean}';
+      const description = "the body must be a JSON object: {'subject'?: string, 'consentLink'?: boolean}";
       return writeApiGatewayResult(res, jsonResponse(400, { error: 'invalid_request', error_description: description }));
     }
     const result = await server.invoke({ action: 'token', connection: name, ...parsed });

@@ -16,6 +16,12 @@
  *    cross-site page can only send after a CORS preflight that local mode never grants. The one exception is the
  *    dashboard's Connect form (a plain HTML form cannot send JSON): it must instead carry our own `Origin`, which
  *    browsers always send with a form POST and a cross-site page cannot forge.
+ * 4. **The dashboard (`GET /`) from this browser only**: a request with a foreign `Origin` or `Sec-Fetch-Site`
+ *    `cross-site`/`same-site` (an `<img>` or `fetch` on another page) is refused (403): the report reads every state
+ *    file, and no other site has anything to do there.
+ * 5. **No page loads through the proxy**: a top-level navigation or a frame (`Sec-Fetch-Mode: navigate`,
+ *    `Sec-Fetch-Dest` a document, frame or embed) to the connections proxy is refused (403), even typed into the
+ *    address bar: the API's HTML would be a page of our origin. Its answers are also sandboxed (`proxy.ts`).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -28,7 +34,10 @@ export interface Refusal {
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 /** Surfaces that no browser should ever reach (see 2. above). */
-const LOCAL_ONLY = [/^\/_local\//, /^\/connections\/[^/]+\/proxy(\/|$)/, /^\/internal\/introspect$/];
+const PROXY_PATH = /^\/connections\/[^/]+\/proxy(\/|$)/;
+const LOCAL_ONLY = [/^\/_local\//, PROXY_PATH, /^\/internal\/introspect$/];
+/** `Sec-Fetch-Dest` values of a request that loads a page (or a frame of one), rather than data for a script. */
+const PAGE_DESTINATIONS = new Set(['document', 'iframe', 'frame', 'embed', 'object', 'fencedframe']);
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
 /** The request guard of a local server listening on `port` (and bound to `boundHost`, when not a loopback name). */
@@ -48,12 +57,19 @@ export function requestGuard(port: number, boundHost?: string): (req: IncomingMe
     if (!target.startsWith('/') || target.startsWith('//')) return { status: 400, message: 'Bad Request' };
     // The path as the router will see it (dot segments, `%2e` and `\` resolved), not as written: `/./_local/…` is local-only too.
     const pathname = new URL(target, 'http://local').pathname;
-    if (!LOCAL_ONLY.some((pattern) => pattern.test(pathname))) return undefined;
-
     const origin = req.headers.origin;
     const site = req.headers['sec-fetch-site'];
-    if ((origin !== undefined && !origins.has(origin.toLowerCase())) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
-      return { status: 403, message: 'Forbidden: local-only endpoints refuse cross-origin requests' };
+    const crossOrigin =
+      (origin !== undefined && !origins.has(origin.toLowerCase())) || (site !== undefined && site !== 'same-origin' && site !== 'none');
+    if (pathname === '/' && crossOrigin) return { status: 403, message: 'Forbidden: the dashboard refuses cross-site requests' };
+    if (!LOCAL_ONLY.some((pattern) => pattern.test(pathname))) return undefined;
+
+    if (crossOrigin) return { status: 403, message: 'Forbidden: local-only endpoints refuse cross-origin requests' };
+    if (
+      PROXY_PATH.test(pathname) &&
+      (req.headers['sec-fetch-mode'] === 'navigate' || PAGE_DESTINATIONS.has(String(req.headers['sec-fetch-dest'])))
+    ) {
+      return { status: 403, message: 'Forbidden: the connections proxy is not for browsing (call it from code)' };
     }
     if (pathname === DASHBOARD_CONNECT_PATH) {
       if (origin === undefined) return { status: 403, message: 'Forbidden: the dashboard accepts only its own form (no Origin)' };

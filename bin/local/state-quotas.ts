@@ -8,5 +8,9 @@
 import type { StateQuota } from '../../lambdas/shared/adapters/local-state-store';
 import { KEY_PREFIX } from '../../lambdas/shared/table-keys';
 
-/** At most 100 pending sign-ins per client and 1,000 in all; a new one evicts the one that expires first. */
+/**
+ * At most 100 pending sign-ins per client and 1,000 in all. Past a bound a new one is refused (the client hears
+ * `temporarily_unavailable`) and none in progress is evicted: anonymous requests cannot push out a real user's sign-in
+ * already sent to the provider, only delay new ones until theirs expire (10 minutes).
+ */
 export const PENDING_SIGN_IN_QUOTA: StateQuota = { prefix: KEY_PREFIX.authRequest, groupBy: 'clientId', perGroup: 100, total: 1_000 };

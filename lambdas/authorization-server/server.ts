@@ -9,6 +9,7 @@ import { errorResponse } from '../shared/errors';
 import { jsonResponse, routeKeyOf, type RouteHandler } from '../shared/http';
 import { createJsonLogger, type Logger } from '../shared/log';
 import { CLIENT_ID_PATTERN, type ClientRegistration } from '../shared/manifest';
+import { errorDescription } from '../shared/oauth-syntax';
 import type { Clock, RegistrationStore, SecretStore, StateStore } from '../shared/ports';
 import { REGISTRATION_ROUTE, SERVER_ROUTES, routePath } from '../shared/routes';
 import { createAccessTokenIssuer } from './access-token';
@@ -152,7 +153,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
     async handle(event) {
       const routeKey = routeKeyOf(event);
       const route = routes.get(routeKey);
-      if (!route) return jsonResponse(404, { error: 'not_found', error_description: `no route for ${routeKey}` });
+      if (!route) return jsonResponse(404, { error: 'not_found', error_description: errorDescription(`no route for ${routeKey}`) });
       try {
         return await route(event);
       } catch (err) {

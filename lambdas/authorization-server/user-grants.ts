@@ -5,7 +5,7 @@
  * Keys: `code#<sha256(code)>`, `family#<id>`, `rt#<sha256(token)>`, `revoked#<jti>`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { REFRESH_TOKEN_ABSOLUTE_TTL_SECS, REFRESH_TOKEN_IDLE_TTL_SECS } from '../shared/defaults';
+import { REFRESH_TOKEN_ABSOLUTE_TTL_SECS, REFRESH_TOKEN_IDLE_TTL_SECS, REFRESH_TOKEN_REUSE_GRACE_SECS } from '../shared/defaults';
 import { InvalidRequestError } from '../shared/errors';
 import type { ClientRegistration } from '../shared/manifest';
 import type { Clock, StateItem, StateStore } from '../shared/ports';
@@ -93,7 +93,7 @@ export function refreshPolicy(client: ClientRegistration): { idleSecs: number; a
   return {
     idleSecs: client.refreshTokenIdleTtlSecs ?? REFRESH_TOKEN_IDLE_TTL_SECS,
     absoluteSecs: client.refreshTokenAbsoluteTtlSecs ?? REFRESH_TOKEN_ABSOLUTE_TTL_SECS,
-    graceSecs: client.refreshTokenReuseGraceSecs ?? 0,
+    graceSecs: client.refreshTokenReuseGraceSecs ?? REFRESH_TOKEN_REUSE_GRACE_SECS,
   };
 }
 

@@ -5,6 +5,8 @@
  * Each code has one HTTP status, in `STATUS_BY_CODE`; an error is made only by the factories below, so its status
  * always comes from that table.
  */
+import { errorDescription } from '../shared/oauth-syntax';
+
 export type ConnectionErrorCode =
   | 'invalid_request'
   | 'unknown_connection'
@@ -40,11 +42,15 @@ export class ConnectionError extends Error {
   /** The HTTP status of `code` (from `STATUS_BY_CODE`). */
   readonly status: number;
 
+  /** What went wrong, made safe by `errorDescription` (it may quote a provider's answer or request data). */
+  readonly description: string;
+
   private constructor(
     readonly code: ConnectionErrorCode,
-    readonly description: string,
+    description: string,
   ) {
-    super(description);
+    super(errorDescription(description));
+    this.description = this.message;
     this.name = 'ConnectionError';
     this.status = STATUS_BY_CODE[code];
   }

@@ -1,13 +1,18 @@
 /**
  * `ANY /connections/{name}/proxy/{proxy+}` (AWS_IAM authorization): forwards the request to the connection's
  * `apiBaseUrl` with its access token. Paths that would leave the base are refused (400); the caller's
- * Authorization and hop-by-hop headers are dropped; a 401 from the API gets one retry with a renewed token, never
+ * Authorization, `x-amz-*` and hop-by-hop headers (also those its `Connection` header names) are dropped, and so are
+ * the API's hop-by-hop headers; a 401 from the API gets one retry with a renewed token, never
  * with the refused one (when no other token can be had, the caller gets the renewal's error, saying so).
  * `perUser` connections take the subject in the `X-OAuth-Registry-Subject` header.
  *
  * The API's answer is read through a bounded fetch (`PROXY_LIMITS`: no redirects followed, a deadline covering the
  * body, a size cap) and must fit in Lambda's response payload (6 MB, JSON-encoded, base64 for binary bodies): a
  * larger one is answered `provider_error` (502) saying so, never a crash or a truncated body.
+ *
+ * The answer is served on the registry's origin, so it is made inert there: `Content-Security-Policy: sandbox` (an
+ * HTML page from the API runs no script with our origin: it could otherwise read tokens from same-origin endpoints)
+ * and `X-Content-Type-Options: nosniff`, replacing whatever the API sent.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ResponseTooLargeError } from '../shared/bounded-fetch';
@@ -64,6 +69,20 @@ const DROPPED_REQUEST_HEADERS = new Set([
 ]);
 /** Response headers not returned to the caller: hop-by-hop, plus content-length, content-encoding and set-cookie. */
 const DROPPED_RESPONSE_HEADERS = new Set([...HOP_BY_HOP_HEADERS, 'content-length', 'content-encoding', 'set-cookie']);
+/** Set on every proxied answer, over the API's own: its content is the API's, its origin ours. */
+export const PROXY_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': 'sandbox',
+  'x-content-type-options': 'nosniff',
+};
+
+/**
+ * Whether header `name` (lower case) of a message stays out of the next hop: one of `dropped`, or named by the
+ * message's `Connection` header (RFC 9110 §7.6.1: those are hop-by-hop for this message).
+ */
+function hopFilter(dropped: ReadonlySet<string>, connection: string | null | undefined): (name: string) => boolean {
+  const named = new Set((connection ?? '').split(',').map((token) => token.trim().toLowerCase()));
+  return (name) => dropped.has(name) || named.has(name);
+}
 const TEXT_CONTENT = /^(text\/|application\/([\w.+-]*json|[\w.+-]*xml|x-www-form-urlencoded|javascript))/i;
 
 /**
@@ -134,9 +153,11 @@ async function renewedAfter401(renew: () => Promise<ConnectionToken>): Promise<C
 
 async function forward(fetchImpl: typeof fetch, event: APIGatewayProxyEventV2, target: URL, token: ConnectionToken): Promise<Response> {
   const headers = new Headers();
+  const dropped = hopFilter(DROPPED_REQUEST_HEADERS, getHeader(event, 'connection'));
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     const lower = name.toLowerCase();
-    if (value === undefined || DROPPED_REQUEST_HEADERS.has(lower) || lower.startsWith('x-amz') || lower.startsWith('x-amzn')) continue;
+    // `x-amz-*`: the caller's SigV4 signature and AWS's own headers (`x-amzn-trace-id`), none of the API's business.
+    if (value === undefined || dropped(lower) || lower.startsWith('x-amz')) continue;
     headers.set(lower, value);
   }
   headers.set('authorization', `${token.token_type} ${token.access_token}`);
@@ -158,9 +179,11 @@ async function forward(fetchImpl: typeof fetch, event: APIGatewayProxyEventV2, t
 
 async function toResult(response: Response): Promise<APIGatewayProxyStructuredResultV2> {
   const headers: Record<string, string> = {};
+  const dropped = hopFilter(DROPPED_RESPONSE_HEADERS, response.headers.get('connection'));
   response.headers.forEach((value, name) => {
-    if (!DROPPED_RESPONSE_HEADERS.has(name)) headers[name] = value;
+    if (!dropped(name)) headers[name] = value;
   });
+  Object.assign(headers, PROXY_RESPONSE_HEADERS);
   const bytes = Buffer.from(await response.arrayBuffer());
   const text = TEXT_CONTENT.test(response.headers.get('content-type') ?? '');
   const result = {

@@ -8,6 +8,7 @@ import { boundedFetch, DOCUMENT_LIMITS } from '../shared/bounded-fetch';
 import { jsonResponse, routeKeyOf, type RouteHandler } from '../shared/http';
 import { createJsonLogger, type Logger } from '../shared/log';
 import type { ConnectionRegistration } from '../shared/manifest';
+import { errorDescription } from '../shared/oauth-syntax';
 import type { Cipher, Clock, EventPublisher, SecretStore, StateStore } from '../shared/ports';
 import { CONNECTION_ROUTES } from '../shared/routes';
 import { createBroker, type BrokerEvent, type BrokerResult } from './broker';
@@ -131,7 +132,8 @@ export function createConnectionsServer(deps: ConnectionsDeps): ConnectionsServe
   return {
     async handle(event) {
       const route = routes.get(routeKeyOf(event));
-      if (!route) return jsonResponse(404, { error: 'not_found', error_description: `no route for ${routeKeyOf(event)}` });
+      if (!route)
+        return jsonResponse(404, { error: 'not_found', error_description: errorDescription(`no route for ${routeKeyOf(event)}`) });
       return route(event);
     },
     invoke: broker,

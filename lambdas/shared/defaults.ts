@@ -24,6 +24,13 @@ export const REFRESH_TOKEN_IDLE_TTL_SECS = 14 * 86_400;
 /** Default absolute lifetime of a refresh-token family, in seconds: 90 days. */
 export const REFRESH_TOKEN_ABSOLUTE_TTL_SECS = 90 * 86_400;
 
+/**
+ * Default seconds after a rotation during which a retry with the old refresh token gets the same new pair, as long as
+ * the new refresh token has not been used: a response lost on the way (closed socket, killed process) then costs a
+ * retry, not the user's grant.
+ */
+export const REFRESH_TOKEN_REUSE_GRACE_SECS = 30;
+
 /** Deadline of each document the registry fetches (key sets, discovery documents, token responses), in ms. */
 export const DOCUMENT_FETCH_TIMEOUT_MS = 5_000;
 

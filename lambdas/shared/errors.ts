@@ -5,6 +5,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { jsonResponse } from './http';
 import type { Logger } from './log';
+import { errorDescription } from './oauth-syntax';
 
 /**
  * Error codes of RFC 6749 §5.2 (plus `server_error` and `temporarily_unavailable` from §4.1.2.1), the `error` member of
@@ -26,19 +27,24 @@ export type OAuthErrorCode =
 export const AUTH_REALM = 'oauth-registry';
 export const WWW_AUTHENTICATE_BASIC = `Basic realm="${AUTH_REALM}"`;
 
-/** An OAuth error response waiting to be sent: HTTP status, RFC error code, human-readable description. */
+/**
+ * An OAuth error response waiting to be sent: HTTP status, RFC error code, human-readable description (made safe by
+ * `errorDescription`: RFC 6749 §5.2's characters, a length cap).
+ */
 export class OAuthError extends Error {
   /** Stable code to match on (same value as `error`). */
   readonly code: OAuthErrorCode;
   readonly headers: Readonly<Record<string, string>>;
+  readonly description: string;
 
   constructor(
     readonly status: number,
     readonly error: OAuthErrorCode,
-    readonly description: string,
+    description: string,
     headers: Readonly<Record<string, string>> = {},
   ) {
-    super(description);
+    super(errorDescription(description));
+    this.description = this.message;
     this.name = 'OAuthError';
     this.code = error;
     this.headers = headers;

@@ -2,6 +2,8 @@
  * Structured logging: one JSON object per line, which CloudWatch Logs Insights can query by field.
  * Callers pass client ids and outcomes only; never a token, secret, code or key.
  */
+import { CLIENT_SECRET_PATTERN } from './client-secret';
+import { CLIENT_ID_PATTERN } from './manifest';
 
 export type LogFields = Readonly<Record<string, unknown>>;
 
@@ -25,6 +27,17 @@ export function createJsonLogger(write: (line: string) => void = (line) => conso
     warn: (msg, fields) => emit('warn', msg, fields),
     error: (msg, fields) => emit('error', msg, fields),
   };
+}
+
+/**
+ * The log fields naming a client id that a request sent, before anyone knows it is one: `{ client_id }` only when it
+ * has the syntax of a client id (`CLIENT_ID_PATTERN`) and not the shape of a generated secret. A client that puts
+ * its secret in `client_id` (`<id>:<secret>`, or Basic credentials in the wrong order) must not write it to the log.
+ */
+export function sentClientId(value: string | undefined): LogFields {
+  if (value === undefined) return {};
+  if (CLIENT_ID_PATTERN.test(value) && !CLIENT_SECRET_PATTERN.test(value)) return { client_id: value };
+  return { client_id_withheld: 'not a client id, or shaped like a secret' };
 }
 
 /** A logger that drops everything (tests, benchmarks). */

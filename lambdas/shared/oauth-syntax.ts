@@ -15,6 +15,19 @@ export const SCOPE_TOKEN_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** RFC 6749 §3.3: a `scope` parameter, scope-tokens separated by single spaces. */
 export const SCOPE_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+(?: [\x21\x23-\x5B\x5D-\x7E]+)*$/;
 
+/** The longest `error_description` we send: past it, a description is cut (it may quote request data). */
+export const ERROR_DESCRIPTION_MAX_CHARS = 400;
+
+/**
+ * `text` as an `error_description` (RFC 6749 §5.2: `1*( %x20-21 / %x23-5B / %x5D-7E )`): `"` becomes `'`, any other
+ * character outside that set `?`, and at most `ERROR_DESCRIPTION_MAX_CHARS`. Descriptions quote request data (a
+ * parameter, a path), so every error body and error redirect goes through here.
+ */
+export function errorDescription(text: string): string {
+  const safe = text.replace(/"/g, "'").replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '?');
+  return safe.length <= ERROR_DESCRIPTION_MAX_CHARS ? safe : `${safe.slice(0, ERROR_DESCRIPTION_MAX_CHARS - 3)}...`;
+}
+
 /** A subject we store token sets for, or name in a JWT-bearer assertion: 1 to 256 printable ASCII characters. */
 export const SUBJECT_PATTERN = /^[\x21-\x7E]{1,256}$/;
 

@@ -90,6 +90,18 @@ export class StateKeyTooLongError extends Error {
   }
 }
 
+/**
+ * `put` of a new item past a bound on items of its kind (local mode's pending sign-ins): nothing was written, and no
+ * item already stored was given up for it. The caller answers "try again later".
+ */
+export class StateQuotaExceededError extends Error {
+  readonly code = 'ERR_STATE_QUOTA_EXCEEDED';
+  constructor(prefix: string) {
+    super(`too many live ${prefix} items`);
+    this.name = 'StateQuotaExceededError';
+  }
+}
+
 export interface StateStore {
   /** The live item with this key, or undefined. */
   get<T extends StateItem = StateItem>(pk: string): Promise<T | undefined>;

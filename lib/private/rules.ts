@@ -321,13 +321,22 @@ export function findLogGroupsWithoutRetention(tfJson: Json): Finding[] {
 /** A PEM private key with a body (the bare begin label alone, as library code may contain it, is not one). */
 const PEM_PRIVATE_KEY = /-----BEGIN ((?:RSA |EC |ENCRYPTED |OPENSSH )?PRIVATE KEY)-----\s*[A-Za-z0-9+/=\s]{40,}/;
 
+/**
+ * A reference to a secret's value in an expression (`${aws_secretsmanager_secret_version.x.secret_string}`,
+ * `${tls_private_key.k.private_key_pem}`, `${random_password.p.result}`): wherever it is used (an output, an
+ * environment variable), the value is copied into Terraform state, and an output prints it.
+ */
+const SECRET_REFERENCE =
+  /\$\{[^}]*\.(secret_string|secret_binary|private_key_pem|private_key_pem_pkcs8|private_key_openssh)\b|\$\{[^}]*\brandom_password\.[\w-]+\.result\b/;
+
 function isPrivateJwk(value: Record<string, Json>): boolean {
   return typeof value.kty === 'string' && PRIVATE_JWK_MEMBERS.some((m) => typeof value[m] === 'string');
 }
 
 /**
  * Secret material in a configuration: any `secret_string` / `secret_binary` (their values would land in the
- * config and the state), a PEM private key, or a private JWK (a JWK with `d`), also inside JSON-encoded strings.
+ * config and the state), a PEM private key, or a private JWK (a JWK with `d`), also inside JSON-encoded strings, and
+ * any reference to a secret's value (`SECRET_REFERENCE`), in resources, data sources, outputs and locals alike.
  */
 export function findSecretValues(tfJson: Json): Finding[] {
   const findings: Finding[] = [];
@@ -336,6 +345,13 @@ export function findSecretValues(tfJson: Json): Finding[] {
     if (typeof value === 'string') {
       if (PEM_PRIVATE_KEY.test(value)) {
         findings.push({ rule: 'secret-value', address, message: `${address} holds a PEM private key at ${jsonPath}` });
+        return;
+      }
+      const reference = SECRET_REFERENCE.exec(value);
+      if (reference) {
+        const what = reference[1] ?? 'random_password result';
+        const message = `${address} uses a secret's value (${what}) at ${jsonPath}: it would be copied into Terraform state`;
+        findings.push({ rule: 'secret-value', address, message });
         return;
       }
       const trimmed = value.trim();

@@ -24,7 +24,9 @@ describe('connection bad input', () => {
   const perUser = () => connection('Mail', { provider: { issuer: provider.issuer }, mode: 'perUser', apiBaseUrl: provider.apiBaseUrl });
 
   before(async () => {
-    ours = await startHarness({ timeoutMs: 300 });
+    // The harness's generous deadline (3 s): a provider slowed down by a busy machine still answers in time; the
+    // tests of a provider that never answers wait for it.
+    ours = await startHarness();
     provider = await startThirdParty({
       redirectUris: [ours.callbackUrl('Crm'), ours.callbackUrl('Mail'), ours.callbackUrl('Declared'), ours.callbackUrl('MixUp')],
       accessTokenTtlSecs: TTL,
@@ -121,7 +123,7 @@ describe('connection bad input', () => {
       assert.match(await response.text(), /is per user: give a subject/);
       const unknown = await fetch(`${ours.url}/connections/Nope/connect?link=x`, { redirect: 'manual' });
       assert.equal(unknown.status, 404);
-      assert.match(await unknown.text(), /no connection named &quot;Nope&quot;/);
+      assert.match(await unknown.text(), /no connection named &#39;Nope&#39;/);
     });
 
     it("error pages carry the same headers as the authorization server's pages", async () => {
@@ -328,7 +330,7 @@ describe('connection bad input', () => {
     it('answers an unknown connection, a missing subject, an unknown subject and a stray subject with clear errors', async () => {
       assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Nope' }), {
         error: 'unknown_connection',
-        error_description: 'no connection named "Nope"',
+        error_description: "no connection named 'Nope'",
       });
       assert.deepEqual(await ours.server.invoke({ action: 'token', connection: 'Mail' }), {
         error: 'invalid_request',
@@ -362,6 +364,20 @@ describe('connection bad input', () => {
       });
       const ok = await ours.server.invoke({ action: 'token', connection: 'Crm' }, arn.replace('connection-Mail', 'connection-Crm'));
       assert.ok('access_token' in ok);
+    });
+
+    it('refuses a caller that invoked the function itself (unqualified ARN, $LATEST or a version): no alias, no token', async () => {
+      const unqualified = 'arn:aws:lambda:eu-west-1:123456789012:function:reg-connections';
+      for (const arn of [unqualified, `${unqualified}:$LATEST`, `${unqualified}:7`]) {
+        assert.deepEqual(
+          await ours.server.invoke({ action: 'token', connection: 'Crm' }, arn),
+          {
+            error: 'invalid_request',
+            error_description: 'invoke the broker through the alias connection-Crm to get tokens of Crm',
+          },
+          arn,
+        );
+      }
     });
 
     it('a connection without credentials says how to set them', async () => {

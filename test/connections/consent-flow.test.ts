@@ -3,12 +3,27 @@
  * over HTTP, broker, refresh once under contention, proxy, revocation → needs_consent.
  */
 import assert from 'node:assert/strict';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { tokenSetKey, type TokenSetItem } from '../../lambdas/connections/token-set-item';
 import { connection, startHarness, type Harness } from '../../testing/connections/harness';
 import { browse, SECRET_BASIC, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
 
 const TTL = 120;
+
+/** A GET with headers fetch() would refuse to send (`Connection`); resolves to the answer's status, headers and body. */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('authorization_code connection against oidc-provider', () => {
   let ours: Harness;
@@ -86,6 +101,45 @@ describe('authorization_code connection against oidc-provider', () => {
     const seen = provider.lastApiRequest!;
     assert.match(seen.headers.authorization!, /^Bearer ey/);
     assert.equal(seen.headers['x-request-id'], 'r-1');
+  });
+
+  it("the proxy forwards neither the caller's x-amz-* headers nor those its Connection header names", async () => {
+    const answer = await rawGet(`${ours.url}/connections/Crm/proxy/incidents`, {
+      connection: 'x-caller-hop',
+      'x-caller-hop': 'caller-private',
+      'x-amz-security-token': 'caller-session-token',
+      'x-amz-date': '20260101T000000Z',
+      'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+      'x-amzn-trace-id': 'Root=1-caller',
+      'x-kept': 'kept',
+    });
+    assert.equal(answer.status, 200, answer.body);
+    const seen = provider.lastApiRequest!.headers;
+    assert.equal(seen['x-kept'], 'kept', 'an end-to-end header is forwarded');
+    for (const name of ['x-caller-hop', 'x-amz-security-token', 'x-amz-date', 'x-amz-content-sha256', 'x-amzn-trace-id']) {
+      assert.equal(seen[name], undefined, name);
+    }
+  });
+
+  it("the API's answer is sandboxed on our origin, and the headers its Connection header names are dropped", async () => {
+    provider.apiBody = { bytes: 64, contentType: 'text/html' };
+    provider.apiHeaders = {
+      connection: 'x-api-hop, close',
+      'x-api-hop': 'api-private',
+      'content-security-policy': 'default-src *',
+      'x-content-type-options': 'none',
+    };
+    try {
+      const answer = await rawGet(`${ours.url}/connections/Crm/proxy/page.html`, {});
+      assert.equal(answer.status, 200, answer.body);
+      assert.equal(answer.headers['content-type'], 'text/html');
+      assert.equal(answer.headers['content-security-policy'], 'sandbox');
+      assert.equal(answer.headers['x-content-type-options'], 'nosniff');
+      assert.equal(answer.headers['x-api-hop'], undefined);
+    } finally {
+      provider.apiBody = undefined;
+      provider.apiHeaders = undefined;
+    }
   });
 
   it('the proxy retries once with a renewed token after a 401', async () => {

@@ -137,7 +137,7 @@ describe('connections in local mode', () => {
       headers: { 'content-type': 'application/json' },
     });
     assert.equal(unknown.status, 404);
-    assert.deepEqual(await unknown.json(), { error: 'unknown_connection', error_description: 'no connection named "Nope"' });
+    assert.deepEqual(await unknown.json(), { error: 'unknown_connection', error_description: "no connection named 'Nope'" });
     const proxied = await fetch(`${local.url}/connections/Crm/proxy/incidents`);
     assert.equal(proxied.status, 200);
     assert.equal(((await proxied.json()) as { sub: string }).sub, 'alice');

@@ -52,6 +52,8 @@ const NATIVE: ClientRegistration = {
   active: true,
   redirectUris: [REDIRECT_URI],
 };
+/** A public client whose pending sign-ins a test floods (local mode bounds them at 100 per client). */
+const FLOODED: ClientRegistration = { ...NATIVE, name: 'Flooded', clientId: 'flooded-app' };
 
 // --- a browser: one cookie jar per host, redirects followed by hand ------------------------------------------------
 
@@ -213,7 +215,7 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
     const secretId = `${example.namePrefix}/user-authentication`;
     manifest = {
       ...example,
-      clients: [...example.clients, WEB, NATIVE, LOOPBACK, SPA],
+      clients: [...example.clients, WEB, NATIVE, LOOPBACK, SPA, FLOODED],
       corsAllowedOrigins: [SPA_ORIGIN],
       userAuthentication: { issuer: upstreamIssuer, clientId: UPSTREAM_CLIENT_ID, scopes: ['openid'], secretId },
     };
@@ -304,24 +306,27 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
       assert.equal(claims.iss, registry.issuer);
     });
 
-    it('refreshes with rotation; reusing the old refresh token fails and revokes the family', async () => {
+    it('refreshes with rotation; a retry after a lost answer keeps the grant, a reuse after the new token revokes it', async () => {
       const config = await discover();
       const { tokens } = await authorize(config);
       const first = tokens.refresh_token!;
-      const refreshed = await client.refreshTokenGrant(config, first);
-      assert.ok(refreshed.refresh_token);
-      assert.notEqual(refreshed.refresh_token, first);
-      assert.equal(refreshed.scope, 'incidents.read');
-      assert.equal(decodeJwt(refreshed.access_token).sub, expectedSub());
+      // The answer to this refresh is lost on the way (the app crashed, the socket closed): the app still holds `first`.
+      const lost = await client.refreshTokenGrant(config, first);
+      const retried = await client.refreshTokenGrant(config, first);
+      assert.equal(retried.refresh_token, lost.refresh_token, 'the retry gets the same new refresh token');
+      assert.notEqual(retried.refresh_token, first);
+      assert.equal(retried.scope, 'incidents.read');
+      assert.equal(decodeJwt(retried.access_token).sub, expectedSub());
 
+      const second = await client.refreshTokenGrant(config, retried.refresh_token!);
+      // `first` again, now that its successor was used: whoever presents it is not the app. The whole grant goes.
       await assert.rejects(client.refreshTokenGrant(config, first), (err: client.ResponseBodyError) => {
         assert.equal(err.error, 'invalid_grant');
         assert.equal(err.status, 400);
         return true;
       });
-      // The successor, never used, went down with its family.
-      await assert.rejects(client.refreshTokenGrant(config, refreshed.refresh_token), { error: 'invalid_grant' });
-      assert.deepEqual(await client.tokenIntrospection(config, refreshed.refresh_token), { active: false });
+      await assert.rejects(client.refreshTokenGrant(config, second.refresh_token!), { error: 'invalid_grant' });
+      assert.deepEqual(await client.tokenIntrospection(config, second.refresh_token!), { active: false });
     });
 
     it('introspects access and refresh tokens, then revokes them', async () => {
@@ -518,6 +523,73 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
       ]) {
         assertErrorPage(await get(authorizeUrl(registry, { redirect_uri: redirect })), 'invalid_request');
       }
+    });
+
+    it('a non-loopback redirect URI with another port (even the default one): an error page, no Location', async () => {
+      for (const redirect of [`${SPA_ORIGIN}:8443/callback`, `${SPA_ORIGIN}:443/callback`]) {
+        assertErrorPage(await get(authorizeUrl(registry, { redirect_uri: redirect }, SPA)), 'invalid_request');
+      }
+    });
+
+    it('every repeated parameter is invalid_request, also when one occurrence is empty; never a sign-in', async () => {
+      const base = authorizeUrl(registry);
+      for (const [name, value] of [...base.searchParams]) {
+        for (const pair of [
+          [value, value],
+          ['', value],
+          [value, ''],
+          ['', ''],
+        ]) {
+          const url = new URL(base);
+          url.searchParams.delete(name);
+          for (const v of pair) url.searchParams.append(name, v);
+          const result = await get(url);
+          const what = `${name}=${JSON.stringify(pair)}`;
+          if (name === 'client_id' || name === 'redirect_uri') {
+            assertErrorPage(result, 'invalid_request');
+            continue;
+          }
+          assert.equal(result.status, 303, what);
+          const location = new URL(result.headers.get('location')!);
+          assert.equal(`${location.origin}${location.pathname}`, REDIRECT_URI, what);
+          assert.equal(location.searchParams.get('error'), 'invalid_request', what);
+          // A repeated state is not echoed: which one would be the client's?
+          if (name !== 'state') assert.equal(location.searchParams.get('state'), 'st-123', what);
+          else assert.equal(location.searchParams.get('state'), null, what);
+        }
+      }
+    });
+
+    it("the error_description on the client's redirect URI holds only RFC 6749 §5.2 characters, at most 400", async () => {
+      const url = authorizeUrl(registry);
+      const name = `"\\\n\u00e9<${'n'.repeat(3000)}`;
+      url.searchParams.append(name, '1');
+      url.searchParams.append(name, '2');
+      const result = await get(url);
+      assertErrorRedirect(result, 'invalid_request');
+      const description = new URL(result.headers.get('location')!).searchParams.get('error_description')!;
+      assert.match(description, /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,400}$/);
+    });
+
+    it('anonymous requests cannot evict a sign-in already sent to the provider: past 100, they are refused', async () => {
+      const jar: Jar = new Map();
+      const started = await browserFetch(jar, authorizeUrl(registry, {}, FLOODED));
+      assert.equal(started.status, 302);
+      const atProvider = new URL(started.headers.get('location')!);
+      assert.equal(atProvider.origin, upstreamIssuer);
+      const answers: string[] = [];
+      for (let i = 0; i < 120; i++) {
+        const flood = await get(authorizeUrl(registry, {}, FLOODED));
+        const location = new URL(flood.headers.get('location')!);
+        answers.push(location.origin === upstreamIssuer ? 'provider' : String(location.searchParams.get('error')));
+      }
+      assert.deepEqual(
+        [answers.slice(0, 99), answers.slice(99)].map((part) => [...new Set(part)]),
+        [['provider'], ['temporarily_unavailable']],
+        'the 100th pending sign-in is the last one',
+      );
+      const { location } = await signIn(atProvider, { jar });
+      assert.ok(location.searchParams.get('code'), 'the user who started first still signs in');
     });
 
     it('an unknown client: an error page, even with a bad PKCE method', async () => {

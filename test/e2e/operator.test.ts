@@ -185,6 +185,18 @@ describe('two apps served in turn, from one folder', () => {
     const html = await response.text();
     assert.match(html, /AcmeMonitoring/);
     assert.ok(!html.includes(acme.client_secret));
+    const image = await fetch(`${main.issuer}/`, { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' } });
+    assert.equal(image.status, 403, 'an <img> on another site gets nothing');
+    // A burst of reports shares one read of the state, and the JWKS keeps answering meanwhile.
+    const burst = await Promise.all([
+      ...Array.from({ length: 10 }, () => fetch(`${main.issuer}/`).then(async (r) => [r.status, await r.text()] as const)),
+      fetch(`${main.issuer}/.well-known/jwks.json`).then(async (r) => [r.status, await r.text()] as const),
+    ]);
+    assert.deepEqual(
+      burst.map(([status]) => status),
+      Array.from({ length: 11 }, () => 200),
+    );
+    assert.match(burst[10][1], /"keys":\[\{/);
     const forged = await fetch(`${main.issuer}/_local/dashboard/connect`, {
       method: 'POST',
       headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },

@@ -125,7 +125,7 @@ describe('private_key_jwt and the JWT bearer grant against the local server', ()
     assert.equal(refused.length, 49);
     for (const r of refused) {
       assert.equal(r.status, 401);
-      assert.deepEqual(r.body, { error: 'invalid_client', error_description: 'client assertion "jti" has already been used' });
+      assert.deepEqual(r.body, { error: 'invalid_client', error_description: "client assertion 'jti' has already been used" });
     }
   });
 });

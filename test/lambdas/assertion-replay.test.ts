@@ -72,7 +72,7 @@ describe('assertion replay on DynamoDB (dynalite)', () => {
       [401, PARALLEL - 1],
     ]);
     for (const r of results.filter((x) => structured(x).statusCode === 401)) {
-      assert.deepEqual(jsonBody(r), { error: 'invalid_client', error_description: 'client assertion "jti" has already been used' });
+      assert.deepEqual(jsonBody(r), { error: 'invalid_client', error_description: "client assertion 'jti' has already been used" });
     }
   });
 
@@ -94,7 +94,7 @@ describe('assertion replay on DynamoDB (dynalite)', () => {
     assert.equal(refused.length, PARALLEL - 1);
     for (const r of refused) {
       assert.equal(structured(r).statusCode, 400);
-      assert.deepEqual(jsonBody(r), { error: 'invalid_grant', error_description: 'assertion "jti" has already been used' });
+      assert.deepEqual(jsonBody(r), { error: 'invalid_grant', error_description: "assertion 'jti' has already been used" });
     }
   });
 });

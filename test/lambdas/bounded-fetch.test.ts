@@ -34,6 +34,14 @@ describe('boundedFetch', () => {
       if (req.url === '/declared-huge') return void res.writeHead(200, { 'content-length': String(50 * 1024 * 1024) }).end();
       if (req.url === '/redirect') return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
       if (req.url === '/silent') return; // never answers
+      if (req.url === '/trickle') {
+        // Headers at once, then one byte every 100 ms for 3 s: the deadline must cover the body, not just the headers.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        let left = 30;
+        const drip = setInterval(() => (left-- > 0 ? res.write(' ') : (clearInterval(drip), res.end())), 100);
+        res.on('close', () => clearInterval(drip));
+        return;
+      }
       if (req.url === '/echo') {
         let body = '';
         req.on('data', (c: Buffer) => (body += c));
@@ -66,6 +74,11 @@ describe('boundedFetch', () => {
   it('gives up at its deadline with a TimeoutError', async () => {
     const impatient = boundedFetch({ maxBytes: 1024, timeoutMs: 500, allowPrivateNetwork: true });
     await assert.rejects(impatient(`${base}/silent`), { name: 'TimeoutError' });
+  });
+
+  it('gives up at its deadline when the body trickles in after fast headers', async () => {
+    const impatient = boundedFetch({ maxBytes: 1024, timeoutMs: 500, allowPrivateNetwork: true });
+    await assert.rejects(impatient(`${base}/trickle`), { name: 'TimeoutError' });
   });
 
   it('sends method, headers and body as fetch does', async () => {

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, exportJWK, importJWK, jwtVerify, type CryptoKey } from 'jose';
 import { CLIENT_ASSERTION_TYPE, clientAssertionReplayKey } from '../../lambdas/authorization-server/client-assertion';
 import { discoveryDocument } from '../../lambdas/authorization-server/endpoints/discovery';
 import { MAX_ASSERTION_LIFETIME_SECS } from '../../lambdas/authorization-server/jwt-assertion';
@@ -59,6 +59,7 @@ describe('private_key_jwt client authentication', () => {
   let inactive: ClientRegistration;
   let publicClient: ClientRegistration;
   let misregisteredPublic: ClientRegistration;
+  let anyAlg: ClientRegistration;
 
   before(async () => {
     [key, rsaKey, otherKey] = await Promise.all([testKey('ES256'), testKey('RS256'), testKey('ES256')]);
@@ -75,9 +76,12 @@ describe('private_key_jwt client authentication', () => {
     publicClient = keyClient('Public', {}, { authMethod: 'none', grantTypes: ['authorization_code', 'refresh_token'] });
     // A registration synth would refuse (a public client with client_credentials), as if edited in the table by hand.
     misregisteredPublic = keyClient('HandEdited', {}, { authMethod: 'none' });
+    // An RSA key registered without `alg`: only our list of algorithms stands between it and RS384 or RS512.
+    const { alg: _alg, ...rsaWithoutAlg } = rsaKey.publicJwk;
+    anyAlg = keyClient('AnyAlg', { jwks: { keys: [rsaWithoutAlg] } });
     h = await createHarness({
       registrations: new ManifestRegistrationStore({
-        clients: [...Object.values(CLIENTS), inline, remote, inactive, publicClient, misregisteredPublic],
+        clients: [...Object.values(CLIENTS), inline, remote, inactive, publicClient, misregisteredPublic, anyAlg],
       }),
     });
     state = h.state;
@@ -137,7 +141,7 @@ describe('private_key_jwt client authentication', () => {
     const recorded = await state.get(clientAssertionReplayKey(inline.clientId, 'once-only'));
     assert.deepEqual(recorded, { pk: 'jti#inline-client#once-only', expiresAt: nowSecs() + 60 + 30 });
     const before = issuedCount();
-    assertError(await request(assertion), 401, 'invalid_client', 'client assertion "jti" has already been used');
+    assertError(await request(assertion), 401, 'invalid_client', "client assertion 'jti' has already been used");
     assert.equal(issuedCount(), before);
   });
 
@@ -146,37 +150,37 @@ describe('private_key_jwt client authentication', () => {
       [
         'a wrong aud',
         () => signAssertion(key, claimsFor(inline, { aud: 'https://elsewhere.example/token' })),
-        'client assertion unexpected "aud" claim value',
+        "client assertion unexpected 'aud' claim value",
       ],
       [
         'an expired assertion',
         () => signAssertion(key, claimsFor(inline, { claims: { iat: nowSecs() - 600, exp: nowSecs() - 120 } })),
-        'client assertion "exp" claim timestamp check failed',
+        "client assertion 'exp' claim timestamp check failed",
       ],
       [
         'an exp more than five minutes away',
         () => signAssertion(key, claimsFor(inline, { lifetimeSecs: MAX_ASSERTION_LIFETIME_SECS + 120 })),
-        'client assertion "exp" claim is more than 300 seconds away',
+        "client assertion 'exp' claim is more than 300 seconds away",
       ],
       [
         'a missing exp',
         () => signAssertion(key, claimsFor(inline, { claims: { exp: undefined } })),
-        'client assertion missing required "exp" claim',
+        "client assertion missing required 'exp' claim",
       ],
       [
         'a missing jti',
         () => signAssertion(key, claimsFor(inline, { claims: { jti: undefined } })),
-        'client assertion missing required "jti" claim',
+        "client assertion missing required 'jti' claim",
       ],
       [
         'a jti longer than 256 characters',
         () => signAssertion(key, claimsFor(inline, { claims: { jti: 'j'.repeat(257) } })),
-        'client assertion "jti" claim must be a string of 1 to 256 characters',
+        "client assertion 'jti' claim must be a string of 1 to 256 characters",
       ],
       [
         'an iss that is not the client',
         () => signAssertion(key, claimsFor(inline, { iss: 'someone-else' })),
-        'client assertion unexpected "iss" claim value',
+        "client assertion unexpected 'iss' claim value",
       ],
       ['an unknown key', () => signAssertion(otherKey, claimsFor(inline)), AUTH_FAILED],
       ['a registered kid with a wrong signature', () => signAssertion({ ...otherKey, kid: key.kid }, claimsFor(inline)), AUTH_FAILED],
@@ -192,6 +196,18 @@ describe('private_key_jwt client authentication', () => {
         assertError(await request(await make()), 401, 'invalid_client', description);
         assert.equal(issuedCount(), before);
       });
+    }
+  });
+
+  it('refuses an algorithm outside the advertised list (RS384, RS512) even when the key would verify it', async () => {
+    assert.equal(structured(await request(await signAssertion(rsaKey, claimsFor(anyAlg)))).statusCode, 200, 'RS256 is fine');
+    for (const alg of ['RS384', 'RS512']) {
+      // The same RSA key, imported for the other hash (a WebCrypto key is bound to one).
+      const privateKey = (await importJWK(await exportJWK(rsaKey.privateKey), alg)) as CryptoKey;
+      const before = issuedCount();
+      const assertion = await signAssertion({ ...rsaKey, alg, privateKey }, claimsFor(anyAlg));
+      assertError(await request(assertion), 401, 'invalid_client', AUTH_FAILED);
+      assert.equal(issuedCount(), before, alg);
     }
   });
 

@@ -165,6 +165,20 @@ describe('JWKS', () => {
     assert.equal((await verifyWith(h, jwt)).payload.sub, CLIENTS.basic.clientId);
   });
 
+  it('never serves or caches an empty key ring ({"keys":[]}): 503 until a key is there, then the key at once', async () => {
+    const h = await createHarness();
+    const published = (await h.state.get(PUBLIC_KEY_RING_KEY))!;
+    await h.state.put({ ...published, keys: [] });
+    for (let i = 0; i < 2; i++) {
+      const keyless = await h.server.handle(apiEvent({ path: '/.well-known/jwks.json' }));
+      assert.equal(structured(keyless).statusCode, 503, structured(keyless).body);
+      assert.equal(header(keyless, 'cache-control'), 'no-store');
+      assert.equal(jsonBody(keyless).error, 'temporarily_unavailable');
+    }
+    await h.state.put(published);
+    assert.equal((await jwks(h)).keys.length, 2, 'the empty ring was not cached');
+  });
+
   it('answers 503 temporarily_unavailable with Retry-After while the signing key secret has no value, and never caches that', async () => {
     const h = await createHarness();
     let empty = true;

@@ -153,7 +153,7 @@ describe('JWT bearer grant', () => {
     const assertion = await signAssertion(idpKey, userClaims());
     assert.equal(structured(await exchange(assertion)).statusCode, 200);
     const before = issuedCount();
-    assertError(await exchange(assertion), 400, 'invalid_grant', 'assertion "jti" has already been used');
+    assertError(await exchange(assertion), 400, 'invalid_grant', "assertion 'jti' has already been used");
     assert.equal(issuedCount(), before);
   });
 
@@ -162,30 +162,30 @@ describe('JWT bearer grant', () => {
       [
         'a wrong aud',
         () => signAssertion(idpKey, userClaims({ aud: 'https://other.example/token' })),
-        'assertion unexpected "aud" claim value',
+        "assertion unexpected 'aud' claim value",
       ],
       [
         'an expired assertion',
         () => signAssertion(idpKey, userClaims({ claims: { iat: nowSecs() - 900, exp: nowSecs() - 60 } })),
-        'assertion "exp" claim timestamp check failed',
+        "assertion 'exp' claim timestamp check failed",
       ],
       [
         'an exp more than five minutes away',
         () => signAssertion(idpKey, userClaims({ lifetimeSecs: 3600 })),
-        'assertion "exp" claim is more than 300 seconds away',
+        "assertion 'exp' claim is more than 300 seconds away",
       ],
-      ['a missing exp', () => signAssertion(idpKey, userClaims({ claims: { exp: undefined } })), 'assertion missing required "exp" claim'],
-      ['a missing jti', () => signAssertion(idpKey, userClaims({ claims: { jti: undefined } })), 'assertion missing required "jti" claim'],
+      ['a missing exp', () => signAssertion(idpKey, userClaims({ claims: { exp: undefined } })), "assertion missing required 'exp' claim"],
+      ['a missing jti', () => signAssertion(idpKey, userClaims({ claims: { jti: undefined } })), "assertion missing required 'jti' claim"],
       [
         'a jti longer than 256 characters',
         () => signAssertion(idpKey, userClaims({ claims: { jti: 'j'.repeat(257) } })),
-        'assertion "jti" claim must be a string of 1 to 256 characters',
+        "assertion 'jti' claim must be a string of 1 to 256 characters",
       ],
-      ['a missing sub', () => signAssertion(idpKey, userClaims({ claims: { sub: undefined } })), 'assertion missing required "sub" claim'],
+      ['a missing sub', () => signAssertion(idpKey, userClaims({ claims: { sub: undefined } })), "assertion missing required 'sub' claim"],
       [
         'an issuer the client is not trusted for',
         () => signAssertion(idpKey, userClaims({ iss: 'https://evil.example' })),
-        'assertion unexpected "iss" claim value',
+        "assertion unexpected 'iss' claim value",
       ],
       ['an unknown key', () => signAssertion(strangerKey, userClaims()), UNVERIFIED],
       ["the client's own key instead of the issuer's", () => signAssertion(clientKey, userClaims()), UNVERIFIED],
@@ -230,7 +230,7 @@ describe('JWT bearer grant', () => {
       ),
       401,
       'invalid_client',
-      'client assertion "exp" claim timestamp check failed',
+      "client assertion 'exp' claim timestamp check failed",
     );
     assertError(
       await h.server.handle(tokenEvent({ grant_type: JWT_BEARER_GRANT_TYPE, assertion: user }, { basic: [bearer.clientId, 'wrong'] })),

@@ -154,6 +154,28 @@ describe('token endpoint: client_credentials', () => {
     );
   });
 
+  it('error_description holds only RFC 6749 §5.2 characters and never echoes a 16 KB value', async () => {
+    const ALLOWED = /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,400}$/;
+    const long = 'g'.repeat(16 * 1024 - 100);
+    const huge = assertOAuthError(
+      await h.server.handle(tokenEvent({ grant_type: long }, { basic: basicCreds() })),
+      400,
+      'unsupported_grant_type',
+    );
+    assert.equal(huge, 'grant_type is not supported');
+    const odd = 'x"\\\n\u00e9\u202e\u0000y';
+    const repeated = `grant_type=client_credentials&${encodeURIComponent(odd)}=1&${encodeURIComponent(odd)}=2`;
+    for (const body of [new URLSearchParams({ grant_type: odd }).toString(), repeated]) {
+      const event = tokenEvent(body, { basic: basicCreds() });
+      const description = jsonBody<{ error_description: string }>(await h.server.handle(event)).error_description;
+      assert.match(description, ALLOWED, JSON.stringify(description));
+      assert.match(description, /x'\?\?\?\?\?y/, 'quote made single, the rest replaced');
+    }
+    const path = `/oauth2/${'p'.repeat(2000)}\u00e9"`;
+    const notFound = jsonBody<{ error_description: string }>(await h.server.handle(apiEvent({ path }))).error_description;
+    assert.match(notFound, ALLOWED);
+  });
+
   it('answers missing grant_type with invalid_request, unknown with unsupported_grant_type', async () => {
     assertOAuthError(await h.server.handle(tokenEvent({ scope: 'incidents.read' }, { basic: basicCreds() })), 400, 'invalid_request');
     assertOAuthError(await h.server.handle(tokenEvent({ grant_type: 'password' }, { basic: basicCreds() })), 400, 'unsupported_grant_type');

@@ -29,7 +29,7 @@ const base = (name: string, grace?: number): ClientRegistration & { secretId: st
   redirectUris: [REDIRECT],
   ...(grace !== undefined ? { refreshTokenReuseGraceSecs: grace } : {}),
 });
-const STRICT = base('Strict');
+const STRICT = base('Strict', 0);
 const GRACEFUL = base('Graceful', 30);
 
 describe('user grants under concurrency (dynalite)', () => {

@@ -34,10 +34,11 @@ const userClient = (name: string, overrides: Partial<ClientRegistration> = {}): 
 const WEB = userClient('Web', { refreshTokenIdleTtlSecs: 3600, refreshTokenAbsoluteTtlSecs: 7200 });
 const OTHER = userClient('Other');
 const GRACE = userClient('Grace', { refreshTokenReuseGraceSecs: 30 });
+const STRICT = userClient('Strict', { refreshTokenReuseGraceSecs: 0 });
 const NO_REFRESH = userClient('NoRefresh', { grantTypes: ['authorization_code'] });
 // Idle expiry far inside the absolute lifetime, so only the idle rule can refuse.
 const IDLE = userClient('Idle', { refreshTokenIdleTtlSecs: 3600, refreshTokenAbsoluteTtlSecs: 30 * 86_400 });
-const USER_CLIENTS = [WEB, OTHER, GRACE, NO_REFRESH, IDLE];
+const USER_CLIENTS = [WEB, OTHER, GRACE, STRICT, NO_REFRESH, IDLE];
 
 let h: Harness;
 const secrets = new Map<string, string>();
@@ -94,6 +95,7 @@ async function post(path: string, form: Record<string, string>, c: ClientRegistr
 const invalidGrant = (description: string) => ({ error: 'invalid_grant', error_description: description });
 const INVALID_CODE = invalidGrant('authorization code is invalid, expired or already used');
 const INVALID_REFRESH = invalidGrant('refresh token is invalid, expired or revoked');
+const REUSED = invalidGrant('refresh token was already used; every token of this grant is revoked');
 
 describe('authorization_code grant', () => {
   it('issues a user token and a refresh token for a code, PKCE verifier and redirect URI', async () => {
@@ -223,12 +225,43 @@ describe('refresh_token grant', () => {
     });
   });
 
-  it('reuse of a rotated refresh token revokes the family', async () => {
+  it('refuses widening to a scope the client is registered for but the user did not grant', async () => {
+    const { body } = await redeem(await code(WEB, { scope: 'incidents.read' }));
+    assert.equal(body.scope, 'incidents.read');
+    const wider = await refresh(body.refresh_token as string, WEB, { scope: 'incidents.read incidents.write' });
+    assert.deepEqual(wider, {
+      status: 400,
+      body: { error: 'invalid_scope', error_description: 'scope exceeds what the user granted: incidents.write' },
+    });
+    const same = await refresh(body.refresh_token as string);
+    assert.equal(same.body.scope, 'incidents.read', 'the refused request did not use the token up');
+  });
+
+  it('reuse of a rotated refresh token after the grace window (30 s by default) revokes the family', async () => {
     const first = await start();
     const next = await refresh(first.refresh_token as string);
+    h.clock.advance(31);
     const reuse = await refresh(first.refresh_token as string);
-    assert.deepEqual(reuse, { status: 400, body: invalidGrant('refresh token was already used; every token of this grant is revoked') });
+    assert.deepEqual(reuse, { status: 400, body: REUSED });
     assert.deepEqual(await refresh(next.body.refresh_token as string), { status: 400, body: INVALID_REFRESH });
+  });
+
+  it('a retry after a lost answer gets the same pair; once the new token was used, the old one revokes the family', async () => {
+    const first = await start();
+    const lost = await refresh(first.refresh_token as string);
+    h.clock.advance(5);
+    assert.deepEqual(await refresh(first.refresh_token as string), lost, 'the retry within the default grace window');
+    const third = await refresh(lost.body.refresh_token as string);
+    assert.equal(third.status, 200);
+    assert.deepEqual(await refresh(first.refresh_token as string), { status: 400, body: REUSED }, 'still within 30 s');
+    assert.deepEqual(await refresh(third.body.refresh_token as string), { status: 400, body: INVALID_REFRESH });
+  });
+
+  it('refreshTokenReuseGraceSecs: 0 makes any reuse revoke the family', async () => {
+    const first = await start(STRICT);
+    const next = await refresh(first.refresh_token as string, STRICT);
+    assert.deepEqual(await refresh(first.refresh_token as string, STRICT), { status: 400, body: REUSED });
+    assert.deepEqual(await refresh(next.body.refresh_token as string, STRICT), { status: 400, body: INVALID_REFRESH });
   });
 
   it('refuses the refresh token of another client, and the owner keeps it', async () => {
@@ -372,6 +405,7 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
   it("refresh-token reuse revokes the family's access tokens too", async () => {
     const { body } = await redeem(await code());
     const next = await refresh(body.refresh_token as string);
+    h.clock.advance(31); // past the grace window: a reuse, not a retry
     assert.equal((await refresh(body.refresh_token as string)).status, 400);
     for (const token of [body.access_token, next.body.access_token] as string[]) {
       assert.deepEqual(await post('/oauth2/introspect', { token }), { status: 200, body: { active: false } });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsSecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
-import { Testing } from 'cdktf';
+import { TerraformOutput, Testing } from 'cdktf';
 import {
   findLogGroupsWithoutRetention,
   findRegistrationWrites,
@@ -46,6 +47,19 @@ describe('rules', () => {
         findWildcardDataActions(policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ['*'] })).length,
         1,
       );
+    });
+
+    it('flags a data action allowed with NotResource (every resource but a few)', () => {
+      const notResource = {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        NotResource: 'arn:aws:secretsmanager:eu-west-1:1:secret:x',
+      };
+      assert.deepEqual(
+        findWildcardDataActions(policy(notResource)).map((f) => f.address),
+        ['aws_iam_role_policy.p'],
+      );
+      assert.deepEqual(findWildcardDataActions(policy({ ...notResource, Effect: 'Deny' })), [], 'a Deny with NotResource is fine');
     });
   });
 
@@ -168,6 +182,25 @@ describe('rules', () => {
         ['aws_secretsmanager_secret_version.v', 'aws_ssm_parameter.p', 'aws_lambda_function.f'],
       );
     });
+
+    it("flags a secret in an output: a secret's value referenced, or a private JWK written out", () => {
+      const config = {
+        output: {
+          leaked: { value: '${data.aws_secretsmanager_secret_version.s.secret_string}', sensitive: true },
+          password: { value: '${random_password.p.result}' },
+          jwk: { value: JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'private' }) },
+          arn: { value: '${aws_secretsmanager_secret.s.arn}' },
+        },
+      };
+      assert.deepEqual(
+        findSecretValues(config).map((f) => f.message.replace(/ at .*/, '')),
+        [
+          "output uses a secret's value (secret_string)",
+          "output uses a secret's value (random_password result)",
+          'output holds a private JWK',
+        ],
+      );
+    });
   });
 
   describe('RegistryRulesAspect', () => {
@@ -183,6 +216,30 @@ describe('rules', () => {
             /\[log-group-without-retention\] aws_cloudwatch_log_group\.Registry_Forever_\w+ has no retention_in_days/,
           );
           assert.match(error.message, /\[secret-value\] aws_secretsmanager_secret_version\.Registry_Leak_\w+ sets secret_string/);
+          return true;
+        },
+      );
+    });
+
+    it('fails synth on a secret in an output and on a data action allowed with NotResource', () => {
+      const { stack, registry } = fixture();
+      const version = new DataAwsSecretsmanagerSecretVersion(registry, 'Read', { secretId: 'x/clients/Acme' });
+      new TerraformOutput(registry, 'LeakedSecret', { value: version.secretString, sensitive: true });
+      new IamRolePolicy(registry, 'AllBut', {
+        role: registry.authorizationServer.role.id,
+        policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', NotResource: 'arn:aws:secretsmanager:*:*:secret:x' }],
+        }),
+      });
+      assert.throws(
+        () => Testing.fullSynth(stack),
+        (error: Error) => {
+          assert.match(error.message, /\[secret-value\] output uses a secret's value \(secret_string\)/);
+          assert.match(
+            error.message,
+            /\[wildcard-data-action\] aws_iam_role_policy\.Registry_AllBut_\w+ allows "secretsmanager:GetSecretValue"/,
+          );
           return true;
         },
       );

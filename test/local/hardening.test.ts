@@ -68,7 +68,7 @@ describe('local mode hardening', () => {
       assert.equal(answer.status, 404);
       const broker = await send(port, 'POST', '/_local/connections/%25ZZ/token', json, '{}');
       assert.equal(broker.status, 404);
-      assert.deepEqual(JSON.parse(broker.body), { error: 'unknown_connection', error_description: 'no connection named "%ZZ"' });
+      assert.deepEqual(JSON.parse(broker.body), { error: 'unknown_connection', error_description: "no connection named '%ZZ'" });
     });
 
     it('the connections handler in process: a decoded parameter is not decoded again (as in AWS)', async () => {
@@ -146,6 +146,18 @@ describe('local mode hardening', () => {
       assert.doesNotMatch(answer.body, /link=/);
     });
 
+    it('the broker takes application/json itself, not a type that merely mentions it (415)', async () => {
+      for (const type of ['text/plain; x=application/json', 'text/plain;application/json', 'application/jsonx', 'x-application/json']) {
+        const answer = await send(port, 'POST', '/_local/connections/Api/token', { 'content-type': type }, '{}');
+        assert.equal(answer.status, 415, type);
+        assert.doesNotMatch(answer.body, /access_token/);
+      }
+      assert.equal(
+        (await send(port, 'POST', '/_local/connections/Api/token', { 'content-type': 'Application/JSON; charset=utf-8' }, '{}')).status,
+        200,
+      );
+    });
+
     it('the broker takes JSON only (415), and a same-origin or Origin-less JSON request works', async () => {
       assert.equal((await send(port, 'POST', '/_local/connections/Api/token', { 'content-type': 'text/plain' }, '{}')).status, 415);
       assert.equal((await send(port, 'POST', '/_local/connections/Api/token', {}, '{}')).status, 415);
@@ -171,6 +183,38 @@ describe('local mode hardening', () => {
       }
       const ok = await send(port, 'GET', '/connections/Api/proxy/incidents');
       assert.equal(ok.status, 200, ok.body);
+    });
+
+    it('no page loads through the proxy: navigations and frames are refused, even same-origin or typed in', async () => {
+      for (const headers of [
+        { 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'none', 'sec-fetch-dest': 'document' },
+        { 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'same-origin' },
+        { 'sec-fetch-dest': 'document' },
+        { 'sec-fetch-dest': 'iframe', 'sec-fetch-site': 'same-origin' },
+      ] as Record<string, string>[]) {
+        const answer = await send(port, 'GET', '/connections/Api/proxy/incidents', headers);
+        assert.equal(answer.status, 403, JSON.stringify(headers));
+        assert.doesNotMatch(answer.body, /incidents/);
+      }
+      const fromScript = { 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'empty' };
+      assert.equal((await send(port, 'GET', '/connections/Api/proxy/incidents', fromScript)).status, 200);
+    });
+
+    it('the dashboard (/) refuses cross-site requests: an <img> or fetch on another page', async () => {
+      for (const headers of [
+        { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' },
+        { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' },
+        { origin: 'http://evil.example' },
+      ] as Record<string, string>[]) {
+        assert.equal((await send(port, 'GET', '/', headers)).status, 403, JSON.stringify(headers));
+      }
+      // This server has no dashboard (404); what matters is that the guard lets the operator's own requests through.
+      for (const headers of [{}, { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' }, { 'sec-fetch-site': 'same-origin' }] as Record<
+        string,
+        string
+      >[]) {
+        assert.notEqual((await send(port, 'GET', '/', headers)).status, 403, JSON.stringify(headers));
+      }
     });
 
     it('internal introspection (IAM in AWS) refuses cross-origin requests too', async () => {
@@ -218,6 +262,28 @@ describe('local mode hardening', () => {
         written.join('\n'),
       );
       assert.ok(!written.some((line) => line.includes('\u001b')), written.join('\n'));
+    });
+
+    it('a client secret sent where the client id goes never reaches the log', async () => {
+      const { client_id: id, client_secret: secret } = target.registry.credentials.AcmeMonitoring;
+      const before = lines.length;
+      const form = { 'content-type': 'application/x-www-form-urlencoded' };
+      const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+      const attempts: [Record<string, string>, string][] = [
+        [form, new URLSearchParams({ grant_type: 'client_credentials', client_id: `${id}:${secret}` }).toString()],
+        [form, new URLSearchParams({ grant_type: 'client_credentials', client_id: secret, client_secret: id }).toString()],
+        [{ ...form, authorization: basic(secret, id) }, 'grant_type=client_credentials'],
+        [form, new URLSearchParams({ grant_type: 'nonsense', client_id: `${id}:${secret}` }).toString()],
+      ];
+      for (const [headers, body] of attempts) {
+        assert.equal((await send(port, 'POST', '/oauth2/token', headers, body)).status >= 400, true);
+      }
+      const written = lines.slice(before);
+      assert.ok(written.filter((line) => line.includes('token_denied')).length >= attempts.length, written.join('\n'));
+      assert.ok(!written.some((line) => line.includes(secret)), written.join('\n'));
+      // A well-formed id is still logged: the operator sees who was refused.
+      await send(port, 'POST', '/oauth2/token', form, new URLSearchParams({ grant_type: 'client_credentials', client_id: id }).toString());
+      assert.ok(lines.slice(before).some((line) => line.includes('token_denied') && line.includes(id)));
     });
 
     it('an error is logged by its message, not as {}', () => {

@@ -16,6 +16,8 @@ import { PENDING_SIGN_IN_QUOTA } from '../../bin/local/state-quotas';
 import { CorruptLocalFileError } from '../../lambdas/shared/adapters/json-file';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore, recordDirectory } from '../../lambdas/shared/adapters/local-state-store';
+import { StateQuotaExceededError } from '../../lambdas/shared/ports';
+import { FrozenClock } from '../../testing/clock';
 import { exampleManifest, freePort, repoRoot } from '../../testing/example-app';
 
 const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
@@ -110,20 +112,42 @@ describe('local state files', () => {
     assert.deepEqual(JSON.parse(readFileSync(`${file}.migrated`, 'utf8')).items, items);
   });
 
-  it('pending sign-ins are bounded per client and in total; the newest always gets in', async () => {
+  it('list reads the item files asynchronously: other work runs before it resolves', async () => {
+    const store = new LocalStateStore(path.join(mkdtempSync(path.join(tmpdir(), 'state-')), 'state.json'));
+    for (let i = 0; i < 200; i++) await store.put({ pk: `tokenset#Crm#user-${i}`, subject: `user-${i}` });
+    const order: string[] = [];
+    const listed = store.list('tokenset#Crm#').then((items) => order.push(`listed ${items.length}`));
+    setImmediate(() => order.push('other work'));
+    await listed;
+    assert.deepEqual(order, ['other work', 'listed 200']);
+  });
+
+  it('pending sign-ins are bounded per client and in total: past a bound a new one is refused, none is evicted', async () => {
+    const clock = new FrozenClock(1_000_000_000_000);
     const store = new LocalStateStore(path.join(mkdtempSync(path.join(tmpdir(), 'state-')), 'state.json'), {
+      clock: clock.now,
       quotas: [{ ...PENDING_SIGN_IN_QUOTA, perGroup: 5, total: 12 }],
     });
-    const pending = (client: string, i: number) => ({ pk: `authreq#${client}-${i}`, clientId: client, expiresAt: 4_000_000_000 + i });
-    for (let i = 0; i < 20; i++) assert.equal(await store.put(pending('a', i), { kind: 'notExists' }), true);
+    const expiresAt = clock.now() / 1000 + 600;
+    const pending = (client: string, i: number) => ({ pk: `authreq#${client}-${i}`, clientId: client, expiresAt: expiresAt + i });
+    for (let i = 0; i < 5; i++) assert.equal(await store.put(pending('a', i), { kind: 'notExists' }), true);
+    for (let i = 5; i < 20; i++) await assert.rejects(store.put(pending('a', i), { kind: 'notExists' }), StateQuotaExceededError);
+    const first = [0, 1, 2, 3, 4].map((i) => `authreq#a-${i}`);
     assert.deepEqual(
       (await store.list('authreq#')).map((item) => item.pk),
-      [15, 16, 17, 18, 19].map((i) => `authreq#a-${i}`),
+      first,
+      'the sign-ins in progress stay',
     );
-    for (const client of ['b', 'c', 'd']) for (let i = 0; i < 5; i++) await store.put(pending(client, i), { kind: 'notExists' });
-    const all = await store.list('authreq#');
-    assert.equal(all.length, 12);
-    assert.ok(all.some((item) => item.pk === 'authreq#d-4'));
+    assert.equal(await store.update('authreq#a-0', { stage: 'consent' }), true, 'a stored one still moves on');
+    for (let i = 0; i < 5; i++) await store.put(pending('b', i), { kind: 'notExists' });
+    await store.put(pending('d', 0), { kind: 'notExists' });
+    await store.put(pending('d', 1), { kind: 'notExists' });
+    await assert.rejects(store.put(pending('d', 2), { kind: 'notExists' }), StateQuotaExceededError, 'the total bound');
+    assert.equal((await store.list('authreq#')).length, 12);
+    await store.delete('authreq#b-0');
+    assert.equal(await store.put(pending('d', 2), { kind: 'notExists' }), true, 'a finished one makes room');
+    clock.advance(620);
+    assert.equal(await store.put(pending('a', 30), { kind: 'notExists' }), true, 'expired ones no longer count');
     // Other kinds are not bounded.
     for (let i = 0; i < 30; i++) await store.put({ pk: `code#${i}` });
     assert.equal((await store.list('code#')).length, 30);

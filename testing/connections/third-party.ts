@@ -29,6 +29,8 @@ export interface ThirdParty {
   oversizedBytesSent: number;
   /** Makes the resource server answer accepted requests with a body of this many bytes of this type (not JSON). */
   apiBody?: { bytes: number; contentType: string };
+  /** Headers the resource server adds to its accepted answers (a `Connection` one replaces its `close`). */
+  apiHeaders?: Record<string, string>;
   /** Makes the resource server answer 401 to the next N requests. */
   rejectNextApiRequests: number;
   readonly provider: { on(event: string, listener: (...args: any[]) => void): void };
@@ -175,9 +177,10 @@ export async function startThirdParty(options: ThirdPartyOptions): Promise<Third
         const { payload } = await jwtVerify(token, jwks, { issuer, audience: RESOURCE, algorithms: ['RS256'] });
         if (state.apiBody) {
           const { bytes, contentType } = state.apiBody;
-          return void res.writeHead(200, { 'content-type': contentType, connection: 'close' }).end(Buffer.alloc(bytes, 0x61));
+          const headers = { 'content-type': contentType, connection: 'close', ...state.apiHeaders };
+          return void res.writeHead(200, headers).end(Buffer.alloc(bytes, 0x61));
         }
-        res.writeHead(200, { 'content-type': 'application/json', 'x-api': 'resource', connection: 'close' }).end(
+        res.writeHead(200, { 'content-type': 'application/json', 'x-api': 'resource', connection: 'close', ...state.apiHeaders }).end(
           JSON.stringify({
             data: 'incidents',
             path: req.url,

@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Logger } from '../../shared/log';
 import type { ClientRegistration } from '../../shared/manifest';
+import { errorDescription } from '../../shared/oauth-syntax';
 import { redirect } from '../../shared/pages';
 import type { Clock, RegistrationStore, StateItem, StateStore } from '../../shared/ports';
 import { tableKey } from '../../shared/table-keys';
@@ -119,7 +120,8 @@ export function errorRedirect(
   description: string,
   cookies?: string[],
 ): APIGatewayProxyStructuredResultV2 {
-  return clientRedirect(pending.redirectUri, deps.issuer, { error, error_description: description, state: pending.state }, cookies);
+  const query = { error, error_description: errorDescription(description), state: pending.state };
+  return clientRedirect(pending.redirectUri, deps.issuer, query, cookies);
 }
 
 /** Issues the code for a consented request and sends the browser back to the client; clears the binding cookie. */

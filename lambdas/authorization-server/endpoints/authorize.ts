@@ -8,6 +8,7 @@ import { OAuthError } from '../../shared/errors';
 import type { RouteHandler } from '../../shared/http';
 import type { ClientRegistration } from '../../shared/manifest';
 import { errorPage, redirect } from '../../shared/pages';
+import { StateQuotaExceededError } from '../../shared/ports';
 import { ClientMetadataError, isClientIdUrl } from '../client-metadata-documents';
 import { isRegisteredRedirectUri } from '../redirect-uri';
 import type { ResourceIndicators } from '../resource-indicators';
@@ -35,12 +36,17 @@ class RedirectableError extends Error {
   }
 }
 
-/** The query, each parameter once; a repeated one is recorded so it can be refused (RFC 6749 §3.1). */
+/**
+ * The query, each parameter once; a repeated one is recorded so it can be refused (RFC 6749 §3.1), also when one of
+ * its occurrences is empty (`state=&state=x`), which otherwise counts as omitted.
+ */
 function readQuery(event: APIGatewayProxyEventV2): { params: Map<string, string>; repeated: Set<string> } {
   const params = new Map<string, string>();
+  const seen = new Set<string>();
   const repeated = new Set<string>();
   for (const [name, value] of new URLSearchParams(event.rawQueryString ?? '')) {
-    if (params.has(name)) repeated.add(name);
+    if (seen.has(name)) repeated.add(name);
+    seen.add(name);
     if (value !== '') params.set(name, value);
   }
   return { params, repeated };
@@ -172,6 +178,14 @@ async function sendToUpstream(
     const description = 'the sign-in provider could not be reached';
     return errorRedirect(deps, { redirectUri, state: request.state }, 'temporarily_unavailable', description);
   }
-  await deps.state.put(pending, { kind: 'notExists' });
+  try {
+    await deps.state.put(pending, { kind: 'notExists' });
+  } catch (err) {
+    if (!(err instanceof StateQuotaExceededError)) throw err;
+    // Local mode bounds pending sign-ins per client; the ones in progress keep their place (state-quotas.ts).
+    deps.log.warn('authorization_denied', { client_id: client.clientId, error: 'temporarily_unavailable', reason: 'pending_quota' });
+    const description = 'too many sign-ins to this client are in progress: try again in a few minutes';
+    return errorRedirect(deps, { redirectUri, state: request.state }, 'temporarily_unavailable', description);
+  }
   return redirect(location, [bindingCookie(deps.issuer, id, cookieValue)]);
 }

@@ -4,7 +4,7 @@
  */
 import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../../shared/errors';
 import { jsonResponse, type RouteHandler } from '../../shared/http';
-import type { Logger } from '../../shared/log';
+import { sentClientId, type Logger } from '../../shared/log';
 import { PUBLIC_CLIENT_GRANT_TYPES, type SupportedGrantType } from '../../shared/manifest';
 import type { Clock, StateStore } from '../../shared/ports';
 import type { AccessTokenIssuer } from '../access-token';
@@ -26,14 +26,18 @@ export function createTokenEndpoint(deps: {
 }): RouteHandler {
   return oauthEndpoint({ log: deps.log, denied: 'token_denied' }, async (event, denial) => {
     const params = readTokenRequest(event);
-    denial.client_id = params.get('client_id')?.slice(0, 200);
+    Object.assign(denial, sentClientId(params.get('client_id')));
     const grantType = params.get('grant_type');
     if (grantType === undefined) throw new InvalidRequestError('grant_type is required');
     const grant = deps.grants.get(grantType);
-    if (!grant) throw new UnsupportedGrantTypeError(`grant_type ${grantType} is not supported`);
+    // Named back only when it could be a grant type: never a 16 KB value echoed.
+    const named = grantType.length <= 100 ? ` ${grantType}` : '';
+    if (!grant) throw new UnsupportedGrantTypeError(`grant_type${named} is not supported`);
 
     const credentials = readClientCredentials(event, params);
-    denial.client_id = credentials.clientId.slice(0, 200);
+    delete denial.client_id;
+    delete denial.client_id_withheld;
+    Object.assign(denial, sentClientId(credentials.clientId));
     const client = await deps.authenticate(credentials);
     if (!client.grantTypes.includes(grantType as SupportedGrantType)) {
       throw new UnauthorizedClientError(`this client is not registered for ${grantType}`);

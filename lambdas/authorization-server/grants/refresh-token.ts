@@ -1,8 +1,9 @@
 /**
  * Refresh token grant (RFC 6749 §6) with rotation (RFC 9700 §4.14.2): every use returns a new refresh token and
  * retires the old one. Which request rotates is decided by one conditional write of the successor (its value is fixed
- * by the old token), so of concurrent uses exactly one wins; the others get the same pair within the client's grace
- * window, or count as reuse, which revokes the whole family.
+ * by the old token), so of concurrent uses exactly one wins. A later use of the old token is a retry (its answer was
+ * lost, or requests raced) while the successor is unused and the grace window (default 30 s) lasts: it gets the same
+ * pair. Otherwise it is reuse (RFC 9700 §4.14.2): someone else holds the token, and the whole family is revoked.
  */
 import { InvalidGrantError } from '../../shared/errors';
 import type { TokenResponse } from '../access-token';
@@ -67,12 +68,16 @@ function writeSuccessor(
   return request.state.put(next, { kind: 'notExists' });
 }
 
-/** The token was already rotated: the same pair within the grace window, else reuse, which revokes the family. */
+/**
+ * The token was already rotated: the same pair to a retry (within the grace window, successor never used), else reuse,
+ * which revokes the family. Once the successor was used, its holder is the client: whoever still presents the old one
+ * is not.
+ */
 async function answerReuse(request: GrantRequest, item: RefreshTokenItem, scope: string, successor: string): Promise<TokenResponse> {
   const { state, clock, client } = request;
   const rotated = await state.get<RefreshTokenItem>(refreshKey(successor));
   const { graceSecs } = refreshPolicy(client);
-  if (rotated && graceSecs > 0 && nowSecs(clock) - rotated.issuedAt <= graceSecs) {
+  if (rotated && rotated.rotatedAt === undefined && graceSecs > 0 && nowSecs(clock) - rotated.issuedAt <= graceSecs) {
     return issuePair(request, item, scope, successor, rotated.issuedAt);
   }
   await revokeFamily(state, item.familyId);

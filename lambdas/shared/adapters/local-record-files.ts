@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StateItem } from '../ports';
 import { parseLocalJson, writeFileAtomic } from './json-file';
@@ -18,6 +18,8 @@ export interface RecordBackend {
   set(item: StateItem): void;
   remove(pk: string): void;
   all(): StateItem[];
+  /** Every item, read without blocking the event loop for long (listing: the dashboard, `status`). */
+  allAsync(): Promise<StateItem[]>;
   /** Deletes items `expired` says are, without blocking requests for long; `now` marks stale temp files. */
   sweep(expired: (item: StateItem) => boolean): void;
 }
@@ -28,6 +30,7 @@ export class MemoryRecords implements RecordBackend {
   set = (item: StateItem) => void this.items.set(item.pk, item);
   remove = (pk: string) => void this.items.delete(pk);
   all = () => [...this.items.values()];
+  allAsync = async () => this.all();
   sweep(expired: (item: StateItem) => boolean): void {
     for (const [pk, item] of this.items) if (expired(item)) this.items.delete(pk);
   }
@@ -36,6 +39,8 @@ export class MemoryRecords implements RecordBackend {
 const LOSES = 'this one item is lost (a pending sign-in, a code, a refresh token or a token set)';
 const RECORD_FILE = /^[A-Za-z0-9_-]{43}\.json$/;
 const SWEEP_BATCH = 64;
+/** Files read at once by `allAsync`: enough to keep the disk busy, few enough to leave room for requests. */
+const READ_BATCH = 32;
 const STALE_TMP_MS = 60_000;
 
 export class RecordFiles implements RecordBackend {
@@ -79,6 +84,16 @@ export class RecordFiles implements RecordBackend {
       .flatMap((name) => this.read(join(this.dir, name)) ?? []);
   }
 
+  async allAsync(): Promise<StateItem[]> {
+    const names = (await readdir(this.dir)).filter((name) => RECORD_FILE.test(name));
+    const items: StateItem[] = [];
+    for (let from = 0; from < names.length; from += READ_BATCH) {
+      const batch = names.slice(from, from + READ_BATCH).map((name) => this.readAsync(join(this.dir, name)));
+      for (const item of await Promise.all(batch)) if (item) items.push(item);
+    }
+    return items;
+  }
+
   // The listing is asynchronous; each batch of checks and deletions is synchronous, so no request runs between
   // reading an item as expired and deleting it (a fresh item under the same key is never deleted).
   sweep(expired: (item: StateItem) => boolean): void {
@@ -107,6 +122,17 @@ export class RecordFiles implements RecordBackend {
     } catch {
       // gone meanwhile, or unreadable: the next sweep sees it again
     }
+  }
+
+  private async readAsync(file: string): Promise<StateItem | undefined> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    return parseLocalJson<StateItem>(file, text, LOSES);
   }
 
   private read(file: string): StateItem | undefined {

@@ -5,6 +5,7 @@
  */
 import {
   StateKeyTooLongError,
+  StateQuotaExceededError,
   stateKeyTooLong,
   type Clock,
   type Condition,
@@ -19,8 +20,9 @@ const SWEEP_INTERVAL_MS = { memory: 1_000, files: 60_000 };
 
 /**
  * A bound on the live items under `prefix`, per value of their `groupBy` attribute and in total. A new item past a
- * bound evicts the one that expires first (of its group, else of all): anonymous requests that each store an item
- * (pending sign-ins) cannot grow local state without end, and the newest request always works.
+ * bound is refused (`put` throws `StateQuotaExceededError`) and nothing stored is evicted for it: anonymous requests
+ * that each store an item (pending sign-ins) can neither grow local state without end nor push out an item someone
+ * is using (a sign-in already sent to the provider).
  */
 export interface StateQuota {
   readonly prefix: string;
@@ -101,7 +103,7 @@ export class LocalStateStore implements StateStore, StateLister {
     if (stateKeyTooLong(item.pk)) throw new StateKeyTooLongError(item.pk);
     if (!conditionHolds(condition, this.live(item.pk))) return false;
     const stored = withoutUndefined(structuredClone(item));
-    this.makeRoom(stored);
+    this.checkQuotas(stored);
     this.records.set(stored);
     this.track(stored);
     this.sweep();
@@ -127,11 +129,11 @@ export class LocalStateStore implements StateStore, StateLister {
     return item as T;
   }
 
-  /** Live items whose key starts with `prefix`, in key order. */
+  /** Live items whose key starts with `prefix`, in key order; the files are read asynchronously, in batches. */
   async list<T extends StateItem = StateItem>(prefix: string): Promise<T[]> {
+    const all = await this.records.allAsync();
     const now = this.clock();
-    return this.records
-      .all()
+    return all
       .filter((item) => item.pk.startsWith(prefix) && !isExpired(item, now))
       .sort((a, b) => (a.pk < b.pk ? -1 : a.pk > b.pk ? 1 : 0))
       .map((item) => structuredClone(item) as T);
@@ -158,18 +160,16 @@ export class LocalStateStore implements StateStore, StateLister {
     }
   }
 
-  /** Evicts, for each quota `item` falls under, the item expiring first of its group (or of all) when one is full. */
-  private makeRoom(item: StateItem): void {
+  /** Throws `StateQuotaExceededError` when a new `item` would pass a bound (counting live items only). */
+  private checkQuotas(item: StateItem): void {
+    const nowSecs = Math.floor(this.clock() / 1000);
     for (const { quota, groups } of this.quotas) {
       if (!item.pk.startsWith(quota.prefix)) continue;
-      const members = groups.get(String(item[quota.groupBy])) ?? new Map<string, number>();
-      if (members.has(item.pk)) continue;
+      const group = String(item[quota.groupBy]);
+      if (groups.get(group)?.has(item.pk)) continue;
+      for (const members of groups.values()) for (const [pk, expiresAt] of members) if (expiresAt < nowSecs) members.delete(pk);
       const total = [...groups.values()].reduce((n, m) => n + m.size, 0);
-      const victim = members.size >= quota.perGroup ? soonest([members]) : total >= quota.total ? soonest([...groups.values()]) : undefined;
-      if (victim !== undefined) {
-        this.records.remove(victim);
-        this.untrack(victim);
-      }
+      if ((groups.get(group)?.size ?? 0) >= quota.perGroup || total >= quota.total) throw new StateQuotaExceededError(quota.prefix);
     }
   }
 
@@ -185,13 +185,6 @@ export class LocalStateStore implements StateStore, StateLister {
   private untrack(pk: string): void {
     for (const { groups } of this.quotas) for (const members of groups.values()) members.delete(pk);
   }
-}
-
-/** The key expiring first among `groups`. */
-function soonest(groups: readonly Map<string, number>[]): string | undefined {
-  let found: [string, number] | undefined;
-  for (const members of groups) for (const [pk, at] of members) if (!found || at < found[1]) found = [pk, at];
-  return found?.[0];
 }
 
 /** `…/state.json` → `…/state` (the directory of per-item files). */
