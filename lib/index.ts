@@ -4,6 +4,7 @@ export * from './registry-options';
 export * from './external-client';
 export * from './user-authentication';
 export * from './protected-route';
+export * from './mcp-server';
 export * from './data-route';
 export * from './connection-options';
 export * from './third-party-connection';

@@ -4,6 +4,7 @@
  */
 import type { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
 import type { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-authorizer';
+import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import type { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
@@ -15,14 +16,15 @@ import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Aspects, TerraformStack, type ITerraformDependable, type TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/shared/config';
+import { ENV, type ClientIdMetadataDocumentsSettings, type DynamicClientRegistrationSettings } from '../lambdas/shared/config';
 import { longestAccessTokenTtlSecs } from '../lambdas/shared/key-schedule';
 import { type RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
-import { SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
+import { REGISTRATION_ROUTE, SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
 import { DataRoute, type DataRouteOptions } from './data-route';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
 import { OUTSIDE_ROLE_POLICY_LIFECYCLE, grantTo, isGrantable, roleNameOf, type Grant, type Grantee } from './grant';
+import { McpServer, type McpServerOptions } from './mcp-server';
 import { RegistryAlarms } from './private/alarms';
 import { AuthorizationServerParts } from './private/authorization-server';
 import { ConnectionsInfra } from './private/connections-infra';
@@ -93,6 +95,7 @@ export class OAuthRegistry extends Construct {
   private readonly server: AuthorizationServerParts;
   private readonly clients: ExternalClient[] = [];
   private readonly routes: ProtectedRoute[] = [];
+  private readonly mcpServerList: McpServer[] = [];
   private readonly dataRouteList: DataRoute[] = [];
   private readonly connectionList: ThirdPartyConnection[] = [];
   private connectionsInfra?: ConnectionsInfra;
@@ -210,6 +213,19 @@ export class OAuthRegistry extends Construct {
       });
     }
     addRegistryOutputs(this, api.domainName);
+    for (const option of ['clientIdMetadataDocuments', 'dynamicClientRegistration'] as const) {
+      if (props[option] && !props.userAuthentication) {
+        throw new Error(`${option} needs userAuthentication: its clients sign users in (authorization code)`);
+      }
+    }
+    if (this.dynamicClientRegistrationSettings()) {
+      // Unauthenticated, like the token endpoint; bounded by the server itself (size, rate, expiry).
+      new Apigatewayv2Route(this, 'RegistrationRoute', {
+        apiId: this.api.id,
+        routeKey: REGISTRATION_ROUTE,
+        target: `integrations/${this.server.integration.id}`,
+      });
+    }
     this.node.addValidation({ validate: () => [...registryProblems(this), ...this.server.validate()] });
     Aspects.of(this).add(new RegistryRulesAspect({ table: this.registrations }));
     const domain = api.domainName;
@@ -290,6 +306,15 @@ export class OAuthRegistry extends Construct {
   public addRoute(routeKey: string, options: ProtectedRouteOptions): ProtectedRoute {
     parseRouteKey(routeKey); // a clear error before the key becomes a construct id
     return new ProtectedRoute(this, routeIdOf(routeKey), { ...options, routeKey, registry: this });
+  }
+
+  /**
+   * Serves a remote MCP server (Streamable HTTP: POST, GET and DELETE on `path`, default `/mcp`) with your handler,
+   * for tokens whose audience is exactly the server's URL (`<issuer><path>`) and that hold one of `scopes`, and
+   * publishes its OAuth Protected Resource Metadata (RFC 9728) at `/.well-known/oauth-protected-resource<path>`.
+   */
+  public addMcpServer(id: string, options: McpServerOptions): McpServer {
+    return new McpServer(this, id, { ...options, registry: this });
   }
 
   /**
@@ -386,6 +411,57 @@ export class OAuthRegistry extends Construct {
   /** Every protected route declared on this registry. */
   public get protectedRoutes(): readonly ProtectedRoute[] {
     return this.routes;
+  }
+
+  /** What clients known by a metadata document URL may do, when the registry accepts them (synth-time values). */
+  public clientIdMetadataDocumentsSettings(): ClientIdMetadataDocumentsSettings | undefined {
+    const option = this.props.clientIdMetadataDocuments;
+    if (!option) return undefined;
+    const options = option === true ? {} : option;
+    const scopes = options.scopes ?? [...new Set(this.mcpServerList.flatMap((s) => s.registration.scopes))].sort();
+    return {
+      ...(options.allowedHosts ? { allowedHosts: [...options.allowedHosts] } : {}),
+      ...(options.allowPrivateNetwork ? { allowPrivateNetwork: true } : {}),
+      scopes: [...scopes],
+      accessTokenTtlSecs: this.accessTokenTtlSecs,
+    };
+  }
+
+  /** The bounds of dynamic client registration, when the registry opens it (synth-time values). */
+  public dynamicClientRegistrationSettings(): DynamicClientRegistrationSettings | undefined {
+    const option = this.props.dynamicClientRegistration;
+    if (!option) return undefined;
+    const options = option === true ? {} : option;
+    const perHour = options.registrationsPerHour ?? 20;
+    const days = options.unusedExpiryDays ?? 30;
+    if (!Number.isInteger(perHour) || perHour < 1 || perHour > 500) {
+      throw new Error(`dynamicClientRegistration.registrationsPerHour must be an integer between 1 and 500, got ${perHour}`);
+    }
+    if (!Number.isInteger(days) || days < 1 || days > 365) {
+      throw new Error(`dynamicClientRegistration.unusedExpiryDays must be an integer between 1 and 365, got ${days}`);
+    }
+    const scopes = options.scopes ?? [...new Set(this.mcpServerList.flatMap((s) => s.registration.scopes))].sort();
+    return {
+      registrationsPerHour: perHour,
+      unusedExpirySecs: days * 86_400,
+      scopes: [...scopes],
+      accessTokenTtlSecs: this.accessTokenTtlSecs,
+    };
+  }
+
+  /** Every MCP server declared on this registry. */
+  public get mcpServers(): readonly McpServer[] {
+    return this.mcpServerList;
+  }
+
+  /** @internal Called by `McpServer`'s constructor. */
+  public _registerMcpServer(server: McpServer): void {
+    this.mcpServerList.push(server);
+  }
+
+  /** @internal The authorization server's integration (MCP servers' RFC 9728 documents are its routes). */
+  public get _serverIntegration() {
+    return this.server.integration;
   }
 
   /** Client authentication methods some client uses, as discovery's `token_endpoint_auth_methods_supported`. */

@@ -72,25 +72,7 @@ export class ProtectedRoute extends Construct implements IGrantable {
     const where = `route "${props.routeKey}"`;
     const scopes = routeScopes(where, props.scopes);
     const handler = props.handler;
-    if (!handler || typeof handler.entry !== 'string' || handler.entry.length === 0) {
-      throw new Error(`${where}: handler.entry must be the path of a source file, got ${JSON.stringify(handler?.entry)}`);
-    }
-    const exportName = handler.exportName ?? 'handler';
-    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(exportName)) {
-      throw new Error(`${where}: handler.exportName must be a JavaScript identifier, got "${exportName}"`);
-    }
-    if (handler.timeoutSecs !== undefined && handler.timeoutSecs > API_GATEWAY_TIMEOUT_SECS) {
-      throw new Error(
-        `${where}: handler.timeoutSecs must be at most ${API_GATEWAY_TIMEOUT_SECS} (API Gateway's limit), got ${handler.timeoutSecs}`,
-      );
-    }
-    const exported = entryExports(path.resolve(handler.entry));
-    if (exported && !exported.includes(exportName)) {
-      throw new Error(
-        `${where}: handler.entry "${handler.entry}" exports no "${exportName}" (it exports: ${exported.join(', ')}); ` +
-          'set handler.exportName to one of them',
-      );
-    }
+    const exportName = validateHandler(where, handler);
     const audiences = props.audiences === undefined ? undefined : validateAudiences(where, props.audiences);
     this.routeKey = props.routeKey;
     this.audiences = audiences;
@@ -101,17 +83,7 @@ export class ProtectedRoute extends Construct implements IGrantable {
       ...(audiences !== undefined ? { audiences } : {}),
     };
 
-    this.handler = new RegistryFunction(this, 'Handler', {
-      functionName: fitName(`${registry.namePrefix}-${toKebab(id)}`, 64),
-      description: `Handler of ${props.routeKey} on OAuth registry ${registry.namePrefix}`,
-      entry: path.resolve(handler.entry),
-      exportName,
-      memorySizeMb: handler.memorySizeMb,
-      timeoutSecs: handler.timeoutSecs,
-      environment: handler.environment,
-      logRetentionDays: registry.logRetentionDays,
-      tags: Object.keys(registry.tags).length > 0 ? registry.tags : undefined,
-    });
+    this.handler = handlerFunction(this, registry, id, handler, `Handler of ${props.routeKey}`);
     const sourcePath = routePath.replace(/\{[^}]+\}/g, '*');
     const { routes } = routeToFunction(this, {
       api: registry.api,
@@ -138,4 +110,49 @@ export class ProtectedRoute extends Construct implements IGrantable {
   public get grantPrincipal(): IGrantPrincipal {
     return this.handler;
   }
+}
+
+/** Checks a handler's props at synth (an entry exporting the function, a timeout API Gateway allows); its export name. */
+export function validateHandler(where: string, handler: RouteHandlerProps): string {
+  if (!handler || typeof handler.entry !== 'string' || handler.entry.length === 0) {
+    throw new Error(`${where}: handler.entry must be the path of a source file, got ${JSON.stringify(handler?.entry)}`);
+  }
+  const exportName = handler.exportName ?? 'handler';
+  if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(exportName)) {
+    throw new Error(`${where}: handler.exportName must be a JavaScript identifier, got "${exportName}"`);
+  }
+  if (handler.timeoutSecs !== undefined && handler.timeoutSecs > API_GATEWAY_TIMEOUT_SECS) {
+    throw new Error(
+      `${where}: handler.timeoutSecs must be at most ${API_GATEWAY_TIMEOUT_SECS} (API Gateway's limit), got ${handler.timeoutSecs}`,
+    );
+  }
+  const exported = entryExports(path.resolve(handler.entry));
+  if (exported && !exported.includes(exportName)) {
+    throw new Error(
+      `${where}: handler.entry "${handler.entry}" exports no "${exportName}" (it exports: ${exported.join(', ')}); ` +
+        'set handler.exportName to one of them',
+    );
+  }
+  return exportName;
+}
+
+/** The bundled function serving a route (or an MCP server) with the user's handler, named after construct `id`. */
+export function handlerFunction(
+  scope: Construct,
+  registry: OAuthRegistry,
+  id: string,
+  handler: RouteHandlerProps,
+  description: string,
+): RegistryFunction {
+  return new RegistryFunction(scope, 'Handler', {
+    functionName: fitName(`${registry.namePrefix}-${toKebab(id)}`, 64),
+    description: `${description} on OAuth registry ${registry.namePrefix}`,
+    entry: path.resolve(handler.entry),
+    exportName: handler.exportName ?? 'handler',
+    memorySizeMb: handler.memorySizeMb,
+    timeoutSecs: handler.timeoutSecs,
+    environment: handler.environment,
+    logRetentionDays: registry.logRetentionDays,
+    tags: Object.keys(registry.tags).length > 0 ? registry.tags : undefined,
+  });
 }

@@ -116,4 +116,36 @@ export interface OAuthRegistryProps {
   readonly alarms?: RegistryAlarmsOptions;
   /** A CloudWatch dashboard `<namePrefix>` (requests, tokens by client, errors, latency, rotations). @default true */
   readonly dashboard?: boolean;
+  /**
+   * Accept Client ID Metadata Documents (what MCP clients use): a `client_id` that is an `https://` URL with a path
+   * names the client's metadata, fetched (bounded, cached per `Cache-Control` within 1 minute to 1 day) when it signs a
+   * user in. Such a client is public (`none`) or `private_key_jwt` (with `jwks_uri`), never has a secret, uses PKCE,
+   * and may be granted `scopes` (default: every MCP server's scopes). Needs `userAuthentication`. @default off
+   */
+  readonly clientIdMetadataDocuments?: boolean | ClientIdMetadataDocumentsOptions;
+  /**
+   * Open dynamic client registration (RFC 7591) at `POST /oauth2/register`, for MCP clients that do not use Client ID
+   * Metadata Documents yet: public (`none`) or `private_key_jwt` clients only, 4 KiB of metadata at most, a
+   * registry-wide bound per hour, and registrations that expire when unused. Needs `userAuthentication`. @default off
+   */
+  readonly dynamicClientRegistration?: boolean | DynamicClientRegistrationOptions;
+}
+
+export interface DynamicClientRegistrationOptions {
+  /** Registrations accepted per clock hour (1 to 500). @default 20 */
+  readonly registrationsPerHour?: number;
+  /** Days a registered client lives after it was last used (1 to 365). @default 30 */
+  readonly unusedExpiryDays?: number;
+  /** Scopes such clients may be granted. @default the union of the MCP servers' scopes */
+  readonly scopes?: readonly string[];
+}
+
+/** Where client metadata documents may come from, and what their clients may be granted. */
+export interface ClientIdMetadataDocumentsOptions {
+  /** Only documents on these hosts (exact names, e.g. `app.example.com`). @default any public host */
+  readonly allowedHosts?: readonly string[];
+  /** Documents (and their `jwks_uri`) may be on loopback, private or link-local addresses. @default false */
+  readonly allowPrivateNetwork?: boolean;
+  /** Scopes such clients may be granted. @default the union of the MCP servers' scopes */
+  readonly scopes?: readonly string[];
 }

@@ -118,6 +118,9 @@ async function banner(local: LocalRegistry, manifest: RegistryManifest, { stack,
         ]
       : []),
     ...manifest.routes.map((r) => `  protected     ${r.routeKey}  (scopes: ${r.scopes.join(' ') || 'any token'})`),
+    ...(manifest.mcpServers ?? []).map(
+      (s) => `  mcp server    ${s.name} ${issuer}${s.path}  (metadata: ${issuer}/.well-known/oauth-protected-resource${s.path})`,
+    ),
     ...(manifest.dataRoutes ?? []).map(
       (r) => `  data          ${r.routeKey}  (scopes: ${r.scopes.join(' ')}; records: ${cli('data tail', [r.routeKey])})`,
     ),

@@ -59,6 +59,8 @@ export function renderDashboard(report: OperatorReport, options: DashboardOption
     clients(report, when),
     signingKeys(report, when),
     routes(report),
+    mcpServers(report),
+    dynamicRegistrations(report, when),
     dataRoutes(report),
     connections(report, when, options.live),
     `<p class="muted">Secrets are not shown here: <code>${e(cliCommand('credentials show <client>'))}</code> prints a hand-off.</p>`,
@@ -137,6 +139,30 @@ function routes(report: OperatorReport): string {
   );
   const none = '<tr><td colspan="3" class="muted">no protected routes</td></tr>';
   return `<h2>Protected routes (${report.routes.length})</h2><table><tr><th>Route</th><th>Scopes (any of)</th><th>Audiences</th></tr>${rows.join('') || none}</table>`;
+}
+
+function mcpServers(report: OperatorReport): string {
+  if (report.mcpServers.length === 0) return '';
+  const rows = report.mcpServers.map(
+    (s) =>
+      `<tr><td>${e(s.name)}</td><td><code>${e(s.url ?? s.path)}</code></td><td>${e(s.scopes.join(' '))}</td>` +
+      `<td>${s.metadataUrl ? `<code>${e(s.metadataUrl)}</code>` : '<span class="muted">-</span>'}</td></tr>`,
+  );
+  return (
+    `<h2>MCP servers (${report.mcpServers.length})</h2><table><tr><th>Name</th><th>URL (the only audience)</th>` +
+    `<th>Scopes (any of)</th><th>RFC 9728 metadata</th></tr>${rows.join('')}</table>`
+  );
+}
+
+function dynamicRegistrations(report: OperatorReport, when: (secs: number | undefined) => string): string {
+  if (!report.dynamicRegistrations) return '';
+  const { perHour, clients } = report.dynamicRegistrations;
+  const rows = clients.map((c) => `<tr><td>${e(c.name)}</td><td><code>${e(c.clientId)}</code></td><td>${when(c.createdAt)}</td></tr>`);
+  const none = '<tr><td colspan="3" class="muted">none in the last 24 hours</td></tr>';
+  return (
+    `<h2>Dynamic registrations (at most ${perHour} per hour)</h2><table><tr><th>Client</th><th>Client id</th>` +
+    `<th>Registered</th></tr>${rows.join('') || none}</table>`
+  );
 }
 
 function dataRoutes(report: OperatorReport): string {

@@ -3,6 +3,7 @@
  * secret's timeline, the signing keys, the routes, the sign-in upstream and every connection's health per subject.
  * Built from the manifest, the secret store and the state table; it holds no secret, key material or token.
  */
+import { recentRegistrations } from '../../lambdas/authorization-server/endpoints/register';
 import type { TokenSetStatus } from '../../lambdas/connections/token-set-item';
 import { DATA_TARGETS } from '../../lambdas/shared/data-routes';
 import {
@@ -16,7 +17,8 @@ import {
   type KeyRing,
 } from '../../lambdas/shared/key-schedule';
 import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
-import type { SecretStore } from '../../lambdas/shared/ports';
+import { mcpServerUrl, protectedResourceMetadataPath } from '../../lambdas/shared/manifest-queries';
+import type { SecretStore, StateStore } from '../../lambdas/shared/ports';
 import { connectionPath } from '../../lambdas/shared/routes';
 import { readDataRecords } from '../local/local-data-routes';
 import { cliInvocation } from './invocation';
@@ -86,6 +88,14 @@ export interface RouteRow {
   readonly audiences?: readonly string[];
 }
 
+export interface McpServerRow {
+  readonly name: string;
+  readonly path: string;
+  readonly scopes: readonly string[];
+  readonly url?: string;
+  readonly metadataUrl?: string;
+}
+
 /** A data route: where it delivers, and (local mode) how many records it holds. */
 export interface DataRouteRow {
   readonly routeKey: string;
@@ -106,6 +116,13 @@ export interface OperatorReport {
   readonly clients: readonly ClientRow[];
   readonly signingKeys: SigningKeysReport;
   readonly routes: readonly RouteRow[];
+  /** MCP servers: their URL (their tokens' only audience) and RFC 9728 document, when the issuer is known. */
+  readonly mcpServers: readonly McpServerRow[];
+  /** Dynamic client registration, when open: its bound, and the last day's registrations (newest first). */
+  readonly dynamicRegistrations?: {
+    readonly perHour: number;
+    readonly clients: readonly { readonly clientId: string; readonly name: string; readonly createdAt: number }[];
+  };
   readonly dataRoutes: readonly DataRouteRow[];
   readonly userAuthentication?: { readonly issuer: string; readonly clientId: string; readonly secretSet: boolean };
   /** Every connection's health, one row per shared connection and per stored subject (as `status` always printed). */
@@ -123,6 +140,8 @@ export interface ReportSources {
   readonly secrets: SecretStore;
   /** Every connection's health rows (`collectStatus`). */
   readonly connections: readonly ConnectionHealthRow[];
+  /** The registry's state: dynamic registrations of the last day are read from it. */
+  readonly state?: StateStore;
   readonly source: string;
   readonly issuer?: string;
   readonly nowMs?: number;
@@ -169,7 +188,24 @@ export async function collectOperatorReport(manifest: RegistryManifest, sources:
       routeKey: r.routeKey,
       scopes: r.scopes,
       ...(r.audiences ? { audiences: r.audiences } : {}),
+      ...(r.resourcePath ? { audiences: [`${sources.issuer ?? '<issuer>'}${r.resourcePath}`] } : {}),
     })),
+    mcpServers: (manifest.mcpServers ?? []).map((s) => ({
+      name: s.name,
+      path: s.path,
+      scopes: s.scopes,
+      ...(sources.issuer
+        ? { url: mcpServerUrl(sources.issuer, s), metadataUrl: `${sources.issuer}${protectedResourceMetadataPath(s)}` }
+        : {}),
+    })),
+    ...(manifest.dynamicClientRegistration
+      ? {
+          dynamicRegistrations: {
+            perHour: manifest.dynamicClientRegistration.registrationsPerHour,
+            clients: sources.state ? await recentRegistrations(sources.state, nowMs) : [],
+          },
+        }
+      : {}),
     dataRoutes: (manifest.dataRoutes ?? []).map((r) => ({
       routeKey: r.routeKey,
       scopes: r.scopes,
@@ -341,6 +377,27 @@ export function formatRegistrySections(report: OperatorReport): string {
         report.routes.map((r) => [r.routeKey, r.scopes.join(' ')]),
       ).map((l) => `  ${l}`),
     );
+  }
+  if (report.mcpServers.length) {
+    lines.push('', 'MCP servers (tokens must name the server URL as resource: it is their only audience)');
+    lines.push(
+      ...table(
+        ['MCP SERVER', 'URL', 'SCOPES', 'RFC 9728 METADATA'],
+        report.mcpServers.map((s) => [s.name, s.url ?? s.path, s.scopes.join(' '), s.metadataUrl ?? '-']),
+      ).map((l) => `  ${l}`),
+    );
+  }
+  if (report.dynamicRegistrations) {
+    const { perHour, clients } = report.dynamicRegistrations;
+    lines.push('', `dynamic client registration: open (at most ${perHour} per hour); last 24 hours: ${clients.length}`);
+    if (clients.length) {
+      lines.push(
+        ...table(
+          ['REGISTERED CLIENT', 'CLIENT ID', 'REGISTERED'],
+          clients.map((c) => [c.name, c.clientId, `${isoSecs(c.createdAt)} (${relativeTo(c.createdAt, now)})`]),
+        ).map((l) => `  ${l}`),
+      );
+    }
   }
   if (report.dataRoutes.length) {
     lines.push('', 'data routes');

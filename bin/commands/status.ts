@@ -66,6 +66,7 @@ export function registerStatusCommand(program: Command): void {
     const report = await collectOperatorReport(manifest, {
       secrets: options.local ? new LocalSecretStore(localState(options, manifest).secrets) : deployedSecrets(options, stack),
       connections: await collectStatus(manifest, state),
+      state,
       source: options.local ? 'local' : tableName,
       ...(options.local ? { issuer: localBaseUrl(options, manifest), dataDir: localState(options, manifest).data } : {}),
     });

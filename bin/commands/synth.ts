@@ -43,6 +43,9 @@ export function synthSummary(options: Pick<AppOptions, 'app' | 'outdir'>, ms: nu
       const clients = manifest.clients.map((c) => `${c.name} (${c.authMethod}${c.active ? '' : ', inactive'})`);
       lines.push(`      clients      ${list(clients)}`);
       lines.push(`      routes       ${list(manifest.routes.map((r) => `${r.routeKey} [${r.scopes.join(' ')}]`))}`);
+      if (manifest.mcpServers?.length) {
+        lines.push(`      mcp servers  ${list(manifest.mcpServers.map((s) => `${s.name} ${s.path} [${s.scopes.join(' ')}]`))}`);
+      }
       if (manifest.dataRoutes?.length) {
         lines.push(
           `      data routes  ${list(manifest.dataRoutes.map((r) => `${r.routeKey} → ${r.target.kind} [${r.scopes.join(' ')}]`))}`,

@@ -36,6 +36,7 @@ export function createDashboard(deps: DashboardDeps): LocalPages {
     const report = await collectOperatorReport(deps.manifest, {
       secrets: registry.secrets,
       connections: await collectStatus(deps.manifest, registry.state, nowMs),
+      state: registry.state,
       source: 'local',
       issuer: registry.issuer,
       nowMs,

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import type { ClientMetadataDeps } from '../../lambdas/authorization-server/client-metadata-documents';
 import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
 import { bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
 import { rotateSecret } from '../../lambdas/rotation/rotation';
@@ -19,9 +20,15 @@ import { parseClientSecretValue, type ClientSecretValue } from '../../lambdas/sh
 import { GATEWAY_JWKS_CACHE_SECS, longestAccessTokenTtlSecs, type KeySchedule } from '../../lambdas/shared/key-schedule';
 import { silentLogger, type Logger } from '../../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
-import { authMethodsUsed, grantTypesUsed, routeAudiences, scopesUsed } from '../../lambdas/shared/manifest-queries';
+import {
+  authMethodsUsed,
+  grantTypesUsed,
+  protectedResourceMetadataPath,
+  routeAudiences,
+  scopesUsed,
+} from '../../lambdas/shared/manifest-queries';
 import type { Clock, StateStore } from '../../lambdas/shared/ports';
-import { SERVER_ROUTES } from '../../lambdas/shared/routes';
+import { REGISTRATION_ROUTE, SERVER_ROUTES } from '../../lambdas/shared/routes';
 import { localCors } from './cors';
 import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
 import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
@@ -31,10 +38,6 @@ import { refuseConnect, requestGuard } from './request-guard';
 import { MalformedPathError, routeMatcher } from './route-matcher';
 import { ensureStateFolder } from './state-folder';
 import { PENDING_SIGN_IN_QUOTA } from './state-quotas';
-
-// Every server route, including `POST /internal/introspect`: API Gateway authorizes that one with IAM (SigV4), which
-// local mode does not emulate, so here it is served to anyone who can reach 127.0.0.1.
-const serverRouteKeys: ReadonlySet<string> = new Set(Object.values(SERVER_ROUTES));
 
 export interface LocalRegistryOptions {
   readonly manifest: RegistryManifest;
@@ -51,6 +54,8 @@ export interface LocalRegistryOptions {
   readonly jwksCacheSecs?: number;
   /** Whether the emulated authorizer refetches the JWKS for a token whose kid it does not know. @default true */
   readonly jwksRefetchOnUnknownKid?: boolean;
+  /** How client metadata documents are fetched (tests: their own HTTPS certificate). Not settable from the CLI. */
+  readonly clientMetadataFetchFor?: ClientMetadataDeps['fetchFor'];
   /** Local-only pages (the dashboard at `/`), tried after the registry's own routes. @default none */
   readonly pages?: LocalPages;
 }
@@ -121,6 +126,13 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
       authMethodsSupported: authMethodsUsed(manifest.clients),
       grantTypesSupported: grantTypesUsed(manifest.clients),
       ...(manifest.userAuthentication ? { userAuthentication: manifest.userAuthentication } : {}),
+      resources: manifest.routes.flatMap((r) => r.audiences ?? []),
+      ...(manifest.mcpServers ? { mcpServers: manifest.mcpServers } : {}),
+      ...(manifest.dynamicClientRegistration ? { dynamicClientRegistration: manifest.dynamicClientRegistration } : {}),
+      // Local documents may be on this machine, as everything local mode fetches.
+      ...(manifest.clientIdMetadataDocuments
+        ? { clientIdMetadataDocuments: { ...manifest.clientIdMetadataDocuments, allowPrivateNetwork: true } }
+        : {}),
       // Short, so a rotation done from another terminal shows up within a second or two.
       cacheTtlSecs: 1,
       // Local providers and key sets run on this machine.
@@ -132,6 +144,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     counters: state,
     clock: options.clock,
     log: log ?? silentLogger,
+    ...(options.clientMetadataFetchFor ? { clientMetadataFetchFor: options.clientMetadataFetchFor } : {}),
   });
   const authorize = createJwtAuthorizer({
     issuer,
@@ -170,6 +183,14 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   });
 
   const cors = localCors(manifest.corsAllowedOrigins);
+  // Every server route, including `POST /internal/introspect`: API Gateway authorizes that one with IAM (SigV4), which
+  // local mode does not emulate, so here it is served to anyone who can reach 127.0.0.1. And each MCP server's RFC 9728
+  // document, which the server function answers too.
+  const serverRouteKeys: ReadonlySet<string> = new Set([
+    ...Object.values(SERVER_ROUTES),
+    ...(manifest.mcpServers ?? []).map((s) => `GET ${protectedResourceMetadataPath(s)}`),
+    ...(manifest.dynamicClientRegistration ? [REGISTRATION_ROUTE] : []),
+  ]);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refusal = guard(req);

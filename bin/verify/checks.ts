@@ -14,7 +14,13 @@ import {
   type RegistryManifest,
   type RouteRegistration,
 } from '../../lambdas/shared/manifest';
-import { clientAudience, opensRoute, routeAudiences } from '../../lambdas/shared/manifest-queries';
+import {
+  clientAudience,
+  mcpServerUrl,
+  opensRoute,
+  protectedResourceMetadataPath,
+  routeAudiences,
+} from '../../lambdas/shared/manifest-queries';
 import { PRIVATE_JWK_MEMBERS } from '../../lambdas/shared/oauth-syntax';
 import { SERVER_ROUTES, connectionPath, routePath } from '../../lambdas/shared/routes';
 import { table, type ConnectionHealthRow } from '../commands/operator-report';
@@ -56,6 +62,8 @@ export const VERIFY_CHECKS = [
   'route-no-token',
   'route-token',
   'route-foreign-audience',
+  'mcp-metadata',
+  'mcp-token',
   'authorize-pkce',
   'connection',
 ] as const;
@@ -228,13 +236,23 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
       get(url, { method, body: record.body, headers: { ...record.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
     const target = route.routeKey;
 
+    // An MCP server's routes accept its URL only, which a client gets by naming it as `resource` (RFC 8707).
+    const byResource = 'resourcePath' in route && route.resourcePath !== undefined;
     const callers = manifest.clients.filter((c) =>
-      opensRoute({ aud: clientAudience(manifest, issuer, c), scopes: c.scopes }, { audiences: accepted, scopes: route.scopes }),
+      opensRoute(
+        { aud: byResource ? accepted[0] : clientAudience(manifest, issuer, c), scopes: c.scopes },
+        { audiences: accepted, scopes: route.scopes },
+      ),
     );
-    if (callers.length > 0) {
+    const registeredAtRuntime = [manifest.clientIdMetadataDocuments, manifest.dynamicClientRegistration].some(
+      (open) => open !== undefined && route.scopes.some((s) => open.scopes.includes(s)),
+    );
+    if (callers.length > 0 || (byResource && registeredAtRuntime)) {
       const named = callers.slice(0, 3).map((c) => c.name);
       const more = callers.length > 3 ? ` and ${callers.length - 3} more` : '';
-      row('route-callable', target, 'ok', `${named.join(', ')}${more}: an audience it accepts and one of its scopes`);
+      const how = byResource ? `one of its scopes, asking for resource ${accepted[0]}` : 'an audience it accepts and one of its scopes';
+      const who = named.length > 0 ? `${named.join(', ')}${more}` : 'clients registered by metadata document or dynamically';
+      row('route-callable', target, 'ok', `${who}: ${how}`);
     } else {
       row('route-callable', target, 'fail', `no client has both an audience it accepts (${accepted.join(', ')}) and one of its scopes`);
     }
@@ -297,6 +315,52 @@ export async function verifyRegistry(input: VerifyInput): Promise<VerifyReport> 
     });
   }
   if (manifest.routes.length + dataRoutes.length === 0) row('route-no-token', '-', 'skip', 'the registry declares no protected route');
+
+  // 6. Each MCP server: its RFC 9728 document names exactly its URL, and a token for that resource opens it (its
+  // routes were called above: no token and a token of the registry's audience must get 401).
+  for (const server of manifest.mcpServers ?? []) {
+    const url = mcpServerUrl(issuer, server);
+    const metadataUrl = `${issuer}${protectedResourceMetadataPath(server)}`;
+    await attempt('mcp-metadata', server.name, async () => {
+      const response = await get(metadataUrl);
+      if (response.status !== 200) return row('mcp-metadata', server.name, 'fail', `${metadataUrl}: HTTP ${response.status}`);
+      const document = (await response.json()) as Record<string, unknown>;
+      const problems = [
+        ...(document.resource === url ? [] : [`resource is ${JSON.stringify(document.resource)}, not ${url}`]),
+        ...(Array.isArray(document.authorization_servers) && document.authorization_servers.includes(issuer)
+          ? []
+          : [`authorization_servers does not name ${issuer}`]),
+      ];
+      if (problems.length > 0) return row('mcp-metadata', server.name, 'fail', problems.join('; '));
+      row('mcp-metadata', server.name, 'ok', `${metadataUrl}: resource ${url}, authorization server ${issuer}`);
+    });
+    if (!primary) {
+      row('mcp-token', server.name, 'skip', 'no token');
+      continue;
+    }
+    const { client } = primary;
+    await attempt('mcp-token', server.name, async () => {
+      const { token, scopes } = await fetchToken(get, tokenEndpoint, client, input.secretOf, hidden, { resource: url });
+      const aud = [decodeJwt(token).aud].flat();
+      if (aud.length !== 1 || aud[0] !== url) return row('mcp-token', server.name, 'fail', `resource=${url} gave aud ${aud.join(' ')}`);
+      // `initialize` changes nothing: the handler answers it without side effects.
+      const initialize = {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'oauth-registry-verify', version: '1' } },
+      };
+      const response = await get(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify(initialize),
+      });
+      const expected = scopes.some((s) => server.scopes.includes(s)) ? 'authorized' : 403;
+      const met = expected === 'authorized' ? response.status !== 401 && response.status !== 403 : response.status === 403;
+      const detail = `${client.name}'s token for resource ${url} (aud exactly it): initialize answered HTTP ${response.status}`;
+      row('mcp-token', server.name, met ? 'ok' : 'fail', `${detail} (expected ${expected === 'authorized' ? 'not 401/403' : 403})`);
+    });
+  }
 
   // 7. PKCE is required at the authorization endpoint.
   await checkPkce(manifest, issuer, discovered, get, row, attempt);
@@ -510,10 +574,11 @@ async function fetchToken(
   client: ClientRegistration,
   secretOf: (client: ClientRegistration) => Promise<string>,
   hidden: Set<string>,
+  extra: Record<string, string> = {},
 ): Promise<{ token: string; scopes: string[] }> {
   const secret = await secretOf(client);
   hidden.add(secret);
-  const form = new URLSearchParams({ grant_type: 'client_credentials' });
+  const form = new URLSearchParams({ grant_type: 'client_credentials', ...extra });
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (client.authMethod === 'client_secret_post') {
     form.set('client_id', client.clientId);

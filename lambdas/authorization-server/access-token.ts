@@ -28,6 +28,8 @@ export interface IssueOptions {
    * inactive once that family is revoked or gone (RFC 7009 §2.1). @default no `fid` (the token stands alone)
    */
   readonly familyId?: string;
+  /** `aud`: the resource the client asked for (RFC 8707). @default the client's audience, else the registry's */
+  readonly audience?: string;
 }
 
 export interface AccessTokenIssuer {
@@ -53,7 +55,7 @@ export function createAccessTokenIssuer(options: {
         .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid })
         .setIssuer(options.issuer)
         .setSubject(issueOptions.subject ?? client.clientId)
-        .setAudience(client.audience || options.defaultAudience)
+        .setAudience(issueOptions.audience ?? (client.audience || options.defaultAudience))
         .setIssuedAt(iat)
         .setExpirationTime(iat + client.accessTokenTtlSecs)
         .setJti(issueOptions.jti ?? randomUUID())

@@ -11,10 +11,11 @@ import { createJsonLogger, type Logger } from '../shared/log';
 import { CLIENT_ID_PATTERN, type ClientRegistration } from '../shared/manifest';
 import { errorDescription } from '../shared/oauth-syntax';
 import type { Clock, Counters, RegistrationStore, SecretStore, StateStore } from '../shared/ports';
-import { SERVER_ROUTES, routePath } from '../shared/routes';
+import { REGISTRATION_ROUTE, SERVER_ROUTES, routePath } from '../shared/routes';
 import { createAccessTokenIssuer } from './access-token';
 import { createClientAssertionVerifier } from './client-assertion';
 import { CLIENT_AUTH_FAILED, createClientAuthenticator } from './client-auth';
+import { ClientMetadataError, createClientMetadataResolver, isClientIdUrl, type ClientMetadataDeps } from './client-metadata-documents';
 import { createClientSecretVerifier } from './client-secrets';
 import type { AuthorizationFlowDeps } from './endpoints/authorization-flow';
 import { createAuthorizeEndpoint } from './endpoints/authorize';
@@ -23,12 +24,15 @@ import { createConsentDecision, createConsentPage } from './endpoints/consent';
 import { createDiscoveryEndpoint } from './endpoints/discovery';
 import { createInternalIntrospectionEndpoint, createIntrospectionEndpoint } from './endpoints/introspect';
 import { createJwksEndpoint } from './endpoints/jwks';
+import { protectedResourceRoutes } from './endpoints/protected-resource';
+import { createRegistrationEndpoint, isRegisteredClientId, registeredClient } from './endpoints/register';
 import { createRevocationEndpoint } from './endpoints/revoke';
 import { createTokenEndpoint } from './endpoints/token';
 import { GRANTS } from './grants';
 import { createAssertionVerifier } from './jwt-assertion';
 import { createPublishedKeys } from './published-keys';
 import { createRateLimiter } from './rate-limit';
+import { createResourceIndicators } from './resource-indicators';
 import { createSigningKeys } from './signing-keys';
 import { createTokenInspector } from './token-inspector';
 import { createUpstreamLogin } from './upstream';
@@ -45,6 +49,8 @@ export interface AuthorizationServerDeps {
   readonly clock?: Clock;
   /** @default JSON lines on stdout */
   readonly log?: Logger;
+  /** How client metadata documents are fetched. @default the bounded fetch (see `ClientMetadataDeps.fetchFor`) */
+  readonly clientMetadataFetchFor?: ClientMetadataDeps['fetchFor'];
 }
 
 export interface AuthorizationServer {
@@ -59,10 +65,25 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
   const ttlMs = config.cacheTtlSecs * 1000;
 
   const registrationCache = new TtlCache<string, ClientRegistration | undefined>({ ttlMs, clock, log, name: 'registrations' });
+  const clientMetadata = config.clientIdMetadataDocuments
+    ? createClientMetadataResolver({
+        settings: config.clientIdMetadataDocuments,
+        clock,
+        ...(deps.clientMetadataFetchFor ? { fetchFor: deps.clientMetadataFetchFor } : {}),
+      })
+    : undefined;
   // A client id no registration can have is unknown without a lookup: it never becomes a table key or a cache entry.
+  // A metadata document URL (when accepted) is its own registration; a refused one is an unknown client here.
   const registrations: RegistrationStore = {
-    getClient: async (clientId) =>
-      CLIENT_ID_PATTERN.test(clientId) ? registrationCache.get(clientId, (id) => deps.registrations.getClient(id)) : undefined,
+    getClient: async (clientId) => {
+      if (isRegisteredClientId(clientId)) return registeredClient(deps.state, clock, config.dynamicClientRegistration, clientId);
+      if (CLIENT_ID_PATTERN.test(clientId)) return registrationCache.get(clientId, (id) => deps.registrations.getClient(id));
+      if (!clientMetadata || !isClientIdUrl(clientId)) return undefined;
+      return clientMetadata.resolve(clientId).catch((err: unknown) => {
+        if (err instanceof ClientMetadataError) return undefined;
+        throw err;
+      });
+    },
   };
   // Signing reads the private ring (Secrets Manager); publishing and verifying read only the public ring (the table).
   const signingKeys = createSigningKeys({ secrets, secretId: config.signingKeySecretId, clock, ttlMs, log });
@@ -89,8 +110,11 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
 
   const discovery = createDiscoveryEndpoint(config);
   const { issuer } = config;
+  const resources = createResourceIndicators(config);
   const flow: AuthorizationFlowDeps = {
     issuer,
+    resources,
+    ...(clientMetadata ? { clientMetadata } : {}),
     state: deps.state,
     clock,
     registrations,
@@ -113,7 +137,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
   const routes: ReadonlyMap<string, RouteHandler> = new Map([
     [
       SERVER_ROUTES.token,
-      createTokenEndpoint({ grants: GRANTS, authenticate, tokens, state: deps.state, clock, assertions, log, rateLimit }),
+      createTokenEndpoint({ grants: GRANTS, authenticate, tokens, state: deps.state, clock, assertions, resources, log, rateLimit }),
     ],
     [SERVER_ROUTES.openidConfiguration, discovery],
     [SERVER_ROUTES.authorizationServerMetadata, discovery],
@@ -125,6 +149,8 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
     [SERVER_ROUTES.revoke, createRevocationEndpoint({ authenticate, inspector, state: deps.state, log })],
     [SERVER_ROUTES.introspect, createIntrospectionEndpoint({ issuer, authenticate, inspector, log })],
     [SERVER_ROUTES.internalIntrospect, createInternalIntrospectionEndpoint({ issuer, inspector, log })],
+    ...protectedResourceRoutes(config),
+    [REGISTRATION_ROUTE, createRegistrationEndpoint({ settings: config.dynamicClientRegistration, state: deps.state, clock, log })],
   ]);
 
   return {

@@ -33,6 +33,8 @@ export interface CodeGrantData {
   readonly scope: string;
   /** The user: `${upstreamIssuer}|${upstreamSub}`. */
   readonly sub: string;
+  /** The resource (RFC 8707) the user granted access to; absent: the client's default audience. */
+  readonly resource?: string;
 }
 
 export type CodeItem = StateItem & CodeGrantData;
@@ -69,6 +71,8 @@ export type RefreshTokenItem = StateItem & {
   readonly clientId: string;
   readonly sub: string;
   readonly scope: string;
+  /** The resource granted at authorization (RFC 8707); absent: the client's default audience. */
+  readonly resource?: string;
   /** Secret input of the successor's value: only a holder of this token and the server can compute it. */
   readonly salt: string;
   readonly issuedAt: number;
@@ -98,7 +102,7 @@ export async function startFamily(
   state: StateStore,
   clock: Clock,
   client: ClientRegistration,
-  grant: { readonly familyId: string; readonly sub: string; readonly scope: string },
+  grant: { readonly familyId: string; readonly sub: string; readonly scope: string; readonly resource?: string },
 ): Promise<string> {
   const now = nowSecs(clock);
   const { idleSecs, absoluteSecs } = refreshPolicy(client);
@@ -122,6 +126,7 @@ export async function startFamily(
     clientId: client.clientId,
     sub: grant.sub,
     scope: grant.scope,
+    ...(grant.resource !== undefined ? { resource: grant.resource } : {}),
     salt: randomToken(16),
     issuedAt: now,
     expiresAt: Math.min(now + idleSecs, family.expiresAt),

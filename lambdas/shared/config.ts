@@ -1,6 +1,6 @@
 import { CACHE_TTL_SECS, CLIENT_SECRET_OVERLAP_SECS } from './defaults';
 import { DEFAULT_KEY_SCHEDULE, type KeySchedule } from './key-schedule';
-import type { UserAuthenticationRegistration } from './manifest';
+import type { McpServerRegistration, UserAuthenticationRegistration } from './manifest';
 import { ENV } from './names';
 
 // `ENV` lives in `names.ts` (no imports, so a user's handler bundling the runtime pulls in nothing else).
@@ -26,6 +26,35 @@ export interface AuthorizationServerConfig {
    * the operator opted in (`allowPrivateNetwork` next to it) may. @default false
    */
   readonly allowPrivateNetwork?: boolean;
+  /** Audiences routes declare, each a resource (RFC 8707) a token may be requested for. @default none */
+  readonly resources?: readonly string[];
+  /** MCP servers on the registry's API: their URLs are resources too, and their RFC 9728 documents are served. */
+  readonly mcpServers?: readonly McpServerRegistration[];
+  /** Client ID Metadata Documents are accepted (opt-in). @default not */
+  readonly clientIdMetadataDocuments?: ClientIdMetadataDocumentsSettings;
+  /** Dynamic client registration (RFC 7591) is open (opt-in). @default not */
+  readonly dynamicClientRegistration?: DynamicClientRegistrationSettings;
+}
+
+/** Bounds of dynamic client registration, and what its clients may be granted. */
+export interface DynamicClientRegistrationSettings {
+  /** Registrations accepted per clock hour, registry-wide. */
+  readonly registrationsPerHour: number;
+  /** Seconds a registered client lives without being used at the authorization endpoint. */
+  readonly unusedExpirySecs: number;
+  readonly scopes: readonly string[];
+  readonly accessTokenTtlSecs: number;
+}
+
+/** What clients known by a metadata document URL may do, and where their documents may come from. */
+export interface ClientIdMetadataDocumentsSettings {
+  /** Hosts documents may be fetched from (exact host names). @default any public host */
+  readonly allowedHosts?: readonly string[];
+  /** Documents (and their `jwks_uri`) may be on loopback, private or link-local addresses. @default false */
+  readonly allowPrivateNetwork?: boolean;
+  /** Scopes such a client may be granted: the MCP servers' by default. */
+  readonly scopes: readonly string[];
+  readonly accessTokenTtlSecs: number;
 }
 
 /** The value of environment variable `name`; throws naming it when it is unset or empty. */
@@ -57,6 +86,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Authorizati
             ...(env[ENV.USER_AUTH_ALLOW_PRIVATE_NETWORK] === 'true' ? { allowPrivateNetwork: true } : {}),
           },
         }
+      : {}),
+    ...(env[ENV.RESOURCES] ? { resources: env[ENV.RESOURCES]!.split(' ').filter(Boolean) } : {}),
+    ...(env[ENV.MCP_SERVERS] ? { mcpServers: JSON.parse(env[ENV.MCP_SERVERS]!) as McpServerRegistration[] } : {}),
+    ...(env[ENV.DYNAMIC_CLIENT_REGISTRATION]
+      ? { dynamicClientRegistration: JSON.parse(env[ENV.DYNAMIC_CLIENT_REGISTRATION]!) as DynamicClientRegistrationSettings }
+      : {}),
+    ...(env[ENV.CLIENT_ID_METADATA_DOCUMENTS]
+      ? { clientIdMetadataDocuments: JSON.parse(env[ENV.CLIENT_ID_METADATA_DOCUMENTS]!) as ClientIdMetadataDocumentsSettings }
       : {}),
   };
 }

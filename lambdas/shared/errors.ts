@@ -18,6 +18,8 @@ export type OAuthErrorCode =
   | 'unauthorized_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'
+  | 'invalid_target'
+  | 'invalid_client_metadata'
   | 'server_error'
   | 'temporarily_unavailable'
   // Not an RFC 6749 code (it defines no 429): the per-client rate limit, as Auth0 names it.
@@ -90,6 +92,20 @@ export class UnsupportedGrantTypeError extends OAuthError {
 export class InvalidScopeError extends OAuthError {
   constructor(description: string) {
     super(400, 'invalid_scope', description);
+  }
+}
+
+/** The requested resource (RFC 8707 §2) is unknown, malformed, more than one, or not granted. */
+export class InvalidTargetError extends OAuthError {
+  constructor(description: string) {
+    super(400, 'invalid_target', description);
+  }
+}
+
+/** A dynamic registration's metadata is invalid or not allowed (RFC 7591 §3.2.2). */
+export class InvalidClientMetadataError extends OAuthError {
+  constructor(description: string) {
+    super(400, 'invalid_client_metadata', description);
   }
 }
 

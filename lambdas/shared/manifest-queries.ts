@@ -7,6 +7,7 @@ import {
   SUPPORTED_GRANT_TYPES,
   type ClientAuthMethod,
   type ClientRegistration,
+  type McpServerRegistration,
   type RegistryManifest,
   type RouteRegistration,
   type SupportedGrantType,
@@ -27,8 +28,28 @@ export const scopesUsed = (clients: readonly Pick<ClientRegistration, 'scopes'>[
 export const routeAudiences = (
   manifest: Pick<RegistryManifest, 'audience'>,
   issuer: string,
-  route: Pick<RouteRegistration, 'audiences'>,
-): readonly string[] => (route.audiences !== undefined ? route.audiences : [manifest.audience ?? issuer]);
+  route: Pick<RouteRegistration, 'audiences' | 'resourcePath'>,
+): readonly string[] =>
+  route.resourcePath !== undefined ? [`${issuer}${route.resourcePath}`] : (route.audiences ?? [manifest.audience ?? issuer]);
+
+/** An MCP server's URL: its RFC 9728 `resource` and the only `aud` its routes accept. */
+export const mcpServerUrl = (issuer: string, server: Pick<McpServerRegistration, 'path'>): string => `${issuer}${server.path}`;
+
+/** Where an MCP server's RFC 9728 metadata is served: the well-known prefix before the resource's path (RFC 9728 §3.1). */
+export const protectedResourceMetadataPath = (server: Pick<McpServerRegistration, 'path'>): string =>
+  `/.well-known/oauth-protected-resource${server.path}`;
+
+/**
+ * The resources (RFC 8707) a token may be requested for, beyond each client's own audience: the registry's audience,
+ * every audience a route declares, and every MCP server's URL. Any other `resource` is `invalid_target`.
+ */
+export const declaredResources = (manifest: Pick<RegistryManifest, 'audience' | 'routes' | 'mcpServers'>, issuer: string): string[] => [
+  ...new Set([
+    manifest.audience ?? issuer,
+    ...manifest.routes.flatMap((r) => r.audiences ?? []),
+    ...(manifest.mcpServers ?? []).map((s) => mcpServerUrl(issuer, s)),
+  ]),
+];
 
 /** The `aud` a client's access tokens carry: its own `audience`, else the registry's, else the issuer. */
 export const clientAudience = (

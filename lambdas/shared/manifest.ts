@@ -4,9 +4,13 @@
  * in the stack's synth folder and as one DynamoDB item per client; `lambdas/` (the handlers) read registrations from
  * the table in AWS and from the manifest file in local mode.
  */
+import type { ClientIdMetadataDocumentsSettings, DynamicClientRegistrationSettings } from './config';
 import type { ManifestDataRoutes } from './data-routes';
 import { JWT_BEARER_GRANT_TYPE } from './oauth-syntax';
+import type { McpServerRegistration, RouteRegistration } from './route-registrations';
 import { tableKey } from './table-keys';
+
+export type { McpServerRegistration, RouteRegistration } from './route-registrations';
 
 /** The JWT bearer grant (RFC 7523 §2.1): a client exchanges a user assertion signed by an issuer it is trusted for. */
 export { JWT_BEARER_GRANT_TYPE };
@@ -113,24 +117,6 @@ export interface UserAuthenticationRegistration {
   readonly allowPrivateNetwork?: boolean;
 }
 
-/** A route of the registry's HTTP API that requires one of `scopes` in a token we issued. */
-export interface RouteRegistration {
-  /** API Gateway route key, e.g. `GET /v1/hello`. */
-  readonly routeKey: string;
-  /** Any-of scopes, as the JWT authorizer's `authorization_scopes`. */
-  readonly scopes: readonly string[];
-  /** The user's Lambda handler: source file (relative to the app's directory) and exported function name. */
-  readonly handler: { readonly entry: string; readonly exportName: string };
-  /**
-   * The `aud` values this route's JWT authorizer accepts (a token passes when one of its audiences is listed). Unset:
-   * only the registry's own audience (`RegistryManifest.audience`, else the issuer). Audience is a boundary: a token
-   * minted for another API (a client declared with its own `audience`) opens only the routes that name that audience.
-   * Declared, the list replaces the default (list the registry's own audience too to keep accepting it); synth
-   * refuses an empty list.
-   */
-  readonly audiences?: readonly string[];
-}
-
 /** Everything a registry declares. Written at synth time; read by local mode and by tests. */
 export interface RegistryManifest extends ManifestDataRoutes {
   readonly version: 1;
@@ -147,6 +133,10 @@ export interface RegistryManifest extends ManifestDataRoutes {
   readonly signingKeyRotationDays: number;
   readonly clients: readonly ClientRegistration[];
   readonly routes: readonly RouteRegistration[];
+  /** MCP servers (their routes are in `routes` too), and whether clients may be metadata document URLs. */
+  readonly mcpServers?: readonly McpServerRegistration[];
+  readonly clientIdMetadataDocuments?: ClientIdMetadataDocumentsSettings;
+  readonly dynamicClientRegistration?: DynamicClientRegistrationSettings;
   /** Third-party connections (we are the OAuth client). Absent in manifests written before connections existed. */
   readonly connections?: readonly ConnectionRegistration[];
   /** Where users sign in for authorization_code clients. Absent: no user-delegated access. */

@@ -45,6 +45,14 @@ export const ENV = {
   SIGNING_KEY_PRE_PUBLISH_SECS: 'OAUTH_SIGNING_KEY_PRE_PUBLISH_SECS',
   /** Rotation function: the longest access-token lifetime of any client, seconds. @default 86400 (the most allowed) */
   LONGEST_ACCESS_TOKEN_TTL_SECS: 'OAUTH_LONGEST_ACCESS_TOKEN_TTL_SECS',
+  /** Space-separated audiences routes declare: resources (RFC 8707) a token may be requested for. */
+  RESOURCES: 'OAUTH_RESOURCES',
+  /** JSON list of the MCP servers (`McpServerRegistration`): their RFC 9728 documents and resources. */
+  MCP_SERVERS: 'OAUTH_MCP_SERVERS',
+  /** JSON `ClientIdMetadataDocumentsSettings`: clients may be metadata document URLs. Unset: they may not. */
+  CLIENT_ID_METADATA_DOCUMENTS: 'OAUTH_CLIENT_ID_METADATA_DOCUMENTS',
+  /** JSON `DynamicClientRegistrationSettings`: `POST /oauth2/register` is open. Unset: it is not. */
+  DYNAMIC_CLIENT_REGISTRATION: 'OAUTH_DYNAMIC_CLIENT_REGISTRATION',
   /** Local mode only: base URL of the local registry, where `getConnectionToken` asks for tokens instead. */
   CONNECTIONS_LOCAL_URL: 'OAUTH_CONNECTIONS_LOCAL_URL',
 } as const;

@@ -18,6 +18,9 @@ export const SERVER_ROUTES = {
   internalIntrospect: 'POST /internal/introspect',
 } as const;
 
+/** Dynamic client registration (RFC 7591): served by the authorization server, created only when the registry opts in. */
+export const REGISTRATION_ROUTE = 'POST /oauth2/register';
+
 /** Server routes API Gateway authorizes with IAM (SigV4) rather than leaving public. */
 export const IAM_SERVER_ROUTES: ReadonlySet<string> = new Set([SERVER_ROUTES.internalIntrospect]);
 

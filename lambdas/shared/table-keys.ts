@@ -32,6 +32,10 @@ export const KEY_PREFIX = {
   consentState: 'consentstate#',
   /** A used consent link's `jti` (single use). */
   consentLink: 'consentlink#',
+  /** A dynamically registered client (RFC 7591), until unused for the registry's expiry. */
+  registeredClient: 'dcr#',
+  /** One hour's dynamic registrations: their count (the rate bound) and who registered, for `status`. */
+  registrationWindow: 'dcr-window#',
   /** The signing keys' public ring (one item): what the JWKS publishes; written by the rotation function only. */
   publicKeys: 'jwks#',
 } as const;

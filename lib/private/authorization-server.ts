@@ -3,6 +3,7 @@
  * (token endpoint, discovery, JWKS, sign-in, revocation, introspection) with its environment, and its routes.
  */
 import * as path from 'node:path';
+import type { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Lazy, Token, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -65,6 +66,8 @@ export class AuthorizationServerParts {
    * server, and the discovery and JWKS routes.
    */
   public readonly issuerReadiness: readonly ITerraformDependable[];
+  /** The server's Lambda integration (MCP servers' RFC 9728 documents are served through it too). */
+  public readonly integration: Apigatewayv2Integration;
   private readonly registry: OAuthRegistry;
   private readonly audience?: string;
 
@@ -135,6 +138,7 @@ export class AuthorizationServerParts {
     });
     const issuerRoutes = routes.filter((_, i) => ISSUER_ROUTES.includes(serverRoutes[i][0]));
     this.issuerReadiness = [integration, permission, ...issuerRoutes];
+    this.integration = integration;
   }
 
   /** Problems found at synth: an environment over Lambda's limit (too many, too long scopes). */
@@ -163,6 +167,23 @@ export class AuthorizationServerParts {
       [ENV.AUTH_METHODS_SUPPORTED]: Lazy.stringValue({ produce: () => registry.authMethodsSupported().join(' ') }),
       [ENV.CACHE_TTL_SECS]: String(CACHE_TTL_SECS),
       [ENV.GRANT_TYPES_SUPPORTED]: Lazy.stringValue({ produce: () => grantTypesUsed(clients()).join(' ') }),
+      // Resources (RFC 8707) a token may be requested for: the audiences routes declare, and the MCP servers.
+      [ENV.RESOURCES]: Lazy.stringValue({ produce: () => routeDeclaredAudiences(registry).join(' ') }),
+      [ENV.MCP_SERVERS]: Lazy.stringValue({ produce: () => JSON.stringify(registry.mcpServers.map((s) => s.registration)) }),
+      ...(registry.dynamicClientRegistrationSettings()
+        ? {
+            [ENV.DYNAMIC_CLIENT_REGISTRATION]: Lazy.stringValue({
+              produce: () => JSON.stringify(registry.dynamicClientRegistrationSettings()),
+            }),
+          }
+        : {}),
+      ...(registry.clientIdMetadataDocumentsSettings()
+        ? {
+            [ENV.CLIENT_ID_METADATA_DOCUMENTS]: Lazy.stringValue({
+              produce: () => JSON.stringify(registry.clientIdMetadataDocumentsSettings()),
+            }),
+          }
+        : {}),
       ...(userAuthentication
         ? {
             [ENV.USER_AUTH_ISSUER]: userAuthentication.issuer,
@@ -179,6 +200,8 @@ export class AuthorizationServerParts {
   private environmentBytes(): number {
     const env = {
       ...this.environment(),
+      [ENV.RESOURCES]: routeDeclaredAudiences(this.registry).join(' '),
+      [ENV.MCP_SERVERS]: JSON.stringify(this.registry.mcpServers.map((s) => s.registration)),
       [ENV.SCOPES_SUPPORTED]: this.registry.scopesSupported().join(' '),
       [ENV.AUTH_METHODS_SUPPORTED]: this.registry.authMethodsSupported().join(' '),
     };
@@ -187,4 +210,9 @@ export class AuthorizationServerParts {
       return total + Buffer.byteLength(key) + valueBytes;
     }, 0);
   }
+}
+
+/** Every audience a route declares, deduplicated (tokens stay Terraform references: the environment resolves them). */
+function routeDeclaredAudiences(registry: OAuthRegistry): string[] {
+  return [...new Set(registry.protectedRoutes.flatMap((r) => r.audiences ?? []))];
 }

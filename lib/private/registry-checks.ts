@@ -14,7 +14,6 @@ import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
 import { GATEWAY_JWKS_CACHE_SECS, keyScheduleProblems, longestAccessTokenTtlSecs } from '../../lambdas/shared/key-schedule';
 import type { ExternalClient } from '../external-client';
 import type { OAuthRegistry } from '../oauth-registry';
-import type { ProtectedRoute } from '../protected-route';
 import { outputName } from './outputs';
 import { resolveTokens } from './resolve';
 
@@ -167,16 +166,21 @@ function duplicates(registry: OAuthRegistry): string[] {
         );
       } else byOutput.set(output, client);
     }
+    if (clientId.startsWith('dcr-')) errors.push(`clientId "${clientId}": ids starting with "dcr-" are for dynamic registrations`);
     const sameId = byClientId.get(clientId);
     if (sameId) {
       errors.push(`duplicate clientId "${clientId}" (${sameId.node.path} and ${client.node.path})`);
     } else byClientId.set(clientId, client);
   }
-  const routeKeys = new Map<string, ProtectedRoute>();
-  for (const route of registry.protectedRoutes) {
-    const same = routeKeys.get(route.routeKey);
-    if (same) errors.push(`duplicate route "${route.routeKey}" (${same.node.path} and ${route.node.path})`);
-    else routeKeys.set(route.routeKey, route);
+  const routeKeys = new Map<string, IConstruct>();
+  const declared = [
+    ...registry.protectedRoutes.map((route) => [route.routeKey, route] as const),
+    ...registry.mcpServers.flatMap((server) => server.routeRegistrations.map((r) => [r.routeKey, server] as const)),
+  ];
+  for (const [routeKey, owner] of declared) {
+    const same = routeKeys.get(routeKey);
+    if (same) errors.push(`duplicate route "${routeKey}" (${same.node.path} and ${owner.node.path})`);
+    else routeKeys.set(routeKey, owner);
   }
   return errors;
 }

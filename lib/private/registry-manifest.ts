@@ -26,9 +26,12 @@ export function registryManifest(registry: OAuthRegistry, audience: string | und
     clients: registry.externalClients.map((c): ClientRegistration =>
       c.registration.audience === undefined ? c.registration : { ...c.registration, audience: literal(c.registration.audience) },
     ),
-    routes: registry.protectedRoutes.map((r): RouteRegistration =>
-      r.registration.audiences === undefined ? r.registration : { ...r.registration, audiences: r.registration.audiences.map(literal) },
-    ),
+    routes: [
+      ...registry.protectedRoutes.map((r): RouteRegistration =>
+        r.registration.audiences === undefined ? r.registration : { ...r.registration, audiences: r.registration.audiences.map(literal) },
+      ),
+      ...registry.mcpServers.flatMap((s) => s.routeRegistrations),
+    ],
     ...(registry.dataRoutes.length > 0
       ? {
           dataRoutes: registry.dataRoutes.map((r) =>
@@ -38,6 +41,9 @@ export function registryManifest(registry: OAuthRegistry, audience: string | und
           ),
         }
       : {}),
+    ...(registry.mcpServers.length > 0 ? { mcpServers: registry.mcpServers.map((s) => s.registration) } : {}),
+    ...(registry.dynamicClientRegistrationSettings() ? { dynamicClientRegistration: registry.dynamicClientRegistrationSettings() } : {}),
+    ...(registry.clientIdMetadataDocumentsSettings() ? { clientIdMetadataDocuments: registry.clientIdMetadataDocumentsSettings() } : {}),
     ...(connections.length > 0 ? { connections: connections.map((c) => c.registration) } : {}),
     ...(userAuthentication
       ? {

@@ -15,8 +15,21 @@ export type TableUser = 'authorizationServer' | 'connections' | 'rotation';
  */
 export const TABLE_WRITES: Readonly<Record<TableUser, readonly KeyKind[]>> = {
   // Codes, refresh-token families and tokens, revoked access tokens' jtis, pending sign-ins, remembered consents,
-  // the single-use jtis of client assertions and JWT-bearer grants, and per-client rate-limit counters.
-  authorizationServer: ['code', 'family', 'refreshToken', 'revokedJti', 'authRequest', 'consent', 'assertionJti', 'bearerJti', 'rateLimit'],
+  // the single-use jtis of client assertions and JWT-bearer grants, per-client rate-limit counters, and dynamically
+  // registered clients with their hourly windows.
+  authorizationServer: [
+    'code',
+    'family',
+    'refreshToken',
+    'revokedJti',
+    'authRequest',
+    'consent',
+    'assertionJti',
+    'bearerJti',
+    'rateLimit',
+    'registeredClient',
+    'registrationWindow',
+  ],
   // Token sets, pending third-party consents (by `state`), used consent links.
   connections: ['tokenSet', 'consentState', 'consentLink'],
   // The signing keys' public ring, beside the private ring it rotates (conditional puts only: it reads nothing).

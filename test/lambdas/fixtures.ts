@@ -62,6 +62,8 @@ export async function createHarness(
     log?: Logger;
     /** Outbound fetches may reach loopback (the tests' key sets run on 127.0.0.1), as in local mode. @default true */
     allowPrivateNetwork?: boolean;
+    /** Settings beyond the defaults (resources, MCP servers, user sign-in…). */
+    config?: Partial<AuthorizationServerConfig>;
   } = {},
 ): Promise<Harness> {
   const clock = new FrozenClock();
@@ -85,6 +87,7 @@ export async function createHarness(
     authMethodsSupported: authMethodsUsed(Object.values(CLIENTS)),
     grantTypesSupported: grantTypesUsed(Object.values(CLIENTS)),
     allowPrivateNetwork: options.allowPrivateNetwork ?? true,
+    ...options.config,
   };
   const server = createAuthorizationServer({
     config,

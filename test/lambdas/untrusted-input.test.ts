@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { AuthorizationFlowDeps } from '../../lambdas/authorization-server/endpoints/authorization-flow';
 import { createCallbackEndpoint } from '../../lambdas/authorization-server/endpoints/callback';
 import { createConsentDecision, createConsentPage } from '../../lambdas/authorization-server/endpoints/consent';
+import { createResourceIndicators } from '../../lambdas/authorization-server/resource-indicators';
 import type { UpstreamLogin } from '../../lambdas/authorization-server/upstream';
 import { AwsRegistrationStore } from '../../lambdas/shared/adapters/aws-registration-store';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
@@ -151,6 +152,7 @@ describe('a pending-request id not shaped like ours is an unknown sign-in, and i
     clock: Date.now,
     registrations: new ManifestRegistrationStore({ clients: [] }),
     upstream: {} as UpstreamLogin, // never reached
+    resources: createResourceIndicators({ issuer: ISSUER }),
     log: createJsonLogger(() => undefined),
   };
   const callback = createCallbackEndpoint(deps);

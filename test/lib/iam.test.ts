@@ -176,6 +176,8 @@ describe('table least privilege', () => {
       'assertionJti',
       'bearerJti',
       'rateLimit',
+      'registeredClient',
+      'registrationWindow',
     ];
     assert.deepEqual(
       dynamodb.map((s) => [s.Action, s.Condition]),
@@ -198,6 +200,8 @@ describe('table least privilege', () => {
                 'assertionJti',
                 'bearerJti',
                 'rateLimit',
+                'registeredClient',
+                'registrationWindow',
               ]),
             },
           },
@@ -214,6 +218,8 @@ describe('table least privilege', () => {
       'jti#*',
       'bearer-jti#*',
       'ratelimit#*',
+      'dcr#*',
+      'dcr-window#*',
     ]);
   });
 

@@ -10,6 +10,8 @@ import { errorDescription } from '../../shared/oauth-syntax';
 import { redirect } from '../../shared/pages';
 import type { Clock, RegistrationStore, StateItem, StateStore } from '../../shared/ports';
 import { tableKey } from '../../shared/table-keys';
+import type { ClientMetadataResolver } from '../client-metadata-documents';
+import type { ResourceIndicators } from '../resource-indicators';
 import type { UpstreamLogin } from '../upstream';
 import { issueCode, nowSecs, sha256url } from '../user-grants';
 
@@ -28,6 +30,8 @@ export type PendingItem = StateItem & {
   readonly state?: string;
   readonly codeChallenge: string;
   readonly scope: string;
+  /** The resource (RFC 8707) the client asked for; absent: its default audience. */
+  readonly resource?: string;
   /** SHA-256 of the browser cookie's value. */
   readonly binding: string;
   readonly nonce: string;
@@ -43,6 +47,9 @@ export interface AuthorizationFlowDeps {
   readonly registrations: RegistrationStore;
   /** Absent when the registry has no `userAuthentication`. */
   readonly upstream?: UpstreamLogin;
+  readonly resources: ResourceIndicators;
+  /** Clients known by a metadata document URL, when the registry accepts them. */
+  readonly clientMetadata?: ClientMetadataResolver;
   readonly log: Logger;
 }
 
@@ -129,6 +136,7 @@ export async function completeAuthorization(
     codeChallenge: pending.codeChallenge,
     scope: pending.scope,
     sub: pending.sub,
+    ...(pending.resource !== undefined ? { resource: pending.resource } : {}),
   });
   deps.log.info('authorization_code_issued', { client_id: pending.clientId });
   return clientRedirect(pending.redirectUri, deps.issuer, { code, state: pending.state }, [bindingCookie(deps.issuer, id, '', 0)]);

@@ -9,7 +9,9 @@ import type { RouteHandler } from '../../shared/http';
 import type { ClientRegistration } from '../../shared/manifest';
 import { errorPage, redirect } from '../../shared/pages';
 import { StateQuotaExceededError } from '../../shared/ports';
+import { ClientMetadataError, isClientIdUrl } from '../client-metadata-documents';
 import { isRegisteredRedirectUri } from '../redirect-uri';
+import type { ResourceIndicators } from '../resource-indicators';
 import { resolveScope } from '../scope';
 import { nowSecs, randomToken, sha256url } from '../user-grants';
 import {
@@ -58,7 +60,7 @@ export function createAuthorizeEndpoint(deps: AuthorizationFlowDeps): RouteHandl
     const { client, redirectUri } = trusted;
     const state = repeated.has('state') ? undefined : params.get('state');
     try {
-      const request = validateRequest(client, params, repeated);
+      const request = validateRequest(client, params, repeated, deps.resources);
       return await sendToUpstream(deps, client, redirectUri, request);
     } catch (err) {
       if (err instanceof RedirectableError) {
@@ -82,7 +84,17 @@ async function trustedClient(
   }
   const clientId = params.get('client_id');
   if (clientId === undefined) return errorPage(400, 'invalid_request', 'client_id is required');
-  const client = await deps.registrations.getClient(clientId);
+  let client: ClientRegistration | undefined;
+  try {
+    client =
+      deps.clientMetadata && isClientIdUrl(clientId)
+        ? await deps.clientMetadata.resolve(clientId)
+        : await deps.registrations.getClient(clientId);
+  } catch (err) {
+    // A metadata document that cannot be had or is refused: said on our page, the client's redirect URI is not trusted.
+    if (err instanceof ClientMetadataError) return errorPage(400, 'invalid_client', err.message);
+    throw err;
+  }
   if (!client || !client.active) return errorPage(400, 'invalid_client', 'unknown client');
   const redirectUri = params.get('redirect_uri');
   if (redirectUri === undefined) return errorPage(400, 'invalid_request', 'redirect_uri is required');
@@ -99,9 +111,16 @@ interface ValidRequest {
   readonly state?: string;
   readonly codeChallenge: string;
   readonly scope: string;
+  readonly resource?: string;
 }
 
-function validateRequest(client: ClientRegistration, params: ReadonlyMap<string, string>, repeated: ReadonlySet<string>): ValidRequest {
+function validateRequest(
+  client: ClientRegistration,
+  params: ReadonlyMap<string, string>,
+  repeated: ReadonlySet<string>,
+  resources: ResourceIndicators,
+): ValidRequest {
+  if (repeated.has('resource')) throw new RedirectableError('invalid_target', 'only one resource may be requested');
   if (repeated.size > 0) throw new RedirectableError('invalid_request', `parameter ${[...repeated][0]} is repeated`);
   if (!client.grantTypes.includes('authorization_code')) {
     throw new RedirectableError('unauthorized_client', 'this client is not registered for authorization_code');
@@ -118,13 +137,15 @@ function validateRequest(client: ClientRegistration, params: ReadonlyMap<string,
     throw new RedirectableError('invalid_request', 'code_challenge is required: BASE64URL(SHA256(code_verifier))');
   }
   let scope: string;
+  const resource = params.get('resource');
   try {
     scope = resolveScope(params.get('scope'), client.scopes);
+    resources.audienceFor(client, resource);
   } catch (err) {
     if (err instanceof OAuthError) throw new RedirectableError(err.error, err.description);
     throw err;
   }
-  return { ...(state !== undefined ? { state } : {}), codeChallenge, scope };
+  return { ...(state !== undefined ? { state } : {}), codeChallenge, scope, ...(resource !== undefined ? { resource } : {}) };
 }
 
 /** Stores the pending request, binds it to this browser and redirects to the identity provider. */

@@ -7,6 +7,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { decodeBody, mediaType, type RouteHandler } from '../../shared/http';
 import { errorPage, escapeHtml, htmlPage } from '../../shared/pages';
 import { routePath, SERVER_ROUTES } from '../../shared/routes';
+import { isClientIdUrl } from '../client-metadata-documents';
 import {
   bindingCookieName,
   browserBound,
@@ -45,6 +46,9 @@ export function createConsentPage(deps: AuthorizationFlowDeps): RouteHandler {
       `<h1>Allow ${escapeHtml(client.name)} to access your account?</h1>` +
       (client.description ? `<p>${escapeHtml(client.description)}</p>` : '') +
       `<p>It asks for:</p><ul>${scopeItems}</ul>` +
+      // The name is the client's own claim (a metadata document says what it likes): where the code goes is not.
+      `<p>After you decide, you are sent to <strong>${escapeHtml(new URL(pending.redirectUri).host)}</strong>.</p>` +
+      (isClientIdUrl(client.clientId) ? `<p>The app describes itself at <code>${escapeHtml(client.clientId)}</code>.</p>` : '') +
       `<form method="post" action="${escapeHtml(`${deps.issuer}${routePath(SERVER_ROUTES.consentDecision)}`)}">` +
       `<input type="hidden" name="request" value="${escapeHtml(id)}">` +
       `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">` +

@@ -2,7 +2,7 @@
 import type { AuthorizationServerConfig } from '../../shared/config';
 import { publicJsonResponse, type RouteHandler } from '../../shared/http';
 import { ASSERTION_SIGNING_ALGORITHMS, SUPPORTED_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../../shared/manifest';
-import { SERVER_ROUTES, routePath } from '../../shared/routes';
+import { REGISTRATION_ROUTE, SERVER_ROUTES, routePath } from '../../shared/routes';
 
 /** Metadata changes only with a deployment, so shared caches may keep it for five minutes. */
 export const DISCOVERY_MAX_AGE_SECS = 300;
@@ -16,13 +16,29 @@ export function discoveryDocument(config: AuthorizationServerConfig): Record<str
     jwks_uri: `${issuer}${routePath(SERVER_ROUTES.jwks)}`,
     scopes_supported: [...config.scopesSupported],
     ...userDelegationMetadata(config),
-    grant_types_supported: [...(config.grantTypesSupported ?? SUPPORTED_GRANT_TYPES)],
-    ...tokenEndpointAuthMetadata(config.authMethodsSupported ?? SUPPORTED_AUTH_METHODS),
+    grant_types_supported: grantTypes(config),
+    ...tokenEndpointAuthMetadata(authMethods(config)),
     revocation_endpoint: `${issuer}${routePath(SERVER_ROUTES.revoke)}`,
-    ...endpointAuthMetadata('revocation', config.authMethodsSupported ?? SUPPORTED_AUTH_METHODS),
+    ...endpointAuthMetadata('revocation', authMethods(config)),
     introspection_endpoint: `${issuer}${routePath(SERVER_ROUTES.introspect)}`,
-    ...endpointAuthMetadata('introspection', config.authMethodsSupported ?? SUPPORTED_AUTH_METHODS),
+    ...endpointAuthMetadata('introspection', authMethods(config)),
   };
+}
+
+/** Clients known by a metadata document use the user-delegated grants, with `none` or `private_key_jwt`. */
+const metadataDocumentClients = (config: AuthorizationServerConfig) =>
+  config.clientIdMetadataDocuments !== undefined || config.dynamicClientRegistration !== undefined;
+
+function grantTypes(config: AuthorizationServerConfig): string[] {
+  const declared = config.grantTypesSupported ?? SUPPORTED_GRANT_TYPES;
+  if (!metadataDocumentClients(config)) return [...declared];
+  return SUPPORTED_GRANT_TYPES.filter((g) => declared.includes(g) || g === 'authorization_code' || g === 'refresh_token');
+}
+
+function authMethods(config: AuthorizationServerConfig): string[] {
+  const declared: readonly string[] = config.authMethodsSupported ?? SUPPORTED_AUTH_METHODS;
+  if (!metadataDocumentClients(config)) return [...declared];
+  return SUPPORTED_AUTH_METHODS.filter((m) => declared.includes(m) || m === 'none' || m === 'private_key_jwt');
 }
 
 /**
@@ -37,6 +53,8 @@ function userDelegationMetadata(config: AuthorizationServerConfig): Record<strin
     response_modes_supported: ['query'],
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
+    ...(config.clientIdMetadataDocuments ? { client_id_metadata_document_supported: true } : {}),
+    ...(config.dynamicClientRegistration ? { registration_endpoint: `${config.issuer}${routePath(REGISTRATION_ROUTE)}` } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
  * authentication (revocation and introspection take both: RFC 7009 §2.1, RFC 7662 §2.1), and one error wrapper.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { InvalidRequestError, OAuthError, errorResponse } from '../../shared/errors';
+import { InvalidRequestError, InvalidTargetError, OAuthError, errorResponse } from '../../shared/errors';
 import { bodyBytes, mediaType, type RouteHandler } from '../../shared/http';
 import type { Logger } from '../../shared/log';
 import type { ClientRegistration } from '../../shared/manifest';
@@ -31,6 +31,8 @@ export function readTokenRequest(event: APIGatewayProxyEventV2): ReadonlyMap<str
   const params = new Map<string, string>();
   const seen = new Set<string>();
   for (const [name, value] of new URLSearchParams(bytes.toString('utf8'))) {
+    // One resource per request (RFC 8707 §2 lets a server refuse several with invalid_target): one `aud` per token.
+    if (seen.has(name) && name === 'resource') throw new InvalidTargetError('only one resource may be requested');
     if (seen.has(name)) throw new InvalidRequestError(`parameter ${name} is repeated`);
     seen.add(name);
     if (value !== '') params.set(name, value);

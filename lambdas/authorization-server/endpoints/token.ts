@@ -12,6 +12,7 @@ import { readClientCredentials, type ClientAuthenticator } from '../client-auth'
 import type { Grant } from '../grants/grant';
 import type { AssertionVerifier } from '../jwt-assertion';
 import type { RateLimiter } from '../rate-limit';
+import type { ResourceIndicators } from '../resource-indicators';
 import { oauthEndpoint, readTokenRequest } from './form-endpoint';
 
 export function createTokenEndpoint(deps: {
@@ -21,6 +22,7 @@ export function createTokenEndpoint(deps: {
   readonly state: StateStore;
   readonly clock: Clock;
   readonly assertions: AssertionVerifier;
+  readonly resources: ResourceIndicators;
   readonly log: Logger;
   /** @default no limit */
   readonly rateLimit?: RateLimiter;
@@ -48,8 +50,8 @@ export function createTokenEndpoint(deps: {
     }
     await deps.rateLimit?.(client);
 
-    const { tokens, state, clock, assertions } = deps;
-    const response = await grant({ params, client, tokens, state, clock, assertions });
+    const { tokens, state, clock, assertions, resources } = deps;
+    const response = await grant({ params, client, tokens, state, clock, assertions, resources });
     deps.log.info('token_issued', { client_id: client.clientId, grant_type: grantType, scope: response.scope ?? '' });
     return jsonResponse(200, response);
   });

@@ -40,9 +40,10 @@ export const authorizationCodeGrant: Grant = async (request) => {
   const stored = await state.get<CodeItem | RedeemedCodeItem>(codeKey(code));
   if (!stored || isRedeemed(stored)) return refuseReplay(state, stored);
   checkBinding(stored, client, redirectUri, verifier);
+  const audience = request.resources.audienceForGrant(client, stored.resource, params.get('resource'));
   const redemption = planRedemption(request);
   if (!(await claimCode(state, code, redemption))) return refuseReplay(state, await state.get<RedeemedCodeItem>(codeKey(code)));
-  return issueForCode(request, stored, redemption);
+  return issueForCode(request, stored, redemption, audience);
 };
 
 const isRedeemed = (item: CodeItem | RedeemedCodeItem): item is RedeemedCodeItem => item.redeemed === true;
@@ -89,16 +90,18 @@ async function refuseReplay(state: StateStore, stored: CodeItem | RedeemedCodeIt
 }
 
 /** Issues what the redemption record names: the access token, and the refresh-token family when the client may refresh. */
-async function issueForCode(request: GrantRequest, code: CodeItem, redemption: CodeRedemption): Promise<TokenResponse> {
+async function issueForCode(request: GrantRequest, code: CodeItem, redemption: CodeRedemption, audience: string): Promise<TokenResponse> {
   const { client, state, clock, tokens } = request;
   const { jti, familyId, issuedAt } = redemption;
   const response = await tokens.issue(client, code.scope, {
     subject: code.sub,
     jti,
     issuedAtSecs: issuedAt,
+    audience,
     ...(familyId ? { familyId } : {}),
   });
   if (!familyId) return response;
-  const refreshToken = await startFamily(state, clock, client, { familyId, sub: code.sub, scope: code.scope });
+  const grant = { familyId, sub: code.sub, scope: code.scope, ...(code.resource !== undefined ? { resource: code.resource } : {}) };
+  const refreshToken = await startFamily(state, clock, client, grant);
   return { ...response, refresh_token: refreshToken };
 }

@@ -2,7 +2,7 @@
 import { resolveScope } from '../scope';
 import type { Grant } from './grant';
 
-export const clientCredentialsGrant: Grant = async ({ params, client, tokens }) => {
+export const clientCredentialsGrant: Grant = async ({ params, client, tokens, resources }) => {
   const scope = resolveScope(params.get('scope'), client.scopes);
-  return tokens.issue(client, scope);
+  return tokens.issue(client, scope, { audience: resources.audienceFor(client, params.get('resource')) });
 };

@@ -16,12 +16,13 @@ import type { Grant } from './grant';
 /** State-store key of a user assertion's `jti` once exchanged (single use per client). */
 export const jwtBearerReplayKey = (clientId: string, jti: string): string => tableKey('bearerJti', clientId, jti);
 
-export const jwtBearerGrant: Grant = async ({ params, client, tokens, assertions }) => {
+export const jwtBearerGrant: Grant = async ({ params, client, tokens, assertions, resources }) => {
   const assertion = params.get('assertion');
   if (assertion === undefined) throw new InvalidRequestError('assertion is required');
   const scope = resolveScope(params.get('scope'), client.scopes);
+  const audience = resources.audienceFor(client, params.get('resource'));
   const user = await assertedUser(assertions, client, assertion);
-  return tokens.issue(client, scope, { subject: user });
+  return tokens.issue(client, scope, { subject: user, audience });
 };
 
 /** `<issuer>|<sub>` of a valid user assertion for `client`; throws `invalid_grant` for any other. */

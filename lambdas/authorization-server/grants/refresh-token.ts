@@ -33,6 +33,8 @@ export const refreshTokenGrant: Grant = async (request) => {
   if (!family || family.revoked) throw new InvalidGrantError(INVALID_TOKEN);
   // RFC 6749 §6: the request may narrow the granted scope, never widen it; none requested keeps all of it.
   const scope = resolveScope(params.get('scope'), item.scope ? item.scope.split(' ') : [], 'scope exceeds what the user granted');
+  // RFC 8707 §2.2: the same resource as granted, or none; never another.
+  request.resources.audienceForGrant(client, item.resource, params.get('resource'));
 
   const successor = successorOf(presented, item);
   // One instant for the successor's `issuedAt` and the new access token's `iat`, so answers in the grace window match.
@@ -58,6 +60,7 @@ function writeSuccessor(
     clientId: item.clientId,
     sub: item.sub,
     scope: item.scope,
+    ...(item.resource !== undefined ? { resource: item.resource } : {}),
     salt: sha256url(`salt:${item.salt}:${successor}`).slice(0, 22),
     issuedAt: now,
     expiresAt: Math.min(now + refreshPolicy(request.client).idleSecs, family.expiresAt),
@@ -93,6 +96,13 @@ async function issuePair(
   issuedAtSecs: number,
 ): Promise<TokenResponse> {
   const jti = sha256url(`jti:${successor}:${scope}`).slice(0, 22);
-  const response = await request.tokens.issue(request.client, scope, { subject: item.sub, issuedAtSecs, jti, familyId: item.familyId });
+  const audience = request.resources.audienceForGrant(request.client, item.resource, undefined);
+  const response = await request.tokens.issue(request.client, scope, {
+    subject: item.sub,
+    issuedAtSecs,
+    jti,
+    familyId: item.familyId,
+    audience,
+  });
   return { ...response, refresh_token: successor };
 }
