@@ -75,7 +75,7 @@ registry.addExternalClient('Basic', {
   description: 'Costs ${x} and %{y}, literally',
 });
 registry.addExternalClient('Post', { authMethod: ClientAuth.CLIENT_SECRET_POST, scopes: ['reports.read'], active: false });
-registry.addExternalClient('OtherAudience', { scopes: ['reports.read'], audience: 'https://reports.example.com' });
+registry.addExternalClient('OtherAudience', { scopes: ['reports.read', 'incidents.write'], audience: 'https://reports.example.com' });
 registry.addExternalClient('InlineKeys', {
   authMethod: ClientAuth.privateKeyJwt({ jwks: { keys: [RSA_PUBLIC] } }),
   scopes: ['incidents.read'],

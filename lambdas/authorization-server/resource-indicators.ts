@@ -1,14 +1,17 @@
 /**
  * Resource indicators (RFC 8707): a client names the one resource it wants a token for, and the token's `aud` is
- * exactly that resource. Only registered resources are known (the registry's audience, each client's own, the
- * audiences routes declare, each MCP server's URL); anything else, or more than one, is `invalid_target`. A code or
- * refresh token is bound to the resource granted at authorization: a later request may name that resource again,
- * never another (no widening).
+ * exactly that resource. Registered resources are the registry's audience, the audiences routes declare and each MCP
+ * server's URL; anything else, or more than one, is `invalid_target`. Which of them a client may obtain is policy
+ * (RFC 8707 §2: "unacceptable per policy" is `invalid_target` too): its own audience (the client's, else the
+ * registry's) and any MCP server (scopes still decide what it may do there). Another audience stays the operator's
+ * decision, as before resource indicators: a client never chooses its way onto another API's routes, even with a
+ * scope of the same name. A code or refresh token is bound to the resource granted at authorization: a later request
+ * may name that resource again, never another (no widening).
  */
 import type { AuthorizationServerConfig } from '../shared/config';
 import { InvalidTargetError } from '../shared/errors';
 import type { ClientRegistration } from '../shared/manifest';
-import { declaredResources } from '../shared/manifest-queries';
+import { declaredResources, mcpServerUrl } from '../shared/manifest-queries';
 
 export interface ResourceIndicators {
   /** The `aud` of `client`'s tokens when it names no resource: its own audience, else the registry's. */
@@ -30,13 +33,13 @@ export function createResourceIndicators(
     ...declaredResources({ audience: registryAudience, routes: [], mcpServers: config.mcpServers ?? [] }, config.issuer),
     ...(config.resources ?? []),
   ]);
+  const mcpServers = new Set((config.mcpServers ?? []).map((server) => mcpServerUrl(config.issuer, server)));
   const defaultAudience = (client: Pick<ClientRegistration, 'audience'>) => client.audience || registryAudience;
   const audienceFor = (client: Pick<ClientRegistration, 'audience'>, requested: string | undefined): string => {
     if (requested === undefined) return defaultAudience(client);
-    if (!registered.has(requested) && requested !== client.audience) {
-      throw new InvalidTargetError('resource is not a resource of this registry');
-    }
-    return requested;
+    if (requested === defaultAudience(client) || mcpServers.has(requested)) return requested;
+    if (registered.has(requested)) throw new InvalidTargetError('resource is not one this client may obtain tokens for');
+    throw new InvalidTargetError('resource is not a resource of this registry');
   };
   return {
     defaultAudience,

@@ -61,11 +61,20 @@ async function token(form: Record<string, string> | string, client: ClientRegist
 const audOf = (body: Record<string, unknown>) => decodeJwt(body.access_token as string).aud;
 
 describe('client_credentials with resource', () => {
-  it('gives aud = exactly the registered resource: an MCP server URL, a route audience', async () => {
-    for (const resource of [MCP_URL, ROUTE_AUDIENCE]) {
+  it("gives aud = exactly the requested resource: an MCP server URL, the client's own audience", async () => {
+    for (const resource of [MCP_URL, CLIENTS.basic.audience!]) {
       const { status, body } = await token({ grant_type: 'client_credentials', resource });
       assert.equal(status, 200);
       assert.equal(audOf(body), resource);
+    }
+  });
+
+  it("refuses another API's audience (a route's declared audience, the registry's) with invalid_target: not this client's", async () => {
+    for (const resource of [ROUTE_AUDIENCE, ISSUER]) {
+      const { status, body } = await token({ grant_type: 'client_credentials', resource });
+      assert.equal(status, 400, resource);
+      assert.equal(body.error, 'invalid_target');
+      assert.match(String(body.error_description), /not one this client may obtain/);
     }
   });
 
