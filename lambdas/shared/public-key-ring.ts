@@ -50,19 +50,16 @@ export function publicKeyRingOf(ring: KeyRing<RingKey>): PublicKeyRing {
   return { keys: ring.keys.map(({ jwk, createdAt, activatesAt }) => ({ jwk: publicJwkOf(jwk), createdAt, activatesAt })) };
 }
 
-/**
- * Writes the public half of `ring` as the published ring. `onlyIfAbsent`: keep a ring already published (the bootstrap
- * of an existing secret must not overwrite what a rotation published). Resolves to whether it wrote.
- */
+/** Writes the public half of `ring` as the published ring, exactly (a rotation's finishSecret, a first value). */
 export async function publishKeyRing(
   state: Pick<StateStore, 'put'>,
   ring: KeyRing<RingKey>,
-  options: { readonly nowSecs: number; readonly onlyIfAbsent?: boolean },
+  options: { readonly nowSecs: number },
 ): Promise<boolean> {
   const { keys } = publicKeyRingOf(ring);
   if (keys.length === 0) throw new Error('refusing to publish an empty key ring');
   const item: PublicKeyRingItem = { pk: PUBLIC_KEY_RING_KEY, keys, publishedAt: options.nowSecs };
-  return state.put(item, options.onlyIfAbsent ? { kind: 'notExists' } : undefined);
+  return state.put(item);
 }
 
 /**
