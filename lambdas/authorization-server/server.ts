@@ -26,7 +26,7 @@ import { createRevocationEndpoint } from './endpoints/revoke';
 import { createTokenEndpoint } from './endpoints/token';
 import { GRANTS } from './grants';
 import { createAssertionVerifier } from './jwt-assertion';
-import { createPublishedKeys } from './published-keys';
+import { createPublishedKeys, publishedSigningKeys } from './published-keys';
 import { createSigningKeys } from './signing-keys';
 import { createTokenInspector } from './token-inspector';
 import { createUpstreamLogin } from './upstream';
@@ -61,8 +61,12 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
       CLIENT_ID_PATTERN.test(clientId) ? registrationCache.get(clientId, (id) => deps.registrations.getClient(id)) : undefined,
   };
   // Signing reads the private ring (Secrets Manager); publishing and verifying read only the public ring (the table).
-  const signingKeys = createSigningKeys({ secrets, secretId: config.signingKeySecretId, clock, ttlMs, log });
   const publishedKeys = createPublishedKeys({ state: deps.state, clock, ttlMs, log });
+  const signingKeys = publishedSigningKeys(
+    createSigningKeys({ secrets, secretId: config.signingKeySecretId, clock, ttlMs, log }),
+    publishedKeys,
+    log,
+  );
   // RFC 7523 §3: the audience of an assertion is our token endpoint URL or our issuer identifier.
   const assertions = createAssertionVerifier({
     state: deps.state,
