@@ -6,6 +6,7 @@ import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
 import { localIssuer, registryStatePaths } from '../local/local-state';
 import type { AppOptions } from '../local/synth';
+import { OPERATOR_CLIENT_CONFIG } from '../../lambdas/shared/adapters/aws-client-config';
 
 /** Options every command that reads the app's registrations shares. */
 export function appOptions(command: Command): Command {
@@ -51,7 +52,7 @@ export function deployedRegion(options: Pick<AppOptions, 'region' | 'outdir'>, s
 /** Secrets Manager where the deployed registry lives: `--region`, else the stack's, else the AWS SDK's default chain. */
 export function deployedSecrets(options: Pick<AppOptions, 'region' | 'outdir'>, stack?: string): AwsSecretStore {
   const region = deployedRegion(options, stack);
-  return new AwsSecretStore(region ? { clientConfig: { region } } : {});
+  return new AwsSecretStore({ clientConfig: { ...OPERATOR_CLIENT_CONFIG, ...(region ? { region } : {}) } });
 }
 
 /**

@@ -24,6 +24,7 @@ import { loadRegistry, type AppOptions } from '../local/synth';
 import { appOptions, deployedRegion, deployedSecrets, localBaseUrl, localState } from './common';
 import { renderDashboard } from './operator-html';
 import { collectOperatorReport, formatRedirectUris, formatRegistrySections, isoSecs, relativeTo, table } from './operator-report';
+import { OPERATOR_CLIENT_CONFIG } from '../../lambdas/shared/adapters/aws-client-config';
 
 interface StatusOptions extends AppOptions {
   local?: boolean;
@@ -94,7 +95,10 @@ export function registryStateStore(
 ): StateStore & StateLister {
   if (options.local) return new LocalStateStore(localState(options, manifest).state);
   const region = deployedRegion(options, stack);
-  return new AwsStateStore({ tableName: stateTableName(manifest.namePrefix), ...(region ? { clientConfig: { region } } : {}) });
+  return new AwsStateStore({
+    tableName: stateTableName(manifest.namePrefix),
+    clientConfig: { ...OPERATOR_CLIENT_CONFIG, ...(region ? { region } : {}) },
+  });
 }
 
 /** Every connection's token sets as the store holds them: one row per shared connection, one per stored subject. */

@@ -1,6 +1,7 @@
 /** `EventPublisher` over Amazon EventBridge (SDK v3): PutEvents on the account's default bus. */
 import { EventBridgeClient, PutEventsCommand, type EventBridgeClientConfig } from '@aws-sdk/client-eventbridge';
 import type { EventPublisher } from '../ports';
+import { boundedClientConfig } from './aws-client-config';
 
 /** The `source` of every event the registry publishes. */
 export const EVENT_SOURCE = 'oauth-registry';
@@ -19,7 +20,7 @@ export class AwsEventPublisher implements EventPublisher {
   }
 
   private get eventBridge(): EventBridgeClient {
-    return (this.client ??= new EventBridgeClient(this.options.clientConfig ?? {}));
+    return (this.client ??= new EventBridgeClient(boundedClientConfig(this.options.clientConfig)));
   }
 
   async publish(detailType: string, detail: Readonly<Record<string, unknown>>): Promise<void> {

@@ -23,6 +23,7 @@ import {
   type StateStore,
 } from '../ports';
 import { isExpired } from './local-state-store';
+import { boundedClientConfig } from './aws-client-config';
 
 export interface AwsStateStoreOptions {
   readonly tableName: string;
@@ -123,7 +124,7 @@ export class AwsStateStore implements StateStore, StateLister {
   }
 
   private get ddb(): DynamoDBClient {
-    return (this.client ??= new DynamoDBClient(this.options.clientConfig ?? {}));
+    return (this.client ??= new DynamoDBClient(boundedClientConfig(this.options.clientConfig)));
   }
 
   private builder(): ExpressionBuilder {
