@@ -32,7 +32,9 @@ export function guardDestroy(event: DestroyGuardEvent): Promise<DestroyGuardResu
     return Promise.reject(
       new Error(
         `the OAuth registry with table ${event.table} has deletionProtection on, so nothing of it was destroyed: ` +
-          'set deletionProtection: false and apply, then destroy',
+          'set deletionProtection: false and apply, then destroy. The same refusal stops a change that replaces or ' +
+          'removes this guard (a new function name, a changed construct id): apply with deletionProtection: false, ' +
+          'then the change, then turn it on again (or `terraform state rm` the guard; see README, Destroying)',
       ),
     );
   }

@@ -281,6 +281,8 @@ describe('redeploy and destroy', () => {
     new ThirdPartyConnection(f.stack, 'OutsideCrm', { registry: f.registry, provider: Provider.discover('https://idp2.example') });
     const tf = synthJson(f.stack);
     const guard = resource(tf, 'aws_lambda_invocation', 'DestroyGuard');
+    // Pinned: a refactor that changes the guard's address replaces it, which the guard refuses while protection is on.
+    assert.equal(addressOf(tf, 'aws_lambda_invocation', 'DestroyGuard'), 'aws_lambda_invocation.Registry_DestroyGuard_861E9159');
     assert.equal(guard.lifecycle_scope, 'CRUD', 'invoked on destroy too');
     const table = addressOf(tf, 'aws_dynamodb_table', 'Table');
     assert.deepEqual(JSON.parse(guard.input), { action: 'guard-destroy', table: `\${${table}.name}`, deletionProtection: true });
