@@ -2,11 +2,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { OPERATOR_CLIENT_CONFIG } from '../../lambdas/shared/adapters/aws-client-config';
 import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
 import { localIssuer, registryStatePaths } from '../local/local-state';
 import type { AppOptions } from '../local/synth';
-import { OPERATOR_CLIENT_CONFIG } from '../../lambdas/shared/adapters/aws-client-config';
 
 /** Options every command that reads the app's registrations shares. */
 export function appOptions(command: Command): Command {

@@ -14,6 +14,7 @@ import {
   type TokenSetItem,
   type TokenSetStatus,
 } from '../../lambdas/connections/token-set-item';
+import { OPERATOR_CLIENT_CONFIG } from '../../lambdas/shared/adapters/aws-client-config';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
@@ -24,7 +25,6 @@ import { loadRegistry, type AppOptions } from '../local/synth';
 import { appOptions, deployedRegion, deployedSecrets, localBaseUrl, localState } from './common';
 import { renderDashboard } from './operator-html';
 import { collectOperatorReport, formatRedirectUris, formatRegistrySections, isoSecs, relativeTo, table } from './operator-report';
-import { OPERATOR_CLIENT_CONFIG } from '../../lambdas/shared/adapters/aws-client-config';
 
 interface StatusOptions extends AppOptions {
   local?: boolean;

@@ -6,6 +6,7 @@
  * the issuer serves both documents (a key in the JWKS), or fails the apply saying what is missing.
  */
 import { routePath, SERVER_ROUTES } from '../shared/routes';
+import { isActionEvent } from './action-event';
 
 export interface AwaitIssuerEvent {
   readonly action: 'await-issuer';
@@ -20,10 +21,7 @@ export interface AwaitIssuerResult {
   readonly waitedMs: number;
 }
 
-export function isAwaitIssuerEvent(event: unknown): event is AwaitIssuerEvent {
-  const e = event as Partial<AwaitIssuerEvent> | null;
-  return typeof e === 'object' && e !== null && e.action === 'await-issuer';
-}
+export const isAwaitIssuerEvent = isActionEvent<AwaitIssuerEvent>('await-issuer');
 
 /**
  * Terraform waits for this invocation on one HTTP connection that carries no byte until the answer, so the check

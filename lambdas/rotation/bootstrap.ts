@@ -9,6 +9,7 @@ import { DEFAULT_KEY_SCHEDULE, loadKeyRing, type KeySchedule } from '../shared/k
 import { silentLogger, type Logger } from '../shared/log';
 import type { Clock, SecretDescription, SecretStore, StateStore } from '../shared/ports';
 import { publishKeyRing, publishMissingKeys } from '../shared/public-key-ring';
+import { isActionEvent } from './action-event';
 import { publicRingStore } from './rotation';
 import { kindOf, newValue } from './values';
 
@@ -33,10 +34,7 @@ export interface BootstrapResult {
 }
 
 /** Whether a rotation function's event asks for the bootstrap rather than a Secrets Manager rotation step. */
-export function isBootstrapEvent(event: unknown): event is BootstrapEvent {
-  const e = event as Partial<BootstrapEvent> | null;
-  return typeof e === 'object' && e !== null && e.action === 'bootstrap';
-}
+export const isBootstrapEvent = isActionEvent<BootstrapEvent>('bootstrap');
 
 /**
  * The version id of a first value: fixed, so two bootstraps racing on one secret put the same version and the second

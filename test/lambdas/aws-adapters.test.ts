@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -10,14 +12,12 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AwsCipher } from '../../lambdas/shared/adapters/aws-cipher';
 import { AwsEventPublisher } from '../../lambdas/shared/adapters/aws-event-publisher';
-import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
-import { AWS_CALL_ALLOWANCE_MS, AWS_MAX_ATTEMPTS, AWS_REQUEST_TIMEOUT_MS, AWS_RETRY_DELAY_MS } from '../../lambdas/shared/defaults';
 import { AwsRegistrationStore } from '../../lambdas/shared/adapters/aws-registration-store';
 import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
+import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
+import { AWS_CALL_ALLOWANCE_MS, AWS_MAX_ATTEMPTS, AWS_REQUEST_TIMEOUT_MS, AWS_RETRY_DELAY_MS } from '../../lambdas/shared/defaults';
 import { clientItemKey, type ClientRegistration } from '../../lambdas/shared/manifest';
 import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
 

@@ -22,8 +22,8 @@ import {
   type StateLister,
   type StateStore,
 } from '../ports';
-import { isExpired } from './local-state-store';
 import { boundedClientConfig } from './aws-client-config';
+import { isExpired } from './local-state-store';
 
 export interface AwsStateStoreOptions {
   readonly tableName: string;
