@@ -63,12 +63,17 @@ export async function awaitIssuer(
   }
 }
 
+/** Until an apply gets past this check, the registry has no destroy guard: Terraform creates the guard last. */
+const UNGUARDED = ' Until an apply completes, the registry has no destroy guard (it is created last): a destroy meanwhile deletes it.';
+
 /** What the operator does before applying again. */
 function nextStep({ dnsRecord }: AwaitIssuerEvent): string {
-  if (!dnsRecord) return 'Apply again (with a custom domain, check its alias records first).';
+  if (!dnsRecord) return `Apply again (with a custom domain, check its alias records first).${UNGUARDED}`;
   return (
     `Create the DNS record ${dnsRecord.name} CNAME ${dnsRecord.target} (or alias A/AAAA records to it), ` +
-    'wait until it resolves, then apply again.'
+    'wait until it resolves, then apply again. A resolver that looked the name up before the record existed may keep ' +
+    "answering that it does not exist for the zone's negative-caching TTL (the SOA record's minimum field), so an " +
+    `apply right after creating the record may stop here again: wait out that TTL.${UNGUARDED}`
   );
 }
 
