@@ -192,6 +192,7 @@ export class OAuthRegistry extends Construct {
       rotationFunction: this.rotationFunction,
       table: this.registrations,
       deletionProtection: settings.deletionProtection,
+      registeredParts: () => [...this.clients, ...this.routes, ...this.dataRouteList, ...this.connectionList],
     });
     this.authorizer = this.authorizerFor();
     const watched = {

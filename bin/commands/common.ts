@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { OPERATOR_CLIENT_CONFIG } from '../../lambdas/shared/adapters/aws-client-config';
 import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
 import { localIssuer, registryStatePaths } from '../local/local-state';
@@ -51,7 +52,7 @@ export function deployedRegion(options: Pick<AppOptions, 'region' | 'outdir'>, s
 /** Secrets Manager where the deployed registry lives: `--region`, else the stack's, else the AWS SDK's default chain. */
 export function deployedSecrets(options: Pick<AppOptions, 'region' | 'outdir'>, stack?: string): AwsSecretStore {
   const region = deployedRegion(options, stack);
-  return new AwsSecretStore(region ? { clientConfig: { region } } : {});
+  return new AwsSecretStore({ clientConfig: { ...OPERATOR_CLIENT_CONFIG, ...(region ? { region } : {}) } });
 }
 
 /**

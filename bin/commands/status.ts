@@ -14,6 +14,7 @@ import {
   type TokenSetItem,
   type TokenSetStatus,
 } from '../../lambdas/connections/token-set-item';
+import { OPERATOR_CLIENT_CONFIG } from '../../lambdas/shared/adapters/aws-client-config';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
@@ -95,7 +96,10 @@ export function registryStateStore(
 ): StateStore & StateLister {
   if (options.local) return new LocalStateStore(localState(options, manifest).state);
   const region = deployedRegion(options, stack);
-  return new AwsStateStore({ tableName: stateTableName(manifest.namePrefix), ...(region ? { clientConfig: { region } } : {}) });
+  return new AwsStateStore({
+    tableName: stateTableName(manifest.namePrefix),
+    clientConfig: { ...OPERATOR_CLIENT_CONFIG, ...(region ? { region } : {}) },
+  });
 }
 
 /** Every connection's token sets as the store holds them: one row per shared connection, one per stored subject. */

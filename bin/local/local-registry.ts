@@ -291,7 +291,7 @@ export function localKeySchedule(manifest: RegistryManifest, jwksCacheSecs = GAT
 export async function ensureSecrets(
   secrets: LocalSecretStore,
   manifest: RegistryManifest,
-  deps: { clock?: Clock; schedule?: KeySchedule; state?: Pick<StateStore, 'put'> } = {},
+  deps: { clock?: Clock; schedule?: KeySchedule; state?: Pick<StateStore, 'get' | 'put'> } = {},
 ): Promise<string[]> {
   const wanted = [
     { secretId: manifest.signingKeySecretId, tags: { [SECRET_KIND_TAG]: 'signing-key' } },

@@ -10,7 +10,7 @@ import { publicationOrder } from '../shared/key-schedule';
 import type { Logger } from '../shared/log';
 import type { Clock, StateStore } from '../shared/ports';
 import { loadPublishedKeyRing, type PublicJwk, type PublicKeyRing } from '../shared/public-key-ring';
-import { SIGNING_KEY_RETRY_AFTER_SECS } from './signing-keys';
+import { SIGNING_KEY_RETRY_AFTER_SECS, cachedOrUnavailable, type SigningKeys } from './signing-keys';
 
 export interface PublishedKeys {
   /** The JWK Set: the signer, then next keys, then retired ones; throws `TemporarilyUnavailableError` when empty. */
@@ -33,18 +33,28 @@ export function createPublishedKeys(options: {
   };
   return {
     async jwks() {
-      let ring: PublicKeyRing;
-      try {
-        ring = await cache.get('ring', load);
-      } catch (err) {
-        log.error('published_keys_unavailable', { error: err instanceof Error ? err.message : String(err) });
-        throw new TemporarilyUnavailableError('no signing key is published yet', SIGNING_KEY_RETRY_AFTER_SECS);
-      }
+      const ring = await cachedOrUnavailable(cache, load, log, 'published_keys_unavailable', 'no signing key is published yet');
       const keys: PublicJwk[] = [];
       for (const { jwk } of publicationOrder(ring, Math.floor(clock() / 1000))) {
         if (!keys.some((k) => k.kid === jwk.kid)) keys.push(jwk);
       }
       return { keys };
+    },
+  };
+}
+
+/**
+ * Signs only with a key verifiers can know: a signer whose kid the published ring lacks (a stale ring after a
+ * point-in-time restore or a stage moved by hand, until the bootstrap republishes) answers 503, logged, rather than
+ * tokens no JWKS verifies.
+ */
+export function publishedSigningKeys(signingKeys: SigningKeys, publishedKeys: PublishedKeys, log: Logger): SigningKeys {
+  return {
+    async current() {
+      const signer = await signingKeys.current();
+      if ((await publishedKeys.jwks()).keys.some((k) => k.kid === signer.kid)) return signer;
+      log.error('signing_key_unpublished', { kid: signer.kid });
+      throw new TemporarilyUnavailableError('the signing key is not published yet', SIGNING_KEY_RETRY_AFTER_SECS);
     },
   };
 }

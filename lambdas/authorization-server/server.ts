@@ -30,7 +30,7 @@ import { createRevocationEndpoint } from './endpoints/revoke';
 import { createTokenEndpoint } from './endpoints/token';
 import { GRANTS } from './grants';
 import { createAssertionVerifier } from './jwt-assertion';
-import { createPublishedKeys } from './published-keys';
+import { createPublishedKeys, publishedSigningKeys } from './published-keys';
 import { createRateLimiter } from './rate-limit';
 import { createResourceIndicators } from './resource-indicators';
 import { createSigningKeys } from './signing-keys';
@@ -86,8 +86,12 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
     },
   };
   // Signing reads the private ring (Secrets Manager); publishing and verifying read only the public ring (the table).
-  const signingKeys = createSigningKeys({ secrets, secretId: config.signingKeySecretId, clock, ttlMs, log });
   const publishedKeys = createPublishedKeys({ state: deps.state, clock, ttlMs, log });
+  const signingKeys = publishedSigningKeys(
+    createSigningKeys({ secrets, secretId: config.signingKeySecretId, clock, ttlMs, log }),
+    publishedKeys,
+    log,
+  );
   // RFC 7523 §3: the audience of an assertion is our token endpoint URL or our issuer identifier.
   const assertions = createAssertionVerifier({
     state: deps.state,

@@ -55,18 +55,34 @@ export function createSigningKeys(options: {
 
   return {
     async current() {
-      let loaded: LoadedRing;
-      try {
-        loaded = await cache.get('ring', load);
-      } catch (err) {
-        log.error('signing_key_unavailable', { secret_id: secretId, error: err instanceof Error ? err.message : String(err) });
-        throw new TemporarilyUnavailableError('no signing key is available yet', SIGNING_KEY_RETRY_AFTER_SECS);
-      }
+      const loaded = await cachedOrUnavailable(cache, load, log, 'signing_key_unavailable', 'no signing key is available yet', {
+        secret_id: secretId,
+      });
       const signer = signingKeyAt(loaded.ring, Math.floor(clock() / 1000));
       if (!signer) throw new TemporarilyUnavailableError('no signing key is active yet', SIGNING_KEY_RETRY_AFTER_SECS);
       return loaded.keys.get(signer.jwk.kid!)!;
     },
   };
+}
+
+/**
+ * The ring from `cache` (loaded by `load` when missing or stale); when there is none to serve, logs `event` with the
+ * error and throws `TemporarilyUnavailableError` (503 with Retry-After) saying `message`.
+ */
+export async function cachedOrUnavailable<T>(
+  cache: TtlCache<'ring', T>,
+  load: () => Promise<T>,
+  log: Logger,
+  event: string,
+  message: string,
+  fields: Record<string, unknown> = {},
+): Promise<T> {
+  try {
+    return await cache.get('ring', load);
+  } catch (err) {
+    log.error(event, { ...fields, error: err instanceof Error ? err.message : String(err) });
+    throw new TemporarilyUnavailableError(message, SIGNING_KEY_RETRY_AFTER_SECS);
+  }
 }
 
 /** Imports a ring entry's private RSA JWK (`readKeyRing` checked its members) for RS256 signing. */

@@ -6,6 +6,7 @@
  * the issuer serves both documents (a key in the JWKS), or fails the apply saying what is missing.
  */
 import { routePath, SERVER_ROUTES } from '../shared/routes';
+import { isActionEvent } from './action-event';
 
 export interface AwaitIssuerEvent {
   readonly action: 'await-issuer';
@@ -20,10 +21,7 @@ export interface AwaitIssuerResult {
   readonly waitedMs: number;
 }
 
-export function isAwaitIssuerEvent(event: unknown): event is AwaitIssuerEvent {
-  const e = event as Partial<AwaitIssuerEvent> | null;
-  return typeof e === 'object' && e !== null && e.action === 'await-issuer';
-}
+export const isAwaitIssuerEvent = isActionEvent<AwaitIssuerEvent>('await-issuer');
 
 /**
  * Terraform waits for this invocation on one HTTP connection that carries no byte until the answer, so the check
@@ -65,12 +63,17 @@ export async function awaitIssuer(
   }
 }
 
+/** Until an apply gets past this check, the registry has no destroy guard: Terraform creates the guard last. */
+const UNGUARDED = ' Until an apply completes, the registry has no destroy guard (it is created last): a destroy meanwhile deletes it.';
+
 /** What the operator does before applying again. */
 function nextStep({ dnsRecord }: AwaitIssuerEvent): string {
-  if (!dnsRecord) return 'Apply again (with a custom domain, check its alias records first).';
+  if (!dnsRecord) return `Apply again (with a custom domain, check its alias records first).${UNGUARDED}`;
   return (
     `Create the DNS record ${dnsRecord.name} CNAME ${dnsRecord.target} (or alias A/AAAA records to it), ` +
-    'wait until it resolves, then apply again.'
+    'wait until it resolves, then apply again. A resolver that looked the name up before the record existed may keep ' +
+    "answering that it does not exist for the zone's negative-caching TTL (the SOA record's minimum field), so an " +
+    `apply right after creating the record may stop here again: wait out that TTL.${UNGUARDED}`
   );
 }
 

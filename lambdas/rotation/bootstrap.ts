@@ -8,7 +8,8 @@
 import { DEFAULT_KEY_SCHEDULE, loadKeyRing, type KeySchedule } from '../shared/key-schedule';
 import { silentLogger, type Logger } from '../shared/log';
 import type { Clock, SecretDescription, SecretStore, StateStore } from '../shared/ports';
-import { publishKeyRing } from '../shared/public-key-ring';
+import { publishKeyRing, publishMissingKeys } from '../shared/public-key-ring';
+import { isActionEvent } from './action-event';
 import { publicRingStore } from './rotation';
 import { kindOf, newValue } from './values';
 
@@ -33,10 +34,7 @@ export interface BootstrapResult {
 }
 
 /** Whether a rotation function's event asks for the bootstrap rather than a Secrets Manager rotation step. */
-export function isBootstrapEvent(event: unknown): event is BootstrapEvent {
-  const e = event as Partial<BootstrapEvent> | null;
-  return typeof e === 'object' && e !== null && e.action === 'bootstrap';
-}
+export const isBootstrapEvent = isActionEvent<BootstrapEvent>('bootstrap');
 
 /**
  * The version id of a first value: fixed, so two bootstraps racing on one secret put the same version and the second
@@ -53,7 +51,7 @@ export async function bootstrapSecrets(
     schedule?: KeySchedule;
     sleep?: (ms: number) => Promise<void>;
     /** Where a signing key's public ring is published (required when the list holds a signing key). */
-    state?: Pick<StateStore, 'put'>;
+    state?: Pick<StateStore, 'get' | 'put'>;
   } = {},
 ): Promise<BootstrapResult> {
   const { secretIds } = event;
@@ -96,14 +94,20 @@ export async function bootstrapSecrets(
   described.forEach((description, i) => result[outcome[i]].push(description!.name));
   for (const [i, secretId] of secretIds.entries()) {
     if (kindOf(described[i]!) !== 'signing-key') continue;
-    // A first value is published as written (whichever racing bootstrap won); an existing one only when nothing is
-    // published yet (an upgrade), so a bootstrap never overwrites a ring a rotation published meanwhile.
+    // A first value is published as written (whichever racing bootstrap won). An existing ring is published only when
+    // the published ring lacks one of its keys (an upgrade, or a stale ring after a point-in-time restore or a stage
+    // moved by hand), merged into it: a published key may still verify tokens, and a rotation's ring is kept.
     const ring = await loadKeyRing(secrets, secretId);
     if (!ring) throw new Error(`bootstrap: signing key ${secretId} has no AWSCURRENT value after the bootstrap`);
-    const onlyIfAbsent = outcome[i] === 'existing';
-    if (await publishKeyRing(publicRingStore(deps.state, secretId), ring, { nowSecs: Math.floor(clock() / 1000), onlyIfAbsent })) {
-      result.published.push(described[i]!.name);
-    }
+    const store = publicRingStore(deps.state, secretId);
+    const nowSecs = Math.floor(clock() / 1000);
+    // The publish permission may come in the same apply (an upgrade): wait out its IAM propagation too.
+    const wrote = await retryWhileAccessDenied(
+      () => (outcome[i] === 'existing' ? publishMissingKeys(store, ring, { nowSecs }) : publishKeyRing(store, ring, { nowSecs })),
+      sleep,
+      log,
+    );
+    if (wrote) result.published.push(described[i]!.name);
   }
   log.info('bootstrap_done', { created: result.created, existing: result.existing, published: result.published });
   return result;

@@ -5,6 +5,7 @@
  * stops before anything of the registry is deleted. DynamoDB's deletion protection alone would fail only the table's
  * own delete, which Terraform runs last, after the registrations and secrets are gone.
  */
+import { isActionEvent } from './action-event';
 
 export interface DestroyGuardEvent {
   readonly action: 'guard-destroy';
@@ -21,10 +22,7 @@ export interface DestroyGuardResult {
   readonly deletionProtection: boolean;
 }
 
-export function isDestroyGuardEvent(event: unknown): event is DestroyGuardEvent {
-  const e = event as Partial<DestroyGuardEvent> | null;
-  return typeof e === 'object' && e !== null && e.action === 'guard-destroy';
-}
+export const isDestroyGuardEvent = isActionEvent<DestroyGuardEvent>('guard-destroy');
 
 /** Lets Terraform create and update the guard; refuses its destroy while the registry's deletion protection is on. */
 export function guardDestroy(event: DestroyGuardEvent): Promise<DestroyGuardResult> {
@@ -32,7 +30,9 @@ export function guardDestroy(event: DestroyGuardEvent): Promise<DestroyGuardResu
     return Promise.reject(
       new Error(
         `the OAuth registry with table ${event.table} has deletionProtection on, so nothing of it was destroyed: ` +
-          'set deletionProtection: false and apply, then destroy',
+          'set deletionProtection: false and apply, then destroy. The same refusal stops a change that replaces or ' +
+          'removes this guard (a new function name, a changed construct id): apply with deletionProtection: false, ' +
+          'then the change, then turn it on again (or `terraform state rm` the guard; see README, Destroying)',
       ),
     );
   }

@@ -39,7 +39,7 @@ export async function emergencyRotateSigningKey(
   deps: {
     readonly schedule: KeySchedule;
     /** Where the public ring is published (the registry's table; local: its state). */
-    readonly state: Pick<StateStore, 'put'> | undefined;
+    readonly state: Pick<StateStore, 'get' | 'put'> | undefined;
     readonly clock?: () => number;
     readonly log?: Logger;
   },

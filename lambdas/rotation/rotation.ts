@@ -9,7 +9,7 @@ import { DEFAULT_KEY_SCHEDULE, readKeyRing, storedRingValue, type KeySchedule } 
 import { silentLogger, createJsonLogger, type Logger } from '../shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG } from '../shared/manifest';
 import type { Clock, SecretDescription, SecretStore, StateStore } from '../shared/ports';
-import { publishKeyRing } from '../shared/public-key-ring';
+import { publishKeyRing, publishMissingKeys } from '../shared/public-key-ring';
 import { kindOf, newValue, testValue, type ValueContext } from './values';
 
 export { LINK_KEY_BYTES, generateLinkKey, generateSigningKey } from './values';
@@ -31,7 +31,7 @@ export interface RotationDeps {
    * Where the signing key's public ring is published (AWS: the registry's table; local: the local state). Required to
    * rotate a signing key; client secrets and link keys publish nothing.
    */
-  readonly state?: Pick<StateStore, 'put'>;
+  readonly state?: Pick<StateStore, 'get' | 'put'>;
   readonly clock?: Clock;
   readonly log?: Logger;
   /** The signing-key schedule (AWS: `keyScheduleFromEnv()`). @default DEFAULT_KEY_SCHEDULE */
@@ -52,8 +52,13 @@ export function createRotationHandler(deps: RotationDeps): RotationHandler {
 
   const steps: Readonly<Record<RotationStep, (ctx: StepContext) => Promise<void>>> = {
     async createSecret(ctx) {
-      if (await secrets.getSecretVersionById(ctx.secretId, ctx.token)) return; // a retry: the pending value exists
-      await secrets.putSecretValue(ctx.secretId, ctx.token, await newValue(context(ctx)), ['AWSPENDING']);
+      const existing = await secrets.getSecretVersionById(ctx.secretId, ctx.token);
+      // A new signing key is published before its ring is written, so it is published a full lead before it signs
+      // however long the rotation takes to finish; a retry (the pending value exists) publishes it if it is not yet.
+      const value = existing?.value ?? (await newValue(context(ctx)));
+      if (kindOf(ctx.description) === 'signing-key') await publishNewKeys(ctx, value);
+      if (existing) return;
+      await secrets.putSecretValue(ctx.secretId, ctx.token, value, ['AWSPENDING']);
     },
     // Nothing outside Secrets Manager holds these values: the authorization server reads them from there.
     async setSecret() {},
@@ -71,11 +76,18 @@ export function createRotationHandler(deps: RotationDeps): RotationHandler {
       const { secretId, token, description } = ctx;
       const holder = Object.keys(description.versionStages).find((id) => description.versionStages[id].includes('AWSCURRENT'));
       if (holder === token) return;
-      // Publish first: a verifier must know every key of a ring before that ring can sign (the new key signs one lead
-      // later anyway; a retry after a failed stage move publishes the same ring again).
+      // Publish the pending ring exactly (createSecret published its new key already; this drops retired keys) before it
+      // can sign; a retry after a failed stage move publishes the same ring again.
       if (kindOf(description) === 'signing-key') await publishPendingRing(ctx);
       await secrets.updateVersionStage(secretId, 'AWSCURRENT', { moveToVersionId: token, removeFromVersionId: holder });
     },
+  };
+
+  const publishNewKeys = async ({ secretId, token }: StepContext, value: string): Promise<void> => {
+    const ring = readKeyRing({ value, createdAtSecs: Math.floor(clock() / 1000) });
+    if (await publishMissingKeys(publicRingStore(deps.state, secretId), ring, { nowSecs: Math.floor(clock() / 1000) })) {
+      log.info('public_key_ring_published', { secret_id: secretId, version: token, step: 'createSecret' });
+    }
   };
 
   const publishPendingRing = async ({ secretId, token }: StepContext): Promise<void> => {
@@ -143,7 +155,7 @@ interface StepContext {
 }
 
 /** Where a signing key's public ring goes; throws naming the secret when the rotation was given none. */
-export function publicRingStore(state: Pick<StateStore, 'put'> | undefined, secretId: string): Pick<StateStore, 'put'> {
+export function publicRingStore(state: Pick<StateStore, 'get' | 'put'> | undefined, secretId: string): Pick<StateStore, 'get' | 'put'> {
   if (!state) throw new Error(`signing key ${secretId}: its public ring needs the registry's table (no state store given)`);
   return state;
 }

@@ -38,10 +38,23 @@ export const DOCUMENT_FETCH_TIMEOUT_MS = 5_000;
 export const DOCUMENT_MAX_BYTES = 256 * 1024;
 
 /**
- * Time allowed for one AWS call of a function (a DynamoDB or Secrets Manager request), in ms: in-region calls answer
- * in tens of milliseconds; a second covers a new TLS connection on a cold container and a retry by the SDK.
+ * Deadline of one attempt of an AWS call (a DynamoDB, Secrets Manager, KMS or EventBridge request), connection
+ * included, in ms: in-region calls answer in tens of milliseconds; this covers a new TLS connection on a cold container.
+ * The adapters' SDK clients enforce it (`adapters/aws-client-config.ts`).
  */
-export const AWS_CALL_ALLOWANCE_MS = 1_000;
+export const AWS_REQUEST_TIMEOUT_MS = 450;
+
+/** Deadline of opening the connection of an attempt, in ms (within the attempt's deadline). */
+export const AWS_CONNECTION_TIMEOUT_MS = 300;
+
+/** Attempts of one AWS call: a transient failure or a timeout is retried once. */
+export const AWS_MAX_ATTEMPTS = 2;
+
+/** The SDK's wait before each retry, fixed (the default backoff waits up to a second after throttling), in ms. */
+export const AWS_RETRY_DELAY_MS = 100;
+
+/** Time allowed for one AWS call of a function, in ms, from the settings its SDK client enforces: 2 × 450 + 100. */
+export const AWS_CALL_ALLOWANCE_MS = AWS_MAX_ATTEMPTS * AWS_REQUEST_TIMEOUT_MS + (AWS_MAX_ATTEMPTS - 1) * AWS_RETRY_DELAY_MS;
 
 /**
  * The authorization server's longest request, the sign-in callback (`endpoints/callback.ts`), in ms: the upstream's

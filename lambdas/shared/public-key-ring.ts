@@ -4,8 +4,9 @@
  * rotation function (and the bootstrap) writes this ring, one item of the registry's table, whenever the private ring
  * changes, before it becomes AWSCURRENT; the JWKS endpoint reads only this item.
  *
- * Written before promotion, the published ring always holds every key the AWSCURRENT ring may sign with: a new key
- * is published a full lead before it signs, a dropped key had stopped signing long before (`rotateKeyRing`).
+ * A rotation's createSecret publishes its new key (merged into the published ring) before it writes the pending ring, so
+ * a new key is published a full lead before it signs even when the rotation stalls and is retried later; finishSecret
+ * publishes the pending ring again, exactly, before promoting it (dropping keys whose tokens expired, `rotateKeyRing`).
  */
 import type { JWK } from 'jose';
 import type { KeyRing, RingKey, ScheduledKey } from './key-schedule';
@@ -49,19 +50,35 @@ export function publicKeyRingOf(ring: KeyRing<RingKey>): PublicKeyRing {
   return { keys: ring.keys.map(({ jwk, createdAt, activatesAt }) => ({ jwk: publicJwkOf(jwk), createdAt, activatesAt })) };
 }
 
-/**
- * Writes the public half of `ring` as the published ring. `onlyIfAbsent`: keep a ring already published (the bootstrap
- * of an existing secret must not overwrite what a rotation published). Resolves to whether it wrote.
- */
+/** Writes the public half of `ring` as the published ring, exactly (a rotation's finishSecret, a first value). */
 export async function publishKeyRing(
   state: Pick<StateStore, 'put'>,
   ring: KeyRing<RingKey>,
-  options: { readonly nowSecs: number; readonly onlyIfAbsent?: boolean },
+  options: { readonly nowSecs: number },
 ): Promise<boolean> {
   const { keys } = publicKeyRingOf(ring);
   if (keys.length === 0) throw new Error('refusing to publish an empty key ring');
   const item: PublicKeyRingItem = { pk: PUBLIC_KEY_RING_KEY, keys, publishedAt: options.nowSecs };
-  return state.put(item, options.onlyIfAbsent ? { kind: 'notExists' } : undefined);
+  return state.put(item);
+}
+
+/**
+ * Publishes every key of `ring` the published ring lacks, keeping every published key (it may still verify tokens):
+ * the rotation's createSecret and the bootstrap of an existing secret. Resolves to whether it wrote (false when every
+ * key of `ring` is published already).
+ */
+export async function publishMissingKeys(
+  state: Pick<StateStore, 'get' | 'put'>,
+  ring: KeyRing<RingKey>,
+  options: { readonly nowSecs: number },
+): Promise<boolean> {
+  const published = (await loadPublishedKeyRing(state))?.keys ?? [];
+  const { keys } = publicKeyRingOf(ring);
+  if (keys.length === 0) throw new Error('refusing to publish an empty key ring');
+  const missing = keys.filter((key) => !published.some((p) => p.jwk.kid === key.jwk.kid));
+  if (missing.length === 0) return false;
+  const item: PublicKeyRingItem = { pk: PUBLIC_KEY_RING_KEY, keys: [...published, ...missing], publishedAt: options.nowSecs };
+  return state.put(item);
 }
 
 /** The published ring, or undefined when none has been published; throws on a malformed item. */

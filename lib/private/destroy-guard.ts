@@ -1,6 +1,7 @@
 /**
  * The registry's destroy guard (`lambdas/rotation/destroy-guard.ts`): an `aws_lambda_invocation` of the rotation
- * function with lifecycle scope CRUD that depends on every resource of the registry, so Terraform destroys it before
+ * function with lifecycle scope CRUD that depends on every resource of the registry and of every part registered with it
+ * (wherever its scope), so Terraform destroys it before
  * any of them; its destroy fails while `deletionProtection` is on, and the destroy stops with nothing deleted.
  */
 import type { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
@@ -13,6 +14,11 @@ export interface DestroyGuardProps {
   readonly rotationFunction: RegistryFunction;
   readonly table: DynamodbTable;
   readonly deletionProtection: boolean;
+  /**
+   * Every part registered with the registry (clients, routes, data routes, connections), read at synth: a part may be
+   * created in another scope (`new ExternalClient(stack, 'Outside', { registry })`), and its resources are guarded too.
+   */
+  readonly registeredParts: () => readonly Construct[];
 }
 
 /** The guard, created in `registry`; what it guards is collected at synth, so later clients, routes and connections count. */
@@ -23,8 +29,10 @@ export function destroyGuard(registry: Construct, props: DestroyGuardProps): Lam
     // Invoked on create, update and destroy (with `tf.action`); only the destroy can fail.
     lifecycleScope: 'CRUD',
   });
-  const guarded = (): TerraformResource[] =>
-    registry.node.findAll().filter((n): n is TerraformResource => n instanceof TerraformResource && n !== guard);
+  const guarded = (): TerraformResource[] => {
+    const nodes = new Set([registry, ...props.registeredParts()].flatMap((scope) => scope.node.findAll()));
+    return [...nodes].filter((n): n is TerraformResource => n instanceof TerraformResource && n !== guard);
+  };
   // `depends_on` in JSON takes bare addresses.
   guard.addOverride(
     'depends_on',

@@ -32,7 +32,7 @@ export const TABLE_WRITES: Readonly<Record<TableUser, readonly KeyKind[]>> = {
   ],
   // Token sets, pending third-party consents (by `state`), used consent links.
   connections: ['tokenSet', 'consentState', 'consentLink'],
-  // The signing keys' public ring, beside the private ring it rotates (conditional puts only: it reads nothing).
+  // The signing keys' public ring, beside the private ring it rotates.
   rotation: ['publicKeys'],
 };
 
@@ -45,7 +45,8 @@ export const TABLE_READS: Readonly<Record<TableUser, readonly KeyKind[]>> = {
   // The JWKS and introspection read the public ring the rotation function publishes.
   authorizationServer: ['client', 'publicKeys', ...TABLE_WRITES.authorizationServer],
   connections: ['connection', ...TABLE_WRITES.connections],
-  rotation: [],
+  // createSecret and the bootstrap read the published ring to add the keys it lacks (never dropping a published key).
+  rotation: ['publicKeys'],
 };
 
 /** `dynamodb:LeadingKeys` patterns of `kinds`: `<prefix>*` for each. */
@@ -62,8 +63,9 @@ export const TABLE_WRITE_ACTIONS: readonly string[] = ['dynamodb:PutItem', 'dyna
 
 /**
  * The table key as DynamoDB uses it on a caller's behalf: reading an item needs `kms:Decrypt` (of the table key);
- * writing also needs `kms:GenerateDataKey` and `kms:Encrypt` (aws-cdk's `Table.grantWriteData` grants these too, and
- * `kms:ReEncrypt*` and `kms:DescribeKey`, which item writes do not call).
+ * writing also needs `kms:GenerateDataKey` and `kms:Encrypt`. aws-cdk's `Table.grantWriteData` grants the wider
+ * `kms:GenerateDataKey*` (also `GenerateDataKeyWithoutPlaintext` and the pair variants), `kms:ReEncrypt*` and
+ * `kms:DescribeKey`; item writes call none of those, so only the exact action is granted.
  */
 export const TABLE_KEY_ACTIONS = {
   read: ['kms:Decrypt'],

@@ -92,6 +92,11 @@ describe('await-issuer', () => {
       awaitIssuer({ action: 'await-issuer', issuer: 'https://auth.example.com', dnsRecord }, { ...simulatedTime(), fetch: unresolved }),
       /openid-configuration could not be read: fetch failed \(ENOTFOUND\).* Create the DNS record auth\.example\.com CNAME d-abc123\.execute-api\.eu-west-1\.amazonaws\.com/,
     );
+    // An apply right after the record was made may still meet a cached "no such name"; meanwhile nothing guards a destroy.
+    await assert.rejects(
+      awaitIssuer({ action: 'await-issuer', issuer: 'https://auth.example.com', dnsRecord }, { ...simulatedTime(), fetch: unresolved }),
+      /negative-caching TTL \(the SOA record's minimum field\).*no destroy guard \(it is created last\)/,
+    );
   });
 
   it('fails at once on an issuer that is not a URL', async () => {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -10,8 +12,12 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { AwsCipher } from '../../lambdas/shared/adapters/aws-cipher';
+import { AwsEventPublisher } from '../../lambdas/shared/adapters/aws-event-publisher';
 import { AwsRegistrationStore } from '../../lambdas/shared/adapters/aws-registration-store';
 import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
+import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
+import { AWS_CALL_ALLOWANCE_MS, AWS_MAX_ATTEMPTS, AWS_REQUEST_TIMEOUT_MS, AWS_RETRY_DELAY_MS } from '../../lambdas/shared/defaults';
 import { clientItemKey, type ClientRegistration } from '../../lambdas/shared/manifest';
 import { startDynalite, type LocalDynamo } from '../../testing/dynalite';
 
@@ -148,4 +154,41 @@ describe('AwsRegistrationStore (dynalite)', () => {
     const store = new AwsRegistrationStore({ tableName: TABLE, client });
     await assert.rejects(store.getClient('impostor'), /names another client/);
   });
+});
+
+describe('every adapter bounds its AWS calls (an endpoint on 127.0.0.1 that never answers)', () => {
+  let server: Server;
+  let requests = 0;
+  const config = () => ({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  before(async () => {
+    server = createServer(() => void requests++); // reads each request and never answers
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('the allowance of one call is what the clients enforce: attempts × per-attempt deadline + the delays between', () => {
+    assert.equal(AWS_CALL_ALLOWANCE_MS, AWS_MAX_ATTEMPTS * AWS_REQUEST_TIMEOUT_MS + (AWS_MAX_ATTEMPTS - 1) * AWS_RETRY_DELAY_MS);
+  });
+
+  const calls: Record<string, () => Promise<unknown>> = {
+    AwsStateStore: () => new AwsStateStore({ tableName: 't', clientConfig: config() }).get('jwks#signing-key'),
+    AwsRegistrationStore: () => new AwsRegistrationStore({ tableName: 't', clientConfig: config() }).getClient('acme'),
+    AwsSecretStore: () => new AwsSecretStore({ clientConfig: config() }).describeSecret('reg/signing-key'),
+    AwsCipher: () => new AwsCipher({ keyId: 'alias/k', clientConfig: config() }).encrypt('x', { purpose: 'test' }),
+    AwsEventPublisher: () => new AwsEventPublisher({ clientConfig: config() }).publish('test', {}),
+  };
+  for (const [adapter, call] of Object.entries(calls)) {
+    it(`${adapter}: each attempt times out, and the call gives up after ${AWS_MAX_ATTEMPTS} attempts`, { timeout: 30_000 }, async () => {
+      requests = 0;
+      await assert.rejects(call(), { name: 'TimeoutError' });
+      assert.equal(requests, AWS_MAX_ATTEMPTS);
+    });
+  }
 });

@@ -22,6 +22,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { ensureSecrets } from '../../bin/local/local-registry';
 import { BOOTSTRAP_VERSION_ID, bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
 import { generateSigningKey } from '../../lambdas/rotation/rotation';
+import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalSecretStore, MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore, MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ENV } from '../../lambdas/shared/config';
@@ -153,6 +154,20 @@ describe('bootstrap', () => {
     assert.deepEqual(await loadPublishedKeyRing(state), publicKeyRingOf(rotated));
   });
 
+  it('republishes a stale published ring that lacks a key of the current ring, merged: no published key is dropped', async () => {
+    const secrets = new MemorySecretStore();
+    declare(secrets);
+    const state = new MemoryStateStore();
+    await bootstrapSecrets(secrets, event(SECRETS.signing), { state });
+    // A point-in-time restore (or a stage moved by hand) left a ring of other keys published.
+    const stale = { keys: [{ jwk: await generateSigningKey(), createdAt: 1, activatesAt: 1 }] };
+    await publishKeyRing(state, stale, { nowSecs: 1 });
+    const result = await bootstrapSecrets(secrets, event(SECRETS.signing), { state });
+    assert.deepEqual(result.published, [SECRETS.signing]);
+    const current = readKeyRing({ value: (await secrets.getSecretVersion(SECRETS.signing, 'AWSCURRENT'))!.value, createdAtSecs: 0 });
+    assert.deepEqual(await loadPublishedKeyRing(state), { keys: [...publicKeyRingOf(stale).keys, ...publicKeyRingOf(current).keys] });
+  });
+
   it('refuses a signing key without a state store to publish to, naming it', async () => {
     const secrets = new MemorySecretStore();
     declare(secrets);
@@ -243,5 +258,21 @@ describe('rotation Lambda entry', () => {
 
     const step = { SecretId: 'reg/signing-key', ClientRequestToken: 'v2', Step: 'createSecret' as const };
     await assert.rejects(handler(step), /does not have rotation enabled/);
+  });
+
+  it('waits out IAM propagation of the publish permission: AccessDenied on the first PutItem, then it publishes', async () => {
+    ddb.reset();
+    const denied = Object.assign(new Error('not authorized to perform dynamodb:PutItem'), { name: 'AccessDeniedException' });
+    ddb.on(PutItemCommand).rejectsOnce(denied).resolves({});
+    const secrets = new MemorySecretStore();
+    declare(secrets);
+    const slept: number[] = [];
+    const client = new DynamoDBClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const state = new AwsStateStore({ tableName: 'reg-registry', client });
+    const sleep = async (ms: number) => void slept.push(ms);
+    const result = await bootstrapSecrets(secrets, event(SECRETS.signing), { state, sleep });
+    assert.deepEqual(result.published, [SECRETS.signing]);
+    assert.equal(ddb.commandCalls(PutItemCommand).length, 2);
+    assert.equal(slept.length, 1);
   });
 });

@@ -14,6 +14,8 @@ describe('destroy guard', () => {
       guardDestroy({ ...input, tf: { action: 'delete' } }),
       /table incident-api-state has deletionProtection on, so nothing of it was destroyed: set deletionProtection: false and apply/,
     );
+    // A replacement of the guard (a ForceNew change) is a destroy too: the refusal says how to get through.
+    await assert.rejects(guardDestroy({ ...input, tf: { action: 'delete' } }), /replaces or removes this guard.*terraform state rm/);
   });
 
   it('lets Terraform create and update it, and destroy it once protection is off', async () => {

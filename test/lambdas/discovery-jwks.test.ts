@@ -89,7 +89,7 @@ describe('JWKS', () => {
     assert.doesNotMatch(structured(result).body!, /"(d|p|q|dp|dq|qi)"/);
   });
 
-  it('publishes the ring: the signer first, then the next key, then retired keys; never a pending ring', async () => {
+  it("publishes the ring: the signer first, then the next keys (a pending ring's new key too), then retired keys", async () => {
     const h = await createHarness();
     const ring = async (stage: 'AWSCURRENT' | 'AWSPENDING' = 'AWSCURRENT') =>
       (JSON.parse((await h.secrets.getSecretVersion(SIGNING_KEY_SECRET_ID, stage))!.value) as RingValue).keys;
@@ -107,14 +107,14 @@ describe('JWKS', () => {
       [second.jwk.kid, third.jwk.kid, first.jwk.kid],
     );
 
-    // A rotation under way: its new key is in the AWSPENDING ring only, and is published once that ring is AWSCURRENT.
+    // A rotation under way: createSecret publishes its new key (a full lead before it signs), after the others.
     const rotation = createRotationHandler({ secrets: h.secrets, clock: h.clock.now, log: silentLogger, state: h.state });
     await rotation({ SecretId: SIGNING_KEY_SECRET_ID, ClientRequestToken: 'pending', Step: 'createSecret' });
     const fourth = (await ring('AWSPENDING')).at(-1)!;
     h.clock.advance(CACHE_TTL_SECS);
-    assert.equal(
-      (await jwks(h)).keys.some((k) => k.kid === fourth.jwk.kid),
-      false,
+    assert.deepEqual(
+      (await jwks(h)).keys.map((k) => k.kid),
+      [second.jwk.kid, third.jwk.kid, fourth.jwk.kid, first.jwk.kid],
     );
     for (const Step of ['setSecret', 'testSecret', 'finishSecret'] as const) {
       await rotation({ SecretId: SIGNING_KEY_SECRET_ID, ClientRequestToken: 'pending', Step });
@@ -187,6 +187,7 @@ describe('JWKS', () => {
         empty && id === SIGNING_KEY_SECRET_ID ? undefined : h.secrets.getSecretVersion(id, stage),
     });
     const fresh = await createHarness({ secrets });
+    await fresh.state.put((await h.state.get(PUBLIC_KEY_RING_KEY))!); // it signs with h's keys: publish those
     const secret = await h.secretOf(CLIENTS.basic);
     const basic = [CLIENTS.basic.clientId, secret] as const;
     const request = () => fresh.server.handle(tokenEvent({ grant_type: 'client_credentials' }, { basic }));

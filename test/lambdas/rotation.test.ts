@@ -294,7 +294,12 @@ describe('rotation handler', () => {
     assert.deepEqual(await loadPublishedKeyRing(state), publicKeyRingOf(await ringOf('v1')));
 
     for (const Step of ['createSecret', 'setSecret', 'testSecret']) await step(SIGNING_KEY, 'v2', Step);
-    assert.deepEqual(await loadPublishedKeyRing(state), publicKeyRingOf(await ringOf('v1')), 'nothing published before finishSecret');
+    const published = await loadPublishedKeyRing(state);
+    assert.deepEqual(
+      published?.keys.map((k) => k.jwk.kid),
+      [...new Set([...(await ringOf('v1')).keys, ...(await ringOf('v2')).keys].map((k) => k.jwk.kid))],
+      'createSecret published the new key, keeping every published one',
+    );
 
     const failingMove = Object.assign(Object.create(secrets) as MemorySecretStore, {
       updateVersionStage: async () => {
@@ -315,6 +320,43 @@ describe('rotation handler', () => {
     const item = await state.get(PUBLIC_KEY_RING_KEY);
     await rotateSecret(secrets, CLIENT_SECRET, 'c1', { state });
     assert.deepEqual(await state.get(PUBLIC_KEY_RING_KEY), item);
+  });
+
+  it('a stalled rotation: the new key was published a full pre-publish window before it signs, however late finishSecret runs', async () => {
+    let nowMs = NOW_MS;
+    const { secrets, state } = setup();
+    await rotateSecret(secrets, SIGNING_KEY, 'v1', { clock: () => nowMs, schedule: SCHEDULE, state });
+    // When each kid was first published, read from every write to the public ring.
+    const firstPublished = new Map<string, number>();
+    const recording = Object.assign(Object.create(state) as MemoryStateStore, {
+      put: async (item: { pk: string; keys?: { jwk: { kid: string } }[] }, condition?: never) => {
+        for (const key of item.pk === PUBLIC_KEY_RING_KEY ? (item.keys ?? []) : []) {
+          if (!firstPublished.has(key.jwk.kid)) firstPublished.set(key.jwk.kid, nowMs / 1000);
+        }
+        return state.put(item, condition);
+      },
+    });
+    const handler = createRotationHandler({ secrets, log: silentLogger, clock: () => nowMs, schedule: SCHEDULE, state: recording });
+    for (const Step of ['createSecret', 'setSecret', 'testSecret'])
+      await handler({ SecretId: SIGNING_KEY, ClientRequestToken: 'v2', Step });
+    const added = (await secrets.getSecretVersionById(SIGNING_KEY, 'v2'))!;
+    const before = new Set(
+      readKeyRing({ value: (await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))!.value, createdAtSecs: 0 }).keys.map(
+        (k) => k.jwk.kid,
+      ),
+    );
+    const newKey = readKeyRing({ value: added.value, createdAtSecs: 0 }).keys.find((k) => !before.has(k.jwk.kid))!;
+    // finishSecret failed; Secrets Manager retries the rotation (same version id) after the new key's activation.
+    nowMs = (newKey.activatesAt + 60) * 1000;
+    await handler({ SecretId: SIGNING_KEY, ClientRequestToken: 'v2', Step: 'createSecret' });
+    await handler({ SecretId: SIGNING_KEY, ClientRequestToken: 'v2', Step: 'finishSecret' });
+    assert.equal((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))?.versionId, 'v2');
+    const publishedAt = firstPublished.get(newKey.jwk.kid as string);
+    assert.ok(publishedAt !== undefined, 'the new key was published');
+    assert.ok(
+      newKey.activatesAt - publishedAt >= SCHEDULE.prePublishSecs,
+      `published at ${publishedAt}, signs at ${newKey.activatesAt}: less than the ${SCHEDULE.prePublishSecs} s pre-publish window`,
+    );
   });
 
   it('a signing-key rotation without a state store stops before promoting, naming the secret', async () => {

@@ -16,7 +16,14 @@ import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-st
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import type { AuthorizationServerConfig } from '../../lambdas/shared/config';
-import { AWS_CALL_ALLOWANCE_MS, DOCUMENT_FETCH_TIMEOUT_MS, SIGN_IN_CALLBACK_BUDGET_MS } from '../../lambdas/shared/defaults';
+import {
+  AWS_CALL_ALLOWANCE_MS,
+  AWS_MAX_ATTEMPTS,
+  AWS_REQUEST_TIMEOUT_MS,
+  AWS_RETRY_DELAY_MS,
+  DOCUMENT_FETCH_TIMEOUT_MS,
+  SIGN_IN_CALLBACK_BUDGET_MS,
+} from '../../lambdas/shared/defaults';
 import { silentLogger } from '../../lambdas/shared/log';
 import type { ClientRegistration } from '../../lambdas/shared/manifest';
 import { apiEvent, structured } from '../../testing/events';
@@ -150,6 +157,8 @@ describe("the sign-in callback's AWS calls fit the authorization server's budget
     assert.match(String(structured(callback).headers?.Location), /^https:\/\/app\.example\.test\/callback\?code=/);
 
     assert.deepEqual(upstreamFetches, ['/.well-known/openid-configuration', '/token'], 'discovery, then the code exchange');
+    // The allowance of one call is what the adapters' SDK clients enforce (`adapters/aws-client-config.ts`).
+    assert.equal(AWS_CALL_ALLOWANCE_MS, AWS_MAX_ATTEMPTS * AWS_REQUEST_TIMEOUT_MS + (AWS_MAX_ATTEMPTS - 1) * AWS_RETRY_DELAY_MS);
     const awsCallsBudgeted = (SIGN_IN_CALLBACK_BUDGET_MS - 2 * DOCUMENT_FETCH_TIMEOUT_MS) / AWS_CALL_ALLOWANCE_MS;
     assert.ok(calls.length <= awsCallsBudgeted, `${calls.length} AWS calls (${calls.join(', ')}), budgeted ${awsCallsBudgeted}`);
   });

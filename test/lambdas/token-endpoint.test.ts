@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { createLocalJWKSet, jwtVerify } from 'jose';
+import { generateSigningKey } from '../../lambdas/rotation/rotation';
 import type { SecretStore } from '../../lambdas/shared/ports';
+import { PUBLIC_KEY_RING_KEY, publishKeyRing } from '../../lambdas/shared/public-key-ring';
 import { apiEvent, basicAuth, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { CACHE_TTL_SECS, CLIENTS, ISSUER, OVERLAP_SECS, createHarness, type Harness } from './fixtures';
 
@@ -344,6 +346,7 @@ describe('token endpoint: stores', () => {
       secrets: store,
       registrations: { getClient: async (id) => (registrationCalls++, Object.values(CLIENTS).find((c) => c.clientId === id)) },
     });
+    await h.state.put((await base.state.get(PUBLIC_KEY_RING_KEY))!); // it signs with base's keys: publish those
     const event = tokenEvent({ grant_type: 'client_credentials' }, { basic: [CLIENTS.basic.clientId, await base.secretOf(CLIENTS.basic)] });
     assert.equal(structured(await h.server.handle(event)).statusCode, 200);
     const cold = calls.length;
@@ -352,6 +355,15 @@ describe('token endpoint: stores', () => {
     for (let i = 0; i < 5; i++) assert.equal(structured(await h.server.handle(event)).statusCode, 200);
     assert.equal(calls.length, cold);
     assert.equal(registrationCalls, 1);
+  });
+
+  it('refuses to sign with a key the published ring lacks (a stale ring): 503 temporarily_unavailable, logged', async () => {
+    const h = await createHarness();
+    await publishKeyRing(h.state, { keys: [{ jwk: await generateSigningKey(), createdAt: 0, activatesAt: 0 }] }, { nowSecs: 0 });
+    const event = tokenEvent({ grant_type: 'client_credentials' }, { basic: [CLIENTS.basic.clientId, await h.secretOf(CLIENTS.basic)] });
+    const result = await h.server.handle(event);
+    assertOAuthError(result, 503, 'temporarily_unavailable');
+    assert.ok(h.logs.some((l) => l.msg === 'signing_key_unpublished' && typeof l.kid === 'string'));
   });
 
   it('turns a store failure into 500 server_error without internals, and logs it', async () => {

@@ -9,7 +9,16 @@ import { AnnotationMetadataEntryType, TerraformVariable, Testing } from 'cdktf';
 import { synthSummary } from '../../bin/commands/synth';
 import { DOCUMENT_LIMITS } from '../../lambdas/shared/bounded-fetch';
 import { AWS_CALL_ALLOWANCE_MS, SIGN_IN_CALLBACK_BUDGET_MS } from '../../lambdas/shared/defaults';
-import { ClientAuth, ConnectionCredentials, ConnectionGrant, GrantType, Provider, UserAuthentication } from '../../lib';
+import {
+  ClientAuth,
+  ConnectionCredentials,
+  ConnectionGrant,
+  ExternalClient,
+  GrantType,
+  Provider,
+  ThirdPartyConnection,
+  UserAuthentication,
+} from '../../lib';
 import {
   API_GATEWAY_TIMEOUT_SECS,
   BROKER_RENEWAL_BUDGET_SECS,
@@ -267,8 +276,13 @@ describe('redeploy and destroy', () => {
     const f = fixture();
     f.registry.addExternalClient('Caller', { scopes: ['a'] });
     f.registry.addConnection('Crm', { provider: Provider.discover('https://idp.example') }); // declared after the guard
+    // Parts created in another scope than the registry's are guarded too (their items, secrets, rotation, alias).
+    new ExternalClient(f.stack, 'OutsideClient', { registry: f.registry, scopes: ['a'] });
+    new ThirdPartyConnection(f.stack, 'OutsideCrm', { registry: f.registry, provider: Provider.discover('https://idp2.example') });
     const tf = synthJson(f.stack);
     const guard = resource(tf, 'aws_lambda_invocation', 'DestroyGuard');
+    // Pinned: a refactor that changes the guard's address replaces it, which the guard refuses while protection is on.
+    assert.equal(addressOf(tf, 'aws_lambda_invocation', 'DestroyGuard'), 'aws_lambda_invocation.Registry_DestroyGuard_861E9159');
     assert.equal(guard.lifecycle_scope, 'CRUD', 'invoked on destroy too');
     const table = addressOf(tf, 'aws_dynamodb_table', 'Table');
     assert.deepEqual(JSON.parse(guard.input), { action: 'guard-destroy', table: `\${${table}.name}`, deletionProtection: true });

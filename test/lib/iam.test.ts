@@ -109,11 +109,12 @@ describe('least privilege', () => {
     assert.match(kms[0].Resource[0], KEY_ARN);
     assert.match(kms[0].Condition.StringEquals['kms:ViaService'], viaService('secretsmanager'));
     assert.deepEqual(kms[0].Condition.StringLike['kms:EncryptionContext:SecretARN'], secrets.Resource);
-    // Of the table, it writes the public key ring only, and reads nothing.
+    // Of the table, it reads and writes the public key ring only.
     const dynamodb = Statement.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
     assert.deepEqual(
       dynamodb.map((s) => [s.Action, s.Condition]),
       [
+        [['dynamodb:GetItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['jwks#*'] } }],
         [
           ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
           { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['jwks#*'] } },
@@ -254,12 +255,12 @@ describe('table least privilege', () => {
     for (const prefix of ['rt#', 'family#', 'code#', 'client#', 'authreq#']) {
       assert.ok(!connections.some((p) => prefix.startsWith(p.replace(/\*$/, ''))), `connections reads ${prefix}`);
     }
-    // The server and the connections function read back what they write; the rotation function only puts the public ring.
-    for (const user of ['authorizationServer', 'connections'] as const) {
+    // Every function reads back what it writes; the rotation function reads and writes only the public ring.
+    for (const user of ['authorizationServer', 'connections', 'rotation'] as const) {
       for (const kind of TABLE_WRITES[user]) assert.ok(TABLE_READS[user].includes(kind), `${user} reads its ${kind}`);
     }
-    assert.deepEqual(TABLE_READS.rotation, []);
-    assert.ok(!policyOf(tf, 'Registry_RotationFunction').Statement.some((s) => s.Action.includes('dynamodb:GetItem')));
+    assert.deepEqual(TABLE_READS.rotation, ['publicKeys']);
+    assert.deepEqual(readable('Registry_RotationFunction'), ['jwks#*']);
     assert.deepEqual(findUnscopedTableReads(tf), []);
   });
 

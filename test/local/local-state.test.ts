@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -222,6 +222,18 @@ describe('the state folder in any project', () => {
       .map(([f, st]) => `${f} ${(st.mode & 0o777).toString(8)}`);
     assert.deepEqual(loose, []);
     assert.match(readFileSync(path.join(project, '.oauth-registry', '.gitignore'), 'utf8'), /^\*$/m);
+  });
+
+  it('makes a folder an earlier version left with loose modes private again: directories 0700, files 0600', () => {
+    const project = mkdtempSync(path.join(tmpdir(), 'oauth-registry-project-'));
+    const registryDir = registryStateDir(path.join(project, '.oauth-registry'), 'incident-api');
+    mkdirSync(path.join(registryDir, 'local'), { mode: 0o755 });
+    writeFileSync(path.join(registryDir, 'local', 'secrets.json'), '{}', { mode: 0o644 });
+    chmodSync(registryDir, 0o755);
+    chmodSync(path.join(registryDir, 'local'), 0o755); // the umask may have narrowed the modes given at creation
+    registryStateDir(path.join(project, '.oauth-registry'), 'incident-api');
+    const mode = (f: string) => (statSync(path.join(registryDir, f)).mode & 0o777).toString(8);
+    assert.deepEqual([mode('.'), mode('local'), mode('local/secrets.json'), mode('.gitignore')], ['700', '700', '600', '600']);
   });
 
   it("writes no .gitignore into an existing folder given as --state-dir (it is the user's), only into the registry's", () => {

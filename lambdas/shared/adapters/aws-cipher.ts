@@ -1,6 +1,7 @@
 /** `Cipher` over AWS KMS (SDK v3): Encrypt/Decrypt with the registry's key and an encryption context. */
 import { DecryptCommand, EncryptCommand, KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import type { Cipher } from '../ports';
+import { boundedClientConfig } from './aws-client-config';
 
 export interface AwsCipherOptions {
   /** Key id or ARN of the registry's KMS key. */
@@ -19,7 +20,7 @@ export class AwsCipher implements Cipher {
   }
 
   private get kms(): KMSClient {
-    return (this.client ??= new KMSClient(this.options.clientConfig ?? {}));
+    return (this.client ??= new KMSClient(boundedClientConfig(this.options.clientConfig)));
   }
 
   async encrypt(plaintext: string, context: Readonly<Record<string, string>>): Promise<string> {

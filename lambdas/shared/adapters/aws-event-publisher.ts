@@ -2,6 +2,7 @@
 import { EventBridgeClient, PutEventsCommand, type EventBridgeClientConfig } from '@aws-sdk/client-eventbridge';
 import { EVENT_SOURCE } from '../health-signals';
 import type { EventPublisher } from '../ports';
+import { boundedClientConfig } from './aws-client-config';
 
 export interface AwsEventPublisherOptions {
   /** A ready client (tests pass one to mock); otherwise one is built from `clientConfig` on first use. */
@@ -17,7 +18,7 @@ export class AwsEventPublisher implements EventPublisher {
   }
 
   private get eventBridge(): EventBridgeClient {
-    return (this.client ??= new EventBridgeClient(this.options.clientConfig ?? {}));
+    return (this.client ??= new EventBridgeClient(boundedClientConfig(this.options.clientConfig)));
   }
 
   async publish(detailType: string, detail: Readonly<Record<string, unknown>>): Promise<void> {

@@ -2,6 +2,7 @@
 import { DynamoDBClient, GetItemCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { clientItemKey, type ClientRegistration } from '../manifest';
 import type { RegistrationStore } from '../ports';
+import { boundedClientConfig } from './aws-client-config';
 
 export interface AwsRegistrationStoreOptions {
   readonly tableName: string;
@@ -19,7 +20,7 @@ export class AwsRegistrationStore implements RegistrationStore {
   }
 
   private get ddb(): DynamoDBClient {
-    return (this.client ??= new DynamoDBClient(this.options.clientConfig ?? {}));
+    return (this.client ??= new DynamoDBClient(boundedClientConfig(this.options.clientConfig)));
   }
 
   async getClient(clientId: string): Promise<ClientRegistration | undefined> {

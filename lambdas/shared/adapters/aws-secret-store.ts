@@ -9,6 +9,7 @@ import {
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
 import type { SecretDescription, SecretStore, SecretVersion, VersionStage } from '../ports';
+import { boundedClientConfig } from './aws-client-config';
 
 export interface AwsSecretStoreOptions {
   /** A ready client (tests pass one to mock); otherwise one is built from `clientConfig` on first use. */
@@ -25,7 +26,7 @@ export class AwsSecretStore implements SecretStore {
   }
 
   private get sm(): SecretsManagerClient {
-    return (this.client ??= new SecretsManagerClient(this.options.clientConfig ?? {}));
+    return (this.client ??= new SecretsManagerClient(boundedClientConfig(this.options.clientConfig)));
   }
 
   getSecretVersion(secretId: string, stage: VersionStage): Promise<SecretVersion | undefined> {

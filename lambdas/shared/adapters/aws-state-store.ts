@@ -22,6 +22,7 @@ import {
   type StateLister,
   type StateStore,
 } from '../ports';
+import { boundedClientConfig } from './aws-client-config';
 import { isExpired } from './local-state-store';
 
 export interface AwsStateStoreOptions {
@@ -123,7 +124,7 @@ export class AwsStateStore implements StateStore, StateLister {
   }
 
   private get ddb(): DynamoDBClient {
-    return (this.client ??= new DynamoDBClient(this.options.clientConfig ?? {}));
+    return (this.client ??= new DynamoDBClient(boundedClientConfig(this.options.clientConfig)));
   }
 
   private builder(): ExpressionBuilder {
