@@ -52,6 +52,8 @@ export const PEER_INSTALLS: Readonly<Record<string, string>> = {
   cdktn: 'cdktn@0.24.0',
   '@cdktn/provider-aws': '@cdktn/provider-aws@25.7.0',
   constructs: 'constructs@10.4.2',
+  // Only an MCP server's handler needs it (`mcpHandler`'s transport is the SDK's), so it is the user's to install.
+  '@modelcontextprotocol/sdk': '@modelcontextprotocol/sdk@1.32.2',
 };
 
 /** A peer dependency the app (or this package) could not load, as one line saying what to install; else undefined. */

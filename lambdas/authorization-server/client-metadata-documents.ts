@@ -7,7 +7,7 @@
  * exactly; its redirect URIs are matched exactly (the loopback port rule aside). Anything else refuses the client.
  */
 import { boundedFetch, type FetchLimits } from '../shared/bounded-fetch';
-import type { ClientIdMetadataDocumentsSettings } from '../shared/config';
+import type { ClientIdMetadataDocumentsSettings } from '../shared/client-registration-settings';
 import type { ClientRegistration, SupportedGrantType } from '../shared/manifest';
 import type { Clock } from '../shared/ports';
 

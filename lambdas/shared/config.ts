@@ -1,3 +1,4 @@
+import type { ClientIdMetadataDocumentsSettings, DynamicClientRegistrationSettings } from './client-registration-settings';
 import { CACHE_TTL_SECS, CLIENT_SECRET_OVERLAP_SECS } from './defaults';
 import { DEFAULT_KEY_SCHEDULE, type KeySchedule } from './key-schedule';
 import type { McpServerRegistration, UserAuthenticationRegistration } from './manifest';
@@ -34,27 +35,6 @@ export interface AuthorizationServerConfig {
   readonly clientIdMetadataDocuments?: ClientIdMetadataDocumentsSettings;
   /** Dynamic client registration (RFC 7591) is open (opt-in). @default not */
   readonly dynamicClientRegistration?: DynamicClientRegistrationSettings;
-}
-
-/** Bounds of dynamic client registration, and what its clients may be granted. */
-export interface DynamicClientRegistrationSettings {
-  /** Registrations accepted per clock hour, registry-wide. */
-  readonly registrationsPerHour: number;
-  /** Seconds a registered client lives without being used at the authorization endpoint. */
-  readonly unusedExpirySecs: number;
-  readonly scopes: readonly string[];
-  readonly accessTokenTtlSecs: number;
-}
-
-/** What clients known by a metadata document URL may do, and where their documents may come from. */
-export interface ClientIdMetadataDocumentsSettings {
-  /** Hosts documents may be fetched from (exact host names). @default any public host */
-  readonly allowedHosts?: readonly string[];
-  /** Documents (and their `jwks_uri`) may be on loopback, private or link-local addresses. @default false */
-  readonly allowPrivateNetwork?: boolean;
-  /** Scopes such a client may be granted: the MCP servers' by default. */
-  readonly scopes: readonly string[];
-  readonly accessTokenTtlSecs: number;
 }
 
 /** The value of environment variable `name`; throws naming it when it is unset or empty. */

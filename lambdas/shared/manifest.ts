@@ -4,7 +4,7 @@
  * in the stack's synth folder and as one DynamoDB item per client; `lambdas/` (the handlers) read registrations from
  * the table in AWS and from the manifest file in local mode.
  */
-import type { ClientIdMetadataDocumentsSettings, DynamicClientRegistrationSettings } from './config';
+import type { ClientIdMetadataDocumentsSettings, DynamicClientRegistrationSettings } from './client-registration-settings';
 import type { ManifestDataRoutes } from './data-routes';
 import { JWT_BEARER_GRANT_TYPE } from './oauth-syntax';
 import type { McpServerRegistration, RouteRegistration } from './route-registrations';

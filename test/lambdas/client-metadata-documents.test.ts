@@ -22,7 +22,7 @@ import { createResourceIndicators } from '../../lambdas/authorization-server/res
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { boundedFetch } from '../../lambdas/shared/bounded-fetch';
-import type { ClientIdMetadataDocumentsSettings } from '../../lambdas/shared/config';
+import type { ClientIdMetadataDocumentsSettings } from '../../lambdas/shared/client-registration-settings';
 import { silentLogger } from '../../lambdas/shared/log';
 import { FrozenClock } from '../../testing/clock';
 import { apiEvent, header, structured } from '../../testing/events';

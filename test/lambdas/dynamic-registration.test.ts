@@ -8,7 +8,7 @@ import { beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { recentRegistrations } from '../../lambdas/authorization-server/endpoints/register';
 import { issueCode } from '../../lambdas/authorization-server/user-grants';
-import type { DynamicClientRegistrationSettings } from '../../lambdas/shared/config';
+import type { DynamicClientRegistrationSettings } from '../../lambdas/shared/client-registration-settings';
 import { apiEvent, header, jsonBody, structured, tokenEvent } from '../../testing/events';
 import { ISSUER, createHarness, type Harness } from './fixtures';
 

@@ -5,7 +5,7 @@
  * a conditional write, which also lists that hour's registrations for `status`), and a registration lives
  * `unusedExpirySecs` past its last use at the authorization endpoint (a TTL), so abandoned ones disappear.
  */
-import type { DynamicClientRegistrationSettings } from '../../shared/config';
+import type { DynamicClientRegistrationSettings } from '../../shared/client-registration-settings';
 import { InvalidClientMetadataError, InvalidRequestError, TemporarilyUnavailableError } from '../../shared/errors';
 import { bodyBytes, jsonResponse, mediaType, type RouteHandler } from '../../shared/http';
 import type { Logger } from '../../shared/log';
