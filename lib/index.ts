@@ -23,3 +23,4 @@ export {
   type Finding,
   type RegistryTableRef,
 } from './private/rules';
+export type { LambdaArchitecture } from './private/registry-function';

@@ -27,6 +27,10 @@ export interface PolicyStatement {
   readonly conditions?: Readonly<Record<string, PolicyConditionValues>>;
 }
 
+/** The processors Lambda runs functions on. */
+export type LambdaArchitecture = 'arm64' | 'x86_64';
+const ARCHITECTURES: readonly LambdaArchitecture[] = ['arm64', 'x86_64'];
+
 export interface RegistryFunctionProps {
   /** Function name (≤ 64 characters); the log group is `/aws/lambda/<functionName>`. */
   readonly functionName: string;
@@ -40,6 +44,8 @@ export interface RegistryFunctionProps {
   readonly timeoutSecs?: number;
   /** Environment variables; values may be tokens. @default none */
   readonly environment?: Readonly<Record<string, string>>;
+  /** @default 'arm64' */
+  readonly architecture?: LambdaArchitecture;
   /** Retention of the function's log group, in days. */
   readonly logRetentionDays: number;
   /** What the function may do besides writing its own logs. @default nothing else */
@@ -116,7 +122,7 @@ export class RegistryFunction extends Construct implements IGrantable, IGrantPri
       functionName: props.functionName,
       description: props.description,
       runtime: 'nodejs22.x',
-      architectures: ['arm64'],
+      architectures: [architectureOf(props)],
       handler: `index.${props.exportName ?? 'handler'}`,
       filename: asset.path,
       sourceCodeHash: bundle.zipSha256Base64,
@@ -203,4 +209,13 @@ function conditionBlock(conditions: Readonly<Record<string, PolicyConditionValue
       Object.fromEntries(Object.entries(byKey).map(([key, value]) => [key, typeof value === 'string' ? value : [...value]])),
     ]),
   );
+}
+
+/** `props.architecture`, checked (a JavaScript caller may pass anything), else arm64. */
+function architectureOf(props: RegistryFunctionProps): LambdaArchitecture {
+  const architecture = props.architecture ?? 'arm64';
+  if (!ARCHITECTURES.includes(architecture)) {
+    throw new Error(`${props.functionName}: architecture must be one of ${ARCHITECTURES.join(', ')}, got ${JSON.stringify(architecture)}`);
+  }
+  return architecture;
 }

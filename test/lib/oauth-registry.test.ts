@@ -110,6 +110,22 @@ describe('OAuthRegistry', () => {
     assert.equal(handler.timeout, 5);
   });
 
+  it("runs a route's handler on x86_64 only when it says so (a native module), and refuses another architecture", () => {
+    const g = fixture();
+    g.registry.addExternalClient('Acme', { scopes: ['a'] });
+    const entry = 'lambdas/examples/hello.ts';
+    g.registry.addRoute('GET /v1/native', { handler: { entry, architecture: 'x86_64' }, scopes: ['a'] });
+    g.registry.addRoute('GET /v1/plain', { handler: { entry }, scopes: ['a'] });
+    const out = synthJson(g.stack);
+    assert.deepEqual(resource(out, 'aws_lambda_function', 'GetV1Native_Handler').architectures, ['x86_64']);
+    assert.deepEqual(resource(out, 'aws_lambda_function', 'GetV1Plain_Handler').architectures, ['arm64']);
+    assert.deepEqual(resource(out, 'aws_lambda_function', 'Registry_AuthorizationServer_').architectures, ['arm64']);
+    assert.throws(
+      () => fixture().registry.addRoute('GET /v1/odd', { handler: { entry, architecture: 'ppc64' as never }, scopes: ['a'] }),
+      /architecture must be one of arm64, x86_64, got "ppc64"/,
+    );
+  });
+
   it('configures the authorization server from ENV, with the scopes of every client', () => {
     const env = resource(tf, 'aws_lambda_function', 'Registry_AuthorizationServer_').environment.variables;
     assert.match(env[ENV.ISSUER], /aws_apigatewayv2_api\.Registry_Api_\w+\.api_endpoint/);
