@@ -3,7 +3,8 @@
  * private_key_jwt by inline keys and by URL, public, JWT bearer, authorization code with refresh), user sign-in, a
  * custom domain with `hostedZoneId` and one without, shared and per-user connections of every grant, write-only
  * credentials, grants to a route, a registry function, an outside `IamRole` and a role by ARN, CORS, a data route of
- * every target (with and without a queue or bus of its own, with audiences) and every registry prop. It is an app,
+ * every target (with and without a queue or bus of its own, with audiences), an MCP server, client metadata documents,
+ * dynamic registration, alarms on (with thresholds) and off, a rate-limited client, and every registry prop. It is an app,
  * not a module: run it (`synthesizeForDeploy` of `testing/terraform-check.ts`, or `CDKTF_OUTDIR=out node --import tsx
  * testing/every-option-app.ts`); its stack is `every-option`.
  */
@@ -63,6 +64,13 @@ const registry = new OAuthRegistry(stack, 'Registry', {
   deletionProtection: false,
   pointInTimeRecovery: false,
   corsAllowedOrigins: ['https://app.example.com', 'http://127.0.0.1:3000'],
+  clientIdMetadataDocuments: { allowedHosts: ['agents.example.com'], allowPrivateNetwork: false, scopes: ['incidents.read'] },
+  dynamicClientRegistration: { registrationsPerHour: 10, unusedExpiryDays: 14, scopes: ['incidents.read'] },
+  alarms: {
+    email: 'oncall@example.com',
+    thresholds: { functionErrors: 2, functionThrottles: 2, serverErrorRatePercent: 5, latencyP99Ms: 2_000, rotationMarginDays: 2 },
+  },
+  dashboard: true,
 });
 
 registry.addExternalClient('Basic', {
@@ -73,6 +81,7 @@ registry.addExternalClient('Basic', {
   accessTokenTtlSecs: 300,
   secretRotationDays: 30,
   description: 'Costs ${x} and %{y}, literally',
+  tokensPerMinute: 600,
 });
 registry.addExternalClient('Post', { authMethod: ClientAuth.CLIENT_SECRET_POST, scopes: ['reports.read'], active: false });
 registry.addExternalClient('OtherAudience', { scopes: ['reports.read', 'incidents.write'], audience: 'https://reports.example.com' });
@@ -195,12 +204,23 @@ const triage = { arn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:every-
 registry.addDataRoute('POST /v1/triage', { target: DataTarget.stateMachine(triage), scopes: ['incidents.write'] });
 registry.addDataRoute('POST /v1/telemetry', { target: DataTarget.stream(telemetry), scopes: ['incidents.write'] });
 
+// An MCP server (its own audience-bound authorizer and RFC 9728 document), on x86_64 to cover the architecture option.
+const tools = registry.addMcpServer('Tools', {
+  path: '/mcp',
+  handler: { entry: HELLO, architecture: 'x86_64' },
+  scopes: ['incidents.read'],
+  resourceName: 'Incident tools',
+});
+crm.grantTokenAccess(tools);
+
 // A second registry: a custom domain without `hostedZoneId` (the records are the operator's), defaults elsewhere.
 const second = new OAuthRegistry(stack, 'SecondRegistry', {
   customDomain: {
     domainName: 'auth.second.example.com',
     certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/66666666-7777-8888-9999-000000000000',
   },
+  alarms: { disabled: true },
+  dashboard: false,
 });
 second.addExternalClient('Partner', { scopes: ['orders.read'] });
 second.addRoute('GET /v1/orders', { handler: { entry: HELLO }, scopes: ['orders.read'] });
