@@ -22,7 +22,14 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
       'import-x/order': [
         'error',
-        { groups: ['builtin', 'external', 'internal', 'parent', 'sibling', 'index'], alphabetize: { order: 'asc', caseInsensitive: true } },
+        {
+          groups: ['builtin', 'external', 'internal', 'parent', 'sibling', 'index'],
+          // The package's own entry points (`oauth-registry/runtime` in the examples) resolve only once dist/ is built:
+          // one group either way, so a fresh clone and a built tree order them alike.
+          pathGroups: [{ pattern: 'oauth-registry{,/**}', group: 'internal' }],
+          pathGroupsExcludedImportTypes: ['builtin'],
+          alphabetize: { order: 'asc', caseInsensitive: true },
+        },
       ],
       'import-x/no-duplicates': 'error',
     },
