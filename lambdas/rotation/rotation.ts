@@ -10,7 +10,7 @@ import { silentLogger, createJsonLogger, type Logger } from '../shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG } from '../shared/manifest';
 import type { Clock, SecretDescription, SecretStore, StateStore } from '../shared/ports';
 import { publishKeyRing, publishMissingKeys } from '../shared/public-key-ring';
-import { kindOf, newValue, testValue, type ValueContext } from './values';
+import { assertHoldsCurrentSigner, kindOf, newValue, testValue, type ValueContext } from './values';
 
 export { LINK_KEY_BYTES, generateLinkKey, generateSigningKey } from './values';
 
@@ -56,7 +56,11 @@ export function createRotationHandler(deps: RotationDeps): RotationHandler {
       // A new signing key is published before its ring is written, so it is published a full lead before it signs
       // however long the rotation takes to finish; a retry (the pending value exists) publishes it if it is not yet.
       const value = existing?.value ?? (await newValue(context(ctx)));
-      if (kindOf(ctx.description) === 'signing-key') await publishNewKeys(ctx, value);
+      if (kindOf(ctx.description) === 'signing-key') {
+        // A pending ring written before an emergency rotation holds revoked keys: it fails here, publishing nothing.
+        await assertHoldsCurrentSigner(context(ctx), value);
+        await publishNewKeys(ctx, value);
+      }
       if (existing) return;
       await secrets.putSecretValue(ctx.secretId, ctx.token, value, ['AWSPENDING']);
     },
@@ -78,7 +82,7 @@ export function createRotationHandler(deps: RotationDeps): RotationHandler {
       if (holder === token) return;
       // Publish the pending ring exactly (createSecret published its new key already; this drops retired keys) before it
       // can sign; a retry after a failed stage move publishes the same ring again.
-      if (kindOf(description) === 'signing-key') await publishPendingRing(ctx);
+      if (kindOf(description) === 'signing-key') await publishPendingRing(ctx, context(ctx));
       await secrets.updateVersionStage(secretId, 'AWSCURRENT', { moveToVersionId: token, removeFromVersionId: holder });
     },
   };
@@ -90,9 +94,10 @@ export function createRotationHandler(deps: RotationDeps): RotationHandler {
     }
   };
 
-  const publishPendingRing = async ({ secretId, token }: StepContext): Promise<void> => {
+  const publishPendingRing = async ({ secretId, token }: StepContext, values: ValueContext): Promise<void> => {
     const pending = await secrets.getSecretVersionById(secretId, token);
     if (!pending) throw new Error(`version ${token} of ${secretId} has no value to publish`);
+    await assertHoldsCurrentSigner(values, pending.value);
     await publishKeyRing(publicRingStore(deps.state, secretId), readKeyRing(storedRingValue(pending)), {
       nowSecs: Math.floor(clock() / 1000),
     });

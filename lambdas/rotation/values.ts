@@ -114,7 +114,8 @@ async function testKeyRing(ctx: ValueContext, value: string): Promise<void> {
   if (!signingKeyAt(ring, nowSecs)) throw new Error(`signing key ring ${name} has no key active now`);
   // Every key must sign a token its public half verifies, under the kid it claims.
   for (const { jwk } of ring.keys) await testSigningKey(name, jwk, ctx.nowMs);
-  // A key AWSCURRENT still needs (it signs, or tokens it signed may live) must not be dropped.
+  // A key AWSCURRENT still needs (it signs, or tokens it signed may live) must not be dropped: a ring written before an
+  // emergency rotation replaced the keys (`assertHoldsCurrentSigner`) fails here too.
   const current = await currentRing(ctx);
   // A rotation that stalled (its pending ring written long ago, retried now) must not promote a key that would sign
   // before verifiers have seen it: cancel it (`aws secretsmanager cancel-rotate-secret`) and rotate again.
@@ -134,6 +135,21 @@ async function testKeyRing(ctx: ValueContext, value: string): Promise<void> {
       throw new Error(`signing key ring ${name} drops key ${key.jwk.kid}, which tokens still live may need`);
     }
   }
+}
+
+/**
+ * Throws when a pending ring lacks the key AWSCURRENT's ring signs with now: a ring written before an emergency rotation
+ * replaced the keys (a rotation retried after it), which would bring the revoked keys back. No AWSCURRENT: nothing to hold.
+ */
+export async function assertHoldsCurrentSigner(ctx: ValueContext, value: string): Promise<void> {
+  const current = await currentRing(ctx);
+  const signer = current && signingKeyAt(current, Math.floor(ctx.nowMs / 1000));
+  if (!signer || !isKeyRingValue(value)) return;
+  if (readKeyRing({ value, createdAtSecs: 0 }).keys.some((k) => k.jwk.kid === signer.jwk.kid)) return;
+  throw new Error(
+    `signing key ring ${ctx.description.name} (pending) lacks the current signing key ${signer.jwk.kid}: it predates an ` +
+      `emergency rotation or a stage moved by hand; cancel this rotation (aws secretsmanager cancel-rotate-secret) and rotate again`,
+  );
 }
 
 async function testSigningKey(name: string, jwk: JWK, nowMs: number): Promise<void> {

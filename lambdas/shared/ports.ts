@@ -123,6 +123,8 @@ export interface Counters {
    * `below`; the new count, or undefined when it was not (nothing changed).
    */
   increment(pk: string, attribute: string, options: { readonly below: number; readonly expiresAt: number }): Promise<number | undefined>;
+  /** The count `attribute` of the item `pk` holds now (0 when absent or expired), changing nothing. */
+  count(pk: string, attribute: string): Promise<number>;
 }
 
 /** Lists live items by key prefix: for operator tools only (`oauth-registry status`); in DynamoDB a paginated Scan. */

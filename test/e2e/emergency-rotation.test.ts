@@ -10,6 +10,8 @@ import { decodeProtectedHeader } from 'jose';
 import { emergencyConsequences } from '../../bin/commands/keys';
 import { localKeySchedule, type LocalRegistry } from '../../bin/local/local-registry';
 import { emergencyRotateSigningKey, type EmergencyRotationResult } from '../../lambdas/rotation/emergency';
+import { createRotationHandler } from '../../lambdas/rotation/rotation';
+import { silentLogger } from '../../lambdas/shared/log';
 import { basic, exampleManifest, startExample, tokenRequest } from './fixture';
 
 describe('emergency signing-key rotation in local mode', () => {
@@ -78,6 +80,39 @@ describe('emergency signing-key rotation in local mode', () => {
     assert.match(text, new RegExp(`removed from the JWKS: ${oldKids[0]}`));
     assert.match(text, /API Gateway caches the JWKS for up to 2 hours/);
     assert.match(text, /update each JWT authorizer/);
+  });
+
+  it('during a scheduled rotation: the pending ring is unstaged, and the retried rotation publishes no revoked key', async () => {
+    const secretId = manifest.signingKeySecretId;
+    const schedule = localKeySchedule(manifest);
+    const rotation = createRotationHandler({
+      secrets: registry.secrets,
+      state: registry.state,
+      clock: () => now,
+      schedule,
+      log: silentLogger,
+    });
+    await rotation({ SecretId: secretId, ClientRequestToken: 'stalled', Step: 'createSecret' }); // ...and it stalls
+    now += 2_000;
+    const publishedWhileStalled = await jwksKids();
+    assert.equal(publishedWhileStalled.length, 3, 'createSecret published its new key');
+
+    const second = await emergencyRotateSigningKey(registry.secrets, secretId, { schedule, state: registry.state, clock: () => now });
+    assert.equal((await registry.secrets.describeSecret(secretId)).versionStages.stalled, undefined, 'no longer AWSPENDING');
+    assert.deepEqual([...second.removedKids].sort(), [...publishedWhileStalled].sort());
+    // Secrets Manager retries the stalled rotation: it rotates the new ring now, never bringing a revoked key back.
+    for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+      await rotation({ SecretId: secretId, ClientRequestToken: 'stalled', Step });
+    }
+    now += 2_000;
+    const kids = await jwksKids();
+    assert.ok(kids.includes(second.signingKid));
+    assert.deepEqual(
+      kids.filter((kid) => second.removedKids.includes(kid) || oldKids.includes(kid)),
+      [],
+    );
+    assert.equal(kids.length, 3, 'the retried rotation added its own new key');
+    assert.equal(decodeProtectedHeader(await token()).kid, second.signingKid);
   });
 
   it('refuses to rotate a secret that is not a signing key', async () => {

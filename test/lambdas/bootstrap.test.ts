@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -21,6 +21,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { ensureSecrets } from '../../bin/local/local-registry';
 import { BOOTSTRAP_VERSION_ID, bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
+import { emergencyRotateSigningKey } from '../../lambdas/rotation/emergency';
 import { generateSigningKey } from '../../lambdas/rotation/rotation';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalSecretStore, MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
@@ -168,6 +169,21 @@ describe('bootstrap', () => {
     assert.deepEqual(await loadPublishedKeyRing(state), { keys: [...publicKeyRingOf(stale).keys, ...publicKeyRingOf(current).keys] });
   });
 
+  it('never republishes a key an emergency rotation revoked, even when AWSCURRENT is moved back to it by hand', async () => {
+    const secrets = new MemorySecretStore();
+    declare(secrets);
+    const state = new MemoryStateStore();
+    await bootstrapSecrets(secrets, event(SECRETS.signing), { state });
+    const leaked = (await secrets.getSecretVersion(SECRETS.signing, 'AWSCURRENT'))!;
+    const result = await emergencyRotateSigningKey(secrets, SECRETS.signing, { schedule: SCHEDULE, state });
+    await secrets.putSecretValue(SECRETS.signing, 'restored-by-hand', leaked.value, ['AWSCURRENT']);
+    assert.deepEqual((await bootstrapSecrets(secrets, event(SECRETS.signing), { state })).published, []);
+    assert.deepEqual(
+      (await loadPublishedKeyRing(state))!.keys.map((k) => k.jwk.kid),
+      [result.signingKid, result.nextKid],
+    );
+  });
+
   it('refuses a signing key without a state store to publish to, naming it', async () => {
     const secrets = new MemorySecretStore();
     declare(secrets);
@@ -236,6 +252,7 @@ describe('rotation Lambda entry', () => {
       written = input.SecretString;
       return {};
     });
+    ddb.on(GetItemCommand).resolves({}); // nothing published, nothing revoked
     ddb.on(PutItemCommand).resolves({});
 
     const result = await handler({ action: 'bootstrap', secretIds: ['arn:aws:secretsmanager:eu-west-1:1:secret:reg/signing-key'] });
@@ -263,6 +280,7 @@ describe('rotation Lambda entry', () => {
   it('waits out IAM propagation of the publish permission: AccessDenied on the first PutItem, then it publishes', async () => {
     ddb.reset();
     const denied = Object.assign(new Error('not authorized to perform dynamodb:PutItem'), { name: 'AccessDeniedException' });
+    ddb.on(GetItemCommand).resolves({});
     ddb.on(PutItemCommand).rejectsOnce(denied).resolves({});
     const secrets = new MemorySecretStore();
     declare(secrets);

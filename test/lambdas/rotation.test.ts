@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import { emergencyRotateSigningKey } from '../../lambdas/rotation/emergency';
 import { createRotationHandler, generateSigningKey, rotateSecret, type RotationHandler } from '../../lambdas/rotation/rotation';
 import { AwsSecretStore } from '../../lambdas/shared/adapters/aws-secret-store';
 import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
@@ -23,7 +24,14 @@ import {
 } from '../../lambdas/shared/key-schedule';
 import { createJsonLogger, silentLogger } from '../../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG } from '../../lambdas/shared/manifest';
-import { PUBLIC_KEY_RING_KEY, loadPublishedKeyRing, publicKeyRingOf } from '../../lambdas/shared/public-key-ring';
+import {
+  PUBLIC_KEY_RING_KEY,
+  loadPublishedKeyRing,
+  loadRevokedKids,
+  publicKeyRingOf,
+  publishKeyRing,
+  publishMissingKeys,
+} from '../../lambdas/shared/public-key-ring';
 
 const CLIENT_SECRET = 'test/clients/Acme';
 const SIGNING_KEY = 'test/signing-key';
@@ -320,6 +328,55 @@ describe('rotation handler', () => {
     const item = await state.get(PUBLIC_KEY_RING_KEY);
     await rotateSecret(secrets, CLIENT_SECRET, 'c1', { state });
     assert.deepEqual(await state.get(PUBLIC_KEY_RING_KEY), item);
+  });
+
+  it('an emergency rotation during a stalled rotation: the retried rotation fails and publishes no revoked key', async () => {
+    const { secrets, state, step } = setup();
+    await rotateSecret(secrets, SIGNING_KEY, 'v1', { clock: () => NOW_MS, schedule: SCHEDULE, state });
+    await step(SIGNING_KEY, 'v2', 'createSecret'); // ...and the rotation stalls
+    const stalled = (await secrets.getSecretVersionById(SIGNING_KEY, 'v2'))!;
+    const result = await emergencyRotateSigningKey(secrets, SIGNING_KEY, { schedule: SCHEDULE, state, clock: () => NOW_MS });
+    const staleKids = readKeyRing({ value: stalled.value, createdAtSecs: 0 }).keys.map((k) => k.jwk.kid);
+    assert.deepEqual([...result.removedKids].sort(), [...staleKids].sort(), 'the pending ring (old keys and its new one) is revoked');
+    assert.deepEqual((await secrets.describeSecret(SIGNING_KEY)).versionStages[stalled.versionId], undefined, 'v2 is not AWSPENDING');
+    assert.deepEqual([...(await loadRevokedKids(state))].sort(), [...staleKids].sort());
+
+    // As in AWS, a version whose labels were removed stays readable by id: Secrets Manager's retry finds the stale ring.
+    const keepsUnlabelled = Object.assign(Object.create(secrets) as MemorySecretStore, {
+      getSecretVersionById: async (id: string, versionId: string) =>
+        versionId === 'v2' ? stalled : secrets.getSecretVersionById(id, versionId),
+    });
+    const retry = createRotationHandler({ secrets: keepsUnlabelled, log: silentLogger, clock: () => NOW_MS, schedule: SCHEDULE, state });
+    await assert.rejects(
+      retry({ SecretId: SIGNING_KEY, ClientRequestToken: 'v2', Step: 'createSecret' }),
+      new RegExp(`lacks the current signing key ${result.signingKid}.*cancel this rotation`),
+    );
+    const published = (await loadPublishedKeyRing(state))!.keys.map((k) => k.jwk.kid);
+    assert.deepEqual(published, [result.signingKid, result.nextKid], 'no revoked key is published again');
+    // Had it been staged AWSPENDING still, its testSecret and finishSecret refuse it too.
+    await secrets.putSecretValue(SIGNING_KEY, 'v2-again', stalled.value, ['AWSPENDING']);
+    await assert.rejects(step(SIGNING_KEY, 'v2-again', 'testSecret'), /cancel this rotation/);
+    await assert.rejects(step(SIGNING_KEY, 'v2-again', 'finishSecret'), /lacks the current signing key/);
+    assert.equal((await secrets.getSecretVersion(SIGNING_KEY, 'AWSCURRENT'))?.versionId, result.versionId);
+    assert.deepEqual(
+      (await loadPublishedKeyRing(state))!.keys.map((k) => k.jwk.kid),
+      published,
+    );
+  });
+
+  it('a revoked kid is never published again: a merge skips it, an exact publish refuses it, a read drops it', async () => {
+    const { secrets, state } = setup();
+    await rotateSecret(secrets, SIGNING_KEY, 'v1', { clock: () => NOW_MS, schedule: SCHEDULE, state });
+    const old = readKeyRing({ value: (await secrets.getSecretVersionById(SIGNING_KEY, 'v1'))!.value, createdAtSecs: 0 });
+    const result = await emergencyRotateSigningKey(secrets, SIGNING_KEY, { schedule: SCHEDULE, state, clock: () => NOW_MS });
+    assert.equal(await publishMissingKeys(state, old, { nowSecs: NOW }), false);
+    await assert.rejects(publishKeyRing(state, old, { nowSecs: NOW }), /an emergency rotation revoked it/);
+    const item = (await state.get(PUBLIC_KEY_RING_KEY))!;
+    await state.put({ ...item, keys: [...(item.keys as never[]), ...publicKeyRingOf(old).keys] }); // written by hand
+    assert.deepEqual(
+      (await loadPublishedKeyRing(state))!.keys.map((k) => k.jwk.kid),
+      [result.signingKid, result.nextKid],
+    );
   });
 
   it('a stalled rotation: the new key was published a full pre-publish window before it signs, however late finishSecret runs', async () => {

@@ -208,6 +208,20 @@ function contract(name: string, make: () => Promise<{ store: StateStore & Counte
       assert.deepEqual(await store.get(pk), { pk, count: 3, expiresAt: SECS + 120 });
     });
 
+    it('count: reads a counter without changing it; 0 when absent or expired', async () => {
+      const pk = key();
+      assert.equal(await store.count(pk, 'count'), 0);
+      await store.increment(pk, 'count', { below: 5, expiresAt: SECS + 120 });
+      await store.increment(pk, 'count', { below: 5, expiresAt: SECS + 120 });
+      assert.deepEqual([await store.count(pk, 'count'), await store.count(pk, 'count')], [2, 2]);
+      clock.set(T0 + 121_000);
+      try {
+        assert.equal(await store.count(pk, 'count'), 0);
+      } finally {
+        clock.set(T0);
+      }
+    });
+
     it('50 parallel increments below 10: exactly 10 count', async () => {
       const pk = key();
       const results = await Promise.all(
@@ -261,8 +275,11 @@ describe('AwsStateStore (dynalite)', () => {
   contract('AwsStateStore', async () => {
     const clock = frozenClock();
     // Counters are their own adapter in AWS (AwsCounters) over the same table.
-    const counters = new AwsCounters({ tableName: TABLE, client });
-    const store = Object.assign(new AwsStateStore({ tableName: TABLE, client, clock }), { increment: counters.increment.bind(counters) });
+    const counters = new AwsCounters({ tableName: TABLE, client, clock });
+    const store = Object.assign(new AwsStateStore({ tableName: TABLE, client, clock }), {
+      increment: counters.increment.bind(counters),
+      count: counters.count.bind(counters),
+    });
     return { store, clock };
   });
 

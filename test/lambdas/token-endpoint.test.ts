@@ -366,6 +366,17 @@ describe('token endpoint: stores', () => {
     assert.ok(h.logs.some((l) => l.msg === 'signing_key_unpublished' && typeof l.kid === 'string'));
   });
 
+  it('never signs with a kid an emergency rotation revoked, even if the item still lists the key: 503, logged', async () => {
+    const h = await createHarness();
+    const item = (await h.state.get(PUBLIC_KEY_RING_KEY))!;
+    const keys = item.keys as { jwk: { kid: string }; activatesAt: number }[];
+    const signer = [...keys].sort((a, b) => a.activatesAt - b.activatesAt)[0].jwk.kid; // a first ring: the signer, the next key
+    await h.state.put({ ...item, revokedKids: [signer] }); // the key itself left in place, as by a hand edit
+    const event = tokenEvent({ grant_type: 'client_credentials' }, { basic: [CLIENTS.basic.clientId, await h.secretOf(CLIENTS.basic)] });
+    assertOAuthError(await h.server.handle(event), 503, 'temporarily_unavailable');
+    assert.ok(h.logs.some((l) => l.msg === 'signing_key_unpublished' && l.kid === signer));
+  });
+
   it('turns a store failure into 500 server_error without internals, and logs it', async () => {
     const base = await createHarness();
     const { store } = instrumented(base.secrets, () => true);

@@ -48,10 +48,11 @@ export function createTokenEndpoint(deps: {
     if (client.authMethod === 'none' && !PUBLIC_CLIENT_GRANT_TYPES.includes(grantType)) {
       throw new UnauthorizedClientError(`a public client cannot use ${grantType}`);
     }
-    await deps.rateLimit?.(client);
+    await deps.rateLimit?.admit(client);
 
     const { tokens, state, clock, assertions, resources } = deps;
     const response = await grant({ params, client, tokens, state, clock, assertions, resources });
+    await deps.rateLimit?.issued(client);
     deps.log.info('token_issued', { client_id: client.clientId, grant_type: grantType, scope: response.scope ?? '' });
     return jsonResponse(200, response);
   });

@@ -1,12 +1,14 @@
-/** `Counters` over the registry's DynamoDB table (SDK v3): one conditional `UpdateItem` per increment. */
-import { DynamoDBClient, UpdateItemCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { stateKeyTooLong, type Counters } from '../ports';
+/** `Counters` over the registry's DynamoDB table (SDK v3): one conditional `UpdateItem` per increment, a `GetItem` per count. */
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { stateKeyTooLong, type Clock, type Counters } from '../ports';
 
 export interface AwsCountersOptions {
   readonly tableName: string;
   /** A ready client (the state store's, or a test's); otherwise one is built from `clientConfig` on first use. */
   readonly client?: DynamoDBClient;
   readonly clientConfig?: DynamoDBClientConfig;
+  /** @default Date.now */
+  readonly clock?: Clock;
 }
 
 export class AwsCounters implements Counters {
@@ -44,5 +46,16 @@ export class AwsCounters implements Counters {
       if ((err as Error | undefined)?.name === 'ConditionalCheckFailedException') return undefined;
       throw err;
     }
+  }
+
+  /** A strongly consistent read; an item DynamoDB has not yet deleted past its `expiresAt` counts 0. */
+  async count(pk: string, attribute: string): Promise<number> {
+    if (stateKeyTooLong(pk)) return 0;
+    this.client ??= new DynamoDBClient(this.options.clientConfig ?? {});
+    const { Item: item } = await this.client.send(
+      new GetItemCommand({ TableName: this.options.tableName, Key: { pk: { S: pk } }, ConsistentRead: true }),
+    );
+    if (!item || Number(item.expiresAt?.N ?? Infinity) < Math.floor((this.options.clock ?? Date.now)() / 1000)) return 0;
+    return Number(item[attribute]?.N ?? 0);
   }
 }

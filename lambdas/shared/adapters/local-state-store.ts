@@ -135,6 +135,11 @@ export class LocalStateStore implements StateStore, StateLister, Counters {
     return current + 1;
   }
 
+  async count(pk: string, attribute: string): Promise<number> {
+    const value = stateKeyTooLong(pk) ? undefined : this.live(pk)?.[attribute];
+    return typeof value === 'number' ? value : 0;
+  }
+
   async delete<T extends StateItem = StateItem>(pk: string, condition?: Condition): Promise<T | undefined> {
     const item = this.live(pk);
     if (!item || !conditionHolds(condition, item)) return undefined;
