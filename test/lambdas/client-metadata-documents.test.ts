@@ -94,7 +94,7 @@ async function authorize(clientId: string, extra = `&code_challenge=${CHALLENGE}
       authorizationUrl: async ({ state: id }) => ((pendingId = id), 'https://login.example.test/authorize'),
       finish: () => Promise.reject(new Error('unused')),
     },
-    resources: createResourceIndicators({ issuer: ISSUER }),
+    resources: createResourceIndicators({ issuer: ISSUER, mcpServers: [{ name: 'Mcp', path: '/mcp', scopes: [], resourceName: 'Mcp' }] }),
     clientMetadata: resolver,
     log: silentLogger,
   });

@@ -21,10 +21,11 @@ const SETTINGS: DynamicClientRegistrationSettings = {
 const REDIRECT = 'http://127.0.0.1/callback';
 const VERIFIER = 'v'.repeat(43);
 const USER_AUTH = { issuer: 'https://login.example.test', clientId: 'x', scopes: ['openid'], secretId: 's' };
+const MCP_SERVER = { name: 'Mcp', path: '/mcp', scopes: ['incidents.read'], resourceName: 'Mcp' };
 
 let h: Harness;
 beforeEach(async () => {
-  h = await createHarness({ config: { dynamicClientRegistration: SETTINGS, userAuthentication: USER_AUTH } });
+  h = await createHarness({ config: { dynamicClientRegistration: SETTINGS, userAuthentication: USER_AUTH, mcpServers: [MCP_SERVER] } });
 });
 
 async function register(metadata: unknown, harness = h) {
@@ -37,8 +38,9 @@ async function register(metadata: unknown, harness = h) {
 const client = (overrides: Record<string, unknown> = {}) => ({ client_name: 'Some MCP client', redirect_uris: [REDIRECT], ...overrides });
 
 /** Signs `clientId`'s user in (a code as the consent step issues it) and redeems it as a public client. */
-async function useClient(clientId: string) {
+async function useClient(clientId: string, extra: Record<string, string> = {}) {
   const code = await issueCode(h.state, h.clock.now, {
+    ...(extra.resource ? { resource: extra.resource } : {}),
     clientId,
     redirectUri: 'http://127.0.0.1:40000/callback',
     codeChallenge: createHash('sha256').update(VERIFIER).digest('base64url'),
@@ -51,6 +53,7 @@ async function useClient(clientId: string) {
     redirect_uri: 'http://127.0.0.1:40000/callback',
     code_verifier: VERIFIER,
     client_id: clientId,
+    ...extra,
   };
   const result = await h.server.handle(tokenEvent(form));
   return { status: structured(result).statusCode, body: jsonBody(result) };
@@ -67,6 +70,29 @@ describe('dynamic client registration', () => {
     const used = await useClient(String(body.client_id));
     assert.equal(used.status, 200, JSON.stringify(used.body));
     assert.equal(decodeJwt(String(used.body.access_token)).client_id, body.client_id);
+  });
+
+  it("gets tokens for the MCP server only: the only one without resource, never the registry's audience", async () => {
+    const clientId = String((await register(client())).body.client_id);
+    const used = await useClient(clientId);
+    assert.equal(used.status, 200, JSON.stringify(used.body));
+    assert.equal(decodeJwt(String(used.body.access_token)).aud, `${ISSUER}/mcp`);
+    const registry = await useClient(clientId, { resource: ISSUER });
+    assert.equal(registry.status, 400);
+    assert.equal(registry.body.error, 'invalid_target');
+  });
+
+  it('names no default resource when there are two MCP servers: invalid_target', async () => {
+    const other = { ...MCP_SERVER, name: 'Other', path: '/other-mcp', resourceName: 'Other' };
+    h = await createHarness({
+      config: { dynamicClientRegistration: SETTINGS, userAuthentication: USER_AUTH, mcpServers: [MCP_SERVER, other] },
+    });
+    const clientId = String((await register(client())).body.client_id);
+    const used = await useClient(clientId);
+    assert.equal(used.status, 400);
+    assert.equal(used.body.error, 'invalid_target');
+    const named = await useClient(clientId, { resource: `${ISSUER}/other-mcp` });
+    assert.equal(named.status, 200, JSON.stringify(named.body));
   });
 
   it('refuses a shared secret, a secret method, other grants, bad redirect URIs and oversize metadata', async () => {
