@@ -35,6 +35,8 @@ export interface ResourceIndicators {
    * `requested` may name that resource again, nothing else.
    */
   audienceForGrant(client: TokenClient, granted: string | undefined, requested: string | undefined): string;
+  /** The `resourceName` of the MCP server at `url`, shown to people; undefined for any other resource. */
+  mcpServerName(url: string): string | undefined;
 }
 
 export function createResourceIndicators(
@@ -45,7 +47,8 @@ export function createResourceIndicators(
     ...declaredResources({ audience: registryAudience, routes: [], mcpServers: config.mcpServers ?? [] }, config.issuer),
     ...(config.resources ?? []),
   ]);
-  const mcpServers = new Set((config.mcpServers ?? []).map((server) => mcpServerUrl(config.issuer, server)));
+  const mcpServerNames = new Map((config.mcpServers ?? []).map((server) => [mcpServerUrl(config.issuer, server), server.resourceName]));
+  const mcpServers = new Set(mcpServerNames.keys());
   const defaultAudience = (client: TokenClient): string => {
     if (!isRuntimeRegisteredClientId(client.clientId)) return client.audience || registryAudience;
     if (mcpServers.size === 1) return [...mcpServers][0];
@@ -61,6 +64,7 @@ export function createResourceIndicators(
   return {
     defaultAudience,
     audienceFor,
+    mcpServerName: (url) => mcpServerNames.get(url),
     audienceForGrant(client, granted, requested) {
       const audience = granted ?? defaultAudience(client);
       if (requested !== undefined && audienceFor(client, requested) !== audience) {
