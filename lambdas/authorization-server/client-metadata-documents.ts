@@ -2,8 +2,9 @@
  * Client ID Metadata Documents (the MCP authorization specification; draft-ietf-oauth-client-id-metadata-document):
  * a `client_id` that is an `https://` URL with a path names a JSON document holding the client's metadata. Opt-in
  * (`clientIdMetadataDocuments` on the registry). The document is fetched through the bounded fetch (size cap,
- * deadline, no redirects, no private address unless opted in), cached per its `Cache-Control` within fixed bounds,
- * and must describe a public (`none`) or `private_key_jwt` client (with `jwks_uri`) whose `client_id` equals the URL
+ * deadline, no redirects, no private address unless opted in) from port 443 only (another port: a host in
+ * `allowedHosts`, or `allowPrivateNetwork`), cached per its `Cache-Control` within fixed bounds; a failure is cached
+ * the minimum too, so a URL cannot be made to refetch on every request. It must describe a public (`none`) or `private_key_jwt` client (with `jwks_uri`) whose `client_id` equals the URL
  * exactly; its redirect URIs are matched exactly (the loopback port rule aside). Anything else refuses the client.
  */
 import { boundedFetch, type FetchLimits } from '../shared/bounded-fetch';
@@ -20,10 +21,21 @@ export const CLIENT_METADATA_MAX_CACHE_SECS = 86_400;
 /** Entries kept per container; the oldest goes first. */
 const CACHE_ENTRIES = 500;
 
-/** Why a client id URL is not a client: shown on our own error page, never sent to a redirect URI. */
+/**
+ * Why a client id URL is not a client: the message is shown on our own error page (never sent to a redirect URI);
+ * `detail`, what the fetch met (an address, a status), goes to the log only.
+ */
 export class ClientMetadataError extends Error {
   override readonly name = 'ClientMetadataError';
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
 }
+
+const NOT_FETCHED = 'the client metadata document could not be fetched';
 
 /** Whether `clientId` is meant as a metadata document URL: `https:`, a host, a path other than `/`. */
 export function isClientIdUrl(clientId: string): boolean {
@@ -71,7 +83,35 @@ export function createClientMetadataResolver(deps: ClientMetadataDeps): ClientMe
     allowPrivateNetwork: settings.allowPrivateNetwork === true,
   };
   const fetchDocument = (deps.fetchFor ?? boundedFetch)(limits);
-  const cache = new Map<string, { registration: ClientRegistration; expiresAt: number }>();
+  const cache = new Map<string, { outcome: ClientRegistration | ClientMetadataError; expiresAt: number }>();
+  const remember = (clientId: string, outcome: ClientRegistration | ClientMetadataError, secs: number) => {
+    cache.delete(clientId);
+    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(clientId, { outcome, expiresAt: clock() + secs * 1000 });
+  };
+
+  const fetchRegistration = async (clientId: string, url: URL): Promise<{ registration: ClientRegistration; cacheSecs: number }> => {
+    let response: Response;
+    try {
+      response = await fetchDocument(url, { headers: { accept: 'application/json' }, redirect: 'manual' });
+    } catch (err) {
+      throw new ClientMetadataError(NOT_FETCHED, err instanceof Error ? err.message : String(err));
+    }
+    if (response.status !== 200) throw new ClientMetadataError(NOT_FETCHED, `it answered ${response.status}, not 200`);
+    let document: unknown;
+    try {
+      document = JSON.parse(await response.text());
+    } catch {
+      throw new ClientMetadataError('the client metadata document is not JSON');
+    }
+    if ((document as { client_id?: unknown } | null)?.client_id !== clientId) {
+      throw new ClientMetadataError('client_id in the document differs from the URL it was fetched from');
+    }
+    return {
+      registration: clientMetadataRegistration(clientId, document, settings),
+      cacheSecs: cacheSecs(response.headers.get('cache-control')),
+    };
+  };
 
   return {
     async resolve(clientId) {
@@ -79,29 +119,22 @@ export function createClientMetadataResolver(deps: ClientMetadataDeps): ClientMe
       if (settings.allowedHosts && !settings.allowedHosts.includes(url.hostname)) {
         throw new ClientMetadataError(`client metadata documents are not accepted from ${url.hostname}`);
       }
+      if (url.port !== '' && !settings.allowedHosts?.includes(url.hostname) && !settings.allowPrivateNetwork) {
+        throw new ClientMetadataError('client_id must be on the https port (443) unless its host is in allowedHosts');
+      }
       const cached = cache.get(clientId);
-      if (cached && cached.expiresAt > clock()) return cached.registration;
-      let response: Response;
+      if (cached && cached.expiresAt > clock()) {
+        if (cached.outcome instanceof ClientMetadataError) throw cached.outcome;
+        return cached.outcome;
+      }
       try {
-        response = await fetchDocument(url, { headers: { accept: 'application/json' }, redirect: 'manual' });
+        const { registration, cacheSecs: secs } = await fetchRegistration(clientId, url);
+        remember(clientId, registration, secs);
+        return registration;
       } catch (err) {
-        throw new ClientMetadataError(`the client metadata document could not be fetched: ${err instanceof Error ? err.message : err}`);
+        if (err instanceof ClientMetadataError) remember(clientId, err, CLIENT_METADATA_MIN_CACHE_SECS);
+        throw err;
       }
-      if (response.status !== 200) throw new ClientMetadataError(`the client metadata document answered ${response.status}, not 200`);
-      let document: unknown;
-      try {
-        document = JSON.parse(await response.text());
-      } catch {
-        throw new ClientMetadataError('the client metadata document is not JSON');
-      }
-      if ((document as { client_id?: unknown } | null)?.client_id !== clientId) {
-        throw new ClientMetadataError('client_id in the document differs from the URL it was fetched from');
-      }
-      const registration = clientMetadataRegistration(clientId, document, settings);
-      cache.delete(clientId);
-      if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-      cache.set(clientId, { registration, expiresAt: clock() + cacheSecs(response.headers.get('cache-control')) * 1000 });
-      return registration;
     },
   };
 }
