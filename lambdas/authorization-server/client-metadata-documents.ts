@@ -190,8 +190,7 @@ export function clientMetadataRegistration(
   if (!Array.isArray(responseTypes) || responseTypes.some((t) => t !== 'code')) {
     throw new ClientMetadataError('response_types may only be code');
   }
-  const name =
-    typeof doc.client_name === 'string' && doc.client_name.trim() ? doc.client_name.trim().slice(0, 100) : new URL(clientId).host;
+  const name = (typeof doc.client_name === 'string' ? displayName(doc.client_name) : '') || fallbackName(clientId);
   return {
     name,
     clientId,
@@ -205,6 +204,23 @@ export function clientMetadataRegistration(
       ? { jwksUri: jwksUri as string, ...(settings.allowPrivateNetwork ? { jwksUriAllowPrivateNetwork: true } : {}) }
       : {}),
   };
+}
+
+/**
+ * C0 and C1 controls and the bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069): a name shown to users
+ * with them could break lines or read reversed ("Trusted App" spelled to look like another).
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_NAME_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** A client's own name, made safe to show: unsafe characters removed, trimmed, at most 100 characters. */
+export function displayName(claimed: string): string {
+  return claimed.replace(UNSAFE_NAME_CHARACTERS, '').trim().slice(0, 100);
+}
+
+/** The name of a client that gives none: a document's host, else (a dynamic registration) its client id. */
+function fallbackName(clientId: string): string {
+  return isClientIdUrl(clientId) ? new URL(clientId).host : clientId;
 }
 
 function validRedirectUri(uri: unknown): boolean {

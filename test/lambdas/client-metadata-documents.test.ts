@@ -124,6 +124,11 @@ describe('Client ID Metadata Documents at the authorization endpoint', () => {
     assert.equal(pending?.scope, 'incidents.read');
   });
 
+  it("shows the document's client_name without control characters or bidi overrides", async () => {
+    documents.set('/oauth/client.json', { body: valid({ client_name: '\u202eedoC edualC\u202c\r\n\u009b' }) });
+    assert.equal((await resolver.resolve(CLIENT_ID)).name, 'edoC edualC');
+  });
+
   it('refuses a document whose client_id is not exactly its URL', async () => {
     documents.set('/oauth/client.json', { body: valid({ client_id: `${ORIGIN}/oauth/other.json` }) });
     assertErrorPage(await authorize(CLIENT_ID), /client_id in the document differs/);

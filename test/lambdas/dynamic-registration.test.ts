@@ -95,6 +95,17 @@ describe('dynamic client registration', () => {
     assert.equal(named.status, 200, JSON.stringify(named.body));
   });
 
+  it('strips control characters and bidi overrides from client_name; without a name the client id stands in', async () => {
+    const spoofed = await register(client({ client_name: '\u202eppA detsurT\u202c\u0007\n\u0085 Tools\u2066' }));
+    assert.equal(spoofed.status, 201);
+    assert.equal(spoofed.body.client_name, 'ppA detsurT Tools');
+    const unnamed = await register(client({ client_name: '\u202e\u0000 ' }));
+    assert.equal(unnamed.status, 201, JSON.stringify(unnamed.body));
+    assert.equal(unnamed.body.client_name, unnamed.body.client_id);
+    const nameless = await register({ redirect_uris: [REDIRECT] });
+    assert.equal(nameless.status, 201, JSON.stringify(nameless.body));
+  });
+
   it('refuses a shared secret, a secret method, other grants, bad redirect URIs and oversize metadata', async () => {
     for (const metadata of [
       client({ token_endpoint_auth_method: 'client_secret_basic' }),
