@@ -28,11 +28,15 @@ beforeEach(async () => {
   h = await createHarness({ config: { dynamicClientRegistration: SETTINGS, userAuthentication: USER_AUTH, mcpServers: [MCP_SERVER] } });
 });
 
-async function register(metadata: unknown, harness = h) {
+/** Registers from `sourceIp`: by default a new address each call, so only the hourly bound applies. */
+let addresses = 0;
+async function register(metadata: unknown, harness = h, sourceIp = `203.0.113.${++addresses % 250}`) {
   const body = typeof metadata === 'string' ? metadata : JSON.stringify(metadata);
-  const result = await harness.server.handle(
-    apiEvent({ method: 'POST', path: '/oauth2/register', headers: { 'content-type': 'application/json' }, body }),
-  );
+  const event = apiEvent({ method: 'POST', path: '/oauth2/register', headers: { 'content-type': 'application/json' }, body });
+  const result = await harness.server.handle({
+    ...event,
+    requestContext: { ...event.requestContext, http: { ...event.requestContext.http, sourceIp } },
+  });
   return { status: structured(result).statusCode, body: jsonBody(result), result };
 }
 const client = (overrides: Record<string, unknown> = {}) => ({ client_name: 'Some MCP client', redirect_uris: [REDIRECT], ...overrides });
@@ -125,8 +129,8 @@ describe('dynamic client registration', () => {
 
   it('accepts at most registrationsPerHour per clock hour (503 with Retry-After), then again the next hour', async () => {
     h.clock.nowMs = Date.UTC(2025, 0, 1, 10, 0, 0);
-    for (let i = 0; i < 3; i++) assert.equal((await register(client())).status, 201);
-    const refused = await register(client());
+    for (let i = 0; i < 3; i++) assert.equal((await register(client(), h, `203.0.113.${10 + i}`)).status, 201);
+    const refused = await register(client(), h, '203.0.113.20');
     assert.equal(refused.status, 503);
     assert.equal(refused.body.error, 'temporarily_unavailable');
     assert.equal(header(refused.result, 'retry-after'), '3600');
@@ -135,6 +139,24 @@ describe('dynamic client registration', () => {
     const recent = await recentRegistrations(h.state, h.clock.now());
     assert.equal(recent.length, 4, 'status lists the last day of registrations');
     assert.equal(recent[0].name, 'Some MCP client');
+  });
+
+  it('lets one source address take a quarter of the hour (at least one), so it cannot use up the hour for others', async () => {
+    h = await createHarness({
+      config: {
+        dynamicClientRegistration: { ...SETTINGS, registrationsPerHour: 8 },
+        userAuthentication: USER_AUTH,
+        mcpServers: [MCP_SERVER],
+      },
+    });
+    h.clock.nowMs = Date.UTC(2025, 0, 1, 10, 0, 0);
+    for (let i = 0; i < 2; i++) assert.equal((await register(client(), h, '198.51.100.7')).status, 201);
+    const refused = await register(client(), h, '198.51.100.7');
+    assert.equal(refused.status, 503);
+    assert.equal(refused.body.error, 'temporarily_unavailable');
+    for (let i = 0; i < 2; i++) assert.equal((await register(client(), h, '198.51.100.8')).status, 201, 'another address still registers');
+    h.clock.advance(3600);
+    assert.equal((await register(client(), h, '198.51.100.7')).status, 201, 'the next hour, again');
   });
 
   it('expires a registration left unused, and keeps one in use alive', async () => {
