@@ -2,8 +2,9 @@
  * Client ID Metadata Documents (the MCP authorization specification; draft-ietf-oauth-client-id-metadata-document):
  * a `client_id` that is an `https://` URL with a path names a JSON document holding the client's metadata. Opt-in
  * (`clientIdMetadataDocuments` on the registry). The document is fetched through the bounded fetch (size cap,
- * deadline, no redirects, no private address unless opted in), cached per its `Cache-Control` within fixed bounds,
- * and must describe a public (`none`) or `private_key_jwt` client (with `jwks_uri`) whose `client_id` equals the URL
+ * deadline, no redirects, no private address unless opted in) from port 443 only (another port: a host in
+ * `allowedHosts`, or `allowPrivateNetwork`), cached per its `Cache-Control` within fixed bounds; a failure is cached
+ * the minimum too, so a URL cannot be made to refetch on every request. It must describe a public (`none`) or `private_key_jwt` client (with `jwks_uri`) whose `client_id` equals the URL
  * exactly; its redirect URIs are matched exactly (the loopback port rule aside). Anything else refuses the client.
  */
 import { boundedFetch, type FetchLimits } from '../shared/bounded-fetch';
@@ -20,10 +21,21 @@ export const CLIENT_METADATA_MAX_CACHE_SECS = 86_400;
 /** Entries kept per container; the oldest goes first. */
 const CACHE_ENTRIES = 500;
 
-/** Why a client id URL is not a client: shown on our own error page, never sent to a redirect URI. */
+/**
+ * Why a client id URL is not a client: the message is shown on our own error page (never sent to a redirect URI);
+ * `detail`, what the fetch met (an address, a status), goes to the log only.
+ */
 export class ClientMetadataError extends Error {
   override readonly name = 'ClientMetadataError';
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
 }
+
+const NOT_FETCHED = 'the client metadata document could not be fetched';
 
 /** Whether `clientId` is meant as a metadata document URL: `https:`, a host, a path other than `/`. */
 export function isClientIdUrl(clientId: string): boolean {
@@ -71,7 +83,35 @@ export function createClientMetadataResolver(deps: ClientMetadataDeps): ClientMe
     allowPrivateNetwork: settings.allowPrivateNetwork === true,
   };
   const fetchDocument = (deps.fetchFor ?? boundedFetch)(limits);
-  const cache = new Map<string, { registration: ClientRegistration; expiresAt: number }>();
+  const cache = new Map<string, { outcome: ClientRegistration | ClientMetadataError; expiresAt: number }>();
+  const remember = (clientId: string, outcome: ClientRegistration | ClientMetadataError, secs: number) => {
+    cache.delete(clientId);
+    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(clientId, { outcome, expiresAt: clock() + secs * 1000 });
+  };
+
+  const fetchRegistration = async (clientId: string, url: URL): Promise<{ registration: ClientRegistration; cacheSecs: number }> => {
+    let response: Response;
+    try {
+      response = await fetchDocument(url, { headers: { accept: 'application/json' }, redirect: 'manual' });
+    } catch (err) {
+      throw new ClientMetadataError(NOT_FETCHED, err instanceof Error ? err.message : String(err));
+    }
+    if (response.status !== 200) throw new ClientMetadataError(NOT_FETCHED, `it answered ${response.status}, not 200`);
+    let document: unknown;
+    try {
+      document = JSON.parse(await response.text());
+    } catch {
+      throw new ClientMetadataError('the client metadata document is not JSON');
+    }
+    if ((document as { client_id?: unknown } | null)?.client_id !== clientId) {
+      throw new ClientMetadataError('client_id in the document differs from the URL it was fetched from');
+    }
+    return {
+      registration: clientMetadataRegistration(clientId, document, settings),
+      cacheSecs: cacheSecs(response.headers.get('cache-control')),
+    };
+  };
 
   return {
     async resolve(clientId) {
@@ -79,29 +119,22 @@ export function createClientMetadataResolver(deps: ClientMetadataDeps): ClientMe
       if (settings.allowedHosts && !settings.allowedHosts.includes(url.hostname)) {
         throw new ClientMetadataError(`client metadata documents are not accepted from ${url.hostname}`);
       }
+      if (url.port !== '' && !settings.allowedHosts?.includes(url.hostname) && !settings.allowPrivateNetwork) {
+        throw new ClientMetadataError('client_id must be on the https port (443) unless its host is in allowedHosts');
+      }
       const cached = cache.get(clientId);
-      if (cached && cached.expiresAt > clock()) return cached.registration;
-      let response: Response;
+      if (cached && cached.expiresAt > clock()) {
+        if (cached.outcome instanceof ClientMetadataError) throw cached.outcome;
+        return cached.outcome;
+      }
       try {
-        response = await fetchDocument(url, { headers: { accept: 'application/json' }, redirect: 'manual' });
+        const { registration, cacheSecs: secs } = await fetchRegistration(clientId, url);
+        remember(clientId, registration, secs);
+        return registration;
       } catch (err) {
-        throw new ClientMetadataError(`the client metadata document could not be fetched: ${err instanceof Error ? err.message : err}`);
+        if (err instanceof ClientMetadataError) remember(clientId, err, CLIENT_METADATA_MIN_CACHE_SECS);
+        throw err;
       }
-      if (response.status !== 200) throw new ClientMetadataError(`the client metadata document answered ${response.status}, not 200`);
-      let document: unknown;
-      try {
-        document = JSON.parse(await response.text());
-      } catch {
-        throw new ClientMetadataError('the client metadata document is not JSON');
-      }
-      if ((document as { client_id?: unknown } | null)?.client_id !== clientId) {
-        throw new ClientMetadataError('client_id in the document differs from the URL it was fetched from');
-      }
-      const registration = clientMetadataRegistration(clientId, document, settings);
-      cache.delete(clientId);
-      if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-      cache.set(clientId, { registration, expiresAt: clock() + cacheSecs(response.headers.get('cache-control')) * 1000 });
-      return registration;
     },
   };
 }
@@ -157,8 +190,7 @@ export function clientMetadataRegistration(
   if (!Array.isArray(responseTypes) || responseTypes.some((t) => t !== 'code')) {
     throw new ClientMetadataError('response_types may only be code');
   }
-  const name =
-    typeof doc.client_name === 'string' && doc.client_name.trim() ? doc.client_name.trim().slice(0, 100) : new URL(clientId).host;
+  const name = (typeof doc.client_name === 'string' ? displayName(doc.client_name) : '') || fallbackName(clientId);
   return {
     name,
     clientId,
@@ -172,6 +204,23 @@ export function clientMetadataRegistration(
       ? { jwksUri: jwksUri as string, ...(settings.allowPrivateNetwork ? { jwksUriAllowPrivateNetwork: true } : {}) }
       : {}),
   };
+}
+
+/**
+ * C0 and C1 controls and the bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069): a name shown to users
+ * with them could break lines or read reversed ("Trusted App" spelled to look like another).
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_NAME_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** A client's own name, made safe to show: unsafe characters removed, trimmed, at most 100 characters. */
+export function displayName(claimed: string): string {
+  return claimed.replace(UNSAFE_NAME_CHARACTERS, '').trim().slice(0, 100);
+}
+
+/** The name of a client that gives none: a document's host, else (a dynamic registration) its client id. */
+function fallbackName(clientId: string): string {
+  return isClientIdUrl(clientId) ? new URL(clientId).host : clientId;
 }
 
 function validRedirectUri(uri: unknown): boolean {

@@ -240,6 +240,7 @@ describe('MCP SDK client → addMcpServer in local mode, authorized by the regis
     const { location, consentPage } = await signIn(authorizationUrl, REDIRECT_URI);
     assert.match(consentPage, /E2E MCP client/);
     assert.match(consentPage, /<strong>127\.0\.0\.1:53999<\/strong>/, 'the consent page names where the code goes');
+    assert.ok(consentPage.includes(`<strong>Incidents</strong> at <code>${mcpUrl}</code>`), 'and the MCP server the token is for');
     assert.equal(location.searchParams.get('iss'), registry.issuer);
     const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: auth });
     await transport.finishAuth(location.searchParams.get('code')!);

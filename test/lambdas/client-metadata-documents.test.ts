@@ -23,7 +23,7 @@ import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-stor
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { boundedFetch } from '../../lambdas/shared/bounded-fetch';
 import type { ClientIdMetadataDocumentsSettings } from '../../lambdas/shared/client-registration-settings';
-import { silentLogger } from '../../lambdas/shared/log';
+import { createJsonLogger } from '../../lambdas/shared/log';
 import { FrozenClock } from '../../testing/clock';
 import { apiEvent, header, structured } from '../../testing/events';
 
@@ -65,6 +65,8 @@ let clock: FrozenClock;
 let state: MemoryStateStore;
 let resolver: ClientMetadataResolver;
 let pendingId = '';
+/** What the authorization endpoint logged, one JSON line each. */
+let logged: string[] = [];
 
 function makeResolver(settings = SETTINGS) {
   return createClientMetadataResolver({
@@ -79,6 +81,7 @@ function makeResolver(settings = SETTINGS) {
 beforeEach(() => {
   documents.clear();
   hits = 0;
+  logged = [];
   clock = new FrozenClock();
   state = new MemoryStateStore({ clock: clock.now });
   resolver = makeResolver();
@@ -94,9 +97,9 @@ async function authorize(clientId: string, extra = `&code_challenge=${CHALLENGE}
       authorizationUrl: async ({ state: id }) => ((pendingId = id), 'https://login.example.test/authorize'),
       finish: () => Promise.reject(new Error('unused')),
     },
-    resources: createResourceIndicators({ issuer: ISSUER }),
+    resources: createResourceIndicators({ issuer: ISSUER, mcpServers: [{ name: 'Mcp', path: '/mcp', scopes: [], resourceName: 'Mcp' }] }),
     clientMetadata: resolver,
-    log: silentLogger,
+    log: createJsonLogger((line) => logged.push(line)),
   });
   const query = `response_type=code&client_id=${encodeURIComponent(clientId)}&redirect_uri=${encodeURIComponent(redirectUri)}&state=s${extra}`;
   return structured(await endpoint(apiEvent({ path: '/oauth2/authorize', query })));
@@ -119,6 +122,11 @@ describe('Client ID Metadata Documents at the authorization endpoint', () => {
     assert.equal(pending?.clientId, CLIENT_ID);
     assert.equal(pending?.redirectUri, 'http://127.0.0.1:51234/callback', 'the loopback port may differ (RFC 8252)');
     assert.equal(pending?.scope, 'incidents.read');
+  });
+
+  it("shows the document's client_name without control characters or bidi overrides", async () => {
+    documents.set('/oauth/client.json', { body: valid({ client_name: '\u202eedoC edualC\u202c\r\n\u009b' }) });
+    assert.equal((await resolver.resolve(CLIENT_ID)).name, 'edoC edualC');
   });
 
   it('refuses a document whose client_id is not exactly its URL', async () => {
@@ -172,16 +180,45 @@ describe('Client ID Metadata Documents at the authorization endpoint', () => {
 
   it('refuses a document that answers a redirect (not followed), an error status, or is not JSON', async () => {
     documents.set('/oauth/client.json', { status: 302, body: '', headers: { location: `${ORIGIN}/elsewhere.json` } });
-    assertErrorPage(await authorize(CLIENT_ID), /answered 302/);
+    assertErrorPage(await authorize(CLIENT_ID), /could not be fetched/);
+    assert.match(logged.join('\n'), /answered 302/, 'the status goes to the log');
+    resolver = makeResolver();
     documents.set('/oauth/client.json', { body: 'not json' });
     assertErrorPage(await authorize(CLIENT_ID), /not JSON/);
   });
 
-  it('refuses a host outside allowedHosts, and a private address unless opted in', async () => {
+  it('refuses a host outside allowedHosts, and a private address unless opted in: the address in the log only', async () => {
     resolver = makeResolver({ ...SETTINGS, allowedHosts: ['apps.example'] });
     assertErrorPage(await authorize(CLIENT_ID), /not accepted from client\.example/);
     resolver = createClientMetadataResolver({ settings: SETTINGS, clock: clock.now });
-    assertErrorPage(await authorize('https://127.0.0.1/c.json'), /loopback, private or link-local/);
+    const page = await authorize('https://127.0.0.1/c.json');
+    assertErrorPage(page, /could not be fetched/);
+    assert.doesNotMatch(String(page.body), /127\.0\.0\.1|loopback/);
+    assert.match(logged.join('\n'), /loopback, private or link-local/);
+  });
+
+  it('refuses a port other than 443 without fetching, unless the host is in allowedHosts or private networks are allowed', async () => {
+    const onPort = 'https://client.example:8443/oauth/client.json';
+    assertErrorPage(await authorize(onPort), /port \(443\)/);
+    assert.equal(hits, 0);
+    for (const settings of [
+      { ...SETTINGS, allowedHosts: ['client.example'] },
+      { ...SETTINGS, allowPrivateNetwork: true },
+    ]) {
+      resolver = makeResolver(settings);
+      const result = await authorize(onPort);
+      assert.doesNotMatch(String(result.body), /port \(443\)/);
+    }
+  });
+
+  it('caches a failure for the minimum too: a failing URL is not refetched on every request', async () => {
+    documents.set('/oauth/client.json', { status: 500, body: '' });
+    for (let i = 0; i < 3; i++) assertErrorPage(await authorize(CLIENT_ID), /could not be fetched/);
+    assert.equal(hits, 1);
+    documents.set('/oauth/client.json', { body: valid() });
+    clock.advance(CLIENT_METADATA_MIN_CACHE_SECS + 1);
+    assert.equal((await authorize(CLIENT_ID)).statusCode, 302);
+    assert.equal(hits, 2);
   });
 
   it('caches a document per Cache-Control, within fixed bounds', async () => {

@@ -21,24 +21,30 @@ const SETTINGS: DynamicClientRegistrationSettings = {
 const REDIRECT = 'http://127.0.0.1/callback';
 const VERIFIER = 'v'.repeat(43);
 const USER_AUTH = { issuer: 'https://login.example.test', clientId: 'x', scopes: ['openid'], secretId: 's' };
+const MCP_SERVER = { name: 'Mcp', path: '/mcp', scopes: ['incidents.read'], resourceName: 'Mcp' };
 
 let h: Harness;
 beforeEach(async () => {
-  h = await createHarness({ config: { dynamicClientRegistration: SETTINGS, userAuthentication: USER_AUTH } });
+  h = await createHarness({ config: { dynamicClientRegistration: SETTINGS, userAuthentication: USER_AUTH, mcpServers: [MCP_SERVER] } });
 });
 
-async function register(metadata: unknown, harness = h) {
+/** Registers from `sourceIp`: by default a new address each call, so only the hourly bound applies. */
+let addresses = 0;
+async function register(metadata: unknown, harness = h, sourceIp = `203.0.113.${++addresses % 250}`) {
   const body = typeof metadata === 'string' ? metadata : JSON.stringify(metadata);
-  const result = await harness.server.handle(
-    apiEvent({ method: 'POST', path: '/oauth2/register', headers: { 'content-type': 'application/json' }, body }),
-  );
+  const event = apiEvent({ method: 'POST', path: '/oauth2/register', headers: { 'content-type': 'application/json' }, body });
+  const result = await harness.server.handle({
+    ...event,
+    requestContext: { ...event.requestContext, http: { ...event.requestContext.http, sourceIp } },
+  });
   return { status: structured(result).statusCode, body: jsonBody(result), result };
 }
 const client = (overrides: Record<string, unknown> = {}) => ({ client_name: 'Some MCP client', redirect_uris: [REDIRECT], ...overrides });
 
 /** Signs `clientId`'s user in (a code as the consent step issues it) and redeems it as a public client. */
-async function useClient(clientId: string) {
+async function useClient(clientId: string, extra: Record<string, string> = {}) {
   const code = await issueCode(h.state, h.clock.now, {
+    ...(extra.resource ? { resource: extra.resource } : {}),
     clientId,
     redirectUri: 'http://127.0.0.1:40000/callback',
     codeChallenge: createHash('sha256').update(VERIFIER).digest('base64url'),
@@ -51,6 +57,7 @@ async function useClient(clientId: string) {
     redirect_uri: 'http://127.0.0.1:40000/callback',
     code_verifier: VERIFIER,
     client_id: clientId,
+    ...extra,
   };
   const result = await h.server.handle(tokenEvent(form));
   return { status: structured(result).statusCode, body: jsonBody(result) };
@@ -67,6 +74,40 @@ describe('dynamic client registration', () => {
     const used = await useClient(String(body.client_id));
     assert.equal(used.status, 200, JSON.stringify(used.body));
     assert.equal(decodeJwt(String(used.body.access_token)).client_id, body.client_id);
+  });
+
+  it("gets tokens for the MCP server only: the only one without resource, never the registry's audience", async () => {
+    const clientId = String((await register(client())).body.client_id);
+    const used = await useClient(clientId);
+    assert.equal(used.status, 200, JSON.stringify(used.body));
+    assert.equal(decodeJwt(String(used.body.access_token)).aud, `${ISSUER}/mcp`);
+    const registry = await useClient(clientId, { resource: ISSUER });
+    assert.equal(registry.status, 400);
+    assert.equal(registry.body.error, 'invalid_target');
+  });
+
+  it('names no default resource when there are two MCP servers: invalid_target', async () => {
+    const other = { ...MCP_SERVER, name: 'Other', path: '/other-mcp', resourceName: 'Other' };
+    h = await createHarness({
+      config: { dynamicClientRegistration: SETTINGS, userAuthentication: USER_AUTH, mcpServers: [MCP_SERVER, other] },
+    });
+    const clientId = String((await register(client())).body.client_id);
+    const used = await useClient(clientId);
+    assert.equal(used.status, 400);
+    assert.equal(used.body.error, 'invalid_target');
+    const named = await useClient(clientId, { resource: `${ISSUER}/other-mcp` });
+    assert.equal(named.status, 200, JSON.stringify(named.body));
+  });
+
+  it('strips control characters and bidi overrides from client_name; without a name the client id stands in', async () => {
+    const spoofed = await register(client({ client_name: '\u202eppA detsurT\u202c\u0007\n\u0085 Tools\u2066' }));
+    assert.equal(spoofed.status, 201);
+    assert.equal(spoofed.body.client_name, 'ppA detsurT Tools');
+    const unnamed = await register(client({ client_name: '\u202e\u0000 ' }));
+    assert.equal(unnamed.status, 201, JSON.stringify(unnamed.body));
+    assert.equal(unnamed.body.client_name, unnamed.body.client_id);
+    const nameless = await register({ redirect_uris: [REDIRECT] });
+    assert.equal(nameless.status, 201, JSON.stringify(nameless.body));
   });
 
   it('refuses a shared secret, a secret method, other grants, bad redirect URIs and oversize metadata', async () => {
@@ -88,8 +129,8 @@ describe('dynamic client registration', () => {
 
   it('accepts at most registrationsPerHour per clock hour (503 with Retry-After), then again the next hour', async () => {
     h.clock.nowMs = Date.UTC(2025, 0, 1, 10, 0, 0);
-    for (let i = 0; i < 3; i++) assert.equal((await register(client())).status, 201);
-    const refused = await register(client());
+    for (let i = 0; i < 3; i++) assert.equal((await register(client(), h, `203.0.113.${10 + i}`)).status, 201);
+    const refused = await register(client(), h, '203.0.113.20');
     assert.equal(refused.status, 503);
     assert.equal(refused.body.error, 'temporarily_unavailable');
     assert.equal(header(refused.result, 'retry-after'), '3600');
@@ -98,6 +139,24 @@ describe('dynamic client registration', () => {
     const recent = await recentRegistrations(h.state, h.clock.now());
     assert.equal(recent.length, 4, 'status lists the last day of registrations');
     assert.equal(recent[0].name, 'Some MCP client');
+  });
+
+  it('lets one source address take a quarter of the hour (at least one), so it cannot use up the hour for others', async () => {
+    h = await createHarness({
+      config: {
+        dynamicClientRegistration: { ...SETTINGS, registrationsPerHour: 8 },
+        userAuthentication: USER_AUTH,
+        mcpServers: [MCP_SERVER],
+      },
+    });
+    h.clock.nowMs = Date.UTC(2025, 0, 1, 10, 0, 0);
+    for (let i = 0; i < 2; i++) assert.equal((await register(client(), h, '198.51.100.7')).status, 201);
+    const refused = await register(client(), h, '198.51.100.7');
+    assert.equal(refused.status, 503);
+    assert.equal(refused.body.error, 'temporarily_unavailable');
+    for (let i = 0; i < 2; i++) assert.equal((await register(client(), h, '198.51.100.8')).status, 201, 'another address still registers');
+    h.clock.advance(3600);
+    assert.equal((await register(client(), h, '198.51.100.7')).status, 201, 'the next hour, again');
   });
 
   it('expires a registration left unused, and keeps one in use alive', async () => {

@@ -157,6 +157,27 @@ describe('authorization_code and refresh_token with resource', () => {
   });
 });
 
+describe('runtime-registered clients (client metadata documents, dynamic registration)', () => {
+  const mcp = { name: 'Mcp', path: '/mcp', scopes: [], resourceName: 'Mcp' };
+  const runtimeClients = [{ clientId: 'https://app.example.test/client.json' }, { clientId: 'dcr-AAAAAAAAAAAAAAAAAAAAAA' }];
+
+  it("get the only MCP server without resource, and never the registry's audience", () => {
+    const resources = createResourceIndicators({ issuer: ISSUER, mcpServers: [mcp] });
+    for (const client of runtimeClients) {
+      assert.equal(resources.audienceFor(client, undefined), MCP_URL);
+      assert.equal(resources.audienceForGrant(client, undefined, undefined), MCP_URL);
+      assert.throws(() => resources.audienceFor(client, ISSUER), { error: 'invalid_target' });
+    }
+  });
+
+  it('must name the MCP server when there is not exactly one', () => {
+    for (const mcpServers of [[], [mcp, { ...mcp, name: 'Two', path: '/two' }]]) {
+      const resources = createResourceIndicators({ issuer: ISSUER, mcpServers });
+      for (const client of runtimeClients) assert.throws(() => resources.audienceFor(client, undefined), { error: 'invalid_target' });
+    }
+  });
+});
+
 describe('authorize with resource', () => {
   let pendingId = '';
   const authorize = createAuthorizeEndpoint({

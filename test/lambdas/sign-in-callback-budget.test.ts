@@ -117,7 +117,7 @@ describe("the sign-in callback's AWS calls fit the authorization server's budget
     const server = () => createAuthorizationServer({ config, secrets, registrations, state, log: silentLogger });
 
     // The user consented before, so the callback goes straight back to the client with a code.
-    await state.put({ pk: consentKey(namespacedSubject(upstreamIssuer, 'alice'), WEB.clientId, 'incidents.read') });
+    await state.put({ pk: consentKey(namespacedSubject(upstreamIssuer, 'alice'), WEB.clientId, 'incidents.read', undefined) });
     const authorize = await server().handle(
       apiEvent({
         path: '/oauth2/authorize',

@@ -153,7 +153,7 @@ describe('IAM as AWS evaluates it, against the calls the handlers make', () => {
   it('allows the server the keys of the flows above it does not drive here: sign-in, consent, assertion replay', () => {
     const keys = [
       pendingKey('request-id'),
-      consentKey('https://login.example.test|alice', WEB.clientId, 'incidents.read'),
+      consentKey('https://login.example.test|alice', WEB.clientId, 'incidents.read', undefined),
       clientAssertionReplayKey(WEB.clientId, 'jti-1'),
       jwtBearerReplayKey(WEB.clientId, 'jti-2'),
     ];

@@ -56,8 +56,9 @@ export interface AuthorizationFlowDeps {
 export const pendingKey = (id: string): string => tableKey('authRequest', id);
 /** Whether `id` has the shape of the ids we give pending requests (`randomToken()`: 32 bytes, base64url). */
 export const isPendingId = (id: string): boolean => /^[A-Za-z0-9_-]{43}$/.test(id);
-export const consentKey = (sub: string, clientId: string, scope: string): string =>
-  tableKey('consent', sha256url(JSON.stringify([sub, clientId, scope.split(' ').sort().join(' ')])));
+/** A remembered consent is to these scopes at this resource (RFC 8707; absent: the default audience), nothing wider. */
+export const consentKey = (sub: string, clientId: string, scope: string, resource: string | undefined): string =>
+  tableKey('consent', sha256url(JSON.stringify([sub, clientId, scope.split(' ').sort().join(' '), resource ?? ''])));
 
 /** The cookie binding pending request `id` to the browser that started it. */
 export const bindingCookieName = (id: string): string => `authz_${id.slice(0, 16)}`;
@@ -142,17 +143,27 @@ export async function completeAuthorization(
   return clientRedirect(pending.redirectUri, deps.issuer, { code, state: pending.state }, [bindingCookie(deps.issuer, id, '', 0)]);
 }
 
-/** Remembers the user's consent to `client` for these scopes, when the client allows it. */
-export async function rememberConsent(deps: AuthorizationFlowDeps, client: ClientRegistration, sub: string, scope: string): Promise<void> {
+/** What a consent is to: these scopes of this resource. */
+type ConsentedRequest = Pick<PendingItem, 'scope' | 'resource'>;
+
+/** Remembers the user's consent to `client` for these scopes at this resource, when the client allows it. */
+export async function rememberConsent(
+  deps: AuthorizationFlowDeps,
+  client: ClientRegistration,
+  sub: string,
+  request: ConsentedRequest,
+): Promise<void> {
   if (!client.rememberConsent) return;
-  await deps.state.put({ pk: consentKey(sub, client.clientId, scope), expiresAt: nowSecs(deps.clock) + CONSENT_TTL_SECS });
+  const pk = consentKey(sub, client.clientId, request.scope, request.resource);
+  await deps.state.put({ pk, expiresAt: nowSecs(deps.clock) + CONSENT_TTL_SECS });
 }
 
 export async function hasRememberedConsent(
   deps: AuthorizationFlowDeps,
   client: ClientRegistration,
   sub: string,
-  scope: string,
+  request: ConsentedRequest,
 ): Promise<boolean> {
-  return client.rememberConsent === true && (await deps.state.get(consentKey(sub, client.clientId, scope))) !== undefined;
+  if (client.rememberConsent !== true) return false;
+  return (await deps.state.get(consentKey(sub, client.clientId, request.scope, request.resource))) !== undefined;
 }

@@ -92,7 +92,10 @@ async function trustedClient(
         : await deps.registrations.getClient(clientId);
   } catch (err) {
     // A metadata document that cannot be had or is refused: said on our page, the client's redirect URI is not trusted.
-    if (err instanceof ClientMetadataError) return errorPage(400, 'invalid_client', err.message);
+    if (err instanceof ClientMetadataError) {
+      deps.log.warn('client_metadata_refused', { client_id: clientId, reason: err.message, ...(err.detail ? { detail: err.detail } : {}) });
+      return errorPage(400, 'invalid_client', err.message);
+    }
     throw err;
   }
   if (!client || !client.active) return errorPage(400, 'invalid_client', 'unknown client');

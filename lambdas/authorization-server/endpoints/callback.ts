@@ -92,7 +92,7 @@ async function afterSignIn(
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const client = await deps.registrations.getClient(pending.clientId);
   if (!client || !client.active) return errorPage(400, 'invalid_client', 'unknown client');
-  if (await hasRememberedConsent(deps, client, pending.sub, pending.scope)) {
+  if (await hasRememberedConsent(deps, client, pending.sub, pending)) {
     const taken = await deps.state.delete<PendingItem>(pendingKey(id), { kind: 'equals', attribute: 'stage', value: 'exchanging' });
     if (!taken) return errorPage(400, 'invalid_request', 'this sign-in was already completed');
     return completeAuthorization(deps, id, { ...taken, sub: pending.sub });

@@ -1,9 +1,11 @@
 /**
- * The consent page: `GET` shows the client's name, description and the requested scopes with approve and deny;
+ * The consent page: `GET` shows the client's name, description, the requested scopes and the resource they are for
+ * (an MCP server by its name and URL) with approve and deny;
  * `POST` takes the decision with a CSRF token bound to the pending request and this browser. The pending request is
  * deleted atomically, so a decision counts once.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { OAuthError } from '../../shared/errors';
 import { decodeBody, mediaType, type RouteHandler } from '../../shared/http';
 import { errorPage, escapeHtml, htmlPage } from '../../shared/pages';
 import { routePath, SERVER_ROUTES } from '../../shared/routes';
@@ -42,10 +44,19 @@ export function createConsentPage(deps: AuthorizationFlowDeps): RouteHandler {
     const csrf = csrfToken(readCookie(event, bindingCookieName(id))!, id);
     const scopes = pending.scope ? pending.scope.split(' ') : [];
     const scopeItems = scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('') || '<li>no specific scope</li>';
+    let audience: string;
+    try {
+      audience = deps.resources.audienceFor(client, pending.resource);
+    } catch (err) {
+      if (err instanceof OAuthError) return errorPage(400, err.error, err.description);
+      throw err;
+    }
+    const serverName = deps.resources.mcpServerName(audience);
+    const resource = (serverName ? `<strong>${escapeHtml(serverName)}</strong> at ` : '') + `<code>${escapeHtml(audience)}</code>`;
     const body =
       `<h1>Allow ${escapeHtml(client.name)} to access your account?</h1>` +
       (client.description ? `<p>${escapeHtml(client.description)}</p>` : '') +
-      `<p>It asks for:</p><ul>${scopeItems}</ul>` +
+      `<p>It asks for:</p><ul>${scopeItems}</ul><p>on ${resource}.</p>` +
       // The name is the client's own claim (a metadata document says what it likes): where the code goes is not.
       `<p>After you decide, you are sent to <strong>${escapeHtml(new URL(pending.redirectUri).host)}</strong>.</p>` +
       (isClientIdUrl(client.clientId) ? `<p>The app describes itself at <code>${escapeHtml(client.clientId)}</code>.</p>` : '') +
@@ -79,7 +90,7 @@ export function createConsentDecision(deps: AuthorizationFlowDeps): RouteHandler
     }
     const client = await deps.registrations.getClient(taken.clientId);
     if (!client || !client.active) return errorPage(400, 'invalid_client', 'unknown client');
-    await rememberConsent(deps, client, pending.sub, taken.scope);
+    await rememberConsent(deps, client, pending.sub, taken);
     return completeAuthorization(deps, id, { ...taken, sub: pending.sub });
   };
 }

@@ -2,7 +2,8 @@
  * Dynamic client registration (RFC 7591), opt-in, for MCP clients that do not yet use Client ID Metadata Documents:
  * anyone may register a public (`none`) or `private_key_jwt` client with user-delegated grants, validated as a metadata
  * document is. Bounded: 4 KiB of JSON, `registrationsPerHour` registry-wide (one window item per clock hour, updated by
- * a conditional write, which also lists that hour's registrations for `status`), and a registration lives
+ * a conditional write, which also lists that hour's registrations for `status`) of which one source address may take
+ * a quarter (at least one), so a single caller cannot use up the hour for everyone; and a registration lives
  * `unusedExpirySecs` past its last use at the authorization endpoint (a TTL), so abandoned ones disappear.
  */
 import type { DynamicClientRegistrationSettings } from '../../shared/client-registration-settings';
@@ -13,7 +14,7 @@ import type { ClientRegistration } from '../../shared/manifest';
 import type { Clock, StateItem, StateStore } from '../../shared/ports';
 import { tableKey } from '../../shared/table-keys';
 import { ClientMetadataError, clientMetadataRegistration } from '../client-metadata-documents';
-import { nowSecs, randomToken } from '../user-grants';
+import { nowSecs, randomToken, sha256url } from '../user-grants';
 
 export const MAX_REGISTRATION_BYTES = 4 * 1024;
 /** Prefix of dynamically registered client ids (they match `CLIENT_ID_PATTERN`; no declared client may start with it). */
@@ -25,12 +26,16 @@ const WINDOW_WRITE_ATTEMPTS = 5;
 export type RegisteredClientItem = StateItem & { readonly registration: ClientRegistration; readonly createdAt: number };
 export type RegistrationWindowItem = StateItem & {
   readonly count: number;
+  /** Registrations per source address this hour, keyed by a hash of the address (no address is stored). */
+  readonly bySource?: Readonly<Record<string, number>>;
   readonly clients: readonly { readonly clientId: string; readonly name: string; readonly createdAt: number }[];
 };
 
 export const registeredClientKey = (clientId: string): string => tableKey('registeredClient', clientId);
 export const registrationWindowKey = (hourStartSecs: number): string => tableKey('registrationWindow', String(hourStartSecs));
 export const isRegisteredClientId = (clientId: string): boolean => clientId.startsWith(REGISTERED_CLIENT_PREFIX);
+/** The registrations one source address may make in an hour: a quarter of the registry's, at least one. */
+export const registrationsPerSource = (perHour: number): number => Math.max(1, Math.floor(perHour / 4));
 
 export function createRegistrationEndpoint(deps: {
   readonly settings?: DynamicClientRegistrationSettings;
@@ -60,7 +65,8 @@ export function createRegistrationEndpoint(deps: {
       throw err;
     }
     const now = nowSecs(deps.clock);
-    await takeWindowSlot(deps.state, settings, now, { clientId, name: registration.name, createdAt: now });
+    const source = sha256url(event.requestContext.http.sourceIp).slice(0, 22);
+    await takeWindowSlot(deps.state, settings, now, source, { clientId, name: registration.name, createdAt: now });
     const item: RegisteredClientItem = {
       pk: registeredClientKey(clientId),
       registration,
@@ -88,19 +94,22 @@ async function takeWindowSlot(
   state: StateStore,
   settings: DynamicClientRegistrationSettings,
   now: number,
+  source: string,
   entry: RegistrationWindowItem['clients'][number],
 ): Promise<void> {
   const start = now - (now % WINDOW_SECS);
   const pk = registrationWindowKey(start);
   for (let attempt = 0; attempt < WINDOW_WRITE_ATTEMPTS; attempt++) {
     const window = await state.get<RegistrationWindowItem>(pk);
-    if (window && window.count >= settings.registrationsPerHour) {
+    const fromSource = window?.bySource?.[source] ?? 0;
+    if (window && (window.count >= settings.registrationsPerHour || fromSource >= registrationsPerSource(settings.registrationsPerHour))) {
       throw new TemporarilyUnavailableError('too many client registrations this hour; try again later', start + WINDOW_SECS - now);
     }
     // Kept a day, so `status` can show the last day's registrations.
     const next: RegistrationWindowItem = {
       pk,
       count: (window?.count ?? 0) + 1,
+      bySource: { ...window?.bySource, [source]: fromSource + 1 },
       clients: [...(window?.clients ?? []), entry],
       expiresAt: start + WINDOW_SECS + 86_400,
     };

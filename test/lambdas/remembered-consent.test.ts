@@ -1,0 +1,151 @@
+/**
+ * Consent names the resource (RFC 8707) a sign-in is for, and a remembered consent holds for that resource only:
+ * driven through the server's authorize, callback and consent endpoints, with a stub upstream OpenID provider.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { SignJWT, generateKeyPair } from 'jose';
+import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
+import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
+import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
+import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
+import type { AuthorizationServerConfig } from '../../lambdas/shared/config';
+import { silentLogger } from '../../lambdas/shared/log';
+import type { ClientRegistration } from '../../lambdas/shared/manifest';
+import { apiEvent, structured } from '../../testing/events';
+
+const ISSUER = 'https://auth.example.test';
+const UPSTREAM_SECRET_ID = 'test/user-authentication';
+const REDIRECT_URI = 'https://app.example.test/callback';
+const WEB: ClientRegistration = {
+  name: 'Web',
+  clientId: 'web-app',
+  grantTypes: ['authorization_code'],
+  authMethod: 'none',
+  scopes: ['incidents.read'],
+  accessTokenTtlSecs: 600,
+  active: true,
+  redirectUris: [REDIRECT_URI],
+  rememberConsent: true,
+};
+const MCP_SERVERS = [
+  { name: 'Incidents', path: '/mcp', scopes: ['incidents.read'], resourceName: 'Incident tools' },
+  { name: 'Billing', path: '/billing-mcp', scopes: ['incidents.read'], resourceName: 'Billing tools' },
+];
+
+describe('consent and the resource', () => {
+  let upstream: Server;
+  let upstreamIssuer: string;
+  let nonce = '';
+  let handle: ReturnType<typeof createAuthorizationServer>['handle'];
+
+  before(async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    upstream = createServer((req, res) => {
+      if (req.url === '/.well-known/openid-configuration') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            issuer: upstreamIssuer,
+            authorization_endpoint: `${upstreamIssuer}/authorize`,
+            token_endpoint: `${upstreamIssuer}/token`,
+            id_token_signing_alg_values_supported: ['RS256'],
+          }),
+        );
+        return;
+      }
+      void new SignJWT({ nonce })
+        .setProtectedHeader({ alg: 'RS256' })
+        .setIssuer(upstreamIssuer)
+        .setAudience('registry')
+        .setSubject('alice')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(privateKey)
+        .then((idToken) =>
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ access_token: 'upstream-at', token_type: 'Bearer', id_token: idToken })),
+        );
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    upstreamIssuer = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const secrets = new MemorySecretStore();
+    secrets.createSecret(UPSTREAM_SECRET_ID);
+    await secrets.putSecretValue(UPSTREAM_SECRET_ID, 'v1', 'upstream-secret', ['AWSCURRENT']);
+    const config: AuthorizationServerConfig = {
+      issuer: ISSUER,
+      signingKeySecretId: 'test/signing-key',
+      secretOverlapSecs: 3600,
+      scopesSupported: ['incidents.read'],
+      cacheTtlSecs: 60,
+      authMethodsSupported: ['none'],
+      grantTypesSupported: ['authorization_code'],
+      allowPrivateNetwork: true,
+      mcpServers: MCP_SERVERS,
+      userAuthentication: { issuer: upstreamIssuer, clientId: 'registry', scopes: ['openid'], secretId: UPSTREAM_SECRET_ID },
+    };
+    const registrations = new ManifestRegistrationStore({ clients: [WEB] });
+    ({ handle } = createAuthorizationServer({ config, secrets, registrations, state: new MemoryStateStore(), log: silentLogger }));
+  });
+  after(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
+
+  /** Authorize for `resource`, sign in upstream: where the callback sends the browser, and the browser's cookie. */
+  async function signIn(resource: string): Promise<{ location: URL; cookie: string }> {
+    const query = new URLSearchParams({
+      client_id: WEB.clientId,
+      redirect_uri: REDIRECT_URI,
+      response_type: 'code',
+      scope: 'incidents.read',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      resource,
+    });
+    const authorize = structured(await handle(apiEvent({ path: '/oauth2/authorize', query: query.toString() })));
+    assert.equal(authorize.statusCode, 302, authorize.body);
+    const upstreamUrl = new URL(String(authorize.headers?.Location));
+    nonce = upstreamUrl.searchParams.get('nonce')!;
+    const cookie = (authorize.cookies ?? []).map((c) => c.split(';')[0]).join('; ');
+    const callbackQuery = new URLSearchParams({ code: 'upstream-code', state: upstreamUrl.searchParams.get('state')! });
+    const callback = structured(await handle(apiEvent({ path: '/oauth2/callback', headers: { cookie }, query: callbackQuery.toString() })));
+    assert.equal(callback.statusCode, 303, callback.body);
+    return { location: new URL(String(callback.headers?.Location)), cookie };
+  }
+
+  /** Shows the consent page at `location` and approves it; returns the page. */
+  async function approve(location: URL, cookie: string): Promise<string> {
+    const page = structured(await handle(apiEvent({ path: location.pathname, headers: { cookie }, query: location.search.slice(1) })));
+    assert.equal(page.statusCode, 200);
+    const html = page.body ?? '';
+    const hidden = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(html)![1];
+    const form = new URLSearchParams({ request: hidden('request'), csrf: hidden('csrf'), decision: 'approve' });
+    const decided = structured(
+      await handle(
+        apiEvent({
+          method: 'POST',
+          path: '/oauth2/consent',
+          headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+          body: form.toString(),
+        }),
+      ),
+    );
+    assert.match(String(decided.headers?.Location), /^https:\/\/app\.example\.test\/callback\?code=/);
+    return html;
+  }
+
+  it('shows the MCP server by name and URL, and remembers the consent for that resource only', async () => {
+    const incidents = `${ISSUER}/mcp`;
+    const billing = `${ISSUER}/billing-mcp`;
+    const first = await signIn(incidents);
+    assert.equal(first.location.pathname, '/oauth2/consent', first.location.href);
+    const page = await approve(first.location, first.cookie);
+    assert.match(page, /<strong>Incident tools<\/strong> at <code>https:\/\/auth\.example\.test\/mcp<\/code>/);
+
+    const again = await signIn(incidents);
+    assert.equal(again.location.origin + again.location.pathname, REDIRECT_URI, 'remembered for the same resource');
+    const other = await signIn(billing);
+    assert.equal(other.location.pathname, '/oauth2/consent', 'another resource asks again');
+    assert.match(await approve(other.location, other.cookie), /<strong>Billing tools<\/strong>/);
+  });
+});
