@@ -3,10 +3,7 @@
  * driven through the server's authorize, callback and consent endpoints, with a stub upstream OpenID provider.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { SignJWT, generateKeyPair } from 'jose';
 import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
 import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
@@ -15,6 +12,7 @@ import type { AuthorizationServerConfig } from '../../lambdas/shared/config';
 import { silentLogger } from '../../lambdas/shared/log';
 import type { ClientRegistration } from '../../lambdas/shared/manifest';
 import { apiEvent, structured } from '../../testing/events';
+import { startStubOidcUpstream, type StubOidcUpstream } from '../../testing/stub-oidc-upstream';
 
 const ISSUER = 'https://auth.example.test';
 const UPSTREAM_SECRET_ID = 'test/user-authentication';
@@ -36,41 +34,12 @@ const MCP_SERVERS = [
 ];
 
 describe('consent and the resource', () => {
-  let upstream: Server;
-  let upstreamIssuer: string;
-  let nonce = '';
+  let upstream: StubOidcUpstream;
   let handle: ReturnType<typeof createAuthorizationServer>['handle'];
 
   before(async () => {
-    const { privateKey } = await generateKeyPair('RS256');
-    upstream = createServer((req, res) => {
-      if (req.url === '/.well-known/openid-configuration') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            issuer: upstreamIssuer,
-            authorization_endpoint: `${upstreamIssuer}/authorize`,
-            token_endpoint: `${upstreamIssuer}/token`,
-            id_token_signing_alg_values_supported: ['RS256'],
-          }),
-        );
-        return;
-      }
-      void new SignJWT({ nonce })
-        .setProtectedHeader({ alg: 'RS256' })
-        .setIssuer(upstreamIssuer)
-        .setAudience('registry')
-        .setSubject('alice')
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .sign(privateKey)
-        .then((idToken) =>
-          res
-            .writeHead(200, { 'content-type': 'application/json' })
-            .end(JSON.stringify({ access_token: 'upstream-at', token_type: 'Bearer', id_token: idToken })),
-        );
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    upstreamIssuer = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    upstream = await startStubOidcUpstream('registry');
+    const upstreamIssuer = upstream.issuer;
     const secrets = new MemorySecretStore();
     secrets.createSecret(UPSTREAM_SECRET_ID);
     await secrets.putSecretValue(UPSTREAM_SECRET_ID, 'v1', 'upstream-secret', ['AWSCURRENT']);
@@ -89,7 +58,7 @@ describe('consent and the resource', () => {
     const registrations = new ManifestRegistrationStore({ clients: [WEB] });
     ({ handle } = createAuthorizationServer({ config, secrets, registrations, state: new MemoryStateStore(), log: silentLogger }));
   });
-  after(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
+  after(() => upstream.close());
 
   /** Authorize for `resource`, sign in upstream: where the callback sends the browser, and the browser's cookie. */
   async function signIn(resource: string): Promise<{ location: URL; cookie: string }> {
@@ -105,7 +74,7 @@ describe('consent and the resource', () => {
     const authorize = structured(await handle(apiEvent({ path: '/oauth2/authorize', query: query.toString() })));
     assert.equal(authorize.statusCode, 302, authorize.body);
     const upstreamUrl = new URL(String(authorize.headers?.Location));
-    nonce = upstreamUrl.searchParams.get('nonce')!;
+    upstream.setNonce(upstreamUrl.searchParams.get('nonce')!);
     const cookie = (authorize.cookies ?? []).map((c) => c.split(';')[0]).join('; ');
     const callbackQuery = new URLSearchParams({ code: 'upstream-code', state: upstreamUrl.searchParams.get('state')! });
     const callback = structured(await handle(apiEvent({ path: '/oauth2/callback', headers: { cookie }, query: callbackQuery.toString() })));

@@ -5,10 +5,7 @@
  * to DynamoDB and Secrets Manager than the budget allows, and fetches from the upstream twice.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { SignJWT, generateKeyPair } from 'jose';
 import { consentKey } from '../../lambdas/authorization-server/endpoints/authorization-flow';
 import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
 import { namespacedSubject } from '../../lambdas/authorization-server/upstream';
@@ -27,6 +24,7 @@ import {
 import { silentLogger } from '../../lambdas/shared/log';
 import type { ClientRegistration } from '../../lambdas/shared/manifest';
 import { apiEvent, structured } from '../../testing/events';
+import { startStubOidcUpstream, type StubOidcUpstream } from '../../testing/stub-oidc-upstream';
 
 const ISSUER = 'https://auth.example.test';
 const UPSTREAM_CLIENT_ID = 'registry';
@@ -59,43 +57,11 @@ function counted<T extends object>(target: T, calls: string[], name: string): T 
 }
 
 describe("the sign-in callback's AWS calls fit the authorization server's budget", () => {
-  let upstream: Server;
-  let upstreamIssuer: string;
-  const upstreamFetches: string[] = [];
-  const nonces: string[] = [];
-
+  let upstream: StubOidcUpstream;
   before(async () => {
-    const { privateKey } = await generateKeyPair('RS256');
-    upstream = createServer((req, res) => {
-      upstreamFetches.push(req.url ?? '');
-      if (req.url === '/.well-known/openid-configuration') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            issuer: upstreamIssuer,
-            authorization_endpoint: `${upstreamIssuer}/authorize`,
-            token_endpoint: `${upstreamIssuer}/token`,
-            id_token_signing_alg_values_supported: ['RS256'],
-          }),
-        );
-        return;
-      }
-      void new SignJWT({ nonce: nonces.at(-1) })
-        .setProtectedHeader({ alg: 'RS256' })
-        .setIssuer(upstreamIssuer)
-        .setAudience(UPSTREAM_CLIENT_ID)
-        .setSubject('alice')
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .sign(privateKey)
-        .then((idToken) => {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ access_token: 'upstream-at', token_type: 'Bearer', id_token: idToken }));
-        });
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    upstreamIssuer = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    upstream = await startStubOidcUpstream(UPSTREAM_CLIENT_ID);
   });
-  after(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
+  after(() => upstream.close());
 
   it('a cold container finishing a sign-in with remembered consent: 2 upstream fetches, AWS calls within the budget', async () => {
     const secrets = new MemorySecretStore();
@@ -112,12 +78,12 @@ describe("the sign-in callback's AWS calls fit the authorization server's budget
       authMethodsSupported: ['none'],
       grantTypesSupported: ['authorization_code'],
       allowPrivateNetwork: true,
-      userAuthentication: { issuer: upstreamIssuer, clientId: UPSTREAM_CLIENT_ID, scopes: ['openid'], secretId: UPSTREAM_SECRET_ID },
+      userAuthentication: { issuer: upstream.issuer, clientId: UPSTREAM_CLIENT_ID, scopes: ['openid'], secretId: UPSTREAM_SECRET_ID },
     };
     const server = () => createAuthorizationServer({ config, secrets, registrations, state, log: silentLogger });
 
     // The user consented before, so the callback goes straight back to the client with a code.
-    await state.put({ pk: consentKey(namespacedSubject(upstreamIssuer, 'alice'), WEB.clientId, 'incidents.read', undefined) });
+    await state.put({ pk: consentKey(namespacedSubject(upstream.issuer, 'alice'), WEB.clientId, 'incidents.read', undefined) });
     const authorize = await server().handle(
       apiEvent({
         path: '/oauth2/authorize',
@@ -133,12 +99,12 @@ describe("the sign-in callback's AWS calls fit the authorization server's budget
     );
     assert.equal(structured(authorize).statusCode, 302, structured(authorize).body);
     const upstreamUrl = new URL(String(structured(authorize).headers?.Location));
-    nonces.push(upstreamUrl.searchParams.get('nonce')!);
+    upstream.setNonce(upstreamUrl.searchParams.get('nonce')!);
     const cookie = (structured(authorize).cookies ?? []).map((c) => c.split(';')[0]).join('; ');
 
     // Another container, cold, gets the callback: nothing cached.
     const calls: string[] = [];
-    upstreamFetches.length = 0;
+    upstream.fetches.length = 0;
     const cold = createAuthorizationServer({
       config,
       secrets: counted(secrets, calls, 'secrets'),
@@ -156,7 +122,7 @@ describe("the sign-in callback's AWS calls fit the authorization server's budget
     assert.equal(structured(callback).statusCode, 303, structured(callback).body);
     assert.match(String(structured(callback).headers?.Location), /^https:\/\/app\.example\.test\/callback\?code=/);
 
-    assert.deepEqual(upstreamFetches, ['/.well-known/openid-configuration', '/token'], 'discovery, then the code exchange');
+    assert.deepEqual(upstream.fetches, ['/.well-known/openid-configuration', '/token'], 'discovery, then the code exchange');
     // The allowance of one call is what the adapters' SDK clients enforce (`adapters/aws-client-config.ts`).
     assert.equal(AWS_CALL_ALLOWANCE_MS, AWS_MAX_ATTEMPTS * AWS_REQUEST_TIMEOUT_MS + (AWS_MAX_ATTEMPTS - 1) * AWS_RETRY_DELAY_MS);
     const awsCallsBudgeted = (SIGN_IN_CALLBACK_BUDGET_MS - 2 * DOCUMENT_FETCH_TIMEOUT_MS) / AWS_CALL_ALLOWANCE_MS;
