@@ -23,6 +23,7 @@ import { generate } from 'selfsigned';
 import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import type { FetchLimits } from '../../lambdas/shared/bounded-fetch';
+import { signIn as browserSignIn } from '../../testing/browser-sign-in';
 import { MCP_APP_DIR, mcpAppManifest } from '../../testing/mcp-app';
 
 const UPSTREAM_CLIENT_ID = 'mcp-app';
@@ -58,58 +59,11 @@ function fetchTrusting(ca: string) {
       });
 }
 
-// --- a browser: one cookie jar per host, redirects followed by hand, the upstream's dev interactions filled in ----
-
-const unescapeHtml = (value: string): string =>
-  value
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
-const hidden = (html: string, name: string) => new RegExp(`<input type="hidden" name="${name}" value="([^"]*)"`).exec(html)?.[1];
-
-/** Follows `start` through sign-in and our consent page until the redirect to `landing`; returns it and the consent page. */
+/** Follows `start` through sign-in and our consent page (testing/browser-sign-in.ts) to `landing`; returns both. */
 async function signIn(start: URL, landing: string): Promise<{ location: URL; consentPage: string }> {
-  const jar = new Map<string, Map<string, string>>();
-  let url = start;
-  let init: RequestInit = {};
-  let consentPage = '';
-  for (let step = 0; step < 25; step++) {
-    const cookies = jar.get(url.host) ?? new Map<string, string>();
-    jar.set(url.host, cookies);
-    const cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const response = await fetch(url, {
-      ...init,
-      headers: { ...(init.headers as object), ...(cookie ? { cookie } : {}) },
-      redirect: 'manual',
-    });
-    for (const set of response.headers.getSetCookie()) {
-      const [pair] = set.split(';');
-      const eq = pair.indexOf('=');
-      cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-    }
-    init = {};
-    const location = response.headers.get('location');
-    if (location) {
-      await response.arrayBuffer();
-      url = new URL(location, url);
-      if (url.href.startsWith(`${landing}?`)) return { location: url, consentPage };
-      continue;
-    }
-    const html = await response.text();
-    assert.equal(response.status, 200, `${response.status} at ${url.pathname}: ${html.slice(0, 300)}`);
-    const target = new URL(unescapeHtml(/<form[^>]*action="([^"]+)"/.exec(html)![1]), url);
-    const prompt = /name="prompt" value="(\w+)"/.exec(html)?.[1];
-    let form: URLSearchParams;
-    if (prompt === 'login') form = new URLSearchParams({ prompt, login: USER, password: 'any' });
-    else if (prompt === 'consent') form = new URLSearchParams({ prompt });
-    else {
-      consentPage = html;
-      form = new URLSearchParams({ request: hidden(html, 'request')!, csrf: hidden(html, 'csrf')!, decision: 'approve' });
-    }
-    url = target;
-    init = { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
-  }
-  throw new Error(`sign-in did not reach ${landing}`);
+  const { location, consentPage } = await browserSignIn(start, { redirectUri: landing, user: USER });
+  assert.ok(consentPage, 'our consent page was shown');
+  return { location, consentPage };
 }
 
 /** An MCP client's OAuth state, in memory; the authorization URL it is sent to is kept for the test's browser. */
