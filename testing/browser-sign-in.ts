@@ -1,9 +1,11 @@
 /**
  * A browser for sign-in tests: one cookie jar per host, redirects followed by hand, oidc-provider's dev interactions
  * (login, consent) filled in, and our consent page approved or denied, until a redirect reaches the client's redirect
- * URI. Real HTTP throughout; nothing is stubbed.
+ * URI; and the upstream provider it signs in at. Real HTTP throughout; nothing is stubbed.
  */
 import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { exportJWK, generateKeyPair } from 'jose';
 
 export type Jar = Map<string, Map<string, string>>;
 
@@ -120,4 +122,31 @@ export async function signIn(
     init = { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
   }
   throw new Error(`sign-in did not reach ${landing}`);
+}
+
+/**
+ * The request listener of an upstream OpenID provider (oidc-provider, dev interactions: any login works) that knows
+ * `clients`, each a confidential client of the registry's user sign-in with one callback URL; PKCE required.
+ */
+export async function upstreamOidcProvider(
+  issuer: string,
+  clients: readonly { readonly clientId: string; readonly secret: string; readonly callbackUrl: string }[],
+): Promise<(req: IncomingMessage, res: ServerResponse) => void> {
+  const { default: Provider } = (await import('oidc-provider')) as { default: any };
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const provider = new Provider(issuer, {
+    clients: clients.map((c) => ({
+      client_id: c.clientId,
+      client_secret: c.secret,
+      redirect_uris: [c.callbackUrl],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    })),
+    jwks: { keys: [{ ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'upstream-key' }] },
+    features: { devInteractions: { enabled: true } },
+    pkce: { required: () => true },
+    findAccount: (_ctx: unknown, id: string) => ({ accountId: id, claims: () => ({ sub: id }) }),
+  });
+  return provider.callback();
 }

@@ -11,14 +11,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
+import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { localStatePaths, type LocalRegistry } from '../../bin/local/local-registry';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { createJsonLogger } from '../../lambdas/shared/log';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
-import { browserFetch, hidden, signIn as browserSignIn, unescapeHtml, type Jar } from '../../testing/browser-sign-in';
+import { browserFetch, hidden, signIn as browserSignIn, unescapeHtml, upstreamOidcProvider, type Jar } from '../../testing/browser-sign-in';
 import { WEB_CLIENT, WEB_REDIRECT_URI } from '../../testing/example-app';
 import { exampleManifest, startExample } from './fixture';
 
@@ -115,33 +115,13 @@ describe('authorization code flow, federated to an upstream OpenID provider', ()
     await store.putSecretValue(secretId, randomUUID(), UPSTREAM_SECRET, ['AWSCURRENT']);
     registry = await startExample({ manifest, stateDir, log: createJsonLogger((line) => logs.push(JSON.parse(line))) });
 
-    const { default: Provider } = (await import('oidc-provider')) as { default: any };
-    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-    const provider = new Provider(upstreamIssuer, {
-      clients: [
-        {
-          client_id: UPSTREAM_CLIENT_ID,
-          client_secret: UPSTREAM_SECRET,
-          redirect_uris: [`${registry.issuer}/oauth2/callback`],
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-          token_endpoint_auth_method: 'client_secret_basic',
-        },
-        {
-          client_id: UNSET_CLIENT_ID,
-          client_secret: UPSTREAM_SECRET,
-          redirect_uris: [`${spareIssuer}/oauth2/callback`],
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-          token_endpoint_auth_method: 'client_secret_basic',
-        },
-      ],
-      jwks: { keys: [{ ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'upstream-key' }] },
-      features: { devInteractions: { enabled: true } },
-      pkce: { required: () => true },
-      findAccount: (_ctx: unknown, id: string) => ({ accountId: id, claims: () => ({ sub: id }) }),
-    });
-    upstreamServer.on('request', provider.callback());
+    upstreamServer.on(
+      'request',
+      await upstreamOidcProvider(upstreamIssuer, [
+        { clientId: UPSTREAM_CLIENT_ID, secret: UPSTREAM_SECRET, callbackUrl: `${registry.issuer}/oauth2/callback` },
+        { clientId: UNSET_CLIENT_ID, secret: UPSTREAM_SECRET, callbackUrl: `${spareIssuer}/oauth2/callback` },
+      ]),
+    );
   });
 
   after(async () => {

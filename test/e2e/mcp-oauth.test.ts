@@ -18,12 +18,12 @@ import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
+import { decodeJwt } from 'jose';
 import { generate } from 'selfsigned';
 import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import type { FetchLimits } from '../../lambdas/shared/bounded-fetch';
-import { signIn as browserSignIn } from '../../testing/browser-sign-in';
+import { signIn as browserSignIn, upstreamOidcProvider } from '../../testing/browser-sign-in';
 import { MCP_APP_DIR, mcpAppManifest } from '../../testing/mcp-app';
 
 const UPSTREAM_CLIENT_ID = 'mcp-app';
@@ -152,25 +152,12 @@ describe('MCP SDK client → addMcpServer in local mode, authorized by the regis
     });
     mcpUrl = `${registry.issuer}/mcp`;
 
-    const { default: Provider } = (await import('oidc-provider')) as { default: any };
-    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-    const provider = new Provider(upstreamIssuer, {
-      clients: [
-        {
-          client_id: UPSTREAM_CLIENT_ID,
-          client_secret: UPSTREAM_SECRET,
-          redirect_uris: [`${registry.issuer}/oauth2/callback`],
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-          token_endpoint_auth_method: 'client_secret_basic',
-        },
-      ],
-      jwks: { keys: [{ ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'upstream-key' }] },
-      features: { devInteractions: { enabled: true } },
-      pkce: { required: () => true },
-      findAccount: (_ctx: unknown, id: string) => ({ accountId: id, claims: () => ({ sub: id }) }),
-    });
-    upstreamServer.on('request', provider.callback());
+    upstreamServer.on(
+      'request',
+      await upstreamOidcProvider(upstreamIssuer, [
+        { clientId: UPSTREAM_CLIENT_ID, secret: UPSTREAM_SECRET, callbackUrl: `${registry.issuer}/oauth2/callback` },
+      ]),
+    );
   });
 
   after(async () => {
