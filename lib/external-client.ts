@@ -16,6 +16,7 @@ import {
   type ClientRegistration,
   type SupportedGrantType,
 } from '../lambdas/shared/manifest';
+import { secretNames } from '../lambdas/shared/names';
 import { ClientAuth, GrantType, scopeName, type JwtBearerOptions, type ScopeLike } from './client-options';
 import type { OAuthRegistry } from './oauth-registry';
 import { registrationItem } from './private/registration-item';
@@ -169,7 +170,7 @@ export class ExternalClient extends Construct {
     if (props.audience !== undefined && !Token.isUnresolved(props.audience) && props.audience.length === 0) {
       throw new Error(`${where}: audience must not be empty, got ""`);
     }
-    const secretName = `${registry.namePrefix}/clients/${id}`;
+    const secretName = secretNames.client(registry.namePrefix, id);
     // 30,000 a minute is half what one DynamoDB item (the client's counter) takes: 1,000 writes a second.
     const tokensPerMinute =
       props.tokensPerMinute === undefined ? undefined : validateIntRange(`${where}: tokensPerMinute`, props.tokensPerMinute, 1, 30_000);

@@ -9,9 +9,8 @@ import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/shared/config';
 import { connectionItemKey, type ConnectionRegistration } from '../lambdas/shared/manifest';
-import { connectionAlias } from '../lambdas/shared/names';
+import { ENV, LINK_KEY_NAME, connectionAlias, secretNames } from '../lambdas/shared/names';
 import { connectionPath } from '../lambdas/shared/routes';
 import { scopeName, type ScopeLike } from './client-options';
 import {
@@ -25,12 +24,7 @@ import {
 } from './connection-options';
 import { grantTo, type Grant, type Grantee } from './grant';
 import type { OAuthRegistry } from './oauth-registry';
-import {
-  BROKER_RENEWAL_BUDGET_SECS,
-  LINK_KEY_NAME,
-  TOKEN_ACCESS_HANDLER_TIMEOUT_SECS,
-  type ConnectionsInfra,
-} from './private/connections-infra';
+import { BROKER_RENEWAL_BUDGET_SECS, TOKEN_ACCESS_HANDLER_TIMEOUT_SECS, type ConnectionsInfra } from './private/connections-infra';
 import { registrationItem } from './private/registration-item';
 import type { RegistryFunction } from './private/registry-function';
 import { validateScope } from './private/validate';
@@ -156,7 +150,7 @@ export class ThirdPartyConnection extends Construct {
 
     this.connectionName = id;
     this.registry = registry;
-    const secretName = `${registry.namePrefix}/connections/${id}`;
+    const secretName = secretNames.connection(registry.namePrefix, id);
     this.registration = {
       name: id,
       provider: props.provider.registration,

@@ -13,13 +13,13 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
 import type { DisconnectEvent, DisconnectResult } from '../../lambdas/connections/disconnect';
 import type { ConnectionErrorBody } from '../../lambdas/connections/errors';
-import { linkKeySecretName, signConsentLink } from '../../lambdas/connections/links';
+import { signConsentLink } from '../../lambdas/connections/links';
 import { checkSubject } from '../../lambdas/connections/registrations';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { connectionCredentialsNeeded, type ConnectionRegistration, type RegistryManifest } from '../../lambdas/shared/manifest';
-import { connectionsFunctionName, stateTableName } from '../../lambdas/shared/names';
+import { connectionsFunctionName, secretNames, stateTableName } from '../../lambdas/shared/names';
 import type { SecretStore } from '../../lambdas/shared/ports';
 import { readStdin } from '../local/stdin';
 import { loadRegistry, type AppOptions } from '../local/synth';
@@ -54,7 +54,7 @@ export function registerConnectionCommands(program: Command): void {
     const baseUrl = options.local
       ? localBaseUrl(options, manifest)
       : (options.baseUrl ?? process.env.OAUTH_REGISTRY_URL ?? terraformIssuer(options.outdir, stack, manifest.namePrefix));
-    const secretId = linkKeySecretName(manifest.namePrefix);
+    const secretId = secretNames.linkKey(manifest.namePrefix);
     const link = await signConsentLink({ secrets: secretStore(options, manifest, stack), secretId, baseUrl, connection: name, subject });
     process.stdout.write(`${link}\n`);
     process.stderr.write(`open it within 10 minutes; it works once\n`);

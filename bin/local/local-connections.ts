@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_BY_CODE } from '../../lambdas/connections/errors';
-import { signConsentLink, linkKeySecretName } from '../../lambdas/connections/links';
+import { signConsentLink } from '../../lambdas/connections/links';
 import { manifestConnections } from '../../lambdas/connections/registrations';
 import { createConnectionsServer, type ConnectionsServer } from '../../lambdas/connections/server';
 import { bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
@@ -14,10 +14,10 @@ import { LocalCipher } from '../../lambdas/shared/adapters/local-cipher';
 import type { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { LogEventPublisher } from '../../lambdas/shared/adapters/log-event-publisher';
-import { ENV } from '../../lambdas/shared/config';
 import { jsonResponse } from '../../lambdas/shared/http';
 import type { Logger } from '../../lambdas/shared/log';
 import { SECRET_KIND_TAG, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { ENV, secretNames } from '../../lambdas/shared/names';
 import type { Clock } from '../../lambdas/shared/ports';
 import { CONNECTION_ROUTES, LOCAL_BROKER_ROUTE, LOCAL_DISCONNECT_ROUTE } from '../../lambdas/shared/routes';
 import { toApiGatewayEvent, writeApiGatewayResult } from './http-adapter';
@@ -31,9 +31,6 @@ export interface LocalConnections {
   consentLink(connection: string, subject?: string): Promise<string>;
 }
 
-/** Local secret holding the AES-256-GCM key of refresh tokens (AWS uses the registry's KMS key instead). */
-const localCipherSecretId = (namePrefix: string) => `${namePrefix}/local/refresh-token-key`;
-
 /** Connection routes for `manifest`'s connections on `baseUrl`, or undefined when it declares none. */
 export async function startLocalConnections(options: {
   manifest: RegistryManifest;
@@ -45,7 +42,7 @@ export async function startLocalConnections(options: {
 }): Promise<LocalConnections | undefined> {
   const { manifest, secrets, baseUrl, log } = options;
   if (!manifest.connections?.length) return undefined;
-  const linkKeySecretId = linkKeySecretName(manifest.namePrefix);
+  const linkKeySecretId = secretNames.linkKey(manifest.namePrefix);
   secrets.createSecret(linkKeySecretId, { [SECRET_KIND_TAG]: 'link-key' });
   await bootstrapSecrets(secrets, { action: 'bootstrap', secretIds: [linkKeySecretId] }, { clock: options.clock });
   // Credentials are the operator's to set (`connections set-credentials <name> --local`), never generated.
@@ -57,7 +54,7 @@ export async function startLocalConnections(options: {
     registrations: manifestConnections(manifest),
     secrets,
     state: new LocalStateStore(options.statePath, { clock: options.clock }),
-    cipher: await LocalCipher.fromSecretStore(secrets, localCipherSecretId(manifest.namePrefix)),
+    cipher: await LocalCipher.fromSecretStore(secrets, secretNames.localRefreshTokenKey(manifest.namePrefix)),
     events: new LogEventPublisher(log),
     clock: options.clock,
     log,

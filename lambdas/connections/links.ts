@@ -11,9 +11,6 @@ import { connectionPath } from '../shared/routes';
 import { tableKey } from '../shared/table-keys';
 import { invalidRequest } from './errors';
 
-/** Name of the secret holding a registry's link key (the constructs create it; local mode generates it). */
-export const linkKeySecretName = (namePrefix: string): string => `${namePrefix}/connections/link-key`;
-
 /** Lifetime of a consent link. */
 export const CONSENT_LINK_TTL_SECS = 600;
 const LINK_TYP = 'oauth-registry-consent+jwt';

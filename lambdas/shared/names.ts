@@ -1,6 +1,8 @@
 /**
  * Names both halves share and nothing else: the environment variables the constructs set and the handlers read, the
- * table's name, a connection's broker alias. No imports, so the runtime a user's handler bundles stays small.
+ * table's, functions' and secrets' names, a connection's broker alias. The constructs, the handlers and the CLI each
+ * import them from here (paths and route keys are in `routes.ts`). No imports, so the runtime a user's handler bundles
+ * stays small.
  */
 
 /**
@@ -68,3 +70,29 @@ export const rotationFunctionName = (namePrefix: string): string => `${namePrefi
 
 /** The connections function's name (the construct creates it; the CLI invokes it to disconnect a subject). */
 export const connectionsFunctionName = (namePrefix: string): string => `${namePrefix}-connections`;
+
+/**
+ * The registry's secrets, each under `<namePrefix>/`: the constructs create them, the handlers read them, the CLI sets
+ * them. IAM patterns (`clients/*`, `connections/*`) are built from the same prefixes.
+ */
+export const secretNames = {
+  /** The RSA signing keys' private ring (rotated). */
+  signingKey: (namePrefix: string): string => `${namePrefix}/signing-key`,
+  /** The upstream OpenID provider's client secret (with `userAuthentication`), set by an operator. */
+  userAuthentication: (namePrefix: string): string => `${namePrefix}/user-authentication`,
+  /** Everything under which client secrets live (`clients(namePrefix)` + the client's construct id). */
+  clients: (namePrefix: string): string => `${namePrefix}/clients/`,
+  /** One client's `{"client_id","client_secret"}` (rotated). */
+  client: (namePrefix: string, name: string): string => `${namePrefix}/clients/${name}`,
+  /** Everything under which connections' credentials live, the link key included. */
+  connections: (namePrefix: string): string => `${namePrefix}/connections/`,
+  /** What a third-party provider issued us for one connection. */
+  connection: (namePrefix: string, name: string): string => `${namePrefix}/connections/${name}`,
+  /** The HS256 key consent links are signed with (rotated); no connection may take its name. */
+  linkKey: (namePrefix: string): string => `${namePrefix}/connections/${LINK_KEY_NAME}`,
+  /** Local mode only: the key refresh tokens are encrypted with at rest (KMS's stand-in). */
+  localRefreshTokenKey: (namePrefix: string): string => `${namePrefix}/local/refresh-token-key`,
+} as const;
+
+/** The last segment of the link key's secret name: a connection named so would collide with it. */
+export const LINK_KEY_NAME = 'link-key';

@@ -7,9 +7,9 @@ import type { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigateway
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Lazy, Token, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { ENV } from '../../lambdas/shared/config';
 import { CACHE_TTL_SECS, SIGN_IN_CALLBACK_BUDGET_MS } from '../../lambdas/shared/defaults';
 import { grantTypesUsed } from '../../lambdas/shared/manifest-queries';
+import { ENV, secretNames } from '../../lambdas/shared/names';
 import { IAM_SERVER_ROUTES, SERVER_ROUTES, type ServerRoute } from '../../lambdas/shared/routes';
 import type { OAuthRegistry } from '../oauth-registry';
 import { PACKAGE_ROOT } from './bundle';
@@ -78,7 +78,7 @@ export class AuthorizationServerParts {
     const { namePrefix } = registry;
     if (registry.userAuthentication) {
       this.userAuthenticationSecret = new SecretsmanagerSecret(scope, 'UserAuthenticationSecret', {
-        name: `${namePrefix}/user-authentication`,
+        name: secretNames.userAuthentication(namePrefix),
         description:
           `Client secret the upstream OpenID provider issued to OAuth registry ${namePrefix}; ` +
           'set with `oauth-registry credentials set-upstream-secret`',

@@ -12,6 +12,7 @@ import { Annotations, AnnotationMetadataEntryType, TerraformStack, Token, type I
 import type { IConstruct } from 'constructs';
 import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
 import { GATEWAY_JWKS_CACHE_SECS, keyScheduleProblems, longestAccessTokenTtlSecs } from '../../lambdas/shared/key-schedule';
+import { secretNames } from '../../lambdas/shared/names';
 import type { ExternalClient } from '../external-client';
 import type { OAuthRegistry } from '../oauth-registry';
 import { outputName } from './outputs';
@@ -153,7 +154,7 @@ function duplicates(registry: OAuthRegistry): string[] {
     if (sameName) {
       errors.push(
         `duplicate external client name "${name}" (${sameName.node.path} and ${client.node.path}): ` +
-          `both would use secret "${registry.namePrefix}/clients/${name}"`,
+          `both would use secret "${secretNames.client(registry.namePrefix, name)}"`,
       );
     } else {
       byName.set(name, client);

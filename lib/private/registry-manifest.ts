@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { TerraformStack, Token } from 'cdktf';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { manifestFileName, type ClientRegistration, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
+import { secretNames } from '../../lambdas/shared/names';
 import type { OAuthRegistry } from '../oauth-registry';
 import { resolveTokens } from './resolve';
 
@@ -21,7 +22,7 @@ export function registryManifest(registry: OAuthRegistry, audience: string | und
     ...(audience !== undefined ? { audience: literal(audience) } : {}),
     accessTokenTtlSecs: registry.accessTokenTtlSecs,
     secretOverlapSecs: registry.secretOverlapSecs,
-    signingKeySecretId: `${namePrefix}/signing-key`,
+    signingKeySecretId: secretNames.signingKey(namePrefix),
     signingKeyRotationDays: registry.signingKeyRotationDays,
     clients: registry.externalClients.map((c): ClientRegistration =>
       c.registration.audience === undefined ? c.registration : { ...c.registration, audience: literal(c.registration.audience) },
@@ -51,7 +52,7 @@ export function registryManifest(registry: OAuthRegistry, audience: string | und
             issuer: literal(userAuthentication.issuer),
             clientId: literal(userAuthentication.clientId),
             scopes: [...userAuthentication.scopes],
-            secretId: `${namePrefix}/user-authentication`,
+            secretId: secretNames.userAuthentication(namePrefix),
             ...(userAuthentication.allowPrivateNetwork ? { allowPrivateNetwork: true } : {}),
           },
         }
