@@ -17,7 +17,7 @@ import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanage
 import { Aspects, TerraformStack, type ITerraformDependable, type TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import type { ClientIdMetadataDocumentsSettings, DynamicClientRegistrationSettings } from '../lambdas/shared/client-registration-settings';
-import { longestAccessTokenTtlSecs } from '../lambdas/shared/key-schedule';
+import { keySchedule } from '../lambdas/shared/config';
 import { type RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
 import { ENV } from '../lambdas/shared/names';
@@ -155,11 +155,7 @@ export class OAuthRegistry extends Construct {
       dynamodbViaService: this._viaService('dynamodb'),
       accountId: this.callerIdentity.accountId,
       recoveryWindowInDays: this.recoveryWindowInDays,
-      longestTokenTtlSecs: () =>
-        longestAccessTokenTtlSecs({
-          accessTokenTtlSecs: this.accessTokenTtlSecs,
-          clients: this.externalClients.map((c) => c.registration),
-        }),
+      keySchedule: () => keySchedule(this.manifest()),
     });
     this.signingKeySecret = signingKey.secret;
     this.rotationFunction = signingKey.rotationFunction;
@@ -167,7 +163,6 @@ export class OAuthRegistry extends Construct {
 
     this.server = new AuthorizationServerParts(this, {
       registry: this,
-      audience: props.audience,
       secretResources: [this.signingKeySecret.arn, this.clientSecretArnPattern],
       tags,
       recoveryWindowInDays: this.recoveryWindowInDays,

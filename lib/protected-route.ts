@@ -27,7 +27,8 @@ export interface RouteHandlerProps {
   readonly memorySizeMb?: number;
   /**
    * Timeout of the function, in seconds (1 to 30: API Gateway waits 30 s at most).
-   * @default 10; 30 once `connection.grantTokenAccess(route)` is called (a token renewal may take that long)
+   * @default 10; 29 once `connection.grantTokenAccess(route)` is called (`TOKEN_ACCESS_HANDLER_TIMEOUT_SECS`: a token
+   * renewal may take 26.25 s, and API Gateway's 30 s also counts its own time)
    */
   readonly timeoutSecs?: number;
   /** Extra environment variables. @default none */

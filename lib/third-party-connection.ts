@@ -202,7 +202,7 @@ export class ThirdPartyConnection extends Construct {
         this,
         'ConsentUrl',
         `connection-${id}-consent-url`,
-        `${registry.issuer}/connections/${id}/connect?link=<signed link: oauth-registry connect ${id}>`,
+        `${registry.issuer}${connectionPath(id, 'connect')}?link=<signed link: oauth-registry connect ${id}>`,
         `Consent URL of connection ${id} (the link parameter comes from oauth-registry connect ${id})`,
       );
       registry._output(
@@ -291,7 +291,7 @@ export class ThirdPartyConnection extends Construct {
       {
         sid: `ProxyTo${this.connectionName.replace(/[^A-Za-z0-9]/g, '')}`,
         actions: ['execute-api:Invoke'],
-        resources: [`${this.registry.api.executionArn}/*/*/connections/${this.connectionName}/proxy/*`],
+        resources: [`${this.registry.api.executionArn}/*/*${connectionPath(this.connectionName, 'proxy')}/*`],
       },
       {
         idPrefix: 'ProxyAccess',
@@ -326,7 +326,7 @@ export class ThirdPartyConnection extends Construct {
 
   /** The consent URL without its `link` parameter (the CLI adds a signed one). */
   public get consentUrlBase(): string {
-    return `${this.registry.issuer}/connections/${this.connectionName}/connect`;
+    return `${this.registry.issuer}${connectionPath(this.connectionName, 'connect')}`;
   }
 }
 

@@ -82,6 +82,7 @@ export function createProviders(options: ProvidersOptions): Providers {
     // RFC 8414 first, then OpenID Connect Discovery (some providers serve only one of them).
     const issuer = new URL(provider.issuer);
     let firstError: unknown;
+    // As many documents as `PROVIDER_DISCOVERY_DOCUMENTS` counts in the broker's budget.
     for (const algorithm of ['oauth2', 'oidc'] as const) {
       try {
         const response = await oauth.discoveryRequest(issuer, { algorithm, ...requestOptions(connection, provider.issuer)() });
