@@ -17,16 +17,11 @@ import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-sto
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { parseClientSecretValue, type ClientSecretValue } from '../../lambdas/shared/client-secret';
-import { GATEWAY_JWKS_CACHE_SECS, longestAccessTokenTtlSecs, type KeySchedule } from '../../lambdas/shared/key-schedule';
+import { authorizationServerConfig, keySchedule, type AuthorizationServerConfig } from '../../lambdas/shared/config';
+import { GATEWAY_JWKS_CACHE_SECS, type KeySchedule } from '../../lambdas/shared/key-schedule';
 import { silentLogger, type Logger } from '../../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
-import {
-  authMethodsUsed,
-  grantTypesUsed,
-  protectedResourceMetadataPath,
-  routeAudiences,
-  scopesUsed,
-} from '../../lambdas/shared/manifest-queries';
+import { protectedResourceMetadataPath, routeAudiences } from '../../lambdas/shared/manifest-queries';
 import type { Clock, StateStore } from '../../lambdas/shared/ports';
 import { REGISTRATION_ROUTE, SERVER_ROUTES } from '../../lambdas/shared/routes';
 import { localCors } from './cors';
@@ -98,7 +93,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   mkdirSync(path.dirname(paths.secrets), { recursive: true, mode: 0o700 });
   const secrets = new LocalSecretStore(paths.secrets, { clock: options.clock });
   const jwksCacheSecs = options.jwksCacheSecs ?? GATEWAY_JWKS_CACHE_SECS;
-  const schedule = localKeySchedule(manifest, jwksCacheSecs);
+  const schedule = keySchedule(manifest, jwksCacheSecs);
 
   // Opened before listening: a damaged state file stops the start (named), with no port left open. The bootstrap and
   // rotations publish the signing key's public ring there, where the JWKS reads it (as the table in AWS).
@@ -117,27 +112,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   const issuer = `http://127.0.0.1:${port}`;
 
   const authorizationServer = createAuthorizationServer({
-    config: {
-      issuer,
-      audience: manifest.audience,
-      signingKeySecretId: manifest.signingKeySecretId,
-      secretOverlapSecs: manifest.secretOverlapSecs,
-      scopesSupported: scopesUsed(manifest.clients),
-      authMethodsSupported: authMethodsUsed(manifest.clients),
-      grantTypesSupported: grantTypesUsed(manifest.clients),
-      ...(manifest.userAuthentication ? { userAuthentication: manifest.userAuthentication } : {}),
-      resources: manifest.routes.flatMap((r) => r.audiences ?? []),
-      ...(manifest.mcpServers ? { mcpServers: manifest.mcpServers } : {}),
-      ...(manifest.dynamicClientRegistration ? { dynamicClientRegistration: manifest.dynamicClientRegistration } : {}),
-      // Local documents may be on this machine, as everything local mode fetches.
-      ...(manifest.clientIdMetadataDocuments
-        ? { clientIdMetadataDocuments: { ...manifest.clientIdMetadataDocuments, allowPrivateNetwork: true } }
-        : {}),
-      // Short, so a rotation done from another terminal shows up within a second or two.
-      cacheTtlSecs: 1,
-      // Local providers and key sets run on this machine.
-      allowPrivateNetwork: true,
-    },
+    config: localServerConfig(manifest, issuer),
     secrets,
     registrations: new ManifestRegistrationStore(manifest),
     state,
@@ -276,11 +251,18 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
  * The signing-key schedule of local mode, from the manifest: its rotation period, the longest access-token lifetime of
  * the registry and its clients, and a pre-publish window covering the emulated authorizer's JWKS cache.
  */
-export function localKeySchedule(manifest: RegistryManifest, jwksCacheSecs = GATEWAY_JWKS_CACHE_SECS): KeySchedule {
+/** The deployed server's config (the manifest's one projection), with local mode's overrides. */
+function localServerConfig(manifest: RegistryManifest, issuer: string): AuthorizationServerConfig {
+  const config = authorizationServerConfig(manifest, issuer);
   return {
-    rotationPeriodSecs: manifest.signingKeyRotationDays * 86_400,
-    prePublishSecs: Math.max(GATEWAY_JWKS_CACHE_SECS, jwksCacheSecs),
-    longestTokenTtlSecs: longestAccessTokenTtlSecs(manifest),
+    ...config,
+    // Short, so a rotation done from another terminal shows up within a second or two.
+    cacheTtlSecs: 1,
+    // Local providers, key sets and metadata documents run on this machine.
+    allowPrivateNetwork: true,
+    ...(config.clientIdMetadataDocuments
+      ? { clientIdMetadataDocuments: { ...config.clientIdMetadataDocuments, allowPrivateNetwork: true } }
+      : {}),
   };
 }
 
@@ -301,7 +283,7 @@ export async function ensureSecrets(
     ),
   ];
   for (const { secretId, tags } of wanted) secrets.createSecret(secretId, tags);
-  const schedule = deps.schedule ?? localKeySchedule(manifest);
+  const schedule = deps.schedule ?? keySchedule(manifest);
   const secretIds = wanted.map((w) => w.secretId);
   const { created } = await bootstrapSecrets(secrets, { action: 'bootstrap', secretIds }, { ...deps, schedule });
   return created;

@@ -138,10 +138,10 @@ const seconds = (name: string): EnvField<number> => ({
     return value;
   },
 });
-/** A list, space-separated; `always`: an empty variable is an empty list rather than unset. */
-const words = (name: string, options: { always?: boolean } = {}): EnvField<readonly string[]> => ({
+/** A list, space-separated (an empty variable is an empty list: a registry with no clients lists no grant type). */
+const words = (name: string): EnvField<readonly string[]> => ({
   write: (v) => ({ [name]: v.join(' ') }),
-  read: (env) => (env[name] || (options.always && env[name] !== undefined) ? env[name]!.split(' ').filter(Boolean) : undefined),
+  read: (env) => (env[name] === undefined ? undefined : env[name]!.split(' ').filter(Boolean)),
 });
 /** A structured value, as JSON. */
 const json = <T>(name: string): EnvField<T> => ({
