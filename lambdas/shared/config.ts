@@ -14,9 +14,6 @@ import type { McpServerRegistration, RegistryManifest, UserAuthenticationRegistr
 import { authMethodsUsed, grantTypesUsed, scopesUsed } from './manifest-queries';
 import { ENV, secretNames } from './names';
 
-// `ENV` lives in `names.ts` (no imports, so a user's handler bundling the runtime pulls in nothing else).
-export { ENV } from './names';
-
 /** Registry-wide settings the authorization server runs with (AWS: from ENV; local: from the manifest). */
 export interface AuthorizationServerConfig {
   readonly issuer: string;
