@@ -40,7 +40,7 @@ async function assertedUser(assertions: AssertionVerifier, client: ClientRegistr
     });
     return namespacedSubject(trust.issuer, verified.subject);
   } catch (err) {
-    if (err instanceof AssertionError) throw new InvalidGrantError(err.message);
+    if (err instanceof AssertionError) throw new InvalidGrantError(err.message, { detail: err.detail });
     throw err;
   }
 }
