@@ -56,6 +56,8 @@ export function createDisconnect(deps: DisconnectDeps) {
       const pk = tokenSetKey(connection.name, subject);
       const item = await deps.state.get<TokenSetItem>(pk);
       let revocation: DisconnectResult['revocation'] = 'nothing_to_revoke';
+      /** Why the revocation failed, for the log only (the result says `failed: <reason>`). */
+      let revocationDetail: string | undefined;
       if (item?.refreshToken !== undefined || item?.accessToken !== undefined) {
         try {
           const provider = await deps.providers.client(connection);
@@ -71,13 +73,15 @@ export function createDisconnect(deps: DisconnectDeps) {
             revocation = hint;
           }
         } catch (err) {
-          revocation = `failed: ${describeProviderError(err)}`;
+          const { reason, detail } = describeProviderError(err);
+          revocation = `failed: ${reason}`;
+          revocationDetail = detail;
         }
       }
       const deleted = (await deps.state.delete(pk)) !== undefined;
       deps.tokenSets.forget(connection, subject);
       const result: DisconnectResult = { connection: connection.name, ...(subject !== undefined ? { subject } : {}), deleted, revocation };
-      deps.log.info('connection_disconnected', { ...result });
+      deps.log.info('connection_disconnected', { ...result, ...(revocationDetail !== undefined ? { detail: revocationDetail } : {}) });
       try {
         await deps.events.publish(CONNECTION_DISCONNECTED_DETAIL_TYPE, { ...result });
       } catch (err) {
