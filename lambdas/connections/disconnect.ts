@@ -4,8 +4,9 @@
  * grant, else the access token), delete the token set, publish `Connection Disconnected`. The token set is deleted
  * even when the revocation fails (a data-protection request must not wait for a provider); the answer says what the
  * provider did. This container forgets its cached token; other warm containers may hand out the access token they
- * hold until it is due for renewal, which then fails (not_connected): the provider's revocation is what ends it. Invoked directly on the function, never through a connection's alias: the callers granted a
- * connection's tokens cannot disconnect anyone.
+ * hold until it is due for renewal, which then fails (not_connected): the provider's revocation is what ends it.
+ * Invoked directly on the function, never through a connection's alias: the callers granted a connection's tokens
+ * cannot disconnect anyone.
  */
 import * as oauth from 'oauth4webapi';
 import { CONNECTION_DISCONNECTED_DETAIL_TYPE } from '../shared/health-signals';
