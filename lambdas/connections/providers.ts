@@ -208,8 +208,9 @@ export function describeProviderError(err: unknown, party = 'the provider'): Pro
     const error = err.cause.find((c) => c.parameters.error)?.parameters.error;
     return { reason: `${party} answered ${err.status} ${error ?? 'invalid_client'}: our client authentication was refused` };
   }
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
     return { reason: `${party} did not answer in time` };
+  }
   if (err instanceof oauth.OperationProcessingError) {
     const status = (err.cause as Response | undefined)?.status;
     if (typeof status === 'number' && status >= 500) return { reason: `${party} answered ${status}` };
