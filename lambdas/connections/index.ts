@@ -1,6 +1,7 @@
 /**
- * Lambda entry of the connections function: API Gateway events (connect, callback, proxy), direct broker
- * invocations (`{ action: 'token', … }`) and the CLI's disconnect (`{ action: 'disconnect', … }`). Configuration and AWS adapters are wired once per container.
+ * Lambda entry of the connections function: API Gateway events (connect, callback, proxy), direct broker invocations
+ * (`{ action: 'token', … }`) and the CLI's disconnect (`{ action: 'disconnect', … }`). Configuration and AWS adapters
+ * are wired once per container.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { AwsCipher } from '../shared/adapters/aws-cipher';

@@ -1,8 +1,9 @@
 /**
  * Token sets of third-party connections (the item: token-set-item.ts), and the one way to get a usable access token
- * from them: from this container's cache, else from the table, else renewed under the lease (token-renewal.ts).
- * A token is renewed ahead of expiry: 60 s before, or a quarter of its lifetime when that is shorter (token-cache.ts). While another renewer holds the lease, callers poll (bounded, injected
- * clock and sleep) and re-read. Health outcomes and their errors: token-set-health.ts.
+ * from them: from this container's cache, else from the table, else renewed under the lease (token-renewal.ts). A token
+ * is renewed ahead of expiry: 60 s before, or a quarter of its lifetime when that is shorter (token-cache.ts). While
+ * another renewer holds the lease, callers poll (bounded, injected clock and sleep) and re-read. Health outcomes and
+ * their errors: token-set-health.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type * as oauth from 'oauth4webapi';
