@@ -5,11 +5,9 @@
  * `DASHBOARD_CONNECT_PATH`, which answers with a fresh single-use consent link (303).
  */
 import { escapeHtml } from '../../lambdas/shared/pages';
+import { DASHBOARD_CONNECT_PATH } from '../local/local-pages';
 import { cliCommand, cliInvocation } from './invocation';
 import { isoSecs, relativeTo, type ConnectionHealthRow, type OperatorReport } from './operator-report';
-
-/** Where the dashboard's Connect buttons post (a local-only path: API Gateway has no such route). */
-export const DASHBOARD_CONNECT_PATH = '/_local/dashboard/connect';
 
 export interface DashboardOptions {
   /** Served by the local registry: Connect buttons, and links to its endpoints. */

@@ -29,6 +29,7 @@ import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResul
 import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
 import { localDataRoutes } from './local-data-routes';
+import type { LocalPages } from './local-pages';
 import { refuseConnect, requestGuard } from './request-guard';
 import { MalformedPathError, routeMatcher } from './route-matcher';
 import { ensureStateFolder } from './state-folder';
@@ -53,11 +54,6 @@ export interface LocalRegistryOptions {
   readonly clientMetadataFetchFor?: ClientMetadataDeps['fetchFor'];
   /** Local-only pages (the dashboard at `/`), tried after the registry's own routes. @default none */
   readonly pages?: LocalPages;
-}
-
-/** Extra local-only pages: `serve` answers the request and returns true, or returns false to let the registry 404. */
-export interface LocalPages {
-  serve(req: IncomingMessage, res: ServerResponse, body: Buffer, method: string, pathname: string): Promise<boolean>;
 }
 
 export interface LocalRegistry {

@@ -25,7 +25,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { DASHBOARD_CONNECT_PATH } from '../commands/operator-html';
+import { DASHBOARD_CONNECT_PATH } from './local-pages';
 
 export interface Refusal {
   readonly status: number;
