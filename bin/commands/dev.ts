@@ -8,8 +8,15 @@ import { GATEWAY_JWKS_CACHE_SECS } from '../../lambdas/shared/key-schedule';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import { connectionPath } from '../../lambdas/shared/routes';
 import { consoleLogger } from '../local/console-logger';
-import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../local/local-registry';
-import { defaultLocalPort, registryStateDir, registryStatePaths, removeServerFile, writeServerFile } from '../local/local-state';
+import { startLocalRegistry, type LocalRegistry } from '../local/local-registry';
+import {
+  defaultLocalPort,
+  localStatePaths,
+  registryStateDir,
+  registryStatePaths,
+  removeServerFile,
+  writeServerFile,
+} from '../local/local-state';
 import { loadRegistry, readManifests, type AppOptions } from '../local/synth';
 import { appOptions, shellQuote } from './common';
 import { createDashboard } from './dashboard';

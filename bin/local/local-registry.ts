@@ -30,6 +30,7 @@ import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
 import { localDataRoutes } from './local-data-routes';
 import type { LocalPages } from './local-pages';
+import { localStatePaths } from './local-state';
 import { refuseConnect, requestGuard } from './request-guard';
 import { MalformedPathError, routeMatcher } from './route-matcher';
 import { ensureStateFolder } from './state-folder';
@@ -74,14 +75,6 @@ export interface LocalRegistry {
   rotate(name: string): Promise<void>;
   close(): Promise<void>;
 }
-
-export const localStatePaths = (stateDir: string) => ({
-  secrets: path.join(stateDir, 'local', 'secrets.json'),
-  clients: path.join(stateDir, 'local', 'clients.json'),
-  state: path.join(stateDir, 'local', 'state.json'),
-  /** Data routes' records, one `<route>.jsonl` each. */
-  data: path.join(stateDir, 'local', 'data'),
-});
 
 export async function startLocalRegistry(options: LocalRegistryOptions): Promise<LocalRegistry> {
   const { manifest, appDir, log } = options;
