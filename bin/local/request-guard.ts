@@ -40,8 +40,11 @@ const LOCAL_ONLY = [/^\/_local\//, PROXY_PATH, /^\/internal\/introspect$/];
 const PAGE_DESTINATIONS = new Set(['document', 'iframe', 'frame', 'embed', 'object', 'fencedframe']);
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
+/** Refuses a request (see above), or returns undefined to let it through. */
+export type RequestGuard = (req: IncomingMessage) => Refusal | undefined;
+
 /** The request guard of a local server listening on `port` (and bound to `boundHost`, when not a loopback name). */
-export function requestGuard(port: number, boundHost?: string): (req: IncomingMessage) => Refusal | undefined {
+export function requestGuard(port: number, boundHost?: string): RequestGuard {
   const names = new Set(LOOPBACK_NAMES);
   if (boundHost) names.add(boundHost.includes(':') && !boundHost.startsWith('[') ? `[${boundHost}]` : boundHost);
   const hosts = new Set([...names].map((name) => `${name}:${port}`.toLowerCase()));
