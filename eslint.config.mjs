@@ -54,6 +54,11 @@ export default tseslint.config(
     },
   },
   {
+    // bin/ floors: local mode is below the commands (the dev command composes it with the dashboard), never the reverse.
+    files: ['bin/local/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/commands', '**/commands/**'] }] },
+  },
+  {
     // The bench measures the product as users get it: no test file, no construct internals.
     files: ['bench/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/test/**', '**/lib/private/**'] }] },
