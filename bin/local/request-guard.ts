@@ -90,6 +90,7 @@ export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
   socket.on('error', () => undefined);
   const body = JSON.stringify({ message: 'Method Not Allowed' });
   socket.end(
-    `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    'HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\n' +
+      `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
