@@ -25,7 +25,7 @@ import { routePath, SERVER_ROUTES } from '../../lambdas/shared/routes';
 import { localCors } from './cors';
 import { createJwtAuthorizer, type JwtAuthorizer } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
-import { localDataRoutes } from './local-data-routes';
+import { localDataRoutes, type LocalDataRoutes } from './local-data-routes';
 import type { LocalPages } from './local-pages';
 import { localStatePaths } from './local-state';
 import { requestDispatcher, requestListener, serverRouteKeys, type ProtectedRoute } from './request-dispatcher';
@@ -88,15 +88,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
   const { server, issuer, guard } = await listenOnLoopback(options);
   const authorizationServer = localAuthorizationServer(options, stores, issuer);
   const { authorize, protectedRoutes } = routeAuthorization(options, issuer, jwksCacheSecs);
-  const dataRoutes = localDataRoutes({ manifest, issuer, dataDir: stores.paths.data, authorize, clock });
-  const connections = await startLocalConnections({
-    manifest,
-    secrets: stores.secrets,
-    statePath: stores.paths.state,
-    baseUrl: issuer,
-    clock,
-    log: options.log ?? silentLogger,
-  });
+  const { dataRoutes, connections } = await startLocalRoutes(options, stores, issuer, authorize);
   const dispatch = requestDispatcher({
     issuer,
     appDir: options.appDir,
@@ -207,6 +199,25 @@ function routeAuthorization(
     demands: { audiences: routeAudiences(options.manifest, issuer, route), scopes: route.scopes },
   }));
   return { authorize, protectedRoutes };
+}
+
+/** Local mode's routes beside the server's: data routes (behind the emulated authorizer) and third-party connections. */
+async function startLocalRoutes(
+  { manifest, clock, log }: LocalRegistryOptions,
+  stores: LocalStores,
+  issuer: string,
+  authorize: JwtAuthorizer,
+): Promise<{ dataRoutes: LocalDataRoutes; connections: LocalConnections | undefined }> {
+  const dataRoutes = localDataRoutes({ manifest, issuer, dataDir: stores.paths.data, authorize, clock });
+  const connections = await startLocalConnections({
+    manifest,
+    secrets: stores.secrets,
+    statePath: stores.paths.state,
+    baseUrl: issuer,
+    clock,
+    log: log ?? silentLogger,
+  });
+  return { dataRoutes, connections };
 }
 
 /** Rotates a client's secret (or the signing key, named `signing-key`) as Secrets Manager would. */
