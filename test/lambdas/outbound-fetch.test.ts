@@ -205,6 +205,9 @@ describe("the upstream provider's documents", () => {
     };
     assert.equal(authorizationServerFromEnv(env).userAuthentication?.allowPrivateNetwork, undefined);
     assert.equal(authorizationServerFromEnv(env).allowPrivateNetwork, undefined);
-    assert.equal(authorizationServerFromEnv({ ...env, [ENV.USER_AUTH_ALLOW_PRIVATE_NETWORK]: 'true' }).userAuthentication?.allowPrivateNetwork, true);
+    assert.equal(
+      authorizationServerFromEnv({ ...env, [ENV.USER_AUTH_ALLOW_PRIVATE_NETWORK]: 'true' }).userAuthentication?.allowPrivateNetwork,
+      true,
+    );
   });
 });
