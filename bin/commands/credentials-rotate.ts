@@ -59,8 +59,9 @@ export function registerRotateCredentials(
       await rotateDeployed(client.secretId, immediate, deployedRegion(options, stack));
     }
     const overlapHours = manifest.secretOverlapSecs / 3600;
+    const previous = immediate ? 'the previous secret is revoked' : `the previous secret works for ${overlapHours} more hour(s)`;
     process.stderr.write(
-      `rotated ${client.secretId}: ${immediate ? 'the previous secret is revoked' : `the previous secret works for ${overlapHours} more hour(s)`}. ` +
+      `rotated ${client.secretId}: ${previous}. ` +
         `Hand the new one over with: oauth-registry credentials show ${client.name}${options.local ? ' --local' : ''}\n` +
         (immediate && !options.local
           ? "Containers that cached the previous secret may accept it for up to a minute (the server's cache).\n"
