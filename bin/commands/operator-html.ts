@@ -5,6 +5,7 @@
  * `DASHBOARD_CONNECT_PATH`, which answers with a fresh single-use consent link (303).
  */
 import { escapeHtml } from '../../lambdas/shared/pages';
+import { serverUrl } from '../../lambdas/shared/routes';
 import { DASHBOARD_CONNECT_PATH } from '../local/local-pages';
 import { cliCommand, cliInvocation } from './invocation';
 import { isoSecs, relativeTo, type ConnectionHealthRow, type OperatorReport } from './operator-report';
@@ -78,8 +79,8 @@ function endpoints(report: OperatorReport): string {
   const rows: [string, string][] = [];
   if (report.issuer) {
     const i = report.issuer;
-    rows.push(['issuer', i], ['discovery', `${i}/.well-known/openid-configuration`], ['token', `POST ${i}/oauth2/token`]);
-    rows.push(['JWKS', `${i}/.well-known/jwks.json`]);
+    rows.push(['issuer', i], ['discovery', serverUrl(i, 'openidConfiguration')], ['token', `POST ${serverUrl(i, 'token')}`]);
+    rows.push(['JWKS', serverUrl(i, 'jwks')]);
     if (report.userAuthentication) rows.push(['authorize', `${i}/oauth2/authorize`]);
   }
   const ua = report.userAuthentication;

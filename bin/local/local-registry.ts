@@ -21,7 +21,7 @@ import { silentLogger, type Logger } from '../../lambdas/shared/log';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../../lambdas/shared/manifest';
 import { routeAudiences } from '../../lambdas/shared/manifest-queries';
 import type { Clock, StateStore } from '../../lambdas/shared/ports';
-import { routePath, SERVER_ROUTES } from '../../lambdas/shared/routes';
+import { serverUrl } from '../../lambdas/shared/routes';
 import { localCors } from './cors';
 import { createJwtAuthorizer, type JwtAuthorizer } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
@@ -187,7 +187,7 @@ function routeAuthorization(
 ): { authorize: JwtAuthorizer; protectedRoutes: ProtectedRoute[] } {
   const authorize = createJwtAuthorizer({
     issuer,
-    jwksUri: `${issuer}${routePath(SERVER_ROUTES.jwks)}`,
+    jwksUri: serverUrl(issuer, 'jwks'),
     jwksCacheSecs,
     refetchOnUnknownKid: options.jwksRefetchOnUnknownKid ?? true,
     clock: options.clock,
