@@ -14,7 +14,8 @@ import { DATA_TARGETS, type DataRouteRegistration, type DataTargetKind } from '.
 import { routePath } from '../lambdas/shared/routes';
 import type { ScopeLike } from './client-options';
 import type { OAuthRegistry } from './oauth-registry';
-import { policyDocument, ROLE_NAME_PREFIX_MAX } from './private/registry-function';
+import { policyDocument } from './private/policy-document';
+import { ROLE_NAME_PREFIX_MAX } from './private/registry-function';
 import { parseAuthorizedRouteKey, requireCallableRoute, routeScopes, vacantRouteScope, validateAudiences } from './private/route-checks';
 import { fitName, toKebab } from './private/validate';
 
