@@ -11,7 +11,7 @@ import { ENV } from '../../lambdas/shared/config';
 import { CACHE_TTL_SECS, SIGN_IN_CALLBACK_BUDGET_MS } from '../../lambdas/shared/defaults';
 import { grantTypesUsed } from '../../lambdas/shared/manifest-queries';
 import { IAM_SERVER_ROUTES, SERVER_ROUTES, type ServerRoute } from '../../lambdas/shared/routes';
-import type { OAuthRegistry } from '../oauth-registry';
+import type { IOAuthRegistry } from '../registry-interface';
 import { PACKAGE_ROOT } from './bundle';
 import { routeToFunction } from './function-routes';
 import { RegistryFunction } from './registry-function';
@@ -46,7 +46,7 @@ const UNRESOLVED_VALUE_BYTES = 128;
 
 export interface AuthorizationServerProps {
   /** The registry, its API, table, key and signing key already created. */
-  readonly registry: OAuthRegistry;
+  readonly registry: IOAuthRegistry;
   /** The registry's `audience` prop: unset, the server falls back to the issuer at runtime. */
   readonly audience?: string;
   /** The signing key and client secrets the server reads (the rotation function rotates the same ones). */
@@ -68,7 +68,7 @@ export class AuthorizationServerParts {
   public readonly issuerReadiness: readonly ITerraformDependable[];
   /** The server's Lambda integration (MCP servers' RFC 9728 documents are served through it too). */
   public readonly integration: Apigatewayv2Integration;
-  private readonly registry: OAuthRegistry;
+  private readonly registry: IOAuthRegistry;
   private readonly audience?: string;
 
   constructor(scope: Construct, props: AuthorizationServerProps) {
@@ -97,7 +97,7 @@ export class AuthorizationServerParts {
       logRetentionDays: registry.logRetentionDays,
       tags,
       // Its JWKS reads the public ring the bootstrap publishes: new code (an upgrade) deploys once the ring is there.
-      dependsOn: [registry._rotator.bootstrap.invocation],
+      dependsOn: [registry.secretRotator.bootstrap.invocation],
       environment: this.environment(),
       statements: [
         {
@@ -111,14 +111,14 @@ export class AuthorizationServerParts {
           tableArn: registry.table.arn,
           tableName: registry.table.name,
           keyArn: registry.kmsKey.arn,
-          viaService: registry._viaService('dynamodb'),
-          accountId: registry._accountId,
+          viaService: registry.viaService('dynamodb'),
+          accountId: registry.accountId,
         }),
         secretsKeyStatement({
           sid: 'DecryptOwnSecrets',
           keyArn: registry.kmsKey.arn,
           actions: ['kms:Decrypt'],
-          viaService: registry._viaService('secretsmanager'),
+          viaService: registry.viaService('secretsmanager'),
           secretArns: readableSecrets,
         }),
       ],
@@ -213,6 +213,6 @@ export class AuthorizationServerParts {
 }
 
 /** Every audience a route declares, deduplicated (tokens stay Terraform references: the environment resolves them). */
-function routeDeclaredAudiences(registry: OAuthRegistry): string[] {
+function routeDeclaredAudiences(registry: IOAuthRegistry): string[] {
   return [...new Set(registry.protectedRoutes.flatMap((r) => r.audiences ?? []))];
 }

@@ -7,11 +7,11 @@ import * as path from 'node:path';
 import { TerraformStack, Token } from 'cdktf';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { manifestFileName, type ClientRegistration, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
-import type { OAuthRegistry } from '../oauth-registry';
+import type { IOAuthRegistry } from '../registry-interface';
 import { resolveTokens } from './resolve';
 
 /** The manifest of `registry`, whose `audience` prop is `audience`; tokens are resolved to literals. */
-export function registryManifest(registry: OAuthRegistry, audience: string | undefined): RegistryManifest {
+export function registryManifest(registry: IOAuthRegistry, audience: string | undefined): RegistryManifest {
   const literal = (value: string): string => (Token.isUnresolved(value) ? String(resolveTokens(registry, value)) : value);
   const { namePrefix, userAuthentication, connections } = registry;
   return {
@@ -60,14 +60,14 @@ export function registryManifest(registry: OAuthRegistry, audience: string | und
   };
 }
 
-/** Writes `registry.manifest()` into the stack's output directory when the app synthesizes. */
-export function writeManifestOnSynth(registry: OAuthRegistry): void {
+/** Writes `manifest()` (the registry's) into the stack's output directory when the app synthesizes. */
+export function writeManifestOnSynth(registry: IOAuthRegistry, manifest: () => RegistryManifest): void {
   addCustomSynthesis(registry, {
     onSynthesize: (session) => {
       const stack = TerraformStack.of(registry);
       const dir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
       mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, manifestFileName(registry.node.id)), `${JSON.stringify(registry.manifest(), null, 2)}\n`);
+      writeFileSync(path.join(dir, manifestFileName(registry.node.id)), `${JSON.stringify(manifest(), null, 2)}\n`);
     },
   });
 }
