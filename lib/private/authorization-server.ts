@@ -11,7 +11,7 @@ import { authorizationServerConfig, authorizationServerEnvironment } from '../..
 import { SIGN_IN_CALLBACK_BUDGET_MS } from '../../lambdas/shared/defaults';
 import { ENV, secretNames } from '../../lambdas/shared/names';
 import { IAM_SERVER_ROUTES, SERVER_ROUTES, type ServerRoute } from '../../lambdas/shared/routes';
-import type { OAuthRegistry } from '../oauth-registry';
+import type { IOAuthRegistry } from '../registry-interface';
 import { PACKAGE_ROOT } from './bundle';
 import { routeToFunction } from './function-routes';
 import { RegistryFunction } from './registry-function';
@@ -47,7 +47,7 @@ const UNRESOLVED_VALUE_BYTES = 128;
 
 export interface AuthorizationServerProps {
   /** The registry, its API, table, key and signing key already created. */
-  readonly registry: OAuthRegistry;
+  readonly registry: IOAuthRegistry;
   /** The signing key and client secrets the server reads (the rotation function rotates the same ones). */
   readonly secretResources: readonly string[];
   readonly tags?: Readonly<Record<string, string>>;
@@ -67,7 +67,7 @@ export class AuthorizationServerParts {
   public readonly issuerReadiness: readonly ITerraformDependable[];
   /** The server's Lambda integration (MCP servers' RFC 9728 documents are served through it too). */
   public readonly integration: Apigatewayv2Integration;
-  private readonly registry: OAuthRegistry;
+  private readonly registry: IOAuthRegistry;
 
   constructor(scope: Construct, props: AuthorizationServerProps) {
     const { registry, tags } = props;
@@ -94,7 +94,7 @@ export class AuthorizationServerParts {
       logRetentionDays: registry.logRetentionDays,
       tags,
       // Its JWKS reads the public ring the bootstrap publishes: new code (an upgrade) deploys once the ring is there.
-      dependsOn: [registry._rotator.bootstrap.invocation],
+      dependsOn: [registry.secretRotator.bootstrap.invocation],
       environment: this.environment(),
       statements: [
         {
@@ -108,14 +108,14 @@ export class AuthorizationServerParts {
           tableArn: registry.table.arn,
           tableName: registry.table.name,
           keyArn: registry.kmsKey.arn,
-          viaService: registry._viaService('dynamodb'),
-          accountId: registry._accountId,
+          viaService: registry.viaService('dynamodb'),
+          accountId: registry.accountId,
         }),
         secretsKeyStatement({
           sid: 'DecryptOwnSecrets',
           keyArn: registry.kmsKey.arn,
           actions: ['kms:Decrypt'],
-          viaService: registry._viaService('secretsmanager'),
+          viaService: registry.viaService('secretsmanager'),
           secretArns: readableSecrets,
         }),
       ],

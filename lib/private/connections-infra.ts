@@ -10,7 +10,7 @@ import { connectionsEnvironment, connectionsSettings } from '../../lambdas/share
 import { BROKER_RENEWAL_BUDGET_MS } from '../../lambdas/shared/defaults';
 import { connectionsFunctionName, secretNames } from '../../lambdas/shared/names';
 import { CONNECTION_ROUTES, type ConnectionRoute } from '../../lambdas/shared/routes';
-import type { OAuthRegistry } from '../oauth-registry';
+import type { IOAuthRegistry } from '../registry-interface';
 import { PACKAGE_ROOT } from './bundle';
 import { routeToFunction } from './function-routes';
 import { RegistryFunction } from './registry-function';
@@ -41,7 +41,7 @@ export class ConnectionsInfra extends Construct {
   /** HS256 key of consent links, generated and rotated by the registry's rotation function. */
   public readonly linkKeySecret: SecretsmanagerSecret;
 
-  constructor(scope: Construct, id: string, props: { registry: OAuthRegistry }) {
+  constructor(scope: Construct, id: string, props: { registry: IOAuthRegistry }) {
     super(scope, id);
     const { registry } = props;
     const tags = Object.keys(registry.tags).length > 0 ? { ...registry.tags } : undefined;
@@ -52,7 +52,7 @@ export class ConnectionsInfra extends Construct {
       kmsKeyId: registry.kmsKey.arn,
       tags: registry.tags,
       kind: 'link-key',
-      rotator: registry._rotator,
+      rotator: registry.secretRotator,
       rotationDays: LINK_KEY_ROTATION_DAYS,
       recoveryWindowInDays: registry.recoveryWindowInDays,
     });
@@ -72,7 +72,7 @@ export class ConnectionsInfra extends Construct {
         sid: 'UseRegistryKeyForLinkKey',
         keyArn: registry.kmsKey.arn,
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        viaService: registry._viaService('secretsmanager'),
+        viaService: registry.viaService('secretsmanager'),
         secretArns: [this.linkKeySecret.arn],
       }),
     );
@@ -103,7 +103,7 @@ export class ConnectionsInfra extends Construct {
           sid: 'DecryptConnectionSecrets',
           keyArn: registry.kmsKey.arn,
           actions: ['kms:Decrypt'],
-          viaService: registry._viaService('secretsmanager'),
+          viaService: registry.viaService('secretsmanager'),
           secretArns: [registry.connectionSecretArnPattern],
         }),
         // Reads connections' registrations and its own state; writes its own state only (TABLE_READS, TABLE_WRITES).
@@ -112,11 +112,11 @@ export class ConnectionsInfra extends Construct {
           tableArn: registry.table.arn,
           tableName: registry.table.name,
           keyArn: registry.kmsKey.arn,
-          viaService: registry._viaService('dynamodb'),
-          accountId: registry._accountId,
+          viaService: registry.viaService('dynamodb'),
+          accountId: registry.accountId,
         }),
         tokenSetCipherStatement(registry.kmsKey.arn),
-        { sid: 'PublishHealthEvents', actions: ['events:PutEvents'], resources: [registry._regionalArn('events', 'event-bus/default')] },
+        { sid: 'PublishHealthEvents', actions: ['events:PutEvents'], resources: [registry.regionalArn('events', 'event-bus/default')] },
       ],
     });
 
