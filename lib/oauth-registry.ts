@@ -38,7 +38,7 @@ import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
 import { customDomainDnsSteps, registryProblems, registryWarningsAspect } from './private/registry-checks';
 import type { RegistryFunction } from './private/registry-function';
 import { registryManifest, writeManifestOnSynth } from './private/registry-manifest';
-import { registrySettings } from './private/registry-settings';
+import { registrySettings, type RegistrySettings } from './private/registry-settings';
 import { RegistryStorage } from './private/registry-storage';
 import { resolveTokens } from './private/resolve';
 import type { SecretRotator } from './private/rotated-secret';
@@ -96,6 +96,8 @@ export class OAuthRegistry extends Construct implements IOAuthRegistry {
   public readonly alarms?: RegistryAlarms;
 
   private readonly props: OAuthRegistryProps;
+  /** The props, validated and with their defaults. */
+  private readonly settings: RegistrySettings;
   private readonly key: KmsKey;
   private readonly registrations: DynamodbTable;
   private readonly issuerUrl: string;
@@ -120,6 +122,7 @@ export class OAuthRegistry extends Construct implements IOAuthRegistry {
     super(scope, id);
     this.props = props;
     const settings = registrySettings(id, props);
+    this.settings = settings;
     this.namePrefix = settings.namePrefix;
     this.accessTokenTtlSecs = settings.accessTokenTtlSecs;
     this.signingKeyRotationDays = settings.signingKeyRotationDays;
@@ -407,7 +410,7 @@ export class OAuthRegistry extends Construct implements IOAuthRegistry {
 
   /** Everything this registry declares, without secrets (also written next to the synthesized stack). */
   public manifest(): RegistryManifest {
-    return registryManifest(this, this.props.audience);
+    return registryManifest(this, this.settings);
   }
 
   /** Every external client declared on this registry. */

@@ -71,6 +71,12 @@ export interface OAuthRegistryProps {
    * unless it names its own (`addRoute(key, { audiences })`). @default the issuer
    */
   readonly audience?: string;
+  /**
+   * Where developers of external clients read how to use this registry (scopes, routes, how to get credentials): an
+   * `https` URL published as `service_documentation` in the discovery documents (RFC 8414 §2), so a partner or an
+   * agent that finds the issuer finds the docs. @default none
+   */
+  readonly serviceDocumentation?: string;
   /** Serve the issuer on your own domain. @default none: the issuer is the HTTP API's `execute-api` endpoint */
   readonly customDomain?: CustomDomainProps;
   /** Retention of every log group of the registry, in days (a value CloudWatch allows). @default 30 */

@@ -55,6 +55,7 @@ const registry = new OAuthRegistry(stack, 'Registry', {
   signingKeyRotationDays: 14,
   clientSecretOverlapHours: 12,
   audience: 'https://api.example.com',
+  serviceDocumentation: 'https://docs.example.com/oauth',
   customDomain: {
     domainName: 'auth.example.com',
     certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',

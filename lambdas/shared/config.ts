@@ -43,6 +43,8 @@ export interface AuthorizationServerConfig {
   readonly clientIdMetadataDocuments?: ClientIdMetadataDocumentsSettings;
   /** Dynamic client registration (RFC 7591) is open (opt-in). @default not */
   readonly dynamicClientRegistration?: DynamicClientRegistrationSettings;
+  /** Where developers read how to use the registry: discovery's `service_documentation` (RFC 8414 §2). @default none */
+  readonly serviceDocumentation?: string;
 }
 
 /** What the authorization server's manifest projection reads. */
@@ -57,6 +59,7 @@ type ServerManifest = Pick<
   | 'userAuthentication'
   | 'dynamicClientRegistration'
   | 'clientIdMetadataDocuments'
+  | 'serviceDocumentation'
 >;
 
 /** The authorization server's config for `manifest`, served at `issuer`: what AWS and local mode both run with. */
@@ -76,6 +79,7 @@ export function authorizationServerConfig(manifest: ServerManifest, issuer: stri
     ...(manifest.dynamicClientRegistration ? { dynamicClientRegistration: manifest.dynamicClientRegistration } : {}),
     ...(manifest.clientIdMetadataDocuments ? { clientIdMetadataDocuments: manifest.clientIdMetadataDocuments } : {}),
     ...(manifest.userAuthentication ? { userAuthentication: manifest.userAuthentication } : {}),
+    ...(manifest.serviceDocumentation ? { serviceDocumentation: manifest.serviceDocumentation } : {}),
   };
 }
 
@@ -150,6 +154,7 @@ const AUTHORIZATION_SERVER_ENV: EnvTable<AuthorizationServerEnvironment> = {
   dynamicClientRegistration: json(ENV.DYNAMIC_CLIENT_REGISTRATION),
   clientIdMetadataDocuments: json(ENV.CLIENT_ID_METADATA_DOCUMENTS),
   userAuthentication: userAuthenticationField,
+  serviceDocumentation: text(ENV.SERVICE_DOCUMENTATION),
   allowPrivateNetwork: NOT_IN_ENV,
 };
 

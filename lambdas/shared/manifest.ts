@@ -143,6 +143,8 @@ export interface RegistryManifest extends ManifestDataRoutes {
   readonly userAuthentication?: UserAuthenticationRegistration;
   /** Origins (`scheme://host[:port]`) browser apps may call the API from (CORS, API-wide). Absent: none. */
   readonly corsAllowedOrigins?: readonly string[];
+  /** Where developers read how to use the registry (RFC 8414 `service_documentation`). Absent: not published. */
+  readonly serviceDocumentation?: string;
 }
 
 /** Grants we use at a third-party provider's token endpoint (`jwt_bearer`: RFC 7523 §2.1, our key signs the assertion). */

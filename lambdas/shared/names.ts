@@ -55,6 +55,8 @@ export const ENV = {
   CLIENT_ID_METADATA_DOCUMENTS: 'OAUTH_CLIENT_ID_METADATA_DOCUMENTS',
   /** JSON `DynamicClientRegistrationSettings`: `POST /oauth2/register` is open. Unset: it is not. */
   DYNAMIC_CLIENT_REGISTRATION: 'OAUTH_DYNAMIC_CLIENT_REGISTRATION',
+  /** The URL discovery publishes as `service_documentation` (the registry's `serviceDocumentation`). Unset: none. */
+  SERVICE_DOCUMENTATION: 'OAUTH_SERVICE_DOCUMENTATION',
   /** Local mode only: base URL of the local registry, where `getConnectionToken` asks for tokens instead. */
   CONNECTIONS_LOCAL_URL: 'OAUTH_CONNECTIONS_LOCAL_URL',
 } as const;

@@ -9,10 +9,15 @@ import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { manifestFileName, type ClientRegistration, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
 import { secretNames } from '../../lambdas/shared/names';
 import type { IOAuthRegistry } from '../registry-interface';
+import type { RegistrySettings } from './registry-settings';
 import { resolveTokens } from './resolve';
 
-/** The manifest of `registry`, whose `audience` prop is `audience`; tokens are resolved to literals. */
-export function registryManifest(registry: IOAuthRegistry, audience: string | undefined): RegistryManifest {
+/** The manifest of `registry`, whose validated props are `settings`; tokens are resolved to literals. */
+export function registryManifest(
+  registry: IOAuthRegistry,
+  settings: Pick<RegistrySettings, 'audience' | 'serviceDocumentation'>,
+): RegistryManifest {
+  const { audience } = settings;
   const literal = (value: string): string => (Token.isUnresolved(value) ? String(resolveTokens(registry, value)) : value);
   const { namePrefix, userAuthentication, connections } = registry;
   return {
@@ -58,6 +63,7 @@ export function registryManifest(registry: IOAuthRegistry, audience: string | un
         }
       : {}),
     ...(registry.corsAllowedOrigins.length > 0 ? { corsAllowedOrigins: [...registry.corsAllowedOrigins] } : {}),
+    ...(settings.serviceDocumentation !== undefined ? { serviceDocumentation: settings.serviceDocumentation } : {}),
   };
 }
 

@@ -5,7 +5,7 @@ import { Token } from 'cdktf';
 import { originProblem } from '../../lambdas/shared/cors';
 import { ACCESS_TOKEN_TTL_SECS, CLIENT_SECRET_OVERLAP_HOURS, SIGNING_KEY_ROTATION_DAYS } from '../../lambdas/shared/defaults';
 import type { OAuthRegistryProps } from '../registry-options';
-import { toKebab, validateIntRange, validateLogRetentionDays, validateNamePrefix } from './validate';
+import { toKebab, validateIntRange, validateLogRetentionDays, validateNamePrefix, validateUrl } from './validate';
 
 export interface RegistrySettings {
   readonly namePrefix: string;
@@ -22,6 +22,10 @@ export interface RegistrySettings {
   readonly pointInTimeRecovery: boolean;
   /** Origins allowed to call the API from browser scripts (CORS); empty: none. */
   readonly corsAllowedOrigins: readonly string[];
+  /** The registry's own audience (`audience`); undefined: the issuer. */
+  readonly audience?: string;
+  /** Where developers read how to use the registry (discovery's `service_documentation`). */
+  readonly serviceDocumentation?: string;
 }
 
 /** Secrets Manager's own default recovery window, in days. */
@@ -80,7 +84,17 @@ export function registrySettings(id: string, props: OAuthRegistryProps): Registr
     deletionProtection: props.deletionProtection ?? true,
     pointInTimeRecovery: props.pointInTimeRecovery ?? true,
     corsAllowedOrigins: corsOrigins(props.corsAllowedOrigins),
+    ...(props.audience !== undefined ? { audience: props.audience } : {}),
+    ...(props.serviceDocumentation !== undefined
+      ? { serviceDocumentation: validateLiteralUrl('serviceDocumentation', props.serviceDocumentation) }
+      : {}),
   };
+}
+
+/** A URL known at synth (it is published as is), https with no fragment. */
+function validateLiteralUrl(what: string, value: string): string {
+  if (Token.isUnresolved(value)) throw new Error(`${what} must be a literal URL known at synth time, got a token`);
+  return validateUrl(what, value, { allowFragment: false });
 }
 
 /** The CORS origins, each a literal origin (`originProblem`), without duplicates. */

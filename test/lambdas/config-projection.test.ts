@@ -59,7 +59,13 @@ describe('one projection: the environment the constructs write decodes to the ma
       assert.match(signingKeySecretId, /^\$\{aws_secretsmanager_secret\..*\.name\}$/);
       const { signingKeySecretId: _name, ...projected } = authorizationServerConfig(manifest, env[ENV.ISSUER]);
       assert.deepEqual(decoded, projected, manifest.namePrefix);
+      // A setting the projection dropped would be dropped on both sides: check it against the manifest too.
+      assert.equal(decoded.serviceDocumentation, manifest.serviceDocumentation);
     }
+    assert.ok(
+      checked.some((m) => m.serviceDocumentation),
+      'a registry publishing its documentation',
+    );
   });
 
   it('the rotation function: the key schedule', () => {

@@ -65,6 +65,14 @@ describe('discovery', () => {
     assert.equal(header(as, 'cache-control'), 'public, max-age=300');
   });
 
+  it("publishes the registry's serviceDocumentation as RFC 8414 service_documentation, at both paths", async () => {
+    const documented = await createHarness({ config: { serviceDocumentation: 'https://docs.example.com/oauth' } });
+    for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+      const body = jsonBody<Record<string, unknown>>(await documented.server.handle(apiEvent({ path })));
+      assert.equal(body.service_documentation, 'https://docs.example.com/oauth', path);
+    }
+  });
+
   it('is accepted by oauth4webapi discovery processing', async () => {
     const result = structured(await h.server.handle(apiEvent({ path: '/.well-known/oauth-authorization-server' })));
     const response = new Response(result.body, { status: result.statusCode, headers: result.headers as Record<string, string> });

@@ -129,3 +129,24 @@ describe('corsAllowedOrigins (synth)', () => {
     }
   });
 });
+
+describe('serviceDocumentation (synth)', () => {
+  it('reaches the authorization server through the manifest and its environment', () => {
+    const { stack, registry } = fixture({ serviceDocumentation: 'https://docs.example.com/oauth' });
+    assert.equal(registry.manifest().serviceDocumentation, 'https://docs.example.com/oauth');
+    const server = resource(synthJson(stack), 'aws_lambda_function', 'AuthorizationServer');
+    assert.equal(server.environment.variables[ENV.SERVICE_DOCUMENTATION], 'https://docs.example.com/oauth');
+  });
+
+  it('is absent unless declared', () => {
+    const { stack, registry } = fixture();
+    assert.equal(registry.manifest().serviceDocumentation, undefined);
+    const server = resource(synthJson(stack), 'aws_lambda_function', 'AuthorizationServer');
+    assert.equal(ENV.SERVICE_DOCUMENTATION in server.environment.variables, false);
+  });
+
+  it('refuses what is not an https URL known at synth', () => {
+    assert.throws(() => fixture({ serviceDocumentation: 'http://docs.example.com' }), /serviceDocumentation must be https.*got "http:/);
+    assert.throws(() => fixture({ serviceDocumentation: 'https://docs.example.com/#top' }), /serviceDocumentation .*fragment/);
+  });
+});

@@ -22,6 +22,7 @@ export function discoveryDocument(config: AuthorizationServerConfig): Record<str
     ...endpointAuthMetadata('revocation', authMethods(config)),
     introspection_endpoint: `${issuer}${routePath(SERVER_ROUTES.introspect)}`,
     ...endpointAuthMetadata('introspection', authMethods(config)),
+    ...(config.serviceDocumentation ? { service_documentation: config.serviceDocumentation } : {}),
   };
 }
 
