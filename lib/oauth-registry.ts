@@ -22,7 +22,7 @@ import { keySchedule } from '../lambdas/shared/config';
 import { type RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
 import { ENV } from '../lambdas/shared/names';
-import { REGISTRATION_ROUTE, SERVER_ROUTES, routePath } from '../lambdas/shared/routes';
+import { REGISTRATION_ROUTE, SERVER_ROUTES, serverUrl } from '../lambdas/shared/routes';
 import { DataRoute, type DataRouteOptions } from './data-route';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
 import { OUTSIDE_ROLE_POLICY_LIFECYCLE, grantTo, isGrantable, roleNameOf, type Grant, type Grantee } from './grant';
@@ -345,12 +345,12 @@ export class OAuthRegistry extends Construct implements IOAuthRegistry {
 
   /** Where clients get tokens (`POST`, client credentials). */
   public get tokenEndpoint(): string {
-    return `${this.issuerUrl}${routePath(SERVER_ROUTES.token)}`;
+    return serverUrl(this.issuerUrl, 'token');
   }
 
   /** Where resource servers find the public signing keys. */
   public get jwksUri(): string {
-    return `${this.issuerUrl}${routePath(SERVER_ROUTES.jwks)}`;
+    return serverUrl(this.issuerUrl, 'jwks');
   }
 
   /** Default `aud` of access tokens: the `audience` prop, else the issuer. */

@@ -11,7 +11,7 @@ import { createJsonLogger, type Logger } from '../shared/log';
 import { CLIENT_ID_PATTERN, type ClientRegistration } from '../shared/manifest';
 import { errorDescription } from '../shared/oauth-syntax';
 import type { Clock, Counters, RegistrationStore, SecretStore, StateStore } from '../shared/ports';
-import { REGISTRATION_ROUTE, SERVER_ROUTES, routePath } from '../shared/routes';
+import { REGISTRATION_ROUTE, SERVER_ROUTES, serverUrl } from '../shared/routes';
 import { createAccessTokenIssuer } from './access-token';
 import { createClientAssertionVerifier } from './client-assertion';
 import { CLIENT_AUTH_FAILED, createClientAuthenticator } from './client-auth';
@@ -96,7 +96,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
   const assertions = createAssertionVerifier({
     state: deps.state,
     clock,
-    audiences: [`${config.issuer}${routePath(SERVER_ROUTES.token)}`, config.issuer],
+    audiences: [serverUrl(config.issuer, 'token'), config.issuer],
     log,
     allowPrivateNetwork: config.allowPrivateNetwork === true,
   });
@@ -127,7 +127,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
       ? {
           upstream: createUpstreamLogin({
             registration: config.userAuthentication,
-            redirectUri: `${issuer}${routePath(SERVER_ROUTES.callback)}`,
+            redirectUri: serverUrl(issuer, 'callback'),
             secrets,
             clock,
             ttlMs,

@@ -6,7 +6,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { RouteHandler } from '../../shared/http';
 import { errorPage, redirect } from '../../shared/pages';
-import { routePath, SERVER_ROUTES } from '../../shared/routes';
+import { serverUrl } from '../../shared/routes';
 import { UpstreamLoginError, UpstreamSecretMissingError } from '../upstream';
 import {
   browserBound,
@@ -102,7 +102,7 @@ async function afterSignIn(
     { stage: 'consent', sub: pending.sub },
     { kind: 'equals', attribute: 'stage', value: 'exchanging' },
   );
-  const consent = new URL(`${deps.issuer}${routePath(SERVER_ROUTES.consent)}`);
+  const consent = new URL(serverUrl(deps.issuer, 'consent'));
   consent.searchParams.set('request', id);
   return redirect(consent.href, undefined, 303);
 }

@@ -8,7 +8,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { OAuthError } from '../../shared/errors';
 import { decodeBody, mediaType, type RouteHandler } from '../../shared/http';
 import { errorPage, escapeHtml, htmlPage } from '../../shared/pages';
-import { routePath, SERVER_ROUTES } from '../../shared/routes';
+import { serverUrl } from '../../shared/routes';
 import { isClientIdUrl } from '../client-metadata-documents';
 import {
   bindingCookieName,
@@ -60,7 +60,7 @@ export function createConsentPage(deps: AuthorizationFlowDeps): RouteHandler {
       // The name is the client's own claim (a metadata document says what it likes): where the code goes is not.
       `<p>After you decide, you are sent to <strong>${escapeHtml(new URL(pending.redirectUri).host)}</strong>.</p>` +
       (isClientIdUrl(client.clientId) ? `<p>The app describes itself at <code>${escapeHtml(client.clientId)}</code>.</p>` : '') +
-      `<form method="post" action="${escapeHtml(`${deps.issuer}${routePath(SERVER_ROUTES.consentDecision)}`)}">` +
+      `<form method="post" action="${escapeHtml(serverUrl(deps.issuer, 'consentDecision'))}">` +
       `<input type="hidden" name="request" value="${escapeHtml(id)}">` +
       `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">` +
       `<button type="submit" name="decision" value="approve">Allow</button>` +

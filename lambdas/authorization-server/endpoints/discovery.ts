@@ -2,7 +2,7 @@
 import type { AuthorizationServerConfig } from '../../shared/config';
 import { publicJsonResponse, type RouteHandler } from '../../shared/http';
 import { ASSERTION_SIGNING_ALGORITHMS, SUPPORTED_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../../shared/manifest';
-import { REGISTRATION_ROUTE, SERVER_ROUTES, routePath } from '../../shared/routes';
+import { REGISTRATION_ROUTE, routePath, serverUrl } from '../../shared/routes';
 
 /** Metadata changes only with a deployment, so shared caches may keep it for five minutes. */
 export const DISCOVERY_MAX_AGE_SECS = 300;
@@ -12,15 +12,15 @@ export function discoveryDocument(config: AuthorizationServerConfig): Record<str
   const { issuer } = config;
   return {
     issuer,
-    token_endpoint: `${issuer}${routePath(SERVER_ROUTES.token)}`,
-    jwks_uri: `${issuer}${routePath(SERVER_ROUTES.jwks)}`,
+    token_endpoint: serverUrl(issuer, 'token'),
+    jwks_uri: serverUrl(issuer, 'jwks'),
     scopes_supported: [...config.scopesSupported],
     ...userDelegationMetadata(config),
     grant_types_supported: grantTypes(config),
     ...tokenEndpointAuthMetadata(authMethods(config)),
-    revocation_endpoint: `${issuer}${routePath(SERVER_ROUTES.revoke)}`,
+    revocation_endpoint: serverUrl(issuer, 'revoke'),
     ...endpointAuthMetadata('revocation', authMethods(config)),
-    introspection_endpoint: `${issuer}${routePath(SERVER_ROUTES.introspect)}`,
+    introspection_endpoint: serverUrl(issuer, 'introspect'),
     ...endpointAuthMetadata('introspection', authMethods(config)),
     ...(config.serviceDocumentation ? { service_documentation: config.serviceDocumentation } : {}),
   };
@@ -49,7 +49,7 @@ function authMethods(config: AuthorizationServerConfig): string[] {
 function userDelegationMetadata(config: AuthorizationServerConfig): Record<string, unknown> {
   if (!config.userAuthentication) return { response_types_supported: [] };
   return {
-    authorization_endpoint: `${config.issuer}${routePath(SERVER_ROUTES.authorize)}`,
+    authorization_endpoint: serverUrl(config.issuer, 'authorize'),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     code_challenge_methods_supported: ['S256'],
