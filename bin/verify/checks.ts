@@ -23,7 +23,8 @@ import {
 } from '../../lambdas/shared/manifest-queries';
 import { PRIVATE_JWK_MEMBERS } from '../../lambdas/shared/oauth-syntax';
 import { SERVER_ROUTES, connectionPath, routePath } from '../../lambdas/shared/routes';
-import { table, type ConnectionHealthRow } from '../commands/operator-report';
+import type { ConnectionHealthRow } from '../shared/connection-health';
+import { table } from '../shared/text-table';
 
 export type VerifyResult = 'ok' | 'fail' | 'warn' | 'skip';
 
