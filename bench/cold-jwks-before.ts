@@ -9,7 +9,7 @@ import { importSigningKey } from '../lambdas/authorization-server/signing-keys';
 import { AwsRegistrationStore } from '../lambdas/shared/adapters/aws-registration-store';
 import { AwsSecretStore } from '../lambdas/shared/adapters/aws-secret-store';
 import { AwsStateStore } from '../lambdas/shared/adapters/aws-state-store';
-import { ENV, configFromEnv, requiredEnv } from '../lambdas/shared/config';
+import { authorizationServerFromEnv } from '../lambdas/shared/config';
 import { publicJsonResponse } from '../lambdas/shared/http';
 import { loadKeyRing, publicationOrder } from '../lambdas/shared/key-schedule';
 import { publicJwkOf } from '../lambdas/shared/public-key-ring';
@@ -17,8 +17,7 @@ import { publicJwkOf } from '../lambdas/shared/public-key-ring';
 export { handler } from '../lambdas/authorization-server/index';
 
 export async function privateRingJwks(): Promise<ReturnType<typeof publicJsonResponse>> {
-  const tableName = requiredEnv(ENV.TABLE_NAME);
-  const config = configFromEnv();
+  const { tableName, ...config } = authorizationServerFromEnv();
   const secrets = new AwsSecretStore();
   createAuthorizationServer({
     config,

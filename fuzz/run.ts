@@ -22,7 +22,8 @@ export function formatReport(report: FuzzReport): string {
     `  ${mark(report.hangs === 0)} 0 hangs (${HANG_FACTOR}x baseline, >= 2 s) ${report.hangs}`,
     `  ${mark(report.dropped === 0)} 0 dropped connections      ${report.dropped}`,
     `  ${mark(report.leaks === 0)} 0 leaks (stack, secret, token) ${report.leaks}`,
-    `  ${mark(growth < RSS_FLAT_MB)} RSS flat after warm-up      ${report.rssAfterWarmupMb} MB → ${report.rssEndMb} MB (${growth >= 0 ? '+' : ''}${growth} MB)`,
+    `  ${mark(growth < RSS_FLAT_MB)} RSS flat after warm-up      ${report.rssAfterWarmupMb} MB → ${report.rssEndMb} MB ` +
+      `(${growth >= 0 ? '+' : ''}${growth} MB)`,
   ];
   for (const f of report.findings) lines.push(`  ${f.what}${f.status ? ` ${f.status}` : ''}: ${f.request}\n      → ${f.detail}`);
   return `${lines.join('\n')}\n`;

@@ -13,10 +13,11 @@ import { Construct } from 'constructs';
 import { DATA_TARGETS, type DataRouteRegistration, type DataTargetKind } from '../lambdas/shared/data-routes';
 import { routePath } from '../lambdas/shared/routes';
 import type { ScopeLike } from './client-options';
-import type { OAuthRegistry } from './oauth-registry';
-import { policyDocument, ROLE_NAME_PREFIX_MAX } from './private/registry-function';
+import { policyDocument } from './private/policy-document';
+import { ROLE_NAME_PREFIX_MAX } from './private/registry-function';
 import { parseAuthorizedRouteKey, requireCallableRoute, routeScopes, vacantRouteScope, validateAudiences } from './private/route-checks';
 import { fitName, toKebab } from './private/validate';
+import type { IOAuthRegistry } from './registry-interface';
 
 /** An SQS queue to send to (an `SqsQueue`, or any `{ arn, url }`). */
 export interface IDataQueue {
@@ -108,7 +109,7 @@ export class DataTarget {
     return new DataTarget(
       'eventBus',
       (_route, registry) => ({
-        resourceArn: bus?.arn ?? registry._regionalArn('events', 'event-bus/default'),
+        resourceArn: bus?.arn ?? registry.regionalArn('events', 'event-bus/default'),
         requestParameters: {
           EventBusName: bus?.name ?? 'default',
           Source: options.source,
@@ -144,12 +145,12 @@ export class DataTarget {
   private constructor(
     /** What kind of target this is. */
     public readonly kind: DataTargetKind,
-    private readonly bindTo: (route: Construct, registry: OAuthRegistry) => BoundDataTarget,
+    private readonly bindTo: (route: Construct, registry: IOAuthRegistry) => BoundDataTarget,
     private readonly event?: DataEventOptions,
   ) {}
 
   /** @internal The target's resources (a created queue) under `route`, and what the integration needs. */
-  public _bind(route: Construct, registry: OAuthRegistry): BoundDataTarget {
+  public _bind(route: Construct, registry: IOAuthRegistry): BoundDataTarget {
     return this.bindTo(route, registry);
   }
 
@@ -170,7 +171,7 @@ export interface DataRouteOptions {
 }
 
 export interface DataRouteProps extends DataRouteOptions {
-  readonly registry: OAuthRegistry;
+  readonly registry: IOAuthRegistry;
   /** API Gateway route key `POST /path`, e.g. `POST /v1/incidents`. */
   readonly routeKey: string;
 }
@@ -225,7 +226,7 @@ export class DataRoute extends Construct {
             Effect: 'Allow',
             Principal: { Service: 'apigateway.amazonaws.com' },
             Action: 'sts:AssumeRole',
-            Condition: { StringEquals: { 'aws:SourceAccount': registry._accountId } },
+            Condition: { StringEquals: { 'aws:SourceAccount': registry.accountId } },
           },
         ],
       }),
@@ -253,12 +254,12 @@ export class DataRoute extends Construct {
       authorizerId: registry.authorizerFor(audiences).id,
       authorizationScopes: scopes,
     });
-    registry._output(this, 'Url', `data-route-${id}-url`, `${registry.issuer}${routePath(props.routeKey)}`, `URL of ${props.routeKey}`);
+    registry.addOutput(this, 'Url', `data-route-${id}-url`, `${registry.issuer}${routePath(props.routeKey)}`, `URL of ${props.routeKey}`);
     if (this.queue) {
-      registry._output(this, 'QueueUrl', `data-route-${id}-queue-url`, this.queue.url, `Queue receiving ${props.routeKey}`);
+      registry.addOutput(this, 'QueueUrl', `data-route-${id}-queue-url`, this.queue.url, `Queue receiving ${props.routeKey}`);
     }
     requireCallableRoute(this, registry, where, scopes, audiences);
-    registry._registerDataRoute(this);
+    registry.registerDataRoute(this);
   }
 }
 
@@ -267,7 +268,7 @@ export class DataRoute extends Construct {
  * integration role keeps exactly one action (`sqs:SendMessage`, no `kms:GenerateDataKey`) and every consumer reads
  * without a key grant; SQS encrypts at rest either way. Poison messages move to a dead-letter queue after 5 receives.
  */
-function createdQueue(route: Construct, registry: OAuthRegistry): { queue: SqsQueue; deadLetterQueue: SqsQueue } {
+function createdQueue(route: Construct, registry: IOAuthRegistry): { queue: SqsQueue; deadLetterQueue: SqsQueue } {
   const name = fitName(`${registry.namePrefix}-${toKebab(route.node.id)}`, 76);
   const tags = Object.keys(registry.tags).length > 0 ? { ...registry.tags } : undefined;
   const deadLetterQueue = new SqsQueue(route, 'DeadLetterQueue', {

@@ -18,7 +18,6 @@ import {
 } from '../lambdas/shared/manifest';
 import { secretNames } from '../lambdas/shared/names';
 import { ClientAuth, GrantType, scopeName, type JwtBearerOptions, type ScopeLike } from './client-options';
-import type { OAuthRegistry } from './oauth-registry';
 import { registrationItem } from './private/registration-item';
 import { rotatedSecret } from './private/rotated-secret';
 import { vacantScope } from './private/unique-child';
@@ -32,6 +31,7 @@ import {
   validateScope,
   validateUrl,
 } from './private/validate';
+import type { IOAuthRegistry } from './registry-interface';
 
 /** What you declare about an external client (`registry.addExternalClient(id, options)`). */
 export interface ExternalClientOptions {
@@ -97,7 +97,7 @@ export interface ExternalClientOptions {
 
 export interface ExternalClientProps extends ExternalClientOptions {
   /** The registry issuing this client's tokens. */
-  readonly registry: OAuthRegistry;
+  readonly registry: IOAuthRegistry;
 }
 
 /**
@@ -204,17 +204,17 @@ export class ExternalClient extends Construct {
         tags: registry.tags,
         kind: 'client-secret',
         extraTags: { [CLIENT_ID_TAG]: this.clientId },
-        rotator: registry._rotator,
+        rotator: registry.secretRotator,
         rotationDays: secretRotationDays,
         recoveryWindowInDays: registry.recoveryWindowInDays,
       });
     }
-    registry._output(this, 'ClientId', `client-${id}-id`, this.clientId, `Client id of external client ${id}`);
+    registry.addOutput(this, 'ClientId', `client-${id}-id`, this.clientId, `Client id of external client ${id}`);
     // A client is registered (and active) only once its secret has a first value: on the apply that adds it, the
     // bootstrap runs again first.
-    const afterBootstrap = this.secret ? [registry._rotator.bootstrap.invocation] : [];
+    const afterBootstrap = this.secret ? [registry.secretRotator.bootstrap.invocation] : [];
     this.item = registrationItem(this, registry.table, clientItemKey(this.clientId), this.registration, afterBootstrap);
-    registry._registerClient(this);
+    registry.registerClient(this);
   }
 
   /** ARN of the secret holding this client's credentials; undefined for a client without a shared secret. */

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { policyDocument, type PolicyStatement } from './private/registry-function';
+import { policyDocument, type PolicyStatement } from './private/policy-document';
 
-export type { PolicyStatement } from './private/registry-function';
+export type { PolicyStatement } from './private/policy-document';
 
 /** Where a grant's statement goes: a role, and (for functions we deploy) their environment. */
 export interface IGrantPrincipal {

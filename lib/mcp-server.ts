@@ -10,12 +10,12 @@ import { mcpServerUrl, protectedResourceMetadataPath } from '../lambdas/shared/m
 import { RESERVED_PATH_PREFIXES } from '../lambdas/shared/routes';
 import type { ScopeLike } from './client-options';
 import type { IGrantable, IGrantPrincipal } from './grant';
-import type { OAuthRegistry } from './oauth-registry';
 import { routeToFunction } from './private/function-routes';
 import type { RegistryFunction } from './private/registry-function';
 import { routeScopes } from './private/route-checks';
 import { vacantScope } from './private/unique-child';
 import { handlerFunction, validateHandler, type RouteHandlerProps } from './protected-route';
+import type { IOAuthRegistry } from './registry-interface';
 
 /** The methods of the Streamable HTTP transport: POST (messages), GET (a server stream), DELETE (end a session). */
 export const MCP_METHODS = ['POST', 'GET', 'DELETE'] as const;
@@ -33,7 +33,7 @@ export interface McpServerOptions {
 }
 
 export interface McpServerProps extends McpServerOptions {
-  readonly registry: OAuthRegistry;
+  readonly registry: IOAuthRegistry;
 }
 
 /** One segment: letters, digits, `-`, `_`, `.` (not a dot segment); no parameters, no trailing slash. */
@@ -108,11 +108,11 @@ export class McpServer extends Construct implements IGrantable {
     const metadataRoute = new Apigatewayv2Route(this, 'MetadataRoute', {
       apiId: registry.api.id,
       routeKey: `GET ${protectedResourceMetadataPath({ path: serverPath })}`,
-      target: `integrations/${registry._serverIntegration.id}`,
+      target: `integrations/${registry.serverIntegration.id}`,
     });
     this.routes = [...routes, metadataRoute];
-    registry._output(this, 'Url', `mcp-${id}-url`, this.url, `URL of MCP server ${id}`);
-    registry._registerMcpServer(this);
+    registry.addOutput(this, 'Url', `mcp-${id}-url`, this.url, `URL of MCP server ${id}`);
+    registry.registerMcpServer(this);
   }
 
   /** Grants (`connection.grantTokenAccess(mcpServer)`…) go to the handler's role, inline policy and environment. */

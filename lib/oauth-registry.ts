@@ -4,6 +4,7 @@
  */
 import type { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
 import type { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-authorizer';
+import type { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
 import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import type { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
@@ -15,9 +16,9 @@ import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Aspects, TerraformStack, type ITerraformDependable, type TerraformOutput } from 'cdktf';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { ClientIdMetadataDocumentsSettings, DynamicClientRegistrationSettings } from '../lambdas/shared/client-registration-settings';
-import { longestAccessTokenTtlSecs } from '../lambdas/shared/key-schedule';
+import { keySchedule } from '../lambdas/shared/config';
 import { type RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
 import { ENV } from '../lambdas/shared/names';
@@ -32,9 +33,10 @@ import { ConnectionsInfra } from './private/connections-infra';
 import { registryDashboard } from './private/dashboard';
 import { destroyGuard } from './private/destroy-guard';
 import { addRegistryOutputs, outputName, registryOutput } from './private/outputs';
+import { policyDocument } from './private/policy-document';
 import { RegistryApiParts, registryAuthorizer } from './private/registry-api';
 import { customDomainDnsSteps, registryProblems, registryWarningsAspect } from './private/registry-checks';
-import { policyDocument, type RegistryFunction } from './private/registry-function';
+import type { RegistryFunction } from './private/registry-function';
 import { registryManifest, writeManifestOnSynth } from './private/registry-manifest';
 import { registrySettings } from './private/registry-settings';
 import { RegistryStorage } from './private/registry-storage';
@@ -44,6 +46,14 @@ import { RegistryRulesAspect } from './private/rules';
 import { SigningKeyParts } from './private/signing-key';
 import { parseRouteKey, shortHash, validatePublicHost } from './private/validate';
 import { ProtectedRoute, type ProtectedRouteOptions } from './protected-route';
+import type {
+  IDeclaredClient,
+  IDeclaredConnection,
+  IDeclaredDataRoute,
+  IDeclaredMcpServer,
+  IDeclaredRoute,
+  IOAuthRegistry,
+} from './registry-interface';
 import type { OAuthRegistryProps } from './registry-options';
 import { ThirdPartyConnection, type ThirdPartyConnectionOptions } from './third-party-connection';
 import type { UserAuthentication } from './user-authentication';
@@ -52,7 +62,7 @@ import type { UserAuthentication } from './user-authentication';
  * An OAuth 2.0 authorization server for external clients, in your AWS account: declare clients with
  * `addExternalClient`, protect routes with `addRoute`, deploy, hand each partner its client id and secret.
  */
-export class OAuthRegistry extends Construct {
+export class OAuthRegistry extends Construct implements IOAuthRegistry {
   /** Prefix of every named resource. */
   public readonly namePrefix: string;
   public readonly accessTokenTtlSecs: number;
@@ -150,16 +160,12 @@ export class OAuthRegistry extends Construct {
       logRetentionDays: this.logRetentionDays,
       rotationDays: this.signingKeyRotationDays,
       clientSecretArnPattern: this.clientSecretArnPattern,
-      secretsViaService: this._viaService('secretsmanager'),
+      secretsViaService: this.viaService('secretsmanager'),
       table: this.registrations,
-      dynamodbViaService: this._viaService('dynamodb'),
+      dynamodbViaService: this.viaService('dynamodb'),
       accountId: this.callerIdentity.accountId,
       recoveryWindowInDays: this.recoveryWindowInDays,
-      longestTokenTtlSecs: () =>
-        longestAccessTokenTtlSecs({
-          accessTokenTtlSecs: this.accessTokenTtlSecs,
-          clients: this.externalClients.map((c) => c.registration),
-        }),
+      keySchedule: () => keySchedule(this.manifest()),
     });
     this.signingKeySecret = signingKey.secret;
     this.rotationFunction = signingKey.rotationFunction;
@@ -167,7 +173,6 @@ export class OAuthRegistry extends Construct {
 
     this.server = new AuthorizationServerParts(this, {
       registry: this,
-      audience: props.audience,
       secretResources: [this.signingKeySecret.arn, this.clientSecretArnPattern],
       tags,
       recoveryWindowInDays: this.recoveryWindowInDays,
@@ -201,7 +206,7 @@ export class OAuthRegistry extends Construct {
       issuer: this.issuerUrl,
       apiId: this.api.id,
       stageName: this.stage.name,
-      alarmArnPattern: this._regionalArn('cloudwatch', `alarm:${this.namePrefix}-*`),
+      alarmArnPattern: this.regionalArn('cloudwatch', `alarm:${this.namePrefix}-*`),
       rotationFunction: this.rotationFunction,
       authorizationServer: this.authorizationServer,
       tags,
@@ -210,7 +215,7 @@ export class OAuthRegistry extends Construct {
     if (props.dashboard !== false) {
       registryDashboard(this, 'Dashboard', {
         ...watched,
-        region: this._regionName,
+        region: this.regionName,
         connectionsFunction: () => this.connectionsInfra?.function,
       });
     }
@@ -243,7 +248,7 @@ export class OAuthRegistry extends Construct {
           ]
         : [];
     Aspects.of(this).add(registryWarningsAspect(this, dnsSteps));
-    writeManifestOnSynth(this);
+    writeManifestOnSynth(this, () => this.manifest());
   }
 
   // --- Factories ---------------------------------------------------------------------------------------------------
@@ -266,7 +271,7 @@ export class OAuthRegistry extends Construct {
       resources: [`${this.api.executionArn}/*/${method}${routePathPart}`],
     };
     const environment = { [ENV.ISSUER]: this.issuerUrl };
-    const policyName = this._outsideRolePolicyName('introspection');
+    const policyName = this.outsideRolePolicyName('introspection');
     if (isGrantable(grantee)) return grantTo(this, grantee, statement, { idPrefix: 'IntrospectionGrant', policyName, environment });
     // A role gets its own policy, with the ids this method always gave them (no replacement on upgrade).
     const id = `IntrospectionGrant${this.introspectionGrants++ || ''}`;
@@ -362,41 +367,41 @@ export class OAuthRegistry extends Construct {
 
   /** ARN pattern covering every client secret of this registry (`<namePrefix>/clients/*`), never a bare `*`. */
   public get clientSecretArnPattern(): string {
-    return this._regionalArn('secretsmanager', `secret:${this.namePrefix}/clients/*`);
+    return this.regionalArn('secretsmanager', `secret:${this.namePrefix}/clients/*`);
   }
 
   /** ARN pattern covering every connection secret of this registry (`<namePrefix>/connections/*`). */
   public get connectionSecretArnPattern(): string {
-    return this._regionalArn('secretsmanager', `secret:${this.namePrefix}/connections/*`);
+    return this.regionalArn('secretsmanager', `secret:${this.namePrefix}/connections/*`);
   }
 
-  /** @internal The registry's region (known at plan time). */
-  public get _regionName(): string {
+  /** The registry's region (known at plan time). */
+  public get regionName(): string {
     return this.region.id;
   }
 
-  /** @internal `arn:<partition>:<service>:<region>:<account>:<resource>` in the registry's account and region. */
-  public _regionalArn(service: string, resource: string): string {
-    return `arn:${this.partition.partition}:${service}:${this._regionName}:${this.callerIdentity.accountId}:${resource}`;
+  /** `arn:<partition>:<service>:<region>:<account>:<resource>` in the registry's account and region. */
+  public regionalArn(service: string, resource: string): string {
+    return `arn:${this.partition.partition}:${service}:${this.regionName}:${this.callerIdentity.accountId}:${resource}`;
   }
 
-  /** @internal `<service>.<region>.<dns suffix>`: the `kms:ViaService` of a call `service` makes in the registry's region. */
-  public _viaService(service: string): string {
-    return `${service}.${this._regionName}.${this.partition.dnsSuffix}`;
+  /** `<service>.<region>.<dns suffix>`: the `kms:ViaService` of a call `service` makes in the registry's region. */
+  public viaService(service: string): string {
+    return `${service}.${this.regionName}.${this.partition.dnsSuffix}`;
   }
 
   /**
-   * @internal The name of the inline policy a grant puts on a role we do not deploy: `<namePrefix>-<region>-<purpose>`.
+   * The name of the inline policy a grant puts on a role we do not deploy: `<namePrefix>-<region>-<purpose>`.
    * Policy names are unique per role, and roles are global to the account: the name says which registry (its prefix,
    * unique in a region) in which region granted it, so two registries, or one stack applied in two regions, granting
    * to one role keep their own policies (at most 32 + 1 + 16 + 1 + 64 + 7 characters: IAM allows 128).
    */
-  public _outsideRolePolicyName(purpose: string): string {
-    return `${this.namePrefix}-${this._regionName}-${purpose}`;
+  public outsideRolePolicyName(purpose: string): string {
+    return `${this.namePrefix}-${this.regionName}-${purpose}`;
   }
 
-  /** @internal The registry's account id. */
-  public get _accountId(): string {
+  /** The registry's account id. */
+  public get accountId(): string {
     return this.callerIdentity.accountId;
   }
 
@@ -456,13 +461,13 @@ export class OAuthRegistry extends Construct {
     return this.mcpServerList;
   }
 
-  /** @internal Called by `McpServer`'s constructor. */
-  public _registerMcpServer(server: McpServer): void {
-    this.mcpServerList.push(server);
+  /** Records an MCP server (`McpServer`'s constructor calls this). */
+  public registerMcpServer(server: IDeclaredMcpServer): void {
+    this.mcpServerList.push(declaredAs(server, McpServer));
   }
 
-  /** @internal The authorization server's integration (MCP servers' RFC 9728 documents are its routes). */
-  public get _serverIntegration() {
+  /** The authorization server's integration (MCP servers' RFC 9728 documents are its routes). */
+  public get serverIntegration(): Apigatewayv2Integration {
     return this.server.integration;
   }
 
@@ -476,9 +481,9 @@ export class OAuthRegistry extends Construct {
     return scopesUsed(this.clients.map((c) => c.registration));
   }
 
-  /** @internal Called by `ExternalClient`'s constructor. */
-  public _registerClient(client: ExternalClient): void {
-    this.clients.push(client);
+  /** Records an external client (`ExternalClient`'s constructor calls this). */
+  public registerClient(client: IDeclaredClient): void {
+    this.clients.push(declaredAs(client, ExternalClient));
   }
 
   /** Every data route declared on this registry. */
@@ -486,14 +491,14 @@ export class OAuthRegistry extends Construct {
     return this.dataRouteList;
   }
 
-  /** @internal Called by `DataRoute`'s constructor. */
-  public _registerDataRoute(route: DataRoute): void {
-    this.dataRouteList.push(route);
+  /** Records a data route (`DataRoute`'s constructor calls this). */
+  public registerDataRoute(route: IDeclaredDataRoute): void {
+    this.dataRouteList.push(declaredAs(route, DataRoute));
   }
 
-  /** @internal Called by `ProtectedRoute`'s constructor. */
-  public _registerRoute(route: ProtectedRoute): void {
-    this.routes.push(route);
+  /** Records a protected route (`ProtectedRoute`'s constructor calls this). */
+  public registerRoute(route: IDeclaredRoute): void {
+    this.routes.push(declaredAs(route, ProtectedRoute));
   }
 
   /** Declares a connection to a third-party OAuth provider (we are its client): consent, tokens, broker, proxy. */
@@ -506,28 +511,28 @@ export class OAuthRegistry extends Construct {
     return this.connectionList;
   }
 
-  /** @internal Called by `ThirdPartyConnection`'s constructor; the first one creates the connections function. */
-  public _registerConnection(connection: ThirdPartyConnection): ConnectionsInfra {
-    this.connectionList.push(connection);
+  /** Records a connection (`ThirdPartyConnection`'s constructor calls this); the first creates the connections function. */
+  public registerConnection(connection: IDeclaredConnection): RegistryFunction {
+    this.connectionList.push(declaredAs(connection, ThirdPartyConnection));
     if (this.connectionsInfra === undefined) {
       this.connectionsInfra = new ConnectionsInfra(this, 'Connections', { registry: this });
       this.alarms?.watchConnections(this.connectionsInfra.function, () => this.connectionList.map((c) => c.connectionName));
     }
-    return this.connectionsInfra;
+    return this.connectionsInfra.function;
   }
 
-  /** @internal What generated secrets (client secrets, the link key) are rotated by. */
-  public get _rotator(): SecretRotator {
+  /** What generated secrets (client secrets, the link key) are rotated by. */
+  public get secretRotator(): SecretRotator {
     return this.rotator;
   }
 
-  // --- Internals ---------------------------------------------------------------------------------------------------
+  // --- For the parts declared on it (IOAuthRegistry): called by their constructors --------------------------------
 
   /**
-   * @internal A Terraform output named `<namePrefix>-<suffix>` (see `outputName`), whatever the construct path: the
-   * stable names scripts read with `terraform output`.
+   * A Terraform output named `<namePrefix>-<suffix>` (see `outputName`), whatever the construct path: the stable names
+   * scripts read with `terraform output`.
    */
-  public _output(scope: Construct, id: string, suffix: string, value: string, description: string): TerraformOutput {
+  public addOutput(scope: Construct, id: string, suffix: string, value: string, description: string): TerraformOutput {
     return registryOutput(scope, id, outputName(this.namePrefix, suffix), value, description);
   }
 }
@@ -537,4 +542,13 @@ export function routeIdOf(routeKey: string): string {
   const words = routeKey.split(/[^A-Za-z0-9]+/).filter(Boolean);
   const id = words.map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()).join('');
   return id || 'Route';
+}
+
+/**
+ * `part`, checked to be a `type`: a part's constructor registers it through `IOAuthRegistry`, and the registry lists
+ * each kind by its class (`externalClients` are `ExternalClient`s).
+ */
+function declaredAs<T>(part: IConstruct, type: abstract new (...args: never[]) => T): T {
+  if (!(part instanceof type)) throw new Error(`${part.node.path}: registered as ${type.name} but is not one`);
+  return part;
 }

@@ -9,13 +9,13 @@ import type { RouteRegistration } from '../lambdas/shared/manifest';
 import { routePath as pathOfRouteKey } from '../lambdas/shared/routes';
 import type { ScopeLike } from './client-options';
 import type { IGrantable, IGrantPrincipal } from './grant';
-import type { OAuthRegistry } from './oauth-registry';
 import { API_GATEWAY_TIMEOUT_SECS } from './private/connections-infra';
 import { entryExports } from './private/entry-exports';
 import { routeToFunction } from './private/function-routes';
 import { RegistryFunction, type LambdaArchitecture } from './private/registry-function';
 import { parseAuthorizedRouteKey, requireCallableRoute, routeScopes, vacantRouteScope, validateAudiences } from './private/route-checks';
 import { fitName, toKebab } from './private/validate';
+import type { IOAuthRegistry } from './registry-interface';
 
 /** Your Lambda handler for a protected route. */
 export interface RouteHandlerProps {
@@ -27,7 +27,8 @@ export interface RouteHandlerProps {
   readonly memorySizeMb?: number;
   /**
    * Timeout of the function, in seconds (1 to 30: API Gateway waits 30 s at most).
-   * @default 10; 30 once `connection.grantTokenAccess(route)` is called (a token renewal may take that long)
+   * @default 10; 29 once `connection.grantTokenAccess(route)` is called (`TOKEN_ACCESS_HANDLER_TIMEOUT_SECS`: a token
+   * renewal may take 26.25 s, and API Gateway's 30 s also counts its own time)
    */
   readonly timeoutSecs?: number;
   /** Extra environment variables. @default none */
@@ -53,7 +54,7 @@ export interface ProtectedRouteOptions {
 }
 
 export interface ProtectedRouteProps extends ProtectedRouteOptions {
-  readonly registry: OAuthRegistry;
+  readonly registry: IOAuthRegistry;
   /** API Gateway route key `METHOD /path`, e.g. `GET /v1/incidents/{id}`. */
   readonly routeKey: string;
 }
@@ -105,10 +106,10 @@ export class ProtectedRoute extends Construct implements IGrantable {
       sourceArn: `${registry.api.executionArn}/*/${method === 'ANY' ? '*' : method}${sourcePath}`,
     });
     this.route = routes[0]!;
-    registry._output(this, 'Url', `route-${id}-url`, `${registry.issuer}${pathOfRouteKey(props.routeKey)}`, `URL of ${props.routeKey}`);
+    registry.addOutput(this, 'Url', `route-${id}-url`, `${registry.issuer}${pathOfRouteKey(props.routeKey)}`, `URL of ${props.routeKey}`);
 
     requireCallableRoute(this, registry, where, scopes, audiences);
-    registry._registerRoute(this);
+    registry.registerRoute(this);
   }
 
   /** Grants (`connection.grantTokenAccess(route)`…) go to the handler's role, inline policy and environment. */
@@ -144,7 +145,7 @@ export function validateHandler(where: string, handler: RouteHandlerProps): stri
 /** The bundled function serving a route (or an MCP server) with the user's handler, named after construct `id`. */
 export function handlerFunction(
   scope: Construct,
-  registry: OAuthRegistry,
+  registry: IOAuthRegistry,
   id: string,
   handler: RouteHandlerProps,
   description: string,

@@ -23,12 +23,12 @@ import {
   type Provider,
 } from './connection-options';
 import { grantTo, type Grant, type Grantee } from './grant';
-import type { OAuthRegistry } from './oauth-registry';
-import { BROKER_RENEWAL_BUDGET_SECS, TOKEN_ACCESS_HANDLER_TIMEOUT_SECS, type ConnectionsInfra } from './private/connections-infra';
+import { BROKER_RENEWAL_BUDGET_SECS, TOKEN_ACCESS_HANDLER_TIMEOUT_SECS } from './private/connections-infra';
 import { registrationItem } from './private/registration-item';
 import type { RegistryFunction } from './private/registry-function';
 import { validateScope } from './private/validate';
 import { ProtectedRoute } from './protected-route';
+import type { IOAuthRegistry } from './registry-interface';
 
 /** What you declare about a connection (`registry.addConnection(id, options)`). */
 export interface ThirdPartyConnectionOptions {
@@ -56,7 +56,7 @@ export interface ThirdPartyConnectionOptions {
 }
 
 export interface ThirdPartyConnectionProps extends ThirdPartyConnectionOptions {
-  readonly registry: OAuthRegistry;
+  readonly registry: IOAuthRegistry;
 }
 
 /** Who may get a connection's tokens or use its proxy (kept for compatibility: any `Grantee`). */
@@ -104,8 +104,9 @@ export class ThirdPartyConnection extends Construct {
   public readonly brokerAlias: LambdaAlias;
   /** The registration item in the registry's table. */
   public readonly item: DynamodbTableItem;
-  private readonly infra: ConnectionsInfra;
-  private readonly registry: OAuthRegistry;
+  /** The function serving this connection (shared by all connections of the registry). */
+  public readonly connectionsFunction: RegistryFunction;
+  private readonly registry: IOAuthRegistry;
 
   constructor(scope: Construct, id: string, props: ThirdPartyConnectionProps) {
     super(scope, id);
@@ -189,23 +190,23 @@ export class ThirdPartyConnection extends Construct {
       // Write-only attributes exist from Terraform 1.11 on; an older one would fail on `secret_string_wo`.
       TerraformStack.of(this).addOverride('terraform.required_version', WRITE_ONLY_TERRAFORM_VERSION);
     }
-    this.infra = registry._registerConnection(this);
+    this.connectionsFunction = registry.registerConnection(this);
     this.item = registrationItem(this, registry.table, connectionItemKey(id), this.registration);
     this.brokerAlias = new LambdaAlias(this, 'BrokerAlias', {
       name: connectionAlias(id),
       description: `Token broker of connection ${id}: callers granted this alias get ${id}'s tokens only`,
-      functionName: this.infra.function.function.functionName,
+      functionName: this.connectionsFunction.function.functionName,
       functionVersion: '$LATEST',
     });
     if (grant.type === 'authorization_code') {
-      registry._output(
+      registry.addOutput(
         this,
         'ConsentUrl',
         `connection-${id}-consent-url`,
-        `${registry.issuer}/connections/${id}/connect?link=<signed link: oauth-registry connect ${id}>`,
+        `${registry.issuer}${connectionPath(id, 'connect')}?link=<signed link: oauth-registry connect ${id}>`,
         `Consent URL of connection ${id} (the link parameter comes from oauth-registry connect ${id})`,
       );
-      registry._output(
+      registry.addOutput(
         this,
         'RedirectUri',
         `connection-${id}-redirect-uri`,
@@ -215,19 +216,14 @@ export class ThirdPartyConnection extends Construct {
     }
   }
 
-  /** The function serving this connection (shared by all connections of the registry). */
-  public get connectionsFunction(): RegistryFunction {
-    return this.infra.function;
-  }
-
   /** The broker's function name (the registry's connections function), for code outside this stack. */
   public get brokerFunctionName(): string {
-    return this.infra.function.function.functionName;
+    return this.connectionsFunction.function.functionName;
   }
 
   /** The broker's function ARN. */
   public get brokerFunctionArn(): string {
-    return this.infra.function.function.arn;
+    return this.connectionsFunction.function.arn;
   }
 
   /** The ARN of this connection's broker alias: what `lambda:InvokeFunction` must allow to get its tokens. */
@@ -270,7 +266,7 @@ export class ThirdPartyConnection extends Construct {
       },
       {
         idPrefix: 'TokenAccess',
-        policyName: this.registry._outsideRolePolicyName(`${this.connectionName}-tokens`),
+        policyName: this.registry.outsideRolePolicyName(`${this.connectionName}-tokens`),
         environment: this.tokenAccessEnvironment,
       },
     );
@@ -291,11 +287,11 @@ export class ThirdPartyConnection extends Construct {
       {
         sid: `ProxyTo${this.connectionName.replace(/[^A-Za-z0-9]/g, '')}`,
         actions: ['execute-api:Invoke'],
-        resources: [`${this.registry.api.executionArn}/*/*/connections/${this.connectionName}/proxy/*`],
+        resources: [`${this.registry.api.executionArn}/*/*${connectionPath(this.connectionName, 'proxy')}/*`],
       },
       {
         idPrefix: 'ProxyAccess',
-        policyName: this.registry._outsideRolePolicyName(`${this.connectionName}-proxy`),
+        policyName: this.registry.outsideRolePolicyName(`${this.connectionName}-proxy`),
         environment: this.proxyEnvironment,
       },
     );
@@ -326,7 +322,7 @@ export class ThirdPartyConnection extends Construct {
 
   /** The consent URL without its `link` parameter (the CLI adds a signed one). */
   public get consentUrlBase(): string {
-    return `${this.registry.issuer}/connections/${this.connectionName}/connect`;
+    return `${this.registry.issuer}${connectionPath(this.connectionName, 'connect')}`;
   }
 }
 

@@ -14,10 +14,11 @@ import {
 import type { Command } from 'commander';
 import { rotateSecret } from '../../lambdas/rotation/rotation';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
+import { keySchedule } from '../../lambdas/shared/config';
 import type { KeySchedule } from '../../lambdas/shared/key-schedule';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import type { Clock, SecretStore } from '../../lambdas/shared/ports';
-import { localKeySchedule, readCredentials, writeCredentialsFile } from '../local/local-registry';
+import { readCredentials, writeCredentialsFile } from '../local/local-registry';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import { appOptions, deployedRegion, localState } from './common';
 
@@ -52,14 +53,15 @@ export function registerRotateCredentials(
     if (options.local) {
       const paths = localState(options, manifest);
       const secrets = new LocalSecretStore(paths.secrets);
-      await rotateClientSecret(secrets, client.secretId, { immediate, schedule: localKeySchedule(manifest) });
+      await rotateClientSecret(secrets, client.secretId, { immediate, schedule: keySchedule(manifest) });
       writeCredentialsFile(paths.clients, await readCredentials(secrets, manifest));
     } else {
       await rotateDeployed(client.secretId, immediate, deployedRegion(options, stack));
     }
     const overlapHours = manifest.secretOverlapSecs / 3600;
+    const previous = immediate ? 'the previous secret is revoked' : `the previous secret works for ${overlapHours} more hour(s)`;
     process.stderr.write(
-      `rotated ${client.secretId}: ${immediate ? 'the previous secret is revoked' : `the previous secret works for ${overlapHours} more hour(s)`}. ` +
+      `rotated ${client.secretId}: ${previous}. ` +
         `Hand the new one over with: oauth-registry credentials show ${client.name}${options.local ? ' --local' : ''}\n` +
         (immediate && !options.local
           ? "Containers that cached the previous secret may accept it for up to a minute (the server's cache).\n"

@@ -6,13 +6,20 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { GATEWAY_JWKS_CACHE_SECS } from '../../lambdas/shared/key-schedule';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
-import { connectionPath } from '../../lambdas/shared/routes';
+import { connectionPath, serverUrl } from '../../lambdas/shared/routes';
 import { consoleLogger } from '../local/console-logger';
-import { createDashboard } from '../local/dashboard';
-import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../local/local-registry';
-import { defaultLocalPort, registryStateDir, registryStatePaths, removeServerFile, writeServerFile } from '../local/local-state';
+import { startLocalRegistry, type LocalRegistry } from '../local/local-registry';
+import {
+  defaultLocalPort,
+  localStatePaths,
+  registryStateDir,
+  registryStatePaths,
+  removeServerFile,
+  writeServerFile,
+} from '../local/local-state';
 import { loadRegistry, readManifests, type AppOptions } from '../local/synth';
 import { appOptions, shellQuote } from './common';
+import { createDashboard } from './dashboard';
 import { cliInvocation } from './invocation';
 import { connectionRedirectUri } from './operator-report';
 
@@ -108,9 +115,9 @@ async function banner(local: LocalRegistry, manifest: RegistryManifest, { stack,
     `oauth-registry: stack "${stack}", registry ${manifest.registryPath}, synthesized and serving in ${ms} ms`,
     `  dashboard     ${issuer}/`,
     `  issuer        ${issuer}`,
-    `  discovery     ${issuer}/.well-known/openid-configuration`,
-    `  token         POST ${issuer}/oauth2/token`,
-    `  JWKS          ${issuer}/.well-known/jwks.json`,
+    `  discovery     ${serverUrl(issuer, 'openidConfiguration')}`,
+    `  token         POST ${serverUrl(issuer, 'token')}`,
+    `  JWKS          ${serverUrl(issuer, 'jwks')}`,
     ...(ua
       ? [
           `  authorize     GET ${issuer}/oauth2/authorize`,
@@ -137,7 +144,11 @@ async function banner(local: LocalRegistry, manifest: RegistryManifest, { stack,
       curlClient.authMethod === 'client_secret_post'
         ? `-d client_id=${client_id} -d client_secret=${client_secret}`
         : `-u '${client_id}:${client_secret}'`;
-    lines.push('', `  get a token (${curlClient.name}):`, `    curl -s ${issuer}/oauth2/token ${auth} -d grant_type=client_credentials`);
+    lines.push(
+      '',
+      `  get a token (${curlClient.name}):`,
+      `    curl -s ${serverUrl(issuer, 'token')} ${auth} -d grant_type=client_credentials`,
+    );
   }
   lines.push(...connectionLines(local, manifest, cli));
   const warnings = await missingCredentials(local, manifest, cli);

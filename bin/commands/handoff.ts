@@ -3,7 +3,7 @@
  * endpoint, client id and secret, how to authenticate, scopes, audience), as JSON or as environment variables.
  */
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
-import { routePath, SERVER_ROUTES } from '../../lambdas/shared/routes';
+import { serverUrl } from '../../lambdas/shared/routes';
 import { shellQuote } from './common';
 
 export interface Handoff {
@@ -24,7 +24,7 @@ export function handoffOf(manifest: RegistryManifest, client: ClientRegistration
   const base = issuer.replace(/\/+$/, '');
   return {
     issuer: base,
-    token_endpoint: `${base}${routePath(SERVER_ROUTES.token)}`,
+    token_endpoint: serverUrl(base, 'token'),
     client_id: client.clientId,
     ...(secret !== undefined ? { client_secret: secret } : {}),
     token_endpoint_auth_method: client.authMethod,

@@ -8,10 +8,10 @@ import type { Command } from 'commander';
 import { emergencyRotateSigningKey, type EmergencyRotationEvent, type EmergencyRotationResult } from '../../lambdas/rotation/emergency';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
+import { keySchedule } from '../../lambdas/shared/config';
 import { GATEWAY_JWKS_CACHE_SECS } from '../../lambdas/shared/key-schedule';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
 import { rotationFunctionName } from '../../lambdas/shared/names';
-import { localKeySchedule } from '../local/local-registry';
 import { loadRegistry, type AppOptions } from '../local/synth';
 import { appOptions, deployedRegion, localState } from './common';
 
@@ -39,7 +39,7 @@ export function registerKeysCommands(program: Command): void {
     }
     const result = options.local
       ? await emergencyRotateSigningKey(new LocalSecretStore(localState(options, manifest).secrets), manifest.signingKeySecretId, {
-          schedule: localKeySchedule(manifest),
+          schedule: keySchedule(manifest),
           state: new LocalStateStore(localState(options, manifest).state),
         })
       : await invokeEmergencyRotation(manifest, deployedRegion(options, stack));

@@ -5,11 +5,10 @@
  * `DASHBOARD_CONNECT_PATH`, which answers with a fresh single-use consent link (303).
  */
 import { escapeHtml } from '../../lambdas/shared/pages';
+import { serverUrl } from '../../lambdas/shared/routes';
+import { DASHBOARD_CONNECT_PATH } from '../local/local-pages';
 import { cliCommand, cliInvocation } from './invocation';
 import { isoSecs, relativeTo, type ConnectionHealthRow, type OperatorReport } from './operator-report';
-
-/** Where the dashboard's Connect buttons post (a local-only path: API Gateway has no such route). */
-export const DASHBOARD_CONNECT_PATH = '/_local/dashboard/connect';
 
 export interface DashboardOptions {
   /** Served by the local registry: Connect buttons, and links to its endpoints. */
@@ -32,14 +31,16 @@ const STYLE = `
 *{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1f2328;background:#fff}
 header{background:#24292f;color:#fff;padding:14px 24px}header h1{font-size:18px;margin:0}header p{margin:4px 0 0;color:#c9d1d9}
 main{padding:8px 24px 32px;max-width:1200px}h2{font-size:15px;margin:22px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
-table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+table{border-collapse:collapse;width:100%;background:#fff}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:var(--bg);font-weight:600;font-size:12px;text-transform:uppercase;color:#57606a}code{font:12px ui-monospace,Menlo,monospace}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff}
 .ok{background:var(--ok)}.warn{background:var(--warn)}.bad{background:var(--bad)}.info{background:var(--info)}.off{background:var(--off)}
 .muted{color:#57606a}.notice{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;margin-top:14px;border-radius:6px}
 .conn{border:1px solid var(--line);border-radius:6px;padding:10px 12px;margin:10px 0}.conn h3{margin:0 0 6px;font-size:14px}
 form{display:inline-flex;gap:6px;align-items:center;margin-top:8px}input{font:inherit;padding:3px 6px}
-button{font:inherit;font-weight:600;padding:4px 14px;border-radius:6px;border:1px solid #1f883d;background:#1f883d;color:#fff;cursor:pointer}
+button{font:inherit;font-weight:600;padding:4px 14px;border-radius:6px;border:1px solid #1f883d;background:#1f883d;color:#fff;
+cursor:pointer}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}dt{color:#57606a}dd{margin:0}`;
 
 const e = (value: unknown): string => escapeHtml(String(value));
@@ -78,8 +79,8 @@ function endpoints(report: OperatorReport): string {
   const rows: [string, string][] = [];
   if (report.issuer) {
     const i = report.issuer;
-    rows.push(['issuer', i], ['discovery', `${i}/.well-known/openid-configuration`], ['token', `POST ${i}/oauth2/token`]);
-    rows.push(['JWKS', `${i}/.well-known/jwks.json`]);
+    rows.push(['issuer', i], ['discovery', serverUrl(i, 'openidConfiguration')], ['token', `POST ${serverUrl(i, 'token')}`]);
+    rows.push(['JWKS', serverUrl(i, 'jwks')]);
     if (report.userAuthentication) rows.push(['authorize', `${i}/oauth2/authorize`]);
   }
   const ua = report.userAuthentication;
@@ -138,7 +139,10 @@ function routes(report: OperatorReport): string {
       `<td>${r.audiences ? e(r.audiences.join(' ')) : '<span class="muted">the registry&#39;s own</span>'}</td></tr>`,
   );
   const none = '<tr><td colspan="3" class="muted">no protected routes</td></tr>';
-  return `<h2>Protected routes (${report.routes.length})</h2><table><tr><th>Route</th><th>Scopes (any of)</th><th>Audiences</th></tr>${rows.join('') || none}</table>`;
+  return (
+    `<h2>Protected routes (${report.routes.length})</h2>` +
+    `<table><tr><th>Route</th><th>Scopes (any of)</th><th>Audiences</th></tr>${rows.join('') || none}</table>`
+  );
 }
 
 function mcpServers(report: OperatorReport): string {
@@ -185,9 +189,10 @@ function connections(report: OperatorReport, when: (secs: number | undefined) =>
   const blocks = [...byName].map(([name, rows]) => {
     const { grant, mode } = rows[0];
     const credentials = report.connectionCredentials[name] ? badge('credentials set', 'ok') : badge('credentials missing', 'bad');
+    const noSubject = `<span class="muted">${mode === 'shared' ? '(shared)' : 'no subject yet'}</span>`;
     const lines = rows.map(
       (r) =>
-        `<tr><td>${r.subject !== undefined ? e(r.subject) : `<span class="muted">${mode === 'shared' ? '(shared)' : 'no subject yet'}</span>`}</td>` +
+        `<tr><td>${r.subject !== undefined ? e(r.subject) : noSubject}</td>` +
         `<td>${badge(r.health, HEALTH_CLASS[r.health] ?? 'off')}</td><td>${when(r.expiresAt)}</td>` +
         `<td>${r.lastError ? e(r.lastError) : '<span class="muted">-</span>'}</td></tr>`,
     );
@@ -203,7 +208,8 @@ function connections(report: OperatorReport, when: (secs: number | undefined) =>
       : '';
     return (
       `<div class="conn"><h3>${e(name)} <span class="muted">${e(grant)} · ${e(mode)}</span> ${credentials}</h3>${registration}` +
-      `<table><tr><th>Subject</th><th>Health</th><th>Access token expires</th><th>Last error</th></tr>${lines.join('')}</table>${form}</div>`
+      `<table><tr><th>Subject</th><th>Health</th><th>Access token expires</th><th>Last error</th></tr>${lines.join('')}</table>` +
+      `${form}</div>`
     );
   });
   return `<h2>Connections (${byName.size})</h2>${blocks.join('')}`;

@@ -41,7 +41,10 @@ export type AuthorizerDecision =
   | { readonly allow: true; readonly claims: Record<string, string>; readonly scopes: string[] }
   | { readonly allow: false; readonly status: 401 | 403; readonly message: 'Unauthorized' | 'Forbidden'; readonly wwwAuthenticate: string };
 
-export function createJwtAuthorizer(config: AuthorizerConfig) {
+/** Decides one request to a protected route from its `Authorization` header and the route's demands. */
+export type JwtAuthorizer = (authorization: string | undefined, route: RouteAuthorization) => Promise<AuthorizerDecision>;
+
+export function createJwtAuthorizer(config: AuthorizerConfig): JwtAuthorizer {
   const clock = config.clock ?? Date.now;
   const jwks = createCachedJwks(config, clock);
 

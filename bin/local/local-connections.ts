@@ -14,6 +14,7 @@ import { LocalCipher } from '../../lambdas/shared/adapters/local-cipher';
 import type { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { LogEventPublisher } from '../../lambdas/shared/adapters/log-event-publisher';
+import { connectionsSettings } from '../../lambdas/shared/config';
 import { jsonResponse } from '../../lambdas/shared/http';
 import type { Logger } from '../../lambdas/shared/log';
 import { SECRET_KIND_TAG, type RegistryManifest } from '../../lambdas/shared/manifest';
@@ -42,7 +43,9 @@ export async function startLocalConnections(options: {
 }): Promise<LocalConnections | undefined> {
   const { manifest, secrets, baseUrl, log } = options;
   if (!manifest.connections?.length) return undefined;
-  const linkKeySecretId = secretNames.linkKey(manifest.namePrefix);
+  // The deployed function's settings (the manifest's one projection), with local mode's overrides.
+  const settings = connectionsSettings(manifest, baseUrl);
+  const { linkKeySecretId } = settings;
   secrets.createSecret(linkKeySecretId, { [SECRET_KIND_TAG]: 'link-key' });
   await bootstrapSecrets(secrets, { action: 'bootstrap', secretIds: [linkKeySecretId] }, { clock: options.clock });
   // Credentials are the operator's to set (`connections set-credentials <name> --local`), never generated.
@@ -50,7 +53,7 @@ export async function startLocalConnections(options: {
 
   const server = createConnectionsServer({
     // Local providers and APIs are often on 127.0.0.1: the deployed default refuses private addresses.
-    config: { baseUrl, linkKeySecretId, cacheTtlSecs: 1, allowPrivateNetwork: true },
+    config: { ...settings, cacheTtlSecs: 1, allowPrivateNetwork: true },
     registrations: manifestConnections(manifest),
     secrets,
     state: new LocalStateStore(options.statePath, { clock: options.clock }),

@@ -4,38 +4,33 @@
  * the registration store) and API Gateway's JWT authorizer emulated in front of protected routes.
  */
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { ClientMetadataDeps } from '../../lambdas/authorization-server/client-metadata-documents';
-import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
+import { createAuthorizationServer, type AuthorizationServer } from '../../lambdas/authorization-server/server';
 import { bootstrapSecrets } from '../../lambdas/rotation/bootstrap';
 import { rotateSecret } from '../../lambdas/rotation/rotation';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { parseClientSecretValue, type ClientSecretValue } from '../../lambdas/shared/client-secret';
-import { GATEWAY_JWKS_CACHE_SECS, longestAccessTokenTtlSecs, type KeySchedule } from '../../lambdas/shared/key-schedule';
+import { authorizationServerConfig, keySchedule, type AuthorizationServerConfig } from '../../lambdas/shared/config';
+import { GATEWAY_JWKS_CACHE_SECS, type KeySchedule } from '../../lambdas/shared/key-schedule';
 import { silentLogger, type Logger } from '../../lambdas/shared/log';
-import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
-import {
-  authMethodsUsed,
-  grantTypesUsed,
-  protectedResourceMetadataPath,
-  routeAudiences,
-  scopesUsed,
-} from '../../lambdas/shared/manifest-queries';
+import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { routeAudiences } from '../../lambdas/shared/manifest-queries';
 import type { Clock, StateStore } from '../../lambdas/shared/ports';
-import { REGISTRATION_ROUTE, SERVER_ROUTES } from '../../lambdas/shared/routes';
+import { serverUrl } from '../../lambdas/shared/routes';
 import { localCors } from './cors';
-import { PayloadTooLargeError, readBody, toApiGatewayEvent, writeApiGatewayResult, writeGatewayError } from './http-adapter';
-import { createJwtAuthorizer, type RouteAuthorization } from './jwt-authorizer';
+import { createJwtAuthorizer, type JwtAuthorizer } from './jwt-authorizer';
 import { startLocalConnections, type LocalConnections } from './local-connections';
-import { localDataRoutes } from './local-data-routes';
-import { refuseConnect, requestGuard } from './request-guard';
-import { MalformedPathError, routeMatcher } from './route-matcher';
+import { localDataRoutes, type LocalDataRoutes } from './local-data-routes';
+import type { LocalPages } from './local-pages';
+import { localStatePaths } from './local-state';
+import { requestDispatcher, requestListener, serverRouteKeys, type ProtectedRoute } from './request-dispatcher';
+import { refuseConnect, requestGuard, type RequestGuard } from './request-guard';
+import { routeMatcher } from './route-matcher';
 import { ensureStateFolder } from './state-folder';
 import { PENDING_SIGN_IN_QUOTA } from './state-quotas';
 
@@ -60,11 +55,6 @@ export interface LocalRegistryOptions {
   readonly pages?: LocalPages;
 }
 
-/** Extra local-only pages: `serve` answers the request and returns true, or returns false to let the registry 404. */
-export interface LocalPages {
-  serve(req: IncomingMessage, res: ServerResponse, body: Buffer, method: string, pathname: string): Promise<boolean>;
-}
-
 export interface LocalRegistry {
   readonly url: string;
   readonly issuer: string;
@@ -84,60 +74,101 @@ export interface LocalRegistry {
   close(): Promise<void>;
 }
 
-export const localStatePaths = (stateDir: string) => ({
-  secrets: path.join(stateDir, 'local', 'secrets.json'),
-  clients: path.join(stateDir, 'local', 'clients.json'),
-  state: path.join(stateDir, 'local', 'state.json'),
-  /** Data routes' records, one `<route>.jsonl` each. */
-  data: path.join(stateDir, 'local', 'data'),
-});
-
+/**
+ * Starts local mode, step by step: open the state folder's stores, give every secret a value and publish the clients'
+ * credentials, listen, then build what answers requests (the authorization server, the emulated authorizer and the
+ * protected routes, data routes, connections) and hand them to the request dispatcher.
+ */
 export async function startLocalRegistry(options: LocalRegistryOptions): Promise<LocalRegistry> {
-  const { manifest, appDir, log } = options;
+  const { manifest, clock } = options;
+  const jwksCacheSecs = options.jwksCacheSecs ?? GATEWAY_JWKS_CACHE_SECS;
+  const stores = openStores(options, jwksCacheSecs);
+  const generated = await ensureLocalSecrets(stores, manifest, clock);
+  let credentials = await publishCredentials(stores, manifest);
+  const { server, issuer, guard } = await listenOnLoopback(options);
+  const authorizationServer = localAuthorizationServer(options, stores, issuer);
+  const { authorize, protectedRoutes } = routeAuthorization(options, issuer, jwksCacheSecs);
+  const { dataRoutes, connections } = await startLocalRoutes(options, stores, issuer, authorize);
+  const dispatch = requestDispatcher({
+    issuer,
+    appDir: options.appDir,
+    guard,
+    cors: localCors(manifest.corsAllowedOrigins),
+    authorize,
+    protectedRoutes,
+    localRoutes: [dataRoutes, connections, options.pages],
+    serverRouteKeys: serverRouteKeys(manifest),
+    authorizationServer,
+  });
+  server.on('request', requestListener(dispatch, options.log));
+
+  return {
+    url: issuer,
+    issuer,
+    state: stores.state,
+    dataDir: stores.paths.data,
+    get credentials() {
+      return credentials;
+    },
+    generated,
+    secrets: stores.secrets,
+    connections,
+    async rotate(name: string) {
+      await rotateLocalSecret(stores, manifest, name, clock);
+      credentials = await publishCredentials(stores, manifest);
+    },
+    close: () => closeServer(server),
+  };
+}
+
+/** What one start opens in the state folder: its files, the secret and state stores, and the signing-key schedule. */
+interface LocalStores {
+  readonly paths: ReturnType<typeof localStatePaths>;
+  readonly secrets: LocalSecretStore;
+  readonly state: LocalStateStore;
+  readonly schedule: KeySchedule;
+}
+
+function openStores(options: LocalRegistryOptions, jwksCacheSecs: number): LocalStores {
   const paths = localStatePaths(ensureStateFolder(path.resolve(options.stateDir ?? '.oauth-registry')));
   mkdirSync(path.dirname(paths.secrets), { recursive: true, mode: 0o700 });
   const secrets = new LocalSecretStore(paths.secrets, { clock: options.clock });
-  const jwksCacheSecs = options.jwksCacheSecs ?? GATEWAY_JWKS_CACHE_SECS;
-  const schedule = localKeySchedule(manifest, jwksCacheSecs);
-
+  const schedule = keySchedule(options.manifest, jwksCacheSecs);
   // Opened before listening: a damaged state file stops the start (named), with no port left open. The bootstrap and
   // rotations publish the signing key's public ring there, where the JWKS reads it (as the table in AWS).
   const state = new LocalStateStore(paths.state, { clock: options.clock, quotas: [PENDING_SIGN_IN_QUOTA] });
+  return { paths, secrets, state, schedule };
+}
 
-  const generated = await ensureSecrets(secrets, manifest, { clock: options.clock, schedule, state });
+/** Declares the manifest's secrets and gives a value to those without one; returns the names of the secrets it gave one. */
+async function ensureLocalSecrets({ secrets, state, schedule }: LocalStores, manifest: RegistryManifest, clock?: Clock): Promise<string[]> {
+  const generated = await ensureSecrets(secrets, manifest, { clock, schedule, state });
   // The upstream client secret is the operator's to set (`credentials set-upstream-secret --local`), never generated.
   if (manifest.userAuthentication) secrets.createSecret(manifest.userAuthentication.secretId, {}, { rotationEnabled: false });
-  let credentials = await readCredentials(secrets, manifest);
-  writeCredentialsFile(paths.clients, credentials);
+  return generated;
+}
 
+/** Reads the clients' current credentials and writes them to clients.json: at the start and after each rotation. */
+async function publishCredentials({ secrets, paths }: LocalStores, manifest: RegistryManifest): Promise<Record<string, ClientSecretValue>> {
+  const credentials = await readCredentials(secrets, manifest);
+  writeCredentialsFile(paths.clients, credentials);
+  return credentials;
+}
+
+/** A server listening on loopback (the port picked when 0), its issuer and its request guard; no request is answered yet. */
+async function listenOnLoopback(options: LocalRegistryOptions): Promise<{ server: Server; issuer: string; guard: RequestGuard }> {
   const server = createServer().on('connect', refuseConnect);
   await listen(server, options.port ?? 8787, options.host ?? '127.0.0.1');
   const { port } = server.address() as AddressInfo;
-  const guard = requestGuard(port, options.host);
-  const issuer = `http://127.0.0.1:${port}`;
+  return { server, issuer: `http://127.0.0.1:${port}`, guard: requestGuard(port, options.host) };
+}
 
-  const authorizationServer = createAuthorizationServer({
-    config: {
-      issuer,
-      audience: manifest.audience,
-      signingKeySecretId: manifest.signingKeySecretId,
-      secretOverlapSecs: manifest.secretOverlapSecs,
-      scopesSupported: scopesUsed(manifest.clients),
-      authMethodsSupported: authMethodsUsed(manifest.clients),
-      grantTypesSupported: grantTypesUsed(manifest.clients),
-      ...(manifest.userAuthentication ? { userAuthentication: manifest.userAuthentication } : {}),
-      resources: manifest.routes.flatMap((r) => r.audiences ?? []),
-      ...(manifest.mcpServers ? { mcpServers: manifest.mcpServers } : {}),
-      ...(manifest.dynamicClientRegistration ? { dynamicClientRegistration: manifest.dynamicClientRegistration } : {}),
-      // Local documents may be on this machine, as everything local mode fetches.
-      ...(manifest.clientIdMetadataDocuments
-        ? { clientIdMetadataDocuments: { ...manifest.clientIdMetadataDocuments, allowPrivateNetwork: true } }
-        : {}),
-      // Short, so a rotation done from another terminal shows up within a second or two.
-      cacheTtlSecs: 1,
-      // Local providers and key sets run on this machine.
-      allowPrivateNetwork: true,
-    },
+/** The authorization server's handler, as Lambda runs it, on the local stores. */
+function localAuthorizationServer(options: LocalRegistryOptions, stores: LocalStores, issuer: string): AuthorizationServer {
+  const { manifest, log } = options;
+  const { secrets, state } = stores;
+  return createAuthorizationServer({
+    config: localServerConfig(manifest, issuer),
     secrets,
     registrations: new ManifestRegistrationStore(manifest),
     state,
@@ -146,141 +177,80 @@ export async function startLocalRegistry(options: LocalRegistryOptions): Promise
     log: log ?? silentLogger,
     ...(options.clientMetadataFetchFor ? { clientMetadataFetchFor: options.clientMetadataFetchFor } : {}),
   });
+}
+
+/** The emulated JWT authorizer, reading this server's JWKS, and each protected route with its matcher and demands. */
+function routeAuthorization(
+  options: LocalRegistryOptions,
+  issuer: string,
+  jwksCacheSecs: number,
+): { authorize: JwtAuthorizer; protectedRoutes: ProtectedRoute[] } {
   const authorize = createJwtAuthorizer({
     issuer,
-    jwksUri: `${issuer}/.well-known/jwks.json`,
+    jwksUri: serverUrl(issuer, 'jwks'),
     jwksCacheSecs,
     refetchOnUnknownKid: options.jwksRefetchOnUnknownKid ?? true,
     clock: options.clock,
   });
   // One authorizer configuration per route, as API Gateway gets: its own audiences, never the union of the clients'.
-  const routes = manifest.routes.map((route) => ({
+  const protectedRoutes = options.manifest.routes.map((route) => ({
     route,
     match: routeMatcher(route.routeKey),
-    demands: { audiences: routeAudiences(manifest, issuer, route), scopes: route.scopes },
+    demands: { audiences: routeAudiences(options.manifest, issuer, route), scopes: route.scopes },
   }));
-  const dataRoutes = localDataRoutes({ manifest, issuer, dataDir: paths.data, authorize, clock: options.clock });
-  const connections = await startLocalConnections({
-    manifest,
-    secrets,
-    statePath: paths.state,
-    baseUrl: issuer,
-    clock: options.clock,
-    log: log ?? silentLogger,
-  });
-
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const started = Date.now();
-    res.on('finish', () =>
-      log?.info('request', { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started }),
-    );
-    void serve(req, res).catch((err: unknown) => {
-      if (err instanceof MalformedPathError && !res.headersSent) return writeGatewayError(res, 400, 'Bad Request');
-      log?.error('local_server_error', { error: err });
-      if (!res.headersSent) writeGatewayError(res, 500, 'Internal Server Error');
-      else res.destroy();
-    });
-  });
-
-  const cors = localCors(manifest.corsAllowedOrigins);
-  // Every server route, including `POST /internal/introspect`: API Gateway authorizes that one with IAM (SigV4), which
-  // local mode does not emulate, so here it is served to anyone who can reach 127.0.0.1. And each MCP server's RFC 9728
-  // document, which the server function answers too.
-  const serverRouteKeys: ReadonlySet<string> = new Set([
-    ...Object.values(SERVER_ROUTES),
-    ...(manifest.mcpServers ?? []).map((s) => `GET ${protectedResourceMetadataPath(s)}`),
-    ...(manifest.dynamicClientRegistration ? [REGISTRATION_ROUTE] : []),
-  ]);
-
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const refusal = guard(req);
-    if (refusal) return writeGatewayError(res, refusal.status, refusal.message);
-    if (cors?.handle(req, res)) return;
-    let body: Buffer;
-    try {
-      body = await readBody(req);
-    } catch (err) {
-      if (err instanceof PayloadTooLargeError) return writeGatewayError(res, 413, 'Request Entity Too Large');
-      throw err;
-    }
-    const method = req.method ?? 'GET';
-    const pathname = new URL(req.url ?? '/', issuer).pathname;
-    for (const { route, match, demands } of routes) {
-      const params = match(method, pathname);
-      if (params) return serveProtected(req, res, body, route, demands, params);
-    }
-    if (await dataRoutes.serve(req, res, body, method, pathname)) return;
-    if (connections && (await connections.serve(req, res, body, method, pathname))) return;
-    if (options.pages && (await options.pages.serve(req, res, body, method, pathname))) return;
-    const routeKey = `${method} ${pathname}`;
-    // API Gateway answers a request matching no route itself, before any Lambda runs.
-    if (!serverRouteKeys.has(routeKey)) return writeGatewayError(res, 404, 'Not Found');
-    writeApiGatewayResult(res, await authorizationServer.handle(toApiGatewayEvent(req, body, routeKey)));
-  }
-
-  async function serveProtected(
-    req: IncomingMessage,
-    res: ServerResponse,
-    body: Buffer,
-    route: RouteRegistration,
-    demands: RouteAuthorization,
-    pathParameters: Record<string, string>,
-  ): Promise<void> {
-    const decision = await authorize(req.headers.authorization, demands);
-    if (!decision.allow) {
-      return writeGatewayError(res, decision.status, decision.message, { 'www-authenticate': decision.wwwAuthenticate });
-    }
-    const event = toApiGatewayEvent(req, body, route.routeKey, Object.keys(pathParameters).length ? pathParameters : undefined);
-    const withAuthorizer = {
-      ...event,
-      requestContext: { ...event.requestContext, authorizer: { jwt: { claims: decision.claims, scopes: decision.scopes } } },
-    };
-    const handler = await loadHandler(appDir, route);
-    writeApiGatewayResult(res, await handler(withAuthorizer, lambdaContext(route)));
-  }
-
-  return {
-    url: issuer,
-    issuer,
-    state,
-    dataDir: paths.data,
-    get credentials() {
-      return credentials;
-    },
-    generated,
-    secrets,
-    connections,
-    async rotate(name: string) {
-      const client = manifest.clients.find((c) => c.name === name);
-      const secretId = name === 'signing-key' ? manifest.signingKeySecretId : client?.secretId;
-      if (!secretId) {
-        throw new Error(
-          client
-            ? `client ${name} authenticates with ${client.authMethod}: it has no secret to rotate`
-            : `no client named ${JSON.stringify(name)} in this registry`,
-        );
-      }
-      await rotateSecret(secrets, secretId, undefined, { clock: options.clock, schedule, state });
-      credentials = await readCredentials(secrets, manifest);
-      writeCredentialsFile(paths.clients, credentials);
-    },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
-  };
+  return { authorize, protectedRoutes };
 }
 
-/**
- * The signing-key schedule of local mode, from the manifest: its rotation period, the longest access-token lifetime of
- * the registry and its clients, and a pre-publish window covering the emulated authorizer's JWKS cache.
- */
-export function localKeySchedule(manifest: RegistryManifest, jwksCacheSecs = GATEWAY_JWKS_CACHE_SECS): KeySchedule {
+/** Local mode's routes beside the server's: data routes (behind the emulated authorizer) and third-party connections. */
+async function startLocalRoutes(
+  { manifest, clock, log }: LocalRegistryOptions,
+  stores: LocalStores,
+  issuer: string,
+  authorize: JwtAuthorizer,
+): Promise<{ dataRoutes: LocalDataRoutes; connections: LocalConnections | undefined }> {
+  const dataRoutes = localDataRoutes({ manifest, issuer, dataDir: stores.paths.data, authorize, clock });
+  const connections = await startLocalConnections({
+    manifest,
+    secrets: stores.secrets,
+    statePath: stores.paths.state,
+    baseUrl: issuer,
+    clock,
+    log: log ?? silentLogger,
+  });
+  return { dataRoutes, connections };
+}
+
+/** Rotates a client's secret (or the signing key, named `signing-key`) as Secrets Manager would. */
+async function rotateLocalSecret(
+  { secrets, state, schedule }: LocalStores,
+  manifest: RegistryManifest,
+  name: string,
+  clock?: Clock,
+): Promise<void> {
+  const client = manifest.clients.find((c) => c.name === name);
+  const secretId = name === 'signing-key' ? manifest.signingKeySecretId : client?.secretId;
+  if (!secretId) {
+    throw new Error(
+      client
+        ? `client ${name} authenticates with ${client.authMethod}: it has no secret to rotate`
+        : `no client named ${JSON.stringify(name)} in this registry`,
+    );
+  }
+  await rotateSecret(secrets, secretId, undefined, { clock, schedule, state });
+}
+
+/** The deployed server's config (the manifest's one projection), with local mode's overrides. */
+function localServerConfig(manifest: RegistryManifest, issuer: string): AuthorizationServerConfig {
+  const config = authorizationServerConfig(manifest, issuer);
   return {
-    rotationPeriodSecs: manifest.signingKeyRotationDays * 86_400,
-    prePublishSecs: Math.max(GATEWAY_JWKS_CACHE_SECS, jwksCacheSecs),
-    longestTokenTtlSecs: longestAccessTokenTtlSecs(manifest),
+    ...config,
+    // Short, so a rotation done from another terminal shows up within a second or two.
+    cacheTtlSecs: 1,
+    // Local providers, key sets and metadata documents run on this machine.
+    allowPrivateNetwork: true,
+    ...(config.clientIdMetadataDocuments
+      ? { clientIdMetadataDocuments: { ...config.clientIdMetadataDocuments, allowPrivateNetwork: true } }
+      : {}),
   };
 }
 
@@ -301,7 +271,7 @@ export async function ensureSecrets(
     ),
   ];
   for (const { secretId, tags } of wanted) secrets.createSecret(secretId, tags);
-  const schedule = deps.schedule ?? localKeySchedule(manifest);
+  const schedule = deps.schedule ?? keySchedule(manifest);
   const secretIds = wanted.map((w) => w.secretId);
   const { created } = await bootstrapSecrets(secrets, { action: 'bootstrap', secretIds }, { ...deps, schedule });
   return created;
@@ -331,42 +301,6 @@ export function writeCredentialsFile(file: string, credentials: Record<string, C
   renameSync(temporary, file);
 }
 
-type RouteHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
-const handlers = new Map<string, Promise<RouteHandler>>();
-
-function loadHandler(appDir: string, route: RouteRegistration): Promise<RouteHandler> {
-  const file = path.resolve(appDir, route.handler.entry);
-  const key = `${file}#${route.handler.exportName}`;
-  let loaded = handlers.get(key);
-  if (!loaded) {
-    loaded = import(pathToFileURL(file).href).then((mod: Record<string, unknown>) => {
-      const fn = mod[route.handler.exportName] ?? (mod.default as Record<string, unknown> | undefined)?.[route.handler.exportName];
-      if (typeof fn !== 'function') throw new Error(`${route.handler.entry} exports no function ${route.handler.exportName}`);
-      return fn as RouteHandler;
-    });
-    handlers.set(key, loaded);
-  }
-  return loaded;
-}
-
-function lambdaContext(route: RouteRegistration): Context {
-  const name = `local-${route.routeKey.replace(/[^A-Za-z0-9]+/g, '-')}`;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${name}`,
-    memoryLimitInMB: '256',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -374,5 +308,13 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       server.off('error', reject);
       resolve();
     });
+  });
+}
+
+/** Closes the server and every connection it holds (keep-alive ones too). */
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.closeAllConnections();
+    server.close((err) => (err ? reject(err) : resolve()));
   });
 }

@@ -7,7 +7,6 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { localStatePaths } from './local-registry';
 import { ensureStateFolder } from './state-folder';
 
 /**
@@ -20,7 +19,16 @@ export const registryStateDir = (stateDir: string, namePrefix: string): string =
   return ensureStateFolder(path.resolve(stateDir, namePrefix));
 };
 
-/** The files of one registry's local state. */
+/** The files of local state in a state folder (the one `startLocalRegistry` takes as `stateDir`). */
+export const localStatePaths = (stateDir: string) => ({
+  secrets: path.join(stateDir, 'local', 'secrets.json'),
+  clients: path.join(stateDir, 'local', 'clients.json'),
+  state: path.join(stateDir, 'local', 'state.json'),
+  /** Data routes' records, one `<route>.jsonl` each. */
+  data: path.join(stateDir, 'local', 'data'),
+});
+
+/** The files of one registry's local state, and the running server's record. */
 export const registryStatePaths = (stateDir: string, namePrefix: string) => {
   const paths = localStatePaths(registryStateDir(stateDir, namePrefix));
   return { ...paths, server: path.join(path.dirname(paths.state), 'server.json') };

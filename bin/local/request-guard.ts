@@ -25,7 +25,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { DASHBOARD_CONNECT_PATH } from '../commands/operator-html';
+import { DASHBOARD_CONNECT_PATH } from './local-pages';
 
 export interface Refusal {
   readonly status: number;
@@ -40,8 +40,11 @@ const LOCAL_ONLY = [/^\/_local\//, PROXY_PATH, /^\/internal\/introspect$/];
 const PAGE_DESTINATIONS = new Set(['document', 'iframe', 'frame', 'embed', 'object', 'fencedframe']);
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
+/** Refuses a request (see above), or returns undefined to let it through. */
+export type RequestGuard = (req: IncomingMessage) => Refusal | undefined;
+
 /** The request guard of a local server listening on `port` (and bound to `boundHost`, when not a loopback name). */
-export function requestGuard(port: number, boundHost?: string): (req: IncomingMessage) => Refusal | undefined {
+export function requestGuard(port: number, boundHost?: string): RequestGuard {
   const names = new Set(LOOPBACK_NAMES);
   if (boundHost) names.add(boundHost.includes(':') && !boundHost.startsWith('[') ? `[${boundHost}]` : boundHost);
   const hosts = new Set([...names].map((name) => `${name}:${port}`.toLowerCase()));
@@ -87,6 +90,7 @@ export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
   socket.on('error', () => undefined);
   const body = JSON.stringify({ message: 'Method Not Allowed' });
   socket.end(
-    `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    'HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\n' +
+      `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
   );
 }

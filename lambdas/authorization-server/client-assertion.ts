@@ -45,7 +45,8 @@ export type ClientAssertionVerifier = (client: ClientRegistration, assertion: st
 
 /**
  * `failure` is the description for every failure before a registered key verified the signature, so a forger
- * learns nothing (not even whether the client exists); after that, the description says what was wrong.
+ * learns nothing (not even whether the client exists; why goes to the log as `detail`); after that, the description
+ * says what was wrong.
  */
 export function createClientAssertionVerifier(assertions: AssertionVerifier, failure: string): ClientAssertionVerifier {
   return async (client, assertion) => {
@@ -66,7 +67,9 @@ export function createClientAssertionVerifier(assertions: AssertionVerifier, fai
       });
       return true;
     } catch (err) {
-      if (err instanceof AssertionError) throw new InvalidClientError(err.signatureVerified ? `client ${err.message}` : failure);
+      if (err instanceof AssertionError) {
+        throw new InvalidClientError(err.signatureVerified ? `client ${err.message}` : failure, { detail: err.detail });
+      }
       throw err;
     }
   };

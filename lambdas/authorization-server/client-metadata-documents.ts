@@ -1,11 +1,12 @@
 /**
- * Client ID Metadata Documents (the MCP authorization specification; draft-ietf-oauth-client-id-metadata-document):
- * a `client_id` that is an `https://` URL with a path names a JSON document holding the client's metadata. Opt-in
- * (`clientIdMetadataDocuments` on the registry). The document is fetched through the bounded fetch (size cap,
- * deadline, no redirects, no private address unless opted in) from port 443 only (another port: a host in
- * `allowedHosts`, or `allowPrivateNetwork`), cached per its `Cache-Control` within fixed bounds; a failure is cached
- * the minimum too, so a URL cannot be made to refetch on every request. It must describe a public (`none`) or `private_key_jwt` client (with `jwks_uri`) whose `client_id` equals the URL
- * exactly; its redirect URIs are matched exactly (the loopback port rule aside). Anything else refuses the client.
+ * Client ID Metadata Documents (the MCP authorization specification; draft-ietf-oauth-client-id-metadata-document): a
+ * `client_id` that is an `https://` URL with a path names a JSON document holding the client's metadata. Opt-in
+ * (`clientIdMetadataDocuments` on the registry). The document is fetched through the bounded fetch (size cap, deadline,
+ * no redirects, no private address unless opted in) from port 443 only (another port: a host in `allowedHosts`, or
+ * `allowPrivateNetwork`), cached per its `Cache-Control` within fixed bounds; a failure is cached the minimum too, so a
+ * URL cannot be made to refetch on every request. It must describe a public (`none`) or `private_key_jwt` client (with
+ * `jwks_uri`) whose `client_id` equals the URL exactly; its redirect URIs are matched exactly (the loopback port rule
+ * aside). Anything else refuses the client.
  */
 import { boundedFetch, type FetchLimits } from '../shared/bounded-fetch';
 import type { ClientIdMetadataDocumentsSettings } from '../shared/client-registration-settings';

@@ -4,15 +4,14 @@ import { AwsCounters } from '../shared/adapters/aws-counters';
 import { AwsRegistrationStore } from '../shared/adapters/aws-registration-store';
 import { AwsSecretStore } from '../shared/adapters/aws-secret-store';
 import { AwsStateStore } from '../shared/adapters/aws-state-store';
-import { ENV, configFromEnv } from '../shared/config';
+import { authorizationServerFromEnv } from '../shared/config';
 import { createAuthorizationServer, type AuthorizationServer } from './server';
 
 function build(): AuthorizationServer {
-  const tableName = process.env[ENV.TABLE_NAME];
-  if (!tableName) throw new Error(`environment variable ${ENV.TABLE_NAME} is not set`);
+  const { tableName, ...config } = authorizationServerFromEnv();
   const state = new AwsStateStore({ tableName });
   return createAuthorizationServer({
-    config: configFromEnv(),
+    config,
     secrets: new AwsSecretStore(),
     registrations: new AwsRegistrationStore({ tableName }),
     state,

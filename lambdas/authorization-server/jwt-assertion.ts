@@ -44,13 +44,17 @@ export type AssertionErrorCode =
   /** This `jti` was accepted before. */
   | 'ERR_ASSERTION_REPLAYED';
 
-/** Why an assertion was refused. `signatureVerified` tells whether the message may be shown to the presenter. */
+/**
+ * Why an assertion was refused. `signatureVerified` tells whether the message may be shown to the presenter; `detail`
+ * (what jose or the key fetch said about an unverified one) is for the log only.
+ */
 export class AssertionError extends Error {
   constructor(
     readonly code: AssertionErrorCode,
     message: string,
     /** True once a trusted key verified the signature: only then do details reveal nothing to a forger. */
     readonly signatureVerified: boolean,
+    readonly detail?: string,
   ) {
     super(message);
     this.name = 'AssertionError';
@@ -124,11 +128,13 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
       return payload;
     } catch (err) {
       const code = err instanceof errors.JOSEError ? CLAIM_FAILURES[err.code] : undefined;
-      if (code) throw new AssertionError(code, `assertion ${err instanceof Error ? err.message : ''}`, true);
-      if (!(err instanceof errors.JOSEError)) {
-        log.warn('assertion_keys_unavailable', { keys_owner: expect.keysOwner, error: err instanceof Error ? err.message : String(err) });
-      }
-      throw new AssertionError('ERR_ASSERTION_UNVERIFIED', 'assertion is not signed by a trusted key', false);
+      const reason = err instanceof Error ? err.message : String(err);
+      if (code) throw new AssertionError(code, `assertion ${reason}`, true);
+      if (!(err instanceof errors.JOSEError)) log.warn('assertion_keys_unavailable', { keys_owner: expect.keysOwner, error: reason });
+      // The presenter hears only that no trusted key signed it; the log hears why (jose's code, or the fetch's failure).
+      const detail =
+        err instanceof errors.JOSEError ? `${err.code}: ${reason}` : `the keys of ${expect.keysOwner} could not be had: ${reason}`;
+      throw new AssertionError('ERR_ASSERTION_UNVERIFIED', 'assertion is not signed by a trusted key', false, detail);
     }
   };
 

@@ -16,7 +16,10 @@ import { tableKey } from '../shared/table-keys';
 const WINDOW_MS = 60_000;
 
 export interface RateLimiter {
-  /** Before the grant: throws `TooManyRequestsError` when `client` has used its tokens of this minute; counts a confidential client's request. */
+  /**
+   * Before the grant: throws `TooManyRequestsError` when `client` has used its tokens of this minute; counts a
+   * confidential client's request.
+   */
   admit(client: ClientRegistration): Promise<void>;
   /** After the grant succeeded: counts a public client's token (its failed grants never count). */
   issued(client: ClientRegistration): Promise<void>;

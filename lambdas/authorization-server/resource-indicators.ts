@@ -1,14 +1,14 @@
 /**
  * Resource indicators (RFC 8707): a client names the one resource it wants a token for, and the token's `aud` is
  * exactly that resource. Registered resources are the registry's audience, the audiences routes declare and each MCP
- * server's URL; anything else, or more than one, is `invalid_target`. Which of them a client may obtain is policy
- * (RFC 8707 §2: "unacceptable per policy" is `invalid_target` too): its own audience (the client's, else the
- * registry's) and any MCP server (scopes still decide what it may do there). Another audience stays the operator's
- * decision, as before resource indicators: a client never chooses its way onto another API's routes, even with a
- * scope of the same name. A runtime-registered client (a client metadata document or a dynamic registration: anyone can
- * make one) may obtain MCP server URLs only, never the registry's audience: naming none, it gets the only MCP server
- * when there is exactly one, else `invalid_target`. A code or refresh token is bound to the resource granted at authorization: a later request
- * may name that resource again, never another (no widening).
+ * server's URL; anything else, or more than one, is `invalid_target`. Which of them a client may obtain is policy (RFC
+ * 8707 §2: "unacceptable per policy" is `invalid_target` too): its own audience (the client's, else the registry's) and
+ * any MCP server (scopes still decide what it may do there). Another audience stays the operator's decision, as before
+ * resource indicators: a client never chooses its way onto another API's routes, even with a scope of the same name. A
+ * runtime-registered client (a client metadata document or a dynamic registration: anyone can make one) may obtain MCP
+ * server URLs only, never the registry's audience: naming none, it gets the only MCP server when there is exactly one,
+ * else `invalid_target`. A code or refresh token is bound to the resource granted at authorization: a later request may
+ * name that resource again, never another (no widening).
  */
 import type { AuthorizationServerConfig } from '../shared/config';
 import { InvalidTargetError } from '../shared/errors';

@@ -28,7 +28,7 @@ import { protectedResourceRoutes } from './endpoints/protected-resource';
 import { createRegistrationEndpoint, isRegisteredClientId, registeredClient } from './endpoints/register';
 import { createRevocationEndpoint } from './endpoints/revoke';
 import { createTokenEndpoint } from './endpoints/token';
-import { GRANTS } from './grants';
+import { GRANT_HANDLERS } from './grants';
 import { createAssertionVerifier } from './jwt-assertion';
 import { createPublishedKeys, publishedSigningKeys } from './published-keys';
 import { createRateLimiter } from './rate-limit';
@@ -141,7 +141,17 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps): Author
   const routes: ReadonlyMap<string, RouteHandler> = new Map([
     [
       SERVER_ROUTES.token,
-      createTokenEndpoint({ grants: GRANTS, authenticate, tokens, state: deps.state, clock, assertions, resources, log, rateLimit }),
+      createTokenEndpoint({
+        grants: GRANT_HANDLERS,
+        authenticate,
+        tokens,
+        state: deps.state,
+        clock,
+        assertions,
+        resources,
+        log,
+        rateLimit,
+      }),
     ],
     [SERVER_ROUTES.openidConfiguration, discovery],
     [SERVER_ROUTES.authorizationServerMetadata, discovery],

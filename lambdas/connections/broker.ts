@@ -8,6 +8,7 @@
  * never an outside request: the proxy and the routes never mint one) asked for it with `consentLink: true`, to hand to
  * the person the subject names. The link is fresh, lives 10 minutes and is single use (links.ts).
  */
+import { errorDetail } from '../shared/log';
 import { connectionAlias } from '../shared/names';
 import type { ConnectionsContext } from './context';
 import { errorBody, invalidRequest, unknownConnection, type ConnectionErrorBody } from './errors';
@@ -51,13 +52,18 @@ export function createBroker(ctx: ConnectionsContext) {
           });
           return undefined;
         });
-        ctx.log.info('broker_refused', { connection: connection.name, error: body.error, consentLink: link ? 'minted' : 'failed' });
+        ctx.log.info('broker_refused', {
+          connection: connection.name,
+          error: body.error,
+          consentLink: link ? 'minted' : 'failed',
+          ...errorDetail(err),
+        });
         return link ? { ...body, consent_url: link } : body;
       }
     } catch (err) {
       const body = errorBody(err);
       if (body.error === 'server_error') ctx.log.error('broker_error', { error: err instanceof Error ? err : String(err) });
-      else ctx.log.info('broker_refused', { connection: event?.connection, error: body.error });
+      else ctx.log.info('broker_refused', { connection: event?.connection, error: body.error, ...errorDetail(err) });
       return body;
     }
   };

@@ -44,7 +44,7 @@ export function createCallbackEndpoint(ctx: ConnectionsContext) {
             'Nothing was stored. Ask for a new consent link to try again.',
           ]);
         }
-        throw invalidRequest(`the provider's response is not valid: ${(err as Error).message}`);
+        throw invalidRequest("the provider's response is not valid", { detail: (err as Error).message });
       }
 
       let tokens: oauth.TokenEndpointResponse;
@@ -60,7 +60,7 @@ export function createCallbackEndpoint(ctx: ConnectionsContext) {
         );
         tokens = await oauth.processAuthorizationCodeResponse(provider.as, provider.client, response);
       } catch (err) {
-        ctx.log.warn('code_exchange_failed', { connection: connection.name, subject: pending.subject, reason: describeProviderError(err) });
+        ctx.log.warn('code_exchange_failed', { connection: connection.name, subject: pending.subject, ...describeProviderError(err) });
         throw providerFailure(err, (reason) => `The code could not be exchanged for tokens: ${reason}. Nothing was stored.`);
       }
       await ctx.tokenSets.storeConsent(connection, pending.subject, tokens);

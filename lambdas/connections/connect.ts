@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as oauth from 'oauth4webapi';
+import { errorDetail } from '../shared/log';
 import type { StateItem } from '../shared/ports';
 import { tableKey } from '../shared/table-keys';
 import { newConsentBinding } from './consent-cookie';
@@ -74,9 +75,15 @@ export function createConnectEndpoint(ctx: ConnectionsContext) {
   };
 }
 
-/** An error during consent, as a page: our errors say what happened; anything else is hidden and logged. */
+/**
+ * An error during consent, as a page: our errors say what happened (their log-only `detail` goes to the log); anything
+ * else is hidden and logged.
+ */
 export function consentErrorPage(ctx: ConnectionsContext, err: unknown, title: string): APIGatewayProxyStructuredResultV2 {
-  if (err instanceof ConnectionError) return messagePage(err.status, title, [err.description]);
+  if (err instanceof ConnectionError) {
+    if (err.detail !== undefined) ctx.log.warn('consent_failed', { error: err.code, ...errorDetail(err) });
+    return messagePage(err.status, title, [err.description]);
+  }
   ctx.log.error('consent_error', { error: err instanceof Error ? err : String(err) });
   return messagePage(500, title, ['Something went wrong on our side. Try again with a new consent link.']);
 }

@@ -4,8 +4,9 @@
  * grant, else the access token), delete the token set, publish `Connection Disconnected`. The token set is deleted
  * even when the revocation fails (a data-protection request must not wait for a provider); the answer says what the
  * provider did. This container forgets its cached token; other warm containers may hand out the access token they
- * hold until it is due for renewal, which then fails (not_connected): the provider's revocation is what ends it. Invoked directly on the function, never through a connection's alias: the callers granted a
- * connection's tokens cannot disconnect anyone.
+ * hold until it is due for renewal, which then fails (not_connected): the provider's revocation is what ends it.
+ * Invoked directly on the function, never through a connection's alias: the callers granted a connection's tokens
+ * cannot disconnect anyone.
  */
 import * as oauth from 'oauth4webapi';
 import { CONNECTION_DISCONNECTED_DETAIL_TYPE } from '../shared/health-signals';
@@ -56,6 +57,8 @@ export function createDisconnect(deps: DisconnectDeps) {
       const pk = tokenSetKey(connection.name, subject);
       const item = await deps.state.get<TokenSetItem>(pk);
       let revocation: DisconnectResult['revocation'] = 'nothing_to_revoke';
+      /** Why the revocation failed, for the log only (the result says `failed: <reason>`). */
+      let revocationDetail: string | undefined;
       if (item?.refreshToken !== undefined || item?.accessToken !== undefined) {
         try {
           const provider = await deps.providers.client(connection);
@@ -71,13 +74,15 @@ export function createDisconnect(deps: DisconnectDeps) {
             revocation = hint;
           }
         } catch (err) {
-          revocation = `failed: ${describeProviderError(err)}`;
+          const { reason, detail } = describeProviderError(err);
+          revocation = `failed: ${reason}`;
+          revocationDetail = detail;
         }
       }
       const deleted = (await deps.state.delete(pk)) !== undefined;
       deps.tokenSets.forget(connection, subject);
       const result: DisconnectResult = { connection: connection.name, ...(subject !== undefined ? { subject } : {}), deleted, revocation };
-      deps.log.info('connection_disconnected', { ...result });
+      deps.log.info('connection_disconnected', { ...result, ...(revocationDetail !== undefined ? { detail: revocationDetail } : {}) });
       try {
         await deps.events.publish(CONNECTION_DISCONNECTED_DETAIL_TYPE, { ...result });
       } catch (err) {

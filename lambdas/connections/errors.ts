@@ -5,6 +5,7 @@
  * Each code has one HTTP status, in `STATUS_BY_CODE`; an error is made only by the factories below, so its status
  * always comes from that table.
  */
+import type { ErrorDetail } from '../shared/errors';
 import { errorDescription } from '../shared/oauth-syntax';
 
 export type ConnectionErrorCode =
@@ -45,23 +46,28 @@ export class ConnectionError extends Error {
   /** What went wrong, made safe by `errorDescription` (it may quote a provider's answer or request data). */
   readonly description: string;
 
+  /** For the log only, never in a body or page: the specifics behind the description (an address, a library's message). */
+  readonly detail?: string;
+
   private constructor(
     readonly code: ConnectionErrorCode,
     description: string,
+    options: ErrorDetail,
   ) {
     super(errorDescription(description));
     this.description = this.message;
     this.name = 'ConnectionError';
     this.status = STATUS_BY_CODE[code];
+    if (options.detail !== undefined) this.detail = options.detail;
   }
 
   /** The one way to make an error: its status is the table's for `code`. */
-  static of(code: ConnectionErrorCode, description: string): ConnectionError {
-    return new ConnectionError(code, description);
+  static of(code: ConnectionErrorCode, description: string, options: ErrorDetail = {}): ConnectionError {
+    return new ConnectionError(code, description, options);
   }
 }
 
-const plain = (code: ConnectionErrorCode) => (description: string) => ConnectionError.of(code, description);
+const plain = (code: ConnectionErrorCode) => (description: string, options?: ErrorDetail) => ConnectionError.of(code, description, options);
 
 export const invalidRequest = plain('invalid_request');
 export const unknownConnection = (name: string) => ConnectionError.of('unknown_connection', `no connection named ${JSON.stringify(name)}`);
@@ -74,7 +80,7 @@ export const notConfigured = plain('not_configured');
 export const noApiBaseUrl = plain('no_api_base_url');
 const serverError = plain('server_error');
 
-/** The wire form of an error: what the broker returns and the proxy sends. Never internals. */
+/** The wire form of an error: what the broker returns and the proxy sends. Never internals, never `detail`. */
 export interface ConnectionErrorBody {
   readonly error: ConnectionErrorCode;
   readonly error_description: string;

@@ -1,14 +1,14 @@
 /**
- * Lambda entry of the connections function: API Gateway events (connect, callback, proxy), direct broker
- * invocations (`{ action: 'token', … }`) and the CLI's disconnect (`{ action: 'disconnect', … }`). Configuration and AWS adapters are wired once per container.
+ * Lambda entry of the connections function: API Gateway events (connect, callback, proxy), direct broker invocations
+ * (`{ action: 'token', … }`) and the CLI's disconnect (`{ action: 'disconnect', … }`). Configuration and AWS adapters
+ * are wired once per container.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { AwsCipher } from '../shared/adapters/aws-cipher';
 import { AwsEventPublisher } from '../shared/adapters/aws-event-publisher';
 import { AwsSecretStore } from '../shared/adapters/aws-secret-store';
 import { AwsStateStore } from '../shared/adapters/aws-state-store';
-import { ENV, requiredEnv as required } from '../shared/config';
-import { CACHE_TTL_SECS } from '../shared/defaults';
+import { connectionsFromEnv } from '../shared/config';
 import { createJsonLogger } from '../shared/log';
 import { isBrokerEvent, type BrokerEvent, type BrokerResult } from './broker';
 import { isDisconnectEvent, type DisconnectEvent, type DisconnectResult } from './disconnect';
@@ -17,19 +17,15 @@ import { tableConnections } from './registrations';
 import { createConnectionsServer, type ConnectionsServer } from './server';
 
 function build(): ConnectionsServer {
-  const state = new AwsStateStore({ tableName: required(ENV.TABLE_NAME) });
-  const cacheTtlSecs = Number(process.env[ENV.CACHE_TTL_SECS] ?? CACHE_TTL_SECS);
+  const { tableName, kmsKeyId, ...config } = connectionsFromEnv();
+  const state = new AwsStateStore({ tableName });
   const log = createJsonLogger();
   return createConnectionsServer({
-    config: {
-      baseUrl: required(ENV.ISSUER),
-      linkKeySecretId: required(ENV.LINK_KEY_SECRET_ID),
-      cacheTtlSecs,
-    },
-    registrations: tableConnections(state, { ttlMs: cacheTtlSecs * 1000, log }),
+    config,
+    registrations: tableConnections(state, { ttlMs: config.cacheTtlSecs * 1000, log }),
     secrets: new AwsSecretStore(),
     state,
-    cipher: new AwsCipher({ keyId: required(ENV.KMS_KEY_ID) }),
+    cipher: new AwsCipher({ keyId: kmsKeyId }),
     events: new AwsEventPublisher(),
     log,
   });

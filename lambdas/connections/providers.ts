@@ -9,6 +9,7 @@ import * as oauth from 'oauth4webapi';
 import { PrivateAddressError, ResponseTooLargeError } from '../shared/bounded-fetch';
 import { TtlCache } from '../shared/cache';
 import { OPERATOR_CLI } from '../shared/config';
+import { errorDetail } from '../shared/log';
 import { connectionCredentialsNeeded, type ConnectionAuthMethod, type ConnectionRegistration } from '../shared/manifest';
 import { isLoopbackHttp } from '../shared/oauth-syntax';
 import type { Clock, SecretStore } from '../shared/ports';
@@ -82,6 +83,7 @@ export function createProviders(options: ProvidersOptions): Providers {
     // RFC 8414 first, then OpenID Connect Discovery (some providers serve only one of them).
     const issuer = new URL(provider.issuer);
     let firstError: unknown;
+    // As many documents as `PROVIDER_DISCOVERY_DOCUMENTS` counts in the broker's budget.
     for (const algorithm of ['oauth2', 'oidc'] as const) {
       try {
         const response = await oauth.discoveryRequest(issuer, { algorithm, ...requestOptions(connection, provider.issuer)() });
@@ -182,36 +184,53 @@ export function classifyProviderError(err: unknown): ProviderFailure {
   return 'transient';
 }
 
+/** A provider failure in words: `reason` for callers, `detail` for the log only. Neither holds a secret. */
+export interface ProviderErrorDescription {
+  /** What callers are told (error bodies, consent pages, a token set's `lastError`): who failed and how, in short. */
+  readonly reason: string;
+  /** What only the log is told: the refused address, the library's complaint, the socket error. */
+  readonly detail?: string;
+}
+
 /**
- * A short, secret-free description of a provider failure, safe for logs and error bodies. `party` names who failed
- * (the proxy says `the API`).
+ * A short, secret-free description of a provider failure. `party` names who failed (the proxy says `the API`). The
+ * specifics (an address our network resolved, a library's message, a socket error) go in `detail`, never `reason`.
  */
-export function describeProviderError(err: unknown, party = 'the provider'): string {
+export function describeProviderError(err: unknown, party = 'the provider'): ProviderErrorDescription {
   if (err instanceof oauth.ResponseBodyError) {
-    return `${party} answered ${err.status} ${err.error}${err.error_description ? `: ${err.error_description}` : ''}`;
+    return { reason: `${party} answered ${err.status} ${err.error}${err.error_description ? `: ${err.error_description}` : ''}` };
   }
-  if (err instanceof ConnectionError) return err.description;
-  if (err instanceof ResponseTooLargeError) return `${party}'s response was too large: ${err.message}`;
-  if (err instanceof PrivateAddressError) return `${party}'s address was refused: ${err.message}`;
+  if (err instanceof ConnectionError) return { reason: err.description, ...errorDetail(err) };
+  if (err instanceof ResponseTooLargeError) return { reason: `${party}'s response was too large: ${err.message}` };
+  if (err instanceof PrivateAddressError) {
+    return { reason: `${party}'s address was refused: it is a loopback, private or link-local address`, detail: err.message };
+  }
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
     const error = err.cause.find((c) => c.parameters.error)?.parameters.error;
-    return `${party} answered ${err.status} ${error ?? 'invalid_client'}: our client authentication was refused`;
+    return { reason: `${party} answered ${err.status} ${error ?? 'invalid_client'}: our client authentication was refused` };
   }
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `${party} did not answer in time`;
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+    return { reason: `${party} did not answer in time` };
+  }
   if (err instanceof oauth.OperationProcessingError) {
     const status = (err.cause as Response | undefined)?.status;
-    if (typeof status === 'number' && status >= 500) return `${party} answered ${status}`;
-    return `${party}'s response was not valid: ${err.message}`;
+    if (typeof status === 'number' && status >= 500) return { reason: `${party} answered ${status}` };
+    return { reason: `${party}'s response was not valid`, detail: err.message };
   }
   // fetch's TypeError (the bounded fetch's too): connection refused or reset, DNS failure.
-  if (err instanceof TypeError) return `${party} could not be reached`;
-  return `${party} request failed`;
+  if (err instanceof TypeError) return { reason: `${party} could not be reached`, detail: withCause(err) };
+  return { reason: `${party} request failed`, detail: err instanceof Error ? `${err.name}: ${withCause(err)}` : String(err) };
+}
+
+/** An error's message and its cause's (fetch says only `fetch failed`; its cause says `connect ECONNREFUSED …`). */
+function withCause(err: Error): string {
+  return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
 }
 
 /**
  * The one mapping of a failed provider request to the error the caller gets: `provider_unavailable` (503) when
  * retrying may help (`classifyProviderError` says transient), else `provider_error` (502). `message` words the
- * description around `describeProviderError(err, party)`.
+ * description around `describeProviderError(err, party)`'s reason; its detail becomes the error's log-only `detail`.
  */
 export function providerFailure(
   err: unknown,
@@ -219,6 +238,7 @@ export function providerFailure(
   party?: string,
 ): ConnectionError {
   const failure = classifyProviderError(err);
-  const description = message(describeProviderError(err, party), failure);
-  return failure === 'transient' ? providerUnavailable(description) : providerError(description);
+  const { reason, detail } = describeProviderError(err, party);
+  const description = message(reason, failure);
+  return failure === 'transient' ? providerUnavailable(description, { detail }) : providerError(description, { detail });
 }

@@ -130,7 +130,8 @@ export function signRequest(input: SignRequestInput): Record<string, string> {
   const signature = createHmac('sha256', key).update(stringToSign).digest('hex');
   return {
     ...added,
-    authorization: `AWS4-HMAC-SHA256 Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
+    authorization:
+      `AWS4-HMAC-SHA256 Credential=${input.credentials.accessKeyId}/${scope}, ` + `SignedHeaders=${signedHeaders}, Signature=${signature}`,
   };
 }
 

@@ -17,6 +17,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ResponseTooLargeError } from '../shared/bounded-fetch';
 import { bodyBytes, getHeader, jsonResponse } from '../shared/http';
+import { errorDetail } from '../shared/log';
 import { connectionPath } from '../shared/routes';
 import { connectionOf, type ConnectionsContext } from './context';
 import { ConnectionError, errorBody, invalidRequest, noApiBaseUrl, providerError, statusOf } from './errors';
@@ -135,6 +136,8 @@ export function createProxyEndpoint(ctx: ConnectionsContext, fetchImpl: typeof f
       return await toResult(response);
     } catch (err) {
       if (!(err instanceof ConnectionError)) ctx.log.error('proxy_error', { error: err instanceof Error ? err : String(err) });
+      // The body says what failed; what only the log may hear (an address, a socket error) is logged here.
+      else if (err.detail !== undefined) ctx.log.warn('proxy_refused', { error: err.code, ...errorDetail(err) });
       return jsonResponse(statusOf(err), errorBody(err));
     }
   };
@@ -147,7 +150,7 @@ async function renewedAfter401(renew: () => Promise<ConnectionToken>): Promise<C
   } catch (err) {
     if (!(err instanceof ConnectionError)) throw err;
     const description = `the API refused the access token (401) and no new one could be had: ${err.description}`;
-    throw ConnectionError.of(err.code, description);
+    throw ConnectionError.of(err.code, description, { detail: err.detail });
   }
 }
 

@@ -5,6 +5,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as oauth from 'oauth4webapi';
 import { boundedFetch, DOCUMENT_LIMITS } from '../shared/bounded-fetch';
+import type { ConnectionsSettings } from '../shared/config';
 import { jsonResponse, routeKeyOf, type RouteHandler } from '../shared/http';
 import { createJsonLogger, type Logger } from '../shared/log';
 import type { ConnectionRegistration } from '../shared/manifest';
@@ -26,13 +27,8 @@ import type { RenewalRequest } from './token-renewal';
 import type { TokenSetStatus } from './token-set-item';
 import { createTokenSets, type TokenSetsOptions } from './token-sets';
 
-export interface ConnectionsConfig {
-  /** Base URL of the registry's API (the issuer), no trailing slash: callbacks and consent links live under it. */
-  readonly baseUrl: string;
-  /** Secret holding the HS256 key of consent links. */
-  readonly linkKeySecretId: string;
-  /** Seconds credentials and link keys stay cached (provider metadata: at least an hour). */
-  readonly cacheTtlSecs: number;
+/** The deployed settings (`ConnectionsSettings`, from the manifest's projection), and what local mode and tests set. */
+export interface ConnectionsConfig extends ConnectionsSettings {
   /** Timeout of each request to a provider (discovery, token requests), in ms. @default 5000 (`DOCUMENT_LIMITS`) */
   readonly timeoutMs?: number;
   /** Timeout of each request the proxy makes to a connection's API, body included, in ms. @default 10000 (`PROXY_LIMITS`) */

@@ -163,7 +163,7 @@ async function obtainWithRetry(
     } catch (err) {
       const failure = classifyProviderError(err);
       if (failure !== 'transient' || attempt >= ctx.retryDelaysMs.length) throw err;
-      ctx.log.warn('token_renewal_retry', { connection: connection.name, attempt: attempt + 1, reason: describeProviderError(err) });
+      ctx.log.warn('token_renewal_retry', { connection: connection.name, attempt: attempt + 1, ...describeProviderError(err) });
       await ctx.sleep(ctx.retryDelaysMs[attempt]);
     }
   }
@@ -206,8 +206,9 @@ async function storeRenewal(ctx: RenewalContext, r: Renewal, lease: Lease, token
 async function recordFailure(ctx: RenewalContext, r: Renewal, lease: Lease, err: unknown): Promise<ConnectionToken> {
   const { pk, connection, subject, item } = r;
   const failure = classifyProviderError(err);
-  const reason = describeProviderError(err);
-  ctx.log.warn('token_renewal_failed', { connection: connection.name, subject, failure, reason });
+  const described = describeProviderError(err);
+  const { reason } = described;
+  ctx.log.warn('token_renewal_failed', { connection: connection.name, subject, failure, ...described });
   ctx.tokens.forget(pk);
   if (failure === 'invalid_grant' && connection.grant === 'authorization_code') {
     await lease.release({ health: 'needs_consent', lastError: reason, failures: undefined, retryAfter: undefined });

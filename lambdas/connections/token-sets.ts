@@ -1,11 +1,13 @@
 /**
  * Token sets of third-party connections (the item: token-set-item.ts), and the one way to get a usable access token
- * from them: from this container's cache, else from the table, else renewed under the lease (token-renewal.ts).
- * A token is renewed ahead of expiry: 60 s before, or a quarter of its lifetime when that is shorter (token-cache.ts). While another renewer holds the lease, callers poll (bounded, injected
- * clock and sleep) and re-read. Health outcomes and their errors: token-set-health.ts.
+ * from them: from this container's cache, else from the table, else renewed under the lease (token-renewal.ts). A token
+ * is renewed ahead of expiry: 60 s before, or a quarter of its lifetime when that is shorter (token-cache.ts). While
+ * another renewer holds the lease, callers poll (bounded, injected clock and sleep) and re-read. Health outcomes and
+ * their errors: token-set-health.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type * as oauth from 'oauth4webapi';
+import { TOKEN_RENEWAL_MAX_WAIT_MS, TOKEN_RENEWAL_RETRY_DELAYS_MS } from '../shared/defaults';
 import type { Logger } from '../shared/log';
 import type { ConnectionRegistration } from '../shared/manifest';
 import type { Cipher, Clock, EventPublisher, StateStore } from '../shared/ports';
@@ -42,11 +44,11 @@ export interface TokenSetsOptions {
   readonly skewSecs?: number;
   /** How long a renewer holds the lease, in ms (more than all its attempts take). @default 30000 */
   readonly leaseMs?: number;
-  /** How long a caller waits for another renewer, in ms (summed poll intervals). @default 20000 */
+  /** How long a caller waits for another renewer, in ms (summed poll intervals). @default `TOKEN_RENEWAL_MAX_WAIT_MS` (20 s) */
   readonly maxWaitMs?: number;
   /** Longest wait between two polls of another renewer's lease, in ms (the first waits a quarter of it). @default 100 */
   readonly pollMs?: number;
-  /** Delays before the 2nd, 3rd… attempt on a transient failure, in ms. @default [250, 1000] */
+  /** Delays before the 2nd, 3rd… attempt on a transient failure, in ms. @default `TOKEN_RENEWAL_RETRY_DELAYS_MS` ([250, 1000]) */
   readonly retryDelaysMs?: readonly number[];
   /** Backoff after a renewal failed transiently (all attempts), doubling per consecutive failure, in ms. @default 5000 */
   readonly backoffInitialMs?: number;
@@ -88,9 +90,9 @@ export function createTokenSets(options: TokenSetsOptions): TokenSets {
     log,
     tokens: new TokenCache(clock, (options.skewSecs ?? 60) * 1000),
     leaseMs: options.leaseMs ?? 30_000,
-    maxWaitMs: options.maxWaitMs ?? 20_000,
+    maxWaitMs: options.maxWaitMs ?? TOKEN_RENEWAL_MAX_WAIT_MS,
     pollMs: options.pollMs ?? 100,
-    retryDelaysMs: options.retryDelaysMs ?? [250, 1000],
+    retryDelaysMs: options.retryDelaysMs ?? TOKEN_RENEWAL_RETRY_DELAYS_MS,
     backoffInitialMs: options.backoffInitialMs ?? 5_000,
     backoffMaxMs: options.backoffMaxMs ?? 300_000,
     defaultExpiresInMs: (options.defaultExpiresInSecs ?? 3600) * 1000,

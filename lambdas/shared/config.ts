@@ -1,11 +1,19 @@
+/**
+ * What each function runs with, projected once from the manifest: the authorization server's config, the rotation
+ * function's key schedule, the connections function's settings. Each projection has one environment encoding: the
+ * constructs write it (`…Environment`), the Lambda entry points read it back (`…FromEnv`), and local mode skips the
+ * environment and runs the projection itself, then its few overrides (short caches, loopback allowed).
+ *
+ * A new runtime setting is a manifest field, one line in its projection and one in its table of variables; the
+ * tables are typed over every field, so a setting left out of the environment does not compile.
+ */
 import type { ClientIdMetadataDocumentsSettings, DynamicClientRegistrationSettings } from './client-registration-settings';
 import { CACHE_TTL_SECS, CLIENT_SECRET_OVERLAP_SECS } from './defaults';
-import { DEFAULT_KEY_SCHEDULE, type KeySchedule } from './key-schedule';
-import type { McpServerRegistration, UserAuthenticationRegistration } from './manifest';
-import { ENV } from './names';
-
-// `ENV` lives in `names.ts` (no imports, so a user's handler bundling the runtime pulls in nothing else).
-export { ENV } from './names';
+import { NOT_IN_ENV, json, readEnv, requiredEnv, seconds, text, words, writeEnv, type EnvField, type EnvTable } from './env-fields';
+import { DEFAULT_KEY_SCHEDULE, GATEWAY_JWKS_CACHE_SECS, longestAccessTokenTtlSecs, type KeySchedule } from './key-schedule';
+import type { McpServerRegistration, RegistryManifest, UserAuthenticationRegistration } from './manifest';
+import { authMethodsUsed, grantTypesUsed, scopesUsed } from './manifest-queries';
+import { ENV, secretNames } from './names';
 
 /** Registry-wide settings the authorization server runs with (AWS: from ENV; local: from the manifest). */
 export interface AuthorizationServerConfig {
@@ -23,7 +31,7 @@ export interface AuthorizationServerConfig {
   readonly userAuthentication?: UserAuthenticationRegistration;
   /**
    * Every outbound fetch may reach loopback, private and link-local addresses. Local mode sets it (its providers and
-   * key sets run on 127.0.0.1); deployed functions never do (`configFromEnv` has no variable for it): there only a URL
+   * key sets run on 127.0.0.1); deployed functions never do (the environment has no variable for it): there only a URL
    * the operator opted in (`allowPrivateNetwork` next to it) may. @default false
    */
   readonly allowPrivateNetwork?: boolean;
@@ -37,63 +45,186 @@ export interface AuthorizationServerConfig {
   readonly dynamicClientRegistration?: DynamicClientRegistrationSettings;
 }
 
-/** The value of environment variable `name`; throws naming it when it is unset or empty. */
-export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const value = env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
+/** What the authorization server's manifest projection reads. */
+type ServerManifest = Pick<
+  RegistryManifest,
+  | 'namePrefix'
+  | 'audience'
+  | 'secretOverlapSecs'
+  | 'clients'
+  | 'routes'
+  | 'mcpServers'
+  | 'userAuthentication'
+  | 'dynamicClientRegistration'
+  | 'clientIdMetadataDocuments'
+>;
 
-/** Reads the authorization server's configuration from the process environment; throws naming a missing variable. */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuthorizationServerConfig {
-  const required = (name: string): string => requiredEnv(name, env);
+/** The authorization server's config for `manifest`, served at `issuer`: what AWS and local mode both run with. */
+export function authorizationServerConfig(manifest: ServerManifest, issuer: string): AuthorizationServerConfig {
   return {
-    issuer: required(ENV.ISSUER).replace(/\/+$/, ''),
-    audience: env[ENV.AUDIENCE] || undefined,
-    signingKeySecretId: required(ENV.SIGNING_KEY_SECRET_ID),
-    secretOverlapSecs: Number(env[ENV.SECRET_OVERLAP_SECS] ?? CLIENT_SECRET_OVERLAP_SECS),
-    scopesSupported: (env[ENV.SCOPES_SUPPORTED] ?? '').split(' ').filter(Boolean),
-    cacheTtlSecs: Number(env[ENV.CACHE_TTL_SECS] ?? CACHE_TTL_SECS),
-    ...(env[ENV.GRANT_TYPES_SUPPORTED] ? { grantTypesSupported: env[ENV.GRANT_TYPES_SUPPORTED]!.split(' ').filter(Boolean) } : {}),
-    ...(env[ENV.AUTH_METHODS_SUPPORTED] ? { authMethodsSupported: env[ENV.AUTH_METHODS_SUPPORTED]!.split(' ').filter(Boolean) } : {}),
-    ...(env[ENV.USER_AUTH_ISSUER]
-      ? {
-          userAuthentication: {
-            issuer: env[ENV.USER_AUTH_ISSUER]!,
-            clientId: required(ENV.USER_AUTH_CLIENT_ID),
-            scopes: (env[ENV.USER_AUTH_SCOPES] ?? 'openid').split(' ').filter(Boolean),
-            secretId: required(ENV.USER_AUTH_SECRET_ID),
-            ...(env[ENV.USER_AUTH_ALLOW_PRIVATE_NETWORK] === 'true' ? { allowPrivateNetwork: true } : {}),
-          },
-        }
-      : {}),
-    ...(env[ENV.RESOURCES] ? { resources: env[ENV.RESOURCES]!.split(' ').filter(Boolean) } : {}),
-    ...(env[ENV.MCP_SERVERS] ? { mcpServers: JSON.parse(env[ENV.MCP_SERVERS]!) as McpServerRegistration[] } : {}),
-    ...(env[ENV.DYNAMIC_CLIENT_REGISTRATION]
-      ? { dynamicClientRegistration: JSON.parse(env[ENV.DYNAMIC_CLIENT_REGISTRATION]!) as DynamicClientRegistrationSettings }
-      : {}),
-    ...(env[ENV.CLIENT_ID_METADATA_DOCUMENTS]
-      ? { clientIdMetadataDocuments: JSON.parse(env[ENV.CLIENT_ID_METADATA_DOCUMENTS]!) as ClientIdMetadataDocumentsSettings }
-      : {}),
+    issuer,
+    signingKeySecretId: secretNames.signingKey(manifest.namePrefix),
+    ...(manifest.audience !== undefined ? { audience: manifest.audience } : {}),
+    secretOverlapSecs: manifest.secretOverlapSecs,
+    scopesSupported: scopesUsed(manifest.clients),
+    authMethodsSupported: authMethodsUsed(manifest.clients),
+    cacheTtlSecs: CACHE_TTL_SECS,
+    grantTypesSupported: grantTypesUsed(manifest.clients),
+    // Resources (RFC 8707) a token may be requested for: the audiences routes declare (and the MCP servers').
+    resources: [...new Set(manifest.routes.flatMap((r) => r.audiences ?? []))],
+    mcpServers: manifest.mcpServers ?? [],
+    ...(manifest.dynamicClientRegistration ? { dynamicClientRegistration: manifest.dynamicClientRegistration } : {}),
+    ...(manifest.clientIdMetadataDocuments ? { clientIdMetadataDocuments: manifest.clientIdMetadataDocuments } : {}),
+    ...(manifest.userAuthentication ? { userAuthentication: manifest.userAuthentication } : {}),
   };
 }
+
+/** The rotation function's key schedule for `manifest`; local mode's emulated authorizer may cache the JWKS longer. */
+export function keySchedule(
+  manifest: Pick<RegistryManifest, 'signingKeyRotationDays' | 'accessTokenTtlSecs' | 'clients'>,
+  jwksCacheSecs = GATEWAY_JWKS_CACHE_SECS,
+): KeySchedule {
+  return {
+    rotationPeriodSecs: manifest.signingKeyRotationDays * 86_400,
+    prePublishSecs: Math.max(GATEWAY_JWKS_CACHE_SECS, jwksCacheSecs),
+    longestTokenTtlSecs: longestAccessTokenTtlSecs(manifest),
+  };
+}
+
+/** What the connections function runs with (`ConnectionsConfig` adds what only local mode and tests set). */
+export interface ConnectionsSettings {
+  /** Base URL of the registry's API (the issuer), no trailing slash: callbacks and consent links live under it. */
+  readonly baseUrl: string;
+  /** Secret holding the HS256 key of consent links. */
+  readonly linkKeySecretId: string;
+  /** Seconds credentials and link keys stay cached (provider metadata: at least an hour). */
+  readonly cacheTtlSecs: number;
+}
+
+/** The connections function's settings for `manifest`, served at `issuer`. */
+export const connectionsSettings = (manifest: Pick<RegistryManifest, 'namePrefix'>, issuer: string): ConnectionsSettings => ({
+  baseUrl: issuer,
+  linkKeySecretId: secretNames.linkKey(manifest.namePrefix),
+  cacheTtlSecs: CACHE_TTL_SECS,
+});
+
+/** What the authorization server's function runs with: its config, and the table its adapters use. */
+export interface AuthorizationServerEnvironment extends AuthorizationServerConfig {
+  readonly tableName: string;
+}
+
+/** The upstream provider's registration, as five variables (no JSON: operators read them in the console). */
+const userAuthenticationField: EnvField<UserAuthenticationRegistration> = {
+  write: (u) => ({
+    [ENV.USER_AUTH_ISSUER]: u.issuer,
+    [ENV.USER_AUTH_CLIENT_ID]: u.clientId,
+    [ENV.USER_AUTH_SCOPES]: u.scopes.join(' '),
+    [ENV.USER_AUTH_SECRET_ID]: u.secretId,
+    ...(u.allowPrivateNetwork ? { [ENV.USER_AUTH_ALLOW_PRIVATE_NETWORK]: 'true' } : {}),
+  }),
+  read: (env) =>
+    env[ENV.USER_AUTH_ISSUER]
+      ? {
+          issuer: env[ENV.USER_AUTH_ISSUER]!,
+          clientId: requiredEnv(ENV.USER_AUTH_CLIENT_ID, env),
+          scopes: (env[ENV.USER_AUTH_SCOPES] ?? 'openid').split(' ').filter(Boolean),
+          secretId: requiredEnv(ENV.USER_AUTH_SECRET_ID, env),
+          ...(env[ENV.USER_AUTH_ALLOW_PRIVATE_NETWORK] === 'true' ? { allowPrivateNetwork: true } : {}),
+        }
+      : undefined,
+};
+
+/** The authorization server's variables, in the order the constructs write them. */
+const AUTHORIZATION_SERVER_ENV: EnvTable<AuthorizationServerEnvironment> = {
+  issuer: text(ENV.ISSUER),
+  tableName: text(ENV.TABLE_NAME),
+  signingKeySecretId: text(ENV.SIGNING_KEY_SECRET_ID),
+  audience: text(ENV.AUDIENCE),
+  secretOverlapSecs: seconds(ENV.SECRET_OVERLAP_SECS),
+  scopesSupported: words(ENV.SCOPES_SUPPORTED),
+  authMethodsSupported: words(ENV.AUTH_METHODS_SUPPORTED),
+  cacheTtlSecs: seconds(ENV.CACHE_TTL_SECS),
+  grantTypesSupported: words(ENV.GRANT_TYPES_SUPPORTED),
+  resources: words(ENV.RESOURCES),
+  mcpServers: json(ENV.MCP_SERVERS),
+  dynamicClientRegistration: json(ENV.DYNAMIC_CLIENT_REGISTRATION),
+  clientIdMetadataDocuments: json(ENV.CLIENT_ID_METADATA_DOCUMENTS),
+  userAuthentication: userAuthenticationField,
+  allowPrivateNetwork: NOT_IN_ENV,
+};
+
+/** The authorization server function's environment variables. */
+export const authorizationServerEnvironment = (settings: AuthorizationServerEnvironment): Record<string, string> =>
+  writeEnv(AUTHORIZATION_SERVER_ENV, settings);
+
+/** Reads the authorization server's settings from the process environment; throws naming a missing variable. */
+export function authorizationServerFromEnv(env: NodeJS.ProcessEnv = process.env): AuthorizationServerEnvironment {
+  const read = readEnv(AUTHORIZATION_SERVER_ENV, env);
+  return {
+    ...read,
+    issuer: requiredEnv(ENV.ISSUER, env).replace(/\/+$/, ''),
+    tableName: requiredEnv(ENV.TABLE_NAME, env),
+    signingKeySecretId: requiredEnv(ENV.SIGNING_KEY_SECRET_ID, env),
+    secretOverlapSecs: read.secretOverlapSecs ?? CLIENT_SECRET_OVERLAP_SECS,
+    scopesSupported: read.scopesSupported ?? [],
+    cacheTtlSecs: read.cacheTtlSecs ?? CACHE_TTL_SECS,
+  };
+}
+
+/** What the rotation function runs with: the key schedule, and the table the public ring is published to. */
+export interface RotationEnvironment extends KeySchedule {
+  readonly tableName: string;
+}
+
+const ROTATION_ENV: EnvTable<RotationEnvironment> = {
+  tableName: text(ENV.TABLE_NAME),
+  rotationPeriodSecs: seconds(ENV.SIGNING_KEY_ROTATION_SECS),
+  prePublishSecs: seconds(ENV.SIGNING_KEY_PRE_PUBLISH_SECS),
+  longestTokenTtlSecs: seconds(ENV.LONGEST_ACCESS_TOKEN_TTL_SECS),
+};
+
+/** The rotation function's environment variables. */
+export const rotationEnvironment = (settings: RotationEnvironment): Record<string, string> => writeEnv(ROTATION_ENV, settings);
 
 /**
  * The signing-key schedule the rotation function runs with. Unset variables take safe defaults (30-day rotation, the
  * gateway's 2-hour JWKS cache, the longest token lifetime a registry allows); a set one that is not a number throws.
  */
 export function keyScheduleFromEnv(env: NodeJS.ProcessEnv = process.env): KeySchedule {
-  const seconds = (name: string, fallback: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0) throw new Error(`environment variable ${name} must be a number of seconds, got ${raw}`);
-    return value;
-  };
+  const read = readEnv(ROTATION_ENV, env);
   return {
-    rotationPeriodSecs: seconds(ENV.SIGNING_KEY_ROTATION_SECS, DEFAULT_KEY_SCHEDULE.rotationPeriodSecs),
-    prePublishSecs: seconds(ENV.SIGNING_KEY_PRE_PUBLISH_SECS, DEFAULT_KEY_SCHEDULE.prePublishSecs),
-    longestTokenTtlSecs: seconds(ENV.LONGEST_ACCESS_TOKEN_TTL_SECS, DEFAULT_KEY_SCHEDULE.longestTokenTtlSecs),
+    rotationPeriodSecs: read.rotationPeriodSecs ?? DEFAULT_KEY_SCHEDULE.rotationPeriodSecs,
+    prePublishSecs: read.prePublishSecs ?? DEFAULT_KEY_SCHEDULE.prePublishSecs,
+    longestTokenTtlSecs: read.longestTokenTtlSecs ?? DEFAULT_KEY_SCHEDULE.longestTokenTtlSecs,
+  };
+}
+
+/** What the connections function runs with: its settings, the table and the KMS key refresh tokens are sealed with. */
+export interface ConnectionsEnvironment extends ConnectionsSettings {
+  readonly tableName: string;
+  readonly kmsKeyId: string;
+}
+
+const CONNECTIONS_ENV: EnvTable<ConnectionsEnvironment> = {
+  baseUrl: text(ENV.ISSUER),
+  tableName: text(ENV.TABLE_NAME),
+  kmsKeyId: text(ENV.KMS_KEY_ID),
+  linkKeySecretId: text(ENV.LINK_KEY_SECRET_ID),
+  cacheTtlSecs: seconds(ENV.CACHE_TTL_SECS),
+};
+
+/** The connections function's environment variables. */
+export const connectionsEnvironment = (settings: ConnectionsEnvironment): Record<string, string> => writeEnv(CONNECTIONS_ENV, settings);
+
+/** Reads the connections function's settings from the process environment; throws naming a missing variable. */
+export function connectionsFromEnv(env: NodeJS.ProcessEnv = process.env): ConnectionsEnvironment {
+  const read = readEnv(CONNECTIONS_ENV, env);
+  return {
+    baseUrl: requiredEnv(ENV.ISSUER, env),
+    tableName: requiredEnv(ENV.TABLE_NAME, env),
+    kmsKeyId: requiredEnv(ENV.KMS_KEY_ID, env),
+    linkKeySecretId: requiredEnv(ENV.LINK_KEY_SECRET_ID, env),
+    cacheTtlSecs: read.cacheTtlSecs ?? CACHE_TTL_SECS,
   };
 }
 

@@ -63,3 +63,24 @@ export const AWS_CALL_ALLOWANCE_MS = AWS_MAX_ATTEMPTS * AWS_REQUEST_TIMEOUT_MS +
  * request, store the code). 2 × 5 s + 7 × 1 s = 17 s.
  */
 export const SIGN_IN_CALLBACK_BUDGET_MS = 2 * DOCUMENT_FETCH_TIMEOUT_MS + 7 * AWS_CALL_ALLOWANCE_MS;
+
+/** What a provider's discovery may read, one after another: RFC 8414's document, then OpenID discovery's. */
+export const PROVIDER_DISCOVERY_DOCUMENTS = 2;
+
+/** Waits before each retry of a connection's token request that failed transiently (`token-sets.ts`), in ms. */
+export const TOKEN_RENEWAL_RETRY_DELAYS_MS: readonly number[] = [250, 1000];
+
+/** Longest a caller waits for another container's renewal of the same token set to finish (`token-sets.ts`), in ms. */
+export const TOKEN_RENEWAL_MAX_WAIT_MS = 20_000;
+
+/**
+ * The longest a broker call (`getConnectionToken`) can take to answer, in ms, with the connections function's defaults:
+ * the caller that renews the token set reads the provider's metadata when its container has none cached (a bounded
+ * document fetch per discovery document), then asks the token endpoint once and once per retry delay, waiting those
+ * delays. A caller finding another's renewal in progress waits at most `TOKEN_RENEWAL_MAX_WAIT_MS`, which is less.
+ * 2 × 5 s + 3 × 5 s + 1.25 s = 26.25 s.
+ */
+export const BROKER_RENEWAL_BUDGET_MS =
+  PROVIDER_DISCOVERY_DOCUMENTS * DOCUMENT_FETCH_TIMEOUT_MS +
+  (TOKEN_RENEWAL_RETRY_DELAYS_MS.length + 1) * DOCUMENT_FETCH_TIMEOUT_MS +
+  TOKEN_RENEWAL_RETRY_DELAYS_MS.reduce((total, ms) => total + ms, 0);

@@ -43,7 +43,19 @@ export function sentClientId(value: string | undefined): LogFields {
 /** A logger that drops everything (tests, benchmarks). */
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
-// Errors serialize as `{}` by default; keep name and message, never the stack (it can quote request data).
+/** Longest `detail` logged: an upstream's answer can be long, and a log line need not hold all of it. */
+export const MAX_LOGGED_DETAIL_CHARS = 1000;
+
+/**
+ * The log field of an error's log-only `detail` (`OAuthError`, `ConnectionError`, `ClientMetadataError`): `{ detail }`,
+ * or no field when it has none. For log lines that name the error by its code rather than log the error itself.
+ */
+export function errorDetail(err: unknown): LogFields {
+  const detail = (err as { detail?: unknown } | null | undefined)?.detail;
+  return err instanceof Error && typeof detail === 'string' ? { detail: detail.slice(0, MAX_LOGGED_DETAIL_CHARS) } : {};
+}
+
+// Errors serialize as `{}` by default; keep name, message and a log-only `detail`, never the stack (it can quote request data).
 function errorReplacer(_key: string, value: unknown): unknown {
-  return value instanceof Error ? { name: value.name, message: value.message } : value;
+  return value instanceof Error ? { name: value.name, message: value.message, ...errorDetail(value) } : value;
 }

@@ -49,6 +49,9 @@ export function routePath(routeKey: string): string {
   return routeKey.slice(routeKey.indexOf(' ') + 1);
 }
 
+/** The URL of one of the server's routes under `issuer`: `serverUrl(issuer, 'jwks')` → `<issuer>/.well-known/jwks.json`. */
+export const serverUrl = (issuer: string, route: ServerRoute): string => `${issuer}${routePath(SERVER_ROUTES[route])}`;
+
 /**
  * The first path segment (as `/segment/`) of every route the registry serves itself, locally or in AWS. A protected
  * route under one of them would shadow a server route, or fail at `terraform apply` as a duplicate route key.

@@ -1,7 +1,8 @@
 /**
  * The partition keys of the registry's one DynamoDB table: every item kind, its prefix, and who writes it.
  * Registrations (`client#`, `connection#`) are Terraform-managed and read-only at run time; everything else is state
- * the functions write (the public key ring, `jwks#`, the rotation function). Both `lib/` (IAM conditions, docs) and the handlers read this one list.
+ * the functions write (the public key ring, `jwks#`, the rotation function). Both `lib/` (IAM conditions, docs) and the
+ * handlers read this one list.
  */
 export const KEY_PREFIX = {
   /** A client's registration (Terraform item; JSON in `data`). */

@@ -124,7 +124,9 @@ export class RegistryAlarms extends Construct {
     });
     if (options.throttles === false) return;
     this.alarm(`${id}Throttles`, {
-      alarmDescription: `The ${what} was throttled at least ${this.thresholds.functionThrottles} time(s) in 5 minutes: the account's concurrency is exhausted.`,
+      alarmDescription:
+        `The ${what} was throttled at least ${this.thresholds.functionThrottles} time(s) in 5 minutes: ` +
+        "the account's concurrency is exhausted.",
       namespace: 'AWS/Lambda',
       metricName: 'Throttles',
       dimensions,

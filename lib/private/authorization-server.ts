@@ -5,17 +5,18 @@
 import * as path from 'node:path';
 import type { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
-import { Lazy, Token, type ITerraformDependable } from 'cdktf';
+import { Token, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { CACHE_TTL_SECS, SIGN_IN_CALLBACK_BUDGET_MS } from '../../lambdas/shared/defaults';
-import { grantTypesUsed } from '../../lambdas/shared/manifest-queries';
+import { authorizationServerConfig, authorizationServerEnvironment } from '../../lambdas/shared/config';
+import { SIGN_IN_CALLBACK_BUDGET_MS } from '../../lambdas/shared/defaults';
 import { ENV, secretNames } from '../../lambdas/shared/names';
 import { IAM_SERVER_ROUTES, SERVER_ROUTES, type ServerRoute } from '../../lambdas/shared/routes';
-import type { OAuthRegistry } from '../oauth-registry';
+import type { IOAuthRegistry } from '../registry-interface';
 import { PACKAGE_ROOT } from './bundle';
 import { routeToFunction } from './function-routes';
 import { RegistryFunction } from './registry-function';
 import { secretsKeyStatement, tableStatements } from './registry-policies';
+import { synthEnvironment } from './synth-environment';
 
 /** Construct id of each authorization-server route (part of the ID tree: renaming one replaces the route). */
 const SERVER_ROUTE_IDS: Readonly<Record<ServerRoute, string>> = {
@@ -46,9 +47,7 @@ const UNRESOLVED_VALUE_BYTES = 128;
 
 export interface AuthorizationServerProps {
   /** The registry, its API, table, key and signing key already created. */
-  readonly registry: OAuthRegistry;
-  /** The registry's `audience` prop: unset, the server falls back to the issuer at runtime. */
-  readonly audience?: string;
+  readonly registry: IOAuthRegistry;
   /** The signing key and client secrets the server reads (the rotation function rotates the same ones). */
   readonly secretResources: readonly string[];
   readonly tags?: Readonly<Record<string, string>>;
@@ -68,13 +67,11 @@ export class AuthorizationServerParts {
   public readonly issuerReadiness: readonly ITerraformDependable[];
   /** The server's Lambda integration (MCP servers' RFC 9728 documents are served through it too). */
   public readonly integration: Apigatewayv2Integration;
-  private readonly registry: OAuthRegistry;
-  private readonly audience?: string;
+  private readonly registry: IOAuthRegistry;
 
   constructor(scope: Construct, props: AuthorizationServerProps) {
     const { registry, tags } = props;
     this.registry = registry;
-    this.audience = props.audience;
     const { namePrefix } = registry;
     if (registry.userAuthentication) {
       this.userAuthenticationSecret = new SecretsmanagerSecret(scope, 'UserAuthenticationSecret', {
@@ -97,7 +94,7 @@ export class AuthorizationServerParts {
       logRetentionDays: registry.logRetentionDays,
       tags,
       // Its JWKS reads the public ring the bootstrap publishes: new code (an upgrade) deploys once the ring is there.
-      dependsOn: [registry._rotator.bootstrap.invocation],
+      dependsOn: [registry.secretRotator.bootstrap.invocation],
       environment: this.environment(),
       statements: [
         {
@@ -111,14 +108,14 @@ export class AuthorizationServerParts {
           tableArn: registry.table.arn,
           tableName: registry.table.name,
           keyArn: registry.kmsKey.arn,
-          viaService: registry._viaService('dynamodb'),
-          accountId: registry._accountId,
+          viaService: registry.viaService('dynamodb'),
+          accountId: registry.accountId,
         }),
         secretsKeyStatement({
           sid: 'DecryptOwnSecrets',
           keyArn: registry.kmsKey.arn,
           actions: ['kms:Decrypt'],
-          viaService: registry._viaService('secretsmanager'),
+          viaService: registry.viaService('secretsmanager'),
           secretArns: readableSecrets,
         }),
       ],
@@ -154,65 +151,25 @@ export class AuthorizationServerParts {
 
   /** The server's environment; what depends on the clients is produced at synth, when all are declared. */
   private environment(): Record<string, string> {
+    return synthEnvironment(() => this.environmentValues());
+  }
+
+  /** The variables of the manifest's projection (`authorizationServerConfig`, the handlers' own). */
+  private environmentValues(): Record<string, string> {
     const registry = this.registry;
-    const clients = () => registry.externalClients.map((c) => c.registration);
-    const userAuthentication = registry.userAuthentication;
-    return {
-      [ENV.ISSUER]: registry.issuer,
-      [ENV.TABLE_NAME]: registry.table.name,
-      [ENV.SIGNING_KEY_SECRET_ID]: registry.signingKeySecret.name,
-      ...(this.audience !== undefined ? { [ENV.AUDIENCE]: this.audience } : {}),
-      [ENV.SECRET_OVERLAP_SECS]: String(registry.secretOverlapSecs),
-      [ENV.SCOPES_SUPPORTED]: Lazy.stringValue({ produce: () => registry.scopesSupported().join(' ') }),
-      [ENV.AUTH_METHODS_SUPPORTED]: Lazy.stringValue({ produce: () => registry.authMethodsSupported().join(' ') }),
-      [ENV.CACHE_TTL_SECS]: String(CACHE_TTL_SECS),
-      [ENV.GRANT_TYPES_SUPPORTED]: Lazy.stringValue({ produce: () => grantTypesUsed(clients()).join(' ') }),
-      // Resources (RFC 8707) a token may be requested for: the audiences routes declare, and the MCP servers.
-      [ENV.RESOURCES]: Lazy.stringValue({ produce: () => routeDeclaredAudiences(registry).join(' ') }),
-      [ENV.MCP_SERVERS]: Lazy.stringValue({ produce: () => JSON.stringify(registry.mcpServers.map((s) => s.registration)) }),
-      ...(registry.dynamicClientRegistrationSettings()
-        ? {
-            [ENV.DYNAMIC_CLIENT_REGISTRATION]: Lazy.stringValue({
-              produce: () => JSON.stringify(registry.dynamicClientRegistrationSettings()),
-            }),
-          }
-        : {}),
-      ...(registry.clientIdMetadataDocumentsSettings()
-        ? {
-            [ENV.CLIENT_ID_METADATA_DOCUMENTS]: Lazy.stringValue({
-              produce: () => JSON.stringify(registry.clientIdMetadataDocumentsSettings()),
-            }),
-          }
-        : {}),
-      ...(userAuthentication
-        ? {
-            [ENV.USER_AUTH_ISSUER]: userAuthentication.issuer,
-            [ENV.USER_AUTH_CLIENT_ID]: userAuthentication.clientId,
-            [ENV.USER_AUTH_SCOPES]: userAuthentication.scopes.join(' '),
-            [ENV.USER_AUTH_SECRET_ID]: `${registry.namePrefix}/user-authentication`,
-            ...(userAuthentication.allowPrivateNetwork ? { [ENV.USER_AUTH_ALLOW_PRIVATE_NETWORK]: 'true' } : {}),
-          }
-        : {}),
-    };
+    return authorizationServerEnvironment({
+      ...authorizationServerConfig(registry.manifest(), registry.issuer),
+      // The secret's reference rather than its name: Terraform creates the secret before the function.
+      signingKeySecretId: registry.signingKeySecret.name,
+      tableName: registry.table.name,
+    });
   }
 
   /** Size Lambda counts for the environment (keys + values, UTF-8). */
   private environmentBytes(): number {
-    const env = {
-      ...this.environment(),
-      [ENV.RESOURCES]: routeDeclaredAudiences(this.registry).join(' '),
-      [ENV.MCP_SERVERS]: JSON.stringify(this.registry.mcpServers.map((s) => s.registration)),
-      [ENV.SCOPES_SUPPORTED]: this.registry.scopesSupported().join(' '),
-      [ENV.AUTH_METHODS_SUPPORTED]: this.registry.authMethodsSupported().join(' '),
-    };
-    return Object.entries(env).reduce((total, [key, value]) => {
+    return Object.entries(this.environmentValues()).reduce((total, [key, value]) => {
       const valueBytes = Token.isUnresolved(value) ? UNRESOLVED_VALUE_BYTES : Buffer.byteLength(value);
       return total + Buffer.byteLength(key) + valueBytes;
     }, 0);
   }
-}
-
-/** Every audience a route declares, deduplicated (tokens stay Terraform references: the environment resolves them). */
-function routeDeclaredAudiences(registry: OAuthRegistry): string[] {
-  return [...new Set(registry.protectedRoutes.flatMap((r) => r.audiences ?? []))];
 }

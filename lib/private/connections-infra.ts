@@ -6,10 +6,11 @@
 import * as path from 'node:path';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Construct } from 'constructs';
-import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
-import { ENV, connectionsFunctionName, secretNames } from '../../lambdas/shared/names';
+import { connectionsEnvironment, connectionsSettings } from '../../lambdas/shared/config';
+import { BROKER_RENEWAL_BUDGET_MS } from '../../lambdas/shared/defaults';
+import { connectionsFunctionName, secretNames } from '../../lambdas/shared/names';
 import { CONNECTION_ROUTES, type ConnectionRoute } from '../../lambdas/shared/routes';
-import type { OAuthRegistry } from '../oauth-registry';
+import type { IOAuthRegistry } from '../registry-interface';
 import { PACKAGE_ROOT } from './bundle';
 import { routeToFunction } from './function-routes';
 import { RegistryFunction } from './registry-function';
@@ -23,15 +24,8 @@ const BROWSER_ROUTES: ReadonlySet<ConnectionRoute> = new Set(['connect', 'callba
 /** How often the consent-link key rotates (links live 10 minutes; the previous key keeps verifying meanwhile). */
 const LINK_KEY_ROTATION_DAYS = 30;
 
-/**
- * The longest a broker call (`getConnectionToken`) can take to answer, in seconds, with the connections function's
- * defaults (`lambdas/connections/`): the caller that renews the token set reads the provider's metadata when its
- * container has none cached (`providers.ts`: RFC 8414, then OpenID discovery, 5 s timeout each = 10 s), then asks
- * the token endpoint up to 3 times (`token-renewal.ts`, `retryDelaysMs` [250, 1000] in `token-sets.ts`: 3 × 5 s +
- * 1.25 s of waits). A caller that finds another's renewal in progress waits at most `maxWaitMs` (20 s, polling
- * every 100 ms), which is less. 10 + 15 + 1.25 = 26.25 s.
- */
-export const BROKER_RENEWAL_BUDGET_SECS = 2 * 5 + 3 * 5 + (0.25 + 1);
+/** The longest a broker call (`getConnectionToken`) can take to answer, in seconds (`BROKER_RENEWAL_BUDGET_MS`). */
+export const BROKER_RENEWAL_BUDGET_SECS = BROKER_RENEWAL_BUDGET_MS / 1000;
 /** API Gateway's integration timeout: a route's handler cannot usefully run longer. */
 export const API_GATEWAY_TIMEOUT_SECS = 30;
 /**
@@ -47,7 +41,7 @@ export class ConnectionsInfra extends Construct {
   /** HS256 key of consent links, generated and rotated by the registry's rotation function. */
   public readonly linkKeySecret: SecretsmanagerSecret;
 
-  constructor(scope: Construct, id: string, props: { registry: OAuthRegistry }) {
+  constructor(scope: Construct, id: string, props: { registry: IOAuthRegistry }) {
     super(scope, id);
     const { registry } = props;
     const tags = Object.keys(registry.tags).length > 0 ? { ...registry.tags } : undefined;
@@ -58,7 +52,7 @@ export class ConnectionsInfra extends Construct {
       kmsKeyId: registry.kmsKey.arn,
       tags: registry.tags,
       kind: 'link-key',
-      rotator: registry._rotator,
+      rotator: registry.secretRotator,
       rotationDays: LINK_KEY_ROTATION_DAYS,
       recoveryWindowInDays: registry.recoveryWindowInDays,
     });
@@ -78,7 +72,7 @@ export class ConnectionsInfra extends Construct {
         sid: 'UseRegistryKeyForLinkKey',
         keyArn: registry.kmsKey.arn,
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        viaService: registry._viaService('secretsmanager'),
+        viaService: registry.viaService('secretsmanager'),
         secretArns: [this.linkKeySecret.arn],
       }),
     );
@@ -92,13 +86,13 @@ export class ConnectionsInfra extends Construct {
       timeoutSecs: API_GATEWAY_TIMEOUT_SECS - 1,
       logRetentionDays: registry.logRetentionDays,
       tags,
-      environment: {
-        [ENV.ISSUER]: registry.issuer,
-        [ENV.TABLE_NAME]: registry.table.name,
-        [ENV.KMS_KEY_ID]: registry.kmsKey.arn,
-        [ENV.LINK_KEY_SECRET_ID]: this.linkKeySecret.name,
-        [ENV.CACHE_TTL_SECS]: String(CACHE_TTL_SECS),
-      },
+      environment: connectionsEnvironment({
+        ...connectionsSettings({ namePrefix: registry.namePrefix }, registry.issuer),
+        // The secret's reference rather than its name: Terraform creates the secret before the function.
+        linkKeySecretId: this.linkKeySecret.name,
+        tableName: registry.table.name,
+        kmsKeyId: registry.kmsKey.arn,
+      }),
       statements: [
         {
           sid: 'ReadConnectionSecrets',
@@ -109,7 +103,7 @@ export class ConnectionsInfra extends Construct {
           sid: 'DecryptConnectionSecrets',
           keyArn: registry.kmsKey.arn,
           actions: ['kms:Decrypt'],
-          viaService: registry._viaService('secretsmanager'),
+          viaService: registry.viaService('secretsmanager'),
           secretArns: [registry.connectionSecretArnPattern],
         }),
         // Reads connections' registrations and its own state; writes its own state only (TABLE_READS, TABLE_WRITES).
@@ -118,11 +112,11 @@ export class ConnectionsInfra extends Construct {
           tableArn: registry.table.arn,
           tableName: registry.table.name,
           keyArn: registry.kmsKey.arn,
-          viaService: registry._viaService('dynamodb'),
-          accountId: registry._accountId,
+          viaService: registry.viaService('dynamodb'),
+          accountId: registry.accountId,
         }),
         tokenSetCipherStatement(registry.kmsKey.arn),
-        { sid: 'PublishHealthEvents', actions: ['events:PutEvents'], resources: [registry._regionalArn('events', 'event-bus/default')] },
+        { sid: 'PublishHealthEvents', actions: ['events:PutEvents'], resources: [registry.regionalArn('events', 'event-bus/default')] },
       ],
     });
 

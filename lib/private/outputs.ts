@@ -6,7 +6,7 @@ import type { Apigatewayv2DomainName } from '@cdktf/provider-aws/lib/apigatewayv
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
 import { SERVER_ROUTES, routePath } from '../../lambdas/shared/routes';
-import type { OAuthRegistry } from '../oauth-registry';
+import type { IOAuthRegistry } from '../registry-interface';
 
 /** Characters of a Terraform identifier (an output name): letters, digits, `_` and `-`, not starting with a digit or `-`. */
 const IDENTIFIER_CHAR = /[^A-Za-z0-9_-]/g;
@@ -29,9 +29,9 @@ export function registryOutput(scope: Construct, id: string, name: string, value
 }
 
 /** The registry's own outputs: issuer, endpoints, and where a custom domain's DNS records must point. */
-export function addRegistryOutputs(registry: OAuthRegistry, domainName: Apigatewayv2DomainName | undefined): void {
+export function addRegistryOutputs(registry: IOAuthRegistry, domainName: Apigatewayv2DomainName | undefined): void {
   const out = (id: string, suffix: string, value: string, description: string) =>
-    registry._output(registry, id, suffix, value, description);
+    registry.addOutput(registry, id, suffix, value, description);
   out('Issuer', 'issuer', registry.issuer, 'OAuth 2.0 issuer identifier');
   out('TokenEndpoint', 'token-endpoint', registry.tokenEndpoint, 'OAuth 2.0 token endpoint');
   out('JwksUri', 'jwks-uri', registry.jwksUri, 'JSON Web Key Set of the issuer');

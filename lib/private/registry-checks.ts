@@ -13,13 +13,12 @@ import type { IConstruct } from 'constructs';
 import { CACHE_TTL_SECS } from '../../lambdas/shared/defaults';
 import { GATEWAY_JWKS_CACHE_SECS, keyScheduleProblems, longestAccessTokenTtlSecs } from '../../lambdas/shared/key-schedule';
 import { secretNames } from '../../lambdas/shared/names';
-import type { ExternalClient } from '../external-client';
-import type { OAuthRegistry } from '../oauth-registry';
+import type { IDeclaredClient, IOAuthRegistry } from '../registry-interface';
 import { outputName } from './outputs';
 import { resolveTokens } from './resolve';
 
 /** Every problem of the declared clients and routes, as messages. */
-export function registryProblems(registry: OAuthRegistry): string[] {
+export function registryProblems(registry: IOAuthRegistry): string[] {
   return [...duplicates(registry), ...keyScheduleProblemsOf(registry), ...httpApiQuotaProblems(registry)];
 }
 
@@ -41,7 +40,7 @@ const HTTP_API_QUOTAS = {
 } as const;
 
 /** The routes, integrations and authorizers of the registry's API, wherever in the stack they were declared. */
-function apiParts(registry: OAuthRegistry) {
+function apiParts(registry: IOAuthRegistry) {
   // Each read of a token attribute is a new token: compare them as Terraform expressions.
   const apiId = resolveTokens(registry, registry.api.id);
   const all = TerraformStack.of(registry).node.findAll();
@@ -51,7 +50,7 @@ function apiParts(registry: OAuthRegistry) {
 }
 
 /** The HTTP API quotas AWS cannot raise: a route's scopes, an authorizer's audiences, the API's integrations. */
-function httpApiQuotaProblems(registry: OAuthRegistry): string[] {
+function httpApiQuotaProblems(registry: IOAuthRegistry): string[] {
   const { routes, integrations, authorizers } = apiParts(registry);
   const q = HTTP_API_QUOTAS;
   const errors: string[] = [];
@@ -85,7 +84,7 @@ function httpApiQuotaProblems(registry: OAuthRegistry): string[] {
  * Warns (cdktf annotations, printed by `cdktf synth` and `npm run synth`) about the adjustable quotas and `more`, when
  * synth visits the registry, once every route and authorizer is declared; a repeated synth does not repeat a warning.
  */
-export function registryWarningsAspect(registry: OAuthRegistry, more: () => readonly string[]): IAspect {
+export function registryWarningsAspect(registry: IOAuthRegistry, more: () => readonly string[]): IAspect {
   return {
     visit(node) {
       if (node !== registry) return;
@@ -123,7 +122,7 @@ export function customDomainDnsSteps(props: {
 }
 
 /** The HTTP API quotas an account can raise: warnings, so a registry over them synthesizes but says what to ask for. */
-function httpApiQuotaWarnings(registry: OAuthRegistry): string[] {
+function httpApiQuotaWarnings(registry: IOAuthRegistry): string[] {
   const { routes, authorizers } = apiParts(registry);
   const q = HTTP_API_QUOTAS;
   const warnings: string[] = [];
@@ -143,11 +142,11 @@ function httpApiQuotaWarnings(registry: OAuthRegistry): string[] {
   return warnings;
 }
 
-function duplicates(registry: OAuthRegistry): string[] {
+function duplicates(registry: IOAuthRegistry): string[] {
   const errors: string[] = [];
-  const byName = new Map<string, ExternalClient>();
-  const byOutput = new Map<string, ExternalClient>();
-  const byClientId = new Map<string, ExternalClient>();
+  const byName = new Map<string, IDeclaredClient>();
+  const byOutput = new Map<string, IDeclaredClient>();
+  const byClientId = new Map<string, IDeclaredClient>();
   for (const client of registry.externalClients) {
     const { name, clientId } = client.registration;
     const sameName = byName.get(name);
@@ -190,7 +189,7 @@ function duplicates(registry: OAuthRegistry): string[] {
  * The signing-key schedule (lambdas/shared/key-schedule.ts) must keep both windows: a key published at least API
  * Gateway's JWKS cache before it signs, and kept as long as the tokens it signed live after it stops.
  */
-function keyScheduleProblemsOf(registry: OAuthRegistry): string[] {
+function keyScheduleProblemsOf(registry: IOAuthRegistry): string[] {
   const clients = registry.externalClients.map((c) => c.registration);
   if ([registry.accessTokenTtlSecs, ...clients.map((c) => c.accessTokenTtlSecs)].some((v) => Token.isUnresolved(v))) return [];
   return keyScheduleProblems({

@@ -10,22 +10,11 @@ import { AssetType, Lazy, TerraformAsset, type ITerraformDependable } from 'cdkt
 import { Construct } from 'constructs';
 import type { IGrantable, IGrantPrincipal } from '../grant';
 import { bundleEntry } from './bundle';
+import { policyDocument, type PolicyStatement } from './policy-document';
 import { fitName, validateIntRange } from './validate';
 
 /** IAM's limit on a role's `name_prefix` (AWS appends a unique suffix of 26 characters). */
 export const ROLE_NAME_PREFIX_MAX = 38;
-
-/** Values of one condition operator, by condition key (`{ 'kms:ViaService': 'secretsmanager.…' }`). */
-export type PolicyConditionValues = Readonly<Record<string, string | readonly string[]>>;
-
-/** One `Allow` statement of an IAM policy. */
-export interface PolicyStatement {
-  readonly sid?: string;
-  readonly actions: readonly string[];
-  readonly resources: readonly string[];
-  /** The statement's `Condition` block, by operator (`StringEquals`, `ForAllValues:StringLike`…). @default none */
-  readonly conditions?: Readonly<Record<string, PolicyConditionValues>>;
-}
 
 /** The processors Lambda runs functions on. */
 export type LambdaArchitecture = 'arm64' | 'x86_64';
@@ -185,30 +174,6 @@ export class RegistryFunction extends Construct implements IGrantable, IGrantPri
   public get functionArn(): string {
     return this.function.arn;
   }
-}
-
-/** An IAM policy document (JSON) allowing `statements`; tokens inside resolve at synth. */
-export function policyDocument(statements: readonly PolicyStatement[]): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: statements.map((s) => ({
-      ...(s.sid ? { Sid: s.sid } : {}),
-      Effect: 'Allow',
-      Action: [...s.actions],
-      Resource: [...s.resources],
-      ...(s.conditions && Object.keys(s.conditions).length > 0 ? { Condition: conditionBlock(s.conditions) } : {}),
-    })),
-  });
-}
-
-/** A statement's `Condition` block, copied so that later changes to the statement's objects do not leak in. */
-function conditionBlock(conditions: Readonly<Record<string, PolicyConditionValues>>): Record<string, Record<string, string | string[]>> {
-  return Object.fromEntries(
-    Object.entries(conditions).map(([operator, byKey]) => [
-      operator,
-      Object.fromEntries(Object.entries(byKey).map(([key, value]) => [key, typeof value === 'string' ? value : [...value]])),
-    ]),
-  );
 }
 
 /** `props.architecture`, checked (a JavaScript caller may pass anything), else arm64. */

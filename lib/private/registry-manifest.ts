@@ -8,11 +8,11 @@ import { TerraformStack, Token } from 'cdktf';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { manifestFileName, type ClientRegistration, type RegistryManifest, type RouteRegistration } from '../../lambdas/shared/manifest';
 import { secretNames } from '../../lambdas/shared/names';
-import type { OAuthRegistry } from '../oauth-registry';
+import type { IOAuthRegistry } from '../registry-interface';
 import { resolveTokens } from './resolve';
 
 /** The manifest of `registry`, whose `audience` prop is `audience`; tokens are resolved to literals. */
-export function registryManifest(registry: OAuthRegistry, audience: string | undefined): RegistryManifest {
+export function registryManifest(registry: IOAuthRegistry, audience: string | undefined): RegistryManifest {
   const literal = (value: string): string => (Token.isUnresolved(value) ? String(resolveTokens(registry, value)) : value);
   const { namePrefix, userAuthentication, connections } = registry;
   return {
@@ -61,14 +61,14 @@ export function registryManifest(registry: OAuthRegistry, audience: string | und
   };
 }
 
-/** Writes `registry.manifest()` into the stack's output directory when the app synthesizes. */
-export function writeManifestOnSynth(registry: OAuthRegistry): void {
+/** Writes `manifest()` (the registry's) into the stack's output directory when the app synthesizes. */
+export function writeManifestOnSynth(registry: IOAuthRegistry, manifest: () => RegistryManifest): void {
   addCustomSynthesis(registry, {
     onSynthesize: (session) => {
       const stack = TerraformStack.of(registry);
       const dir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
       mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, manifestFileName(registry.node.id)), `${JSON.stringify(registry.manifest(), null, 2)}\n`);
+      writeFileSync(path.join(dir, manifestFileName(registry.node.id)), `${JSON.stringify(manifest(), null, 2)}\n`);
     },
   });
 }

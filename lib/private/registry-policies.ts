@@ -4,7 +4,7 @@
  * encryption context and `kms:ViaService` conditions that tie each use of the key to the call that needs it.
  */
 import { KEY_PREFIX, type KeyKind } from '../../lambdas/shared/table-keys';
-import type { PolicyStatement } from './registry-function';
+import type { PolicyStatement } from './policy-document';
 
 /** The registry's runtime functions that use items of its table. */
 export type TableUser = 'authorizationServer' | 'connections' | 'rotation';

@@ -8,7 +8,7 @@ import type { Construct } from 'constructs';
 import { opensRoute } from '../../lambdas/shared/manifest-queries';
 import { RESERVED_PATH_PREFIXES } from '../../lambdas/shared/routes';
 import { scopeName, type ScopeLike } from '../client-options';
-import type { OAuthRegistry } from '../oauth-registry';
+import type { IOAuthRegistry } from '../registry-interface';
 import { vacantScope } from './unique-child';
 import { parseRouteKey, validateScope, type ParsedRouteKey } from './validate';
 
@@ -61,7 +61,7 @@ export function validateAudiences(where: string, audiences: readonly string[]): 
  */
 export function requireCallableRoute(
   route: Construct,
-  registry: OAuthRegistry,
+  registry: IOAuthRegistry,
   where: string,
   scopes: readonly string[],
   audiences: readonly string[] | undefined,

@@ -326,8 +326,10 @@ const PEM_PRIVATE_KEY = /-----BEGIN ((?:RSA |EC |ENCRYPTED |OPENSSH )?PRIVATE KE
  * `${tls_private_key.k.private_key_pem}`, `${random_password.p.result}`): wherever it is used (an output, an
  * environment variable), the value is copied into Terraform state, and an output prints it.
  */
-const SECRET_REFERENCE =
-  /\$\{[^}]*\.(secret_string|secret_binary|private_key_pem|private_key_pem_pkcs8|private_key_openssh)\b|\$\{[^}]*\brandom_password\.[\w-]+\.result\b/;
+const SECRET_REFERENCE = new RegExp(
+  String.raw`\$\{[^}]*\.(secret_string|secret_binary|private_key_pem|private_key_pem_pkcs8|private_key_openssh)\b` +
+    String.raw`|\$\{[^}]*\brandom_password\.[\w-]+\.result\b`,
+);
 
 function isPrivateJwk(value: Record<string, Json>): boolean {
   return typeof value.kty === 'string' && PRIVATE_JWK_MEMBERS.some((m) => typeof value[m] === 'string');

@@ -7,14 +7,15 @@
 import * as path from 'node:path';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
-import { Lazy } from 'cdktf';
 import type { Construct } from 'constructs';
-import { GATEWAY_JWKS_CACHE_SECS } from '../../lambdas/shared/key-schedule';
-import { ENV, rotationFunctionName, secretNames } from '../../lambdas/shared/names';
+import { rotationEnvironment } from '../../lambdas/shared/config';
+import type { KeySchedule } from '../../lambdas/shared/key-schedule';
+import { rotationFunctionName, secretNames } from '../../lambdas/shared/names';
 import { PACKAGE_ROOT } from './bundle';
 import { RegistryFunction } from './registry-function';
 import { secretsKeyStatement, tableStatements } from './registry-policies';
 import { SecretBootstrap, generatedSecret, rotateSecret, type SecretRotator } from './rotated-secret';
+import { synthEnvironment } from './synth-environment';
 
 export interface SigningKeyProps {
   readonly namePrefix: string;
@@ -34,8 +35,8 @@ export interface SigningKeyProps {
   readonly accountId: string;
   /** The registry's `recoveryWindowInDays`. */
   readonly recoveryWindowInDays: number;
-  /** The longest access-token lifetime of the registry and its clients, known once every client is declared. */
-  readonly longestTokenTtlSecs: () => number;
+  /** The key schedule (`keySchedule` of the manifest): its longest token lifetime is known once every client is declared. */
+  readonly keySchedule: () => KeySchedule;
   /** The registry's table, where the rotation function publishes the signing keys' public ring. */
   readonly table: { readonly arn: string; readonly name: string };
   /** `dynamodb.<region>.<dns suffix>`: the only way the rotation function may use the table's key. */
@@ -68,13 +69,8 @@ export class SigningKeyParts {
       // The bootstrap gives a registry of 1000 clients their first secrets in one invocation (PutSecretValue: 50/s).
       timeoutSecs: 300,
       // The key schedule: how far ahead a new key is published, and how long a retired one stays (key-schedule.ts).
-      environment: {
-        // Where the signing keys' public ring is published (the JWKS reads it there, never the private ring).
-        [ENV.TABLE_NAME]: props.table.name,
-        [ENV.SIGNING_KEY_ROTATION_SECS]: String(props.rotationDays * 86_400),
-        [ENV.SIGNING_KEY_PRE_PUBLISH_SECS]: String(GATEWAY_JWKS_CACHE_SECS),
-        [ENV.LONGEST_ACCESS_TOKEN_TTL_SECS]: Lazy.stringValue({ produce: () => String(props.longestTokenTtlSecs()) }),
-      },
+      // The table is where the signing keys' public ring is published (the JWKS reads it there, never the private ring).
+      environment: synthEnvironment(() => rotationEnvironment({ tableName: props.table.name, ...props.keySchedule() })),
       logRetentionDays: props.logRetentionDays,
       tags: props.tags,
       statements: [

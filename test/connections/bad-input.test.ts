@@ -216,9 +216,15 @@ describe('connection bad input', () => {
 
     it('refuses a callback whose iss is another issuer (RFC 9207 mix-up)', async () => {
       const { state, cookie } = await pendingState();
+      const logged = ours.logs.length;
       const response = await callback({ code: 'x', state, iss: 'https://evil.example' }, cookie);
       assert.equal(response.status, 400);
-      assert.match(response.body, /the provider&#39;s response is not valid/);
+      // The page says the response is not valid; which check failed (oauth4webapi's words) goes to the log only.
+      assert.match(response.body, /the provider&#39;s response is not valid<\/p>/);
+      const failed = ours.logs.slice(logged).map((line) => JSON.parse(line) as Record<string, unknown>);
+      const line = failed.find((l) => l.msg === 'consent_failed');
+      assert.equal(line?.error, 'invalid_request');
+      assert.match(String(line?.detail), /"iss"/);
     });
 
     it('checks the RFC 9207 iss against the issuer a declared provider names (Provider.endpoints({ issuer }))', async () => {

@@ -11,6 +11,9 @@ import { DOCUMENT_LIMITS } from '../../lambdas/shared/bounded-fetch';
 import { connection, startHarness, type Harness } from '../../testing/connections/harness';
 import { SECRET_POST, startThirdParty, type ThirdParty } from '../../testing/connections/third-party';
 
+/** The harness's log lines, parsed. */
+const loggedLines = (h: Harness): Record<string, unknown>[] => h.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+
 const MiB = 1024 * 1024;
 const credentials = { client_id: 'post-client', client_secret: SECRET_POST };
 
@@ -112,7 +115,11 @@ describe('bounded fetches of the connections function', () => {
       const result = await strict.server.invoke({ action: 'token', connection: 'Reports' });
       assert.ok('error' in result, JSON.stringify(result));
       assert.equal(result.error, 'provider_error');
-      assert.match(result.error_description, /address was refused: refusing to fetch http:\/\/127\.0\.0\.1:\d+: a loopback, private/);
+      // The caller hears that the address was refused and why in general; only the log hears which address.
+      assert.match(result.error_description, /address was refused: it is a loopback, private or link-local address/);
+      assert.doesNotMatch(result.error_description, /127\.0\.0\.1/);
+      const refused = loggedLines(strict).find((l) => l.msg === 'broker_refused' && l.connection === 'Reports');
+      assert.match(String(refused?.detail), /^refusing to fetch http:\/\/127\.0\.0\.1:\d+: a loopback, private/);
       assert.deepEqual(provider.tokenRequests, before);
     });
 
@@ -148,7 +155,10 @@ describe('bounded fetches of the connections function', () => {
       assert.equal(response.status, 502);
       const body = (await response.json()) as { error: string; error_description: string };
       assert.equal(body.error, 'provider_error');
-      assert.match(body.error_description, /the API's address was refused: refusing to connect to localhost: it resolves to/);
+      assert.equal(body.error_description, "the API's address was refused: it is a loopback, private or link-local address");
+      const refused = loggedLines(strict).find((l) => l.msg === 'proxy_refused');
+      assert.equal(refused?.error, 'provider_error');
+      assert.match(String(refused?.detail), /^refusing to connect to localhost: it resolves to (127\.0\.0\.1|::1)/);
       assert.equal(provider.lastApiRequest, undefined, 'the API got no request');
     });
   });

@@ -112,6 +112,11 @@ describe('connection error statuses', () => {
     const result = await proxy('DeadApi');
     assert.equal(result.statusCode, 503);
     assert.deepEqual(jsonBody(result), { error: 'provider_unavailable', error_description: 'the API could not be reached' });
+    // The socket's own words (which address, which errno) reach the log only.
+    const logged = ours.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l.msg === 'proxy_refused');
+    assert.equal(logged.length, 1);
+    assert.equal(logged[0].error, 'provider_unavailable');
+    assert.match(String(logged[0].detail), /^fetch failed: .*ECONNREFUSED/);
   });
 
   it('an API that does not answer in time: 503 provider_unavailable', async () => {

@@ -1,7 +1,7 @@
 /** The helpers both functions share (one copy each): loopback check, required environment variables. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { requiredEnv } from '../../lambdas/shared/config';
+import { requiredEnv } from '../../lambdas/shared/env-fields';
 import { isLoopbackHttp } from '../../lambdas/shared/oauth-syntax';
 
 describe('shared helpers', () => {

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { rotateClientSecret } from '../../bin/commands/credentials-rotate';
-import { localKeySchedule, readCredentials, type LocalRegistry } from '../../bin/local/local-registry';
+import { readCredentials, type LocalRegistry } from '../../bin/local/local-registry';
+import { keySchedule } from '../../lambdas/shared/config';
 import { basic, exampleManifest, startExample, tokenRequest } from './fixture';
 
 describe('credentials rotate in local mode', () => {
@@ -23,7 +24,7 @@ describe('credentials rotate in local mode', () => {
     (await tokenRequest(registry, { grant_type: 'client_credentials' }, { authorization: basic(client.clientId, secret) })).status;
   const currentSecret = async () => (await readCredentials(registry.secrets, manifest)).AcmeMonitoring.client_secret;
   const rotate = (immediate: boolean) =>
-    rotateClientSecret(registry.secrets, client.secretId!, { immediate, schedule: localKeySchedule(manifest), clock: () => now });
+    rotateClientSecret(registry.secrets, client.secretId!, { immediate, schedule: keySchedule(manifest), clock: () => now });
 
   it('keeps the previous secret working during the overlap, and only until its end', async () => {
     const old = await currentSecret();

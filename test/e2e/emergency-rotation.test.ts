@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import { emergencyConsequences } from '../../bin/commands/keys';
-import { localKeySchedule, type LocalRegistry } from '../../bin/local/local-registry';
+import { type LocalRegistry } from '../../bin/local/local-registry';
 import { emergencyRotateSigningKey, type EmergencyRotationResult } from '../../lambdas/rotation/emergency';
 import { createRotationHandler } from '../../lambdas/rotation/rotation';
+import { keySchedule } from '../../lambdas/shared/config';
 import { silentLogger } from '../../lambdas/shared/log';
 import { basic, exampleManifest, startExample, tokenRequest } from './fixture';
 
@@ -53,7 +54,7 @@ describe('emergency signing-key rotation in local mode', () => {
     oldKids = await jwksKids();
 
     result = await emergencyRotateSigningKey(registry.secrets, manifest.signingKeySecretId, {
-      schedule: localKeySchedule(manifest),
+      schedule: keySchedule(manifest),
       state: registry.state,
       clock: () => now,
     });
@@ -84,7 +85,7 @@ describe('emergency signing-key rotation in local mode', () => {
 
   it('during a scheduled rotation: the pending ring is unstaged, and the retried rotation publishes no revoked key', async () => {
     const secretId = manifest.signingKeySecretId;
-    const schedule = localKeySchedule(manifest);
+    const schedule = keySchedule(manifest);
     const rotation = createRotationHandler({
       secrets: registry.secrets,
       state: registry.state,
@@ -118,7 +119,7 @@ describe('emergency signing-key rotation in local mode', () => {
   it('refuses to rotate a secret that is not a signing key', async () => {
     const clientSecretId = manifest.clients[0].secretId!;
     await assert.rejects(
-      emergencyRotateSigningKey(registry.secrets, clientSecretId, { schedule: localKeySchedule(manifest), state: registry.state }),
+      emergencyRotateSigningKey(registry.secrets, clientSecretId, { schedule: keySchedule(manifest), state: registry.state }),
       /is not a signing-key secret \(its kind is "client-secret"\)/,
     );
   });

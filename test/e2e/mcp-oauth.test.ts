@@ -20,7 +20,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { decodeJwt } from 'jose';
 import { generate } from 'selfsigned';
-import { localStatePaths, startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
+import { startLocalRegistry, type LocalRegistry } from '../../bin/local/local-registry';
+import { localStatePaths } from '../../bin/local/local-state';
 import { LocalSecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import type { FetchLimits } from '../../lambdas/shared/bounded-fetch';
 import { signIn as browserSignIn, upstreamOidcProvider } from '../../testing/browser-sign-in';

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { localKeySchedule, type LocalRegistry } from '../../bin/local/local-registry';
+import type { LocalRegistry } from '../../bin/local/local-registry';
+import { keySchedule } from '../../lambdas/shared/config';
 import { ROTATION_SLACK_SECS, keyLeadSecs } from '../../lambdas/shared/key-schedule';
 import { basic, exampleManifest, startExample, tokenRequest } from './fixture';
 
@@ -61,7 +62,7 @@ describe('rotation in local mode', () => {
     assert.equal(kidOf(await issue()), signer.jwk.kid, 'a rotation adds a key; it does not switch the signer');
     const added = (await ring()).at(-1)!;
     const lead = exampleManifest().signingKeyRotationDays * 86_400 + ROTATION_SLACK_SECS;
-    assert.equal(keyLeadSecs(localKeySchedule(exampleManifest())), lead);
+    assert.equal(keyLeadSecs(keySchedule(exampleManifest())), lead);
     assert.equal(added.activatesAt, rotatedAt + lead, 'it signs a full period plus a day of slack later');
 
     now = next.activatesAt * 1000 - 60_000; // a minute before the switch, the gateway fetches the JWKS and keeps it 2 h

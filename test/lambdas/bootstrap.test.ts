@@ -26,9 +26,9 @@ import { generateSigningKey } from '../../lambdas/rotation/rotation';
 import { AwsStateStore } from '../../lambdas/shared/adapters/aws-state-store';
 import { LocalSecretStore, MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { LocalStateStore, MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
-import { ENV } from '../../lambdas/shared/config';
 import { ROTATION_SLACK_SECS, keyLeadSecs, signingKeyAt, readKeyRing } from '../../lambdas/shared/key-schedule';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, type RegistryManifest } from '../../lambdas/shared/manifest';
+import { ENV } from '../../lambdas/shared/names';
 import { PUBLIC_KEY_RING_KEY, loadPublishedKeyRing, publicKeyRingOf, publishKeyRing } from '../../lambdas/shared/public-key-ring';
 
 const NOW_MS = Date.UTC(2025, 0, 1);

@@ -294,6 +294,40 @@ describe('private_key_jwt client authentication', () => {
     assert.ok(h2.logs.some((l) => l.msg === 'assertion_keys_unavailable' && l.keys_owner === unreachable.clientId));
   });
 
+  it('says why an unverified assertion was refused in the log only: the body has the generic description', async () => {
+    const unreachable = keyClient('Unreachable', { jwksUri: 'http://127.0.0.1:9/jwks.json' });
+    const h2 = await createHarness({ registrations: new ManifestRegistrationStore({ clients: [unreachable, inline] }) });
+    const fetchFailed = await h2.server.handle(
+      tokenEvent({
+        grant_type: 'client_credentials',
+        client_assertion_type: CLIENT_ASSERTION_TYPE,
+        client_assertion: await signAssertion(key, {
+          iss: unreachable.clientId,
+          sub: unreachable.clientId,
+          aud: TOKEN_ENDPOINT,
+          nowSecs: nowSecs(),
+        }),
+      }),
+    );
+    assertError(fetchFailed, 401, 'invalid_client', AUTH_FAILED);
+    const forged = await h2.server.handle(
+      tokenEvent({
+        grant_type: 'client_credentials',
+        client_assertion_type: CLIENT_ASSERTION_TYPE,
+        client_assertion: await signAssertion({ ...otherKey, kid: key.kid }, claimsFor(inline)),
+      }),
+    );
+    assertError(forged, 401, 'invalid_client', AUTH_FAILED);
+
+    const denials = h2.logs.filter((l) => l.msg === 'token_denied');
+    assert.equal(denials.length, 2);
+    assert.equal(denials[0].client_id, unreachable.clientId);
+    assert.match(String(denials[0].detail), new RegExp(`^the keys of ${unreachable.clientId} could not be had: .+`));
+    assert.equal(denials[1].client_id, inline.clientId);
+    assert.equal(denials[1].detail, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED: signature verification failed');
+    for (const result of [fetchFailed, forged]) assert.doesNotMatch(structured(result).body!, /could not be had|ERR_|127\.0\.0\.1/);
+  });
+
   describe('none (public clients)', () => {
     it('authenticates a public client by client_id alone, but only for grants that allow it', async () => {
       assertError(

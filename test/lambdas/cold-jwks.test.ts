@@ -10,8 +10,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { JSONWebKeySet } from 'jose';
 import { generateSigningKey } from '../../lambdas/rotation/rotation';
-import { ENV } from '../../lambdas/shared/config';
 import { DEFAULT_KEY_SCHEDULE, firstKeyRing } from '../../lambdas/shared/key-schedule';
+import { ENV } from '../../lambdas/shared/names';
 import { PUBLIC_KEY_RING_KEY, publicKeyRingOf } from '../../lambdas/shared/public-key-ring';
 import { apiEvent, header, jsonBody, structured } from '../../testing/events';
 

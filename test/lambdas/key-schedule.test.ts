@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JWK } from 'jose';
 import { generateSigningKey } from '../../lambdas/rotation/rotation';
-import { keyScheduleFromEnv, ENV } from '../../lambdas/shared/config';
+import { keyScheduleFromEnv } from '../../lambdas/shared/config';
 import {
   DEFAULT_KEY_SCHEDULE,
   KEY_RETIREMENT_SKEW_SECS,
@@ -21,6 +21,7 @@ import {
   type KeyRing,
   type KeySchedule,
 } from '../../lambdas/shared/key-schedule';
+import { ENV } from '../../lambdas/shared/names';
 
 const key = (kid: string): JWK => ({ kty: 'RSA', n: 'n', e: 'AQAB', d: 'd', kid });
 const ring = (...keys: [string, number][]): KeyRing => ({

@@ -12,8 +12,9 @@ import { createUpstreamLogin } from '../../lambdas/authorization-server/upstream
 import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
 import { DOCUMENT_LIMITS } from '../../lambdas/shared/bounded-fetch';
-import { ENV, configFromEnv } from '../../lambdas/shared/config';
+import { authorizationServerFromEnv } from '../../lambdas/shared/config';
 import { JWT_BEARER_GRANT_TYPE, type ClientRegistration } from '../../lambdas/shared/manifest';
+import { ENV } from '../../lambdas/shared/names';
 import { jsonBody, structured, tokenEvent } from '../../testing/events';
 import { signAssertion, testKey, type TestKey } from '../helpers/assertions';
 import { CLIENTS, ISSUER, createHarness } from './fixtures';
@@ -196,13 +197,17 @@ describe("the upstream provider's documents", () => {
   it("the deployed function reads the issuer's opt-in from its environment", () => {
     const env = {
       [ENV.ISSUER]: ISSUER,
+      [ENV.TABLE_NAME]: 't',
       [ENV.SIGNING_KEY_SECRET_ID]: 'k',
       [ENV.USER_AUTH_ISSUER]: 'https://10.0.0.7',
       [ENV.USER_AUTH_CLIENT_ID]: 'c',
       [ENV.USER_AUTH_SECRET_ID]: 's',
     };
-    assert.equal(configFromEnv(env).userAuthentication?.allowPrivateNetwork, undefined);
-    assert.equal(configFromEnv(env).allowPrivateNetwork, undefined);
-    assert.equal(configFromEnv({ ...env, [ENV.USER_AUTH_ALLOW_PRIVATE_NETWORK]: 'true' }).userAuthentication?.allowPrivateNetwork, true);
+    assert.equal(authorizationServerFromEnv(env).userAuthentication?.allowPrivateNetwork, undefined);
+    assert.equal(authorizationServerFromEnv(env).allowPrivateNetwork, undefined);
+    assert.equal(
+      authorizationServerFromEnv({ ...env, [ENV.USER_AUTH_ALLOW_PRIVATE_NETWORK]: 'true' }).userAuthentication?.allowPrivateNetwork,
+      true,
+    );
   });
 });

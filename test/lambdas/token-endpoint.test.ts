@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { createLocalJWKSet, jwtVerify } from 'jose';
+import { GRANT_HANDLERS } from '../../lambdas/authorization-server/grants';
+import { isHandledGrantType, type GrantHandlers } from '../../lambdas/authorization-server/grants/grant-handler';
 import { generateSigningKey } from '../../lambdas/rotation/rotation';
+import { SUPPORTED_GRANT_TYPES } from '../../lambdas/shared/manifest';
 import type { SecretStore } from '../../lambdas/shared/ports';
 import { PUBLIC_KEY_RING_KEY, publishKeyRing } from '../../lambdas/shared/public-key-ring';
 import { apiEvent, basicAuth, header, jsonBody, structured, tokenEvent } from '../../testing/events';
@@ -190,6 +193,13 @@ describe('token endpoint: client_credentials', () => {
     );
   });
 
+  it('answers a grant_type named like an object member (toString, __proto__, constructor) with unsupported_grant_type', async () => {
+    for (const grantType of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      const result = await h.server.handle(tokenEvent({ grant_type: grantType }, { basic: basicCreds() }));
+      assertOAuthError(result, 400, 'unsupported_grant_type');
+    }
+  });
+
   it('answers unauthorized_client when the client is not registered for the grant', async () => {
     const secret = await h.secretOf(CLIENTS.noGrant);
     assertOAuthError(await h.server.handle(tokenEvent(grant, { basic: [CLIENTS.noGrant.clientId, secret] })), 400, 'unauthorized_client');
@@ -282,6 +292,16 @@ describe('token endpoint: client_credentials', () => {
     );
     const text = JSON.stringify(h.logs);
     for (const secret of [basicSecret, 'wrong-secret', ok.access_token, ok.access_token.split('.')[2]]) assert.ok(!text.includes(secret));
+  });
+});
+
+describe('token endpoint: grant handlers', () => {
+  it('has a handler for every supported grant type, and a table missing one does not compile', () => {
+    assert.deepEqual(Object.keys(GRANT_HANDLERS).sort(), [...SUPPORTED_GRANT_TYPES].sort());
+    const { refresh_token: _dropped, ...withoutRefresh } = GRANT_HANDLERS;
+    // @ts-expect-error refresh_token has no handler: the table must cover every SUPPORTED_GRANT_TYPES entry.
+    const incomplete: GrantHandlers = withoutRefresh;
+    assert.equal(isHandledGrantType(incomplete, 'refresh_token'), false);
   });
 });
 

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ENV } from '../../lambdas/shared/config';
 import { JWT_BEARER_GRANT_TYPE } from '../../lambdas/shared/manifest';
+import { ENV } from '../../lambdas/shared/names';
 import { ClientAuth, GrantType } from '../../lib';
 import { fixture, resource, resources, synthJson } from './helpers';
 

@@ -2,15 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Testing, TerraformVariable } from 'cdktf';
-import {
-  ConnectionClientAuth,
-  ConnectionCredentials,
-  ConnectionGrant,
-  ConnectionMode,
-  Provider,
-  findSecretValues,
-  findWildcardDataActions,
-} from '../../lib';
+import { ConnectionClientAuth, ConnectionCredentials, ConnectionGrant, ConnectionMode, Provider } from '../../lib';
+import { findSecretValues, findWildcardDataActions } from '../../lib/private/rules';
 import { fixture, policyOf, resource, resources, synthJson } from './helpers';
 
 function withConnections() {

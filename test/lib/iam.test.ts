@@ -6,16 +6,9 @@ import { TerraformStack, Testing } from 'cdktf';
 import { sealRefreshToken, tokenSetKey } from '../../lambdas/connections/token-set-item';
 import type { ConnectionRegistration } from '../../lambdas/shared/manifest';
 import { KEY_PREFIX, REGISTRATION_KEY_KINDS, type KeyKind } from '../../lambdas/shared/table-keys';
-import {
-  ConnectionGrant,
-  OAuthRegistry,
-  Provider,
-  UserAuthentication,
-  findRegistrationWrites,
-  findUnscopedTableReads,
-  findWildcardDataActions,
-} from '../../lib';
+import { ConnectionGrant, OAuthRegistry, Provider, UserAuthentication } from '../../lib';
 import { TABLE_READS, TABLE_WRITES, TOKEN_SET_CONTEXT_KEYS } from '../../lib/private/registry-policies';
+import { findRegistrationWrites, findUnscopedTableReads, findWildcardDataActions } from '../../lib/private/rules';
 import { fixture, policyOf, resource, resources, synthJson } from './helpers';
 
 const DATA_SERVICES = /^(secretsmanager|dynamodb|kms):/;

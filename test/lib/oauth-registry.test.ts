@@ -8,8 +8,8 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Testing } from 'cdktf';
 import { getToHaveResourceWithProperties } from 'cdktf/lib/testing/matchers';
-import { ENV } from '../../lambdas/shared/config';
 import { CLIENT_ID_TAG, SECRET_KIND_TAG, clientItemKey } from '../../lambdas/shared/manifest';
+import { ENV } from '../../lambdas/shared/names';
 import { ClientAuth, OAuthScope } from '../../lib';
 import { fixture, resource, resources, synthJson } from './helpers';
 

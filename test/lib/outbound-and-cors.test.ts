@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Testing } from 'cdktf';
-import { ENV } from '../../lambdas/shared/config';
 import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS } from '../../lambdas/shared/cors';
 import { LOCAL_MODE_CONTEXT } from '../../lambdas/shared/manifest';
+import { ENV } from '../../lambdas/shared/names';
 import { ClientAuth, GrantType, Provider, UserAuthentication } from '../../lib';
 import { fixture, resource, synthJson } from './helpers';
 

@@ -11,7 +11,7 @@ import {
   findSecretValues,
   findUnscopedTableReads,
   findWildcardDataActions,
-} from '../../lib';
+} from '../../lib/private/rules';
 import { fixture } from './helpers';
 
 const policy = (statement: object) => ({

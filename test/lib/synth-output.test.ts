@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Testing } from 'cdktf';
 import { manifestFileName, type RegistryManifest } from '../../lambdas/shared/manifest';
-import { findSecretValues } from '../../lib';
+import { findSecretValues } from '../../lib/private/rules';
 import { fixture } from './helpers';
 
 function* filesUnder(dir: string): Generator<string> {

@@ -15,6 +15,17 @@ describe('validation', () => {
     assert.throws(() => Testing.synth(stack, true), /duplicate external client name "Acme"/);
   });
 
+  it('refuses a construct registered as a part it is not (the registry lists each kind by its class)', () => {
+    const { stack, registry } = fixture();
+    const { clientId, registration } = registry.addExternalClient('Real', { scopes: ['a'] });
+    const impostor = Object.assign(new Construct(stack, 'Impostor'), { clientId, registration });
+    assert.throws(() => registry.registerClient(impostor), /Impostor: registered as ExternalClient but is not one/);
+    assert.deepEqual(
+      registry.externalClients.map((c) => c.node.id),
+      ['Real'],
+    );
+  });
+
   it('fails on duplicate client ids, naming the id', () => {
     const { stack, registry } = fixture();
     registry.addExternalClient('Acme', { scopes: ['a'], clientId: 'shared-id' });

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { ConnectionMode, OAuthRegistry, Provider, roleNameOf, type ThirdPartyConnection } from 'oauth-registry';
+import { ConnectionMode, OAuthRegistry, Provider, type ThirdPartyConnection } from 'oauth-registry';
+import { roleNameOf } from '../../lib/grant';
 import { TOKEN_ACCESS_HANDLER_TIMEOUT_SECS } from '../../lib/private/connections-infra';
 import { resolveTokens } from '../../lib/private/resolve';
 import { fixture, policyOf, resource, resources, synthJson } from '../lib/helpers';

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { CONNECTIONS_FUNCTION_ENV, connectionFetch, connectionProxyUrl, PROXY_SUBJECT_HEADER, signRequest } from 'oauth-registry/runtime';
 import { SUBJECT_HEADER } from '../../lambdas/connections/proxy';
-import { ENV } from '../../lambdas/shared/config';
+import { ENV } from '../../lambdas/shared/names';
 
 const credentials = {
   accessKeyId: 'AKIDEXAMPLE',

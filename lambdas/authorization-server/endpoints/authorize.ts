@@ -6,6 +6,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { OAuthError } from '../../shared/errors';
 import type { RouteHandler } from '../../shared/http';
+import { errorDetail } from '../../shared/log';
 import type { ClientRegistration } from '../../shared/manifest';
 import { errorPage, redirect } from '../../shared/pages';
 import { StateQuotaExceededError } from '../../shared/ports';
@@ -93,7 +94,7 @@ async function trustedClient(
   } catch (err) {
     // A metadata document that cannot be had or is refused: said on our page, the client's redirect URI is not trusted.
     if (err instanceof ClientMetadataError) {
-      deps.log.warn('client_metadata_refused', { client_id: clientId, reason: err.message, ...(err.detail ? { detail: err.detail } : {}) });
+      deps.log.warn('client_metadata_refused', { client_id: clientId, reason: err.message, ...errorDetail(err) });
       return errorPage(400, 'invalid_client', err.message);
     }
     throw err;

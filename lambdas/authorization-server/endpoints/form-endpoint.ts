@@ -5,7 +5,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { InvalidRequestError, InvalidTargetError, OAuthError, errorResponse } from '../../shared/errors';
 import { bodyBytes, mediaType, type RouteHandler } from '../../shared/http';
-import type { Logger } from '../../shared/log';
+import { errorDetail, type Logger } from '../../shared/log';
 import type { ClientRegistration } from '../../shared/manifest';
 import { readClientCredentials, type ClientAuthenticator } from '../client-auth';
 
@@ -55,8 +55,8 @@ export type DenialFields = Record<string, unknown>;
 
 /**
  * An endpoint answering OAuth errors as JSON (RFC 6749 §5.2): whatever `handle` throws becomes `errorResponse`'s
- * answer; a refusal (an `OAuthError` below 500) is also logged as the warning `denied`, with its error code and the
- * `denial` fields. Without `denied`, refusals are answered but not logged.
+ * answer; a refusal (an `OAuthError` below 500) is also logged as the warning `denied`, with its error code, the
+ * `denial` fields and its log-only `detail`. Without `denied`, refusals are answered but not logged.
  */
 export function oauthEndpoint(
   options: { readonly log: Logger; readonly denied?: string },
@@ -68,7 +68,9 @@ export function oauthEndpoint(
     try {
       return await handle(event, denial);
     } catch (err) {
-      if (denied !== undefined && err instanceof OAuthError && err.status < 500) log.warn(denied, { error: err.error, ...denial });
+      if (denied !== undefined && err instanceof OAuthError && err.status < 500) {
+        log.warn(denied, { error: err.error, ...denial, ...errorDetail(err) });
+      }
       return errorResponse(err, log);
     }
   };

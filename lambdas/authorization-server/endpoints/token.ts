@@ -5,18 +5,18 @@
 import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../../shared/errors';
 import { jsonResponse, type RouteHandler } from '../../shared/http';
 import { sentClientId, type Logger } from '../../shared/log';
-import { PUBLIC_CLIENT_GRANT_TYPES, type SupportedGrantType } from '../../shared/manifest';
+import { PUBLIC_CLIENT_GRANT_TYPES } from '../../shared/manifest';
 import type { Clock, StateStore } from '../../shared/ports';
 import type { AccessTokenIssuer } from '../access-token';
 import { readClientCredentials, type ClientAuthenticator } from '../client-auth';
-import type { Grant } from '../grants/grant';
+import { isHandledGrantType, type GrantHandlers } from '../grants/grant-handler';
 import type { AssertionVerifier } from '../jwt-assertion';
 import type { RateLimiter } from '../rate-limit';
 import type { ResourceIndicators } from '../resource-indicators';
 import { oauthEndpoint, readTokenRequest } from './form-endpoint';
 
 export function createTokenEndpoint(deps: {
-  readonly grants: ReadonlyMap<string, Grant>;
+  readonly grants: GrantHandlers;
   readonly authenticate: ClientAuthenticator;
   readonly tokens: AccessTokenIssuer;
   readonly state: StateStore;
@@ -32,17 +32,19 @@ export function createTokenEndpoint(deps: {
     Object.assign(denial, sentClientId(params.get('client_id')));
     const grantType = params.get('grant_type');
     if (grantType === undefined) throw new InvalidRequestError('grant_type is required');
-    const grant = deps.grants.get(grantType);
-    // Named back only when it could be a grant type: never a 16 KB value echoed.
-    const named = grantType.length <= 100 ? ` ${grantType}` : '';
-    if (!grant) throw new UnsupportedGrantTypeError(`grant_type${named} is not supported`);
+    if (!isHandledGrantType(deps.grants, grantType)) {
+      // Named back only when it could be a grant type: never a 16 KB value echoed.
+      const named = grantType.length <= 100 ? ` ${grantType}` : '';
+      throw new UnsupportedGrantTypeError(`grant_type${named} is not supported`);
+    }
+    const grant = deps.grants[grantType];
 
     const credentials = readClientCredentials(event, params);
     delete denial.client_id;
     delete denial.client_id_withheld;
     Object.assign(denial, sentClientId(credentials.clientId));
     const client = await deps.authenticate(credentials);
-    if (!client.grantTypes.includes(grantType as SupportedGrantType)) {
+    if (!client.grantTypes.includes(grantType)) {
       throw new UnauthorizedClientError(`this client is not registered for ${grantType}`);
     }
     if (client.authMethod === 'none' && !PUBLIC_CLIENT_GRANT_TYPES.includes(grantType)) {

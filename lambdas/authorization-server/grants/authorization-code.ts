@@ -24,13 +24,13 @@ import {
   type CodeRedemption,
   type RedeemedCodeItem,
 } from '../user-grants';
-import type { Grant, GrantRequest } from './grant';
+import type { GrantHandler, GrantRequest } from './grant-handler';
 
 // code-verifier = 43*128unreserved (RFC 7636 §4.1)
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 const INVALID_CODE = 'authorization code is invalid, expired or already used';
 
-export const authorizationCodeGrant: Grant = async (request) => {
+export const authorizationCodeGrant: GrantHandler = async (request) => {
   const { params, client, state } = request;
   const code = requiredParam(params, 'code');
   const redirectUri = requiredParam(params, 'redirect_uri');

@@ -11,12 +11,12 @@ import { tableKey } from '../../shared/table-keys';
 import { AssertionError, type AssertionVerifier } from '../jwt-assertion';
 import { resolveScope } from '../scope';
 import { namespacedSubject } from '../upstream';
-import type { Grant } from './grant';
+import type { GrantHandler } from './grant-handler';
 
 /** State-store key of a user assertion's `jti` once exchanged (single use per client). */
 export const jwtBearerReplayKey = (clientId: string, jti: string): string => tableKey('bearerJti', clientId, jti);
 
-export const jwtBearerGrant: Grant = async ({ params, client, tokens, assertions, resources }) => {
+export const jwtBearerGrant: GrantHandler = async ({ params, client, tokens, assertions, resources }) => {
   const assertion = params.get('assertion');
   if (assertion === undefined) throw new InvalidRequestError('assertion is required');
   const scope = resolveScope(params.get('scope'), client.scopes);
@@ -40,7 +40,7 @@ async function assertedUser(assertions: AssertionVerifier, client: ClientRegistr
     });
     return namespacedSubject(trust.issuer, verified.subject);
   } catch (err) {
-    if (err instanceof AssertionError) throw new InvalidGrantError(err.message);
+    if (err instanceof AssertionError) throw new InvalidGrantError(err.message, { detail: err.detail });
     throw err;
   }
 }

@@ -20,11 +20,11 @@ import {
   type FamilyItem,
   type RefreshTokenItem,
 } from '../user-grants';
-import type { Grant, GrantRequest } from './grant';
+import type { GrantHandler, GrantRequest } from './grant-handler';
 
 const INVALID_TOKEN = 'refresh token is invalid, expired or revoked';
 
-export const refreshTokenGrant: Grant = async (request) => {
+export const refreshTokenGrant: GrantHandler = async (request) => {
   const { params, client, state } = request;
   const presented = requiredParam(params, 'refresh_token');
   const item = await state.get<RefreshTokenItem>(refreshKey(presented));

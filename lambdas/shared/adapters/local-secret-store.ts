@@ -54,7 +54,8 @@ export class LocalSecretStore implements SecretStore {
     this.clock = options.clock ?? Date.now;
     this.file = new JsonFile(
       filePath,
-      'every local secret is generated anew: client secrets and signing keys change, third-party and upstream credentials must be set again',
+      'every local secret is generated anew: client secrets and signing keys change, ' +
+        'third-party and upstream credentials must be set again',
     );
     this.reload();
   }

@@ -1,6 +1,8 @@
 /**
  * The local dashboard: `GET /` on the local registry renders the operator report (`status`'s, as HTML), and its
- * Connect buttons post to `DASHBOARD_CONNECT_PATH`, which answers 303 with a fresh single-use consent link.
+ * Connect buttons post to `DASHBOARD_CONNECT_PATH`, which answers 303 with a fresh single-use consent link. The `dev`
+ * command composes it from the operator report and hands it to local mode as `LocalPages`, so local mode never
+ * imports a command.
  *
  * The Connect action is a same-origin POST, never a GET: a request whose `Origin` is not this server's (or that has
  * none) is refused with 403, so another site cannot start a consent flow in the operator's browser. `GET /` is
@@ -13,10 +15,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkSubject } from '../../lambdas/connections/registrations';
 import type { RegistryManifest } from '../../lambdas/shared/manifest';
 import { htmlPage } from '../../lambdas/shared/pages';
-import { DASHBOARD_CONNECT_PATH, renderDashboard } from '../commands/operator-html';
-import { collectOperatorReport } from '../commands/operator-report';
-import { collectStatus } from '../commands/status';
-import type { LocalPages, LocalRegistry } from './local-registry';
+import { DASHBOARD_CONNECT_PATH, type LocalPages } from '../local/local-pages';
+import type { LocalRegistry } from '../local/local-registry';
+import { renderDashboard } from './operator-html';
+import { collectOperatorReport } from './operator-report';
+import { collectStatus } from './status';
 
 // The consent page's headers (no framing, no script, no caching), except the referrer policy: `same-origin`, so the
 // browser sends this page's Origin with the Connect form (under `no-referrer` it sends `Origin: null`).

@@ -1,5 +1,5 @@
-/** What every grant type handler gets and returns, so the token endpoint can pick one from a map. */
-import type { ClientRegistration } from '../../shared/manifest';
+/** What every grant type handler gets and returns, so the token endpoint can pick one from its table. */
+import type { ClientRegistration, SupportedGrantType } from '../../shared/manifest';
 import type { Clock, StateStore } from '../../shared/ports';
 import type { AccessTokenIssuer, TokenResponse } from '../access-token';
 import type { AssertionVerifier } from '../jwt-assertion';
@@ -20,4 +20,16 @@ export interface GrantRequest {
   readonly resources: ResourceIndicators;
 }
 
-export type Grant = (request: GrantRequest) => Promise<TokenResponse>;
+/** Issues the tokens of one grant type (`lib/grant.ts`'s `Grant` is something else: an IAM grant to a principal). */
+export type GrantHandler = (request: GrantRequest) => Promise<TokenResponse>;
+
+/**
+ * One handler for every supported grant type: a `Record`, so a type added to `SUPPORTED_GRANT_TYPES` does not compile
+ * until it has a handler.
+ */
+export type GrantHandlers = Readonly<Record<SupportedGrantType, GrantHandler>>;
+
+/** Whether `grantType` is one the table has a handler for (own keys only: never `toString`). */
+export function isHandledGrantType(handlers: GrantHandlers, grantType: string): grantType is SupportedGrantType {
+  return Object.hasOwn(handlers, grantType);
+}
