@@ -49,8 +49,8 @@ export default tseslint.config(
     },
   },
   {
-    // bin/ floors: local mode is below the commands (the dev command composes it with the dashboard), never the reverse.
-    files: ['bin/local/**/*.ts'],
+    // bin/ floors: local mode, verify's checks and the shared helpers are below the commands, never the reverse.
+    files: ['bin/local/**/*.ts', 'bin/verify/**/*.ts', 'bin/shared/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/commands', '**/commands/**'] }] },
   },
   {

@@ -4,7 +4,6 @@
  * Built from the manifest, the secret store and the state table; it holds no secret, key material or token.
  */
 import { recentRegistrations } from '../../lambdas/authorization-server/endpoints/register';
-import type { TokenSetStatus } from '../../lambdas/connections/token-set-item';
 import { DATA_TARGETS } from '../../lambdas/shared/data-routes';
 import {
   GATEWAY_JWKS_CACHE_SECS,
@@ -16,18 +15,17 @@ import {
   storedRingValue,
   type KeyRing,
 } from '../../lambdas/shared/key-schedule';
-import type { ConnectionRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
+import type { RegistryManifest } from '../../lambdas/shared/manifest';
 import { mcpServerUrl, protectedResourceMetadataPath } from '../../lambdas/shared/manifest-queries';
 import type { SecretStore, StateStore } from '../../lambdas/shared/ports';
 import { connectionPath } from '../../lambdas/shared/routes';
 import { readDataRecords } from '../local/local-data-routes';
+import type { ConnectionHealthRow } from '../shared/connection-health';
+import { table } from '../shared/text-table';
 import { cliInvocation } from './invocation';
 
-/** A connection's health for one subject (what `status` always printed; `collectStatus` in status.ts builds them). */
-export type ConnectionHealthRow = TokenSetStatus & {
-  readonly grant: ConnectionRegistration['grant'];
-  readonly mode: ConnectionRegistration['mode'];
-};
+// Where other commands and tests have always found it.
+export type { ConnectionHealthRow };
 
 /** A client's shared secret as the store holds it: when the current one was made, when the next is due, the overlap. */
 export interface SecretTimeline {
@@ -301,18 +299,6 @@ export function relativeTo(secs: number, nowSecs: number): string {
           ? `${Math.floor(abs / 60)}m`
           : `${abs}s`;
   return delta >= 0 ? `in ${span}` : `${span} ago`;
-}
-
-/** An aligned table: a header row, then one line per row (the last column unpadded). */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const cells = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
-  return cells.map((line) =>
-    line
-      .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd(),
-  );
 }
 
 /** The redirect URI of a consent-based connection: what its app registration at the provider asks for first. */

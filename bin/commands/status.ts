@@ -22,9 +22,10 @@ import { type ConnectionRegistration, type RegistryManifest } from '../../lambda
 import { stateTableName } from '../../lambdas/shared/names';
 import type { StateLister, StateStore } from '../../lambdas/shared/ports';
 import { loadRegistry, type AppOptions } from '../local/synth';
+import { table } from '../shared/text-table';
 import { appOptions, deployedRegion, deployedSecrets, localBaseUrl, localState } from './common';
 import { renderDashboard } from './operator-html';
-import { collectOperatorReport, formatRedirectUris, formatRegistrySections, isoSecs, relativeTo, table } from './operator-report';
+import { collectOperatorReport, formatRedirectUris, formatRegistrySections, isoSecs, relativeTo } from './operator-report';
 
 interface StatusOptions extends AppOptions {
   local?: boolean;
