@@ -2,7 +2,7 @@
  * Check `authorize-pkce`: with user sign-in, the authorization endpoint refuses a request without `code_challenge`
  * (PKCE required), answering an error or redirecting back to the client with one, never on to sign-in.
  */
-import { SERVER_ROUTES, routePath } from '../../../lambdas/shared/routes';
+import { serverUrl } from '../../../lambdas/shared/routes';
 import { PATH_PLACEHOLDER } from '../route-request';
 import type { VerifyContext } from '../verify-context';
 import { attempt, row, type VerifyRow } from '../verify-report';
@@ -13,7 +13,7 @@ export async function checkAuthorizePkce({
   discovered,
   get,
 }: Pick<VerifyContext, 'issuer' | 'manifest' | 'discovered' | 'get'>): Promise<VerifyRow> {
-  const endpoint = String(discovered.authorization_endpoint ?? `${issuer}${routePath(SERVER_ROUTES.authorize)}`);
+  const endpoint = String(discovered.authorization_endpoint ?? serverUrl(issuer, 'authorize'));
   if (!manifest.userAuthentication) return row('authorize-pkce', '-', 'skip', 'user sign-in is not configured');
   const client = manifest.clients.find((c) => c.active && c.grantTypes.includes('authorization_code') && c.redirectUris?.length);
   if (!client) return row('authorize-pkce', endpoint, 'skip', 'no active authorization_code client with a redirect URI');
