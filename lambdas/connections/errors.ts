@@ -5,7 +5,7 @@
  * Each code has one HTTP status, in `STATUS_BY_CODE`; an error is made only by the factories below, so its status
  * always comes from that table.
  */
-import type { ErrorDetail } from '../shared/errors';
+import type { ErrorDetail } from '../shared/log';
 import { errorDescription } from '../shared/oauth-syntax';
 
 export type ConnectionErrorCode =

@@ -7,7 +7,9 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { jsonResponse } from './http';
-import { errorDetail, type Logger } from './log';
+import { errorDetail, type ErrorDetail, type Logger } from './log';
+
+export type { ErrorDetail } from './log';
 import { errorDescription } from './oauth-syntax';
 
 /**
@@ -31,12 +33,6 @@ export type OAuthErrorCode =
 /** Realm of the `WWW-Authenticate` challenge sent with `invalid_client`. */
 export const AUTH_REALM = 'oauth-registry';
 export const WWW_AUTHENTICATE_BASIC = `Basic realm="${AUTH_REALM}"`;
-
-/** What an error knows beyond its public description. */
-export interface ErrorDetail {
-  /** For the log only, never sent: the specifics behind the description (an upstream's answer, an address, a key's kid). */
-  readonly detail?: string;
-}
 
 /**
  * An OAuth error response waiting to be sent: HTTP status, RFC error code, human-readable description (made safe by

@@ -47,6 +47,15 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 export const MAX_LOGGED_DETAIL_CHARS = 1000;
 
 /**
+ * What an error knows beyond its public description. Here, not in `errors.ts`, so the public `.d.ts` of the runtime
+ * (connection errors) reaches no handler type.
+ */
+export interface ErrorDetail {
+  /** For the log only, never sent: the specifics behind the description (an upstream's answer, an address, a key's kid). */
+  readonly detail?: string;
+}
+
+/**
  * The log field of an error's log-only `detail` (`OAuthError`, `ConnectionError`, `ClientMetadataError`): `{ detail }`,
  * or no field when it has none. For log lines that name the error by its code rather than log the error itself.
  */
