@@ -29,6 +29,7 @@ import {
 } from '../../bin/verify/checks';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import { startDev, type Dev } from '../../testing/dev-server';
+import { OTHER_API, OTHER_API_CLIENT, OWN_AUDIENCE } from '../verify/fixture';
 import { exampleManifest, repoRoot, startExample } from './fixture';
 
 const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
@@ -219,20 +220,8 @@ describe('oauth-registry verify fails on a server whose tokens are signed with a
 });
 
 describe('oauth-registry verify and audiences: a foreign-audience token must be refused by every route', () => {
-  const OTHER_API = 'https://other-api.example';
-  const OWN = 'https://incident-api.example';
-  const other: ClientRegistration = {
-    name: 'OtherApiJob',
-    clientId: 'other-api-job',
-    grantTypes: ['client_credentials'],
-    authMethod: 'client_secret_post',
-    scopes: ['incidents.read'],
-    audience: OTHER_API,
-    accessTokenTtlSecs: 300,
-    active: true,
-    secretId: 'incident-api/clients/OtherApiJob',
-    secretRotationDays: 90,
-  };
+  const OWN = OWN_AUDIENCE;
+  const other = OTHER_API_CLIENT;
   const webApp: ClientRegistration = {
     name: 'WebApp',
     clientId: 'web-app',

@@ -18,21 +18,24 @@ export { exampleManifest, startExample };
 export const OWN_AUDIENCE = 'https://incident-api.example';
 export const OTHER_API = 'https://other-api.example';
 
+/** A client whose tokens are minted for another API: no route of the registry may accept them. */
+export const OTHER_API_CLIENT: ClientRegistration = {
+  name: 'OtherApiJob',
+  clientId: 'other-api-job',
+  grantTypes: ['client_credentials'],
+  authMethod: 'client_secret_post',
+  scopes: ['incidents.read'],
+  audience: OTHER_API,
+  accessTokenTtlSecs: 300,
+  active: true,
+  secretId: 'incident-api/clients/OtherApiJob',
+  secretRotationDays: 90,
+};
+
 /** The example app with its own audience, a client minted for another API, and user sign-in with a web client. */
 export function declaredManifest(): RegistryManifest {
   const example = exampleManifest();
-  const other: ClientRegistration = {
-    name: 'OtherApiJob',
-    clientId: 'other-api-job',
-    grantTypes: ['client_credentials'],
-    authMethod: 'client_secret_post',
-    scopes: ['incidents.read'],
-    audience: OTHER_API,
-    accessTokenTtlSecs: 300,
-    active: true,
-    secretId: 'incident-api/clients/OtherApiJob',
-    secretRotationDays: 90,
-  };
+  const other = OTHER_API_CLIENT;
   return {
     ...example,
     audience: OWN_AUDIENCE,
