@@ -5,29 +5,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
-import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
-import type { AuthorizationServerConfig } from '../../lambdas/shared/config';
 import { silentLogger } from '../../lambdas/shared/log';
-import type { ClientRegistration } from '../../lambdas/shared/manifest';
 import { apiEvent, structured } from '../../testing/events';
-import { startStubOidcUpstream, type StubOidcUpstream } from '../../testing/stub-oidc-upstream';
+import {
+  SIGN_IN_ISSUER,
+  SIGN_IN_REDIRECT_URI,
+  SIGN_IN_WEB_CLIENT,
+  signInRegistry,
+  startStubOidcUpstream,
+  type StubOidcUpstream,
+} from '../../testing/stub-oidc-upstream';
 
-const ISSUER = 'https://auth.example.test';
-const UPSTREAM_SECRET_ID = 'test/user-authentication';
-const REDIRECT_URI = 'https://app.example.test/callback';
-const WEB: ClientRegistration = {
-  name: 'Web',
-  clientId: 'web-app',
-  grantTypes: ['authorization_code'],
-  authMethod: 'none',
-  scopes: ['incidents.read'],
-  accessTokenTtlSecs: 600,
-  active: true,
-  redirectUris: [REDIRECT_URI],
-  rememberConsent: true,
-};
+const ISSUER = SIGN_IN_ISSUER;
+const REDIRECT_URI = SIGN_IN_REDIRECT_URI;
+const WEB = SIGN_IN_WEB_CLIENT;
 const MCP_SERVERS = [
   { name: 'Incidents', path: '/mcp', scopes: ['incidents.read'], resourceName: 'Incident tools' },
   { name: 'Billing', path: '/billing-mcp', scopes: ['incidents.read'], resourceName: 'Billing tools' },
@@ -39,22 +32,7 @@ describe('consent and the resource', () => {
 
   before(async () => {
     upstream = await startStubOidcUpstream('registry');
-    const upstreamIssuer = upstream.issuer;
-    const secrets = new MemorySecretStore();
-    secrets.createSecret(UPSTREAM_SECRET_ID);
-    await secrets.putSecretValue(UPSTREAM_SECRET_ID, 'v1', 'upstream-secret', ['AWSCURRENT']);
-    const config: AuthorizationServerConfig = {
-      issuer: ISSUER,
-      signingKeySecretId: 'test/signing-key',
-      secretOverlapSecs: 3600,
-      scopesSupported: ['incidents.read'],
-      cacheTtlSecs: 60,
-      authMethodsSupported: ['none'],
-      grantTypesSupported: ['authorization_code'],
-      allowPrivateNetwork: true,
-      mcpServers: MCP_SERVERS,
-      userAuthentication: { issuer: upstreamIssuer, clientId: 'registry', scopes: ['openid'], secretId: UPSTREAM_SECRET_ID },
-    };
+    const { config, secrets } = await signInRegistry(upstream, 'registry', { mcpServers: MCP_SERVERS });
     const registrations = new ManifestRegistrationStore({ clients: [WEB] });
     ({ handle } = createAuthorizationServer({ config, secrets, registrations, state: new MemoryStateStore(), log: silentLogger }));
   });

@@ -9,10 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { consentKey } from '../../lambdas/authorization-server/endpoints/authorization-flow';
 import { createAuthorizationServer } from '../../lambdas/authorization-server/server';
 import { namespacedSubject } from '../../lambdas/authorization-server/upstream';
-import { MemorySecretStore } from '../../lambdas/shared/adapters/local-secret-store';
 import { MemoryStateStore } from '../../lambdas/shared/adapters/local-state-store';
 import { ManifestRegistrationStore } from '../../lambdas/shared/adapters/manifest-registration-store';
-import type { AuthorizationServerConfig } from '../../lambdas/shared/config';
 import {
   AWS_CALL_ALLOWANCE_MS,
   AWS_MAX_ATTEMPTS,
@@ -22,25 +20,18 @@ import {
   SIGN_IN_CALLBACK_BUDGET_MS,
 } from '../../lambdas/shared/defaults';
 import { silentLogger } from '../../lambdas/shared/log';
-import type { ClientRegistration } from '../../lambdas/shared/manifest';
 import { apiEvent, structured } from '../../testing/events';
-import { startStubOidcUpstream, type StubOidcUpstream } from '../../testing/stub-oidc-upstream';
+import {
+  SIGN_IN_REDIRECT_URI,
+  SIGN_IN_WEB_CLIENT,
+  signInRegistry,
+  startStubOidcUpstream,
+  type StubOidcUpstream,
+} from '../../testing/stub-oidc-upstream';
 
-const ISSUER = 'https://auth.example.test';
 const UPSTREAM_CLIENT_ID = 'registry';
-const UPSTREAM_SECRET_ID = 'test/user-authentication';
-const REDIRECT_URI = 'https://app.example.test/callback';
-const WEB: ClientRegistration = {
-  name: 'Web',
-  clientId: 'web-app',
-  grantTypes: ['authorization_code'],
-  authMethod: 'none',
-  scopes: ['incidents.read'],
-  accessTokenTtlSecs: 600,
-  active: true,
-  redirectUris: [REDIRECT_URI],
-  rememberConsent: true,
-};
+const REDIRECT_URI = SIGN_IN_REDIRECT_URI;
+const WEB = SIGN_IN_WEB_CLIENT;
 
 /** Counts every call made on `target`'s methods (the AWS-backed ports, one call each). */
 function counted<T extends object>(target: T, calls: string[], name: string): T {
@@ -64,22 +55,9 @@ describe("the sign-in callback's AWS calls fit the authorization server's budget
   after(() => upstream.close());
 
   it('a cold container finishing a sign-in with remembered consent: 2 upstream fetches, AWS calls within the budget', async () => {
-    const secrets = new MemorySecretStore();
-    secrets.createSecret(UPSTREAM_SECRET_ID);
-    await secrets.putSecretValue(UPSTREAM_SECRET_ID, 'v1', 'upstream-secret', ['AWSCURRENT']);
+    const { config, secrets } = await signInRegistry(upstream, UPSTREAM_CLIENT_ID);
     const state = new MemoryStateStore();
     const registrations = new ManifestRegistrationStore({ clients: [WEB] });
-    const config: AuthorizationServerConfig = {
-      issuer: ISSUER,
-      signingKeySecretId: 'test/signing-key',
-      secretOverlapSecs: 3600,
-      scopesSupported: ['incidents.read'],
-      cacheTtlSecs: 60,
-      authMethodsSupported: ['none'],
-      grantTypesSupported: ['authorization_code'],
-      allowPrivateNetwork: true,
-      userAuthentication: { issuer: upstream.issuer, clientId: UPSTREAM_CLIENT_ID, scopes: ['openid'], secretId: UPSTREAM_SECRET_ID },
-    };
     const server = () => createAuthorizationServer({ config, secrets, registrations, state, log: silentLogger });
 
     // The user consented before, so the callback goes straight back to the client with a code.
