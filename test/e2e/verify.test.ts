@@ -29,7 +29,7 @@ import {
 } from '../../bin/verify/checks';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import { startDev, type Dev } from '../../testing/dev-server';
-import { OTHER_API, OTHER_API_CLIENT, OWN_AUDIENCE } from '../verify/fixture';
+import { OTHER_API, OWN_AUDIENCE, declaredManifest } from '../verify/fixture';
 import { exampleManifest, repoRoot, startExample } from './fixture';
 
 const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
@@ -221,34 +221,8 @@ describe('oauth-registry verify fails on a server whose tokens are signed with a
 
 describe('oauth-registry verify and audiences: a foreign-audience token must be refused by every route', () => {
   const OWN = OWN_AUDIENCE;
-  const other = OTHER_API_CLIENT;
-  const webApp: ClientRegistration = {
-    name: 'WebApp',
-    clientId: 'web-app',
-    grantTypes: ['authorization_code', 'refresh_token'],
-    authMethod: 'client_secret_basic',
-    scopes: ['incidents.read'],
-    accessTokenTtlSecs: 300,
-    active: true,
-    secretId: 'incident-api/clients/WebApp',
-    secretRotationDays: 90,
-    redirectUris: ['http://127.0.0.1:53682/callback'],
-  };
   // What the app declares: its own audience, a client minted for another API, user sign-in; /v1/hello names no audience.
-  const declared = (): RegistryManifest => {
-    const example = exampleManifest();
-    return {
-      ...example,
-      audience: OWN,
-      clients: [...example.clients, other, webApp],
-      userAuthentication: {
-        issuer: 'http://127.0.0.1:9', // never reached: the request without PKCE is refused before any redirect upstream
-        clientId: 'incident-api',
-        scopes: ['openid'],
-        secretId: 'incident-api/user-authentication',
-      },
-    };
-  };
+  const declared = declaredManifest;
   const work = mkdtempSync(path.join(tmpdir(), 'oauth-registry-verify-aud-'));
   const outdir = path.join(work, 'cdktf.out');
   const started: LocalRegistry[] = [];
