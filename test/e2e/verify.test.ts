@@ -29,7 +29,7 @@ import {
 } from '../../bin/verify/checks';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
 import { startDev, type Dev } from '../../testing/dev-server';
-import { OTHER_API, OWN_AUDIENCE, declaredManifest } from '../verify/fixture';
+import { OTHER_API, OWN_AUDIENCE, declaredManifest, privateKeyJwtClient } from '../verify/fixture';
 import { exampleManifest, repoRoot, startExample } from './fixture';
 
 const cli = path.join(repoRoot, 'bin', 'oauth-registry.js');
@@ -417,17 +417,7 @@ describe('verify covers key-based clients, routes no client can call, and connec
     keysUrl = `http://127.0.0.1:${(keys.address() as AddressInfo).port}`;
     started.push(() => new Promise<void>((resolve) => keys.close(() => resolve())));
     const example = exampleManifest();
-    const keyClient = (name: string, jwksUri: string): ClientRegistration => ({
-      name,
-      clientId: name.toLowerCase(),
-      grantTypes: ['client_credentials'],
-      authMethod: 'private_key_jwt',
-      scopes: ['incidents.read'],
-      accessTokenTtlSecs: 300,
-      active: true,
-      jwksUri,
-      jwksUriAllowPrivateNetwork: true,
-    });
+    const keyClient = privateKeyJwtClient;
     const hello = example.routes[0];
     manifest = {
       ...example,

@@ -5,23 +5,13 @@ import { exportJWK, generateKeyPair } from 'jose';
 import type { LocalRegistry } from '../../bin/local/local-registry';
 import { checkClientKeys } from '../../bin/verify/checks/client-keys';
 import type { ClientRegistration, RegistryManifest } from '../../lambdas/shared/manifest';
-import { contextOf, exampleManifest, sendJson, serve, startExample, type Served } from './fixture';
+import { contextOf, exampleManifest, privateKeyJwtClient, sendJson, serve, startExample, type Served } from './fixture';
 
 describe('verify check client-keys', () => {
   let registry: LocalRegistry;
   let keys: Served;
   let manifest: RegistryManifest;
-  const partner = (jwksUri: string): ClientRegistration => ({
-    name: 'PartnerEtl',
-    clientId: 'partner-etl',
-    grantTypes: ['client_credentials'],
-    authMethod: 'private_key_jwt',
-    scopes: ['incidents.read'],
-    accessTokenTtlSecs: 300,
-    active: true,
-    jwksUri,
-    jwksUriAllowPrivateNetwork: true,
-  });
+  const partner = (jwksUri: string): ClientRegistration => ({ ...privateKeyJwtClient('PartnerEtl', jwksUri), clientId: 'partner-etl' });
 
   before(async () => {
     const pair = await generateKeyPair('RS256', { extractable: true });

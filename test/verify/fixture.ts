@@ -18,6 +18,19 @@ export { exampleManifest, startExample };
 export const OWN_AUDIENCE = 'https://incident-api.example';
 export const OTHER_API = 'https://other-api.example';
 
+/** A `private_key_jwt` client named `name` whose keys are at `jwksUri` (a key server on 127.0.0.1). */
+export const privateKeyJwtClient = (name: string, jwksUri: string): ClientRegistration => ({
+  name,
+  clientId: name.toLowerCase(),
+  grantTypes: ['client_credentials'],
+  authMethod: 'private_key_jwt',
+  scopes: ['incidents.read'],
+  accessTokenTtlSecs: 300,
+  active: true,
+  jwksUri,
+  jwksUriAllowPrivateNetwork: true,
+});
+
 /** A client whose tokens are minted for another API: no route of the registry may accept them. */
 export const OTHER_API_CLIENT: ClientRegistration = {
   name: 'OtherApiJob',
