@@ -21,7 +21,7 @@ import type { ClientIdMetadataDocumentsSettings, DynamicClientRegistrationSettin
 import { keySchedule } from '../lambdas/shared/config';
 import { type RegistryManifest } from '../lambdas/shared/manifest';
 import { authMethodsUsed, scopesUsed } from '../lambdas/shared/manifest-queries';
-import { ENV } from '../lambdas/shared/names';
+import { ENV, secretNames } from '../lambdas/shared/names';
 import { REGISTRATION_ROUTE, SERVER_ROUTES, serverUrl } from '../lambdas/shared/routes';
 import { DataRoute, type DataRouteOptions } from './data-route';
 import { ExternalClient, type ExternalClientOptions } from './external-client';
@@ -370,12 +370,12 @@ export class OAuthRegistry extends Construct implements IOAuthRegistry {
 
   /** ARN pattern covering every client secret of this registry (`<namePrefix>/clients/*`), never a bare `*`. */
   public get clientSecretArnPattern(): string {
-    return this.regionalArn('secretsmanager', `secret:${this.namePrefix}/clients/*`);
+    return this.regionalArn('secretsmanager', `secret:${secretNames.clients(this.namePrefix)}*`);
   }
 
   /** ARN pattern covering every connection secret of this registry (`<namePrefix>/connections/*`). */
   public get connectionSecretArnPattern(): string {
-    return this.regionalArn('secretsmanager', `secret:${this.namePrefix}/connections/*`);
+    return this.regionalArn('secretsmanager', `secret:${secretNames.connections(this.namePrefix)}*`);
   }
 
   /** The registry's region (known at plan time). */
